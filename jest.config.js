@@ -1,0 +1,24 @@
+// Two projects: unit tests beside the code (Docker replaced through its DI token) and e2e tests in
+// test/ (real gRPC server on loopback, real client, real Docker engine). Jest runs in CommonJS mode;
+// the NestJS 12 packages are ESM-only and load through require(esm), which needs the Node 24 binary
+// that the `node` devDependency puts in node_modules/.bin (see docs/TOOLCHAIN.md).
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      testMatch: ['**/*.spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      slowTestThreshold: 60,
+    },
+  ],
+};

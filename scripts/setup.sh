@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Everything a fresh machine of this kind needs before the service or its tests can run:
+# node_modules (with the Node 24 binary, see docs/TOOLCHAIN.md) and a Docker engine with the base
+# images. Idempotent and quick when all is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=node_modules/.exec-stream-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$want" >"$stamp"
+fi
+node_modules/.bin/node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<24||(M===24&&m<9)) { console.error("[setup] node_modules/.bin/node is "+process.version+"; need >= 24.9"); process.exit(1) }'
+
+bash scripts/docker-up.sh

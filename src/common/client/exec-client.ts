@@ -1,0 +1,206 @@
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { GRPCConnectionManager } from './grpc-connection-manager';
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
+export interface OutputPiece {
+  stream: OutputStreamName;
+  data: Buffer;
+  /** Set when the session was started with `sequenced`. */
+  sequence?: number;
+  timestampNs?: bigint;
+  isReplay?: boolean;
+  gapBefore?: number;
+}
+
+export interface ReadyInfo {
+  sessionId: string;
+  containerId: string;
+  execId: string;
+  replayComplete: boolean;
+  terminalSize?: { width: number; height: number };
+}
+
+export interface ProcessOptions {
+  command?: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  tty?: boolean;
+  sequenced?: boolean;
+}
+
+export interface AttachOptions {
+  sessionId?: string;
+  containerId?: string;
+  execId?: string;
+  /** First chunk to receive (sequenced sessions); 0 = from the first. */
+  fromSequence?: number;
+  sequenced?: boolean;
+}
+
+interface SessionResponse {
+  ready?: { session_id?: string; container_id?: string; exec_id?: string; replay_complete?: boolean; terminal_size?: { Width?: number; Height?: number } };
+  stdout?: Buffer;
+  stderr?: Buffer;
+  exit?: number;
+  output_chunk?: { sequence?: string; timestamp?: string; stdout?: Buffer; stderr?: Buffer; is_replay?: boolean; gap_before?: string };
+}
+
+const HIGH_WATER = 32;
+
+/**
+ * One Session call seen from the client: `ready`, the output as an async iterable read at the caller's
+ * pace (the call is paused while the caller is behind, so gRPC flow control reaches the server), and
+ * the exit code. The output must be consumed (iterate `output()` or call `wait()`) for `exit` to settle.
+ */
+export class ExecSession {
+  readonly ready: Promise<ReadyInfo>;
+  readonly exit: Promise<number>;
+  private readonly queue: OutputPiece[] = [];
+  private ended = false;
+  private error?: ServiceError;
+  private wakeReader?: () => void;
+  private resolveReady!: (r: ReadyInfo) => void;
+  private rejectReady!: (e: unknown) => void;
+  private resolveExit!: (code: number) => void;
+  private rejectExit!: (e: unknown) => void;
+  private consuming = false;
+
+  constructor(readonly call: ClientDuplexStream<object, SessionResponse>) {
+    this.ready = new Promise((res, rej) => ((this.resolveReady = res), (this.rejectReady = rej)));
+    this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
+    this.ready.catch(() => undefined);
+    this.exit.catch(() => undefined);
+    call.on('data', (msg: SessionResponse) => this.onMessage(msg));
+    call.on('error', (err: ServiceError) => {
+      this.error = err;
+      this.finish();
+    });
+    call.on('end', () => this.finish());
+  }
+
+  /** Output pieces in order, at the pace the caller reads them. Throws the call's error, if any. */
+  async *output(): AsyncGenerator<OutputPiece> {
+    if (this.consuming) throw new Error('output() can be consumed once');
+    this.consuming = true;
+    for (;;) {
+      if (this.queue.length) {
+        const piece = this.queue.shift()!;
+        if (this.queue.length < HIGH_WATER / 2 && this.call.isPaused()) this.call.resume();
+        yield piece;
+        continue;
+      }
+      if (this.ended) break;
+      await new Promise<void>((r) => (this.wakeReader = r));
+    }
+    if (this.error) throw this.error;
+  }
+
+  /** Reads (and drops) the rest of the output; returns the exit code or throws the call's error. */
+  async wait(): Promise<number> {
+    if (!this.consuming) for await (const _ of this.output()); // eslint-disable-line @typescript-eslint/no-unused-vars
+    return this.exit;
+  }
+
+  /** Collects all output per stream, then the exit code. */
+  async collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const parts: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
+    for await (const p of this.output()) parts[p.stream].push(p.data);
+    return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
+  }
+
+  /** Leaves the session (the process goes on; other clients are unaffected). */
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  private onMessage(msg: SessionResponse): void {
+    if (msg.ready) {
+      this.resolveReady({
+        sessionId: msg.ready.session_id ?? '',
+        containerId: msg.ready.container_id ?? '',
+        execId: msg.ready.exec_id ?? '',
+        replayComplete: !!msg.ready.replay_complete,
+        terminalSize: msg.ready.terminal_size
+          ? { width: msg.ready.terminal_size.Width ?? 0, height: msg.ready.terminal_size.Height ?? 0 }
+          : undefined,
+      });
+      return;
+    }
+    if (msg.exit !== undefined && msg.exit !== null) {
+      this.resolveExit(msg.exit);
+      return;
+    }
+    let piece: OutputPiece | undefined;
+    if (msg.stdout) piece = { stream: 'stdout', data: msg.stdout };
+    else if (msg.stderr) piece = { stream: 'stderr', data: msg.stderr };
+    else if (msg.output_chunk) {
+      const c = msg.output_chunk;
+      piece = {
+        stream: c.stderr ? 'stderr' : 'stdout',
+        data: c.stderr ?? c.stdout ?? Buffer.alloc(0),
+        sequence: Number(c.sequence ?? 0),
+        timestampNs: BigInt(c.timestamp ?? 0),
+        isReplay: !!c.is_replay,
+        gapBefore: Number(c.gap_before ?? 0),
+      };
+    }
+    if (!piece) return;
+    this.queue.push(piece);
+    if (this.queue.length >= HIGH_WATER) this.call.pause();
+    this.wakeReader?.();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const err = this.error ?? new Error('session call ended without an exit code');
+    this.rejectReady(err);
+    this.rejectExit(err); // no-op when exit already resolved
+    this.wakeReader?.();
+  }
+}
+
+/** The TypeScript client of exec-stream: start a run, an exec, or attach to a session. */
+export class ExecClient {
+  constructor(private readonly connection: GRPCConnectionManager) {}
+
+  run(image: string, options: ProcessOptions = {}): ExecSession {
+    return this.start({ image, ...this.processFields(options) });
+  }
+
+  exec(containerId: string, options: ProcessOptions & { command: string[] }): ExecSession {
+    return this.start({ container_id: containerId, ...this.processFields(options) });
+  }
+
+  attach(options: AttachOptions): ExecSession {
+    return this.start({
+      session_id: options.sessionId ?? '',
+      container_id: options.containerId ?? '',
+      exec_id: options.execId ?? '',
+      replay_from_sequence: String(options.fromSequence ?? 0),
+      sequenced: !!options.sequenced,
+    });
+  }
+
+  /** Opens a Session call and sends a raw Start message (for callers that need every field). */
+  start(start: Record<string, unknown>): ExecSession {
+    const client = this.connection.getClient();
+    const call = (client.Session as (md: unknown) => ClientDuplexStream<object, SessionResponse>).call(
+      client,
+      this.connection.getMetadata(),
+    );
+    call.write({ start });
+    return new ExecSession(call);
+  }
+
+  private processFields(o: ProcessOptions): Record<string, unknown> {
+    return {
+      command: o.command ?? [],
+      env: o.env ?? {},
+      working_dir: o.workingDir ?? '',
+      tty: !!o.tty,
+      sequenced: !!o.sequenced,
+    };
+  }
+}

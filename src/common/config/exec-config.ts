@@ -1,0 +1,109 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every setting the service reads, from environment variables of the same name. Validated once at
+ * start-up; a bad value stops the process with a message naming the variable.
+ */
+export class ExecConfig {
+  /** host:port the gRPC server listens on. */
+  @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_LISTEN must be host:port' })
+  EXEC_LISTEN = '127.0.0.1:50051';
+
+  /** When set, every RPC needs `authorization: Bearer <token>` (or Basic base64(":"+token)). */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(16, { message: 'EXEC_AUTH_TOKEN must be at least 16 characters' })
+  EXEC_AUTH_TOKEN?: string;
+
+  /** Where session files live (output, index, exit). */
+  @IsString()
+  @MinLength(1)
+  EXEC_DATA_DIR = join(tmpdir(), 'exec-stream');
+
+  /** Docker endpoint (unix:///path or tcp://host:port); unset = dockerode's default socket. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(unix|tcp|http|https|npipe):\/\/.+/, { message: 'DOCKER_HOST must be unix://, tcp://, http(s):// or npipe://' })
+  DOCKER_HOST?: string;
+
+  /** Network mode for containers this service creates. */
+  @IsString()
+  EXEC_CONTAINER_NETWORK = 'none';
+
+  /**
+   * Docker log driver for containers this service creates. `local` is as fast as `none` on the
+   * attach path (json-file makes Docker 3× slower) and still keeps a log Docker can replay.
+   */
+  @IsIn(['local', 'json-file', 'none'])
+  EXEC_CONTAINER_LOG_DRIVER = 'local';
+
+  /** Sessions whose process is still running, at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EXEC_MAX_SESSIONS = 64;
+
+  /** Clients attached to one session, at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EXEC_MAX_CLIENTS_PER_SESSION = 64;
+
+  /** How long a finished session stays attachable (output, exit code), in seconds. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  EXEC_RETENTION_SECONDS = 900;
+
+  /** Newest output kept in memory per session; older output is read back from the session's files. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(64 * 1024)
+  EXEC_TAIL_BYTES = 4 * 1024 * 1024;
+
+  /** Remove a run's container once its exit code and all its output are recorded. */
+  @IsIn(['true', 'false'])
+  EXEC_REMOVE_CONTAINERS = 'true';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  EXEC_LOG_LEVEL = 'info';
+
+  get removeContainers(): boolean {
+    return this.EXEC_REMOVE_CONTAINERS === 'true';
+  }
+
+  get listenHost(): string {
+    return this.EXEC_LISTEN.slice(0, this.EXEC_LISTEN.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  }
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
+
+/** Reads and validates the environment; throws one Error listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ExecConfig {
+  const known = Object.keys(new ExecConfig()).concat(['EXEC_AUTH_TOKEN', 'DOCKER_HOST']);
+  const picked: Record<string, string> = {};
+  for (const key of known) if (env[key] !== undefined) picked[key] = env[key] as string;
+  const config = plainToInstance(ExecConfig, picked);
+  const problems = validateSync(config).map(
+    (e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+  );
+  if (!config.EXEC_AUTH_TOKEN && !LOOPBACK.test(config.listenHost)) {
+    problems.push(
+      `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN the service listens only on loopback ` +
+        '(127.0.0.0/8, localhost, ::1), so that nobody else can run containers through it; set EXEC_AUTH_TOKEN',
+    );
+  }
+  if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}

@@ -1,0 +1,31 @@
+import type { Server } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { HealthImplementation } from 'grpc-health-check';
+import { authInterceptor } from './auth/auth.interceptor';
+import type { ExecConfig } from './config/exec-config';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto-path';
+
+export const EXEC_PACKAGE = 'dagger.exec';
+
+/** The Nest gRPC transport for the Exec service: auth interceptor, health and reflection attached. */
+export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): GrpcOptions {
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url: listen,
+      package: EXEC_PACKAGE,
+      protoPath: execProtoPath(),
+      loader: PROTO_LOADER_OPTIONS,
+      gracefulShutdown: false,
+      // grpc-js server options pass through channelOptions; interceptors run before any handler.
+      channelOptions: {
+        interceptors: config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : [],
+      } as GrpcOptions['options']['channelOptions'],
+      onLoadPackageDefinition: (pkg: object, server: Server) => {
+        new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' }).addToServer(server);
+        new ReflectionService(pkg as never).addToServer(server);
+      },
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type { Logger } from '../common/logger';
+import { toGrpcStatus } from '../common/errors';
+import type { ChunkRecord } from './session-files';
+import type { OutputLog } from './output-log';
+import type { SessionOutcome } from './session';
+
+/** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
+export interface ClientStream {
+  write(message: object): boolean;
+  end(): void;
+  emit(event: 'error', err: { code: number; details: string }): boolean;
+  once(event: 'drain' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: string, fn: () => void): unknown;
+}
+
+export interface CursorOptions {
+  /** First chunk to send (≥ 1). */
+  fromSequence: number;
+  /** Send output_chunk messages (sequence, timestamp) instead of plain stdout/stderr. */
+  sequenced: boolean;
+  /** Ready message (without replay_complete) sent first. */
+  ready: Record<string, unknown>;
+}
+
+/**
+ * One attached client: a position in the session's output log. It sends what the client has not had,
+ * one chunk at a time, and when grpc-js says its buffer is full (write() → false) it waits for
+ * 'drain': the server holds at most one chunk for a slow client, never a queue, and the container is
+ * never slowed (the log is filled independently). `exit` goes only after the last chunk.
+ */
+export class ClientCursor {
+  private next: number;
+  private closed = false;
+  private wake?: () => void;
+  private readonly onGone = () => this.markClosed();
+
+  constructor(
+    private readonly log: OutputLog,
+    private readonly outcome: () => SessionOutcome | undefined,
+    private readonly call: ClientStream,
+    private readonly options: CursorOptions,
+    private readonly logger: Logger,
+  ) {
+    this.next = Math.max(1, options.fromSequence);
+    call.on('cancelled', this.onGone);
+    call.on('close', this.onGone);
+    call.on('error', this.onGone);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sequence of the next chunk this client will be sent. */
+  get position(): number {
+    return this.next;
+  }
+
+  /** Delivers until the session ends (then exit / error status) or the client goes away. */
+  async run(): Promise<void> {
+    const replayEnd = this.log.lastSequence;
+    const replaying = this.options.sequenced && replayEnd >= this.next;
+    this.call.write({ ready: { ...this.options.ready, replay_complete: !replaying } });
+    try {
+      let replayAnnounced = !replaying;
+      while (!this.closed) {
+        if (!replayAnnounced && this.next > replayEnd) {
+          replayAnnounced = true;
+          if (!this.call.write({ ready: { ...this.options.ready, replay_complete: true } })) await this.drained();
+          continue;
+        }
+        if (this.next <= this.log.lastSequence) {
+          const got = this.log.get(this.next);
+          const chunk = got instanceof Promise ? await got : got;
+          if (this.closed) break;
+          this.next++;
+          if (!this.call.write(this.message(chunk, chunk.sequence <= replayEnd))) await this.drained();
+          continue;
+        }
+        if (this.log.finished) return this.finish();
+        await this.waitForOutput();
+      }
+    } catch (err) {
+      // A read of the session's files failed (corrupt or missing): tell this client, keep the others.
+      this.logger.error({ err: (err as Error).message, sequence: this.next }, 'client delivery failed');
+      this.fail(err);
+    } finally {
+      this.detach();
+    }
+  }
+
+  /** Ends this client's call with an error status (the session goes on). */
+  fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.call.emit('error', toGrpcStatus(err));
+    this.wake?.();
+  }
+
+  private finish(): void {
+    const outcome = this.outcome();
+    if (outcome && 'exitCode' in outcome) {
+      this.call.write({ exit: outcome.exitCode });
+      this.closed = true;
+      this.call.end();
+    } else {
+      this.fail(outcome?.error ?? new Error('session ended without an outcome'));
+    }
+  }
+
+  private message(chunk: ChunkRecord, isReplay: boolean): object {
+    if (!this.options.sequenced) return { [chunk.stream]: chunk.data };
+    return {
+      output_chunk: {
+        sequence: String(chunk.sequence),
+        timestamp: String(chunk.timestampNs),
+        [chunk.stream]: chunk.data,
+        is_replay: isReplay,
+      },
+    };
+  }
+
+  private waitForOutput(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.log.waitFor(this.next).then(resolve);
+    });
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.call.removeListener('drain', done);
+        resolve();
+      };
+      this.wake = done;
+      this.call.once('drain', done);
+    });
+  }
+
+  private markClosed(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  private detach(): void {
+    this.call.removeListener('cancelled', this.onGone);
+    this.call.removeListener('close', this.onGone);
+    this.call.removeListener('error', this.onGone);
+  }
+}

@@ -1,0 +1,76 @@
+import type { StreamName } from '../executor/container-runtime';
+import type { PrimaryRecorder } from '../executor/tee-writer';
+import type { ChunkRecord, SessionFiles } from './session-files';
+
+// Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
+const NS_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
+
+/**
+ * The session's append-only, sequenced output: every chunk goes to the files (the record) and to a
+ * bounded in-memory tail of the newest chunks. Readers (client cursors) ask for chunk n: from the tail
+ * when it is still there, else from disk. Waiting readers are woken by notify(), which the TeeWriter
+ * calls as its secondary, after the record is written.
+ */
+export class OutputLog implements PrimaryRecorder {
+  private readonly tail: ChunkRecord[] = [];
+  private tailBytes = 0;
+  private waiters: Array<() => void> = [];
+  private ended = false;
+
+  constructor(
+    private readonly files: SessionFiles,
+    private readonly tailLimit: number,
+  ) {}
+
+  /** Sequence of the newest chunk; 0 before the first. */
+  get lastSequence(): number {
+    return this.files.chunkCount;
+  }
+
+  /** No chunk will be appended any more. */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  get bytes(): Record<StreamName, number> {
+    return this.files.bytes;
+  }
+
+  record(stream: StreamName, data: Buffer): void {
+    const timestampNs = nowNs();
+    const sequence = this.files.append(stream, data, timestampNs);
+    this.tail.push({ sequence, stream, timestampNs, data });
+    this.tailBytes += data.length;
+    // Keep at least the newest chunk so a reader that is current never touches the disk.
+    while (this.tailBytes > this.tailLimit && this.tail.length > 1) {
+      this.tailBytes -= this.tail.shift()!.data.length;
+    }
+  }
+
+  /** Chunk `sequence` (1 ≤ sequence ≤ lastSequence). */
+  get(sequence: number): ChunkRecord | Promise<ChunkRecord> {
+    const first = this.tail.length ? this.tail[0].sequence : Infinity;
+    if (sequence >= first) return this.tail[sequence - first];
+    return this.files.readChunk(sequence);
+  }
+
+  /** Resolves once chunk `sequence` exists or the log is finished. */
+  waitFor(sequence: number): Promise<void> {
+    if (sequence <= this.lastSequence || this.ended) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Wake every waiting reader (called after each recorded chunk and at the end). */
+  notify(): void {
+    if (!this.waiters.length) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  finish(): void {
+    this.ended = true;
+    this.notify();
+  }
+}

@@ -1,0 +1,100 @@
+import type { Logger } from '../common/logger';
+import { ExecError } from '../common/errors';
+import type { StartedProcess } from '../executor/container-runtime';
+import type { TeeWriter } from '../executor/tee-writer';
+import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
+import type { OutputLog } from './output-log';
+import type { SessionFiles } from './session-files';
+
+export type SessionKind = 'run' | 'exec';
+export type SessionOutcome = { exitCode: number } | { error: ExecError };
+
+export interface SessionInfo {
+  id: string;
+  kind: SessionKind;
+  image?: string;
+  command: string[];
+  tty: boolean;
+  createdAt: number;
+}
+
+/**
+ * One process (a run's container or an exec) and its output. Owns the output log and the clients
+ * attached to it; knows nothing of gRPC beyond the ClientStream a cursor writes to.
+ */
+export class Session {
+  containerId = '';
+  execId?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  outcome?: SessionOutcome;
+  process?: StartedProcess;
+  private readonly clients = new Set<ClientCursor>();
+
+  constructor(
+    readonly info: SessionInfo,
+    readonly files: SessionFiles,
+    readonly log: OutputLog,
+    readonly tee: TeeWriter,
+    readonly logger: Logger,
+  ) {}
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  get running(): boolean {
+    return !this.outcome;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  bind(process: StartedProcess): void {
+    this.process = process;
+    this.containerId = process.containerId;
+    this.execId = process.execId;
+    this.startedAt = Date.now();
+  }
+
+  /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
+  finish(outcome: SessionOutcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.finishedAt = Date.now();
+    const record =
+      'exitCode' in outcome
+        ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt }
+        : { error: { kind: outcome.error.kind, message: outcome.error.message }, finishedAt: this.finishedAt };
+    try {
+      this.files.writeExit(record);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'could not write exit record');
+    }
+    this.logger.info({ ...record, bytes: this.log.bytes, chunks: this.log.lastSequence }, 'session finished');
+    this.log.finish();
+  }
+
+  /** Attaches one more client and delivers to it; resolves when that client is done. */
+  attach(call: ClientStream, options: Omit<CursorOptions, 'ready'>): Promise<void> {
+    const cursor = new ClientCursor(
+      this.log,
+      () => this.outcome,
+      call,
+      { ...options, ready: { session_id: this.id, container_id: this.containerId, exec_id: this.execId ?? '' } },
+      this.logger,
+    );
+    this.clients.add(cursor);
+    this.logger.debug({ clients: this.clients.size }, 'client attached');
+    return cursor.run().finally(() => {
+      this.clients.delete(cursor);
+      this.logger.debug({ clients: this.clients.size }, 'client detached');
+    });
+  }
+
+  /** Ends every attached client's call with this error (used on shutdown). */
+  disconnectClients(err: ExecError): void {
+    for (const c of this.clients) c.fail(err);
+  }
+}

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { AppModule } from './app.module';
+import { loadConfig } from './common/config/exec-config';
+import { grpcOptions } from './common/grpc-options';
+import { createRootLogger, PinoNestLogger } from './common/logger';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`exec-stream: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createRootLogger(config.EXEC_LOG_LEVEL);
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {
+    ...grpcOptions(config),
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  logger.info({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN }, 'exec-stream listening');
+}
+
+void bootstrap();

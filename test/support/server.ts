@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import type { INestMicroservice } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppModule } from '../../src/app.module';
+import { loadConfig, type ExecConfig } from '../../src/common/config/exec-config';
+import { grpcOptions } from '../../src/common/grpc-options';
+import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
+import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+
+export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
+export const NOCMD_IMAGE = 'exec-stream/busybox-nocmd:latest';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface TestServer {
+  app: INestMicroservice;
+  address: string;
+  config: ExecConfig;
+  dataDir: string;
+  connection: GRPCConnectionManager;
+  client: ExecClient;
+  close(): Promise<void>;
+}
+
+/**
+ * The real service, built through TestingModule, listening on a loopback port with the real gRPC
+ * transport, against the real Docker engine; and a real client for it.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-e2e-'));
+  const address = `127.0.0.1:${port}`;
+  const config = loadConfig({ EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: process.env.EXEC_LOG_LEVEL ?? 'warn', ...env });
+  const logger = createRootLogger(config.EXEC_LOG_LEVEL);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] }).compile();
+  const app = moduleRef.createNestMicroservice(grpcOptions(config));
+  app.useLogger(new PinoNestLogger(logger));
+  await app.listen();
+  const connection = new GRPCConnectionManager({ address, token: config.EXEC_AUTH_TOKEN });
+  return {
+    app,
+    address,
+    config,
+    dataDir,
+    connection,
+    client: new ExecClient(connection),
+    async close() {
+      connection.close();
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
