@@ -4,6 +4,9 @@
 // that the `node` devDependency puts in node_modules/.bin (see docs/TOOLCHAIN.md).
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
+  // e2e tests move real data through real Docker; unit tests finish far sooner anyway.
+  testTimeout: 180_000,
+  verbose: true,
   projects: [
     {
       displayName: 'unit',

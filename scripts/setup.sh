@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Several test runs may start at once (developers' parallel runs): one installs, the others wait.
+exec 9>/tmp/exec-stream-setup.lock
+flock 9
+
 stamp=node_modules/.exec-stream-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -x node_modules/.bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then

@@ -10,6 +10,8 @@ import { loadConfig, type ExecConfig } from '../../src/common/config/exec-config
 import { grpcOptions } from '../../src/common/grpc-options';
 import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
 import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { SessionManager } from '../../src/exec/session-manager';
+import { execFileSync } from 'node:child_process';
 
 export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
 export const NOCMD_IMAGE = 'exec-stream/busybox-nocmd:latest';
@@ -59,6 +61,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     client: new ExecClient(connection),
     async close() {
       connection.close();
+      // Containers outlive the service by design (re-adoption); tests clean up their own.
+      const ids = app.get(SessionManager).all().map((s) => s.containerId).filter(Boolean);
+      if (ids.length) execFileSync('docker', ['rm', '-f', ...new Set(ids)], { stdio: 'ignore' });
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,114 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { freePort } from './server';
+
+const ROOT = join(__dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+/**
+ * Builds dist/ (tsc -p tsconfig.build.json). Type errors elsewhere in the tree (others' work in
+ * progress) do not stop it as long as main.js is emitted; the suite then runs what was built.
+ */
+export function buildService(): void {
+  try {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    if (!existsSync(MAIN)) throw err;
+    process.stderr.write(`[child-service] tsc reported errors, running the emitted build:\n${String((err as { stdout?: Buffer }).stdout ?? '')}\n`);
+  }
+}
+
+export interface ChildService {
+  address: string;
+  dataDir: string;
+  /** Every log line (pino JSON) the current and earlier processes wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  proc?: ChildProcess;
+  connection: GRPCConnectionManager;
+  client: ExecClient;
+  /** Starts the service process (again), same address and data dir; resolves once it listens. */
+  start(extraEnv?: Record<string, string>): Promise<{ listeningMs: number }>;
+  /** Date.now() when the current process was spawned. */
+  spawnedAt: number;
+  /** Sends a signal and waits for the process to exit; resolves with how it exited. */
+  stop(signal: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  dispose(): Promise<void>;
+}
+
+/** The real service as a child process (it must be able to die: kill -9, SIGTERM). */
+export async function childService(env: Record<string, string> = {}): Promise<ChildService> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-child-'));
+  const address = `127.0.0.1:${port}`;
+  // grpc-js backs off reconnecting up to minutes by default; a restarting service is back in ~1 s.
+  const connection = new GRPCConnectionManager({
+    address,
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 },
+  });
+  const svc: ChildService = {
+    address,
+    dataDir,
+    logs: [],
+    spawnedAt: 0,
+    connection,
+    client: new ExecClient(connection),
+    start(extraEnv = {}) {
+      const t0 = (svc.spawnedAt = Date.now());
+      const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', ...env, ...extraEnv };
+      delete childEnv.NODE_OPTIONS; // jest's vm-modules flags are not the service's
+      const proc = spawn(NODE, [MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      svc.proc = proc;
+      return new Promise((resolve, reject) => {
+        let buf = '';
+        let stderr = '';
+        proc.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            try {
+              const entry = JSON.parse(line) as Record<string, unknown>;
+              svc.logs.push(entry);
+              if (entry.msg === 'exec-stream listening') resolve({ listeningMs: Date.now() - t0 });
+            } catch {
+              /* not a log line */
+            }
+          }
+        });
+        proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        proc.once('exit', (code, signal) => reject(new Error(`service exited before listening (code ${code}, signal ${signal}): ${stderr}`)));
+      });
+    },
+    stop(signal, timeoutMs = 10_000) {
+      const proc = svc.proc;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`service did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+        proc.once('exit', (code, sig) => {
+          clearTimeout(timer);
+          resolve({ code, signal: sig });
+        });
+        proc.kill(signal);
+      });
+    },
+    async dispose() {
+      connection.close();
+      await svc.stop('SIGKILL').catch(() => undefined);
+      // Containers outlive the service by design; remove this suite's own.
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=exec-stream.managed=true'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+      for (const id of ids) {
+        const session = execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "exec-stream.session"}}', id], { encoding: 'utf8' }).trim();
+        if (existsSync(join(dataDir, 'sessions', session))) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return svc;
+}

@@ -1,0 +1,23 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+
+export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/** The docker CLI, for arranging fixtures the service did not create (never to check its work for it). */
+export function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/** Settles with the gRPC error a promise rejects with, failing if it resolves. */
+export async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
+  try {
+    const v = await p;
+    throw new Error(`expected a gRPC error, got ${JSON.stringify(v)}`);
+  } catch (err) {
+    if (typeof (err as ServiceError).code !== 'number') throw err;
+    return err as ServiceError;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
