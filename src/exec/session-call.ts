@@ -11,6 +11,10 @@ import { SessionManager } from './session-manager';
 export interface SessionCallStream extends ClientStream {
   on(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
   on(event: 'end' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  once(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
+  once(event: 'end' | 'cancelled' | 'drain' | 'close' | 'error', fn: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
   getPeer(): string;
 }
 
@@ -24,6 +28,7 @@ export interface SessionRequestMessage {
 /**
  * Runs one Session call: the first message must be Start; it becomes a run, an exec or an attach;
  * then this call is one client of that session until the session's exit (or the client leaves).
+ * Later messages (stdin, resize) go to the session's input, if this client may write it.
  */
 @Injectable()
 export class SessionCallHandler {
@@ -37,70 +42,112 @@ export class SessionCallHandler {
   }
 
   async handle(call: SessionCallStream): Promise<void> {
-    let session: Session | undefined;
-    let started = false;
-    let ended = false;
-    const fail = (err: unknown) => {
-      if (ended) return;
-      ended = true;
-      const s = toGrpcStatus(err);
-      this.log.info({ code: s.code, details: s.details, sessionId: session?.id, peer: call.getPeer() }, 'call rejected');
-      call.emit('error', s);
-    };
-    const first = new Promise<{ dto: StartDto; mode: StartMode }>((resolve, reject) => {
-      call.on('data', (msg: SessionRequestMessage) => {
-        try {
-          if (!started) {
-            started = true;
-            if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
-            resolve(parseStart(msg.start));
-            return;
-          }
-          if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
-          throw new ExecError('unimplemented', `${msg.msg} is not supported on this server yet`);
-        } catch (err) {
-          reject(err);
-          fail(err);
-        }
-      });
-      call.on('end', () => {
-        if (!started) reject(new ExecError('invalid', 'call closed before a Start message'));
-      });
-      call.on('cancelled', () => reject(new ExecError('aborted', 'client cancelled before Start')));
-    });
     let start: { dto: StartDto; mode: StartMode };
     try {
-      start = await first;
+      start = await this.readStart(call);
     } catch (err) {
-      fail(err);
-      return;
+      return this.reject(call, err);
     }
+    // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
+    call.pause();
     const { dto, mode } = start;
+    let session: Session;
     try {
-      if (mode === 'attach') {
-        session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
-        if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
-          throw new ExecError('invalid', `session ${dto.session_id} does not belong to container ${dto.container_id}`);
-        }
-        if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
-          throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
-        }
-        this.sessions.admitClient(session);
-      } else {
-        session = await this.sessions.start({
-          image: mode === 'run' ? dto.image : undefined,
-          containerId: mode === 'exec' ? dto.container_id : undefined,
-          command: dto.command,
-          env: dto.env,
-          workingDir: dto.working_dir,
-          tty: dto.tty,
-        });
-      }
+      session = mode === 'attach' ? this.findForAttach(dto) : await this.sessions.start({
+        image: mode === 'run' ? dto.image : undefined,
+        containerId: mode === 'exec' ? dto.container_id : undefined,
+        command: dto.command,
+        env: dto.env,
+        workingDir: dto.working_dir,
+        tty: dto.tty,
+        openStdin: dto.open_stdin,
+        clientId: dto.client_id,
+      });
     } catch (err) {
-      fail(err);
-      return;
+      return this.reject(call, err, dto.session_id);
     }
-    if (ended) return; // a bad second message arrived while Docker was starting the process
+    const writer = mode !== 'attach' || !!session.input?.mayWrite(false, dto.client_id);
+    this.routeInput(call, session, writer);
+    call.resume();
     await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+  }
+
+  /** The first message, which must be a valid Start. */
+  private readStart(call: SessionCallStream): Promise<{ dto: StartDto; mode: StartMode }> {
+    return new Promise((resolve, reject) => {
+      call.once('data', (msg: SessionRequestMessage) => {
+        call.pause();
+        try {
+          if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
+          resolve(parseStart(msg.start));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      call.once('end', () => reject(new ExecError('invalid', 'call closed before a Start message')));
+      call.once('cancelled', () => reject(new ExecError('aborted', 'client cancelled before Start')));
+    });
+  }
+
+  private findForAttach(dto: StartDto): Session {
+    const session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
+    if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
+      throw new ExecError('invalid', `session ${dto.session_id} does not belong to container ${dto.container_id}`);
+    }
+    if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
+      throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
+    }
+    if (dto.replay_from_sequence > session.log.lastSequence + 1) {
+      // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.
+      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.log.lastSequence + 1})`);
+    }
+    this.sessions.admitClient(session);
+    return session;
+  }
+
+  /**
+   * stdin and resize from this client. A bad message ends this client's call with its code; the
+   * session and its other clients go on. When the process cannot take more stdin, the call is paused,
+   * so gRPC flow control slows the sender instead of memory filling here.
+   */
+  private routeInput(call: SessionCallStream, session: Session, writer: boolean): void {
+    const refuse = (err: unknown) => {
+      call.pause();
+      this.reject(call, err, session.id);
+    };
+    const input = session.input;
+    call.on('data', (msg: SessionRequestMessage) => {
+      try {
+        if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
+        if (!writer) {
+          throw new ExecError('permission', 'only the client that started this session (or one with its client_id) may send stdin or resize');
+        }
+        if (msg.resize) {
+          if (!input) throw new ExecError('precondition', 'resize needs a tty session');
+          return input.resize(msg.resize.Width ?? 0, msg.resize.Height ?? 0);
+        }
+        if (msg.msg === 'stdin' || msg.stdin) {
+          if (!input) throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)');
+          if (!input.write(msg.stdin ?? Buffer.alloc(0))) {
+            call.pause();
+            input.onDrain(() => call.resume());
+          }
+          return;
+        }
+        throw new ExecError('invalid', 'empty SessionRequest');
+      } catch (err) {
+        refuse(err);
+      }
+    });
+    // Half-closing the call is EOF on stdin; output goes on until exit.
+    call.on('end', () => {
+      if (writer) input?.end();
+    });
+  }
+
+  private reject(call: SessionCallStream, err: unknown, sessionId?: string): void {
+    const s = toGrpcStatus(err);
+    this.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
+    call.emit('error', s);
   }
 }

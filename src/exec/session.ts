@@ -5,6 +5,7 @@ import type { TeeWriter } from '../executor/tee-writer';
 import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
 import type { OutputLog } from './output-log';
 import type { SessionFiles } from './session-files';
+import { ProcessInput } from './process-input';
 
 export type SessionKind = 'run' | 'exec';
 export type SessionOutcome = { exitCode: number } | { error: ExecError };
@@ -29,6 +30,8 @@ export class Session {
   finishedAt?: number;
   outcome?: SessionOutcome;
   process?: StartedProcess;
+  /** Stdin and terminal size, when the process has either. */
+  input?: ProcessInput;
   private readonly clients = new Set<ClientCursor>();
 
   constructor(
@@ -51,17 +54,19 @@ export class Session {
     return this.clients.size;
   }
 
-  bind(process: StartedProcess): void {
+  bind(process: StartedProcess, starterClientId = ''): void {
     this.process = process;
     this.containerId = process.containerId;
     this.execId = process.execId;
     this.startedAt = Date.now();
+    if (process.stdin || process.resize) this.input = new ProcessInput(process, starterClientId, this.logger);
   }
 
   /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
   finish(outcome: SessionOutcome): void {
     if (this.outcome) return;
     this.outcome = outcome;
+    this.input?.dispose();
     this.finishedAt = Date.now();
     const record =
       'exitCode' in outcome
@@ -82,7 +87,15 @@ export class Session {
       this.log,
       () => this.outcome,
       call,
-      { ...options, ready: { session_id: this.id, container_id: this.containerId, exec_id: this.execId ?? '' } },
+      {
+        ...options,
+        ready: {
+          session_id: this.id,
+          container_id: this.containerId,
+          exec_id: this.execId ?? '',
+          terminal_size: this.input?.size ? { Width: this.input.size.width, Height: this.input.size.height } : undefined,
+        },
+      },
       this.logger,
     );
     this.clients.add(cursor);

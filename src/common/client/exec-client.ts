@@ -27,6 +27,10 @@ export interface ProcessOptions {
   workingDir?: string;
   tty?: boolean;
   sequenced?: boolean;
+  /** Keep the process's stdin open for write() (a tty always has it). */
+  openStdin?: boolean;
+  /** Names this client; an attach with the same id may write stdin after a reconnect. */
+  clientId?: string;
 }
 
 export interface AttachOptions {
@@ -36,6 +40,8 @@ export interface AttachOptions {
   /** First chunk to receive (sequenced sessions); 0 = from the first. */
   fromSequence?: number;
   sequenced?: boolean;
+  /** The starter's client_id, to take over stdin and resize. */
+  clientId?: string;
 }
 
 interface SessionResponse {
@@ -109,6 +115,24 @@ export class ExecSession {
     return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
   }
 
+  /**
+   * Sends bytes to the process's stdin, waiting while gRPC flow control says the server (and through it
+   * the process) is not keeping up. An empty buffer is EOF, as is closeStdin().
+   */
+  async write(data: Buffer): Promise<void> {
+    if (!this.call.write({ stdin: data })) await new Promise<void>((r) => this.call.once('drain', r));
+  }
+
+  /** EOF on the process's stdin: half-closes this call; output goes on until exit. */
+  closeStdin(): void {
+    this.call.end();
+  }
+
+  /** Resizes the session's terminal (tty sessions; the server applies the latest of a burst). */
+  resize(width: number, height: number): void {
+    this.call.write({ resize: { Width: width, Height: height } });
+  }
+
   /** Leaves the session (the process goes on; other clients are unaffected). */
   cancel(): void {
     this.call.cancel();
@@ -180,6 +204,7 @@ export class ExecClient {
       exec_id: options.execId ?? '',
       replay_from_sequence: String(options.fromSequence ?? 0),
       sequenced: !!options.sequenced,
+      client_id: options.clientId ?? '',
     });
   }
 
@@ -201,6 +226,8 @@ export class ExecClient {
       working_dir: o.workingDir ?? '',
       tty: !!o.tty,
       sequenced: !!o.sequenced,
+      open_stdin: !!o.openStdin,
+      client_id: o.clientId ?? '',
     };
   }
 }

@@ -103,6 +103,9 @@ export class StartDto {
 
   @IsBoolean()
   sequenced = false;
+
+  @IsBoolean()
+  open_stdin = false;
 }
 
 export type StartMode = 'run' | 'exec' | 'attach';
