@@ -1,0 +1,139 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ExecError } from '../common/errors';
+import { ClientCursor, type ClientStream } from './client-cursor';
+import { OutputLog } from './output-log';
+import { SessionFiles } from './session-files';
+import type { SessionOutcome } from './session';
+
+/** A grpc-js-like call whose buffer holds `window` messages until the test reads them. */
+class FakeCall extends EventEmitter implements ClientStream {
+  sent: Array<Record<string, unknown>> = [];
+  buffered = 0;
+  ended = false;
+  status?: { code: number; details: string };
+  constructor(private readonly window: number) {
+    super();
+    this.on('error', (s) => (this.status = s));
+  }
+  write(message: Record<string, unknown>): boolean {
+    this.sent.push(message);
+    this.buffered++;
+    return this.buffered < this.window;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  /** The client reads everything buffered. */
+  readAll(): void {
+    this.buffered = 0;
+    this.emit('drain');
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const logger = pino({ level: 'silent' });
+
+describe('ClientCursor', () => {
+  let dir: string;
+  let files: SessionFiles;
+  let log: OutputLog;
+  let outcome: SessionOutcome | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cursor-'));
+    files = SessionFiles.create(dir, {});
+    log = new OutputLog(files, 1024); // a tiny tail: older chunks come back from disk
+    outcome = undefined;
+  });
+  afterEach(() => {
+    files.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const append = (stream: 'stdout' | 'stderr', s: string) => {
+    log.record(stream, Buffer.from(s));
+    log.notify();
+  };
+  const cursor = (call: FakeCall, sequenced = false, fromSequence = 1) =>
+    new ClientCursor(log, () => outcome, call, { fromSequence, sequenced, ready: { session_id: 's' } }, logger);
+  const payloads = (call: FakeCall) =>
+    call.sent.filter((m) => m.stdout || m.stderr).map((m) => `${m.stdout ? 'o' : 'e'}:${(m.stdout ?? m.stderr) as Buffer}`);
+
+  it('sends Ready, every chunk in order (from memory and from disk), then exit after the last', async () => {
+    for (let i = 0; i < 50; i++) append(i % 3 ? 'stdout' : 'stderr', `chunk-${i}-${'x'.repeat(100)}`);
+    const call = new FakeCall(1000);
+    const done = cursor(call).run();
+    await tick();
+    append('stdout', 'late');
+    outcome = { exitCode: 3 };
+    log.finish();
+    await done;
+    expect(call.sent[0]).toEqual({ ready: { session_id: 's', replay_complete: true } });
+    const expected = Array.from({ length: 50 }, (_, i) => `${i % 3 ? 'o' : 'e'}:chunk-${i}-${'x'.repeat(100)}`).concat('o:late');
+    expect(payloads(call)).toEqual(expected);
+    expect(call.sent.at(-1)).toEqual({ exit: 3 });
+    expect(call.ended).toBe(true);
+  });
+
+  it('holds at most one chunk for a client that does not read, then catches up', async () => {
+    const call = new FakeCall(4);
+    const done = cursor(call).run();
+    for (let i = 0; i < 200; i++) append('stdout', `${i};`);
+    await tick();
+    await tick();
+    expect(call.sent.length).toBe(4); // ready + 3 chunks, then it waits for drain: no queue
+    outcome = { exitCode: 0 };
+    log.finish();
+    while (!call.ended) {
+      call.readAll();
+      await tick();
+    }
+    await done;
+    expect(payloads(call).join('')).toBe(Array.from({ length: 200 }, (_, i) => `o:${i};`).join(''));
+  });
+
+  it('ends with the error status, never an exit code, when the outcome is unknown', async () => {
+    append('stdout', 'partial');
+    outcome = { error: new ExecError('unavailable', 'Docker went away') };
+    log.finish();
+    const call = new FakeCall(100);
+    await cursor(call).run();
+    expect(payloads(call)).toEqual(['o:partial']);
+    expect(call.sent.some((m) => 'exit' in m)).toBe(false);
+    expect(call.status).toEqual({ code: 14, details: 'Docker went away' });
+  });
+
+  it('sequenced: output_chunk with sequence numbers, replay marked, then Ready{replay_complete}', async () => {
+    append('stdout', 'a');
+    append('stderr', 'b');
+    append('stdout', 'c');
+    const call = new FakeCall(100);
+    const done = cursor(call, true, 2).run();
+    await tick();
+    append('stdout', 'live');
+    outcome = { exitCode: 0 };
+    log.finish();
+    await done;
+    const kinds = call.sent.map((m) => {
+      if (m.ready) return `ready:${(m.ready as { replay_complete: boolean }).replay_complete}`;
+      const c = m.output_chunk as { sequence: string; is_replay: boolean; stdout?: Buffer; stderr?: Buffer } | undefined;
+      if (c) return `${c.sequence}:${c.stdout ?? c.stderr}:${c.is_replay ? 'replay' : 'live'}`;
+      return `exit:${m.exit}`;
+    });
+    expect(kinds).toEqual(['ready:false', '2:b:replay', '3:c:replay', 'ready:true', '4:live:live', 'exit:0']);
+  });
+
+  it('stops at once when the client goes away, leaving the log untouched', async () => {
+    const call = new FakeCall(2);
+    const c = cursor(call);
+    const done = c.run();
+    for (let i = 0; i < 10; i++) append('stdout', String(i));
+    await tick();
+    call.emit('cancelled');
+    await done;
+    expect(c.isClosed).toBe(true);
+    expect(log.lastSequence).toBe(10);
+  });
+});
