@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install what is needed, start the service, and run the live demo
+# client against it (a command in a container, its output as produced, its exit code). The service
+# stops when the demo ends unless DEMO_KEEP_RUNNING=1 (then Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+tsc -p tsconfig.build.json
+
+export EXEC_LISTEN="${EXEC_LISTEN:-127.0.0.1:50051}"
+export EXEC_DATA_DIR="${EXEC_DATA_DIR:-$PWD/.data}"
+log="${EXEC_DATA_DIR}/service.log"
+mkdir -p "$EXEC_DATA_DIR"
+node dist/src/main.js >"$log" 2>&1 &
+service=$!
+trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null || true' EXIT
+
+# Ready when the gRPC health service answers SERVING.
+for _ in $(seq 1 100); do
+  if node -e '
+    const grpc = require("@grpc/grpc-js"); const loader = require("@grpc/proto-loader");
+    const def = loader.loadSync(require.resolve("grpc-health-check/proto/health/v1/health.proto"));
+    const H = grpc.loadPackageDefinition(def).grpc.health.v1.Health;
+    new H(process.env.EXEC_LISTEN, grpc.credentials.createInsecure()).check({ service: "" }, (e, r) => process.exit(!e && r.status === "SERVING" ? 0 : 1));
+  ' 2>/dev/null; then break; fi
+  kill -0 $service 2>/dev/null || { echo "service exited; its log:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.2
+done
+echo "[demo] exec-stream listening on $EXEC_LISTEN (log: $log)"
+node dist/src/demo/demo-client.js "$@"
+if [ "${DEMO_KEEP_RUNNING:-0}" = 1 ]; then
+  echo "[demo] service keeps running; Ctrl-C stops it"
+  wait $service
+fi
