@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger';
-import { toGrpcStatus } from '../common/errors';
+import { ExecError, toGrpcStatus } from '../common/errors';
 import type { ChunkRecord } from './session-files';
 import type { OutputLog } from './output-log';
 import type { SessionOutcome } from './session';
@@ -31,6 +31,8 @@ export interface CursorOptions {
  */
 export class ClientCursor {
   private next: number;
+  /** Missing chunks skipped since the last chunk sent: the next one's gap_before. */
+  private gap = 0;
   private closed = false;
   private wake?: () => void;
   private readonly onGone = () => this.markClosed();
@@ -71,10 +73,10 @@ export class ClientCursor {
           continue;
         }
         if (this.next <= this.log.lastSequence) {
-          const got = this.log.get(this.next);
-          const chunk = got instanceof Promise ? await got : got;
+          const chunk = await this.readNext();
           if (this.closed) break;
-          this.next++;
+          if (!chunk) continue; // skipped damaged or lost chunks: counted in `gap`
+          this.next = chunk.sequence + 1;
           if (!this.call.write(this.message(chunk, chunk.sequence <= replayEnd))) await this.drained();
           continue;
         }
@@ -98,7 +100,37 @@ export class ClientCursor {
     this.wake?.();
   }
 
+  /**
+   * Chunk `next`, or, where chunks are missing (damaged files, output lost in a restart), nothing:
+   * `next` moves past them and `gap` counts them for the next chunk's gap_before. A plain (reference)
+   * client has no way to be told of a gap, so it gets DATA_LOSS instead of silently missing bytes.
+   */
+  private async readNext(): Promise<ChunkRecord | undefined> {
+    const { sequence, gap } = this.log.nextAvailable(this.next);
+    if (gap) {
+      if (!this.options.sequenced) {
+        throw new ExecError('data_loss', `chunks ${this.next}..${sequence - 1} of this session are missing (damaged or lost); use Start.sequenced to read past the gap`);
+      }
+      this.gap += gap;
+      this.next = sequence;
+      return undefined;
+    }
+    try {
+      const got = this.log.get(this.next);
+      return got instanceof Promise ? await got : got;
+    } catch (err) {
+      if (!(err instanceof ExecError && err.kind === 'data_loss')) throw err;
+      this.logger.error({ err: err.message, sequence: this.next }, 'chunk failed verification: never served, reported as a gap');
+      this.log.markMissing(this.next);
+      return undefined;
+    }
+  }
+
   private finish(): void {
+    if (this.gap) {
+      // The missing chunks are the last ones: no chunk follows to carry gap_before.
+      return this.fail(new ExecError('data_loss', `the session's last ${this.gap} chunks are missing (damaged or lost)`));
+    }
     const outcome = this.outcome();
     if (outcome && 'exitCode' in outcome) {
       this.call.write({ exit: outcome.exitCode });
@@ -111,12 +143,15 @@ export class ClientCursor {
 
   private message(chunk: ChunkRecord, isReplay: boolean): object {
     if (!this.options.sequenced) return { [chunk.stream]: chunk.data };
+    const gap = this.gap;
+    this.gap = 0;
     return {
       output_chunk: {
         sequence: String(chunk.sequence),
         timestamp: String(chunk.timestampNs),
         [chunk.stream]: chunk.data,
         is_replay: isReplay,
+        gap_before: String(gap),
       },
     };
   }

@@ -1,5 +1,9 @@
 import { Controller } from '@nestjs/common';
-import { GrpcStreamCall } from '@nestjs/microservices';
+import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
+import type { Observable } from 'rxjs';
+import { ContainerControlService, type ControlResponse, type SignalRequest } from './container-control.service';
+import { ContainerStatusService, type ContainerStatusRequest, type ContainerStatusResponse } from './container-status.service';
+import { LifecycleCallHandler, type LifecycleCallStream, type LifecycleRequest } from './lifecycle-call';
 import { SessionCallHandler, type SessionCallStream } from './session-call';
 
 /**
@@ -9,10 +13,42 @@ import { SessionCallHandler, type SessionCallStream } from './session-call';
  */
 @Controller()
 export class ExecController {
-  constructor(private readonly sessionCalls: SessionCallHandler) {}
+  constructor(
+    private readonly sessionCalls: SessionCallHandler,
+    private readonly lifecycleCalls: LifecycleCallHandler,
+    private readonly statuses: ContainerStatusService,
+    private readonly controls: ContainerControlService,
+  ) {}
 
   @GrpcStreamCall('Exec', 'Session')
   session(call: SessionCallStream): Promise<void> {
     return this.sessionCalls.handle(call);
+  }
+
+  // A server stream: Nest hands the raw grpc-js call over as the third argument (@GrpcStreamCall only
+  // applies to client-streaming methods); the handler writes to it with flow control itself.
+  @GrpcMethod('Exec', 'ContainerLifecycle')
+  containerLifecycle(req: LifecycleRequest, _metadata: unknown, call: LifecycleCallStream): Observable<never> {
+    return this.lifecycleCalls.handle(req, call);
+  }
+
+  @GrpcMethod('Exec', 'ContainerStatus')
+  containerStatus(req: ContainerStatusRequest): Promise<ContainerStatusResponse> {
+    return this.statuses.status(req);
+  }
+
+  @GrpcMethod('Exec', 'ContainerPause')
+  containerPause(req: { container_id?: string }): Promise<ControlResponse> {
+    return this.controls.pause(req.container_id);
+  }
+
+  @GrpcMethod('Exec', 'ContainerResume')
+  containerResume(req: { container_id?: string }): Promise<ControlResponse> {
+    return this.controls.resume(req.container_id);
+  }
+
+  @GrpcMethod('Exec', 'ContainerSignal')
+  containerSignal(req: SignalRequest): Promise<ControlResponse> {
+    return this.controls.signal(req);
   }
 }

@@ -55,6 +55,19 @@ export class OutputLog implements PrimaryRecorder {
     return this.files.readChunk(sequence);
   }
 
+  /**
+   * The first readable chunk ≥ `from` and how many damaged or lost chunks lie before it: a reader
+   * skips those and reports the count (gap_before); it never gets their bytes.
+   */
+  nextAvailable(from: number): { sequence: number; gap: number } {
+    return this.files.nextAvailable(from);
+  }
+
+  /** A chunk failed its checksum on read: from now on every reader skips it as a gap. */
+  markMissing(sequence: number): void {
+    this.files.markMissing(sequence);
+  }
+
   /** Resolves once chunk `sequence` exists or the log is finished. */
   waitFor(sequence: number): Promise<void> {
     if (sequence <= this.lastSequence || this.ended) return Promise.resolve();

@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, openSync, read, renameSync, writeFileSync, writeSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, read, renameSync, writeFileSync, writeSync, readFileSync, existsSync, rmSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../common/errors';
 import type { StreamName } from '../executor/container-runtime';
+import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
 
 /**
  * A session's files in EXEC_DATA_DIR/sessions/<id>/:
@@ -12,13 +13,19 @@ import type { StreamName } from '../executor/container-runtime';
  *                     stream file | i64 timestamp (Unix ns) | u32 crc32 of the data | u32 crc32 of
  *                     bytes 0..27 of this record  (all little-endian)
  *   meta.json       what the session is (written at start);
+ *   process.json    the container (and exec) it runs in, written once the process started;
  *   exit.json       how it ended (written once, by rename, when it ends).
  * Sequence numbers are implicit in the index position, so they are the same for every reader and
  * after every restart; replay in order is: read the record, read its bytes from its stream file.
  */
-export const RECORD_BYTES = 32;
-const STREAM_CODE: Record<StreamName, number> = { stdout: 1, stderr: 2 };
+export { RECORD_BYTES };
 const CODE_STREAM: Record<number, StreamName | undefined> = { 1: 'stdout', 2: 'stderr' };
+
+export interface SessionProcessRecord {
+  containerId: string;
+  execId?: string;
+  startedAt: number;
+}
 
 export interface ChunkRecord {
   sequence: number;
@@ -50,13 +57,115 @@ export class SessionFiles {
   private readonly record = Buffer.alloc(RECORD_BYTES);
   private count = 0;
   private closed = false;
+  /** Sealed by shutdown: nothing more is recorded, so a running process is re-adopted at next start. */
+  private sealed = false;
+  /** Sequences that exist in the index but whose data is unusable (sorted). */
+  private missingList: number[] = [];
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    flags: 'w+' | 'r+' = 'w+',
+  ) {
     this.fds = {
-      stdout: openSync(join(dir, 'stdout'), 'w+'),
-      stderr: openSync(join(dir, 'stderr'), 'w+'),
-      index: openSync(join(dir, 'index'), 'w+'),
+      stdout: openSync(join(dir, 'stdout'), flags),
+      stderr: openSync(join(dir, 'stderr'), flags),
+      index: openSync(join(dir, 'index'), flags),
     };
+  }
+
+  /**
+   * Opens an existing session folder (after a restart) and checks its index against its files. Bytes
+   * past the last good record (a torn record, data written just before a crash but never indexed) are
+   * cut off, so appends continue exactly after what the index accounts for.
+   */
+  static open(dir: string): { files: SessionFiles; report: IndexReport } {
+    for (const f of ['stdout', 'stderr', 'index']) {
+      if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), ''); // created but never written
+    }
+    const files = new SessionFiles(dir, 'r+');
+    try {
+      const sizes = { stdout: fstatSync(files.fds.stdout).size, stderr: fstatSync(files.fds.stderr).size };
+      const report = verifyIndex(readFileSync(join(dir, 'index')), sizes);
+      files.count = report.count;
+      files.missingList = [...report.missing];
+      for (const stream of ['stdout', 'stderr'] as const) {
+        files.offsets[stream] = report.recorded[stream];
+        if (sizes[stream] > report.recorded[stream]) {
+          report.unindexedBytes += sizes[stream] - report.recorded[stream];
+          report.problems.push(`${stream}: ${sizes[stream] - report.recorded[stream]} bytes past the last indexed chunk, cut off`);
+          ftruncateSync(files.fds[stream], report.recorded[stream]);
+        }
+      }
+      if (report.tornBytes) ftruncateSync(files.fds.index, report.count * RECORD_BYTES);
+      return { files, report };
+    } catch (err) {
+      files.close();
+      throw err;
+    }
+  }
+
+  readMeta<T = Record<string, unknown>>(): T {
+    return JSON.parse(readFileSync(join(this.dir, 'meta.json'), 'utf8')) as T;
+  }
+
+  writeProcess(p: SessionProcessRecord): void {
+    atomicWrite(join(this.dir, 'process.json'), JSON.stringify(p));
+  }
+
+  readProcess(): SessionProcessRecord | undefined {
+    const file = join(this.dir, 'process.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SessionProcessRecord) : undefined;
+  }
+
+  /** Marks a chunk unusable (its data failed its checksum): readers skip it and report the gap. */
+  markMissing(sequence: number): void {
+    if (this.missingList.includes(sequence)) return;
+    this.missingList.push(sequence);
+    this.missingList.sort((a, b) => a - b);
+  }
+
+  /**
+   * A finished session whose last output was never fully indexed (torn record, unindexed bytes) lost
+   * it for good: one missing chunk stands for it at the end, so readers are told instead of seeing a
+   * clean end. (In a running session those bytes are read back from Docker instead.)
+   */
+  addLostTail(): void {
+    this.count++;
+    this.markMissing(this.count);
+  }
+
+  get missing(): readonly number[] {
+    return this.missingList;
+  }
+
+  /** The first chunk ≥ `from` that can be read, and how many unusable ones lie before it. */
+  nextAvailable(from: number): { sequence: number; gap: number } {
+    return this.missingList.length ? nextAvailable(this.missingList, from, this.count) : { sequence: from, gap: 0 };
+  }
+
+  /** Bytes the session occupies on disk (for the retention size budget). */
+  get diskBytes(): number {
+    return this.offsets.stdout + this.offsets.stderr + this.count * RECORD_BYTES;
+  }
+
+  /** Reads `length` bytes of a stream file at `position` (recovery compares them with Docker's log). */
+  readStream(stream: StreamName, position: number, length: number): Promise<Buffer> {
+    return length ? readAt(this.fds[stream], length, position) : Promise.resolve(Buffer.alloc(0));
+  }
+
+  /**
+   * Flushes to disk and stops recording. Used on shutdown: output that arrives after it is not
+   * recorded (Docker keeps it; recovery reads it back) and no exit record is written, because the
+   * process is not over: it is left running to be re-adopted.
+   */
+  seal(): void {
+    if (this.closed || this.sealed) return;
+    this.sealed = true;
+    for (const fd of Object.values(this.fds)) fsyncSync(fd);
+  }
+
+  get isSealed(): boolean {
+    return this.sealed;
   }
 
   static create(dir: string, meta: object): SessionFiles {
@@ -75,18 +184,12 @@ export class SessionFiles {
 
   /** Appends one chunk (data, then its index record); returns its sequence number. Throws on I/O failure. */
   append(stream: StreamName, data: Buffer, timestampNs: bigint): number {
+    if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here');
     const offset = this.offsets[stream];
-    writeAll(this.fds[stream], data);
+    // Positional writes: files opened after a restart continue exactly at the indexed end.
+    writeAll(this.fds[stream], data, offset);
     this.offsets[stream] = offset + data.length;
-    const r = this.record;
-    r.fill(0, 0, 4);
-    r[0] = STREAM_CODE[stream];
-    r.writeUInt32LE(data.length, 4);
-    r.writeBigUInt64LE(BigInt(offset), 8);
-    r.writeBigInt64LE(timestampNs, 16);
-    r.writeUInt32LE(crc32(data), 24);
-    r.writeUInt32LE(crc32(r.subarray(0, 28)), 28);
-    writeAll(this.fds.index, r);
+    writeAll(this.fds.index, encodeRecord(this.record, stream, data, offset, timestampNs), this.count * RECORD_BYTES);
     return ++this.count;
   }
 
@@ -94,6 +197,7 @@ export class SessionFiles {
   async readChunk(sequence: number): Promise<ChunkRecord> {
     if (this.closed) throw new ExecError('not_found', 'session files are closed');
     if (sequence < 1 || sequence > this.count) throw new ExecError('internal', `chunk ${sequence} is not in the index`);
+    if (this.nextAvailable(sequence).gap) throw new ExecError('data_loss', `chunk ${sequence} is missing (damaged or lost) in ${this.dir}`);
     const rec = await readAt(this.fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES);
     if (rec.readUInt32LE(28) !== crc32(rec.subarray(0, 28))) {
       throw new ExecError('data_loss', `index record ${sequence} is corrupt (checksum mismatch) in ${this.dir}`);
@@ -109,9 +213,8 @@ export class SessionFiles {
   }
 
   writeExit(exit: SessionExitRecord): void {
-    const tmp = join(this.dir, 'exit.json.tmp');
-    writeFileSync(tmp, JSON.stringify(exit));
-    renameSync(tmp, join(this.dir, 'exit.json'));
+    if (this.sealed) return; // shut down mid-run: the outcome is not known yet (see seal())
+    atomicWrite(join(this.dir, 'exit.json'), JSON.stringify(exit));
   }
 
   readExit(): SessionExitRecord | undefined {
@@ -132,7 +235,12 @@ export class SessionFiles {
   }
 }
 
-function writeAll(fd: number, buf: Buffer): void {
+function writeAll(fd: number, buf: Buffer, position: number): void {
   let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+}
+
+function atomicWrite(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }

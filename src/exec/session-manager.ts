@@ -18,6 +18,10 @@ export interface NewProcess {
   env: Record<string, string>;
   workingDir?: string;
   tty: boolean;
+  /** Keep stdin open for SessionRequest.stdin (always so for a tty). */
+  openStdin: boolean;
+  /** The starting client's client_id: a later attach with the same id may write stdin. */
+  clientId?: string;
 }
 
 /**
@@ -30,6 +34,8 @@ export class SessionManager implements OnModuleDestroy {
   private readonly byId = new Map<string, Session>();
   private readonly log: Logger;
   private readonly sweeper: NodeJS.Timeout;
+  /** Set on shutdown: no new sessions or clients; running containers are left for re-adoption. */
+  private drainReason?: string;
 
   constructor(
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
@@ -54,6 +60,7 @@ export class SessionManager implements OnModuleDestroy {
 
   /** Creates the session, its files and its TeeWriter, then has the runtime start the process. */
   async start(spec: NewProcess): Promise<Session> {
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
     if (this.runningCount >= this.config.EXEC_MAX_SESSIONS) {
       throw new ExecError('exhausted', `too many running sessions (EXEC_MAX_SESSIONS=${this.config.EXEC_MAX_SESSIONS})`);
     }
@@ -74,7 +81,7 @@ export class SessionManager implements OnModuleDestroy {
     this.byId.set(info.id, session); // counted against the limit while Docker is asked
     let process: StartedProcess;
     try {
-      const base = { sessionId: info.id, command: spec.command, env: spec.env, workingDir: spec.workingDir, tty: spec.tty, openStdin: false };
+      const base = { sessionId: info.id, command: spec.command, env: spec.env, workingDir: spec.workingDir, tty: spec.tty, openStdin: spec.openStdin || spec.tty };
       process = spec.image
         ? await this.runtime.run({ ...base, image: spec.image }, tee)
         : await this.runtime.exec({ ...base, containerId: spec.containerId! }, tee);
@@ -83,12 +90,16 @@ export class SessionManager implements OnModuleDestroy {
       files.destroy();
       throw err;
     }
-    session.bind(process);
+    session.bind(process, spec.clientId);
+    await session.input?.applyInitial();
+    // Which container (and exec) this is: restart recovery needs it to find the process again.
+    files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
     process.done.then(
       (outcome) => session.finish(outcome),
       (err) => session.finish({ error: err instanceof ExecError ? err : new ExecError('unavailable', String(err)) }),
     ).finally(() => {
-      if (info.kind === 'run' && this.config.removeContainers) void this.runtime.remove(session.containerId);
+      // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
+      if (info.kind === 'run' && this.config.removeContainers && !this.drainReason) void this.runtime.remove(session.containerId);
     });
     return session;
   }
@@ -118,6 +129,7 @@ export class SessionManager implements OnModuleDestroy {
 
   /** Checks the per-session client limit before a client attaches. */
   admitClient(session: Session): void {
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
     if (session.clientCount >= this.config.EXEC_MAX_CLIENTS_PER_SESSION) {
       throw new ExecError(
         'exhausted',
@@ -130,16 +142,49 @@ export class SessionManager implements OnModuleDestroy {
     return [...this.byId.values()];
   }
 
-  /** Forgets finished sessions past retention that no client is reading; deletes their files. */
+  /** Adds a session that was not started here: one loaded from the data dir after a restart. */
+  register(session: Session): void {
+    if (this.byId.has(session.id)) throw new ExecError('internal', `session ${session.id} is registered twice`);
+    this.byId.set(session.id, session);
+  }
+
+  /** Refuses new sessions and clients from now on (shutdown); `reason` is what callers are told. */
+  beginDrain(reason: string): void {
+    this.drainReason = reason;
+    clearInterval(this.sweeper);
+  }
+
+  get draining(): boolean {
+    return !!this.drainReason;
+  }
+
+  /**
+   * Forgets finished sessions that no client is reading and deletes their files: those past
+   * EXEC_RETENTION_SECONDS, then, while all sessions' files exceed EXEC_RETENTION_BYTES, the
+   * oldest-finished first. Running sessions count toward the size but are never removed.
+   */
   sweep(now = Date.now()): number {
     let removed = 0;
-    for (const s of this.byId.values()) {
-      if (s.running || s.clientCount > 0) continue;
-      if (now - (s.finishedAt ?? now) < this.config.EXEC_RETENTION_SECONDS * 1000) continue;
+    const remove = (s: Session, why: string) => {
       this.byId.delete(s.id);
       s.files.destroy();
-      s.logger.info('session retention expired; files removed');
+      s.logger.info({ why }, 'session retention expired; files removed');
       removed++;
+    };
+    const removable = [...this.byId.values()]
+      .filter((s) => !s.running && s.clientCount === 0)
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    const kept: Session[] = [];
+    for (const s of removable) {
+      if (now - (s.finishedAt ?? now) >= this.config.EXEC_RETENTION_SECONDS * 1000) remove(s, 'age');
+      else kept.push(s);
+    }
+    let total = 0;
+    for (const s of this.byId.values()) total += s.files.diskBytes;
+    for (const s of kept) {
+      if (total <= this.config.EXEC_RETENTION_BYTES) break;
+      total -= s.files.diskBytes;
+      remove(s, 'size');
     }
     return removed;
   }

@@ -12,6 +12,7 @@ import type {
   OutputSink,
   ProcessOutcome,
   ProcessSpec,
+  ReadoptSpec,
   RunSpec,
   StartedProcess,
 } from './container-runtime';
@@ -19,6 +20,7 @@ import { fromDockerError } from './docker-errors';
 import { FrameDemuxer, RawPassThrough } from './frame-demuxer';
 import { isManaged, managedLabels } from './labels';
 import { dockerOptionsFromHost } from './docker-host';
+import { DockerRecovery } from './docker-recovery';
 
 /** The only place that talks to Docker. Every call maps its failure to an ExecError. */
 @Injectable()
@@ -33,7 +35,14 @@ export class DockerRuntime implements ContainerRuntime {
   ) {
     this.docker = new Docker(dockerOptionsFromHost(config.DOCKER_HOST));
     this.log = root.child({ component: 'docker' });
+    this.recovery = new DockerRecovery(this.docker, this.log);
   }
+
+  // Restart recovery lives in docker-recovery.ts; these delegate to it.
+  private readonly recovery: DockerRecovery;
+  listManaged = () => this.recovery.listManaged();
+  readopt = (spec: ReadoptSpec, sink: OutputSink) => this.recovery.readopt(spec, sink);
+  execState = (execId: string) => this.recovery.execState(execId);
 
   async ping(): Promise<void> {
     try {

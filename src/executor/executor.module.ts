@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
-import { CONTAINER_RUNTIME } from '../common/tokens';
+import { CONTAINER_CONTROL, CONTAINER_RUNTIME } from '../common/tokens';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
+import { DockerControl } from './docker-control';
+import { DockerEventsSource } from './docker-events';
 import { DockerRuntime } from './docker-runtime';
 import { TeeWriterFactory } from './tee-writer';
 
 @Module({
   imports: [LifecycleModule],
-  providers: [{ provide: CONTAINER_RUNTIME, useClass: DockerRuntime }, TeeWriterFactory],
-  exports: [CONTAINER_RUNTIME, TeeWriterFactory],
+  providers: [
+    { provide: CONTAINER_RUNTIME, useClass: DockerRuntime },
+    { provide: CONTAINER_CONTROL, useClass: DockerControl },
+    DockerEventsSource,
+    TeeWriterFactory,
+  ],
+  exports: [CONTAINER_RUNTIME, CONTAINER_CONTROL, DockerEventsSource, TeeWriterFactory],
 })
 export class ExecutorModule {}

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { LifecycleEvent, NewLifecycleEvent } from './lifecycle-event';
+import { matches, type LifecycleEvent, type NewLifecycleEvent } from './lifecycle-event';
+import { LifecycleCursor, type CursorOptions } from './lifecycle-cursor';
+import { TransitionDedupe } from './transition-dedupe';
 
 export type LifecycleListener = (event: LifecycleEvent) => void;
 
@@ -7,50 +9,124 @@ export interface LifecycleSubscription {
   unsubscribe(): void;
 }
 
-const HISTORY = 4096;
+/** Events kept for resuming and for slow subscribers; the one bound on how far behind a reader may be. */
+export const DEFAULT_HISTORY = 4096;
 
 /**
- * In-process pub/sub of lifecycle events. Publishing never blocks: listeners are called
- * synchronously and must only enqueue. Keeps a bounded history so that a subscriber can resume
- * after an id it saw.
+ * In-process pub/sub of lifecycle events with ids. Every published event goes into a bounded history
+ * (a ring, ids contiguous); a subscriber is a cursor into that history, not a queue: publishing never
+ * waits for anyone, a slow reader costs one position, and a reader that falls behind the history's
+ * oldest event is told how many of its events were dropped. Reports of one transition by two sources
+ * are published once (TransitionDedupe).
  */
 @Injectable()
 export class LifecycleBus {
+  /** Settable before the first publish (tests use a small one). */
+  historyLimit = DEFAULT_HISTORY;
   private nextId = 1;
-  private readonly history: LifecycleEvent[] = [];
+  private ring: (LifecycleEvent | undefined)[] = [];
+  /** Id of the oldest event still held. */
+  private firstId = 1;
+  private readonly cursors = new Set<LifecycleCursor>();
   private readonly listeners = new Set<{ containerId?: string; fn: LifecycleListener }>();
+  readonly dedupe = new TransitionDedupe();
+  /** Session of each container seen, to name it on events whose reporter did not (bounded). */
+  private readonly sessionOf = new Map<string, string>();
 
-  publish(input: NewLifecycleEvent): LifecycleEvent {
+  /** Publishes a transition; returns it, or undefined when it repeated one already published. */
+  publish(input: NewLifecycleEvent): LifecycleEvent | undefined {
+    const source = input.source ?? 'executor';
+    if (this.dedupe.isDuplicate({ ...input, source })) return undefined;
+    const sessionId = input.sessionId || (input.containerId ? this.sessionOf.get(input.containerId) : undefined);
+    if (input.containerId && sessionId) this.rememberSession(input.containerId, sessionId, input.type);
     const event: LifecycleEvent = {
       ...input,
+      sessionId: sessionId || undefined,
+      source,
       id: this.nextId++,
       timestampNs: input.timestampNs ?? BigInt(Date.now()) * 1_000_000n,
     };
-    this.history.push(event);
-    if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
+    this.store(event);
+    for (const c of this.cursors) c.notify();
     for (const l of this.listeners) {
-      if (l.containerId && l.containerId !== event.containerId) continue;
+      if (!matches(event, l.containerId)) continue;
       try {
         l.fn(event);
       } catch {
-        this.listeners.delete(l); // a broken subscriber never stops the bus
+        this.listeners.delete(l); // a broken listener never stops the bus
       }
     }
     return event;
-  }
-
-  /** Events after `afterId` still in history, oldest first. */
-  since(afterId: number, containerId?: string): LifecycleEvent[] {
-    return this.history.filter((e) => e.id > afterId && (!containerId || e.containerId === containerId));
   }
 
   get lastId(): number {
     return this.nextId - 1;
   }
 
+  get oldestId(): number {
+    return this.firstId;
+  }
+
+  /** The held event with this id, if still in history. */
+  get(id: number): LifecycleEvent | undefined {
+    if (id < this.firstId || id >= this.nextId) return undefined;
+    return this.ring[id % this.historyLimit];
+  }
+
+  /** Events after `afterId` still in history, oldest first. */
+  since(afterId: number, containerId?: string): LifecycleEvent[] {
+    const out: LifecycleEvent[] = [];
+    for (let id = Math.max(afterId + 1, this.firstId); id < this.nextId; id++) {
+      const e = this.get(id)!;
+      if (matches(e, containerId)) out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * A reader of the events after `resumeAfterId` (or only new ones without it) matching the filter.
+   * Close it when done. Throws RangeError for a resume id this process never issued.
+   */
+  open(options: CursorOptions = {}): LifecycleCursor {
+    if (options.resumeAfterId !== undefined && options.resumeAfterId > this.lastId) {
+      throw new RangeError(
+        `resume id ${options.resumeAfterId} is newer than the newest event ${this.lastId} (ids restart when the service restarts)`,
+      );
+    }
+    const cursor = new LifecycleCursor(this, options, () => this.cursors.delete(cursor));
+    this.cursors.add(cursor);
+    return cursor;
+  }
+
+  get openCursors(): number {
+    return this.cursors.size;
+  }
+
+  /** Synchronous listener (in-process consumers that only enqueue, e.g. the resource sampler). */
   subscribe(fn: LifecycleListener, containerId?: string): LifecycleSubscription {
     const entry = { containerId: containerId || undefined, fn };
     this.listeners.add(entry);
     return { unsubscribe: () => this.listeners.delete(entry) };
+  }
+
+  private rememberSession(containerId: string, sessionId: string, type: string): void {
+    if (type === 'unregistered') {
+      this.sessionOf.delete(containerId);
+      return;
+    }
+    this.sessionOf.set(containerId, sessionId);
+    if (this.sessionOf.size > 10_000) this.sessionOf.delete(this.sessionOf.keys().next().value!);
+  }
+
+  private store(event: LifecycleEvent): void {
+    const limit = this.historyLimit;
+    if (this.ring.length !== limit) this.ring.length = limit;
+    if (event.id - this.firstId >= limit) {
+      // The oldest event leaves history: readers that had not read it lose it, and are told.
+      const evicted = this.ring[this.firstId % limit]!;
+      for (const c of this.cursors) c.evicted(evicted);
+      this.firstId++;
+    }
+    this.ring[event.id % limit] = event;
   }
 }

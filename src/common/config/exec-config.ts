@@ -65,6 +65,15 @@ export class ExecConfig {
   @Min(1)
   EXEC_RETENTION_SECONDS = 900;
 
+  /**
+   * Total disk the finished sessions' files may occupy, in bytes; over it, the sweeper removes finished
+   * sessions oldest-finished first (never a running one, never one with a client attached).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_RETENTION_BYTES = 10 * 1024 * 1024 * 1024;
+
   /** Newest output kept in memory per session; older output is read back from the session's files. */
   @Transform(toInt)
   @IsInt()

@@ -1,0 +1,172 @@
+/**
+ * Sizes and repetitions of every scenario. Three presets (smoke: seconds, inside the test suite;
+ * quick: under 2 minutes; full: under 15), each figure overridable by an environment variable or a
+ * `--name=value` flag of the same name in lower case without the BENCH_ prefix
+ * (BENCH_S1_BYTES=64M  ≡  --s1-bytes=64M). Byte sizes accept K, M, G suffixes (binary).
+ */
+export type BenchMode = 'smoke' | 'quick' | 'full';
+
+export interface BenchConfig {
+  mode: BenchMode;
+  /** A/B repetitions for scenarios 1, 2, 4 (each repetition runs every variant once, order rotated). */
+  reps: number;
+  s1Bytes: number;
+  s2Bytes: number;
+  s2Clients: number[];
+  s3DurationMs: number;
+  s3IntervalMs: number;
+  s3Reps: number;
+  s4Bytes: number;
+  s4StallMs: number;
+  s5Reps: number;
+  s6Sessions: number;
+  s6Bytes: number;
+  s6Reps: number;
+  s7Calls: number;
+  /** Which scenarios to run (1..7). */
+  scenarios: number[];
+  image: string;
+  /** Start the server child with --cpu-prof, writing profiles here ('' = off). */
+  cpuProfDir: string;
+  /** More node flags for the server child, space-separated (e.g. "--trace-gc"). */
+  serverNodeArgs: string;
+  /** More environment for the server child, space-separated K=V (e.g. "MALLOC_ARENA_MAX=2"). */
+  serverEnv: string;
+  /** Append the server child's stdout/stderr to this file ('' = keep only for failure reports). */
+  serverLog: string;
+  /** Where results go ('' = bench/results and docs/BENCHMARKS.md of the repository). */
+  outDir: string;
+  /** Write docs/BENCHMARKS.md's generated block (off in smoke mode). */
+  writeDocs: boolean;
+}
+
+const MB = 1024 * 1024;
+
+const PRESETS: Record<BenchMode, Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios'>> = {
+  smoke: {
+    reps: 1,
+    s1Bytes: 2 * MB,
+    s2Bytes: 1 * MB,
+    s2Clients: [1, 4],
+    s3DurationMs: 600,
+    s3IntervalMs: 20,
+    s3Reps: 1,
+    s4Bytes: 4 * MB,
+    s4StallMs: 500,
+    s5Reps: 1,
+    s6Sessions: 4,
+    s6Bytes: 64 * 1024,
+    s6Reps: 1,
+    s7Calls: 10,
+  },
+  quick: {
+    reps: 2,
+    s1Bytes: 64 * MB,
+    s2Bytes: 16 * MB,
+    s2Clients: [1, 4, 16, 64],
+    s3DurationMs: 3000,
+    s3IntervalMs: 10,
+    s3Reps: 1,
+    s4Bytes: 128 * MB,
+    s4StallMs: 3000,
+    s5Reps: 3,
+    s6Sessions: 50,
+    s6Bytes: 1 * MB,
+    s6Reps: 1,
+    s7Calls: 200,
+  },
+  full: {
+    reps: 3,
+    s1Bytes: 256 * MB,
+    s2Bytes: 64 * MB,
+    s2Clients: [1, 4, 16, 64],
+    s3DurationMs: 10_000,
+    s3IntervalMs: 10,
+    s3Reps: 2,
+    s4Bytes: 1024 * MB,
+    s4StallMs: 10_000,
+    s5Reps: 7,
+    s6Sessions: 50,
+    s6Bytes: 1 * MB,
+    s6Reps: 3,
+    s7Calls: 200,
+  },
+};
+
+export function parseBytes(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new Error(`not a size: ${v}`);
+  const mult = { '': 1, k: 1024, m: MB, g: 1024 * MB }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+const parseInt10 = (v: string): number => {
+  if (!/^\d+$/.test(v)) throw new Error(`not a whole number: ${v}`);
+  return Number(v);
+};
+const parseList = (v: string): number[] => v.split(',').filter(Boolean).map(parseInt10);
+
+const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
+  REPS: ['reps', parseInt10],
+  S1_BYTES: ['s1Bytes', parseBytes],
+  S2_BYTES: ['s2Bytes', parseBytes],
+  S2_CLIENTS: ['s2Clients', parseList],
+  S3_DURATION_MS: ['s3DurationMs', parseInt10],
+  S3_INTERVAL_MS: ['s3IntervalMs', parseInt10],
+  S3_REPS: ['s3Reps', parseInt10],
+  S4_BYTES: ['s4Bytes', parseBytes],
+  S4_STALL_MS: ['s4StallMs', parseInt10],
+  S5_REPS: ['s5Reps', parseInt10],
+  S6_SESSIONS: ['s6Sessions', parseInt10],
+  S6_BYTES: ['s6Bytes', parseBytes],
+  S6_REPS: ['s6Reps', parseInt10],
+  S7_CALLS: ['s7Calls', parseInt10],
+  SCENARIOS: ['scenarios', parseList],
+  IMAGE: ['image', String],
+  CPU_PROF_DIR: ['cpuProfDir', String],
+  SERVER_NODE_ARGS: ['serverNodeArgs', String],
+  SERVER_LOG: ['serverLog', String],
+  SERVER_ENV: ['serverEnv', String],
+  OUT_DIR: ['outDir', String],
+};
+
+/** Preset from BENCH_MODE / --mode (default quick), then env overrides, then flag overrides. */
+export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): BenchConfig {
+  const flags: Record<string, string> = {};
+  for (const a of argv) {
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a} (flags are --name=value, e.g. --mode=full --s1-bytes=64M)`);
+    flags[m[1].replace(/-/g, '_').toUpperCase()] = m[2] ?? 'true';
+  }
+  const get = (key: string): string | undefined => flags[key] ?? env[`BENCH_${key}`];
+  const mode = (get('MODE') ?? 'quick') as BenchMode;
+  if (!(mode in PRESETS)) throw new Error(`BENCH_MODE must be smoke, quick or full (got ${mode})`);
+  const cfg: BenchConfig = {
+    mode,
+    ...PRESETS[mode],
+    scenarios: [1, 2, 3, 4, 5, 6, 7],
+    image: env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest',
+    cpuProfDir: '',
+    serverNodeArgs: '',
+    serverLog: '',
+    serverEnv: '',
+    outDir: '',
+    writeDocs: mode !== 'smoke',
+  };
+  for (const [key, [field, parse]] of Object.entries(FIELDS)) {
+    const v = get(key);
+    if (v !== undefined && v !== '') (cfg as unknown as Record<string, unknown>)[field] = parse(v);
+  }
+  const docs = get('WRITE_DOCS');
+  if (docs !== undefined) cfg.writeDocs = docs === 'true' || docs === '1';
+  const known = new Set(['MODE', 'WRITE_DOCS', ...Object.keys(FIELDS)]);
+  for (const k of Object.keys(flags)) if (!known.has(k)) throw new Error(`unknown flag --${k.toLowerCase().replace(/_/g, '-')}`);
+  return cfg;
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1024 * MB && n % (1024 * MB) === 0) return `${n / (1024 * MB)} GiB`;
+  if (n >= MB) return `${+(n / MB).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import type { BenchConfig } from './config';
+import { dockerRun, dockerSync } from './docker-cli';
+import { machineInfo, markdown, textTable, writeDocs, writeJson, type BenchReport } from './report';
+import { SCENARIOS, type BenchContext, type ScenarioResult } from './scenarios';
+import { repoRoot, startServer } from './server-process';
+import { ExecClient, GRPCConnectionManager } from '../src/common/client';
+
+export interface RunOutcome {
+  report: BenchReport;
+  jsonFile: string;
+  table: string;
+}
+
+/**
+ * Runs the selected scenarios against one server child (dist/src/main.js must be built) and writes the
+ * results. The server keeps finished containers (EXEC_REMOVE_CONTAINERS=false) so scenario 4 can read
+ * Docker's StartedAt/FinishedAt; the bench removes every container it caused. Retention is short so
+ * a full run does not keep gigabytes of session files on disk.
+ */
+export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<RunOutcome> {
+  const root = repoRoot();
+  const started = new Date();
+  const t0 = performance.now();
+  dockerSync(['image', 'inspect', '--format', '{{.Id}}', cfg.image]);
+  const nodeArgs: string[] = [];
+  if (cfg.cpuProfDir) nodeArgs.push('-r', join(root, 'dist', 'bench', 'profile-preload.js'), '--cpu-prof', `--cpu-prof-dir=${cfg.cpuProfDir}`);
+  nodeArgs.push(...cfg.serverNodeArgs.split(' ').filter(Boolean));
+  const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env: { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) } }, root);
+  log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}`);
+  const results: ScenarioResult[] = [];
+  try {
+    await warmUp(cfg, server.address);
+    const ctx: BenchContext = { cfg, server, log };
+    for (const id of cfg.scenarios) {
+      const run = SCENARIOS[id];
+      if (!run) throw new Error(`no scenario ${id}`);
+      const s0 = performance.now();
+      log(`[bench] scenario ${id}`);
+      results.push(await run(ctx));
+      log(`[bench] scenario ${id} done in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+    }
+  } catch (e) {
+    log(`[bench] aborted: ${(e as Error).stack}\n[bench] server output:\n${server.output()}`);
+    throw e;
+  } finally {
+    await server.stop();
+  }
+  const report: BenchReport = {
+    startedAt: started.toISOString(),
+    durationS: (performance.now() - t0) / 1000,
+    machine: machineInfo(root),
+    config: cfg,
+    results,
+  };
+  const outDir = cfg.outDir || join(root, 'bench', 'results');
+  const jsonFile = writeJson(outDir, report);
+  if (cfg.writeDocs) writeDocs(cfg.outDir ? join(cfg.outDir, 'BENCHMARKS.md') : join(root, 'docs', 'BENCHMARKS.md'), markdown(report));
+  return { report, jsonFile, table: textTable(results) };
+}
+
+function parseEnv(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of s.split(' ').filter(Boolean)) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`BENCH_SERVER_ENV: ${kv} is not K=V`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** One small run each way first, so neither side pays first-use costs (image layers, connections). */
+async function warmUp(cfg: BenchConfig, address: string): Promise<void> {
+  const conn = new GRPCConnectionManager({ address });
+  try {
+    const s = new ExecClient(conn).run(cfg.image, { command: ['echo', 'warm'] });
+    const r = await s.collect();
+    if (r.exitCode !== 0 || r.stdout.toString() !== 'warm\n') throw new Error(`warm-up run failed: exit ${r.exitCode}`);
+    const id = (await s.ready).containerId;
+    dockerSync(['rm', '-f', id]);
+  } finally {
+    conn.close();
+  }
+  await dockerRun(cfg.image, ['echo', 'warm'], 'default');
+}

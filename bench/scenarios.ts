@@ -1,0 +1,583 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
+import type { BenchConfig } from './config';
+import { fmtBytes } from './config';
+import { containerWallMs, dockerRun, dockerSync, removeContainers, runCli } from './docker-cli';
+import { expectedSha256, yesCommand, zeroCommand } from './payload';
+import { PeakRss, type ServerHandle } from './server-process';
+import { percentile, ratio, summarize, type Summary } from './stats';
+
+// ---------------------------------------------------------------------------------------------------
+// Result shapes
+
+export interface Row {
+  /** what was measured, e.g. "wall" */
+  metric: string;
+  /** which side, e.g. "exec-stream" or "docker run (json-file)" */
+  variant: string;
+  unit: string;
+  samples: number[];
+  summary: Summary;
+  /** variants this row is compared with (same metric): median(this) / median(that) */
+  baselines: string[];
+  ratios: { to: string; ratio: number }[];
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Goal {
+  text: string;
+  value: number;
+  target: number;
+  met: boolean;
+}
+
+export interface ScenarioResult {
+  id: number;
+  title: string;
+  params: Record<string, string | number>;
+  rows: Row[];
+  checks: Check[];
+  goals: Goal[];
+  /** set when the scenario could not be measured (e.g. RPC not implemented) */
+  na?: string;
+  notes: string[];
+}
+
+export interface BenchContext {
+  cfg: BenchConfig;
+  server: ServerHandle;
+  log: (msg: string) => void;
+}
+
+class Scenario {
+  readonly rows: Row[] = [];
+  readonly checks: Check[] = [];
+  readonly goals: Goal[] = [];
+  readonly notes: string[] = [];
+  na?: string;
+  constructor(
+    readonly id: number,
+    readonly title: string,
+    readonly params: Record<string, string | number>,
+  ) {}
+
+  row(metric: string, variant: string, unit: string, samples: number[], baseline?: string | string[]): Row {
+    const baselines = baseline === undefined ? [] : Array.isArray(baseline) ? baseline : [baseline];
+    const r: Row = { metric, variant, unit, samples, summary: summarize(samples), baselines, ratios: [] };
+    this.rows.push(r);
+    return r;
+  }
+
+  /** Fills ratio for every row that names a baseline. */
+  ratios(): void {
+    for (const r of this.rows) {
+      r.ratios = r.baselines.map((to) => {
+        const b = this.rows.find((x) => x.metric === r.metric && x.variant === to);
+        return { to, ratio: ratio(r.summary.median, b?.summary.median) };
+      });
+    }
+  }
+
+  check(name: string, ok: boolean, detail?: string): void {
+    const prev = this.checks.find((c) => c.name === name);
+    if (prev) {
+      prev.ok &&= ok;
+      if (!ok && detail) prev.detail = detail;
+    } else this.checks.push({ name, ok, detail: ok ? undefined : detail });
+  }
+
+  goal(text: string, value: number, target: number): void {
+    this.goals.push({ text, value, target, met: Number.isFinite(value) && value <= target });
+  }
+
+  result(): ScenarioResult {
+    this.ratios();
+    return { id: this.id, title: this.title, params: this.params, rows: this.rows, checks: this.checks, goals: this.goals, na: this.na, notes: this.notes };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowMs = () => performance.now();
+/** Wall-clock ms since the epoch with sub-ms resolution (CLOCK_REALTIME, as the container's clock). */
+const realtimeMs = () => performance.timeOrigin + performance.now();
+
+/** Rotates the order of variants per repetition, so neither side always runs first (warm caches). */
+async function alternate<T extends string>(reps: number, variants: T[], run: (v: T, rep: number) => Promise<void>): Promise<void> {
+  for (let rep = 0; rep < reps; rep++) {
+    const order = variants.map((_, i) => variants[(i + rep) % variants.length]);
+    for (const v of order) await run(v, rep);
+  }
+}
+
+function connect(ctx: BenchContext, ownConnection = false): GRPCConnectionManager {
+  return new GRPCConnectionManager({
+    address: ctx.server.address,
+    // Separate clients get separate HTTP/2 connections (grpc-js shares subchannels by default).
+    channelOptions: ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : undefined,
+  });
+}
+
+interface Drained {
+  bytes: number;
+  sha256?: string;
+  firstByteMs: number;
+  endMs: number;
+  exitCode: number;
+  stderr: string;
+}
+
+/** Reads a session's output to its exit; times relative to t0 (performance.now()). */
+async function drain(s: ExecSession, t0: number, o: { hash?: boolean; onData?: (b: Buffer, atMs: number) => void } = {}): Promise<Drained> {
+  const h = o.hash ? createHash('sha256') : undefined;
+  let bytes = 0;
+  let firstByteMs = NaN;
+  let stderr = '';
+  for await (const p of s.output()) {
+    if (p.stream === 'stderr') {
+      stderr += p.data.toString();
+      continue;
+    }
+    const at = nowMs();
+    if (!bytes) firstByteMs = at - t0;
+    bytes += p.data.length;
+    h?.update(p.data);
+    o.onData?.(p.data, at);
+  }
+  const exitCode = await s.exit;
+  return { bytes, sha256: h?.digest('hex'), firstByteMs, endMs: nowMs() - t0, exitCode, stderr };
+}
+
+const errText = (e: unknown) => (e as Error)?.message ?? String(e);
+
+// ---------------------------------------------------------------------------------------------------
+// Scenarios
+
+/** 1. One client, N bytes of /dev/zero: Start → exit against docker run (json-file, none). */
+export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const n = cfg.s1Bytes;
+  const sc = new Scenario(1, 'Throughput, one client', { bytes: fmtBytes(n), reps: cfg.reps, command: `head -c ${n} /dev/zero` });
+  const conn = connect(ctx);
+  const client = new ExecClient(conn);
+  const cmd = zeroCommand(n);
+  const walls: Record<string, number[]> = { es: [], def: [], none: [] };
+  const containers: string[] = [];
+  try {
+    await alternate(cfg.reps, ['es', 'def', 'none'] as const, async (v) => {
+      if (v === 'es') {
+        const t0 = nowMs();
+        const s = client.run(cfg.image, { command: cmd });
+        s.ready.then((r) => containers.push(r.containerId)).catch(() => undefined);
+        try {
+          const d = await drain(s, t0);
+          walls.es.push(d.endMs);
+          sc.check('exec-stream: every byte, exit 0', d.bytes === n && d.exitCode === 0, `got ${d.bytes} bytes, exit ${d.exitCode}`);
+        } catch (e) {
+          sc.check('exec-stream: every byte, exit 0', false, errText(e));
+        }
+      } else {
+        const r = await dockerRun(cfg.image, cmd, v === 'def' ? 'default' : 'none');
+        walls[v].push(r.wallMs);
+        sc.check(`docker run (${v === 'def' ? 'default' : 'none'}): every byte`, r.bytes === n && r.exitCode === 0, `got ${r.bytes} bytes, exit ${r.exitCode} ${r.stderr}`);
+      }
+      ctx.log(`  s1 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms`);
+    });
+  } finally {
+    conn.close();
+    removeContainers(containers);
+  }
+  const es = sc.row('wall', 'exec-stream', 'ms', walls.es, ['docker run (json-file)', 'docker run --log-driver none']);
+  sc.row('wall', 'docker run (json-file)', 'ms', walls.def);
+  sc.row('wall', 'docker run --log-driver none', 'ms', walls.none);
+  for (const [v, label] of [['es', 'exec-stream'], ['def', 'docker run (json-file)'], ['none', 'docker run --log-driver none']]) {
+    sc.row('throughput', label, 'MB/s', walls[v].map((w) => n / 1e6 / (w / 1000)));
+  }
+  sc.ratios();
+  sc.goal('wall ≤ 0.4× docker run (json-file)', es.ratios[0].ratio, 0.4);
+  sc.goal('wall ≤ 1.25× docker run --log-driver none', es.ratios[1].ratio, 1.25);
+  return sc.result();
+}
+
+/** 2. One session of N bytes, k clients (1 runs, k−1 attach by session id): wall to the last byte. */
+export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const n = cfg.s2Bytes;
+  const seed = 2;
+  const want = expectedSha256(seed, n);
+  const sc = new Scenario(2, 'Fan-out', { bytes: fmtBytes(n), clients: cfg.s2Clients.join(','), reps: cfg.reps, command: `yes <4092 letters> | head -c ${n}` });
+  sc.notes.push('Each client has its own HTTP/2 connection; all clients live in the bench process and share the 2 cores with the server, dockerd and the container; every client hashes what it gets.');
+  const { command } = yesCommand(seed, n);
+  const walls = new Map<number, number[]>(cfg.s2Clients.map((k) => [k, []]));
+  const containers: string[] = [];
+  await alternate(cfg.reps, cfg.s2Clients.map(String), async (kStr) => {
+    const k = Number(kStr);
+    const conns = Array.from({ length: k }, () => connect(ctx, true));
+    try {
+      const t0 = nowMs();
+      const first = new ExecClient(conns[0]).run(cfg.image, { command });
+      const ready = await first.ready;
+      containers.push(ready.containerId);
+      const sessions = [first, ...conns.slice(1).map((c) => new ExecClient(c).attach({ sessionId: ready.sessionId }))];
+      const results = await Promise.allSettled(sessions.map((s) => drain(s, t0, { hash: true })));
+      let ok = 0;
+      let last = 0;
+      for (const r of results) {
+        if (r.status === 'fulfilled' && r.value.sha256 === want && r.value.exitCode === 0) ok++;
+        if (r.status === 'fulfilled') last = Math.max(last, r.value.endMs);
+      }
+      const firstErr = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      const bad = results.find((r) => r.status === 'fulfilled' && r.value.sha256 !== want) as PromiseFulfilledResult<Drained> | undefined;
+      sc.check('every client: sha256 matches, exit 0', ok === k, `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`);
+      if (ok === k) walls.get(k)!.push(last);
+      ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok)`);
+    } catch (e) {
+      sc.check('every client: sha256 matches, exit 0', false, errText(e));
+    } finally {
+      for (const c of conns) c.close();
+    }
+  });
+  removeContainers(containers);
+  const base = cfg.s2Clients[0];
+  for (const k of cfg.s2Clients) sc.row('wall to last byte of last client', `${k} client${k === 1 ? '' : 's'}`, 'ms', walls.get(k)!, k === base ? undefined : `${base} client${base === 1 ? '' : 's'}`);
+  for (const k of cfg.s2Clients) {
+    const w = walls.get(k)!;
+    sc.row('delivered (all clients)', `${k} client${k === 1 ? '' : 's'}`, 'MB/s', w.map((ms) => (k * n) / 1e6 / (ms / 1000)));
+  }
+  sc.ratios();
+  const r16 = sc.rows.find((r) => r.variant === '16 clients' && r.metric.startsWith('wall'));
+  if (r16?.ratios.length) sc.goal(`16 clients ≤ 2× ${r16.ratios[0].to}`, r16.ratios[0].ratio, 2);
+  return sc.result();
+}
+
+/**
+ * 3. A line with the container's clock every interval: delivery latency = receive time − write time.
+ * busybox's date has no sub-second format, but `adjtimex` prints CLOCK_REALTIME in µs (reading it needs
+ * no privilege) and, its stdout being a pipe, writes its whole report in one write() at exit. Containers
+ * share the host kernel's clock, so that time is comparable with this process's realtime clock: the
+ * harness checks this (a container's reading lies between two host readings taken around it).
+ */
+export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const count = Math.max(1, Math.round(cfg.s3DurationMs / cfg.s3IntervalMs));
+  const script = 'i=0; while [ $i -lt "$0" ]; do adjtimex; usleep "$1"; i=$((i+1)); done';
+  const command = ['sh', '-c', script, String(count), String(cfg.s3IntervalMs * 1000)];
+  const sc = new Scenario(3, 'Delivery latency', { lines: count, interval_ms: cfg.s3IntervalMs, reps: cfg.s3Reps, command: `${count} × (adjtimex; usleep ${cfg.s3IntervalMs * 1000})` });
+
+  // Clock check: one reading from inside a container, bracketed by host readings.
+  const before = realtimeMs();
+  const probe = await runCli('docker', ['run', '--rm', '--network', 'none', cfg.image, 'adjtimex'], { text: true });
+  const after = realtimeMs();
+  const probeMs = parseAdjtimex(probe.text ?? '')[0];
+  sc.check('container clock = host clock', probeMs !== undefined && probeMs >= before - 1 && probeMs <= after + 1, `container ${probeMs} not within host [${before}, ${after}]`);
+
+  const lat: Record<string, number[]> = { es: [], def: [], none: [] };
+  const conn = connect(ctx);
+  const client = new ExecClient(conn);
+  const containers: string[] = [];
+  try {
+    await alternate(cfg.s3Reps, ['es', 'def', 'none'] as const, async (v) => {
+      const parser = new AdjtimexStream((writeMs, recvMs) => lat[v].push(recvMs - writeMs));
+      const onData = (b: Buffer) => parser.push(b.toString('latin1'), realtimeMs());
+      const had = lat[v].length;
+      if (v === 'es') {
+        const s = client.run(cfg.image, { command });
+        s.ready.then((r) => containers.push(r.containerId)).catch(() => undefined);
+        try {
+          await drain(s, nowMs(), { onData });
+        } catch (e) {
+          sc.check('exec-stream: every line', false, errText(e));
+        }
+      } else {
+        await dockerRun(cfg.image, command, v === 'def' ? 'default' : 'none', { onData });
+      }
+      const got = lat[v].length - had;
+      sc.check(`${v === 'es' ? 'exec-stream' : 'docker run'}: every line`, got === count, `${got} of ${count} lines`);
+      ctx.log(`  s3 ${v}: p50 ${percentile(lat[v], 50).toFixed(2)} ms p99 ${percentile(lat[v], 99).toFixed(2)} ms (${got} lines)`);
+    });
+  } finally {
+    conn.close();
+    removeContainers(containers);
+  }
+  const names = { es: 'exec-stream', def: 'docker run (json-file)', none: 'docker run --log-driver none' };
+  for (const [p, label] of [[50, 'p50'], [99, 'p99'], [100, 'max']] as const) {
+    for (const v of ['es', 'def', 'none'] as const) {
+      sc.row(`latency ${label}`, names[v], 'ms', [percentile(lat[v], p)], v === 'es' ? names.def : undefined);
+    }
+  }
+  sc.ratios();
+  sc.goal('p99 ≤ 5 ms', percentile(lat.es, 99), 5);
+  sc.notes.push(`samples: exec-stream ${lat.es.length}, docker run ${lat.def.length}, docker run --log-driver none ${lat.none.length}; min latency seen ${Math.min(...lat.es).toFixed(3)} ms (≥ 0 confirms the clocks agree)`);
+  return sc.result();
+}
+
+export function parseAdjtimex(text: string): number[] {
+  const out: number[] = [];
+  for (const m of text.matchAll(/time\.tv_sec:\s*(\d+)\s+time\.tv_usec:\s*(\d+)/g)) out.push(Number(m[1]) * 1000 + Number(m[2]) / 1000);
+  return out;
+}
+
+/** Incremental parser: calls back once per complete adjtimex report with (write ms, receive ms). */
+export class AdjtimexStream {
+  private buf = '';
+  constructor(private readonly onRecord: (writeMs: number, recvMs: number) => void) {}
+  push(text: string, recvMs: number): void {
+    this.buf += text;
+    const re = /time\.tv_sec:\s*(\d+)\s+time\.tv_usec:\s*(\d+)\n/g;
+    let end = 0;
+    for (let m = re.exec(this.buf); m; m = re.exec(this.buf)) {
+      this.onRecord(Number(m[1]) * 1000 + Number(m[2]) / 1000, recvMs);
+      end = re.lastIndex;
+    }
+    if (end) this.buf = this.buf.slice(end);
+    if (this.buf.length > 1 << 16) this.buf = this.buf.slice(-4096);
+  }
+}
+
+/**
+ * 4. N bytes flow; the only client reads nothing for a while, then drains. Against: the same run with
+ * no client at all (the starter leaves at `ready`). Container wall comes from Docker's own
+ * StartedAt/FinishedAt; server RSS is the child's peak during the run.
+ */
+export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg, server } = ctx;
+  const n = cfg.s4Bytes;
+  const seed = 4;
+  const want = expectedSha256(seed, n);
+  const { command } = yesCommand(seed, n);
+  const sc = new Scenario(4, 'Stalled client', { bytes: fmtBytes(n), stall_ms: cfg.s4StallMs, reps: cfg.reps, command: `yes <4092 letters> | head -c ${n}` });
+  const wall: Record<string, number[]> = { stalled: [], none: [] };
+  const rss: Record<string, number[]> = { stalled: [], none: [] };
+  const drainMs: number[] = [];
+  const conn = connect(ctx);
+  const client = new ExecClient(conn);
+  const containers: string[] = [];
+  try {
+    await alternate(cfg.reps, ['stalled', 'none'] as const, async (v) => {
+      const peak = new PeakRss(server.pid);
+      let containerId = '';
+      try {
+        const t0 = nowMs();
+        const s = client.run(cfg.image, { command });
+        const ready = await s.ready;
+        containerId = ready.containerId;
+        containers.push(containerId);
+        if (v === 'none') {
+          s.cancel();
+          dockerSync(['wait', containerId]);
+          // Let the server finish recording what Docker already sent.
+          await sleep(200);
+        } else {
+          await sleep(cfg.s4StallMs);
+          const t1 = nowMs();
+          const d = await drain(s, t0, { hash: true });
+          drainMs.push(nowMs() - t1);
+          sc.check('stalled client: sha256 matches, exit 0', d.sha256 === want && d.exitCode === 0, `${d.bytes} bytes, exit ${d.exitCode}`);
+        }
+        wall[v].push(containerWallMs(containerId));
+      } catch (e) {
+        sc.check(`${v}: run completes`, false, errText(e));
+      } finally {
+        rss[v].push(peak.stop());
+      }
+      ctx.log(`  s4 ${v}: container ${wall[v].at(-1)?.toFixed(0)} ms, server peak RSS ${rss[v].at(-1)?.toFixed(0)} MiB`);
+    });
+  } finally {
+    conn.close();
+    removeContainers(containers);
+  }
+  const w = sc.row('container wall', 'stalled client', 'ms', wall.stalled, 'no client');
+  sc.row('container wall', 'no client', 'ms', wall.none);
+  const r = sc.row('server peak RSS', 'stalled client', 'MiB', rss.stalled, 'no client');
+  sc.row('server peak RSS', 'no client', 'MiB', rss.none);
+  sc.row('stalled client drain after the stall', 'stalled client', 'ms', drainMs);
+  sc.ratios();
+  sc.goal('container wall ≤ 1.1× no client', w.ratios[0].ratio, 1.1);
+  sc.goal('server peak RSS ≤ 150 MiB', r.summary.max, 150);
+  return sc.result();
+}
+
+/** 5. Start → first stdout byte, against docker run → first byte. */
+export async function startLatency(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const sc = new Scenario(5, 'Start latency', { reps: cfg.s5Reps, command: 'echo x' });
+  const first: Record<string, number[]> = { es: [], ready: [], def: [], none: [] };
+  const conn = connect(ctx);
+  const client = new ExecClient(conn);
+  const containers: string[] = [];
+  const command = ['echo', 'x'];
+  try {
+    await alternate(cfg.s5Reps, ['es', 'def', 'none'] as const, async (v) => {
+      if (v === 'es') {
+        const t0 = nowMs();
+        const s = client.run(cfg.image, { command });
+        s.ready.then((r) => (first.ready.push(nowMs() - t0), containers.push(r.containerId))).catch(() => undefined);
+        try {
+          const d = await drain(s, t0);
+          first.es.push(d.firstByteMs);
+          sc.check('exec-stream: output, exit 0', d.bytes === 2 && d.exitCode === 0, `${d.bytes} bytes exit ${d.exitCode}`);
+        } catch (e) {
+          sc.check('exec-stream: output, exit 0', false, errText(e));
+        }
+      } else {
+        const r = await dockerRun(cfg.image, command, v === 'def' ? 'default' : 'none');
+        first[v].push(r.firstByteMs);
+        sc.check('docker run: output', r.bytes === 2, `${r.bytes} bytes ${r.stderr}`);
+      }
+    });
+  } finally {
+    conn.close();
+    removeContainers(containers);
+  }
+  sc.row('Start → first byte', 'exec-stream', 'ms', first.es, 'docker run (json-file)');
+  sc.row('Start → first byte', 'docker run (json-file)', 'ms', first.def);
+  sc.row('Start → first byte', 'docker run --log-driver none', 'ms', first.none);
+  sc.row('Start → ready', 'exec-stream', 'ms', first.ready);
+  return sc.result();
+}
+
+/** 6. k sessions × N bytes at once (one connection, as one application would): total wall, errors, hashes. */
+export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const k = cfg.s6Sessions;
+  const n = cfg.s6Bytes;
+  const sc = new Scenario(6, 'Concurrency', { sessions: k, bytes_each: fmtBytes(n), reps: cfg.s6Reps });
+  const wall: Record<string, number[]> = { es: [], def: [] };
+  const errors: Record<string, number[]> = { es: [], def: [] };
+  const seeds = Array.from({ length: k }, (_, i) => 1000 + i);
+  const wants = seeds.map((s) => expectedSha256(s, n));
+  const containers: string[] = [];
+  await alternate(cfg.s6Reps, ['es', 'def'] as const, async (v) => {
+    const t0 = nowMs();
+    let bad = 0;
+    let firstErr = '';
+    if (v === 'es') {
+      const conn = connect(ctx);
+      const client = new ExecClient(conn);
+      const results = await Promise.allSettled(
+        seeds.map(async (seed, i) => {
+          const s = client.run(cfg.image, { command: yesCommand(seed, n).command });
+          s.ready.then((r) => containers.push(r.containerId)).catch(() => undefined);
+          const d = await drain(s, t0, { hash: true });
+          if (d.sha256 !== wants[i] || d.exitCode !== 0) throw new Error(`session ${i}: ${d.bytes} bytes, exit ${d.exitCode}, sha256 mismatch`);
+        }),
+      );
+      conn.close();
+      for (const r of results) if (r.status === 'rejected') (bad++, (firstErr ||= errText(r.reason)));
+    } else {
+      const results = await Promise.all(seeds.map((seed) => dockerRun(cfg.image, yesCommand(seed, n).command, 'default', { hash: true })));
+      results.forEach((r, i) => {
+        if (r.sha256 !== wants[i] || r.exitCode !== 0) (bad++, (firstErr ||= `${r.bytes} bytes exit ${r.exitCode} ${r.stderr.trim()}`));
+      });
+    }
+    const ms = nowMs() - t0;
+    wall[v].push(ms);
+    errors[v].push(bad);
+    sc.check(`${v === 'es' ? 'exec-stream' : 'docker run'}: every stream's sha256, no errors`, bad === 0, `${bad} of ${k} failed: ${firstErr}`);
+    ctx.log(`  s6 ${v}: ${ms.toFixed(0)} ms, ${bad} errors`);
+  });
+  removeContainers(containers);
+  sc.row('total wall', 'exec-stream', 'ms', wall.es, 'docker run (json-file)');
+  sc.row('total wall', 'docker run (json-file)', 'ms', wall.def);
+  sc.row('errors', 'exec-stream', 'count', errors.es);
+  sc.row('errors', 'docker run (json-file)', 'count', errors.def);
+  return sc.result();
+}
+
+/**
+ * 7. ContainerStatus with resource usage: latency of sequential calls while the container writes and a
+ * client drains. Against: Docker's own one-shot stats call (GET /containers/{id}/stats?stream=false&one-shot=true).
+ * Reports n/a while the server answers UNIMPLEMENTED.
+ */
+export async function containerStatus(ctx: BenchContext): Promise<ScenarioResult> {
+  const { cfg } = ctx;
+  const sc = new Scenario(7, 'ContainerStatus with resource usage', { calls: cfg.s7Calls });
+  const conn = connect(ctx);
+  const client = new ExecClient(conn);
+  const command = ['sh', '-c', 'while :; do head -c 1048576 /dev/zero; usleep 20000; done'];
+  const s = client.run(cfg.image, { command });
+  let containerId = '';
+  const lat: Record<string, number[]> = { rpc: [], docker: [] };
+  const draining = drain(s, nowMs()).catch(() => undefined);
+  try {
+    containerId = (await s.ready).containerId;
+    const raw = conn.getClient();
+    const call = () =>
+      new Promise<{ ok: boolean; code?: number; msg?: string; body?: Record<string, unknown> }>((resolve) => {
+        (raw.ContainerStatus as (req: object, md: unknown, cb: (err: ServiceError | null, res?: Record<string, unknown>) => void) => void).call(
+          raw,
+          { container_id: containerId, include_resource_usage: true },
+          conn.getMetadata(),
+          (err, res) => resolve(err ? { ok: false, code: err.code, msg: err.details || err.message } : { ok: true, body: res }),
+        );
+      });
+    const probe = await call();
+    if (!probe.ok && probe.code === GrpcStatus.UNIMPLEMENTED) {
+      sc.na = `ContainerStatus answers UNIMPLEMENTED (${probe.msg}); the RPC is not built yet`;
+      ctx.log(`  s7: n/a (${sc.na})`);
+      return sc.result();
+    }
+    sc.check('first call succeeds', probe.ok, `code ${probe.code}: ${probe.msg}`);
+    sc.check('resource_usage present', !!probe.body?.resource_usage, JSON.stringify(probe.body));
+    let failed = 0;
+    await alternate(1, ['rpc', 'docker'] as const, async (v) => {
+      for (let i = 0; i < cfg.s7Calls; i++) {
+        const t0 = nowMs();
+        if (v === 'rpc') {
+          const r = await call();
+          if (!r.ok) failed++;
+        } else {
+          await dockerApiGet(`/containers/${containerId}/stats?stream=false&one-shot=true`);
+        }
+        lat[v].push(nowMs() - t0);
+      }
+    });
+    sc.check('every call succeeds', failed === 0, `${failed} of ${cfg.s7Calls} failed`);
+  } catch (e) {
+    sc.check('scenario runs', false, errText(e));
+  } finally {
+    removeContainers([containerId]);
+    await draining;
+    conn.close();
+  }
+  if (!sc.na) {
+    for (const [p, label] of [[50, 'median'], [99, 'p99']] as const) {
+      sc.row(`call latency ${label}`, 'ContainerStatus', 'ms', [percentile(lat.rpc, p)], 'docker stats one-shot');
+      sc.row(`call latency ${label}`, 'docker stats one-shot', 'ms', [percentile(lat.docker, p)]);
+    }
+  }
+  return sc.result();
+}
+
+function dockerApiGet(path: string): Promise<string> {
+  const host = process.env.DOCKER_HOST;
+  const socketPath = host?.startsWith('unix://') ? host.slice(7) : '/var/run/docker.sock';
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (b) => (body += b));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`docker ${path}: ${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  1: throughput,
+  2: fanOut,
+  3: latency,
+  4: stalledClient,
+  5: startLatency,
+  6: concurrency,
+  7: containerStatus,
+};

@@ -1,0 +1,173 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GRPCConnectionManager } from '../src/common/client';
+
+/** The repository root, whether this runs from bench/ (ts-jest) or dist/bench/ (built). */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'proto', 'exec.proto'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error(`repository root not found above ${__dirname}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+/** `tsc -p tsconfig.build.json` with the project's TypeScript (dist/src/main.js must be current). */
+export function buildService(root = repoRoot()): void {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+}
+
+export interface MemoryStatus {
+  /** kB */
+  rss: number;
+  /** kB, peak since start or the last resetPeak() */
+  hwm: number;
+}
+
+export function readMemory(pid: number): MemoryStatus | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Peak RSS over a stretch of time: clears the kernel's high-water mark (clear_refs 5, Linux ≥ 4.0)
+ * and also samples VmRSS every 50 ms, in case clear_refs is not allowed; reports the larger.
+ */
+export class PeakRss {
+  private peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly hwmReset: boolean;
+
+  constructor(private readonly pid: number) {
+    let ok = false;
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    this.hwmReset = ok;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  private sample(): void {
+    const m = readMemory(this.pid);
+    if (m && m.rss > this.peakKb) this.peakKb = m.rss;
+  }
+
+  /** Peak in MiB; stops sampling. */
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    const m = readMemory(this.pid);
+    const hwm = this.hwmReset && m ? m.hwm : 0;
+    return Math.max(this.peakKb, hwm) / 1024;
+  }
+}
+
+export interface ServerOptions {
+  /** Extra node flags (e.g. --cpu-prof --cpu-prof-dir=...). */
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+  /** append the child's output to this file */
+  logFile?: string;
+}
+
+export interface ServerHandle {
+  address: string;
+  pid: number;
+  dataDir: string;
+  /** lines the child wrote to stderr/stdout (warn level and above), for failure reports */
+  output(): string;
+  /** SIGTERM, wait for exit (so --cpu-prof writes its profile), remove the data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The service as users run it: `node dist/src/main.js` as a child process, on a free loopback port,
+ * with its own data dir. Resolves once the gRPC server answers.
+ */
+export async function startServer(options: ServerOptions = {}, root = repoRoot()): Promise<ServerHandle> {
+  const main = join(root, 'dist', 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} missing: build first (npm run build)`);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-bench-'));
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      EXEC_LISTEN: address,
+      EXEC_DATA_DIR: dataDir,
+      EXEC_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (b: Buffer) => {
+    if (options.logFile) appendFileSync(options.logFile, b);
+    out += b.toString();
+    if (out.length > 64_000) out = out.slice(-32_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+
+  const conn = new GRPCConnectionManager({ address });
+  try {
+    await Promise.race([
+      new Promise<void>((res, rej) =>
+        conn.getClient().waitForReady(Date.now() + 30_000, (err) => (err ? rej(new Error(`server did not answer on ${address}: ${err.message}`)) : res())),
+      ),
+      exited.then((code) => {
+        throw new Error(`server exited (code ${code}) before listening:\n${out}`);
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    conn.close();
+  }
+
+  return {
+    address,
+    pid: child.pid!,
+    dataDir,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import type { GRPCConnectionManager } from './grpc-connection-manager';
+
+/** One ContainerLifecycle event as the client sees it (uint64 fields as numbers, timestamps as bigint ns). */
+export interface LifecycleEventInfo {
+  id: number;
+  containerId: string;
+  type: string;
+  status: string;
+  timestampNs: bigint;
+  exitCode: number;
+  signal: number;
+  message: string;
+  sessionId: string;
+  execId: string;
+  source: string;
+  dropped: number;
+}
+
+export interface ContainerStatusInfo {
+  containerId: string;
+  status: string;
+  exitCode?: number;
+  startedAtNs: bigint;
+  finishedAtNs?: bigint;
+  resourceUsage?: {
+    cpuPercent: number;
+    memoryBytes: number;
+    memoryLimit: number;
+    ioReadBytes: number;
+    ioWriteBytes: number;
+  };
+}
+
+export interface ControlResult {
+  success: boolean;
+  message: string;
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * A live ContainerLifecycle subscription: events are queued as they arrive and read with next() /
+ * waitFor(); close() cancels the call.
+ */
+export class LifecycleSubscription {
+  private readonly queue: LifecycleEventInfo[] = [];
+  private waiters: (() => void)[] = [];
+  error?: ServiceError;
+  ended = false;
+
+  constructor(readonly call: ClientReadableStream<Raw>) {
+    call.on('data', (m: Raw) => {
+      this.queue.push(eventFromProto(m));
+      this.wake();
+    });
+    call.on('error', (e: ServiceError) => {
+      if (e.code !== 1) this.error = e; // 1 = CANCELLED by close()
+      this.ended = true;
+      this.wake();
+    });
+    call.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  /** Every event received so far and not yet taken. */
+  drain(): LifecycleEventInfo[] {
+    return this.queue.splice(0);
+  }
+
+  /** The next event, waiting at most timeoutMs; undefined on timeout or end. */
+  async next(timeoutMs = 10_000): Promise<LifecycleEventInfo | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.queue.length) {
+      if (this.error) throw this.error;
+      if (this.ended) return undefined;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.queue.shift();
+  }
+
+  /** Reads until an event matches (returning it and everything read before it); throws on timeout. */
+  async waitFor(pred: (e: LifecycleEventInfo) => boolean, timeoutMs = 15_000): Promise<LifecycleEventInfo[]> {
+    const seen: LifecycleEventInfo[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = await this.next(Math.max(1, deadline - Date.now()));
+      if (!e) throw new Error(`no matching lifecycle event within ${timeoutMs} ms; saw ${seen.map((x) => `${x.id}:${x.type}`).join(', ')}`);
+      seen.push(e);
+      if (pred(e)) return seen;
+    }
+  }
+
+  close(): void {
+    this.call.cancel();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** Typed calls of the lifecycle, status and control RPCs. */
+export class ControlClient {
+  constructor(private readonly connection: GRPCConnectionManager) {}
+
+  lifecycle(options: { containerId?: string; resumeAfterId?: number } = {}): LifecycleSubscription {
+    const client = this.connection.getClient();
+    const req: Raw = { container_id: options.containerId ?? '' };
+    if (options.resumeAfterId !== undefined) req.resume_after_id = String(options.resumeAfterId);
+    const call = (client.ContainerLifecycle as (r: Raw, md: unknown) => ClientReadableStream<Raw>).call(client, req, this.connection.getMetadata());
+    return new LifecycleSubscription(call);
+  }
+
+  async status(containerId: string, includeResourceUsage = false): Promise<ContainerStatusInfo> {
+    const r = await this.unary('ContainerStatus', { container_id: containerId, include_resource_usage: includeResourceUsage });
+    const u = r.resource_usage as Raw | undefined;
+    return {
+      containerId: String(r.container_id ?? ''),
+      status: String(r.status ?? ''),
+      exitCode: r.exit_code === undefined || r.exit_code === null ? undefined : Number(r.exit_code),
+      startedAtNs: BigInt(String(r.started_at ?? '0')),
+      finishedAtNs: r.finished_at === undefined || r.finished_at === null ? undefined : BigInt(String(r.finished_at)),
+      resourceUsage: u
+        ? {
+            cpuPercent: Number(u.cpu_percent ?? 0),
+            memoryBytes: Number(u.memory_bytes ?? 0),
+            memoryLimit: Number(u.memory_limit ?? 0),
+            ioReadBytes: Number(u.io_read_bytes ?? 0),
+            ioWriteBytes: Number(u.io_write_bytes ?? 0),
+          }
+        : undefined,
+    };
+  }
+
+  pause(containerId: string): Promise<ControlResult> {
+    return this.unary('ContainerPause', { container_id: containerId }).then(controlResult);
+  }
+
+  resume(containerId: string): Promise<ControlResult> {
+    return this.unary('ContainerResume', { container_id: containerId }).then(controlResult);
+  }
+
+  /** Signals the container's main process, or with execId that exec's process. */
+  signal(containerId: string, signal: string, execId?: string): Promise<ControlResult> {
+    return this.unary('ContainerSignal', { container_id: containerId, signal, exec_id: execId ?? '' }).then(controlResult);
+  }
+
+  private unary(method: string, req: Raw): Promise<Raw> {
+    const client = this.connection.getClient();
+    return new Promise((resolve, reject) => {
+      (client[method] as (r: Raw, md: unknown, cb: (e: ServiceError | null, v: Raw) => void) => void).call(
+        client,
+        req,
+        this.connection.getMetadata(),
+        (err, value) => (err ? reject(err) : resolve(value)),
+      );
+    });
+  }
+}
+
+function controlResult(r: Raw): ControlResult {
+  return { success: !!r.success, message: String(r.message ?? '') };
+}
+
+function eventFromProto(m: Raw): LifecycleEventInfo {
+  return {
+    id: Number(m.id ?? 0),
+    containerId: String(m.container_id ?? ''),
+    type: String(m.event_type ?? ''),
+    status: String(m.status ?? ''),
+    timestampNs: BigInt(String(m.timestamp ?? '0')),
+    exitCode: Number(m.exit_code ?? 0),
+    signal: Number(m.signal ?? 0),
+    message: String(m.message ?? ''),
+    sessionId: String(m.session_id ?? ''),
+    execId: String(m.exec_id ?? ''),
+    source: String(m.source ?? ''),
+    dropped: Number(m.dropped ?? 0),
+  };
+}

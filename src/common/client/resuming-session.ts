@@ -1,0 +1,162 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
+
+export interface ResumeOptions {
+  /**
+   * How long to keep trying to get back in when the connection is lost, counted from the last chunk
+   * (or Ready) received; then the caller gets the last error. Default 60 s: long enough for the
+   * service to restart and re-adopt its sessions.
+   */
+  reconnectWindowMs?: number;
+  /** Told about each reconnect attempt (logging, tests). */
+  onReconnect?: (info: { attempt: number; fromSequence: number; error: Error }) => void;
+}
+
+const BACKOFF_FIRST_MS = 50;
+const BACKOFF_MAX_MS = 1000;
+
+/**
+ * A session that survives transient disconnects: it uses sequenced output, remembers the last
+ * sequence it handed to the caller, and when the call drops (UNAVAILABLE: connection lost, server
+ * restarting or draining; or a call that ended with neither exit nor status) it attaches again with
+ * session_id and replay_from_sequence = last + 1. The caller sees one unbroken stream: every chunk once,
+ * in order, then the exit code. Any other status (NOT_FOUND, DATA_LOSS, ABORTED, …) is final and is
+ * passed on, as is a failure before Ready (a run that never started is not started again).
+ *
+ * Not for stdin/TTY input: what was typed into a dropped call is not re-sent.
+ */
+export class ResumingSession {
+  readonly ready: Promise<ReadyInfo>;
+  readonly exit: Promise<number>;
+  /** Sequence of the last chunk handed to the caller (0 before the first). */
+  lastSequence = 0;
+  /** Successful re-attaches so far. */
+  reconnects = 0;
+  private sessionId?: string;
+  private cancelled = false;
+  private consuming = false;
+  private resolveExit!: (code: number) => void;
+  private rejectExit!: (e: unknown) => void;
+
+  private constructor(
+    private readonly client: ExecClient,
+    private current: ExecSession,
+    private readonly options: ResumeOptions,
+    fromSequence = 0,
+  ) {
+    this.lastSequence = Math.max(0, fromSequence - 1);
+    this.ready = current.ready;
+    this.ready.then((r) => (this.sessionId = r.sessionId)).catch(() => undefined);
+    this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
+    this.exit.catch(() => undefined);
+  }
+
+  static run(client: ExecClient, image: string, options: ProcessOptions & ResumeOptions = {}): ResumingSession {
+    return new ResumingSession(client, client.run(image, { ...options, sequenced: true }), options);
+  }
+
+  static exec(client: ExecClient, containerId: string, options: ProcessOptions & ResumeOptions & { command: string[] }): ResumingSession {
+    return new ResumingSession(client, client.exec(containerId, { ...options, sequenced: true }), options);
+  }
+
+  /** Attach to an existing session (e.g. one this process ran before it restarted). */
+  static attach(client: ExecClient, attach: AttachOptions & { sessionId: string }, options: ResumeOptions = {}): ResumingSession {
+    const s = new ResumingSession(client, client.attach({ ...attach, sequenced: true }), options, attach.fromSequence ?? 0);
+    s.sessionId = attach.sessionId;
+    return s;
+  }
+
+  /** Output pieces in order, each exactly once across reconnects. Throws a final error, if any. */
+  async *output(): AsyncGenerator<OutputPiece> {
+    if (this.consuming) throw new Error('output() can be consumed once');
+    this.consuming = true;
+    let lastProgress = Date.now();
+    for (;;) {
+      let failure: Error;
+      try {
+        for await (const piece of this.current.output()) {
+          if (piece.sequence !== undefined) {
+            if (piece.sequence <= this.lastSequence) continue; // already handed over before a drop
+            this.lastSequence = piece.sequence;
+          }
+          lastProgress = Date.now();
+          yield piece;
+        }
+        const code = await this.current.exit; // rejects when the call ended without exit or status
+        this.resolveExit(code);
+        return;
+      } catch (err) {
+        failure = err as Error;
+      }
+      if (this.cancelled || !this.sessionId || !isTransient(failure)) {
+        this.rejectExit(failure);
+        throw failure;
+      }
+      try {
+        await this.reattach(failure, lastProgress);
+      } catch (err) {
+        this.rejectExit(err);
+        throw err;
+      }
+    }
+  }
+
+  async wait(): Promise<number> {
+    if (!this.consuming) for await (const _ of this.output()); // eslint-disable-line @typescript-eslint/no-unused-vars
+    return this.exit;
+  }
+
+  async collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const parts: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+    for await (const p of this.output()) parts[p.stream].push(p.data);
+    return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
+  }
+
+  /** Leaves the session for good (no reconnect). */
+  cancel(): void {
+    this.cancelled = true;
+    this.current.cancel();
+  }
+
+  /** Attaches again from lastSequence + 1, backing off, until Ready or the window has passed. */
+  private async reattach(cause: Error, lastProgress: number): Promise<void> {
+    const windowMs = this.options.reconnectWindowMs ?? 60_000;
+    let error = cause;
+    for (let attempt = 1; ; attempt++) {
+      if (this.cancelled) throw error;
+      if (Date.now() - lastProgress > windowMs) {
+        throw Object.assign(new Error(`gave up reconnecting to session ${this.sessionId} after ${windowMs} ms: ${error.message}`), {
+          code: (error as ServiceError).code,
+          cause: error,
+        });
+      }
+      const fromSequence = this.lastSequence + 1;
+      this.options.onReconnect?.({ attempt, fromSequence, error });
+      await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1)));
+      const next = this.client.attach({ sessionId: this.sessionId, fromSequence, sequenced: true });
+      try {
+        await next.ready;
+        this.current = next;
+        this.reconnects++;
+        return;
+      } catch (err) {
+        next.cancel();
+        if (!isTransient(err as Error)) throw err;
+        error = err as Error;
+      }
+    }
+  }
+}
+
+/**
+ * A disconnect, not an answer: UNAVAILABLE (connection refused or dropped, server draining), or a call
+ * that ended with neither exit nor status (no code). Everything else the server said on purpose.
+ */
+function isTransient(err: Error): boolean {
+  const code = (err as Partial<ServiceError>).code;
+  return code === undefined || code === status.UNAVAILABLE;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,66 @@
+/**
+ * What the status and control RPCs ask of the container engine, beside running processes
+ * (ContainerRuntime). DockerControl implements it; unit tests substitute it through CONTAINER_CONTROL.
+ */
+export interface ContainerState {
+  /** Full id. */
+  id: string;
+  /** Carries exec-stream.managed=true. */
+  managed: boolean;
+  sessionId?: string;
+  /** Docker's State.Status: created, running, paused, restarting, removing, exited, dead. */
+  status: string;
+  running: boolean;
+  paused: boolean;
+  /** Set once the container has exited. */
+  exitCode?: number;
+  oomKilled: boolean;
+  /** Unix ns; undefined when Docker has none (never started / still running). */
+  startedAtNs?: bigint;
+  finishedAtNs?: bigint;
+}
+
+/** One reading of a container's counters. */
+export interface ResourceSample {
+  /** When Docker read the counters (Unix ns). */
+  readAtNs: bigint;
+  /** Cumulative CPU time of the container's cgroup, ns. */
+  cpuTotalNs: number;
+  /** Memory in use, less the page cache Docker's CLI also leaves out (inactive file pages). */
+  memoryBytes: number;
+  memoryLimit: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+}
+
+export interface ExecInfo {
+  id: string;
+  containerId: string;
+  running: boolean;
+  /** Host pid of the exec's process (0 once it ended). */
+  pid: number;
+  exitCode?: number;
+}
+
+export interface SampleWatch {
+  stop(): void;
+}
+
+export interface ContainerControl {
+  /** NOT_FOUND when Docker has no such container (full id, unique prefix or name). */
+  inspect(containerId: string): Promise<ContainerState>;
+  pause(containerId: string): Promise<void>;
+  unpause(containerId: string): Promise<void>;
+  /** Sends `signal` to the container's main process. */
+  kill(containerId: string, signal: number): Promise<void>;
+  /** The counters now (Docker's one-shot stats: no CPU delta of its own, answers in milliseconds). */
+  sample(containerId: string): Promise<ResourceSample>;
+  /** Docker's streaming stats: a sample about every second until stop() or the container stops. */
+  watchSamples(containerId: string, onSample: (s: ResourceSample) => void): SampleWatch;
+  inspectExec(execId: string): Promise<ExecInfo>;
+  /**
+   * Sends `signal` to an exec's process (Docker has no API for it, moby#9098): see docker-exec-signal.ts.
+   * Returns the process's pid inside the container.
+   */
+  signalExec(execId: string, signal: number): Promise<{ pidInContainer: number }>;
+}

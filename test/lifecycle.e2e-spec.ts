@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ControlClient, type LifecycleEventInfo } from '../src/common/client';
+import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { sleep } from './support/helpers';
+
+let server: TestServer;
+let control: ControlClient;
+beforeAll(async () => {
+  server = await startTestServer();
+  control = new ControlClient(server.connection);
+});
+afterAll(() => server?.close());
+
+/** Reads a session's output until `text` appeared (the process is then known to be running). */
+async function outputUntil(session: ReturnType<TestServer['client']['run']>, text: string): Promise<AsyncGenerator<unknown>> {
+  const it = session.output();
+  let seen = '';
+  for (;;) {
+    const { value, done } = await it.next();
+    if (done) throw new Error(`output ended before "${text}"; got ${JSON.stringify(seen)}`);
+    seen += (value as { data: Buffer }).data.toString();
+    if (seen.includes(text)) return it;
+  }
+}
+
+async function drainOutput(it: AsyncGenerator<unknown>): Promise<void> {
+  for (;;) if ((await it.next()).done) return;
+}
+
+const of = (events: LifecycleEventInfo[], containerId: string) => events.filter((e) => e.containerId === containerId);
+
+it('SIGTERM gives exit 143 and started → killed(15) → exited(143), each transition once', async () => {
+  const sub = control.lifecycle();
+  // pid 1 of a container ignores signals it has no handler for (kernel rule), so the main process
+  // traps TERM as any well-behaved pid 1 does; the trap's output proves the signal reached it.
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', "trap 'echo got-TERM; exit 143' TERM; echo ready; while :; do sleep 0.05; done"] });
+  const { containerId } = await s.ready;
+  const out = await outputUntil(s, 'ready');
+  const r = await control.signal(containerId, 'SIGTERM');
+  expect(r).toEqual({ success: true, message: expect.stringContaining('SIGTERM (15)') });
+  await drainOutput(out);
+  expect(await s.exit).toBe(143);
+  const seen = of(await sub.waitFor((e) => e.containerId === containerId && e.type === 'destroyed'), containerId);
+  sub.close();
+  const types = seen.map((e) => e.type);
+  const at = (t: string) => types.indexOf(t);
+  for (const t of ['created', 'started', 'killed', 'exited', 'destroyed']) {
+    expect(types.filter((x) => x === t)).toHaveLength(1); // reported by two sources, published once
+  }
+  expect(at('created')).toBeLessThan(at('started'));
+  expect(at('started')).toBeLessThan(at('killed'));
+  expect(at('killed')).toBeLessThan(at('exited'));
+  expect(at('exited')).toBeLessThan(at('destroyed'));
+  expect(seen[at('killed')]).toMatchObject({ signal: 15, status: 'running' });
+  expect(seen[at('exited')]).toMatchObject({ exitCode: 143, status: 'exited' });
+  const ids = seen.map((e) => e.id);
+  expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(seen.every((e) => e.sessionId === seen[0].sessionId && e.sessionId)).toBe(true);
+});
+
+it('SIGKILL of the main process ends the session with 137 and a killed(9) event', async () => {
+  const sub = control.lifecycle();
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; while :; do sleep 0.05; done'] });
+  const { containerId } = await s.ready;
+  await outputUntil(s, 'ready');
+  await control.signal(containerId, 'kill');
+  expect(await s.wait()).toBe(137);
+  const seen = of(await sub.waitFor((e) => e.containerId === containerId && e.type === 'exited'), containerId);
+  sub.close();
+  expect(seen.find((e) => e.type === 'killed')).toMatchObject({ signal: 9 });
+  expect(seen.find((e) => e.type === 'exited')).toMatchObject({ exitCode: 137 });
+});
+
+it('a subscriber filtered to one container sees nothing of another', async () => {
+  const a = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; while :; do sleep 0.05; done'] });
+  const { containerId: idA } = await a.ready;
+  const outA = await outputUntil(a, 'ready');
+  const filtered = control.lifecycle({ containerId: idA });
+  const all = control.lifecycle();
+  await sleep(100); // both subscriptions registered on the server
+  const b = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo b'] });
+  const { containerId: idB } = await b.ready;
+  expect(await b.wait()).toBe(0);
+  await all.waitFor((e) => e.containerId === idB && e.type === 'destroyed'); // B's events were published
+  await control.pause(idA);
+  await control.resume(idA);
+  await control.signal(idA, 'KILL');
+  await drainOutput(outA);
+  const seen = await filtered.waitFor((e) => e.containerId === idA && e.type === 'destroyed');
+  filtered.close();
+  all.close();
+  // (`unregistered`, the executor's own, may come before or after Docker's `destroyed`.)
+  expect(seen.map((e) => e.type).filter((t) => t !== 'unregistered')).toEqual(['paused', 'resumed', 'killed', 'exited', 'destroyed']);
+  expect(seen.every((e) => e.containerId === idA)).toBe(true);
+  expect(seen.some((e) => e.containerId === idB)).toBe(false);
+});
+
+it('resuming after an event id misses nothing', async () => {
+  const reference = control.lifecycle();
+  const first = control.lifecycle();
+  await sleep(100);
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; sleep 0.3; echo done'] });
+  const { containerId } = await s.ready;
+  // The first subscriber goes away right after seeing the start …
+  const beforeGap = await first.waitFor((e) => e.containerId === containerId && e.type === 'started');
+  first.close();
+  const lastSeen = beforeGap[beforeGap.length - 1].id;
+  expect(await s.wait()).toBe(0);
+  const refEvents = await reference.waitFor((e) => e.containerId === containerId && e.type === 'destroyed');
+  reference.close();
+  // … and comes back after the container is gone: it gets every event after the one it saw.
+  const resumed = control.lifecycle({ resumeAfterId: lastSeen });
+  const got = await resumed.waitFor((e) => e.containerId === containerId && e.type === 'destroyed');
+  resumed.close();
+  const want = refEvents.filter((e) => e.id > lastSeen);
+  expect(want.length).toBeGreaterThanOrEqual(2); // exited, destroyed at least
+  expect(got.map((e) => e.id)).toEqual(want.map((e) => e.id));
+  expect(got.map((e) => e.type)).toEqual(want.map((e) => e.type));
+  expect(got.some((e) => e.type === 'dropped')).toBe(false);
+});
+
+it('a resume id newer than any event is INVALID_ARGUMENT', async () => {
+  const sub = control.lifecycle({ resumeAfterId: 1e12 });
+  await expect(sub.next(5000)).rejects.toMatchObject({ code: 3 });
+});
+
+// Last in this file: it restarts the Docker engine. Nothing of this file runs meanwhile, and dockerd is
+// brought back (scripts/docker-up.sh) before the test ends, whatever happens.
+it('a dockerd restart is reported and the subscription goes on', async () => {
+  const sub = control.lifecycle();
+  await sleep(100);
+  const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+  try {
+    process.kill(pid, 'SIGTERM');
+    const down = await sub.waitFor((e) => e.type === 'events_disconnected', 30_000);
+    expect(down[down.length - 1]).toMatchObject({ containerId: '', source: 'service' });
+  } finally {
+    execFileSync('bash', ['scripts/docker-up.sh'], { stdio: 'ignore', timeout: 90_000 });
+  }
+  const up = await sub.waitFor((e) => e.type === 'events_reconnected', 30_000);
+  expect(up[up.length - 1].message).toMatch(/reconnected/);
+  // The same call still delivers: a container started now shows up on it.
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo after-restart'] });
+  const { containerId } = await s.ready;
+  expect(await s.wait()).toBe(0);
+  const after = await sub.waitFor((e) => e.containerId === containerId && e.type === 'exited');
+  expect(after.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'exited']));
+  // Only Docker's events report `created` (the executor says `registered`): the events connection is live.
+  expect(after.find((e) => e.type === 'created')?.source).toBe('docker');
+  expect(sub.ended).toBe(false);
+  sub.close();
+}, 150_000);

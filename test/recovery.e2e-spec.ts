@@ -1,0 +1,252 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecClient, GRPCConnectionManager, ResumingSession } from '../src/common/client';
+import { childService, buildService, type ChildService } from './support/child-service';
+import { BASE_IMAGE } from './support/server';
+
+jest.setTimeout(90_000);
+
+const LINES = 500;
+/** A numbered line every 10 ms, then exit 7: every line must arrive exactly once across a crash. */
+const NUMBERED = ['sh', '-c', `i=1; while [ $i -le ${LINES} ]; do echo "line $i"; i=$((i+1)); usleep 10000; done; echo done >&2; exit 7`];
+const EXPECTED = Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join('');
+
+let svc: ChildService;
+beforeAll(() => buildService());
+beforeEach(async () => {
+  svc = await childService();
+  await svc.start();
+});
+afterEach(() => svc?.dispose());
+
+/**
+ * Runs NUMBERED through a ResumingSession, takes the service down with `signal` once `afterLines` lines
+ * arrived, keeps it down for `downMs` (the container writes on), starts it again, and returns what the
+ * client saw plus when the first post-restart chunk arrived.
+ */
+async function crashAndResume(signal: NodeJS.Signals, afterLines: number, downMs: number) {
+  const errors: string[] = [];
+  const s = ResumingSession.run(svc.client, BASE_IMAGE, {
+    command: NUMBERED,
+    onReconnect: ({ error }) => errors.push(`${(error as ServiceError).code}: ${error.message}`),
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let lines = 0;
+  let restartedAt = 0;
+  let firstAfterRestartMs = -1;
+  let stopped: Promise<unknown> | undefined;
+  let listeningMs = -1;
+  for await (const p of s.output()) {
+    (p.stream === 'stdout' ? out : err).push(p.data);
+    if (restartedAt && firstAfterRestartMs < 0) firstAfterRestartMs = Date.now() - svc.spawnedAt;
+    lines += p.data.toString().split('\n').length - 1;
+    if (!stopped && lines >= afterLines) {
+      stopped = (async () => {
+        const exited = await svc.stop(signal);
+        await new Promise((r) => setTimeout(r, downMs));
+        restartedAt = Date.now();
+        listeningMs = (await svc.start()).listeningMs;
+        return exited;
+      })();
+    }
+  }
+  return {
+    stdout: Buffer.concat(out).toString(),
+    stderr: Buffer.concat(err).toString(),
+    exitCode: await s.exit,
+    exited: await stopped,
+    reconnects: s.reconnects,
+    errors,
+    firstAfterRestartMs,
+    listeningMs,
+  };
+}
+
+it('kill -9 mid-stream, restart, resume: every line exactly once and the true exit code', async () => {
+  const r = await crashAndResume('SIGKILL', 100, 1000);
+  expect(r.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(r.stdout).toBe(EXPECTED); // no line lost, none twice, in order
+  expect(r.stderr).toBe('done\n');
+  expect(r.exitCode).toBe(7);
+  expect(r.reconnects).toBeGreaterThanOrEqual(1);
+  expect(r.errors[0]).toMatch(/^14:/); // the drop was seen as UNAVAILABLE
+  const adopted = svc.logs.filter((l) => l.msg === 'session re-adopted');
+  expect(adopted).toHaveLength(1);
+  process.stdout.write(`[measure] kill -9 restart: listening after ${r.listeningMs} ms, first re-adopted chunk at the client ${r.firstAfterRestartMs} ms after spawn\n`);
+});
+
+it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left running), restart re-adopts it exactly', async () => {
+  const r = await crashAndResume('SIGTERM', 100, 500);
+  expect(r.exited).toMatchObject({ signal: 'SIGTERM' });
+  expect(r.errors[0]).toMatch(/^14: .*exec-stream is shutting down; running processes go on/);
+  expect(r.stdout).toBe(EXPECTED);
+  expect(r.stderr).toBe('done\n');
+  expect(r.exitCode).toBe(7);
+  expect(svc.logs.some((l) => l.msg?.toString().startsWith('draining') && l.sealed === true)).toBe(true);
+});
+
+it('an exec running at the crash ends with an explicit ABORTED error after restart, never a made-up exit code', async () => {
+  const host = svc.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+  const { containerId } = await host.ready;
+  const ex = svc.client.exec(containerId, { command: ['sh', '-c', 'echo before; sleep 2; echo after'], sequenced: true });
+  const { sessionId } = await ex.ready;
+  for await (const p of ex.output()) if (p.data.toString().includes('before')) break;
+  await svc.stop('SIGKILL');
+  await svc.start();
+  const again = svc.client.attach({ sessionId, sequenced: true });
+  const got: string[] = [];
+  let error: ServiceError | undefined;
+  try {
+    for await (const p of again.output()) got.push(p.data.toString());
+  } catch (e) {
+    error = e as ServiceError;
+  }
+  expect(got.join('')).toBe('before\n');
+  expect(error?.code).toBe(status.ABORTED);
+  expect(error?.details).toMatch(/Docker keeps no log of exec output/);
+});
+
+describe('damaged files in the data dir', () => {
+  /** Runs a finished session of 40 numbered lines, one chunk each; returns its id and folder. */
+  async function finishedSession(): Promise<{ id: string; dir: string }> {
+    const s = svc.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); usleep 3000; done'],
+      sequenced: true,
+    });
+    const { sessionId } = await s.ready;
+    expect(await s.wait()).toBe(0);
+    return { id: sessionId, dir: join(svc.dataDir, 'sessions', sessionId) };
+  }
+
+  async function readAll(sessionId: string, sequenced: boolean) {
+    const s = svc.client.attach({ sessionId, sequenced });
+    const pieces: Array<{ seq?: number; gap?: number; text: string }> = [];
+    let error: ServiceError | undefined;
+    try {
+      for await (const p of s.output()) pieces.push({ seq: p.sequence, gap: p.gapBefore, text: p.data.toString() });
+    } catch (e) {
+      error = e as ServiceError;
+    }
+    const exitCode = await s.exit.catch(() => undefined);
+    return { pieces, error, exitCode, text: pieces.map((p) => p.text).join('') };
+  }
+
+  it('detects and reports corrupt, torn and truncated files; damaged bytes are never served', async () => {
+    const a = await finishedSession(); // data of one chunk altered
+    const b = await finishedSession(); // stdout truncated
+    const c = await finishedSession(); // torn last index record
+    const d = await finishedSession(); // meta.json unreadable
+    const before = await readAll(a.id, true);
+    const chunks = before.pieces.length;
+    expect(chunks).toBeGreaterThan(10);
+    await svc.stop('SIGTERM');
+
+    // a: flip a byte inside chunk 5's data (its offset from the index record).
+    const index = readFileSync(join(a.dir, 'index'));
+    const off = Number(index.readBigUInt64LE(4 * 32 + 8));
+    const stdout = readFileSync(join(a.dir, 'stdout'));
+    stdout[off] ^= 0x20; // "line" → "Line": still plausible text, so only the checksum can tell
+    writeFileSync(join(a.dir, 'stdout'), stdout);
+    // b: cut stdout in the middle of the output.
+    truncateSync(join(b.dir, 'stdout'), 100);
+    // c: the last index record torn (a crash mid-write).
+    truncateSync(join(c.dir, 'index'), readFileSync(join(c.dir, 'index')).length - 9);
+    // d
+    writeFileSync(join(d.dir, 'meta.json'), '{ not json');
+
+    await svc.start();
+
+    // a: a sequenced reader skips chunk 5 and is told (gap_before = 1); the altered text never appears.
+    const ra = await readAll(a.id, true);
+    expect(ra.pieces.map((p) => p.seq)).toEqual(before.pieces.map((p) => p.seq).filter((s) => s !== 5));
+    expect(ra.pieces.find((p) => p.seq === 6)?.gap).toBe(1);
+    expect(ra.pieces.filter((p) => p.seq !== 6).every((p) => p.gap === 0)).toBe(true);
+    expect(ra.text).toBe(before.pieces.filter((p) => p.seq !== 5).map((p) => p.text).join(''));
+    expect(ra.text).not.toMatch(/Line/);
+    expect(ra.exitCode).toBe(0);
+    // … and a plain (reference) reader, which cannot be told of a gap, gets DATA_LOSS at it.
+    const ra2 = await readAll(a.id, false);
+    expect(ra2.text).toBe(before.pieces.slice(0, 4).map((p) => p.text).join(''));
+    expect(ra2.error?.code).toBe(status.DATA_LOSS);
+
+    // b: what lies beyond the cut is missing to the end: a prefix, then DATA_LOSS, no exit code.
+    const rb = await readAll(b.id, true);
+    expect(rb.text.length).toBeLessThanOrEqual(100);
+    expect(before.text.startsWith(rb.text)).toBe(true); // same output shape in every session
+    expect(rb.error?.code).toBe(status.DATA_LOSS);
+    expect(rb.error?.details).toMatch(/last \d+ chunks are missing/);
+    expect(rb.exitCode).toBeUndefined();
+
+    // c: the torn chunk is lost for good: everything before it, then DATA_LOSS instead of a clean exit.
+    const rc = await readAll(c.id, true);
+    expect(rc.text).toBe(before.pieces.slice(0, chunks - 1).map((p) => p.text).join(''));
+    expect(rc.error?.code).toBe(status.DATA_LOSS);
+
+    // d: not loaded (we cannot tell what it is): NOT_FOUND, and logged.
+    const rd = await readAll(d.id, true);
+    expect(rd.error?.code).toBe(status.NOT_FOUND);
+
+    const damaged = svc.logs.filter((l) => /damaged|unreadable|failed its checksum/.test(String(l.msg))).map((l) => l.sessionId);
+    expect(damaged).toEqual(expect.arrayContaining([a.id, b.id, c.id, d.id]));
+  });
+});
+
+it('a container that exited while the service was down: all its output and its exit code are recovered', async () => {
+  const s = svc.client.run(BASE_IMAGE, {
+    command: ['sh', '-c', 'i=1; while [ $i -le 100 ]; do echo "line $i"; i=$((i+1)); usleep 10000; done; exit 5'],
+    sequenced: true,
+  });
+  const { sessionId } = await s.ready;
+  let last = 0;
+  const seen: Buffer[] = [];
+  for await (const p of s.output()) {
+    seen.push(p.data);
+    last = p.sequence!;
+    if (Buffer.concat(seen).toString().includes('line 20\n')) break;
+  }
+  await svc.stop('SIGKILL');
+  await new Promise((r) => setTimeout(r, 2500)); // 80 more lines take ~1 s: it has exited by now
+  await svc.start();
+  const rest = await svc.client.attach({ sessionId, fromSequence: last + 1, sequenced: true }).collect();
+  const expected = Array.from({ length: 100 }, (_, i) => `line ${i + 1}\n`).join('');
+  expect(Buffer.concat([...seen, rest.stdout]).toString()).toBe(expected);
+  expect(rest.exitCode).toBe(5);
+});
+
+it('measures the time from restart to serving a re-adopted session', async () => {
+  const s = svc.client.run(BASE_IMAGE, { command: NUMBERED, sequenced: true });
+  const { sessionId } = await s.ready;
+  let last = 0;
+  let text = '';
+  for await (const p of s.output()) {
+    text += p.data.toString();
+    last = p.sequence!;
+    if (text.includes('line 30\n')) break;
+  }
+  await svc.stop('SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  const { listeningMs } = await svc.start();
+  // A fresh connection, as a client would have after its own reconnect.
+  const conn = new GRPCConnectionManager({ address: svc.address });
+  try {
+    const t = Date.now();
+    const again = new ExecClient(conn).attach({ sessionId, fromSequence: last + 1, sequenced: true });
+    const it = again.output()[Symbol.asyncIterator]();
+    const first = (await it.next()).value!;
+    const firstMs = Date.now() - svc.spawnedAt;
+    const attachMs = Date.now() - t;
+    // It continues exactly after what the client had, though those lines were written while it was down.
+    const lastLine = Number(/line (\d+)\n$/.exec(text)![1]);
+    expect(first.data.toString().startsWith(`line ${lastLine + 1}\n`)).toBe(true);
+    expect(first.isReplay).toBe(true);
+    again.cancel();
+    process.stdout.write(
+      `[measure] restart → listening ${listeningMs} ms; → first recovered chunk served ${firstMs} ms after spawn (attach → chunk ${attachMs} ms)\n`,
+    );
+  } finally {
+    conn.close();
+  }
+});

@@ -1,0 +1,214 @@
+import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { ExecClient, GRPCConnectionManager, ResumingSession, type OutputPiece } from '../src/common/client';
+import { DRAIN_MESSAGE } from '../src/exec/session-drain';
+import { SessionManager } from '../src/exec/session-manager';
+import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { TcpProxy } from './support/tcp-proxy';
+
+jest.setTimeout(60_000);
+
+const MB50 = 50 * 1024 * 1024;
+/** 50 MB of random bytes on stdout, and the container's own sha256 of them on stderr. */
+const RANDOM_50MB = ['sh', '-c', `head -c ${MB50} /dev/urandom > /tmp/d && cat /tmp/d && sha256sum /tmp/d | cut -d' ' -f1 >&2`];
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** 10 distinct random byte positions in (0, size). */
+function cutPoints(size: number): number[] {
+  const s = new Set<number>();
+  while (s.size < 10) s.add(1 + Math.floor(Math.random() * (size - 2)));
+  return [...s].sort((a, b) => a - b);
+}
+
+let server: TestServer;
+beforeAll(async () => (server = await startTestServer()));
+afterAll(() => server?.close());
+
+interface Raw {
+  messages: Array<Record<string, any>>;
+  error?: ServiceError;
+}
+/** A raw Session call: every message as sent, for checks the client library would hide (Ready twice). */
+function rawCall(start: Record<string, unknown>): Promise<Raw> {
+  const client = server.connection.getClient();
+  const call = (client.Session as (md: unknown) => ClientDuplexStream<object, Record<string, any>>).call(client, server.connection.getMetadata());
+  const out: Raw = { messages: [] };
+  return new Promise((resolve) => {
+    call.on('data', (m) => out.messages.push(m));
+    call.on('error', (e: ServiceError) => {
+      out.error = e;
+      resolve(out);
+    });
+    call.on('end', () => resolve(out));
+    call.write({ start });
+  });
+}
+
+it('a client dropped at 10 random points of a 50 MB stream resumes with replay_from_sequence = last + 1: sha256 equal', async () => {
+  const first = server.client.run(BASE_IMAGE, { command: RANDOM_50MB, sequenced: true });
+  const { sessionId } = await first.ready;
+  const cuts = cutPoints(MB50);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let bytes = 0;
+  let last = 0;
+  let current = first;
+  let exitCode: number | undefined;
+  for (;;) {
+    let cut = false;
+    for await (const p of current.output()) {
+      expect(p.sequence).toBe(last + 1); // no hole, no repeat, across every reconnect
+      expect(p.gapBefore).toBe(0);
+      last = p.sequence!;
+      (p.stream === 'stdout' ? out : err).push(p.data);
+      if (p.stream === 'stdout') bytes += p.data.length;
+      if (cuts.length && bytes >= cuts[0]) {
+        while (cuts.length && bytes >= cuts[0]) cuts.shift();
+        current.cancel();
+        cut = true;
+        break;
+      }
+    }
+    if (!cut) {
+      exitCode = await current.exit;
+      break;
+    }
+    current = server.client.attach({ sessionId, fromSequence: last + 1, sequenced: true });
+  }
+  const data = Buffer.concat(out);
+  expect(data.length).toBe(MB50);
+  expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
+  expect(exitCode).toBe(0);
+});
+
+it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream without a seam', async () => {
+  const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(server.address.split(':')[1]) });
+  const address = await proxy.listen();
+  const connection = new GRPCConnectionManager({
+    address,
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 },
+  });
+  try {
+    const s = ResumingSession.run(new ExecClient(connection), BASE_IMAGE, { command: RANDOM_50MB });
+    const cuts = cutPoints(MB50);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let bytes = 0;
+    let prev = 0;
+    for await (const p of s.output()) {
+      expect(p.sequence).toBe(prev + 1);
+      prev = p.sequence!;
+      (p.stream === 'stdout' ? out : err).push(p.data);
+      if (p.stream === 'stdout') bytes += p.data.length;
+      if (cuts.length && bytes >= cuts[0]) {
+        while (cuts.length && bytes >= cuts[0]) cuts.shift();
+        proxy.cutAll();
+      }
+    }
+    const data = Buffer.concat(out);
+    expect(data.length).toBe(MB50);
+    expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
+    expect(await s.exit).toBe(0);
+    expect(s.reconnects).toBeGreaterThanOrEqual(5); // cuts that land after the last chunk need none
+  } finally {
+    connection.close();
+    await proxy.close();
+  }
+});
+
+describe('replay', () => {
+  let sessionId: string;
+  let containerId: string;
+  let all: OutputPiece[];
+
+  beforeAll(async () => {
+    const s = server.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'i=1; while [ $i -le 30 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); usleep 2000; done; exit 3'],
+      sequenced: true,
+    });
+    ({ sessionId, containerId } = await s.ready);
+    all = [];
+    for await (const p of s.output()) all.push(p);
+    expect(await s.exit).toBe(3);
+    expect(all.length).toBeGreaterThan(20);
+  });
+
+  const text = (ps: Array<{ data: Buffer }>) => Buffer.concat(ps.map((p) => p.data)).toString();
+
+  it.each([0, 1, 2, 17, -1, -2])('from N (%i; negative = from the end) replays exactly chunks N.., marked is_replay, then Ready{replay_complete}', async (n) => {
+    const last = all.length;
+    const from = n < 0 ? last + 2 + n : n; // -1 → last + 1 (nothing to replay), -2 → last
+    const r = await rawCall({ session_id: sessionId, replay_from_sequence: String(from), sequenced: true });
+    expect(r.error).toBeUndefined();
+    const chunks = r.messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
+    const want = all.slice(Math.max(from, 1) - 1);
+    expect(chunks.map((c) => Number(c.sequence))).toEqual(want.map((p) => p.sequence));
+    expect(chunks.map((c) => (c.stdout ?? c.stderr).toString())).toEqual(want.map((p) => p.data.toString()));
+    expect(chunks.map((c) => (c.stdout ? 'stdout' : 'stderr'))).toEqual(want.map((p) => p.stream));
+    expect(chunks.map((c) => c.timestamp)).toEqual(want.map((p) => String(p.timestampNs)));
+    expect(chunks.every((c) => c.is_replay === true && String(c.gap_before) === '0')).toBe(true);
+    const kinds = r.messages.map((m) => (m.ready ? `ready:${m.ready.replay_complete}` : m.output_chunk ? 'chunk' : m.exit !== undefined ? 'exit' : '?'));
+    if (want.length) expect(kinds).toEqual(['ready:false', ...want.map(() => 'chunk'), 'ready:true', 'exit']);
+    else expect(kinds).toEqual(['ready:true', 'exit']);
+    expect(r.messages.at(-1)?.exit).toBe(3);
+  });
+
+  it('past the next chunk → INVALID_ARGUMENT; unknown session → NOT_FOUND; another container or exec → INVALID_ARGUMENT', async () => {
+    const past = await rawCall({ session_id: sessionId, replay_from_sequence: String(all.length + 2), sequenced: true });
+    expect(past.error?.code).toBe(status.INVALID_ARGUMENT);
+    const unknown = await rawCall({ session_id: '6d1b7a3e-0000-4000-8000-000000000000', sequenced: true });
+    expect(unknown.error?.code).toBe(status.NOT_FOUND);
+    const other = containerId.startsWith('a') ? 'b' : 'a';
+    const wrongContainer = await rawCall({ session_id: sessionId, container_id: other.repeat(12), sequenced: true });
+    expect(wrongContainer.error?.code).toBe(status.INVALID_ARGUMENT);
+    const wrongExec = await rawCall({ session_id: sessionId, exec_id: 'f'.repeat(64), sequenced: true });
+    expect(wrongExec.error?.code).toBe(status.INVALID_ARGUMENT);
+    const right = await rawCall({ session_id: sessionId, container_id: containerId.slice(0, 12), replay_from_sequence: String(all.length), sequenced: true });
+    expect(right.error).toBeUndefined();
+    expect(right.messages.at(-1)?.exit).toBe(3);
+  });
+
+  it('a plain (reference) reader attached later gets the same bytes per stream', async () => {
+    const r = await server.client.attach({ sessionId }).collect();
+    expect(r.stdout.toString()).toBe(text(all.filter((p) => p.stream === 'stdout')));
+    expect(r.stderr.toString()).toBe(text(all.filter((p) => p.stream === 'stderr')));
+    expect(r.exitCode).toBe(3);
+  });
+});
+
+it('a client attaching mid-run gets the past as replay, then Ready{replay_complete}, then live chunks with the same boundaries as everyone', async () => {
+  const a = server.client.run(BASE_IMAGE, {
+    command: ['sh', '-c', 'i=1; while [ $i -le 60 ]; do echo "n $i"; i=$((i+1)); usleep 20000; done'],
+    sequenced: true,
+  });
+  const { sessionId } = await a.ready;
+  const seenA: OutputPiece[] = [];
+  const itA = a.output()[Symbol.asyncIterator]();
+  while (seenA.length < 10) seenA.push((await itA.next()).value as OutputPiece);
+  const b = await rawCall({ session_id: sessionId, replay_from_sequence: '1', sequenced: true });
+  for (let n = await itA.next(); !n.done; n = await itA.next()) seenA.push(n.value);
+  const chunksB = b.messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
+  const completeAt = b.messages.findIndex((m) => m.ready?.replay_complete);
+  const replayed = b.messages.slice(1, completeAt).filter((m) => m.output_chunk).length;
+  expect(replayed).toBeGreaterThanOrEqual(10);
+  expect(replayed).toBeLessThan(seenA.length); // part of it really was live
+  expect(chunksB.map((c) => c.is_replay)).toEqual(chunksB.map((_, i) => i < replayed));
+  expect(chunksB.map((c) => [Number(c.sequence), (c.stdout ?? c.stderr).toString()])).toEqual(seenA.map((p) => [p.sequence, p.data.toString()]));
+});
+
+it('while draining, new sessions and attaches are refused with UNAVAILABLE and clients are told', async () => {
+  const own = await startTestServer();
+  try {
+    const done = own.client.run(BASE_IMAGE, { command: ['echo', 'hi'] });
+    const { sessionId } = await done.ready;
+    await done.wait();
+    own.app.get(SessionManager).beginDrain(DRAIN_MESSAGE);
+    const run = await own.client.run(BASE_IMAGE, { command: ['true'] }).exit.catch((e: ServiceError) => e);
+    expect((run as ServiceError).code).toBe(status.UNAVAILABLE);
+    expect((run as ServiceError).details).toBe(DRAIN_MESSAGE);
+    const attach = await own.client.attach({ sessionId }).exit.catch((e: ServiceError) => e);
+    expect((attach as ServiceError).code).toBe(status.UNAVAILABLE);
+  } finally {
+    await own.close();
+  }
+});

@@ -1,0 +1,257 @@
+import { status as Code } from '@grpc/grpc-js';
+import { ControlClient } from '../src/common/client';
+import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { docker, grpcError, sleep } from './support/helpers';
+import type { ExecSession, OutputPiece } from '../src/common/client';
+
+let server: TestServer;
+let control: ControlClient;
+const fixtures: string[] = [];
+beforeAll(async () => {
+  server = await startTestServer();
+  control = new ControlClient(server.connection);
+});
+afterAll(async () => {
+  if (fixtures.length) docker('rm', '-f', ...fixtures);
+  await server?.close();
+});
+
+/** Reads a session's output in the background; `text()` is what arrived so far. */
+function reader(session: ExecSession) {
+  let text = '';
+  const done = (async () => {
+    for await (const p of session.output() as AsyncGenerator<OutputPiece>) text += p.data.toString();
+  })();
+  return {
+    text: () => text,
+    lines: () => text.split('\n').filter(Boolean),
+    done,
+    async until(pred: (t: string) => boolean, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      while (!pred(text)) {
+        if (Date.now() > end) throw new Error(`timed out; output so far: ${JSON.stringify(text.slice(-200))}`);
+        await sleep(20);
+      }
+    },
+  };
+}
+
+const LOOP = 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done';
+
+it('pause stops output progress and resume continues it; status and lifecycle follow', async () => {
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', LOOP] });
+  const { containerId } = await s.ready;
+  const out = reader(s);
+  await out.until((t) => t.split('\n').length > 5);
+  const sub = control.lifecycle({ containerId });
+  await sleep(50);
+
+  expect(await control.pause(containerId)).toMatchObject({ success: true, message: expect.stringContaining('paused') });
+  await sleep(300); // output in flight before the freeze arrives
+  const atPause = out.lines().length;
+  await sleep(800);
+  expect(out.lines().length).toBe(atPause); // frozen: not one more line in 0.8 s (16 loop turns)
+  expect((await control.status(containerId)).status).toBe('paused');
+
+  expect(await control.resume(containerId)).toMatchObject({ success: true });
+  await out.until((t) => t.split('\n').filter(Boolean).length > atPause + 5);
+  expect((await control.status(containerId)).status).toBe('running');
+
+  await control.signal(containerId, 'SIGKILL');
+  await out.done;
+  expect(await s.exit).toBe(137);
+  const seen = await sub.waitFor((e) => e.type === 'exited');
+  sub.close();
+  expect(seen.map((e) => e.type)).toEqual(['paused', 'resumed', 'killed', 'exited']);
+});
+
+it('status during a busy loop: running, a real CPU percentage on the first call, memory; then exited with the code', async () => {
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo go; while :; do :; done'] });
+  const { containerId } = await s.ready;
+  const out = reader(s);
+  await out.until((t) => t.includes('go'));
+  await sleep(1200); // Docker's streaming stats has a reading by now
+  const first = await control.status(containerId, true);
+  expect(first).toMatchObject({ containerId, status: 'running', exitCode: undefined, finishedAtNs: undefined });
+  expect(first.startedAtNs).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000_000n);
+  const u = first.resourceUsage!;
+  // A shell spinning on one of two cores: close to 100 % of one CPU (never more than 2 CPUs).
+  expect(u.cpuPercent).toBeGreaterThan(50);
+  expect(u.cpuPercent).toBeLessThan(210);
+  expect(u.memoryBytes).toBeGreaterThan(0);
+  expect(u.memoryLimit).toBeGreaterThan(u.memoryBytes);
+
+  // Latency: 100 calls with resource usage while the loop spins (docs/LIFECYCLE.md quotes this).
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await control.status(containerId, true);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    expect(r.resourceUsage!.cpuPercent).toBeGreaterThan(20);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[49];
+  const p99 = times[98];
+  process.stdout.write(`ContainerStatus(include_resource_usage) latency over 100 calls: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${times[99].toFixed(1)} ms\n`);
+  expect(median).toBeLessThan(100);
+
+  expect((await control.status(containerId)).resourceUsage).toBeUndefined(); // only when asked
+  await control.signal(containerId, '9');
+  await out.done;
+  expect(await s.exit).toBe(137);
+  const after = await control.status(containerId.slice(0, 12), true);
+  expect(after.status).toBe('exited');
+  expect(after.exitCode).toBe(137);
+  expect(after.finishedAtNs!).toBeGreaterThanOrEqual(after.startedAtNs);
+  expect(after.resourceUsage).toBeUndefined();
+});
+
+it('status of a finished session whose container is gone comes from the retained session', async () => {
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'exit 7'] });
+  const { containerId } = await s.ready;
+  expect(await s.wait()).toBe(7);
+  await sleep(300);
+  try {
+    docker('rm', '-f', containerId); // gone from Docker (removed already by default, or now)
+  } catch {
+    /* already removed */
+  }
+  const st = await control.status(containerId);
+  expect(st).toMatchObject({ containerId, status: 'exited', exitCode: 7 });
+  expect(st.finishedAtNs!).toBeGreaterThanOrEqual(st.startedAtNs);
+  expect(st.startedAtNs).toBeGreaterThan(0n);
+});
+
+it('signal names: trimmed, any case, with or without SIG, and numbers reach the process', async () => {
+  const s = server.client.run(BASE_IMAGE, {
+    command: ['sh', '-c', "trap 'echo usr1' USR1; trap 'echo usr2' USR2; echo ready; while :; do sleep 0.05; done"],
+  });
+  const { containerId } = await s.ready;
+  const out = reader(s);
+  await out.until((t) => t.includes('ready'));
+  for (const [form, want, n] of [[' sigusr1 ', 'SIGUSR1', 1], ['Usr2', 'SIGUSR2', 1], ['10', 'SIGUSR1', 2], ['SigUsr2', 'SIGUSR2', 2]] as const) {
+    const r = await control.signal(containerId, form);
+    expect(r.message).toContain(want);
+    const line = want === 'SIGUSR1' ? 'usr1' : 'usr2';
+    await out.until((t) => t.split('\n').filter((l) => l === line).length >= n);
+  }
+  await control.signal(containerId, 'KILL');
+  await out.done;
+  expect(await s.exit).toBe(137);
+});
+
+it('SIGTERM to an exec session reaches its process (exit 143) and leaves the container running', async () => {
+  const main = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; while :; do sleep 0.1; done'] });
+  const { containerId } = await main.ready;
+  const mainOut = reader(main);
+  await mainOut.until((t) => t.includes('up'));
+  const sub = control.lifecycle({ containerId });
+  // Two execs with the same command: the signal must reach the one named, not the other.
+  const cmd = ['sh', '-c', 'echo ready; while :; do sleep 0.05; done'];
+  const e1 = server.client.exec(containerId, { command: cmd });
+  const e2 = server.client.exec(containerId, { command: cmd });
+  const r1 = await e1.ready;
+  await e2.ready;
+  const o1 = reader(e1);
+  const o2 = reader(e2);
+  await o1.until((t) => t.includes('ready'));
+  await o2.until((t) => t.includes('ready'));
+  expect(r1.execId).toMatch(/^[0-9a-f]{64}$/);
+
+  const res = await control.signal(containerId, 'TERM', r1.execId);
+  expect(res).toMatchObject({ success: true, message: expect.stringContaining(`exec ${r1.execId.slice(0, 12)}`) });
+  await o1.done;
+  expect(await e1.exit).toBe(143); // killed by the signal: 128 + 15, from the kernel, no trap involved
+  const killed = (await sub.waitFor((e) => e.type === 'killed')).pop()!;
+  expect(killed).toMatchObject({ signal: 15, execId: r1.execId, containerId });
+  expect(killed.sessionId).toBe(r1.sessionId);
+
+  await sleep(300);
+  expect((await control.status(containerId)).status).toBe('running');
+  const before = o2.text().length;
+  await o2.until((t) => t.length > before); // the other exec goes on
+  // A finished exec cannot be signalled.
+  expect((await grpcError(control.signal(containerId, 'TERM', r1.execId))).code).toBe(Code.FAILED_PRECONDITION);
+  await control.signal(containerId, 'KILL', (await e2.ready).execId);
+  expect(await e2.wait()).toBe(137);
+  await control.signal(containerId, 'KILL');
+  await mainOut.done;
+  sub.close();
+});
+
+describe('bad input gets its code', () => {
+  let running: string;
+  let session: ExecSession;
+  beforeAll(async () => {
+    session = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'while :; do sleep 0.1; done'] });
+    running = (await session.ready).containerId;
+  });
+  afterAll(async () => {
+    await control.signal(running, 'KILL').catch(() => undefined);
+    await session.wait().catch(() => undefined);
+  });
+
+  it('empty container id → INVALID_ARGUMENT on every RPC', async () => {
+    for (const p of [control.status(''), control.status('  '), control.pause(''), control.resume(''), control.signal('', 'TERM')]) {
+      const err = await grpcError(p);
+      expect(err.code).toBe(Code.INVALID_ARGUMENT);
+      expect(err.details).toMatch(/container_id is empty/);
+    }
+  });
+
+  it('unknown container → NOT_FOUND', async () => {
+    const unknown = 'f'.repeat(64);
+    for (const p of [control.status(unknown), control.pause(unknown), control.resume(unknown), control.signal(unknown, 'TERM')]) {
+      expect((await grpcError(p)).code).toBe(Code.NOT_FOUND);
+    }
+  });
+
+  it('a container not managed by the service → PERMISSION_DENIED', async () => {
+    const foreign = docker('create', '--network', 'none', BASE_IMAGE, 'sleep', '60');
+    fixtures.push(foreign);
+    for (const p of [control.status(foreign), control.pause(foreign), control.resume(foreign), control.signal(foreign, 'TERM')]) {
+      const err = await grpcError(p);
+      expect(err.code).toBe(Code.PERMISSION_DENIED);
+      expect(err.details).toMatch(/not managed/);
+    }
+  });
+
+  it('a container that is not running → FAILED_PRECONDITION; resume of a running one too', async () => {
+    const created = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', BASE_IMAGE, 'sleep', '60');
+    fixtures.push(created);
+    expect((await control.status(created)).status).toBe('created');
+    for (const p of [control.pause(created), control.resume(created), control.signal(created, 'TERM')]) {
+      const err = await grpcError(p);
+      expect(err.code).toBe(Code.FAILED_PRECONDITION);
+      expect(err.details).toMatch(/created/);
+    }
+    expect((await grpcError(control.resume(running))).code).toBe(Code.FAILED_PRECONDITION);
+    await control.pause(running);
+    expect((await grpcError(control.pause(running))).code).toBe(Code.FAILED_PRECONDITION);
+    expect((await grpcError(control.signal(running, 'TERM'))).code).toBe(Code.FAILED_PRECONDITION);
+    await control.resume(running);
+  });
+
+  it('a bad signal → INVALID_ARGUMENT naming the accepted forms, before anything is sent', async () => {
+    for (const bad of ['', 'SIGFOO', 'TERMINATE', '0', '65', '-9', '1.5', 'SIG']) {
+      const err = await grpcError(control.signal(running, bad));
+      expect(err.code).toBe(Code.INVALID_ARGUMENT);
+      expect(err.details).toMatch(/SIGTERM, sigterm, TERM/);
+    }
+    expect((await control.status(running)).status).toBe('running');
+  });
+
+  it('an unknown exec, or an exec of another container → NOT_FOUND / INVALID_ARGUMENT', async () => {
+    expect((await grpcError(control.signal(running, 'TERM', 'e'.repeat(64)))).code).toBe(Code.NOT_FOUND);
+    const other = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'while :; do sleep 0.1; done'] });
+    const otherId = (await other.ready).containerId;
+    const ex = server.client.exec(otherId, { command: ['sh', '-c', 'while :; do sleep 0.1; done'] });
+    const { execId } = await ex.ready;
+    const err = await grpcError(control.signal(running, 'TERM', execId));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/belongs to container/);
+    await control.signal(otherId, 'KILL');
+    await other.wait();
+    await ex.wait().catch(() => undefined);
+  });
+});
