@@ -20,7 +20,14 @@ async function bootstrap(): Promise<void> {
     logger: new PinoNestLogger(logger),
   });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (err) {
+    // A taken port or a bad address: say which, and stop, rather than a stack trace from grpc-js.
+    logger.fatal({ listen: config.EXEC_LISTEN, err: (err as Error).message }, 'cannot listen');
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   logger.info({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN }, 'exec-stream listening');
 }
 

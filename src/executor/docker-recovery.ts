@@ -4,7 +4,7 @@ import { ExecError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { ExecState, ManagedContainer, OutputSink, ProcessOutcome, ReadoptSpec, StartedProcess } from './container-runtime';
 import { fromDockerError } from './docker-errors';
-import { FrameDemuxer, RawPassThrough } from './frame-demuxer';
+import { pumpOutput } from './output-pump';
 import { LABEL_MANAGED, LABEL_SESSION } from './labels';
 import { LogSkipper } from './log-skipper';
 
@@ -86,27 +86,6 @@ export class DockerRecovery {
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true }).catch((err) => {
       throw fromDockerError(err, `logs of container ${container.id.slice(0, 12)}`);
     })) as unknown as Readable;
-    const demux = tty ? new RawPassThrough(sink) : new FrameDemuxer(sink);
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const finish = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err instanceof ExecError ? err : new ExecError('unavailable', `log stream from Docker failed: ${(err as Error)?.message ?? err}`));
-        else if (!demux.atFrameBoundary) reject(new ExecError('aborted', 'log stream from Docker ended inside a frame'));
-        else resolve();
-      };
-      stream.on('data', (buf: Buffer) => {
-        try {
-          demux.push(buf);
-        } catch (err) {
-          finish(err);
-          stream.destroy();
-        }
-      });
-      stream.on('end', () => finish());
-      stream.on('close', () => finish());
-      stream.on('error', (err) => finish(err));
-    });
+    await pumpOutput(stream, tty, sink, 'log stream');
   }
 }

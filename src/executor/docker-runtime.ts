@@ -17,7 +17,7 @@ import type {
   StartedProcess,
 } from './container-runtime';
 import { fromDockerError } from './docker-errors';
-import { FrameDemuxer, RawPassThrough } from './frame-demuxer';
+import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
 import { dockerOptionsFromHost } from './docker-host';
 import { DockerRecovery } from './docker-recovery';
@@ -251,33 +251,6 @@ function lostOutcome(containerId: string, err: unknown): ExecError {
     'unavailable',
     `lost the outcome of container ${containerId.slice(0, 12)}: Docker's wait ended without an exit code (${(err as Error)?.message ?? err})`,
   );
-}
-
-/** Reads Docker's stream as fast as Docker gives it into the sink; settles when the stream ends. */
-function pumpOutput(stream: Duplex, tty: boolean, sink: OutputSink): Promise<void> {
-  const demux = tty ? new RawPassThrough(sink) : new FrameDemuxer(sink);
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (err) reject(err instanceof ExecError ? err : new ExecError('unavailable', `output stream from Docker failed: ${(err as Error)?.message ?? err}`));
-      else if (!demux.atFrameBoundary) reject(new ExecError('aborted', 'output stream from Docker ended inside a frame: output is incomplete'));
-      else resolve();
-    };
-    stream.on('data', (buf: Buffer) => {
-      try {
-        demux.push(buf);
-      } catch (err) {
-        // The record (session files) failed: that is a real error for the session.
-        finish(err);
-        stream.destroy();
-      }
-    });
-    stream.on('end', () => finish());
-    stream.on('close', () => finish());
-    stream.on('error', (err) => finish(err));
-  });
 }
 
 export type { ProcessSpec };
