@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ControlClient, type LifecycleEventInfo } from '../src/common/client';
+import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { sleep } from './support/helpers';
 
@@ -125,6 +126,39 @@ it('a resume id newer than any event is INVALID_ARGUMENT', async () => {
   const sub = control.lifecycle({ resumeAfterId: 1e12 });
   await expect(sub.next(5000)).rejects.toMatchObject({ code: 3 });
 });
+
+it('a subscriber that stops reading is held back by flow control, never slows the bus, and is told what it lost', async () => {
+  const bus = server.app.get(LifecycleBus);
+  const fake = 'f'.repeat(64); // synthetic transitions: only the bus and the gRPC path are exercised here
+  const slow = control.lifecycle({ containerId: fake });
+  const fast = control.lifecycle({ containerId: fake });
+  await sleep(100);
+  slow.call.pause(); // the client stops reading: HTTP/2 flow control reaches the server
+  const total = 3 * bus.historyLimit;
+  let slowestBatchMs = 0;
+  for (let i = 0; i < total; ) {
+    const t0 = Date.now();
+    for (const end = i + 100; i < end && i < total; i++) {
+      bus.publish({ containerId: fake, type: 'synthetic', status: 'running', message: `n=${i}` });
+    }
+    slowestBatchMs = Math.max(slowestBatchMs, Date.now() - t0);
+    await sleep(10); // event-loop turns: a subscriber that reads keeps up
+  }
+  expect(slowestBatchMs).toBeLessThan(200); // publishing never waited for the stalled subscriber
+  const fastGot = await fast.waitFor((e) => e.message === `n=${total - 1}`, 30_000);
+  expect(fastGot.filter((e) => e.type === 'synthetic')).toHaveLength(total); // the reader that keeps up loses nothing
+  await sleep(300);
+  slow.call.resume();
+  const slowGot = await slow.waitFor((e) => e.message === `n=${total - 1}`, 30_000);
+  const dropped = slowGot.filter((e) => e.type === 'dropped');
+  const delivered = slowGot.filter((e) => e.type === 'synthetic');
+  expect(dropped.length).toBeGreaterThanOrEqual(1);
+  expect(delivered.length + dropped.reduce((n, e) => n + e.dropped, 0)).toBe(total); // every event delivered or counted
+  const ids = slowGot.map((e) => e.id);
+  expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  slow.close();
+  fast.close();
+}, 60_000);
 
 // Last in this file: it restarts the Docker engine. Nothing of this file runs meanwhile, and dockerd is
 // brought back (scripts/docker-up.sh) before the test ends, whatever happens.

@@ -53,8 +53,6 @@ export interface ContainerControl {
   unpause(containerId: string): Promise<void>;
   /** Sends `signal` to the container's main process. */
   kill(containerId: string, signal: number): Promise<void>;
-  /** The counters now (Docker's one-shot stats: no CPU delta of its own, answers in milliseconds). */
-  sample(containerId: string): Promise<ResourceSample>;
   /** Docker's streaming stats: a sample about every second until stop() or the container stops. */
   watchSamples(containerId: string, onSample: (s: ResourceSample) => void): SampleWatch;
   inspectExec(execId: string): Promise<ExecInfo>;

@@ -31,7 +31,8 @@ export class DockerControl implements ContainerControl {
         throw fromDockerError(err, `container ${containerId}`);
       });
     const s = info.State ?? ({} as Docker.ContainerInspectInfo['State']);
-    const exited = !s.Running && (s.Status === 'exited' || s.Status === 'dead');
+    // Exited, dead, or being removed after its exit: the process is over and Docker has its code.
+    const exited = !s.Running && s.Status !== 'created' && !!dockerTimeNs(s.FinishedAt);
     return {
       id: info.Id,
       managed: isManaged(info.Config?.Labels),
@@ -74,17 +75,6 @@ export class DockerControl implements ContainerControl {
         throw fromDockerError(err, `signal ${signal} to container ${containerId}`);
       });
     this.log.info({ containerId, signal }, 'signal sent to container');
-  }
-
-  async sample(containerId: string): Promise<ResourceSample> {
-    // one-shot: Docker reads the counters once instead of waiting ~1 s for a second CPU reading.
-    const stats = (await this.docker
-      .getContainer(containerId)
-      .stats({ stream: false, 'one-shot': true })
-      .catch((err) => {
-        throw fromDockerError(err, `stats of container ${containerId}`);
-      })) as unknown as DockerStats;
-    return sampleFromStats(stats);
   }
 
   watchSamples(containerId: string, onSample: (s: ResourceSample) => void): SampleWatch {
