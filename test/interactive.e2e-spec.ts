@@ -120,10 +120,11 @@ describe('tty', () => {
   });
 
   it('a resize reaches the terminal (stty size), the latest of a burst wins', async () => {
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'stty size; sleep 1.5; stty size'], tty: true });
+    // The short sleep: Docker 20.10 (API 1.41) cannot size a tty before start, only just after.
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 0.2; stty size; sleep 1.5; stty size'], tty: true });
     await s.ready;
     const out = text(s);
-    await sleep(300);
+    await sleep(500);
     s.resize(100, 30);
     s.resize(120, 40);
     s.resize(132, 43);

@@ -60,6 +60,16 @@ describe('one client', () => {
     expect(await s.exit).toBe(137);
   });
 
+  it('reports 143 for a plain main process stopped with SIGTERM (init forwards it)', async () => {
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; sleep 60'] });
+    const { containerId } = await s.ready;
+    const out = s.output();
+    expect((await out.next()).value?.data.toString()).toBe('up\n');
+    docker('kill', '--signal', 'TERM', containerId);
+    for await (const _ of out); // eslint-disable-line @typescript-eslint/no-unused-vars
+    expect(await s.exit).toBe(143);
+  });
+
   it('reports 128 + n for an exec whose process a signal killed', async () => {
     const main = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
     const { containerId } = await main.ready;

@@ -6,7 +6,7 @@ import type { StartedProcess } from '../executor/container-runtime';
 export const MAX_STDIN_CHUNK = 1024 * 1024;
 /** Resizes closer together than this are folded into the latest one. */
 export const RESIZE_DEBOUNCE_MS = 50;
-export const DEFAULT_TERMINAL = { width: 80, height: 24 };
+import { DEFAULT_TTY as DEFAULT_TERMINAL } from '../executor/container-runtime';
 
 export interface TerminalSize {
   width: number;

@@ -6,6 +6,9 @@ import type { Writable } from 'node:stream';
  */
 export type StreamName = 'stdout' | 'stderr';
 
+/** A new terminal's size, before any Resize. */
+export const DEFAULT_TTY = { width: 80, height: 24 } as const;
+
 /** Where a process's output goes, chunk by chunk, in the order the engine gave it. */
 export interface OutputSink {
   write(stream: StreamName, data: Buffer): void;

@@ -16,6 +16,7 @@ import type {
   RunSpec,
   StartedProcess,
 } from './container-runtime';
+import { DEFAULT_TTY } from './container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
@@ -77,6 +78,10 @@ export class DockerRuntime implements ContainerRuntime {
         Labels: managedLabels(spec.sessionId),
         HostConfig: {
           NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
+          Init: this.config.EXEC_CONTAINER_INIT === 'true',
+          // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
+          // get the same size from a resize right after start (see ProcessInput.applyInitial).
+          ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
           LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
         },
       })
@@ -147,7 +152,7 @@ export class DockerRuntime implements ContainerRuntime {
       .catch((err) => {
         throw fromDockerError(err, `exec in container ${spec.containerId}`);
       });
-    const stream = (await exec.start({ hijack: true, stdin: spec.openStdin, Tty: spec.tty }).catch((err) => {
+    const stream = (await exec.start({ hijack: true, stdin: spec.openStdin, Tty: spec.tty, ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}) } as Docker.ExecStartOptions).catch((err) => {
       throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
     })) as Duplex;
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12), execId: exec.id.slice(0, 12) });

@@ -62,12 +62,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       connection.close();
       // Containers outlive the service by design (re-adoption); tests clean up their own.
-      const ids = app.get(SessionManager).all().map((s) => s.containerId).filter(Boolean);
+      const sessions = app.get(SessionManager);
+      const ids = sessions.all().map((s) => s.containerId).filter(Boolean);
       try {
         if (ids.length) execFileSync('docker', ['rm', '-f', ...new Set(ids)], { stdio: 'ignore' });
       } catch {
         /* some were already removed (EXEC_REMOVE_CONTAINERS): docker rm -f then exits 1 */
       }
+      // Let the sessions of removed containers record their end before their folder goes.
+      for (let i = 0; i < 100 && sessions.all().some((s) => s.running); i++) await new Promise((r) => setTimeout(r, 50));
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -45,6 +45,13 @@ export class ExecConfig {
   @IsIn(['local', 'json-file', 'none'])
   EXEC_CONTAINER_LOG_DRIVER = 'local';
 
+  /**
+   * Run containers with Docker's init (tini) as pid 1, like `docker run --init`: it forwards signals,
+   * so a plain process dies of SIGTERM (exit 143) instead of pid 1 ignoring it, and it reaps zombies.
+   */
+  @IsIn(['true', 'false'])
+  EXEC_CONTAINER_INIT = 'true';
+
   /** Sessions whose process is still running, at once. */
   @Transform(toInt)
   @IsInt()
