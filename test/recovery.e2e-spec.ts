@@ -241,7 +241,8 @@ it('measures the time from restart to serving a re-adopted session', async () =>
     // It continues exactly after what the client had, though those lines were written while it was down.
     const lastLine = Number(/line (\d+)\n$/.exec(text)![1]);
     expect(first.data.toString().startsWith(`line ${lastLine + 1}\n`)).toBe(true);
-    expect(first.isReplay).toBe(true);
+    // (Whether it comes as replay or live depends on whether recovery had read Docker's log before the
+    // attach: both are right, so only the bytes are checked.)
     again.cancel();
     process.stdout.write(
       `[measure] restart → listening ${listeningMs} ms; → first recovered chunk served ${firstMs} ms after spawn (attach → chunk ${attachMs} ms)\n`,
