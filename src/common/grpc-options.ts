@@ -1,4 +1,5 @@
-import type { Server } from '@grpc/grpc-js';
+import type { MethodDefinition, Server, ServiceDefinition } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
@@ -7,6 +8,16 @@ import type { ExecConfig } from './config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto-path';
 
 export const EXEC_PACKAGE = 'dagger.exec';
+
+/**
+ * Lets Session responses be written as already-encoded bytes: output chunks are encoded once and the
+ * same Buffer goes to every client (src/exec/wire). Message objects are still encoded as before.
+ */
+function passPreEncoded(pkg: PackageDefinition): void {
+  const session = (pkg[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition).Session as MethodDefinition<unknown, unknown>;
+  const encode = session.responseSerialize;
+  session.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value));
+}
 
 /** The Nest gRPC transport for the Exec service: auth interceptor, health and reflection attached. */
 export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): GrpcOptions {
@@ -23,6 +34,7 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): Gr
         interceptors: config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : [],
       } as GrpcOptions['options']['channelOptions'],
       onLoadPackageDefinition: (pkg: object, server: Server) => {
+        passPreEncoded(pkg as PackageDefinition);
         new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' }).addToServer(server);
         new ReflectionService(pkg as never).addToServer(server);
       },

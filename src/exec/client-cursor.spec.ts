@@ -3,11 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { loadSync } from '@grpc/proto-loader';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '../common/proto-path';
 import { ExecError } from '../common/errors';
 import { ClientCursor, type ClientStream } from './client-cursor';
 import { OutputLog } from './output-log';
 import { SessionFiles } from './session-files';
 import type { SessionOutcome } from './session';
+
+// What a client would decode: pre-encoded chunks go through the proto's own deserializer.
+const session = (loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as {
+  Session: { responseDeserialize: (b: Buffer) => Record<string, unknown> };
+}).Session;
+const asMessage = (m: Record<string, unknown> | Buffer) => {
+  if (!Buffer.isBuffer(m)) return m;
+  const { msg: _oneof, ...decoded } = session.responseDeserialize(m); // eslint-disable-line @typescript-eslint/no-unused-vars
+  return decoded;
+};
 
 /** A grpc-js-like call whose buffer holds `window` messages until the test reads them. */
 class FakeCall extends EventEmitter implements ClientStream {
@@ -19,8 +31,8 @@ class FakeCall extends EventEmitter implements ClientStream {
     super();
     this.on('error', (s) => (this.status = s));
   }
-  write(message: Record<string, unknown>): boolean {
-    this.sent.push(message);
+  write(message: Record<string, unknown> | Buffer): boolean {
+    this.sent.push(asMessage(message));
     this.buffered++;
     return this.buffered < this.window;
   }
@@ -118,7 +130,7 @@ describe('ClientCursor', () => {
     await done;
     const kinds = call.sent.map((m) => {
       if (m.ready) return `ready:${(m.ready as { replay_complete: boolean }).replay_complete}`;
-      const c = m.output_chunk as { sequence: string; is_replay: boolean; stdout?: Buffer; stderr?: Buffer } | undefined;
+      const c = m.output_chunk as { sequence: string; is_replay?: boolean; stdout?: Buffer; stderr?: Buffer } | undefined;
       if (c) return `${c.sequence}:${c.stdout ?? c.stderr}:${c.is_replay ? 'replay' : 'live'}`;
       return `exit:${m.exit}`;
     });

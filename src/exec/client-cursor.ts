@@ -1,12 +1,14 @@
 import type { Logger } from '../common/logger';
 import { ExecError, toGrpcStatus } from '../common/errors';
 import type { ChunkRecord } from './session-files';
+import { encodeOutputChunk, encodePlain } from './wire/session-response-encoder';
 import type { OutputLog } from './output-log';
 import type { SessionOutcome } from './session';
 
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
-  write(message: object): boolean;
+  /** A message object, or a SessionResponse already encoded (passed through by the serializer). */
+  write(message: object | Buffer): boolean;
   end(): void;
   emit(event: 'error', err: { code: number; details: string }): boolean;
   once(event: 'drain' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
@@ -141,19 +143,16 @@ export class ClientCursor {
     }
   }
 
-  private message(chunk: ChunkRecord, isReplay: boolean): object {
-    if (!this.options.sequenced) return { [chunk.stream]: chunk.data };
+  /**
+   * The chunk as wire bytes. The common encodings (plain; sequenced, live, no gap) are made once per
+   * chunk and shared by every client, so fan-out costs one encode, not one per client.
+   */
+  private message(chunk: ChunkRecord, isReplay: boolean): Buffer {
+    if (!this.options.sequenced) return (chunk.plainMessage ??= encodePlain(chunk.stream, chunk.data));
     const gap = this.gap;
     this.gap = 0;
-    return {
-      output_chunk: {
-        sequence: String(chunk.sequence),
-        timestamp: String(chunk.timestampNs),
-        [chunk.stream]: chunk.data,
-        is_replay: isReplay,
-        gap_before: String(gap),
-      },
-    };
+    if (!isReplay && !gap) return (chunk.liveMessage ??= encodeOutputChunk(chunk, false, 0));
+    return encodeOutputChunk(chunk, isReplay, gap);
   }
 
   private waitForOutput(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { StreamName } from '../executor/container-runtime';
 import type { PrimaryRecorder } from '../executor/tee-writer';
+import { ChunkWindow, ReadCache } from './chunk-window';
 import type { ChunkRecord, SessionFiles } from './session-files';
 
 // Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
@@ -9,19 +10,23 @@ export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
 /**
  * The session's append-only, sequenced output: every chunk goes to the files (the record) and to a
  * bounded in-memory tail of the newest chunks. Readers (client cursors) ask for chunk n: from the tail
- * when it is still there, else from disk. Waiting readers are woken by notify(), which the TeeWriter
+ * when it is still there, else from disk through a shared cache of recent reads (both bounded by
+ * EXEC_TAIL_BYTES; a chunk also keeps its wire encoding, made once for all clients). Waiting readers are woken by notify(), which the TeeWriter
  * calls as its secondary, after the record is written.
  */
 export class OutputLog implements PrimaryRecorder {
-  private readonly tail: ChunkRecord[] = [];
-  private tailBytes = 0;
+  private readonly tail: ChunkWindow;
+  private readonly readBack: ReadCache;
   private waiters: Array<() => void> = [];
   private ended = false;
 
   constructor(
     private readonly files: SessionFiles,
-    private readonly tailLimit: number,
-  ) {}
+    tailLimit: number,
+  ) {
+    this.tail = new ChunkWindow(tailLimit);
+    this.readBack = new ReadCache(tailLimit);
+  }
 
   /** Sequence of the newest chunk; 0 before the first. */
   get lastSequence(): number {
@@ -41,18 +46,11 @@ export class OutputLog implements PrimaryRecorder {
     const timestampNs = nowNs();
     const sequence = this.files.append(stream, data, timestampNs);
     this.tail.push({ sequence, stream, timestampNs, data });
-    this.tailBytes += data.length;
-    // Keep at least the newest chunk so a reader that is current never touches the disk.
-    while (this.tailBytes > this.tailLimit && this.tail.length > 1) {
-      this.tailBytes -= this.tail.shift()!.data.length;
-    }
   }
 
   /** Chunk `sequence` (1 ≤ sequence ≤ lastSequence). */
   get(sequence: number): ChunkRecord | Promise<ChunkRecord> {
-    const first = this.tail.length ? this.tail[0].sequence : Infinity;
-    if (sequence >= first) return this.tail[sequence - first];
-    return this.files.readChunk(sequence);
+    return this.tail.get(sequence) ?? this.readBack.get(sequence, (n) => this.files.readChunk(n));
   }
 
   /**

@@ -32,6 +32,9 @@ export interface ChunkRecord {
   stream: StreamName;
   timestampNs: bigint;
   data: Buffer;
+  /** Wire encodings made once and shared by every client that is sent this chunk (see ClientCursor). */
+  plainMessage?: Buffer;
+  liveMessage?: Buffer;
 }
 
 export interface SessionExitRecord {

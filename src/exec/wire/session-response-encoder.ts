@@ -1,0 +1,95 @@
+import type { StreamName } from '../../executor/container-runtime';
+
+/**
+ * Hand-written protobuf encoding of the SessionResponse messages that carry output, so that a chunk
+ * is encoded once and the same bytes go to every client (grpc-js's serializer passes Buffers through:
+ * see passPreEncoded in src/common/grpc-options.ts). protobufjs would build and copy the message again
+ * for each client; with 64 clients that was 64 encodes of every byte.
+ *
+ * Field numbers are those of proto/exec.proto (checked against protobufjs in the spec):
+ *   SessionResponse: stdout = 1, stderr = 2, output_chunk = 5   (all length-delimited)
+ *   OutputChunk: sequence = 1 (varint), timestamp = 2 (varint), stdout = 3, stderr = 4 (bytes),
+ *                is_replay = 5 (varint), gap_before = 6 (varint)
+ */
+const LEN = 2;
+const VARINT = 0;
+const tag = (field: number, wire: number) => (field << 3) | wire;
+
+const PLAIN_TAG: Record<StreamName, number> = { stdout: tag(1, LEN), stderr: tag(2, LEN) };
+const CHUNK_DATA_TAG: Record<StreamName, number> = { stdout: tag(3, LEN), stderr: tag(4, LEN) };
+const OUTPUT_CHUNK_TAG = tag(5, LEN);
+
+function varintSize(v: bigint): number {
+  let n = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(buf: Buffer, pos: number, v: bigint): number {
+  while (v >= 0x80n) {
+    buf[pos++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  buf[pos++] = Number(v);
+  return pos;
+}
+
+/** SessionResponse{stdout|stderr: data}. */
+export function encodePlain(stream: StreamName, data: Buffer): Buffer {
+  const len = BigInt(data.length);
+  const out = Buffer.allocUnsafe(1 + varintSize(len) + data.length);
+  let pos = 0;
+  out[pos++] = PLAIN_TAG[stream];
+  pos = writeVarint(out, pos, len);
+  data.copy(out, pos);
+  return out;
+}
+
+export interface EncodableChunk {
+  sequence: number;
+  stream: StreamName;
+  timestampNs: bigint;
+  data: Buffer;
+}
+
+/** SessionResponse{output_chunk: {sequence, timestamp, stdout|stderr, is_replay, gap_before}}; zero fields omitted. */
+export function encodeOutputChunk(chunk: EncodableChunk, isReplay: boolean, gapBefore: number): Buffer {
+  const seq = BigInt(chunk.sequence);
+  const ts = chunk.timestampNs > 0n ? chunk.timestampNs : 0n;
+  const gap = BigInt(gapBefore);
+  const dataLen = BigInt(chunk.data.length);
+  const inner =
+    (seq ? 1 + varintSize(seq) : 0) +
+    (ts ? 1 + varintSize(ts) : 0) +
+    1 + varintSize(dataLen) + chunk.data.length +
+    (isReplay ? 2 : 0) +
+    (gap ? 1 + varintSize(gap) : 0);
+  const innerLen = BigInt(inner);
+  const out = Buffer.allocUnsafe(1 + varintSize(innerLen) + inner);
+  let pos = 0;
+  out[pos++] = OUTPUT_CHUNK_TAG;
+  pos = writeVarint(out, pos, innerLen);
+  if (seq) {
+    out[pos++] = tag(1, VARINT);
+    pos = writeVarint(out, pos, seq);
+  }
+  if (ts) {
+    out[pos++] = tag(2, VARINT);
+    pos = writeVarint(out, pos, ts);
+  }
+  out[pos++] = CHUNK_DATA_TAG[chunk.stream];
+  pos = writeVarint(out, pos, dataLen);
+  pos += chunk.data.copy(out, pos);
+  if (isReplay) {
+    out[pos++] = tag(5, VARINT);
+    out[pos++] = 1;
+  }
+  if (gap) {
+    out[pos++] = tag(6, VARINT);
+    pos = writeVarint(out, pos, gap);
+  }
+  return out;
+}
