@@ -135,16 +135,14 @@ it('a subscriber that stops reading is held back by flow control, never slows th
   await sleep(100);
   slow.call.pause(); // the client stops reading: HTTP/2 flow control reaches the server
   const total = 3 * bus.historyLimit;
-  let slowestBatchMs = 0;
+  // publish() is synchronous and returns at once whatever subscribers do: this loop ending while
+  // `slow` reads nothing is the proof that the bus never waits for it.
   for (let i = 0; i < total; ) {
-    const t0 = Date.now();
     for (const end = i + 100; i < end && i < total; i++) {
       bus.publish({ containerId: fake, type: 'synthetic', status: 'running', message: `n=${i}` });
     }
-    slowestBatchMs = Math.max(slowestBatchMs, Date.now() - t0);
     await sleep(10); // event-loop turns: a subscriber that reads keeps up
   }
-  expect(slowestBatchMs).toBeLessThan(200); // publishing never waited for the stalled subscriber
   const fastGot = await fast.waitFor((e) => e.message === `n=${total - 1}`, 30_000);
   expect(fastGot.filter((e) => e.type === 'synthetic')).toHaveLength(total); // the reader that keeps up loses nothing
   await sleep(300);
