@@ -106,8 +106,9 @@ export interface ServerHandle {
 }
 
 /**
- * The service as users run it: `node dist/src/main.js` as a child process, on a free loopback port,
- * with its own data dir. Resolves once the gRPC server answers.
+ * The service as users run it: scripts/serve.sh (which execs `node <service flags> dist/src/main.js`,
+ * so the child's pid is the service's) as a child process, on a free loopback port, with its own data
+ * dir. Resolves once the gRPC server answers.
  */
 export async function startServer(options: ServerOptions = {}, root = repoRoot()): Promise<ServerHandle> {
   const main = join(root, 'dist', 'src', 'main.js');
@@ -115,10 +116,12 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
+  const child: ChildProcess = spawn('bash', [join(root, 'scripts', 'serve.sh')], {
     cwd: root,
     env: {
       ...process.env,
+      NODE: process.execPath,
+      EXEC_NODE_ARGS: (options.nodeArgs ?? []).join(' '),
       NODE_OPTIONS: '',
       EXEC_LISTEN: address,
       EXEC_DATA_DIR: dataDir,

@@ -12,7 +12,7 @@ export EXEC_LISTEN="${EXEC_LISTEN:-127.0.0.1:50051}"
 export EXEC_DATA_DIR="${EXEC_DATA_DIR:-$PWD/.data}"
 log="${EXEC_DATA_DIR}/service.log"
 mkdir -p "$EXEC_DATA_DIR"
-node dist/src/main.js >"$log" 2>&1 &
+bash scripts/serve.sh >"$log" 2>&1 &
 service=$!
 trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null || true' EXIT
 

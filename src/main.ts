@@ -25,6 +25,8 @@ async function bootstrap(): Promise<void> {
     ...grpcOptions(config),
     logger: new PinoNestLogger(logger),
   });
+  // A safety net, not a mechanism: a promise nobody observed must not take every session down with it.
+  process.on('unhandledRejection', (err) => logger.error({ err: (err as Error)?.stack ?? String(err) }, 'unhandled rejection'));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   try {
     await app.listen();

@@ -1,5 +1,9 @@
 import type { ChunkRecord } from './session-files';
 
+/** What a chunk costs beyond its data (objects, encodings' headers): one-line chunks are mostly this. */
+export const CHUNK_OVERHEAD = 256;
+const cost = (c: ChunkRecord) => c.data.length + CHUNK_OVERHEAD;
+
 /**
  * The newest chunks of a session, bounded by their bytes: a FIFO over consecutive sequence numbers
  * with O(1) lookup, push and eviction (a head index, compacted now and then, rather than
@@ -15,9 +19,9 @@ export class ChunkWindow {
   /** Appends the next chunk; evicts the oldest while over the limit, always keeping the newest. */
   push(chunk: ChunkRecord): void {
     this.items.push(chunk);
-    this.bytes += chunk.data.length;
+    this.bytes += cost(chunk);
     while (this.bytes > this.limit && this.items.length - this.head > 1) {
-      this.bytes -= this.items[this.head]!.data.length;
+      this.bytes -= cost(this.items[this.head]!);
       this.items[this.head++] = undefined;
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
@@ -52,7 +56,7 @@ export class ReadCache {
       (chunk) => {
         if (this.entries.get(sequence) === pending) {
           this.entries.set(sequence, chunk);
-          this.bytes += chunk.data.length;
+          this.bytes += cost(chunk);
           this.evict();
         }
         return chunk;
@@ -71,7 +75,7 @@ export class ReadCache {
       if (this.bytes <= this.limit || this.entries.size <= 1) break;
       if (entry instanceof Promise) continue; // in flight: not counted yet
       this.entries.delete(sequence);
-      this.bytes -= entry.data.length;
+      this.bytes -= cost(entry);
     }
   }
 }

@@ -31,8 +31,16 @@ class FakeCall extends EventEmitter implements ClientStream {
     super();
     this.on('error', (s) => (this.status = s));
   }
-  write(message: Record<string, unknown> | Buffer): boolean {
+  cancelled = false;
+  /** Write callbacks not yet called: HTTP/2 has not taken those messages. */
+  untaken: Array<() => void> = [];
+  holdCallbacks = false;
+  write(message: Record<string, unknown> | Buffer, callback?: () => void): boolean {
     this.sent.push(asMessage(message));
+    if (callback) {
+      if (this.holdCallbacks) this.untaken.push(callback);
+      else setImmediate(callback);
+    }
     this.buffered++;
     return this.buffered < this.window;
   }
@@ -47,6 +55,8 @@ class FakeCall extends EventEmitter implements ClientStream {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+/** Long enough for reads back from disk (the tiny tail below sends most chunks there). */
+const settle = () => new Promise((r) => setTimeout(r, 100));
 const logger = pino({ level: 'silent' });
 
 describe('ClientCursor', () => {
@@ -93,8 +103,7 @@ describe('ClientCursor', () => {
     const call = new FakeCall(4);
     const done = cursor(call).run();
     for (let i = 0; i < 200; i++) append('stdout', `${i};`);
-    await tick();
-    await tick();
+    await settle();
     expect(call.sent.length).toBe(4); // ready + 3 chunks, then it waits for drain: no queue
     outcome = { exitCode: 0 };
     log.finish();
@@ -135,6 +144,34 @@ describe('ClientCursor', () => {
       return `exit:${m.exit}`;
     });
     expect(kinds).toEqual(['ready:false', '2:b:replay', '3:c:replay', 'ready:true', '4:live:live', 'exit:0']);
+  });
+
+  it('holds no more than about 1 MiB for a client whose HTTP/2 takes nothing, even when grpc-js says go on', async () => {
+    const call = new FakeCall(10_000); // grpc-js' own buffer never reports full here
+    call.holdCallbacks = true;
+    const done = cursor(call).run();
+    for (let i = 0; i < 64; i++) append('stdout', 'x'.repeat(64 * 1024));
+    await settle();
+    const sentBytes = payloads(call).join('').length;
+    expect(sentBytes).toBeLessThanOrEqual(1024 * 1024 + 2 * 64 * 1024);
+    expect(sentBytes).toBeGreaterThan(0);
+    call.holdCallbacks = false;
+    outcome = { exitCode: 0 };
+    log.finish();
+    while (!call.ended) {
+      for (const cb of call.untaken.splice(0)) cb();
+      await tick();
+    }
+    await done;
+    expect(payloads(call).join('').length).toBe(64 * (64 * 1024 + 2));
+  });
+
+  it('a client that left before its cursor existed ends at once (no call left hanging)', async () => {
+    append('stdout', 'x');
+    const call = new FakeCall(1);
+    call.cancelled = true;
+    await cursor(call).run();
+    expect(call.sent.filter((m) => m.stdout)).toEqual([]);
   });
 
   it('stops at once when the client goes away, leaving the log untouched', async () => {

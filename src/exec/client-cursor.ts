@@ -8,13 +8,19 @@ import type { SessionOutcome } from './session';
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
   /** A message object, or a SessionResponse already encoded (passed through by the serializer). */
-  write(message: object | Buffer): boolean;
+  write(message: object | Buffer, callback?: (err?: Error | null) => void): boolean;
+  /** grpc-js: the client cancelled (or went away) — possibly before this cursor existed. */
+  readonly cancelled?: boolean;
+  readonly destroyed?: boolean;
   end(): void;
   emit(event: 'error', err: { code: number; details: string }): boolean;
   once(event: 'drain' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
 }
+
+/** What one client may have written but not yet taken by HTTP/2, beyond the message being written. */
+const MAX_IN_FLIGHT = 1024 * 1024;
 
 export interface CursorOptions {
   /** First chunk to send (≥ 1). */
@@ -35,8 +41,12 @@ export class ClientCursor {
   private next: number;
   /** Missing chunks skipped since the last chunk sent: the next one's gap_before. */
   private gap = 0;
+  /** Bytes written to the call that HTTP/2 has not taken yet. */
+  private inFlight = 0;
   private closed = false;
   private wake?: () => void;
+  /** Woken when HTTP/2 took enough of this client's bytes (separate: it must not end a 'drain' wait). */
+  private wakeTaken?: () => void;
   private readonly onGone = () => this.markClosed();
 
   constructor(
@@ -47,6 +57,8 @@ export class ClientCursor {
     private readonly logger: Logger,
   ) {
     this.next = Math.max(1, options.fromSequence);
+    // The client may have left while its run was being started: those events fired before we listened.
+    if (call.cancelled || call.destroyed) this.closed = true;
     call.on('cancelled', this.onGone);
     call.on('close', this.onGone);
     call.on('error', this.onGone);
@@ -79,7 +91,7 @@ export class ClientCursor {
           if (this.closed) break;
           if (!chunk) continue; // skipped damaged or lost chunks: counted in `gap`
           this.next = chunk.sequence + 1;
-          if (!this.call.write(this.message(chunk, chunk.sequence <= replayEnd))) await this.drained();
+          await this.send(this.message(chunk, chunk.sequence <= replayEnd));
           continue;
         }
         if (this.log.finished) return this.finish();
@@ -155,14 +167,38 @@ export class ClientCursor {
     return encodeOutputChunk(chunk, isReplay, gap);
   }
 
+  /**
+   * Writes one message, then waits while this client has more than MAX_IN_FLIGHT bytes not yet taken
+   * by HTTP/2 (the write callbacks say what was taken), or while grpc-js asks for 'drain'. grpc-js
+   * alone would queue 16 messages per client — up to 8 MiB of 512 KiB chunks — before saying so.
+   */
+  private async send(message: Buffer): Promise<void> {
+    this.inFlight += message.length;
+    const size = message.length;
+    const ok = this.call.write(message, () => {
+      this.inFlight -= size;
+      if (this.inFlight <= MAX_IN_FLIGHT) this.wakeTaken?.();
+    });
+    if (!ok) await this.drained();
+    while (!this.closed && this.inFlight > MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wakeTaken = resolve));
+  }
+
   private waitForOutput(): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.wake = resolve;
-      this.log.waitFor(this.next).then(resolve);
+      const cancel = this.log.waitFor(this.next, resolve);
+      // Leaving while idle removes the waiter: quiet sessions with attach/detach churn keep none.
+      this.wake = () => {
+        cancel();
+        resolve();
+      };
     });
   }
 
   private drained(): Promise<void> {
+    if (this.closed || this.call.destroyed) {
+      this.closed = true;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const done = () => {
         this.call.removeListener('drain', done);
@@ -176,6 +212,7 @@ export class ClientCursor {
   private markClosed(): void {
     this.closed = true;
     this.wake?.();
+    this.wakeTaken?.();
   }
 
   private detach(): void {

@@ -15,14 +15,14 @@ export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
  * calls as its secondary, after the record is written.
  */
 export class OutputLog implements PrimaryRecorder {
-  private readonly tail: ChunkWindow;
-  private readonly readBack: ReadCache;
-  private waiters: Array<() => void> = [];
+  private tail: ChunkWindow;
+  private readBack: ReadCache;
+  private waiters = new Set<() => void>();
   private ended = false;
 
   constructor(
     private readonly files: SessionFiles,
-    tailLimit: number,
+    private readonly tailLimit: number,
   ) {
     this.tail = new ChunkWindow(tailLimit);
     this.readBack = new ReadCache(tailLimit);
@@ -66,18 +66,31 @@ export class OutputLog implements PrimaryRecorder {
     this.files.markMissing(sequence);
   }
 
-  /** Resolves once chunk `sequence` exists or the log is finished. */
-  waitFor(sequence: number): Promise<void> {
-    if (sequence <= this.lastSequence || this.ended) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Calls `wake` once chunk `sequence` exists or the log is finished; returns a cancel function. */
+  waitFor(sequence: number, wake: () => void): () => void {
+    if (sequence <= this.lastSequence || this.ended) {
+      wake();
+      return () => undefined;
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
   }
 
   /** Wake every waiting reader (called after each recorded chunk and at the end). */
   notify(): void {
-    if (!this.waiters.length) return;
+    if (!this.waiters.size) return;
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = new Set();
     for (const w of waiters) w();
+  }
+
+  /**
+   * Drops the in-memory tail and read-back cache (a finished session nobody reads): a later client is
+   * served from disk. Without this every finished session would hold them for its whole retention.
+   */
+  releaseMemory(): void {
+    this.tail = new ChunkWindow(this.tailLimit);
+    this.readBack = new ReadCache(this.tailLimit);
   }
 
   finish(): void {

@@ -188,6 +188,8 @@ export class SessionFiles {
   /** Appends one chunk (data, then its index record); returns its sequence number. Throws on I/O failure. */
   append(stream: StreamName, data: Buffer, timestampNs: bigint): number {
     if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here');
+    // Closed fd numbers may already belong to another session's files: never write through them.
+    if (this.closed) throw new ExecError('internal', `session files in ${this.dir} are closed`);
     const offset = this.offsets[stream];
     // Positional writes: files opened after a restart continue exactly at the indexed end.
     writeAll(this.fds[stream], data, offset);

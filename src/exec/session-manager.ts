@@ -91,9 +91,7 @@ export class SessionManager implements OnModuleDestroy {
       throw err;
     }
     session.bind(process, spec.clientId);
-    await session.input?.applyInitial();
-    // Which container (and exec) this is: restart recovery needs it to find the process again.
-    files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
+    // Observed at once, before any other await: its failure must never be an unhandled rejection.
     process.done.then(
       (outcome) => session.finish(outcome),
       (err) => session.finish({ error: err instanceof ExecError ? err : new ExecError('unavailable', String(err)) }),
@@ -101,6 +99,13 @@ export class SessionManager implements OnModuleDestroy {
       // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
       if (info.kind === 'run' && this.config.removeContainers && !this.drainReason) void this.runtime.remove(session.containerId);
     });
+    try {
+      // Which container (and exec) this is: restart recovery needs it to find the process again.
+      files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'could not write process.json: this session cannot be re-adopted after a restart');
+    }
+    await session.input?.applyInitial();
     return session;
   }
 

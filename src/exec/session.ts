@@ -79,6 +79,7 @@ export class Session {
     }
     this.logger.info({ ...record, bytes: this.log.bytes, chunks: this.log.lastSequence }, 'session finished');
     this.log.finish();
+    if (!this.clients.size) this.log.releaseMemory();
   }
 
   /** Attaches one more client and delivers to it; resolves when that client is done. */
@@ -102,6 +103,7 @@ export class Session {
     this.logger.debug({ clients: this.clients.size }, 'client attached');
     return cursor.run().finally(() => {
       this.clients.delete(cursor);
+      if (!this.clients.size && this.outcome) this.log.releaseMemory();
       this.logger.debug({ clients: this.clients.size }, 'client detached');
     });
   }

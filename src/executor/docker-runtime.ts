@@ -91,10 +91,12 @@ export class DockerRuntime implements ContainerRuntime {
     const containerId = container.id;
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12) });
     this.lifecycle.publish({ containerId, type: 'registered', status: 'created', sessionId: spec.sessionId });
+    let stream: Duplex | undefined;
+    let output: Promise<void> | undefined;
     try {
       // Attach and register the wait BEFORE start: output written at once and a fast exit code
       // would otherwise race the start.
-      const stream = (await container.attach({
+      stream = (await container.attach({
         stream: true,
         stdout: true,
         stderr: true,
@@ -102,7 +104,7 @@ export class DockerRuntime implements ContainerRuntime {
         hijack: true,
       })) as Duplex;
       const exited = this.waitNextExit(containerId);
-      const output = pumpOutput(stream, spec.tty, sink);
+      output = pumpOutput(stream, spec.tty, sink);
       await exited.registered;
       await container.start().catch((err) => {
         throw fromDockerError(err, `start of container ${containerId.slice(0, 12)}`);
@@ -121,6 +123,9 @@ export class DockerRuntime implements ContainerRuntime {
         resize: spec.tty ? (w, h) => container.resize({ w, h }).then(() => undefined) : undefined,
       };
     } catch (err) {
+      // The start failed: stop reading, and let the pump's end (which may now fail) go unobserved safely.
+      output?.catch(() => undefined);
+      stream?.destroy();
       await this.remove(containerId);
       throw fromDockerError(err, `container ${containerId.slice(0, 12)}`);
     }
@@ -221,6 +226,8 @@ export class DockerRuntime implements ContainerRuntime {
                 Error?: { Message?: string } | null;
               };
               if (typeof body.StatusCode !== 'number') throw new Error('no StatusCode');
+              // Docker answers a wait it could not finish with StatusCode -1 and an Error: not an exit code.
+              if (body.Error?.Message && body.StatusCode <= 0) throw new Error(body.Error.Message);
               if (body.Error?.Message) this.log.warn({ containerId, err: body.Error.Message }, 'wait reported an error');
               resolve(body.StatusCode);
             } catch (e) {
@@ -234,16 +241,22 @@ export class DockerRuntime implements ContainerRuntime {
     return { registered, result };
   }
 
-  /** Exec exit codes appear in inspect once Running turns false, a moment after the stream ends. */
+  /**
+   * Exec exit codes appear in inspect once Running turns false, a moment after the stream ends; a
+   * process that closed its stdout and stderr but runs on keeps Running true, so keep asking (slower
+   * and slower) for as long as it does. Only an answer without a code after it stopped is ABORTED.
+   */
   private async execExitCode(exec: Docker.Exec): Promise<number> {
-    for (let attempt = 0; attempt < 200; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       const info = await exec.inspect().catch((err) => {
         throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
       });
-      if (!info.Running && typeof info.ExitCode === 'number') return info.ExitCode;
-      await new Promise((r) => setTimeout(r, attempt < 20 ? 5 : 50));
+      if (!info.Running) {
+        if (typeof info.ExitCode === 'number') return info.ExitCode;
+        if (attempt > 20) throw new ExecError('aborted', `exec ${exec.id.slice(0, 12)}: it stopped but Docker reports no exit code`);
+      }
+      await new Promise((r) => setTimeout(r, attempt < 20 ? 5 : Math.min(1000, 50 * (attempt - 19))));
     }
-    throw new ExecError('aborted', `exec ${exec.id.slice(0, 12)}: output ended but Docker never reported an exit code`);
   }
 }
 

@@ -17,6 +17,9 @@ export class FrameDemuxer {
   private headerFill = 0;
   private remaining = 0;
   private current: StreamName | undefined;
+  private type = 0;
+  /** Text of Docker's "systemerr" frames (type 3): an error Docker put into the stream. */
+  systemError?: string;
 
   constructor(private readonly sink: OutputSink) {}
 
@@ -39,7 +42,8 @@ export class FrameDemuxer {
         pos += take;
         if (this.headerFill < HEADER) break;
         this.headerFill = 0;
-        this.current = STREAMS[this.header[0]];
+        this.type = this.header[0];
+        this.current = STREAMS[this.type];
         this.remaining = this.header.readUInt32BE(4);
         continue;
       }
@@ -47,7 +51,10 @@ export class FrameDemuxer {
       const payload = buf.subarray(pos, pos + take);
       pos += take;
       this.remaining -= take;
-      if (!this.current) continue; // stdin echo (type 0) or unknown: not output
+      if (!this.current) {
+        if (this.type === 3) this.systemError = (this.systemError ?? '') + payload.toString('utf8');
+        continue; // stdin echo (type 0) or Docker's own error (3): not output
+      }
       if (runStream !== this.current) flush();
       runStream = this.current;
       runParts.push(payload);
@@ -70,4 +77,5 @@ export class RawPassThrough {
   get atFrameBoundary(): boolean {
     return true;
   }
+  readonly systemError = undefined;
 }

@@ -18,13 +18,13 @@ export function pumpOutput(stream: Readable, tty: boolean, sink: OutputSink, wha
     const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
-      if (!err) {
-        try {
-          joined.flush();
-        } catch (flushErr) {
-          err = flushErr;
-        }
+      // What was read is valid output whatever ended the stream: record it before the session ends.
+      try {
+        joined.flush();
+      } catch (flushErr) {
+        err ??= flushErr;
       }
+      if (!err && demux.systemError) err = new ExecError('aborted', `Docker reported an error in the ${what}: ${demux.systemError}`);
       if (err) reject(err instanceof ExecError ? err : new ExecError('unavailable', `${what} from Docker failed: ${(err as Error)?.message ?? err}`));
       else if (!demux.atFrameBoundary) reject(new ExecError('aborted', `${what} from Docker ended inside a frame: output is incomplete`));
       else resolve();
@@ -44,6 +44,12 @@ export function pumpOutput(stream: Readable, tty: boolean, sink: OutputSink, wha
     });
     stream.on('end', () => finish());
     stream.on('close', () => finish());
-    stream.on('error', (err) => finish(err));
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // Writing stdin to a process that already exited fails (EPIPE / ECONNRESET) after Docker sent all
+      // output and EOF: that is a normal end of the output, not a failure of it.
+      const readAll = (stream as Readable & { readableEnded?: boolean; _readableState?: { ended?: boolean } });
+      if ((err.code === 'EPIPE' || err.code === 'ECONNRESET') && (readAll.readableEnded || readAll._readableState?.ended)) return finish();
+      finish(err);
+    });
   });
 }

@@ -71,6 +71,7 @@ export class ExecSession {
   private resolveExit!: (code: number) => void;
   private rejectExit!: (e: unknown) => void;
   private consuming = false;
+  private readonly endWaiters = new Set<() => void>();
 
   constructor(readonly call: ClientDuplexStream<object, SessionResponse>) {
     this.ready = new Promise((res, rej) => ((this.resolveReady = res), (this.rejectReady = rej)));
@@ -120,7 +121,19 @@ export class ExecSession {
    * the process) is not keeping up. An empty buffer is EOF, as is closeStdin().
    */
   async write(data: Buffer): Promise<void> {
-    if (!this.call.write({ stdin: data })) await new Promise<void>((r) => this.call.once('drain', r));
+    if (this.ended) throw this.error ?? new Error('the session call has ended');
+    if (this.call.write({ stdin: data })) return;
+    // Wait for room, or for the call to end (the process exited, or the server refused our input).
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.call.removeListener('drain', done);
+        this.endWaiters.delete(done);
+        if (this.ended) reject(this.error ?? new Error('the session call has ended'));
+        else resolve();
+      };
+      this.call.once('drain', done);
+      this.endWaiters.add(done);
+    });
   }
 
   /** EOF on the process's stdin: half-closes this call; output goes on until exit. */
@@ -182,6 +195,7 @@ export class ExecSession {
     this.rejectReady(err);
     this.rejectExit(err); // no-op when exit already resolved
     this.wakeReader?.();
+    for (const w of [...this.endWaiters]) w();
   }
 }
 

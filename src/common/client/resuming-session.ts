@@ -93,7 +93,10 @@ export class ResumingSession {
         throw failure;
       }
       try {
-        await this.reattach(failure, lastProgress);
+        // The window runs from the drop (or the last chunk, if later): a quiet session that loses its
+        // connection still gets its full window to come back.
+        await this.reattach(failure, Math.max(lastProgress, Date.now()));
+        lastProgress = Date.now();
       } catch (err) {
         this.rejectExit(err);
         throw err;
@@ -133,9 +136,14 @@ export class ResumingSession {
       const fromSequence = this.lastSequence + 1;
       this.options.onReconnect?.({ attempt, fromSequence, error });
       await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1)));
+      if (this.cancelled) throw error; // cancel() during the back-off
       const next = this.client.attach({ sessionId: this.sessionId, fromSequence, sequenced: true });
       try {
         await next.ready;
+        if (this.cancelled) {
+          next.cancel(); // cancel() while this attach was under way: it must not live on
+          throw error;
+        }
         this.current = next;
         this.reconnects++;
         return;
