@@ -36,6 +36,14 @@ describe('malformed calls', () => {
     const r = await rawCall(server, [start({ image: BASE_IMAGE, command: ['sh', '-c', 'sleep 1; echo done'] }), start({ session_id: 'x' })]);
     expect(r.code).toBe(status.INVALID_ARGUMENT);
     expect(r.details).toMatch(/one Start/);
+    // The refused call had its Ready; the session it started runs to its end for anyone attaching.
+    const ready = r.received.find((m) => 'ready' in m) as { ready: { session_id: string } } | undefined;
+    expect(ready?.ready.session_id).toBeTruthy();
+    expect(await server.client.attach({ sessionId: ready!.ready.session_id }).collect()).toEqual({
+      stdout: Buffer.from('done\n'),
+      stderr: Buffer.alloc(0),
+      exitCode: 0,
+    });
   });
 
   it('Start with nothing to do → INVALID_ARGUMENT', async () => {

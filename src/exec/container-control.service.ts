@@ -70,15 +70,7 @@ export class ContainerControlService {
       // Published just BEFORE the signal goes: the exit it causes is reported by other paths (Docker's
       // wait, Docker's events) that can beat the kill call's own answer, and `killed` must come first.
       // Docker's own `kill` event, arriving later, is deduped against this one.
-      this.bus.publish({
-        containerId: state.id,
-        type: 'killed',
-        status: 'running',
-        source: 'control',
-        signal: sig.number,
-        sessionId: state.sessionId,
-        message: `${sig.name} (${sig.number}) sent to the container's main process`,
-      });
+      this.publishKilled(state.id, sig.number, state.sessionId, undefined, `${sig.name} (${sig.number}) sent to the container's main process`);
       await this.control.kill(state.id, sig.number);
       return { success: true, message: `${sig.name} (${sig.number}) sent to container ${short(state.id)}` };
     }
@@ -91,18 +83,14 @@ export class ContainerControlService {
     }
     const { pidInContainer } = await this.control.signalExec(exec.id, sig.number);
     const sessionId = this.execSessionId(state.id, exec.id);
-    this.bus.publish({
-      containerId: state.id,
-      type: 'killed',
-      status: 'running',
-      source: 'control',
-      signal: sig.number,
-      execId: exec.id,
-      sessionId,
-      message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in the container)`,
-    });
+    this.publishKilled(state.id, sig.number, sessionId, exec.id, `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in the container)`);
     this.log.info({ containerId: short(state.id), execId: short(exec.id), signal: sig.name }, 'exec signalled');
     return { success: true, message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in container ${short(state.id)})` };
+  }
+
+  /** The `killed` transition this service caused (Docker's own `kill` event is deduped against it). */
+  private publishKilled(containerId: string, signal: number, sessionId: string | undefined, execId: string | undefined, message: string): void {
+    this.bus.publish({ containerId, type: 'killed', status: 'running', source: 'control', signal, sessionId, execId, message });
   }
 
   private async managedState(containerId: string | undefined): Promise<ContainerState> {

@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Docker from 'dockerode';
-import type { ExecConfig } from '../common/config/exec-config';
 import type { Logger } from '../common/logger';
-import { EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
+import { DOCKER_CLIENT, ROOT_LOGGER } from '../common/tokens';
 import type { ContainerControl, ContainerState, ExecInfo, ResourceSample, SampleWatch } from './container-control';
 import { fromDockerError } from './docker-errors';
 import { signalExecProcess } from './docker-exec-signal';
-import { dockerOptionsFromHost } from './docker-host';
 import { dockerTimeNs } from './docker-time';
 import { JsonLines } from './json-lines';
 import { isManaged, LABEL_SESSION } from './labels';
@@ -15,12 +13,10 @@ import { sampleFromStats, type DockerStats } from './stats-sample';
 /** Pause, resume, signal, inspect and stats against Docker. Every failure becomes an ExecError. */
 @Injectable()
 export class DockerControl implements ContainerControl {
-  private readonly docker: Docker;
   private readonly log: Logger;
 
-  constructor(@Inject(EXEC_CONFIG) config: ExecConfig, @Inject(ROOT_LOGGER) root: Logger) {
-    this.docker = new Docker(dockerOptionsFromHost(config.DOCKER_HOST));
-    this.log = root.child({ component: 'docker-control' });
+  constructor(@Inject(DOCKER_CLIENT) private readonly docker: Docker, @Inject(ROOT_LOGGER) root: Logger) {
+        this.log = root.child({ component: 'docker-control' });
   }
 
   async inspect(containerId: string): Promise<ContainerState> {

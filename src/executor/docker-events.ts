@@ -1,12 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import Docker from 'dockerode';
-import type { ExecConfig } from '../common/config/exec-config';
 import type { Logger } from '../common/logger';
-import { EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
+import { DOCKER_CLIENT, ROOT_LOGGER } from '../common/tokens';
 import { LifecycleBus } from '../lifecycle/lifecycle-bus';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
 import { dockerMessage } from './docker-errors';
-import { dockerOptionsFromHost } from './docker-host';
 import { JsonLines } from './json-lines';
 import { isManaged, LABEL_MANAGED, LABEL_SESSION } from './labels';
 
@@ -28,7 +26,6 @@ const SEEN_KEYS = 2048;
  */
 @Injectable()
 export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly docker: Docker;
   private readonly log: Logger;
   private stream?: NodeJS.ReadableStream & { destroy?: () => void };
   private stopped = false;
@@ -44,12 +41,11 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
   private unsubscribe?: () => void;
 
   constructor(
-    @Inject(EXEC_CONFIG) config: ExecConfig,
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly bus: LifecycleBus,
   ) {
-    this.docker = new Docker(dockerOptionsFromHost(config.DOCKER_HOST));
-    this.log = root.child({ component: 'docker-events' });
+        this.log = root.child({ component: 'docker-events' });
   }
 
   onApplicationBootstrap(): void {

@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { ExecError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
 import type { ExecConfig } from '../common/config/exec-config';
 import { LifecycleBus } from '../lifecycle/lifecycle-bus';
 import type {
@@ -20,22 +20,20 @@ import { DEFAULT_TTY } from './container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
-import { dockerOptionsFromHost } from './docker-host';
 import { DockerRecovery } from './docker-recovery';
 
 /** The only place that talks to Docker. Every call maps its failure to an ExecError. */
 @Injectable()
 export class DockerRuntime implements ContainerRuntime {
-  private readonly docker: Docker;
   private readonly log: Logger;
 
   constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly lifecycle: LifecycleBus,
   ) {
-    this.docker = new Docker(dockerOptionsFromHost(config.DOCKER_HOST));
-    this.log = root.child({ component: 'docker' });
+        this.log = root.child({ component: 'docker' });
     this.recovery = new DockerRecovery(this.docker, this.log);
   }
 

@@ -6,8 +6,9 @@ import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
 import { freePort } from './server';
 
 const ROOT = join(__dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+/** How users start the built service (its Node flags included); it execs node, so its pid is the service's. */
+const SERVE = join(ROOT, 'scripts', 'serve.sh');
 
 /**
  * Builds dist/ (tsc -p tsconfig.build.json). Type errors elsewhere in the tree (others' work in
@@ -60,7 +61,7 @@ export async function childService(env: Record<string, string> = {}): Promise<Ch
       const t0 = (svc.spawnedAt = Date.now());
       const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', ...env, ...extraEnv };
       delete childEnv.NODE_OPTIONS; // jest's vm-modules flags are not the service's
-      const proc = spawn(NODE, [MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn('bash', [SERVE], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       svc.proc = proc;
       return new Promise((resolve, reject) => {
         let buf = '';

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import type { INestMicroservice } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
@@ -16,16 +15,9 @@ import { execFileSync } from 'node:child_process';
 export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
 export const NOCMD_IMAGE = 'exec-stream/busybox-nocmd:latest';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+// One free-port helper for tests and benchmarks.
+export { freePort } from '../../bench/server-process';
+import { freePort } from '../../bench/server-process';
 
 export interface TestServer {
   app: INestMicroservice;
