@@ -32,8 +32,16 @@ if ! docker info >/dev/null 2>&1; then
     fi
   done
   say "starting dockerd (log: $LOG)"
-  # Bridge and iptables off: containers run with network none and nothing leaves loopback.
-  $SUDO bash -c "nohup dockerd --bridge=none --iptables=false --ip6tables=false >>'$LOG' 2>&1 &"
+  # Bridge and iptables off: containers run with network none and nothing leaves loopback. The daemon
+  # gets no fd above 2 from us: it must not inherit a caller's lock (setup.sh's flock) or pipe, which
+  # it would hold for as long as it lives.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && { eval "exec $fd>&-"; } 2>/dev/null
+    done
+    exec $SUDO setsid dockerd --bridge=none --iptables=false --ip6tables=false </dev/null >>"$LOG" 2>&1
+  ) &
   for _ in $(seq 1 120); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5
