@@ -34,9 +34,12 @@ export interface BenchConfig {
   serverEnv: string;
   /** Append the server child's stdout/stderr to this file ('' = keep only for failure reports). */
   serverLog: string;
-  /** Where results go ('' = bench/results and docs/BENCHMARKS.md of the repository). */
+  /**
+   * Where the JSON results (and, with writeDocs, a BENCHMARKS.md) go. '' = `.data/bench/` (ignored by
+   * git), or, with writeDocs, the tracked bench/results/ and docs/BENCHMARKS.md.
+   */
   outDir: string;
-  /** Write docs/BENCHMARKS.md's generated block (off in smoke mode). */
+  /** Record the run in the repository (docs/BENCHMARKS.md's generated block): only when asked. */
   writeDocs: boolean;
 }
 
@@ -151,7 +154,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
     serverLog: '',
     serverEnv: '',
     outDir: '',
-    writeDocs: mode !== 'smoke',
+    writeDocs: false,
   };
   for (const [key, [field, parse]] of Object.entries(FIELDS)) {
     const v = get(key);

@@ -1,7 +1,7 @@
 import { loadBenchConfig } from './config';
 import { runBench } from './run';
 
-/** `node dist/bench/main.js [--mode=quick|full|smoke] [--s1-bytes=256M …]` — see scripts/bench.sh. */
+/** `node dist/bench/main.js [--mode=quick|full|smoke] [--s1-bytes=256M …] [--write-docs]` — see scripts/bench.sh. */
 async function main(): Promise<void> {
   const cfg = loadBenchConfig(process.env, process.argv.slice(2));
   const { table, jsonFile, report } = await runBench(cfg);

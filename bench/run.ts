@@ -53,10 +53,20 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
     config: cfg,
     results,
   };
-  const outDir = cfg.outDir || join(root, 'bench', 'results');
-  const jsonFile = writeJson(outDir, report);
-  if (cfg.writeDocs) writeDocs(cfg.outDir ? join(cfg.outDir, 'BENCHMARKS.md') : join(root, 'docs', 'BENCHMARKS.md'), markdown(report));
+  const out = outputPaths(cfg, root);
+  const jsonFile = writeJson(out.jsonDir, report);
+  if (out.docsFile) writeDocs(out.docsFile, markdown(report));
   return { report, jsonFile, table: textTable(results) };
+}
+
+/**
+ * Where a run's results go: a measurement leaves the checkout as it was (.data/ is ignored by git)
+ * unless it is to be recorded (--write-docs): then bench/results/ and docs/BENCHMARKS.md.
+ */
+export function outputPaths(cfg: Pick<BenchConfig, 'outDir' | 'writeDocs'>, root: string): { jsonDir: string; docsFile?: string } {
+  if (cfg.outDir) return { jsonDir: cfg.outDir, docsFile: cfg.writeDocs ? join(cfg.outDir, 'BENCHMARKS.md') : undefined };
+  if (!cfg.writeDocs) return { jsonDir: join(root, '.data', 'bench') };
+  return { jsonDir: join(root, 'bench', 'results'), docsFile: join(root, 'docs', 'BENCHMARKS.md') };
 }
 
 function parseEnv(s: string): Record<string, string> {

@@ -1,6 +1,7 @@
 import { loadBenchConfig, parseBytes } from './config';
 import { median, percentile, ratio, summarize } from './stats';
 import { expectedSha256, yesCommand } from './payload';
+import { outputPaths } from './run';
 import { createHash } from 'node:crypto';
 
 describe('bench statistics', () => {
@@ -26,6 +27,14 @@ describe('bench config', () => {
     expect(cfg.reps).toBe(5);
     expect(parseBytes('1G')).toBe(1024 ** 3);
     expect(() => loadBenchConfig({}, ['--nope=1'])).toThrow(/unknown flag/);
+  });
+
+  it('leaves the checkout unmodified unless asked to record the run', () => {
+    for (const mode of ['smoke', 'quick', 'full']) expect(loadBenchConfig({ BENCH_MODE: mode }).writeDocs).toBe(false);
+    const plain = outputPaths(loadBenchConfig({}, ['--mode=full']), '/repo');
+    expect(plain).toEqual({ jsonDir: '/repo/.data/bench' });
+    const recorded = outputPaths(loadBenchConfig({}, ['--write-docs']), '/repo');
+    expect(recorded).toEqual({ jsonDir: '/repo/bench/results', docsFile: '/repo/docs/BENCHMARKS.md' });
   });
 });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is needed, start the service, and run the live demo
 # client against it (a command in a container, its output as produced, its exit code). The service
-# stops when the demo ends unless DEMO_KEEP_RUNNING=1 (then Ctrl-C stops it).
+# stops when the demo ends unless DEMO_KEEP_RUNNING=1 (then Ctrl-C stops it). Exits with the command's
+# exit code, like `docker run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,8 +29,11 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 echo "[demo] exec-stream listening on $EXEC_LISTEN (log: $log)"
-node dist/src/demo/demo-client.js "$@"
+# The demo exits with the command's exit code (1 if the demo itself failed).
+rc=0
+node dist/src/demo/demo-client.js "$@" || rc=$?
 if [ "${DEMO_KEEP_RUNNING:-0}" = 1 ]; then
   echo "[demo] service keeps running; Ctrl-C stops it"
-  wait $service
+  wait $service || true
 fi
+exit $rc

@@ -1,3 +1,4 @@
+import './node-version';
 import 'reflect-metadata';
 import { setFlagsFromString } from 'node:v8';
 // Output flows through many short-lived Buffers (socket reads, chunks, gRPC frames). By default V8
@@ -36,7 +37,7 @@ async function bootstrap(): Promise<void> {
     await app.close().catch(() => undefined);
     process.exit(1);
   }
-  logger.info({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN }, 'exec-stream listening');
+  logger.info({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN, node: process.version }, 'exec-stream listening');
 }
 
 void bootstrap();

@@ -3,7 +3,7 @@ import { ExecClient, GRPCConnectionManager } from '../common/client';
 /**
  * The live demo: start a command in a new container, print its output as it is produced (stdout and
  * stderr marked), then its exit code; then attach a second client to the finished session and show
- * that it gets the same output and exit code.
+ * that it gets the same output and exit code. The demo's own exit code is the command's.
  */
 async function main(): Promise<void> {
   const address = process.env.EXEC_ADDRESS ?? process.env.EXEC_LISTEN ?? '127.0.0.1:50051';
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const late = await client.attach({ sessionId: ready.sessionId }).collect();
   say(`a second client attached after the exit got ${late.stdout.length} bytes of stdout, ${late.stderr.length} of stderr, exit ${late.exitCode}`);
   connection.close();
+  // The demo ends as the command did, like `docker run`.
+  process.exitCode = code;
 }
 
 function say(text: string): void {
