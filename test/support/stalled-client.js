@@ -1,0 +1,35 @@
+// A client in a process of its own (so that its buffers are not counted as the server's), using the
+// built client (dist/, see buildService): starts a run, prints {"ready":…,"first":{stream,bytes}}
+// after reading one piece, stalls until a line arrives on stdin, then reads to the end and prints
+// {"sha":…,"bytes":…,"stderr":…,"exit":…}. Usage: node stalled-client.js ADDRESS IMAGE SCRIPT
+'use strict';
+const { createHash } = require('node:crypto');
+const { ExecClient, GRPCConnectionManager } = require('../../dist/src/common/client');
+
+async function main() {
+  const [address, image, script] = process.argv.slice(2);
+  const connection = new GRPCConnectionManager({ address });
+  const session = new ExecClient(connection).run(image, { command: ['sh', '-c', script] });
+  const ready = await session.ready;
+  const out = session.output();
+  const h = createHash('sha256');
+  let bytes = 0;
+  let stderr = '';
+  const take = (p) => {
+    if (p.stream === 'stdout') (h.update(p.data), (bytes += p.data.length));
+    else stderr += p.data.toString();
+  };
+  const first = (await out.next()).value;
+  take(first);
+  process.stdout.write(JSON.stringify({ ready, first: { stream: first.stream, bytes: first.data.length } }) + '\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  for await (const p of out) take(p);
+  process.stdout.write(JSON.stringify({ sha: h.digest('hex'), bytes, stderr, exit: await session.exit }) + '\n');
+  connection.close();
+  process.stdin.destroy();
+}
+
+main().catch((err) => {
+  process.stderr.write(`stalled-client: ${err.message}\n`);
+  process.exit(1);
+});
