@@ -1,4 +1,4 @@
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
@@ -496,7 +496,6 @@ export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
 /**
  * 7. ContainerStatus with resource usage: latency of sequential calls while the container writes and a
  * client drains. Against: Docker's own one-shot stats call (GET /containers/{id}/stats?stream=false&one-shot=true).
- * Reports n/a while the server answers UNIMPLEMENTED.
  */
 export async function containerStatus(ctx: BenchContext): Promise<ScenarioResult> {
   const { cfg } = ctx;
@@ -521,11 +520,6 @@ export async function containerStatus(ctx: BenchContext): Promise<ScenarioResult
         );
       });
     const probe = await call();
-    if (!probe.ok && probe.code === GrpcStatus.UNIMPLEMENTED) {
-      sc.na = `ContainerStatus answers UNIMPLEMENTED (${probe.msg}); the RPC is not built yet`;
-      ctx.log(`  s7: n/a (${sc.na})`);
-      return sc.result();
-    }
     sc.check('first call succeeds', probe.ok, `code ${probe.code}: ${probe.msg}`);
     sc.check('resource_usage present', !!probe.body?.resource_usage, JSON.stringify(probe.body));
     let failed = 0;
@@ -549,11 +543,9 @@ export async function containerStatus(ctx: BenchContext): Promise<ScenarioResult
     await draining;
     conn.close();
   }
-  if (!sc.na) {
-    for (const [p, label] of [[50, 'median'], [99, 'p99']] as const) {
-      sc.row(`call latency ${label}`, 'ContainerStatus', 'ms', [percentile(lat.rpc, p)], 'docker stats one-shot');
-      sc.row(`call latency ${label}`, 'docker stats one-shot', 'ms', [percentile(lat.docker, p)]);
-    }
+  for (const [p, label] of [[50, 'median'], [99, 'p99']] as const) {
+    sc.row(`call latency ${label}`, 'ContainerStatus', 'ms', [percentile(lat.rpc, p)], 'docker stats one-shot');
+    sc.row(`call latency ${label}`, 'docker stats one-shot', 'ms', [percentile(lat.docker, p)]);
   }
   return sc.result();
 }

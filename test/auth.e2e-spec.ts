@@ -50,6 +50,40 @@ describe('with EXEC_AUTH_TOKEN set', () => {
   });
 });
 
+describe('the authorization header takes exactly the two documented forms', () => {
+  let server: TestServer;
+  beforeAll(async () => (server = await startTestServer({ EXEC_AUTH_TOKEN: TOKEN })));
+  afterAll(() => server?.close());
+
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  /** ContainerStatus for a container nobody has, with this authorization header: its status code. */
+  const statusWith = (authorization: string) => {
+    const md = new Metadata();
+    md.set('authorization', authorization);
+    const client = server.connection.getClient();
+    return new Promise<number>((resolve) =>
+      (client.ContainerStatus as (req: object, md: Metadata, cb: (e: { code: number } | null) => void) => void).call(
+        client, { container_id: 'deadbeefdeadbeef' }, md, (e) => resolve(e?.code ?? status.OK)),
+    );
+  };
+
+  it.each([
+    ['Bearer <token>', `Bearer ${TOKEN}`],
+    ['Basic base64(":" + token)', `Basic ${b64(':' + TOKEN)}`],
+  ])('accepts %s (the call goes on to NOT_FOUND)', async (_n, header) => {
+    expect(await statusWith(header)).toBe(status.NOT_FOUND);
+  });
+
+  it.each([
+    ['Bearer <token> <anything>', `Bearer ${TOKEN} anything`],
+    ['Basic with a user name', `Basic ${b64('admin:' + TOKEN)}`],
+    ['Basic with the token as user name', `Basic ${b64(TOKEN + ':' + TOKEN)}`],
+    ['Basic base64(token) with no colon', `Basic ${b64(TOKEN)}`],
+  ])('refuses %s with UNAUTHENTICATED', async (_n, header) => {
+    expect(await statusWith(header)).toBe(status.UNAUTHENTICATED);
+  });
+});
+
 describe('without EXEC_AUTH_TOKEN', () => {
   let server: TestServer;
   beforeAll(async () => (server = await startTestServer()));

@@ -1,14 +1,15 @@
 import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError } from './support/helpers';
-import { LIMITS } from '../src/exec/limits';
+import { ControlClient, type GRPCConnectionManager } from '../src/common/client';
+import { buildService, childService, type ChildService } from './support/child-service';
 
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer()));
 afterAll(() => server?.close());
 
 /** A raw Session call: send exactly these messages, get the call's final status. */
-function rawCall(server: TestServer, messages: object[], metadata = server.connection.getMetadata()): Promise<{ code: number; details: string; received: object[] }> {
+function rawCall(server: { connection: GRPCConnectionManager }, messages: object[], metadata = server.connection.getMetadata()): Promise<{ code: number; details: string; received: object[] }> {
   const client = server.connection.getClient();
   const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, metadata);
   const received: object[] = [];
@@ -21,6 +22,21 @@ function rawCall(server: TestServer, messages: object[], metadata = server.conne
     for (const m of messages) call.write(m);
   });
 }
+
+/** The limits as docs/PROTOCOL.md states them (written out, not imported: a change to the source must show here). */
+const DOCUMENTED = { commandArgs: 1024, argBytes: 64 * 1024, envValueBytes: 64 * 1024, workingDirBytes: 4096 };
+
+/** An image whose default command prints a marker (made by docker commit, removed in afterAll). */
+const MARKER_IMAGE = `exec-stream/default-cmd-marker:${process.pid}`;
+beforeAll(() => {
+  const c = docker('create', '--network', 'none', BASE_IMAGE, 'true');
+  try {
+    docker('commit', '--change', 'CMD ["sh","-c","echo default-cmd-marker"]', c, MARKER_IMAGE);
+  } finally {
+    docker('rm', '-f', c);
+  }
+});
+afterAll(() => docker('rmi', MARKER_IMAGE));
 
 const start = (fields: object) => ({ start: fields });
 const run = (fields: object) => start({ image: BASE_IMAGE, command: ['true'], ...fields });
@@ -58,7 +74,16 @@ describe('malformed calls', () => {
   });
 
   it("image without command uses the image's default command", async () => {
-    const r = await server.client.run(BASE_IMAGE, {}).collect(); // CMD /bin/sh with no stdin: exits 0
+    const r = await server.client.run(MARKER_IMAGE, {}).collect();
+    expect(r.stdout.toString()).toBe('default-cmd-marker\n');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('requests exactly at the documented limits are accepted', async () => {
+    const r = await server.client
+      .run(BASE_IMAGE, { command: ['sh', '-c', 'echo $# ${#A} ${#1}', 'sh', 'x'.repeat(DOCUMENTED.argBytes), ...Array(DOCUMENTED.commandArgs - 5).fill('a')], env: { A: 'v'.repeat(DOCUMENTED.envValueBytes) } })
+      .collect();
+    expect(r.stdout.toString()).toBe(`${DOCUMENTED.commandArgs - 4} ${DOCUMENTED.envValueBytes} ${DOCUMENTED.argBytes}\n`);
     expect(r.exitCode).toBe(0);
   });
 
@@ -70,13 +95,13 @@ describe('malformed calls', () => {
 
   it.each([
     ['empty program name', { command: [''] }],
-    ['oversized argument', { command: ['echo', 'x'.repeat(LIMITS.argBytes + 1)] }],
-    ['too many arguments', { command: Array(LIMITS.commandArgs + 1).fill('a') }],
+    ['oversized argument', { command: ['echo', 'x'.repeat(DOCUMENTED.argBytes + 1)] }],
+    ['too many arguments', { command: Array(DOCUMENTED.commandArgs + 1).fill('a') }],
     ['empty env name', { env: { '': 'v' } }],
     ['env name with =', { env: { 'A=B': 'v' } }],
-    ['oversized env value', { env: { A: 'v'.repeat(LIMITS.envValueBytes + 1) } }],
+    ['oversized env value', { env: { A: 'v'.repeat(DOCUMENTED.envValueBytes + 1) } }],
     ['relative working_dir', { working_dir: 'tmp' }],
-    ['oversized working_dir', { working_dir: '/' + 'd'.repeat(LIMITS.workingDirBytes) }],
+    ['oversized working_dir', { working_dir: '/' + 'd'.repeat(DOCUMENTED.workingDirBytes) }],
     ['image reference with spaces', { image: 'bad image' }],
   ])('%s → INVALID_ARGUMENT', async (_name, fields) => {
     const r = await rawCall(server, [run(fields)]);
@@ -113,7 +138,7 @@ describe('what does not exist or is not ours', () => {
   });
 
   it('exec into a managed container that is not running → FAILED_PRECONDITION', async () => {
-    const id = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', BASE_IMAGE, 'sleep', '60');
+    const id = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, BASE_IMAGE, 'sleep', '60');
     try {
       const r = await rawCall(server, [start({ container_id: id, command: ['true'] })]);
       expect(r.code).toBe(status.FAILED_PRECONDITION);
@@ -173,5 +198,200 @@ describe('Docker unreachable', () => {
   it('exec → UNAVAILABLE', async () => {
     const err = await grpcError(orphan.client.exec('abc123', { command: ['true'] }).wait());
     expect(err.code).toBe(status.UNAVAILABLE);
+  });
+});
+
+/** The status code and message a call settles with (OK and '' when it succeeds). */
+async function outcome(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+    return { code: status.OK, details: '' };
+  } catch (err) {
+    const e = err as { code?: number; details?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, details: e.details ?? '' };
+  }
+}
+
+/** Every unary RPC that takes a container id, called with `id`, one after the other: each one's outcome. */
+async function unaryCalls(control: ControlClient, id: string): Promise<Array<[string, { code: number; details: string }]>> {
+  return [
+    ['ContainerStatus', await outcome(control.status(id, true))],
+    ['ContainerPause', await outcome(control.pause(id))],
+    ['ContainerResume', await outcome(control.resume(id))],
+    ['ContainerSignal', await outcome(control.signal(id, 'TERM'))],
+  ];
+}
+
+describe('hostile ids and image references never reach Docker: the service process lives on', () => {
+  let svc: ChildService;
+  let control: ControlClient;
+  let pid: number | undefined;
+  beforeAll(async () => {
+    buildService();
+    svc = await childService();
+    await svc.start();
+    pid = svc.proc?.pid;
+    control = new ControlClient(svc.connection);
+  });
+  afterAll(() => svc?.dispose());
+
+  const BAD_IDS = ['.', '..', '/', 'a/../b', '%2e%2e/x', '../x', 'a b', 'é'];
+
+  it.each(BAD_IDS)('container_id %j → INVALID_ARGUMENT on every unary RPC', async (id) => {
+    for (const [rpc, r] of await unaryCalls(control, id)) {
+      expect({ rpc, ...r }).toMatchObject({ rpc, code: status.INVALID_ARGUMENT, details: expect.stringContaining('container_id') });
+    }
+  });
+
+  it.each(['../x', '..', '%2e%2e/x', 'a/b'])('ContainerSignal exec_id %j → INVALID_ARGUMENT', async (execId) => {
+    const r = await outcome(control.signal('deadbeefdeadbeef', 'TERM', execId));
+    expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('exec_id') });
+  });
+
+  it.each(['a/../b', '..', '../b', 'a/./b', '%2e%2e/x', '/', 'a//b'])('Session Start image %j → INVALID_ARGUMENT', async (image) => {
+    const r = await rawCall(svc, [start({ image, command: ['true'] })]);
+    expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('image must be') });
+  });
+
+  it.each(BAD_IDS)('Session Start container_id %j (exec and attach) → INVALID_ARGUMENT', async (id) => {
+    expect((await rawCall(svc, [start({ container_id: id, command: ['true'] })])).code).toBe(status.INVALID_ARGUMENT);
+    expect((await rawCall(svc, [start({ container_id: id })])).code).toBe(status.INVALID_ARGUMENT);
+    expect((await rawCall(svc, [start({ container_id: 'deadbeefdeadbeef', exec_id: id })])).code).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('the same process then still runs sessions and answers status', async () => {
+    const s = svc.client.run(BASE_IMAGE, { command: ['echo', 'alive'] });
+    const { containerId } = await s.ready;
+    expect((await s.collect()).stdout.toString()).toBe('alive\n');
+    expect((await control.status(containerId)).containerId).toBe(containerId);
+    expect(svc.proc?.pid).toBe(pid);
+    expect(svc.proc?.exitCode).toBeNull();
+    expect(svc.logs.filter((l) => /uncaught|unhandled/i.test(String(l.msg)))).toEqual([]);
+  });
+});
+
+describe('oversized ids: INVALID_ARGUMENT with a short message, and the channel goes on', () => {
+  const HUGE = 'a'.repeat(100_000);
+  let control: ControlClient;
+  beforeAll(() => (control = new ControlClient(server.connection)));
+
+  it('every unary RPC, with a ~100 KB container_id', async () => {
+    for (const [rpc, r] of await unaryCalls(control, HUGE)) {
+      expect({ rpc, code: r.code }).toEqual({ rpc, code: status.INVALID_ARGUMENT });
+      expect(r.details.length).toBeLessThan(300);
+    }
+  });
+
+  it.each([
+    ['signal', () => control.signal('deadbeefdeadbeef', HUGE)],
+    ['exec_id', () => control.signal('deadbeefdeadbeef', 'TERM', HUGE)],
+  ])('ContainerSignal with a ~100 KB %s', async (_n, call) => {
+    const r = await outcome(call());
+    expect(r.code).toBe(status.INVALID_ARGUMENT);
+    expect(r.details.length).toBeLessThan(300);
+  });
+
+  it.each([
+    ['container_id (exec)', { container_id: HUGE, command: ['true'] }],
+    ['container_id (attach)', { container_id: HUGE }],
+    ['session_id', { session_id: HUGE }],
+    ['exec_id', { container_id: 'deadbeef', exec_id: HUGE }],
+    ['client_id', { session_id: 'deadbeef', client_id: HUGE }],
+    ['image', { image: HUGE, command: ['true'] }],
+  ])('Session Start with a ~100 KB %s', async (_n, fields) => {
+    const r = await rawCall(server, [start(fields)]);
+    expect(r.code).toBe(status.INVALID_ARGUMENT);
+    expect(r.details.length).toBeLessThan(1000);
+  });
+
+  it('ContainerLifecycle with a ~100 KB container_id', async () => {
+    const sub = control.lifecycle({ containerId: HUGE });
+    const r = await outcome(sub.next(30_000));
+    sub.close();
+    expect(r.code).toBe(status.INVALID_ARGUMENT);
+    expect(r.details.length).toBeLessThan(300);
+  });
+
+  it('the same channel then still serves calls', async () => {
+    expect((await outcome(control.status('deadbeefdeadbeef'))).code).toBe(status.NOT_FOUND);
+    expect(await server.client.run(BASE_IMAGE, { command: ['true'] }).wait()).toBe(0);
+  });
+});
+
+describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAILABLE', () => {
+  let fresh: TestServer; // no sessions: an id prefix can only be resolved by Docker
+  let control: ControlClient;
+  beforeAll(async () => {
+    fresh = await startTestServer();
+    control = new ControlClient(fresh.connection);
+  });
+  afterAll(() => fresh?.close());
+
+  it('characters a request path cannot carry (Node: "Request path contains unescaped characters")', async () => {
+    for (const id of ['a b', 'a\tb', 'ä']) {
+      for (const [rpc, r] of await unaryCalls(control, id)) expect({ rpc, code: r.code }).toEqual({ rpc, code: status.INVALID_ARGUMENT });
+    }
+  });
+
+  it('a working_dir component over 255 bytes (run and exec)', async () => {
+    const working_dir = `/tmp/${'d'.repeat(300)}`;
+    const run = await rawCall(fresh, [start({ image: BASE_IMAGE, command: ['true'], working_dir })]);
+    expect(run).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('255 bytes') });
+    const target = fresh.client.run(BASE_IMAGE, { command: ['sleep', '30'] });
+    const { containerId } = await target.ready;
+    const exec = await rawCall(fresh, [start({ container_id: containerId, command: ['true'], working_dir })]);
+    expect(exec).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('255 bytes') });
+    await control.signal(containerId, 'KILL');
+    expect(await target.wait()).toBe(137);
+  });
+
+  it('Docker\'s "multiple IDs found" for a prefix of containers it has', async () => {
+    const made: string[] = [];
+    try {
+      let prefix: string | undefined;
+      for (let i = 0; i < 64 && !prefix; i++) {
+        made.push(docker('create', '--network', 'none', BASE_IMAGE, 'true'));
+        const firsts = made.map((id) => id[0]);
+        prefix = firsts.find((c, j) => firsts.indexOf(c) !== j);
+      }
+      expect(prefix).toBeDefined();
+      for (const [rpc, r] of await unaryCalls(control, prefix!)) {
+        expect({ rpc, ...r }).toMatchObject({ rpc, code: status.INVALID_ARGUMENT, details: expect.stringContaining('ambiguous') });
+      }
+    } finally {
+      docker('rm', '-f', ...made);
+    }
+  });
+});
+
+describe('an ambiguous prefix of retained sessions is INVALID_ARGUMENT everywhere', () => {
+  let fresh: TestServer;
+  let control: ControlClient;
+  beforeAll(async () => {
+    fresh = await startTestServer();
+    control = new ControlClient(fresh.connection);
+  });
+  afterAll(() => fresh?.close());
+
+  it('ContainerStatus, Pause, Resume, Signal and Session attach', async () => {
+    const ids: string[] = [];
+    let prefix: string | undefined;
+    for (let i = 0; i < 64 && !prefix; i++) {
+      const s = fresh.client.run(BASE_IMAGE, { command: ['true'] });
+      ids.push((await s.ready).containerId);
+      expect(await s.wait()).toBe(0);
+      const firsts = ids.map((id) => id[0]);
+      prefix = firsts.find((c, j) => firsts.indexOf(c) !== j);
+    }
+    expect(prefix).toBeDefined();
+    for (const [rpc, r] of await unaryCalls(control, prefix!)) {
+      expect({ rpc, ...r }).toMatchObject({ rpc, code: status.INVALID_ARGUMENT, details: expect.stringContaining('ambiguous') });
+    }
+    const attach = await rawCall(fresh, [start({ container_id: prefix })]);
+    expect(attach).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('ambiguous') });
+    // A prefix that names one of them is answered.
+    const one = ids.find((id) => id[0] === prefix)!;
+    expect((await control.status(one.slice(0, 12))).containerId).toBe(one);
   });
 });

@@ -2,7 +2,10 @@ import { status } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { grpcError, sha256, sleep } from './support/helpers';
-import type { ExecSession } from '../src/common/client';
+import { backgroundReader, waitUntil } from './support/conditions';
+import { ControlClient } from '../src/common/client';
+import { TcpProxy } from './support/tcp-proxy';
+import { ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
 
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer()));
@@ -39,9 +42,12 @@ describe('stdin', () => {
   });
 
   it('a sender faster than the process is held back by flow control, then everything arrives', async () => {
-    // The process reads nothing for 3 s; the client tries to push 64 MB meanwhile.
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 3; cat | sha256sum | cut -d" " -f1'], openStdin: true });
-    await s.ready;
+    // The process reads nothing until told (USR1); the client tries to push 64 MB meanwhile.
+    const s = server.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'trap "go=1" USR1; while [ -z "$go" ]; do usleep 20000; done; cat | sha256sum | cut -d" " -f1'],
+      openStdin: true,
+    });
+    const { containerId } = await s.ready;
     const out = text(s);
     const input = randomBytes(64 * 1024 * 1024);
     let accepted = 0;
@@ -52,9 +58,11 @@ describe('stdin', () => {
       }
       s.closeStdin();
     })();
+    // Proving nothing happens: for 2 s the process reads nothing, and what the client could push is
+    // bounded by gRPC windows, socket and pipe buffers: nowhere near the 64 MB offered.
     await sleep(2000);
-    // Bounded by gRPC windows, socket and pipe buffers: nowhere near the 64 MB offered.
     expect(accepted).toBeLessThan(24 * 1024 * 1024);
+    await new ControlClient(server.connection).signal(containerId, 'USR1');
     await sending;
     expect((await out).trim()).toBe(sha256(input));
     expect(await s.exit).toBe(0);
@@ -108,6 +116,94 @@ describe('stdin', () => {
   });
 });
 
+/** Collects a session's stdout as it arrives, so a test can wait until the process echoed N bytes. */
+function echoCollector(s: ExecSession): { bytes: () => number; done: Promise<Buffer> } {
+  const parts: Buffer[] = [];
+  let n = 0;
+  const done = (async () => {
+    for await (const p of s.output()) {
+      parts.push(p.data);
+      n += p.data.length;
+    }
+    return Buffer.concat(parts);
+  })();
+  return { bytes: () => n, done };
+}
+
+const until = (what: string, cond: () => boolean) => waitUntil(what, cond);
+
+describe('stdin resume (the starter leaves without a half-close)', () => {
+  /** Starts cat with a client_id, writes part one, and waits until cat echoed it to an observer. */
+  async function startCat(client: ExecClient, clientId: string, first: Buffer) {
+    const starter = client.run(BASE_IMAGE, { command: ['cat'], openStdin: true, clientId });
+    const { sessionId } = await starter.ready;
+    const starterDone = starter.wait().catch(() => undefined);
+    const observer = server.client.attach({ sessionId });
+    await observer.ready;
+    const seen = echoCollector(observer);
+    await starter.write(first);
+    await until('cat to echo the starter\'s bytes', () => seen.bytes() >= first.length);
+    return { starter, starterDone, sessionId, observer, seen };
+  }
+
+  async function resumeAndFinish(sessionId: string, clientId: string, first: Buffer, seen: { done: Promise<Buffer> }, observer: ExecSession) {
+    // A stranger may not write, even while the writer is away; the session goes on.
+    const stranger = server.client.attach({ sessionId, clientId: 'someone-else' });
+    await stranger.ready;
+    await stranger.write(Buffer.from('intruder\n'));
+    expect((await grpcError(stranger.wait())).code).toBe(status.PERMISSION_DENIED);
+
+    const second = randomBytes(300 * 1024);
+    const resumed = server.client.attach({ sessionId, clientId });
+    await resumed.ready;
+    const resumedOut = resumed.collect();
+    for (let off = 0; off < second.length; off += 64 * 1024) await resumed.write(second.subarray(off, off + 64 * 1024));
+    resumed.closeStdin();
+    const all = Buffer.concat([first, second]);
+    const r = await resumedOut;
+    expect(r.exitCode).toBe(0);
+    expect(sha256(r.stdout)).toBe(sha256(all));
+    expect(sha256(await seen.done)).toBe(sha256(all));
+    expect(await observer.exit).toBe(0);
+  }
+
+  it('after a cancel, an attach with the same client_id writes more and closes it; byte-exact, exit 0', async () => {
+    const first = randomBytes(200 * 1024);
+    const { starter, starterDone, sessionId, observer, seen } = await startCat(server.client, 'resume-cancel', first);
+    starter.cancel();
+    await starterDone;
+    await resumeAndFinish(sessionId, 'resume-cancel', first, seen, observer);
+  });
+
+  it('after a dropped connection, an attach with the same client_id writes more and closes it', async () => {
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(server.address.split(':')[1]) });
+    const connection = new GRPCConnectionManager({ address: await proxy.listen() });
+    try {
+      const first = randomBytes(100 * 1024);
+      const { starterDone, sessionId, observer, seen } = await startCat(new ExecClient(connection), 'resume-drop', first);
+      proxy.cutAll();
+      await starterDone;
+      await resumeAndFinish(sessionId, 'resume-drop', first, seen, observer);
+    } finally {
+      connection.close();
+      await proxy.close();
+    }
+  });
+
+  it('a starter without a client_id that leaves is EOF: nobody could ever write again', async () => {
+    const starter = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'cat; echo eof-seen'], openStdin: true });
+    const { sessionId } = await starter.ready;
+    const observer = server.client.attach({ sessionId });
+    await observer.ready;
+    const seen = echoCollector(observer);
+    await starter.write(Buffer.from('hi\n'));
+    await until('cat to echo', () => seen.bytes() >= 3);
+    starter.cancel();
+    expect((await seen.done).toString()).toBe('hi\neof-seen\n');
+    expect(await observer.exit).toBe(0);
+   }, 30_000); // bounded: without the EOF cat would wait for ever
+});
+
 describe('tty', () => {
   it('gives one raw stream and reports the terminal size in Ready', async () => {
     const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo out; echo err >&2'], tty: true });
@@ -120,22 +216,39 @@ describe('tty', () => {
   });
 
   it('a resize reaches the terminal (stty size), the latest of a burst wins', async () => {
-    // The short sleep: Docker 20.10 (API 1.41) cannot size a tty before start, only just after.
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 0.2; stty size; sleep 1.5; stty size'], tty: true });
+    // Docker 20.10 (API 1.41) sizes a tty only just after start: the process waits for a size, prints
+    // it, then prints each size it sees change, until the burst's last one.
+    const s = server.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'until l=$(stty size 2>/dev/null) && [ "$l" != "0 0" ]; do usleep 10000; done; echo "$l"; while [ "$l" != "43 132" ]; do usleep 10000; n=$(stty size 2>/dev/null) || continue; [ "$n" != "$l" ] && echo "$n"; l=$n; done'],
+      tty: true,
+    });
     await s.ready;
-    const out = text(s);
-    await sleep(500);
+    const out = backgroundReader(s.output());
+    await out.until('24 80');
     s.resize(100, 30);
     s.resize(120, 40);
     s.resize(132, 43);
-    expect((await out).replace(/\r/g, '')).toBe('24 80\n43 132\n');
+    await out.done;
+    const sizes = out.text().replace(/\r/g, '').trim().split('\n');
+    expect(sizes[0]).toBe('24 80');
+    expect(sizes.at(-1)).toBe('43 132'); // the latest wins (sizes between, if a burst was split, come in order)
+    expect(sizes.slice(1)).toEqual(['30 100', '40 120', '43 132'].filter((x) => sizes.includes(x)));
   });
 
-  it('zero or negative sizes → INVALID_ARGUMENT', async () => {
+  // Resize.Width / Height are int32 in proto/exec.proto, so our client can send negatives as they are.
+  it.each([
+    [0, 24],
+    [80, 0],
+    [-1, 24],
+    [80, -5],
+    [-2147483648, -2147483648],
+  ])('zero or negative sizes → INVALID_ARGUMENT (%i x %i)', async (width, height) => {
     const s = server.client.run(BASE_IMAGE, { command: ['sleep', '5'], tty: true });
     await s.ready;
-    s.resize(0, 24);
-    expect((await grpcError(s.wait())).code).toBe(status.INVALID_ARGUMENT);
+    s.resize(width, height);
+    const err = await grpcError(s.wait());
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toContain(`terminal size ${width}x${height}`);
   });
 
   it('resize on a session without a tty → FAILED_PRECONDITION', async () => {

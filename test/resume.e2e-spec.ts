@@ -14,9 +14,10 @@ const RANDOM_50MB = ['sh', '-c', `head -c ${MB50} /dev/urandom > /tmp/d && cat /
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** 10 distinct random byte positions in (0, size). */
+/** Ten cut points in the first 70 % of the stream: the call is still open at each (exit not yet sent). */
 function cutPoints(size: number): number[] {
   const s = new Set<number>();
-  while (s.size < 10) s.add(1 + Math.floor(Math.random() * (size - 2)));
+  while (s.size < 10) s.add(1 + Math.floor(Math.random() * (size * 0.7)));
   return [...s].sort((a, b) => a - b);
 }
 
@@ -95,6 +96,9 @@ it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream 
     const err: Buffer[] = [];
     let bytes = 0;
     let prev = 0;
+    // A cut lands when it destroys a live connection; one that finds none (the client is still reading
+    // what it had buffered before the last cut, not yet reconnected) changes nothing.
+    let landed = 0;
     for await (const p of s.output()) {
       expect(p.sequence).toBe(prev + 1);
       prev = p.sequence!;
@@ -102,14 +106,15 @@ it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream 
       if (p.stream === 'stdout') bytes += p.data.length;
       if (cuts.length && bytes >= cuts[0]) {
         while (cuts.length && bytes >= cuts[0]) cuts.shift();
-        proxy.cutAll();
+        if (proxy.cutAll() > 0) landed++;
       }
     }
     const data = Buffer.concat(out);
     expect(data.length).toBe(MB50);
     expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
     expect(await s.exit).toBe(0);
-    expect(s.reconnects).toBeGreaterThanOrEqual(5); // cuts that land after the last chunk need none
+    expect(landed).toBeGreaterThanOrEqual(3);
+    expect(s.reconnects).toBe(landed); // every cut that landed cost exactly one reconnect
   } finally {
     connection.close();
     await proxy.close();

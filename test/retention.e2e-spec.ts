@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionManager } from '../src/exec/session-manager';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { waitUntil } from './support/conditions';
+import { sleep } from './support/helpers';
 
 jest.setTimeout(60_000);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function finished(server: TestServer, command: string[]) {
@@ -27,6 +27,16 @@ async function attachError(server: TestServer, sessionId: string): Promise<Servi
     );
 }
 
+/** The service no longer holds the session (polled in-process: polling by attach would hold it). */
+function forgotten(server: TestServer, sessionId: string): boolean {
+  try {
+    server.app.get(SessionManager).get(sessionId);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 describe('by age (EXEC_RETENTION_SECONDS=1)', () => {
   let server: TestServer;
   beforeAll(async () => (server = await startTestServer({ EXEC_RETENTION_SECONDS: '1' })));
@@ -37,7 +47,8 @@ describe('by age (EXEC_RETENTION_SECONDS=1)', () => {
     const again = await server.client.attach({ sessionId: s.sessionId }).collect();
     expect(again).toEqual({ stdout: Buffer.from('kept\n'), stderr: Buffer.from('e\n'), exitCode: 4 });
     expect(existsSync(s.dir)).toBe(true);
-    await sleep(1800); // retention 1 s + a sweep (every 250 ms)
+    // Retention 1 s, then the sweeper (every 250 ms) forgets it.
+    await waitUntil('the session to expire', () => forgotten(server, s.sessionId), 15_000);
     const err = await attachError(server, s.sessionId);
     expect(err?.code).toBe(status.NOT_FOUND);
     expect(err?.details).toMatch(/retention/);
@@ -45,17 +56,35 @@ describe('by age (EXEC_RETENTION_SECONDS=1)', () => {
   });
 
   it('never removes a session while a client is attached to it', async () => {
-    // 16 MB that the holder does not read: flow control keeps its cursor waiting, attached.
-    const s = await finished(server, ['sh', '-c', 'head -c 16777216 /dev/zero']);
-    const holder = server.client.attach({ sessionId: s.sessionId });
-    await holder.ready;
-    await sleep(2000);
-    const check = await server.client.attach({ sessionId: s.sessionId }).collect();
-    expect(sha256(check.stdout)).toBe(sha256(s.stdout));
+    const sessions = server.app.get(SessionManager);
+    // The holder attaches while the process still waits for its go, so no sweep can come first.
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'read go; head -c 16777216 /dev/zero'], openStdin: true });
+    const { sessionId } = await s.ready;
+    const holder = server.client.attach({ sessionId });
+    // It reads nothing at all: its call, paused before the first message, takes at most grpc-js's
+    // buffer (16 messages) and an HTTP/2 window, far from the ≥ 32 chunks (of ≤ 512 KiB) of 16 MiB.
+    // (An ExecSession left unread still takes 32 pieces into its own queue, enough to drain a whole
+    // output of ~50 chunks and leave: the cause of this test's earlier failures under load.)
+    holder.call.pause();
+    await waitUntil('the holder to be attached', () => sessions.get(sessionId).clientCount === 2);
+    const collected = s.collect();
+    await s.write(Buffer.from('go\n'));
+    const first = await collected;
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout.length).toBe(16 * 1024 * 1024);
+    await waitUntil('the starter to leave', () => sessions.get(sessionId).clientCount === 1);
+    const finishedAt = sessions.get(sessionId).finishedAt!;
+    // Proving nothing happens: the retention (1 s) and two sweeps (every 250 ms) pass while it is held.
+    await sleep(Math.max(0, finishedAt + 1500 - Date.now()));
+    expect(sessions.get(sessionId).clientCount).toBe(1); // the premise: the holder is still attached
+    expect(sessions.sweep(Date.now() + 3_600_000)).toBe(0); // even an hour on
+    const check = await server.client.attach({ sessionId }).collect();
+    expect(sha256(check.stdout)).toBe(sha256(first.stdout));
     expect(check.exitCode).toBe(0);
     holder.cancel();
-    await sleep(1800);
-    expect((await attachError(server, s.sessionId))?.code).toBe(status.NOT_FOUND);
+    await waitUntil('the session to expire once the holder left', () => forgotten(server, sessionId), 15_000);
+    const err = await attachError(server, sessionId);
+    expect(err?.code).toBe(status.NOT_FOUND);
   });
 });
 

@@ -1,7 +1,9 @@
 import { status as Code } from '@grpc/grpc-js';
 import { ControlClient } from '../src/common/client';
+import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, sleep } from './support/helpers';
+import { inspectContainer, waitUntil } from './support/conditions';
 import type { ExecSession, OutputPiece } from '../src/common/client';
 
 let server: TestServer;
@@ -13,8 +15,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (fixtures.length) docker('rm', '-f', ...fixtures);
+  for (const id of fixtures) expect(inspectContainer(id)).toBeUndefined();
   await server?.close();
 });
+
+/** Waits until Docker no longer has the container (the service removes a run's container once it ended). */
+const gone = (containerId: string) => waitUntil(`container ${containerId.slice(0, 12)} removed`, () => inspectContainer(containerId) === undefined, 15_000);
 
 /** Reads a session's output in the background; `text()` is what arrived so far. */
 function reader(session: ExecSession) {
@@ -26,13 +32,7 @@ function reader(session: ExecSession) {
     text: () => text,
     lines: () => text.split('\n').filter(Boolean),
     done,
-    async until(pred: (t: string) => boolean, timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      while (!pred(text)) {
-        if (Date.now() > end) throw new Error(`timed out; output so far: ${JSON.stringify(text.slice(-200))}`);
-        await sleep(20);
-      }
-    },
+    until: (pred: (t: string) => boolean, timeoutMs = 10_000) => waitUntil(`output (so far ${JSON.stringify(text.slice(-200))})`, () => pred(text), timeoutMs),
   };
 }
 
@@ -43,14 +43,22 @@ it('pause stops output progress and resume continues it; status and lifecycle fo
   const { containerId } = await s.ready;
   const out = reader(s);
   await out.until((t) => t.split('\n').length > 5);
+  const cursors = server.app.get(LifecycleBus).openCursors; // the file's first test: none closing meanwhile
   const sub = control.lifecycle({ containerId });
-  await sleep(50);
+  await waitUntil('the lifecycle subscription registered', () => server.app.get(LifecycleBus).openCursors > cursors);
 
   expect(await control.pause(containerId)).toMatchObject({ success: true, message: expect.stringContaining('paused') });
-  await sleep(300); // output in flight before the freeze arrives
-  const atPause = out.lines().length;
-  await sleep(800);
-  expect(out.lines().length).toBe(atPause); // frozen: not one more line in 0.8 s (16 loop turns)
+  // Output in flight before the freeze: wait until what arrived stops growing for 300 ms (6 loop turns).
+  let atPause = -1;
+  await waitUntil('output to stop after the pause', async () => {
+    const n = out.lines().length;
+    if (n === atPause) return true;
+    atPause = n;
+    await sleep(300);
+    return false;
+  });
+  await sleep(800); // proving nothing happens: not one more line in 0.8 s (16 loop turns)
+  expect(out.lines().length).toBe(atPause);
   expect((await control.status(containerId)).status).toBe('paused');
 
   expect(await control.resume(containerId)).toMatchObject({ success: true });
@@ -70,7 +78,7 @@ it('status during a busy loop: running, a real CPU percentage on the first call,
   const { containerId } = await s.ready;
   const out = reader(s);
   await out.until((t) => t.includes('go'));
-  await sleep(1200); // Docker's streaming stats has a reading by now
+  // The cold path: no warm-up; the first call waits for the sampler's first two readings itself.
   const first = await control.status(containerId, true);
   expect(first).toMatchObject({ containerId, status: 'running', exitCode: undefined, finishedAtNs: undefined });
   expect(first.startedAtNs).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000_000n);
@@ -101,12 +109,8 @@ it('status during a busy loop: running, a real CPU percentage on the first call,
   await control.signal(containerId, '9');
   await out.done;
   expect(await s.exit).toBe(137);
-  // Docker may still be removing it (status `removing`); once gone, the retained session answers.
-  let after = await control.status(containerId.slice(0, 12), true);
-  for (let i = 0; i < 50 && after.status === 'removing'; i++) {
-    await sleep(100);
-    after = await control.status(containerId.slice(0, 12), true);
-  }
+  // Whether Docker still has it, is removing it, or no longer has it (the retained session answers).
+  const after = await control.status(containerId.slice(0, 12), true);
   expect(after.status).toBe('exited');
   expect(after.exitCode).toBe(137);
   expect(after.finishedAtNs!).toBeGreaterThanOrEqual(after.startedAtNs);
@@ -117,16 +121,62 @@ it('status of a finished session whose container is gone comes from the retained
   const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'exit 7'] });
   const { containerId } = await s.ready;
   expect(await s.wait()).toBe(7);
-  await sleep(300);
-  try {
-    docker('rm', '-f', containerId); // gone from Docker (removed already by default, or now)
-  } catch {
-    /* already removed */
-  }
+  await gone(containerId); // EXEC_REMOVE_CONTAINERS (default true): the service removes it itself
   const st = await control.status(containerId);
   expect(st).toMatchObject({ containerId, status: 'exited', exitCode: 7 });
   expect(st.finishedAtNs!).toBeGreaterThanOrEqual(st.startedAtNs);
   expect(st.startedAtNs).toBeGreaterThan(0n);
+});
+
+it('status right after the exit, while the service removes the container: exited with its code and finished_at, never `removing`', async () => {
+  // 5000 files in its layer make Docker's removal last ~0.1 s instead of a few ms.
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'mkdir /d && cd /d && seq 1 5000 | xargs touch; echo ready; read x; exit 5'], openStdin: true });
+  const { containerId } = await s.ready;
+  const out = reader(s);
+  await out.until((t) => t.includes('ready'));
+  const sub = control.lifecycle({ containerId });
+  // Ask again and again, eight callers at once, from before the exit until Docker reports the container
+  // destroyed (and a few times after), so that the removal is sure to be asked about.
+  const seen: string[] = [];
+  const events: string[] = [];
+  const poll = async () => {
+    for (let after = 0; after < 10 && seen.length < 50_000; ) {
+      const st = await control.status(containerId);
+      seen.push(st.status);
+      if (st.status !== 'running') {
+        expect(st).toMatchObject({ containerId, status: 'exited', exitCode: 5 });
+        expect(st.finishedAtNs!).toBeGreaterThanOrEqual(st.startedAtNs);
+      }
+      events.push(...sub.drain().map((e) => e.type));
+      if (events.includes('destroyed')) after++;
+    }
+  };
+  const polling = Promise.all(Array.from({ length: 8 }, poll));
+  await waitUntil('the first status answer', () => seen.length > 0);
+  await s.write(Buffer.from('go\n'));
+  await out.done;
+  expect(await s.exit).toBe(5);
+  await polling;
+  expect(events).toContain('destroyed');
+  sub.close();
+  expect(seen.at(-1)).toBe('exited');
+  process.stdout.write(`status answers around the exit and removal: ${JSON.stringify(Object.fromEntries([...new Set(seen)].map((k) => [k, seen.filter((x) => x === k).length])))}\n`);
+});
+
+it('status with resource usage of a container that exits while its first readings are awaited answers its final state', async () => {
+  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; read x; sleep 0.3; exit 3'], openStdin: true });
+  const { containerId } = await s.ready;
+  const out = reader(s);
+  await out.until((t) => t.includes('up'));
+  // Just started: the sampler has no two readings yet (they come ~1 s apart), so this call waits on them,
+  // and the container exits meanwhile (0.3 s after the line; the call's inspect takes milliseconds).
+  const pending = control.status(containerId, true);
+  await s.write(Buffer.from('go\n'));
+  const st = await pending;
+  expect(st).toMatchObject({ containerId, status: 'exited', exitCode: 3, resourceUsage: undefined });
+  expect(st.finishedAtNs!).toBeGreaterThanOrEqual(st.startedAtNs);
+  await out.done;
+  expect(await s.exit).toBe(3);
 });
 
 it('signal names: trimmed, any case, with or without SIG, and numbers reach the process', async () => {
@@ -173,7 +223,6 @@ it('SIGTERM to an exec session reaches its process (exit 143) and leaves the con
   expect(killed).toMatchObject({ signal: 15, execId: r1.execId, containerId });
   expect(killed.sessionId).toBe(r1.sessionId);
 
-  await sleep(300);
   expect((await control.status(containerId)).status).toBe('running');
   const before = o2.text().length;
   await o2.until((t) => t.length > before); // the other exec goes on
@@ -194,8 +243,9 @@ describe('bad input gets its code', () => {
     running = (await session.ready).containerId;
   });
   afterAll(async () => {
-    await control.signal(running, 'KILL').catch(() => undefined);
-    await session.wait().catch(() => undefined);
+    await control.signal(running, 'KILL');
+    expect(await session.wait()).toBe(137);
+    await gone(running);
   });
 
   it('empty container id → INVALID_ARGUMENT on every RPC', async () => {
@@ -224,7 +274,7 @@ describe('bad input gets its code', () => {
   });
 
   it('a container that is not running → FAILED_PRECONDITION; resume of a running one too', async () => {
-    const created = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', BASE_IMAGE, 'sleep', '60');
+    const created = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, BASE_IMAGE, 'sleep', '60');
     fixtures.push(created);
     expect((await control.status(created)).status).toBe('created');
     for (const call of [() => control.pause(created), () => control.resume(created), () => control.signal(created, 'TERM')]) {
@@ -258,7 +308,8 @@ describe('bad input gets its code', () => {
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
     expect(err.details).toMatch(/belongs to container/);
     await control.signal(otherId, 'KILL');
-    await other.wait();
-    await ex.wait().catch(() => undefined);
+    expect(await other.wait()).toBe(137);
+    await ex.wait().catch(() => undefined); // the exec ends with its container, however it is reported
+    await gone(otherId);
   });
 });

@@ -51,9 +51,24 @@ export interface GrpcStatusError {
   details: string;
 }
 
+/** The most UTF-8 bytes of a status message: it travels in an HTTP/2 trailer, which must stay small. */
+export const MAX_STATUS_MESSAGE_BYTES = 2048;
+
+/** `message` cut to MAX_STATUS_MESSAGE_BYTES (on a character boundary), saying how long it was. */
+export function boundMessage(message: string, max = MAX_STATUS_MESSAGE_BYTES): string {
+  const bytes = Buffer.byteLength(message);
+  if (bytes <= max) return message;
+  const kept = Buffer.from(message).subarray(0, max - 40).toString('utf8').replace(/\uFFFD+$/, '');
+  return `${kept}… (${bytes} bytes, cut)`;
+}
+
 /** Any thrown value → a status a client can act on. Unexpected errors become INTERNAL, never UNKNOWN. */
 export function toGrpcStatus(err: unknown): GrpcStatusError {
-  if (err instanceof ExecError) return { code: err.grpcCode, details: err.message };
-  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ExecError) return { code: err.grpcCode, details: boundMessage(err.message) };
+  const message = boundMessage(err instanceof Error ? err.message : String(err));
+  // Out of file descriptors or disk space anywhere: a limit was reached, not a bug.
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE') return { code: status.RESOURCE_EXHAUSTED, details: `exec-stream has run out of file descriptors (${message})` };
+  if (code === 'ENOSPC') return { code: status.RESOURCE_EXHAUSTED, details: `no space left on device (${message})` };
   return { code: status.INTERNAL, details: `internal error: ${message}` };
 }

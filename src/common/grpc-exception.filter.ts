@@ -2,7 +2,7 @@ import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/comm
 import { GrpcException, RpcException } from '@nestjs/microservices';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { throwError, type Observable } from 'rxjs';
-import { toGrpcStatus } from './errors';
+import { boundMessage, toGrpcStatus } from './errors';
 
 export interface GrpcErrorBody {
   code: GrpcCode;
@@ -36,7 +36,8 @@ export function grpcErrorBody(exception: unknown): GrpcErrorBody {
   return body(s.code, s.details);
 }
 
-function body(code: GrpcCode, message: string): GrpcErrorBody {
-  // grpc-js reads `details` (falling back to `message`) for the status message.
+function body(code: GrpcCode, raw: string): GrpcErrorBody {
+  // grpc-js reads `details` (falling back to `message`) for the status message; bounded, as every one.
+  const message = boundMessage(raw);
   return { code, message, details: message };
 }

@@ -4,8 +4,10 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { authInterceptor } from './auth/auth.interceptor';
+import { healthStateFor } from './health-state';
 import type { ExecConfig } from './config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto-path';
+import { reflectionPackage } from './reflection-descriptors';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
@@ -35,8 +37,12 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): Gr
       } as GrpcOptions['options']['channelOptions'],
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);
-        new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' }).addToServer(server);
-        new ReflectionService(pkg as never).addToServer(server);
+        const health = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
+        health.addToServer(server);
+        // NOT_SERVING while a problem stands (e.g. the data directory cannot be written: DataDirHealth).
+        healthStateFor(config).bind(health, ['', `${EXEC_PACKAGE}.Exec`]);
+        // Reflection serves the buf-compiled descriptors of Exec and Health, not proto-loader's rendering.
+        new ReflectionService(reflectionPackage() as never).addToServer(server);
       },
     },
   };

@@ -55,8 +55,16 @@ class FakeCall extends EventEmitter implements ClientStream {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-/** Long enough for reads back from disk (the tiny tail below sends most chunks there). */
+/** Proving nothing more happens: long enough for reads back from disk (the tiny tail below sends most chunks there). */
 const settle = () => new Promise((r) => setTimeout(r, 100));
+/** Waits (bounded) until `cond` holds. */
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 const logger = pino({ level: 'silent' });
 
 describe('ClientCursor', () => {
@@ -103,7 +111,8 @@ describe('ClientCursor', () => {
     const call = new FakeCall(4);
     const done = cursor(call).run();
     for (let i = 0; i < 200; i++) append('stdout', `${i};`);
-    await settle();
+    await until('the window to fill', () => call.sent.length >= 4);
+    await settle(); // and then nothing more
     expect(call.sent.length).toBe(4); // ready + 3 chunks, then it waits for drain: no queue
     outcome = { exitCode: 0 };
     log.finish();
@@ -151,7 +160,8 @@ describe('ClientCursor', () => {
     call.holdCallbacks = true;
     const done = cursor(call).run();
     for (let i = 0; i < 64; i++) append('stdout', 'x'.repeat(64 * 1024));
-    await settle();
+    await until('the first chunks sent', () => payloads(call).length > 0);
+    await settle(); // and then no more than the bound
     const sentBytes = payloads(call).join('').length;
     expect(sentBytes).toBeLessThanOrEqual(1024 * 1024 + 2 * 64 * 1024);
     expect(sentBytes).toBeGreaterThan(0);

@@ -4,7 +4,8 @@ import type { Logger } from '../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../common/tokens';
 import type { ContainerControl, ContainerState } from '../executor/container-control';
 import { LifecycleBus } from '../lifecycle/lifecycle-bus';
-import { notManaged, requireContainerId } from './container-status.service';
+import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
+import { optionalId } from './request-ids';
 import { parseSignal } from './signal-names';
 import { SessionManager } from './session-manager';
 
@@ -60,7 +61,7 @@ export class ContainerControlService {
   async signal(req: SignalRequest): Promise<ControlResponse> {
     const id = requireContainerId(req.container_id);
     const sig = parseSignal(req.signal);
-    const execId = (req.exec_id ?? '').trim();
+    const execId = optionalId('exec_id', req.exec_id);
     const state = await this.managedState(id);
     if (state.paused) {
       throw new ExecError('precondition', `container ${short(state.id)} is paused: resume it first (a frozen process cannot act on a signal)`);
@@ -95,7 +96,7 @@ export class ContainerControlService {
 
   private async managedState(containerId: string | undefined): Promise<ContainerState> {
     const id = requireContainerId(containerId);
-    const state = await this.control.inspect(id);
+    const state = await inspectUnambiguous(this.control, this.sessions, id);
     if (!state.managed) throw notManaged(id);
     return state;
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExecError } from '../common/errors';
 import { CONTAINER_CONTROL } from '../common/tokens';
 import type { ContainerControl, ContainerState } from '../executor/container-control';
+import { requiredId } from './request-ids';
 import { ResourceSampler } from './resource-sampler';
 import type { Session } from './session';
 import { SessionManager } from './session-manager';
@@ -42,7 +43,7 @@ export class ContainerStatusService {
 
   async status(req: ContainerStatusRequest): Promise<ContainerStatusResponse> {
     const id = requireContainerId(req.container_id);
-    const state = await this.control.inspect(id).catch((err) => {
+    const state = await inspectUnambiguous(this.control, this.sessions, id).catch((err) => {
       if (err instanceof ExecError && err.kind === 'not_found') return undefined;
       throw err;
     });
@@ -55,6 +56,12 @@ export class ContainerStatusService {
     const res = fromState(state);
     if (req.include_resource_usage && (state.running || state.paused)) {
       const u = await this.sampler.usage(state.id);
+      if (!u) {
+        // It stopped while its readings were awaited: answer its final state, without usage.
+        const final = await this.status({ container_id: id });
+        if (final.status !== 'running' && final.status !== 'paused') return final;
+        throw new ExecError('unavailable', `Docker gave no resource readings for container ${state.id.slice(0, 12)}; retry`);
+      }
       res.resource_usage = {
         cpu_percent: Math.round(u.cpuPercent * 100) / 100,
         memory_bytes: String(u.memoryBytes),
@@ -68,19 +75,32 @@ export class ContainerStatusService {
 
   /** The container's run session, else its newest exec session; read-only. */
   private retainedSession(id: string): Session | undefined {
-    const matches = this.sessions.all().filter((s) => s.containerId && s.containerId.startsWith(id));
+    const full = this.sessions.containerByPrefix(id);
+    const matches = this.sessions.all().filter((s) => !!full && s.containerId === full);
     return matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0];
   }
 }
 
+/** ContainerStatusRequest.container_id and the like: a valid id (request-ids.ts), never empty. */
 export function requireContainerId(value: string | undefined): string {
-  const id = (value ?? '').trim();
-  if (!id) throw new ExecError('invalid', 'container_id is empty: give the id (or a unique prefix) of a managed container');
-  return id;
+  return requiredId('container_id', value, 'the id (or a unique prefix) of a managed container');
+}
+
+/**
+ * Docker's state of the container `id` names. A prefix matching more than one container this service
+ * knows (in Docker, or of retained sessions) is INVALID_ARGUMENT, never answered for one of them.
+ */
+export async function inspectUnambiguous(control: ContainerControl, sessions: SessionManager, id: string): Promise<ContainerState> {
+  const retained = sessions.containerByPrefix(id);
+  const state = await control.inspect(id);
+  if (retained && state.id !== retained && state.id.startsWith(id)) {
+    throw new ExecError('invalid', `container id prefix ${id} is ambiguous: it matches ${state.id.slice(0, 12)} and ${retained.slice(0, 12)}; give more of the id`);
+  }
+  return state;
 }
 
 export function notManaged(id: string): ExecError {
-  return new ExecError('permission', `container ${id} is not managed by exec-stream (no label exec-stream.managed=true)`);
+  return new ExecError('permission', `container ${id} is not managed by this exec-stream instance (labels exec-stream.managed=true and exec-stream.replica=<EXEC_REPLICA_ID>)`);
 }
 
 function fromState(s: ContainerState): ContainerStatusResponse {
@@ -95,7 +115,7 @@ function fromState(s: ContainerState): ContainerStatusResponse {
 
 function fromSession(s: Session): ContainerStatusResponse {
   const outcome = s.outcome;
-  const ms = (v?: number) => (v === undefined ? undefined : String(BigInt(v) * 1_000_000n));
+  const ms = (v?: number) => (v === undefined ? undefined : String(BigInt(Math.round(v)) * 1_000_000n));
   return {
     container_id: s.containerId,
     status: !outcome ? 'unknown' : 'exitCode' in outcome ? 'exited' : 'unknown',

@@ -7,7 +7,9 @@ import { ExecController } from './exec.controller';
 import { SessionCallHandler } from './session-call';
 import { SessionManager } from './session-manager';
 import { SessionDrain } from './session-drain';
+import { DataDirHealth } from './data-dir-health';
 import { SessionRecovery } from './session-recovery';
+import { ContainerReconciler } from './container-reconciler';
 import { ContainerControlService } from './container-control.service';
 import { ContainerStatusService } from './container-status.service';
 import { LifecycleCallHandler } from './lifecycle-call';
@@ -20,7 +22,10 @@ import { ResourceSampler } from './resource-sampler';
     SessionManager,
     SessionCallHandler,
     SessionRecovery,
+    ContainerReconciler,
     SessionDrain,
+    // Health NOT_SERVING while EXEC_DATA_DIR cannot be written (docs/DURABILITY.md).
+    DataDirHealth,
     // Status, control and lifecycle RPCs (docs/LIFECYCLE.md).
     LifecycleCallHandler,
     ContainerStatusService,

@@ -6,6 +6,7 @@ import { ROOT_LOGGER } from '../common/tokens';
 import { LifecycleBus } from '../lifecycle/lifecycle-bus';
 import type { LifecycleCursor } from '../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../lifecycle/lifecycle-event';
+import { optionalId } from './request-ids';
 
 export interface LifecycleRequest {
   container_id?: string;
@@ -45,7 +46,7 @@ export class LifecycleCallHandler {
   }
 
   handle(req: LifecycleRequest, call: LifecycleCallStream): Observable<never> {
-    const containerId = (req.container_id ?? '').trim() || undefined;
+    const containerId = optionalId('container_id', req.container_id) || undefined;
     const resumeAfterId = parseResumeId(req.resume_after_id);
     let cursor: LifecycleCursor;
     try {

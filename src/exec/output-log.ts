@@ -42,9 +42,18 @@ export class OutputLog implements PrimaryRecorder {
     return this.files.bytes;
   }
 
+  /** Told when a chunk could not be recorded (before the error goes on to the caller). */
+  onRecordFailed?: (err: unknown) => void;
+
   record(stream: StreamName, data: Buffer): void {
     const timestampNs = nowNs();
-    const sequence = this.files.append(stream, data, timestampNs);
+    let sequence: number;
+    try {
+      sequence = this.files.append(stream, data, timestampNs);
+    } catch (err) {
+      this.onRecordFailed?.(err);
+      throw err;
+    }
     this.tail.push({ sequence, stream, timestampNs, data });
   }
 
@@ -93,8 +102,10 @@ export class OutputLog implements PrimaryRecorder {
     this.readBack = new ReadCache(this.tailLimit);
   }
 
+  /** No more chunks: readers are woken, and the files close once no reader holds them. */
   finish(): void {
     this.ended = true;
+    this.files.endRecording();
     this.notify();
   }
 }

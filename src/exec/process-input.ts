@@ -43,6 +43,15 @@ export class ProcessInput {
     return isStarter || (!!clientId && clientId === this.starterClientId);
   }
 
+  /**
+   * A writer's call ended without a half-close (cancel, dropped connection, refused message). With a
+   * starter client_id stdin stays open until the process ends, for that client to come back to; without
+   * one nobody could ever write again, so it is EOF.
+   */
+  writerLeft(): void {
+    if (!this.starterClientId) this.end();
+  }
+
   /** Writes one stdin message; an empty one means EOF. Returns false when the caller should wait for drain. */
   write(data: Buffer): boolean {
     if (!this.process.stdin) {

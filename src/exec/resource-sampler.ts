@@ -17,6 +17,8 @@ export interface ResourceUsage {
 /** How long a status call may wait for the readings of a container not watched yet. */
 const COLD_WAIT_MS = 2500;
 const MAX_WATCHED = 256;
+/** Containers remembered as stopped, so that a status call racing their exit does not wait. */
+const MAX_ENDED = 1024;
 
 /**
  * Keeps the latest resource readings of every running managed container, so that ContainerStatus
@@ -26,11 +28,14 @@ const MAX_WATCHED = 256;
  * figures are at most ~1 s old). Docker's one-shot stats is no substitute: on this engine (20.10) it
  * still answers on the collector's next 1 s tick (measured 0.5-1 s), as does a plain stats call.
  * A container not watched yet (started before this process, or less than ~1 s ago) is watched from
- * the first status call, which then waits for two readings (at most ~1-2 s, once).
+ * the first status call, which then waits for two readings (at most ~1-2 s, once). A container that
+ * stops meanwhile (lifecycle `exited`, or Docker's empty reading of a stopped container) ends the wait
+ * at once: usage() then answers undefined, and the caller reports the final state instead.
  */
 @Injectable()
 export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
   private readonly watches = new Map<string, Watched>();
+  private readonly ended = new Set<string>();
   private unsubscribe?: () => void;
 
   constructor(
@@ -53,11 +58,13 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     return this.watches.size;
   }
 
-  /** Current usage of a running (or paused) container. */
-  async usage(containerId: string): Promise<ResourceUsage> {
+  /** Current usage of a running (or paused) container; undefined once it has stopped. */
+  async usage(containerId: string): Promise<ResourceUsage | undefined> {
+    if (this.ended.has(containerId)) return undefined;
     this.watch(containerId);
     const entry = this.watches.get(containerId)!;
     if (entry.samples.length < 2) await this.readings(entry, 2, COLD_WAIT_MS);
+    if (entry.stopped) return undefined;
     const n = entry.samples.length;
     if (n < 2) throw new ExecError('unavailable', `Docker gave no resource readings for container ${containerId.slice(0, 12)} yet; retry`);
     return toUsage(entry.samples[n - 2], entry.samples[n - 1]);
@@ -71,7 +78,7 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
         entry.waiters.delete(check);
         resolve();
       }
-      const check = () => entry.samples.length >= count && finish();
+      const check = () => (entry.stopped || entry.samples.length >= count) && finish();
       entry.waiters.add(check);
       check();
     });
@@ -79,23 +86,38 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
 
   private onLifecycle(e: LifecycleEvent): void {
     if (!e.containerId) return;
-    if (e.type === 'started' || e.type === 'resumed') this.watch(e.containerId);
-    else if (e.type === 'exited' || e.type === 'destroyed' || e.type === 'unregistered') this.unwatch(e.containerId);
+    if (e.type === 'started' || e.type === 'resumed') {
+      this.ended.delete(e.containerId);
+      this.watch(e.containerId);
+    } else if (e.type === 'exited' || e.type === 'destroyed' || e.type === 'unregistered') this.stopped(e.containerId);
+  }
+
+  /** The container is not running any more: end its watch and every wait on it. */
+  private stopped(containerId: string): void {
+    this.ended.add(containerId);
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.values().next().value!);
+    this.unwatch(containerId);
   }
 
   private watch(containerId: string): void {
     if (this.watches.has(containerId)) return;
     if (this.watches.size >= MAX_WATCHED) this.unwatch(this.watches.keys().next().value!);
-    const entry: Watched = { samples: [], watch: undefined as unknown as SampleWatch, waiters: new Set() };
+    const entry: Watched = { samples: [], watch: undefined as unknown as SampleWatch, waiters: new Set(), stopped: false };
     this.watches.set(containerId, entry);
-    entry.watch = this.control.watchSamples(containerId, (s) => this.remember(containerId, s));
+    entry.watch = this.control.watchSamples(
+      containerId,
+      (s) => this.remember(containerId, s),
+      () => this.watches.get(containerId) === entry && this.unwatch(containerId),
+    );
   }
 
   private unwatch(containerId: string): void {
     const entry = this.watches.get(containerId);
-    entry?.watch.stop();
-    for (const w of entry?.waiters ?? []) w();
+    if (!entry) return;
+    entry.stopped = true;
+    entry.watch?.stop();
     this.watches.delete(containerId);
+    for (const w of [...entry.waiters]) w();
   }
 
   private remember(containerId: string, s: ResourceSample): void {
@@ -114,6 +136,8 @@ interface Watched {
   /** Newest last, in Docker's read-time order. */
   samples: ResourceSample[];
   waiters: Set<() => void>;
+  /** Unwatched (the container stopped, or room was needed): waits on it end. */
+  stopped: boolean;
 }
 
 function toUsage(prev: ResourceSample, now: ResourceSample): ResourceUsage {

@@ -7,12 +7,19 @@ import { parseStart, type StartDto, type StartMode } from './dto/start.dto';
 import type { Session } from './session';
 import { SessionManager } from './session-manager';
 
+/**
+ * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
+ * cancel a call by half-closing it and then resetting it, so a half-close alone does not yet say EOF.
+ */
+export const HALF_CLOSE_GRACE_MS = 200;
+
 /** A Session call as the controller hands it over: the raw grpc-js duplex stream. */
 export interface SessionCallStream extends ClientStream {
   on(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
   on(event: 'end' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   once(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
   once(event: 'end' | 'cancelled' | 'drain' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: 'cancelled', fn: () => void): unknown;
   pause(): unknown;
   resume(): unknown;
   getPeer(): string;
@@ -52,6 +59,11 @@ export class SessionCallHandler {
     call.pause();
     const { dto, mode } = start;
     let session: Session;
+    // A client that cancels while its run or exec is being set up frees its session slot at once.
+    const setup = new AbortController();
+    const onCancel = () => setup.abort();
+    if ((call as { cancelled?: boolean }).cancelled) setup.abort();
+    else call.once('cancelled', onCancel);
     try {
       session = mode === 'attach' ? this.findForAttach(dto) : await this.sessions.start({
         image: mode === 'run' ? dto.image : undefined,
@@ -62,9 +74,12 @@ export class SessionCallHandler {
         tty: dto.tty,
         openStdin: dto.open_stdin,
         clientId: dto.client_id,
+        cancel: setup.signal,
       });
     } catch (err) {
       return this.reject(call, err, dto.session_id);
+    } finally {
+      call.removeListener('cancelled', onCancel);
     }
     const writer = mode !== 'attach' || !!session.input?.mayWrite(false, dto.client_id);
     this.routeInput(call, session, writer);
@@ -139,10 +154,21 @@ export class SessionCallHandler {
         refuse(err);
       }
     });
-    // Half-closing the call is EOF on stdin; output goes on until exit.
+    if (!writer || !input) return;
+    // Half-closing the call is EOF on stdin; output goes on until exit. A cut call (cancel, dropped
+    // connection) is not EOF: see HALF_CLOSE_GRACE_MS for why a half-close waits a moment.
+    let halfClosed = false;
     call.on('end', () => {
-      if (writer) input?.end();
+      const timer = setTimeout(() => {
+        if (call.cancelled || call.destroyed) return;
+        halfClosed = true;
+        input.end();
+      }, HALF_CLOSE_GRACE_MS);
+      call.once('cancelled', () => clearTimeout(timer));
     });
+    call.once('close', () => setImmediate(() => {
+      if (!halfClosed && session.running) input.writerLeft();
+    }));
   }
 
   private reject(call: SessionCallStream, err: unknown, sessionId?: string): void {

@@ -1,6 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExecError } from '../common/errors';
+import { DataDirError } from './data-dir-errors';
 import { verifySessionData } from './session-data-verify';
 import { RECORD_BYTES, SessionFiles } from './session-files';
 
@@ -71,6 +73,63 @@ describe('SessionFiles.open', () => {
     expect(() => f.append('stdout', Buffer.from('y'), 2n)).toThrow(/shutting down/);
     f.writeExit({ exitCode: 0, finishedAt: 1 });
     expect(f.readExit()).toBeUndefined();
+    f.close();
+  });
+});
+
+describe('SessionFiles descriptors (open on demand)', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+
+  it('holds no descriptor once recording ended and nobody reads; a reader reopens them and they close after', async () => {
+    const before = openFds();
+    const f = write([['stdout', 'a'], ['stderr', 'bb']]);
+    expect(f.openDescriptors).toBe(3);
+    f.endRecording();
+    expect(f.openDescriptors).toBe(0);
+    expect(openFds()).toBe(before);
+    expect((await f.readChunk(2)).data.toString()).toBe('bb'); // opened for the read, closed after it
+    expect(f.openDescriptors).toBe(0);
+    const release = f.hold();
+    expect((await f.readChunk(1)).data.toString()).toBe('a');
+    expect(f.openDescriptors).toBe(3); // kept open while a reader holds them
+    release();
+    expect(f.openDescriptors).toBe(0);
+    expect(openFds()).toBe(before);
+    expect(() => f.append('stdout', Buffer.from('x'), 3n)).toThrow(/closed/);
+    f.close();
+    await expect(f.readChunk(1)).rejects.toThrow(/closed/);
+  });
+
+  it('a close during a read closes the descriptors when the read settles, never before', async () => {
+    const f = write([['stdout', 'abc']]);
+    f.endRecording();
+    const before = openFds();
+    const read = f.readChunk(1);
+    f.close();
+    expect((await read).data.toString()).toBe('abc');
+    expect(openFds()).toBe(before);
+  });
+});
+
+describe('SessionFiles on a full disk', () => {
+  it('a failed append is RESOURCE_EXHAUSTED naming the data directory, and records nothing', () => {
+    // <data dir>/sessions/<id>/ whose stdout is /dev/full: every write fails with ENOSPC.
+    const sessionDir = join(dir, 'sessions', 'id');
+    mkdirSync(sessionDir, { recursive: true });
+    symlinkSync('/dev/full', join(sessionDir, 'stdout'));
+    const f = SessionFiles.create(sessionDir, { version: 1 });
+    f.append('stderr', Buffer.from('e'), 1n);
+    let err: unknown;
+    try {
+      f.append('stdout', Buffer.from('lost'), 2n);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DataDirError);
+    expect((err as ExecError).kind).toBe('exhausted');
+    expect((err as ExecError).message).toContain(`the data directory ${dir} (EXEC_DATA_DIR) is full (ENOSPC)`);
+    expect(f.chunkCount).toBe(1);
+    expect(f.bytes).toEqual({ stdout: 0, stderr: 1 });
     f.close();
   });
 });

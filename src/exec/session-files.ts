@@ -1,8 +1,9 @@
 import { closeSync, mkdirSync, openSync, read, renameSync, writeFileSync, writeSync, readFileSync, existsSync, rmSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../common/errors';
 import type { StreamName } from '../executor/container-runtime';
+import { dataDirError } from './data-dir-errors';
 import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
 
 /**
@@ -17,6 +18,8 @@ import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexRepor
  *   exit.json       how it ended (written once, by rename, when it ends).
  * Sequence numbers are implicit in the index position, so they are the same for every reader and
  * after every restart; replay in order is: read the record, read its bytes from its stream file.
+ * The three files are open while the session records and while a reader holds them (hold()); a
+ * finished session nobody reads holds no file descriptor. `dir` is <EXEC_DATA_DIR>/sessions/<id>.
  */
 export { RECORD_BYTES };
 const CODE_STREAM: Record<number, StreamName | undefined> = { 1: 'stdout', 2: 'stderr' };
@@ -54,8 +57,14 @@ function readAt(fd: number, length: number, position: number): Promise<Buffer> {
   });
 }
 
+type Handles = Record<StreamName | 'index', number>;
+
 export class SessionFiles {
-  private readonly fds: Record<StreamName | 'index', number>;
+  /** Open handles; undefined while closed (finished, nobody reading). */
+  private fds?: Handles;
+  private recording = true;
+  private holds = 0;
+  private inflight = 0;
   private readonly offsets: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   private readonly record = Buffer.alloc(RECORD_BYTES);
   private count = 0;
@@ -69,11 +78,71 @@ export class SessionFiles {
     readonly dir: string,
     flags: 'w+' | 'r+' = 'w+',
   ) {
-    this.fds = {
-      stdout: openSync(join(dir, 'stdout'), flags),
-      stderr: openSync(join(dir, 'stderr'), flags),
-      index: openSync(join(dir, 'index'), flags),
+    this.fds = this.openAll(flags);
+  }
+
+  /** The data directory (EXEC_DATA_DIR) this session's folder is in, for messages. */
+  get dataDir(): string {
+    return dirname(dirname(this.dir));
+  }
+
+  /** Opens the three files, or none: a failure closes those already opened. */
+  private openAll(flags: 'w+' | 'r+' | 'r'): Handles {
+    const opened: number[] = [];
+    try {
+      for (const f of ['stdout', 'stderr', 'index']) opened.push(openSync(join(this.dir, f), flags));
+    } catch (err) {
+      for (const fd of opened) closeSync(fd);
+      throw dataDirError(err, this.dataDir, `the files of session folder ${this.dir}`);
+    }
+    return { stdout: opened[0], stderr: opened[1], index: opened[2] };
+  }
+
+  /** The open handles, opening them (read-only) for a reader of a finished session. */
+  private handles(): Handles {
+    if (this.closed) throw new ExecError('not_found', 'session files are closed');
+    return (this.fds ??= this.openAll('r'));
+  }
+
+  /** Runs one read with the files open; closes them afterwards when nothing else needs them. */
+  private async reading<T>(read: (fds: Handles) => Promise<T>): Promise<T> {
+    const fds = this.handles();
+    this.inflight++;
+    try {
+      return await read(fds);
+    } finally {
+      this.inflight--;
+      this.closeIfIdle();
+    }
+  }
+
+  private closeIfIdle(): void {
+    if (!this.fds || this.recording || this.holds || this.inflight) return;
+    for (const fd of Object.values(this.fds)) closeSync(fd);
+    this.fds = undefined;
+  }
+
+  /** Keeps the files open for a reader (an attached client) until the returned function is called. */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.closeIfIdle();
     };
+  }
+
+  /** Nothing more is appended (the session ended): the files close once no reader holds them. */
+  endRecording(): void {
+    this.recording = false;
+    this.closeIfIdle();
+  }
+
+  /** Open file descriptors this session holds now (0 or 3). */
+  get openDescriptors(): number {
+    return this.fds ? 3 : 0;
   }
 
   /**
@@ -87,7 +156,8 @@ export class SessionFiles {
     }
     const files = new SessionFiles(dir, 'r+');
     try {
-      const sizes = { stdout: fstatSync(files.fds.stdout).size, stderr: fstatSync(files.fds.stderr).size };
+      const fds = files.fds!;
+      const sizes = { stdout: fstatSync(fds.stdout).size, stderr: fstatSync(fds.stderr).size };
       const report = verifyIndex(readFileSync(join(dir, 'index')), sizes);
       files.count = report.count;
       files.missingList = [...report.missing];
@@ -96,10 +166,10 @@ export class SessionFiles {
         if (sizes[stream] > report.recorded[stream]) {
           report.unindexedBytes += sizes[stream] - report.recorded[stream];
           report.problems.push(`${stream}: ${sizes[stream] - report.recorded[stream]} bytes past the last indexed chunk, cut off`);
-          ftruncateSync(files.fds[stream], report.recorded[stream]);
+          ftruncateSync(fds[stream], report.recorded[stream]);
         }
       }
-      if (report.tornBytes) ftruncateSync(files.fds.index, report.count * RECORD_BYTES);
+      if (report.tornBytes) ftruncateSync(fds.index, report.count * RECORD_BYTES);
       return { files, report };
     } catch (err) {
       files.close();
@@ -153,7 +223,7 @@ export class SessionFiles {
 
   /** Reads `length` bytes of a stream file at `position` (recovery compares them with Docker's log). */
   readStream(stream: StreamName, position: number, length: number): Promise<Buffer> {
-    return length ? readAt(this.fds[stream], length, position) : Promise.resolve(Buffer.alloc(0));
+    return length ? this.reading((fds) => readAt(fds[stream], length, position)) : Promise.resolve(Buffer.alloc(0));
   }
 
   /**
@@ -164,17 +234,23 @@ export class SessionFiles {
   seal(): void {
     if (this.closed || this.sealed) return;
     this.sealed = true;
-    for (const fd of Object.values(this.fds)) fsyncSync(fd);
+    for (const fd of Object.values(this.fds ?? {})) fsyncSync(fd);
   }
 
   get isSealed(): boolean {
     return this.sealed;
   }
 
+  /** Creates the folder and its files; a failure removes what was made and says why (full disk, no fds). */
   static create(dir: string, meta: object): SessionFiles {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
-    return new SessionFiles(dir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+      return new SessionFiles(dir);
+    } catch (err) {
+      removeFolder(dir);
+      throw dataDirError(err, dirname(dirname(dir)), `a new session's files`);
+    }
   }
 
   get chunkCount(): number {
@@ -189,12 +265,17 @@ export class SessionFiles {
   append(stream: StreamName, data: Buffer, timestampNs: bigint): number {
     if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here');
     // Closed fd numbers may already belong to another session's files: never write through them.
-    if (this.closed) throw new ExecError('internal', `session files in ${this.dir} are closed`);
+    if (this.closed || !this.recording || !this.fds) throw new ExecError('internal', `session files in ${this.dir} are closed`);
     const offset = this.offsets[stream];
-    // Positional writes: files opened after a restart continue exactly at the indexed end.
-    writeAll(this.fds[stream], data, offset);
+    try {
+      // Positional writes: files opened after a restart continue exactly at the indexed end.
+      writeAll(this.fds[stream], data, offset);
+      writeAll(this.fds.index, encodeRecord(this.record, stream, data, offset, timestampNs), this.count * RECORD_BYTES);
+    } catch (err) {
+      // Not indexed, so not recorded: a partial write past the indexed end is cut off at the next open.
+      throw dataDirError(err, this.dataDir, 'output of this session');
+    }
     this.offsets[stream] = offset + data.length;
-    writeAll(this.fds.index, encodeRecord(this.record, stream, data, offset, timestampNs), this.count * RECORD_BYTES);
     return ++this.count;
   }
 
@@ -203,14 +284,18 @@ export class SessionFiles {
     if (this.closed) throw new ExecError('not_found', 'session files are closed');
     if (sequence < 1 || sequence > this.count) throw new ExecError('internal', `chunk ${sequence} is not in the index`);
     if (this.nextAvailable(sequence).gap) throw new ExecError('data_loss', `chunk ${sequence} is missing (damaged or lost) in ${this.dir}`);
-    const rec = await readAt(this.fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES);
+    return this.reading((fds) => this.readChunkFrom(fds, sequence));
+  }
+
+  private async readChunkFrom(fds: Handles, sequence: number): Promise<ChunkRecord> {
+    const rec = await readAt(fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES);
     if (rec.readUInt32LE(28) !== crc32(rec.subarray(0, 28))) {
       throw new ExecError('data_loss', `index record ${sequence} is corrupt (checksum mismatch) in ${this.dir}`);
     }
     const stream = CODE_STREAM[rec[0]];
     if (!stream) throw new ExecError('data_loss', `index record ${sequence} names unknown stream ${rec[0]}`);
     const length = rec.readUInt32LE(4);
-    const data = length ? await readAt(this.fds[stream], length, Number(rec.readBigUInt64LE(8))) : Buffer.alloc(0);
+    const data = length ? await readAt(fds[stream], length, Number(rec.readBigUInt64LE(8))) : Buffer.alloc(0);
     if (crc32(data) !== rec.readUInt32LE(24)) {
       throw new ExecError('data_loss', `chunk ${sequence} of ${stream} is corrupt (checksum mismatch) in ${this.dir}`);
     }
@@ -230,13 +315,26 @@ export class SessionFiles {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const fd of Object.values(this.fds)) closeSync(fd);
+    // A read in flight keeps its fd numbers until it settles: they are closed then (closeIfIdle).
+    this.recording = false;
+    this.holds = 0;
+    this.closeIfIdle();
   }
 
-  /** Closes and deletes the session's folder. */
-  destroy(): void {
+  /** Closes and deletes the session's folder; never throws (false: the folder could not be removed). */
+  destroy(): boolean {
     this.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    return removeFolder(this.dir);
+  }
+}
+
+/** rm -rf that never throws (it fails when out of descriptors): a failure must not hide the first error. */
+function removeFolder(dir: string): boolean {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
   }
 }
 

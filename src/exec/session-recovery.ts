@@ -12,9 +12,12 @@ import { Session, type SessionInfo } from './session';
 import { SessionFiles } from './session-files';
 import { verifySessionData } from './session-data-verify';
 import { SessionManager } from './session-manager';
+import { ContainerReconciler } from './container-reconciler';
 
 /** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
 const TAIL_CHECK_BYTES = 4096;
+/** How long a run that lost Docker mid-way waits for Docker to answer again before ending UNAVAILABLE. */
+export const DOCKER_RETURN_GRACE_MS = 5 * 60_000;
 
 /**
  * Restart recovery, session side (docs/DURABILITY.md). Before the server listens, every folder in
@@ -24,6 +27,10 @@ const TAIL_CHECK_BYTES = 4096;
  * re-attached (Docker keeps no log of exec output), so it ends with an explicit ABORTED error.
  * Damaged files are detected (index check at load, data checksums in the background and on every
  * read): their chunks are never served; readers are told the gap.
+ *
+ * The same re-adoption serves a run whose connection to Docker broke while the service ran (dockerd
+ * killed or restarted): once Docker answers again the session ends with Docker's outcome for its
+ * container (or the error why it cannot be known), never with a made-up one.
  */
 @Injectable()
 export class SessionRecovery implements OnApplicationBootstrap {
@@ -37,8 +44,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly sessions: SessionManager,
     private readonly tees: TeeWriterFactory,
+    private readonly reconciler: ContainerReconciler,
   ) {
     this.log = root.child({ component: 'recovery' });
+    sessions.onDockerLost = (session, error) => this.afterDockerLost(session, error);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,7 +75,9 @@ export class SessionRecovery implements OnApplicationBootstrap {
     this.ready = Promise.all(unfinished.map((s) => this.resume(s, containers).catch((err) => this.end(s, err)))).then(() => {
       this.log.info({ sessions: unfinished.length, ms: Date.now() - t0 }, 'unfinished sessions re-adopted or ended');
     });
-    if (containers) this.removeLeftovers(loaded, containers);
+    // Containers of ended sessions and orphans: now, and again for the sessions re-adoption could not save.
+    if (containers) void this.reconciler.reconcile('start', containers);
+    void this.ready.then(() => this.reconciler.reconcile('after re-adoption'));
     this.log.info({ sessions: loaded.length, unfinished: unfinished.length, ms: Date.now() - t0 }, 'sessions loaded from data dir');
   }
 
@@ -158,11 +169,36 @@ export class SessionRecovery implements OnApplicationBootstrap {
     session.finish({ error });
   }
 
-  /** Finished runs whose container outlived the service (it died before removing them). */
-  private removeLeftovers(sessions: Session[], containers: ManagedContainer[]): void {
-    if (!this.config.removeContainers) return;
-    const finishedRuns = new Set(sessions.filter((s) => !s.running && s.info.kind === 'run').map((s) => s.id));
-    for (const c of containers) if (!c.running && finishedRuns.has(c.sessionId)) void this.runtime.remove(c.containerId);
+  /**
+   * A run whose process lost Docker ('unavailable': dockerd killed or restarted) is re-adopted once
+   * Docker answers again, as after a restart; if Docker stays away DOCKER_RETURN_GRACE_MS, the session
+   * ends with `error`. While draining, nothing is done: the sealed session is re-adopted at the next start.
+   */
+  private afterDockerLost(session: Session, error: ExecError): boolean {
+    if (session.info.kind !== 'run' || error.kind !== 'unavailable' || !this.runtime.readopt || !this.runtime.listManaged) return false;
+    session.logger.warn({ err: error.message }, 'lost Docker while the container ran: its outcome is taken from Docker once it answers again');
+    session.input?.dispose();
+    session.input = undefined; // the attach stream carrying stdin is gone
+    void this.readoptWhenBack(session, error).catch((err) => this.end(session, err));
+    return true;
+  }
+
+  private async readoptWhenBack(session: Session, lost: ExecError): Promise<void> {
+    const deadline = Date.now() + DOCKER_RETURN_GRACE_MS;
+    for (let waitMs = 100; ; waitMs = Math.min(2000, waitMs * 2)) {
+      if (this.sessions.draining) return;
+      try {
+        await this.runtime.ping();
+        break;
+      } catch {
+        if (Date.now() >= deadline) {
+          throw new ExecError('unavailable', `${lost.message}; Docker did not answer again within ${DOCKER_RETURN_GRACE_MS / 1000} s`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+    if (this.sessions.draining) return;
+    await this.resume(session, await this.runtime.listManaged!());
   }
 }
 

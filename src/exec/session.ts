@@ -100,8 +100,11 @@ export class Session {
       this.logger,
     );
     this.clients.add(cursor);
+    // A reader keeps the session's files open (they are closed for a finished session nobody reads).
+    const release = this.files.hold();
     this.logger.debug({ clients: this.clients.size }, 'client attached');
     return cursor.run().finally(() => {
+      release();
       this.clients.delete(cursor);
       if (!this.clients.size && this.outcome) this.log.releaseMemory();
       this.logger.debug({ clients: this.clients.size }, 'client detached');

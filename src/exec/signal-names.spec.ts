@@ -33,4 +33,8 @@ describe('parseSignal', () => {
       expect((err as ExecError).message).toMatch(/SIGTERM, sigterm, TERM, SigTerm.*number 1-64/);
     },
   );
+
+  it.each([['a name', 'X'.repeat(100_000)], ['a number', '9'.repeat(100_000)]])('%s of 100 KB → INVALID_ARGUMENT with a short message', (_n, input) => {
+    expect(() => parseSignal(input)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringMatching(/^signal is 100000 bytes \(at most 128\).{0,200}$/) }));
+  });
 });

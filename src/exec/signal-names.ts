@@ -1,5 +1,7 @@
 import { ExecError } from '../common/errors';
 import { MAX_SIGNAL, SIGNALS, signalName } from '../common/signals';
+import { LIMITS } from './limits';
+import { quoted } from './request-ids';
 
 export interface ParsedSignal {
   /** Canonical name: SIGTERM, SIGRTMIN+2 … */
@@ -18,15 +20,18 @@ export const ACCEPTED_SIGNAL_FORMS =
 export function parseSignal(input: string | undefined): ParsedSignal {
   const raw = (input ?? '').trim();
   if (!raw) throw new ExecError('invalid', `signal is empty: give ${ACCEPTED_SIGNAL_FORMS}`);
+  if (Buffer.byteLength(raw) > LIMITS.idBytes) {
+    throw new ExecError('invalid', `signal is ${Buffer.byteLength(raw)} bytes (at most ${LIMITS.idBytes}): give ${ACCEPTED_SIGNAL_FORMS}`);
+  }
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     const name = n >= 1 && n <= MAX_SIGNAL ? signalName(n) : undefined;
-    if (!name) throw new ExecError('invalid', `signal ${raw} is out of range: give ${ACCEPTED_SIGNAL_FORMS}`);
+    if (!name) throw new ExecError('invalid', `signal ${quoted(raw)} is out of range: give ${ACCEPTED_SIGNAL_FORMS}`);
     return { name, number: n };
   }
   const upper = raw.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   const n = SIGNALS[name];
-  if (n === undefined) throw new ExecError('invalid', `unknown signal "${raw}": give ${ACCEPTED_SIGNAL_FORMS}`);
+  if (n === undefined) throw new ExecError('invalid', `unknown signal ${quoted(raw)}: give ${ACCEPTED_SIGNAL_FORMS}`);
   return { name: signalName(n)!, number: n };
 }

@@ -5,7 +5,7 @@
 export interface ContainerState {
   /** Full id. */
   id: string;
-  /** Carries exec-stream.managed=true. */
+  /** Created by this instance: exec-stream.managed=true and exec-stream.replica = EXEC_REPLICA_ID. */
   managed: boolean;
   sessionId?: string;
   /** Docker's State.Status: created, running, paused, restarting, removing, exited, dead. */
@@ -53,8 +53,11 @@ export interface ContainerControl {
   unpause(containerId: string): Promise<void>;
   /** Sends `signal` to the container's main process. */
   kill(containerId: string, signal: number): Promise<void>;
-  /** Docker's streaming stats: a sample about every second until stop() or the container stops. */
-  watchSamples(containerId: string, onSample: (s: ResourceSample) => void): SampleWatch;
+  /**
+   * Docker's streaming stats: a sample about every second until stop() or the container stops;
+   * `onStopped` once Docker reports it not running (or the stream ends or cannot be opened).
+   */
+  watchSamples(containerId: string, onSample: (s: ResourceSample) => void, onStopped?: () => void): SampleWatch;
   inspectExec(execId: string): Promise<ExecInfo>;
   /**
    * Sends `signal` to an exec's process (Docker has no API for it, moby#9098): see docker-exec-signal.ts.

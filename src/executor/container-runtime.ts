@@ -79,10 +79,14 @@ export interface ExecState {
 export interface ContainerRuntime {
   /** Fails with 'unavailable' when the engine does not answer. */
   ping(): Promise<void>;
-  /** Create a managed container from `image`, attach to it and wait on it, then start it. */
-  run(spec: RunSpec, sink: OutputSink): Promise<StartedProcess>;
-  /** Run a command in a running managed container. */
-  exec(spec: ExecSpec, sink: OutputSink): Promise<StartedProcess>;
+  /**
+   * Create a managed container from `image`, attach to it and wait on it, then start it. `cancel`
+   * abandons the set-up (rejects ABORTED; a container already created is removed); no effect after.
+   * Every Docker request has the EXEC_DOCKER_TIMEOUT_MS deadline (UNAVAILABLE naming it).
+   */
+  run(spec: RunSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess>;
+  /** Run a command in a running managed container; `cancel` and deadlines as for run. */
+  exec(spec: ExecSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess>;
   /** Remove a managed container (best effort: already gone is fine). */
   remove(containerId: string): Promise<void>;
 

@@ -1,19 +1,21 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { Logger } from '../common/logger';
-import { DOCKER_CLIENT, ROOT_LOGGER } from '../common/tokens';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
+import type { ExecConfig } from '../common/config/exec-config';
 import { LifecycleBus } from '../lifecycle/lifecycle-bus';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
 import { dockerMessage } from './docker-errors';
 import { JsonLines } from './json-lines';
-import { isManaged, LABEL_MANAGED, LABEL_SESSION } from './labels';
+import { isManaged, LABEL_SESSION, managedFilter } from './labels';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 const SEEN_KEYS = 2048;
 
 /**
- * Docker's /events for managed containers, published to the lifecycle bus (source 'docker').
+ * Docker's /events for this instance's containers (labels managed and replica = EXEC_REPLICA_ID), published
+ * to the lifecycle bus (source 'docker'); other instances' containers never reach the bus.
  *
  * The connection is one long HTTP response of newline-delimited JSON, parsed with JsonLines. When it
  * ends (daemon restart, socket closed) the bus gets one `events_disconnected`; the source retries with
@@ -44,8 +46,9 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly bus: LifecycleBus,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
-        this.log = root.child({ component: 'docker-events' });
+    this.log = root.child({ component: 'docker-events' });
   }
 
   onApplicationBootstrap(): void {
@@ -67,7 +70,7 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
 
   private connect(): void {
     if (this.stopped) return;
-    const filters = { type: ['container'], label: [`${LABEL_MANAGED}=true`] };
+    const filters = { type: ['container'], label: managedFilter(this.config.EXEC_REPLICA_ID) };
     const opts: Record<string, unknown> = { filters };
     if (this.lastEventTime) opts.since = this.lastEventTime;
     this.docker.getEvents(opts, (err, stream) => {
@@ -143,7 +146,7 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
     if (this.seen.size > SEEN_KEYS) this.seen.delete(this.seen.values().next().value!);
     if (msg.timeNano) this.lastEventTime = nanoToSince(msg.timeNano);
     else if (msg.time) this.lastEventTime = String(msg.time);
-    if (!isManaged(msg.Actor?.Attributes)) return;
+    if (!isManaged(msg.Actor?.Attributes, this.config.EXEC_REPLICA_ID)) return;
     const event = lifecycleFromDocker(msg);
     if (event) this.bus.publish(event);
   }
@@ -162,7 +165,7 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
   /** After a reconnect: publish what Docker's state says happened while we were not listening. */
   private async reconcile(): Promise<void> {
     try {
-      const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } });
+      const list = await this.docker.listContainers({ all: true, filters: { label: managedFilter(this.config.EXEC_REPLICA_ID) } });
       const byId = new Map(list.map((c) => [c.Id, c]));
       for (const [id, was] of [...this.known]) {
         if (!['created', 'running', 'paused'].includes(was.status)) continue;

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { ExecError } from '../common/errors';
 import { fromDockerError } from './docker-errors';
+import { withDeadline } from './docker-deadline';
 
 /**
  * Signalling an exec's process. Docker can kill a container's main process but has no API to signal an
@@ -21,20 +22,18 @@ import { fromDockerError } from './docker-errors';
  *     container's own pid namespace with the container's own privileges, whatever this service's are.
  *     Needs a `kill` in the image (busybox has one); without it, when step 2a worked, the service
  *     signals the host pid itself.
+ *
+ * Every Docker request, and each helper's whole run, has the deadline `ms` (EXEC_DOCKER_TIMEOUT_MS).
  */
-export async function signalExecProcess(docker: Docker, execId: string, signal: number): Promise<number> {
-  const exec = await docker
-    .getExec(execId)
-    .inspect()
+export async function signalExecProcess(docker: Docker, execId: string, signal: number, ms: number): Promise<number> {
+  const exec = await withDeadline(ms, `inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }))
     .catch((err) => {
       throw fromDockerError(err, `exec ${execId}`);
     });
   if (!exec.Running || !exec.Pid) {
     throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`);
   }
-  const container = await docker
-    .getContainer(exec.ContainerID)
-    .inspect()
+  const container = await withDeadline(ms, `inspect of container ${exec.ContainerID.slice(0, 12)}`, (abortSignal) => docker.getContainer(exec.ContainerID).inspect({ abortSignal }))
     .catch((err) => {
       throw fromDockerError(err, `container ${exec.ContainerID}`);
     });
@@ -42,9 +41,9 @@ export async function signalExecProcess(docker: Docker, execId: string, signal: 
   let pid = pidInContainerFromHostProc(hostPid, container.State?.Pid);
   if (pid === undefined) {
     const command = [exec.ProcessConfig?.entrypoint, ...(exec.ProcessConfig?.arguments ?? [])].filter(Boolean).join(' ');
-    pid = await pidInContainerByCommand(docker, exec.ContainerID, command, execId);
+    pid = await pidInContainerByCommand(docker, exec.ContainerID, command, execId, ms);
   }
-  const kill = await runHelper(docker, exec.ContainerID, ['kill', `-${signal}`, String(pid)]).catch((err: unknown) => err as Error);
+  const kill = await runHelper(docker, exec.ContainerID, ['kill', `-${signal}`, String(pid)], ms).catch((err: unknown) => err as Error);
   if (kill instanceof Error || kill.exitCode !== 0) {
     const why = kill instanceof Error ? kill.message : `kill exited ${kill.exitCode}: ${kill.output.trim()}`;
     if (pidInContainerFromHostProc(hostPid, container.State?.Pid) === pid) {
@@ -82,8 +81,8 @@ const LIST_EXEC_ROOTS =
   'printf "%s " "$p"; tr "\\000" " " < $d/cmdline; echo; done';
 
 /** Step 2b. */
-async function pidInContainerByCommand(docker: Docker, containerId: string, command: string, execId: string): Promise<number> {
-  const listed = await runHelper(docker, containerId, ['sh', '-c', LIST_EXEC_ROOTS]).catch((err: unknown) => {
+async function pidInContainerByCommand(docker: Docker, containerId: string, command: string, execId: string, ms: number): Promise<number> {
+  const listed = await runHelper(docker, containerId, ['sh', '-c', LIST_EXEC_ROOTS], ms).catch((err: unknown) => {
     throw new ExecError('precondition', `cannot find the process of exec ${execId.slice(0, 12)}: ${(err as Error).message}`);
   });
   const found = listed.output
@@ -100,19 +99,22 @@ async function pidInContainerByCommand(docker: Docker, containerId: string, comm
   return found[0];
 }
 
-/** Runs a short command in the container and collects its output and exit code. */
-async function runHelper(docker: Docker, containerId: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
+/** Runs a short command in the container and collects its output and exit code; `ms` bounds each step. */
+async function runHelper(docker: Docker, containerId: string, cmd: string[], ms: number): Promise<{ exitCode: number; output: string }> {
+  const what = `helper exec ${cmd[0]} in container ${containerId.slice(0, 12)}`;
+  const exec = await withDeadline(ms, `create of ${what}`, (abortSignal) => docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal }));
+  const stream = await withDeadline(ms, `start of ${what}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }), undefined, (late) => late.destroy());
   const parts: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
+  // A helper's output is a few lines: reading it is bounded too, unlike a session's streams.
+  await withDeadline(ms, `output of ${what}`, (abortSignal) => new Promise<void>((resolve, reject) => {
+    abortSignal.addEventListener('abort', () => stream.destroy());
     stream.on('data', (b: Buffer) => parts.push(b));
     stream.on('end', resolve);
     stream.on('close', resolve);
     stream.on('error', reject);
-  });
+  }));
   for (let i = 0; i < 100; i++) {
-    const info = await exec.inspect();
+    const info = await withDeadline(ms, `inspect of ${what}`, (abortSignal) => exec.inspect({ abortSignal }));
     if (!info.Running && typeof info.ExitCode === 'number') return { exitCode: info.ExitCode, output: demuxText(Buffer.concat(parts)) };
     await new Promise((r) => setTimeout(r, i < 10 ? 5 : 20));
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../common/logger';
 import type { ExecState, ManagedContainer, OutputSink, ProcessOutcome, ReadoptSpec, StartedProcess } from './container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
-import { LABEL_MANAGED, LABEL_SESSION } from './labels';
+import { LABEL_SESSION, managedFilter } from './labels';
 import { LogSkipper } from './log-skipper';
 
 /** A log stream that ends while the container still runs is read again from the start, this often. */
@@ -22,15 +22,18 @@ export class DockerRecovery {
   constructor(
     private readonly docker: Docker,
     private readonly log: Logger,
+    private readonly replicaId: string,
   ) {}
 
+  /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
   async listManaged(): Promise<ManagedContainer[]> {
     const list = await this.docker
-      .listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } })
+      .listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } })
       .catch((err) => {
         throw fromDockerError(err, 'list of managed containers');
       });
-    return list.map((c) => ({ containerId: c.Id, sessionId: c.Labels?.[LABEL_SESSION] ?? '', running: c.State === 'running' }));
+    // Paused and restarting containers have a live process: never removed as if they had ended.
+    return list.map((c) => ({ containerId: c.Id, sessionId: c.Labels?.[LABEL_SESSION] ?? '', running: ['running', 'paused', 'restarting'].includes(c.State) }));
   }
 
   async readopt(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess> {
@@ -56,6 +59,8 @@ export class DockerRecovery {
         if (!state.State?.Running) {
           const exitCode = state.State?.ExitCode;
           if (typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
+          // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
+          if (state.State?.Error) throw new ExecError('aborted', `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`);
           log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
           return { exitCode };
         }

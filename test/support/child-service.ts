@@ -1,25 +1,24 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
 import { freePort } from './server';
 
 const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 /** How users start the built service (its Node flags included); it execs node, so its pid is the service's. */
 const SERVE = join(ROOT, 'scripts', 'serve.sh');
 
 /**
- * Builds dist/ (tsc -p tsconfig.build.json). Type errors elsewhere in the tree (others' work in
- * progress) do not stop it as long as main.js is emitted; the suite then runs what was built.
+ * Builds dist/ (tsc -p tsconfig.build.json, incremental). A build that fails stops the test: it never
+ * runs an older dist/ in place of the code under test.
  */
 export function buildService(): void {
   try {
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
-    if (!existsSync(MAIN)) throw err;
-    process.stderr.write(`[child-service] tsc reported errors, running the emitted build:\n${String((err as { stdout?: Buffer }).stdout ?? '')}\n`);
+    const out = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '');
+    throw new Error(`the service does not build (tsc -p tsconfig.build.json):\n${out}`);
   }
 }
 
@@ -40,11 +39,20 @@ export interface ChildService {
   dispose(): Promise<void>;
 }
 
+export interface ChildServiceOptions {
+  /** Open-file limit of the process (prlimit --nofile=n:n, which execs serve.sh, which execs node). */
+  nofile?: number;
+  /** Data directory to use instead of a new temporary one (e.g. a small tmpfs); it is emptied, not removed. */
+  dataDir?: string;
+}
+
 /** The real service as a child process (it must be able to die: kill -9, SIGTERM). */
-export async function childService(env: Record<string, string> = {}): Promise<ChildService> {
+export async function childService(env: Record<string, string> = {}, options: ChildServiceOptions = {}): Promise<ChildService> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-child-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'exec-stream-child-'));
   const address = `127.0.0.1:${port}`;
+  // Its own replica id (kept across restarts): concurrent suites on the shared engine never touch each other's containers.
+  const replicaId = env.EXEC_REPLICA_ID ?? `e2e-child-${port}-${process.pid}`;
   // grpc-js backs off reconnecting up to minutes by default; a restarting service is back in ~1 s.
   const connection = new GRPCConnectionManager({
     address,
@@ -59,9 +67,10 @@ export async function childService(env: Record<string, string> = {}): Promise<Ch
     client: new ExecClient(connection),
     start(extraEnv = {}) {
       const t0 = (svc.spawnedAt = Date.now());
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', ...env, ...extraEnv };
+      const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', EXEC_REPLICA_ID: replicaId, ...env, ...extraEnv };
       delete childEnv.NODE_OPTIONS; // jest's vm-modules flags are not the service's
-      const proc = spawn('bash', [SERVE], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, 'bash', SERVE] : ['bash', SERVE];
+      const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       svc.proc = proc;
       return new Promise((resolve, reject) => {
         let buf = '';
@@ -101,14 +110,20 @@ export async function childService(env: Record<string, string> = {}): Promise<Ch
       connection.close();
       await svc.stop('SIGKILL').catch(() => undefined);
       // Containers outlive the service by design; remove this suite's own.
-      const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=exec-stream.managed=true'], { encoding: 'utf8' })
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=exec-stream.managed=true', '--filter', `label=exec-stream.replica=${replicaId}`], { encoding: 'utf8' })
         .split('\n')
         .filter(Boolean);
       for (const id of ids) {
-        const session = execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "exec-stream.session"}}', id], { encoding: 'utf8' }).trim();
+        let session: string;
+        try {
+          session = execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "exec-stream.session"}}', id], { encoding: 'utf8', stdio: 'pipe' }).trim();
+        } catch {
+          continue; // removed meanwhile
+        }
         if (existsSync(join(dataDir, 'sessions', session))) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      else for (const f of readdirSync(dataDir)) rmSync(join(dataDir, f), { recursive: true, force: true });
     },
   };
   return svc;

@@ -37,7 +37,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-e2e-'));
   const address = `127.0.0.1:${port}`;
-  const config = loadConfig({ EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: process.env.EXEC_LOG_LEVEL ?? 'warn', ...env });
+  // A replica id of its own: servers of concurrent suites on the shared engine never reconcile each other's containers.
+  const replicaId = `e2e-${port}-${process.pid}`;
+  const config = loadConfig({ EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: process.env.EXEC_LOG_LEVEL ?? 'warn', EXEC_REPLICA_ID: replicaId, ...env });
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] }).compile();
   const app = moduleRef.createNestMicroservice(grpcOptions(config));

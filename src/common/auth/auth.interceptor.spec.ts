@@ -1,19 +1,39 @@
 import { tokenFromAuthorization, tokenMatches } from './auth.interceptor';
 
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
 describe('authorization header', () => {
   const token = 'secret-token-0123456789';
   it('reads Bearer and the reference Basic base64(":" + token) forms', () => {
     expect(tokenFromAuthorization(`Bearer ${token}`)).toBe(token);
     expect(tokenFromAuthorization(`bearer ${token}`)).toBe(token);
-    expect(tokenFromAuthorization(`Basic ${Buffer.from(':' + token).toString('base64')}`)).toBe(token);
+    expect(tokenFromAuthorization(`Basic ${b64(':' + token)}`)).toBe(token);
+    expect(tokenFromAuthorization(`basic ${b64(':' + token)}`)).toBe(token);
     expect(tokenFromAuthorization('Digest abc')).toBeUndefined();
     expect(tokenFromAuthorization(undefined)).toBeUndefined();
   });
 
   it('matches only the exact token', () => {
     expect(tokenMatches(token, `Bearer ${token}`)).toBe(true);
+    expect(tokenMatches(token, `Basic ${b64(':' + token)}`)).toBe(true);
     expect(tokenMatches(token, `Bearer ${token}x`)).toBe(false);
     expect(tokenMatches(token, `Bearer ${token.slice(1)}`)).toBe(false);
     expect(tokenMatches(token, undefined)).toBe(false);
+  });
+
+  it.each([
+    ['Bearer <token> <anything>', `Bearer ${token} anything`],
+    ['Bearer <token> followed by a space', `Bearer ${token} `],
+    ['Bearer <token> followed by a tab and more', `Bearer ${token}\tx`],
+    ['Bearer with two spaces', `Bearer  ${token}`],
+    ['Bearer with no token', 'Bearer '],
+    ['the token alone', token],
+    ['Basic with a user name', `Basic ${b64('user:' + token)}`],
+    ['Basic with a user name and the token in it', `Basic ${b64(token + ':' + token)}`],
+    ['Basic without a colon', `Basic ${b64(token)}`],
+    ['Basic with junk around the base64', `Basic ${b64(':' + token)}!!`],
+    ['Basic with a second word', `Basic ${b64(':' + token)} x`],
+  ])('refuses %s', (_name, header) => {
+    expect(tokenMatches(token, header)).toBe(false);
   });
 });

@@ -9,15 +9,21 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** The token from `Bearer <token>` or the reference client's `Basic base64(":" + token)`. */
+/**
+ * The token of exactly one of the two documented forms: `Bearer <token>` (all that follows the one
+ * space is the token) or the reference client's `Basic base64(":" + token)` (strict base64, empty user
+ * name). The scheme is case-insensitive (RFC 9110); anything else gives undefined.
+ */
 export function tokenFromAuthorization(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
+  const m = /^([A-Za-z]+) (.+)$/s.exec(header ?? '');
+  if (!m) return undefined;
+  const [, scheme, value] = m;
   if (/^bearer$/i.test(scheme)) return value;
-  if (/^basic$/i.test(scheme)) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  if (/^basic$/i.test(scheme) && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+    const raw = Buffer.from(value, 'base64');
+    if (raw.toString('base64') !== value) return undefined; // not canonical base64: not the documented form
+    const decoded = raw.toString('utf8');
+    return decoded.startsWith(':') ? decoded.slice(1) : undefined;
   }
   return undefined;
 }
@@ -44,7 +50,7 @@ export function authInterceptor(token: string): ServerInterceptor {
             } else {
               call.sendStatus({
                 code: status.UNAUTHENTICATED,
-                details: 'missing or wrong token: send metadata "authorization: Bearer <EXEC_AUTH_TOKEN>"',
+                details: 'missing or wrong token: send metadata "authorization: Bearer <EXEC_AUTH_TOKEN>" (or Basic base64(":" + token))',
                 metadata: new Metadata(),
               });
             }

@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -33,6 +33,16 @@ export class ExecConfig {
   @Transform(emptyToUndefined)
   @Matches(/^(unix|tcp|http|https|npipe):\/\/.+/, { message: 'DOCKER_HOST must be unix://, tcp://, http(s):// or npipe://' })
   DOCKER_HOST?: string;
+
+  /**
+   * Deadline of every Docker request that should complete (create, start, inspect, kill, remove…) and
+   * of establishing a stream (attach, wait, stats); past it the call fails UNAVAILABLE naming it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  EXEC_DOCKER_TIMEOUT_MS = 30_000;
 
   /** Network mode for containers this service creates. */
   @IsString()
@@ -94,6 +104,16 @@ export class ExecConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   EXEC_LOG_LEVEL = 'info';
 
+  /**
+   * This instance's id (DNS-1123 label: a-z, 0-9, '-', ≤ 63), carried by its containers as the label
+   * exec-stream.replica: it sees, controls, re-adopts and removes only containers with its own id.
+   * Unique per Docker engine; stable across restarts (default: the host name, i.e. the pod name).
+   */
+  @Matches(/^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+    message: 'EXEC_REPLICA_ID must be a DNS-1123 label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit',
+  })
+  EXEC_REPLICA_ID = defaultReplicaId();
+
   get removeContainers(): boolean {
     return this.EXEC_REMOVE_CONTAINERS === 'true';
   }
@@ -101,6 +121,12 @@ export class ExecConfig {
   get listenHost(): string {
     return this.EXEC_LISTEN.slice(0, this.EXEC_LISTEN.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   }
+}
+
+/** The host name made a DNS-1123 label (lower case, other characters '-', ≤ 63), else `exec-stream`. */
+export function defaultReplicaId(name = hostname()): string {
+  const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  return id || 'exec-stream';
 }
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;

@@ -19,6 +19,13 @@ describe('parseStart', () => {
     [{ image: 'busybox', env: { '1BAD': 'x' } }],
     [{ image: 'busybox', working_dir: 'relative' }],
     [{ session_id: '../etc' }],
+    [{ image: 'a/../b', command: ['true'] }],
+    [{ image: '%2e%2e/x', command: ['true'] }],
+    [{ container_id: '..', command: ['true'] }],
+    [{ container_id: 'a b' }],
+    [{ container_id: 'abc', exec_id: '../x' }],
+    [{ session_id: 'abc', client_id: 'é'.repeat(65) }],
+    [{ image: 'busybox', working_dir: '/tmp/' + 'd'.repeat(256) }],
   ])('refuses %j with INVALID_ARGUMENT', (start) => {
     try {
       parseStart(start);
@@ -27,5 +34,13 @@ describe('parseStart', () => {
       expect(err).toBeInstanceOf(ExecError);
       expect((err as ExecError).kind).toBe('invalid');
     }
+  });
+
+  it('accepts a working_dir component of 255 bytes', () => {
+    expect(parseStart({ image: 'busybox', working_dir: '/' + 'd'.repeat(255) + '/x/' }).dto.working_dir).toHaveLength(259);
+  });
+
+  it('says which limit a 100 KB id broke, in a short message', () => {
+    expect(() => parseStart({ container_id: 'a'.repeat(100_000) })).toThrow(/^invalid Start: .{0,300}$/);
   });
 });

@@ -15,9 +15,9 @@ import {
 } from 'class-validator';
 import { ExecError } from '../../common/errors';
 import { LIMITS } from '../limits';
+import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../request-ids';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 function CommandWithinLimits(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
@@ -66,6 +66,12 @@ function EnvWithinLimits(options?: ValidationOptions) {
     });
 }
 
+/** A property check of this DTO: `validate` on the value, `message` when it fails. */
+function Check(name: string, validate: (value: unknown) => boolean, message: string) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({ name, target: object.constructor, propertyName, validator: { validate, defaultMessage: () => message } });
+}
+
 /** The Start message as validated: every limit of docs/PROTOCOL.md, before Docker is asked anything. */
 export class StartDto {
   @IsOptional() @IsString() @MaxLength(LIMITS.idBytes) @Matches(ID, { message: 'container_id: letters, digits, _ . - only' })
@@ -82,6 +88,11 @@ export class StartDto {
 
   @IsOptional() @IsString() @MaxLength(LIMITS.workingDirBytes)
   @Matches(/^\/[^\0]*$/, { message: 'working_dir must be an absolute path without NUL bytes' })
+  @Check(
+    'pathComponents',
+    (v) => typeof v === 'string' && v.split('/').every((c) => bytes(c) <= LIMITS.pathComponentBytes),
+    `working_dir: each path component must be at most ${LIMITS.pathComponentBytes} bytes (the file system's name limit)`,
+  )
   working_dir?: string;
 
   @IsBoolean()
@@ -94,11 +105,12 @@ export class StartDto {
   @IsInt() @Min(0)
   replay_from_sequence = 0;
 
-  @IsOptional() @IsString() @MaxLength(LIMITS.idBytes)
+  @IsOptional() @IsString()
+  @Check('clientIdBytes', (v) => typeof v === 'string' && bytes(v) <= LIMITS.idBytes, `client_id must be at most ${LIMITS.idBytes} bytes`)
   client_id?: string;
 
-  @IsOptional() @IsString() @MaxLength(LIMITS.imageBytes)
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.\/:@-]*$/, { message: 'image must be an image reference (name[:tag][@digest])' })
+  @IsOptional()
+  @Check('imageReference', (v) => typeof v === 'string' && isImageReference(v), `image must be ${IMAGE_REFERENCE_FORM}, at most ${LIMITS.imageBytes} bytes`)
   image?: string;
 
   @IsBoolean()

@@ -1,0 +1,60 @@
+import type { ExecConfig } from './config/exec-config';
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+/** What health is reported through: grpc-health-check's HealthImplementation. */
+export interface HealthTarget {
+  setStatus(service: string, status: ServingStatus): void;
+}
+
+/**
+ * The service's health as gRPC health (grpc.health.v1.Health) reports it: NOT_SERVING for every bound
+ * service name while any named problem stands (e.g. the data directory cannot be written), SERVING
+ * when none does. Parts of the service set and clear their problems; the gRPC edge binds the target.
+ */
+export class HealthState {
+  private readonly problems = new Map<string, string>();
+  private target?: HealthTarget;
+  private services: string[] = [];
+
+  /** Reports through `target` for `services` ('' is the overall status), now and on every change. */
+  bind(target: HealthTarget, services: string[]): void {
+    this.target = target;
+    this.services = services;
+    this.publish();
+  }
+
+  /** Records `problem` with a reason, or clears it (reason undefined). Returns whether health changed. */
+  set(problem: string, reason?: string): boolean {
+    const was = this.serving;
+    if (reason === undefined) this.problems.delete(problem);
+    else this.problems.set(problem, reason);
+    if (was !== this.serving) this.publish();
+    return was !== this.serving;
+  }
+
+  get serving(): boolean {
+    return this.problems.size === 0;
+  }
+
+  /** Why it is not serving (empty when serving). */
+  get reasons(): string[] {
+    return [...this.problems.values()];
+  }
+
+  private publish(): void {
+    for (const s of this.services) this.target?.setStatus(s, this.serving ? 'SERVING' : 'NOT_SERVING');
+  }
+}
+
+const byConfig = new WeakMap<ExecConfig, HealthState>();
+
+/**
+ * The one HealthState of the service built from `config`: the gRPC options (outside Nest's DI) and
+ * the providers inside it are both given the same config object, and meet here.
+ */
+export function healthStateFor(config: ExecConfig): HealthState {
+  let state = byConfig.get(config);
+  if (!state) byConfig.set(config, (state = new HealthState()));
+  return state;
+}

@@ -1,0 +1,16 @@
+import { reflectionPackage, splitDescriptorSet } from './reflection-descriptors';
+
+describe('splitDescriptorSet', () => {
+  it('splits the committed set into exec.proto and health.proto', () => {
+    const files = reflectionPackage().descriptorSet.fileDescriptorProtos;
+    expect(files).toHaveLength(2);
+    // Field 1 of a FileDescriptorProto is its name.
+    expect(files.map((f) => f.subarray(2, 2 + f[1]).toString())).toEqual(['exec.proto', 'health/v1/health.proto']);
+  });
+
+  it('refuses a truncated or foreign file rather than serving half a schema', () => {
+    expect(() => splitDescriptorSet(Buffer.from([0x0a, 0x05, 0x01]))).toThrow(/truncated/);
+    expect(() => splitDescriptorSet(Buffer.from([0x12, 0x00]))).toThrow(/tag 18/);
+    expect(() => splitDescriptorSet(Buffer.from([0x0a, 0x80]))).toThrow(/varint/);
+  });
+});

@@ -1,0 +1,34 @@
+import Docker from 'dockerode';
+import { dockerOptionsFromHost } from './docker-host';
+import { fromDockerError } from './docker-errors';
+
+/** An error as dockerode builds one from Docker's answer (modem.js buildPayload). */
+const dockerAnswer = (statusCode: number, message: string) =>
+  Object.assign(new Error(`(HTTP code ${statusCode}) server error - ${message} `), { statusCode, json: { message } });
+
+describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Docker chose', () => {
+  it("Node's own refusal of a path with unescaped characters", async () => {
+    const docker = new Docker(dockerOptionsFromHost(process.env.DOCKER_HOST));
+    const err = await docker.getContainer('a b').inspect().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_UNESCAPED_CHARACTERS' });
+    const mapped = fromDockerError(err, 'container a b');
+    expect(mapped.kind).toBe('invalid');
+    expect(mapped.message).toMatch(/characters a request path cannot carry/);
+  });
+
+  it.each([
+    ['an ambiguous prefix', dockerAnswer(500, 'Multiple IDs found with provided prefix: 1'), /ambiguous/],
+    ['a working_dir component over NAME_MAX (run)', dockerAnswer(500, 'lstat /var/lib/docker/overlay2/x/merged/ddd: file name too long'), /too long/],
+    ['a working_dir component over NAME_MAX (exec)', dockerAnswer(500, 'OCI runtime exec failed: chdir to cwd ("/ddd") set in config.json failed: file name too long: unknown'), /too long/],
+    ['a redirect', Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301 }), /not a plain name/],
+  ])('%s', (_name, err, says) => {
+    const mapped = fromDockerError(err, 'container 1');
+    expect(mapped.kind).toBe('invalid');
+    expect(mapped.message).toMatch(says);
+  });
+
+  it('leaves server trouble UNAVAILABLE', () => {
+    expect(fromDockerError(dockerAnswer(500, 'containerd: connection refused'), 'container 1').kind).toBe('unavailable');
+    expect(fromDockerError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ping').kind).toBe('unavailable');
+  });
+});

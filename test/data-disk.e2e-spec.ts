@@ -1,0 +1,94 @@
+import { credentials, makeClientConstructor, status, type Client } from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { service as healthService } from 'grpc-health-check';
+import { buildService, childService, type ChildService } from './support/child-service';
+import { docker, grpcError, sha256, sleep } from './support/helpers';
+import { BASE_IMAGE } from './support/server';
+
+/**
+ * A full data disk (issue 8, item 10): EXEC_DATA_DIR on a 4 MiB tmpfs. A run whose output does not
+ * fit → RESOURCE_EXHAUSTED naming the directory, its container killed and removed; later Starts →
+ * the same; health NOT_SERVING; once space is freed, SERVING again and a session works byte-exact.
+ */
+const MiB = 1024 * 1024;
+let mountPoint: string;
+let svc: ChildService;
+let health: Client & { check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void };
+
+const healthOf = (service: string) =>
+  new Promise<string>((resolve, reject) => health.check({ service }, (err, res) => (err ? reject(err) : resolve(res!.status))));
+
+/** Polls (bounded) until `service`'s health is `want`. */
+async function healthBecomes(want: string, service = ''): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 100 && last !== want; i++) {
+    last = await healthOf(service);
+    if (last !== want) await sleep(100);
+  }
+  return last;
+}
+
+beforeAll(async () => {
+  buildService();
+  mountPoint = mkdtempSync(join(tmpdir(), 'exec-stream-tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
+  // EXEC_REMOVE_CONTAINERS=false: the container of a run whose output is lost must go all the same.
+  svc = await childService({ EXEC_REMOVE_CONTAINERS: 'false' }, { dataDir: mountPoint });
+  await svc.start();
+  const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+  health = new Health(svc.address, credentials.createInsecure()) as unknown as typeof health;
+});
+
+afterAll(async () => {
+  health?.close();
+  await svc?.dispose();
+  execFileSync('umount', [mountPoint]);
+  rmSync(mountPoint, { recursive: true, force: true });
+});
+
+describe('a full data disk', () => {
+  jest.setTimeout(90_000);
+  it('is RESOURCE_EXHAUSTED naming EXEC_DATA_DIR, kills the run, turns health NOT_SERVING, and recovers once space is freed', async () => {
+    expect(await healthOf('')).toBe('SERVING');
+    const filler = join(mountPoint, 'filler');
+    writeFileSync(filler, Buffer.alloc(3 * MiB)); // about 1 MiB left for sessions
+
+    // 2 MiB of output, then it would sleep for ever: the process must not run on unobserved.
+    const run = svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 2097152 /dev/zero; sleep 600'] });
+    const { sessionId, containerId } = await run.ready;
+    const err = await grpcError(run.collect());
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(err.details).toContain(`the data directory ${mountPoint} (EXEC_DATA_DIR) is full (ENOSPC)`);
+
+    let left = docker('ps', '-aq', '--filter', `label=exec-stream.session=${sessionId}`);
+    for (let i = 0; i < 100 && left; i++) {
+      await sleep(100);
+      left = docker('ps', '-aq', '--filter', `label=exec-stream.session=${sessionId}`);
+    }
+    expect({ containerId, left }).toEqual({ containerId, left: '' });
+
+    expect(await healthBecomes('NOT_SERVING')).toBe('NOT_SERVING');
+    expect(await healthOf('dagger.exec.Exec')).toBe('NOT_SERVING');
+
+    const next = await grpcError(svc.client.run(BASE_IMAGE, { command: ['echo', 'hi'] }).collect());
+    expect(next.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(next.details).toContain(`the data directory ${mountPoint} (EXEC_DATA_DIR) is full`);
+
+    // What was recorded stays readable; the session's status is the recording failure.
+    const again = await grpcError(svc.client.attach({ sessionId }).collect());
+    expect(again.code).toBe(status.RESOURCE_EXHAUSTED);
+
+    rmSync(filler);
+    expect(await healthBecomes('SERVING')).toBe('SERVING');
+    expect(await healthOf('dagger.exec.Exec')).toBe('SERVING');
+    const ok = await svc.client
+      .run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 600000 /dev/urandom > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2'] })
+      .collect();
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout.length).toBe(600_000);
+    expect(ok.stderr.toString().split(' ')[0]).toBe(sha256(ok.stdout));
+  });
+});

@@ -1,0 +1,98 @@
+// docs/LIFECYCLE.md, event types: `registered` and `unregistered` (the service's bookkeeping, besides
+// Docker's `created` / `destroyed`), `oom`, and exactly one `events_disconnected` per Docker outage
+// (on a second engine of this suite's own, scripts/docker-engine.sh; never the shared one).
+import { ControlClient, type LifecycleEventInfo } from '../../src/common/client';
+import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
+import { docker } from '../support/helpers';
+import { backgroundReader } from '../support/conditions';
+import { engine } from '../support/engine-async';
+
+jest.setTimeout(60_000);
+
+describe('on the shared engine', () => {
+  let server: TestServer;
+  let control: ControlClient;
+  beforeAll(async () => {
+    server = await startTestServer();
+    control = new ControlClient(server.connection);
+  });
+  afterAll(() => server?.close());
+
+  it('a run publishes registered (with its session) and created, then exited, unregistered and destroyed, each once', async () => {
+    const sub = control.lifecycle();
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'exit 2'] });
+    const { containerId, sessionId } = await s.ready;
+    expect(await s.wait()).toBe(2);
+    const mine = (es: LifecycleEventInfo[]) => es.filter((e) => e.containerId === containerId);
+    const seen: LifecycleEventInfo[] = [];
+    const has = (t: string) => mine(seen).some((e) => e.type === t);
+    while (!(has('unregistered') && has('destroyed'))) seen.push(...(await sub.waitFor((e) => e.containerId === containerId)));
+    sub.close();
+    const events = mine(seen);
+    const types = events.map((e) => e.type);
+    for (const t of ['registered', 'created', 'started', 'exited', 'unregistered', 'destroyed']) expect(types.filter((x) => x === t)).toHaveLength(1);
+    const registered = events.find((e) => e.type === 'registered')!;
+    expect(registered).toMatchObject({ status: 'created', sessionId, source: 'executor' });
+    expect(events.find((e) => e.type === 'unregistered')).toMatchObject({ status: 'removed', source: 'executor', sessionId });
+    expect(events.find((e) => e.type === 'created')).toMatchObject({ source: 'docker' });
+    expect(events.find((e) => e.type === 'destroyed')).toMatchObject({ source: 'docker' });
+    expect(types.indexOf('registered')).toBeLessThan(types.indexOf('started'));
+    expect(types.indexOf('exited')).toBeLessThan(types.indexOf('unregistered'));
+  });
+
+  it('the OOM killer acting in a container is an `oom` event', async () => {
+    // No Start field sets a memory limit: the test gives the service's container one with
+    // `docker update` while it waits, then lets it allocate 64 MiB.
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; read go; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?"'], openStdin: true });
+    const { containerId, sessionId } = await s.ready;
+    const sub = control.lifecycle({ containerId });
+    const out = backgroundReader(s.output());
+    await out.until('ready\n');
+    docker('update', '--memory', '16m', '--memory-swap', '16m', containerId);
+    await s.write(Buffer.from('go\n'));
+    s.closeStdin();
+    const seen = await sub.waitFor((e) => e.type === 'oom');
+    sub.close();
+    expect(seen[seen.length - 1]).toMatchObject({ containerId, sessionId, source: 'docker', status: 'running' });
+    await out.done;
+    expect(out.text()).toContain('dd=137'); // the allocation was killed (SIGKILL)
+    expect(await s.exit).toBe(0);
+  });
+});
+
+describe('on a second engine (stopped and killed here)', () => {
+  const NAME = 'issue16-events';
+  let server: TestServer;
+  let control: ControlClient;
+  beforeAll(async () => {
+    const host = await engine(NAME, 'socket');
+    await engine(NAME, 'start');
+    server = await startTestServer({ DOCKER_HOST: host });
+    control = new ControlClient(server.connection);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await engine(NAME, 'stop').catch(() => undefined);
+  });
+
+  it('each outage gives exactly one events_disconnected, however many reconnects fail, then one events_reconnected', async () => {
+    const sub = control.lifecycle();
+    for (const how of ['stop', 'kill'] as const) {
+      await engine(NAME, how);
+      await sub.waitFor((e) => e.type === 'events_disconnected');
+      // Down for the engine's whole start-up (seconds): reconnect attempts at 100, 200, 400 … ms fail meanwhile.
+      await engine(NAME, 'start');
+      const seen = await sub.waitFor((e) => e.type === 'events_reconnected', 20_000);
+      expect(seen.filter((e) => e.type === 'events_disconnected')).toHaveLength(0);
+      const downMs = Number(/after (\d+) ms/.exec(seen[seen.length - 1].message)?.[1]);
+      expect(downMs).toBeGreaterThan(700); // premise: at least three attempts failed (0.1 + 0.2 + 0.4 s)
+    }
+    // And none arrives while the engine stays up: a run afterwards is seen with no disconnect.
+    const s = server.client.run(BASE_IMAGE, { command: ['true'] });
+    const { containerId } = await s.ready;
+    expect(await s.wait()).toBe(0);
+    const after = await sub.waitFor((e) => e.containerId === containerId && e.type === 'exited');
+    sub.close();
+    expect(after.filter((e) => e.type.startsWith('events_'))).toHaveLength(0);
+  });
+});

@@ -1,0 +1,89 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A loopback TCP front for the Docker engine's unix socket (point a service at it with
+ * DOCKER_HOST=tcp://…), passing bytes unchanged, that can cut one container's attach stream after a
+ * chosen number of body bytes: Docker's output stream then ends wherever the test wants, e.g. inside
+ * a frame, while the engine and the container carry on.
+ */
+export class DockerSocketProxy {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private cut?: { afterBodyBytes: number; done: (containerId: string) => void };
+  host = '';
+
+  constructor(private readonly socketPath = '/var/run/docker.sock') {
+    this.server = createServer((client) => this.onConnection(client));
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolve) =>
+      this.server.listen(0, '127.0.0.1', () => {
+        this.host = `tcp://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+        resolve(this.host);
+      }),
+    );
+  }
+
+  /**
+   * The next container attach stream opened from now on is cut, both ways, once `afterBodyBytes`
+   * bytes of its body (after the HTTP response head) have been passed on. Resolves with the
+   * container's id when the cut was made.
+   */
+  cutNextAttach(afterBodyBytes: number): Promise<string> {
+    return new Promise((done) => (this.cut = { afterBodyBytes, done }));
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private onConnection(client: Socket): void {
+    const upstream = connect(this.socketPath);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let rule: DockerSocketProxy['cut'];
+    let containerId = '';
+    client.on('data', (b: Buffer) => {
+      // Connections are kept alive and reused: each request starts a write of its own (no pipelining).
+      const line = /^POST \S*\/containers\/([0-9a-f]+)\/attach\b/.exec(b.toString('latin1', 0, 200));
+      if (line && this.cut && !rule) {
+        rule = this.cut;
+        containerId = line[1];
+        this.cut = undefined;
+      }
+      upstream.write(b);
+    });
+    let head = Buffer.alloc(0);
+    let bodySent = -1; // -1 while the response head is still coming
+    upstream.on('data', (b: Buffer) => {
+      if (!rule) return void client.write(b);
+      if (bodySent < 0) {
+        head = Buffer.concat([head, b]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        client.write(head.subarray(0, end + 4));
+        b = head.subarray(end + 4);
+        bodySent = 0;
+      }
+      const room = rule.afterBodyBytes - bodySent;
+      if (b.length < room) {
+        bodySent += b.length;
+        return void client.write(b);
+      }
+      const r = rule;
+      rule = undefined;
+      client.write(b.subarray(0, room), () => {
+        client.destroy();
+        upstream.destroy();
+        r.done(containerId);
+      });
+    });
+  }
+}
