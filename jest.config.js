@@ -1,5 +1,6 @@
-// Two projects: unit tests beside the code (Docker replaced through its DI token) and e2e tests in
-// test/ (real gRPC server on loopback, real client, real Docker engine). Jest runs in CommonJS mode;
+// Three projects: unit tests beside the code (Docker replaced through its DI token), e2e tests in
+// test/ (real gRPC server on loopback, real client, real Docker engine) and the reliability suite in
+// test/reliability (hostile input, crashes, outages; docs/RELIABILITY.md). Jest runs in CommonJS mode;
 // the NestJS 12 packages are ESM-only and load through require(esm), which needs the Node 24 binary
 // that the `node` devDependency puts in node_modules/.bin (see docs/TOOLCHAIN.md).
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
@@ -22,6 +23,15 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
       slowTestThreshold: 60,
+    },
+    {
+      // Hostile input, crashes and outages against the built service (docs/RELIABILITY.md).
+      displayName: 'reliability',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/reliability'],
+      testMatch: ['**/*.rel-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      slowTestThreshold: 120,
     },
   ],
 };

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { buildService } from '../support/child-service';
+import { BASE_IMAGE } from '../support/server';
+import { alive, processUsage, recordFigures, tally } from './support/figures';
+import { Prng } from './support/prng';
+import { runPool } from './support/pool';
+import { serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './support/service';
+
+const SEED = 80_004;
+const CLIENTS = 600;
+const CHANNELS = 8;
+const LINES = 4000;
+/** A known stream: numbered lines on stdout (and every 100th on stderr), written over several seconds, then exit 5. */
+const COMMAND = ['sh', '-c', `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; exit 5`];
+const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the storm\n`).join('');
+const EXPECTED_STDERR = Array.from({ length: LINES / 100 }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+let s: ServiceUnderTest;
+beforeAll(async () => {
+  buildService();
+  s = await serviceUnderTest();
+}, 120_000);
+afterAll(() => s?.dispose());
+
+it('a storm of clients attaching and cancelling on a live session; a final attach is byte-exact with the true exit code', async () => {
+  const rng = new Prng(SEED);
+  const session = s.client.run(BASE_IMAGE, { command: COMMAND, sequenced: true });
+  const { sessionId } = await session.ready;
+  session.cancel(); // even the starter leaves: the session must go on regardless
+  const channels = Array.from({ length: CHANNELS }, () => new GRPCConnectionManager({ address: s.svc.address, token: TOKEN }));
+  const clients = channels.map((c) => new ExecClient(c));
+  const before = processUsage(s.pid());
+  const outcomes: Record<string, number> = {};
+  const errorDetails: Record<string, string> = {};
+  const refusals: string[] = [];
+  const t0 = Date.now();
+  await runPool(CLIENTS, 40, async (i) => {
+    const how = rng.int(3);
+    const sequenced = rng.bool();
+    const fromSequence = rng.bool(0.3) ? rng.int(LINES) : 0;
+    const pieces = 1 + rng.int(200);
+    const a = clients[i % CHANNELS].attach({ sessionId, sequenced, fromSequence });
+    if (how === 0) {
+      a.cancel(); // before Ready
+      tally(outcomes, 'cancelled before ready');
+      return;
+    }
+    try {
+      await a.ready;
+      let n = 0;
+      if (how === 2) for await (const _ of a.output()) if (++n >= pieces) break; // eslint-disable-line @typescript-eslint/no-unused-vars
+      a.cancel();
+      tally(outcomes, how === 1 ? 'cancelled after ready' : 'cancelled mid-stream');
+    } catch (err) {
+      const { code, details } = err as { code?: number; details?: string };
+      const key = `error ${code}`;
+      if (!(code === 8 && /clients \(EXEC_MAX_CLIENTS_PER_SESSION/.test(details ?? '')) && !(code === 3 && /is past the session's next chunk/.test(details ?? ''))) refusals.push(`${key}: ${details}`);
+      tally(outcomes, key);
+      errorDetails[key] ??= `${(err as { details?: string }).details} (sequenced ${sequenced}, from ${fromSequence})`;
+    }
+  });
+  const stormMs = Date.now() - t0;
+  for (const c of channels) c.close();
+  // The final attach, on a fresh channel, from the first chunk: every byte, in order, and the true exit code.
+  const last = s.client.attach({ sessionId, sequenced: true });
+  const parts: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+  let liveChunks = 0; // > 0: the session was still producing when the storm ended (recorded, not asserted)
+  for await (const p of last.output()) {
+    parts[p.stream].push(p.data);
+    if (!p.isReplay) liveChunks++;
+  }
+  const final = { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await last.exit };
+  const aliveAfter = alive(s.pid());
+  await waitFor(() => processUsage(s.pid()).fds <= before.fds + 8, 15_000);
+  const after = processUsage(s.pid());
+  recordFigures('disconnect-storm', {
+    seed: SEED,
+    clients: CLIENTS,
+    channels: CHANNELS,
+    outcomes,
+    errorDetails,
+    liveChunksAfterStorm: liveChunks,
+    stormMs,
+    stdoutBytes: final.stdout.length,
+    stdoutSha256: sha256(final.stdout),
+    expectedSha256: sha256(EXPECTED_STDOUT),
+    exitCode: final.exitCode,
+    before,
+    after,
+    aliveAfter,
+  });
+  expect(sha256(final.stdout)).toBe(sha256(EXPECTED_STDOUT));
+  expect(final.stderr.toString()).toBe(EXPECTED_STDERR);
+  expect(final.exitCode).toBe(5);
+  expect(aliveAfter).toBe(true);
+  // Only the per-session client limit (RESOURCE_EXHAUSTED) or a replay start past the output so far
+  // (INVALID_ARGUMENT, docs/DURABILITY.md) may turn a client away.
+  expect(refusals).toEqual([]);
+  expect(after.fds).toBeLessThanOrEqual(before.fds + 8);
+});

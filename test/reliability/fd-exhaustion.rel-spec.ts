@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { buildService } from '../support/child-service';
+import { BASE_IMAGE } from '../support/server';
+import { alive, processUsage, recordFigures, tally } from './support/figures';
+import { encodeRequest } from './support/raw-rpc';
+import { probeSession, serviceUnderTest, waitFor, type ServiceUnderTest } from './support/service';
+
+/** The service's fd limit (soft = hard), as `ulimit -n` would set it for scripts/serve.sh's node. */
+const NOFILE = 256;
+const SEQUENTIAL = 100;
+const CONCURRENT = 40;
+
+/**
+ * Sets the fd limit (soft:hard) of the running service process; serve.sh execs node, so the spawned pid
+ * is the service. A hard limit cannot be raised again, so the exhaustion step lowers only the soft one.
+ */
+const limitFds = (pid: number, soft: number, hard = NOFILE) => execFileSync('prlimit', ['--pid', String(pid), `--nofile=${soft}:${hard}`]);
+
+let s: ServiceUnderTest;
+beforeAll(async () => {
+  buildService();
+  s = await serviceUnderTest();
+  limitFds(s.pid(), NOFILE);
+}, 120_000);
+afterAll(() => s?.dispose());
+
+it(`under a ${NOFILE}-fd limit, ${SEQUENTIAL} sessions in sequence all succeed (finished sessions hold no fds)`, async () => {
+  await probeSession(s);
+  const before = processUsage(s.pid());
+  const failures: string[] = [];
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const r = await s.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo session ${i}`] }).collect().catch((e: { code?: number; details?: string }) => ({ error: `${e.code}: ${e.details}` }));
+    if ('error' in r) failures.push(`#${i} ${r.error}`);
+    else if (r.stdout.toString() !== `session ${i}\n` || r.exitCode !== 0) failures.push(`#${i} wrong output or exit ${r.exitCode}`);
+  }
+  await waitFor(() => processUsage(s.pid()).fds <= before.fds + 8, 15_000);
+  const after = processUsage(s.pid());
+  recordFigures('fd-sequential', { nofile: NOFILE, sessions: SEQUENTIAL, failures: failures.slice(0, 10), failureCount: failures.length, before, after });
+  expect(failures).toEqual([]);
+  expect(after.fds).toBeLessThanOrEqual(before.fds + 8);
+});
+
+it('when fds run out, new sessions get RESOURCE_EXHAUSTED (never INTERNAL or UNKNOWN), and the service recovers', async () => {
+  const before = processUsage(s.pid());
+  // Leave the service only a few fds above what it holds now, then ask for many sessions at once, each
+  // holding its files and Docker connections open (a live process with stdin open).
+  const tight = Math.min(before.fds + 12, NOFILE);
+  limitFds(s.pid(), tight);
+  const outcomes: Record<string, number> = {};
+  const details: Record<string, string> = {};
+  const start = encodeRequest('Session', { start: { image: BASE_IMAGE, command: ['sleep', '30'], open_stdin: true } });
+  // One channel, connected before: new connections would need fds too (the kernel queues them).
+  await s.raw.health();
+  const results = await Promise.all(Array.from({ length: CONCURRENT }, () => s.raw.session([start], undefined, 30_000)));
+  for (const r of results) {
+    tally(outcomes, r.outcome);
+    if (r.outcome !== 'READY') details[r.outcome] ??= r.details.slice(0, 300);
+  }
+  limitFds(s.pid(), NOFILE);
+  const aliveAfter = alive(s.pid());
+  // The sleeping sessions end when their containers (this test's own) are removed.
+  const mine = results.map((r) => r.ready?.container_id).filter((id): id is string => !!id);
+  if (mine.length) execFileSync('docker', ['rm', '-f', ...mine], { stdio: 'ignore' });
+  let probe = { alive: false, exact: false, exitCode: -1 };
+  await waitFor(async () => (probe = await probeSession(s).catch(() => probe)).exact, 30_000);
+  recordFigures('fd-exhaustion', { nofile: NOFILE, tightLimit: tight, fdsBefore: before.fds, concurrent: CONCURRENT, outcomes, details, aliveAfter, probe });
+  expect(outcomes.RESOURCE_EXHAUSTED).toBeGreaterThan(0); // the limit was really reached
+  expect(Object.keys(outcomes).filter((k) => k !== 'READY' && k !== 'RESOURCE_EXHAUSTED')).toEqual([]);
+  expect(aliveAfter).toBe(true);
+  expect(probe).toEqual({ alive: true, exact: true, exitCode: 3 });
+});

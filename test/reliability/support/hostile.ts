@@ -1,0 +1,55 @@
+import { BASE_IMAGE } from '../../support/server';
+import type { Prng } from './prng';
+
+/** Ids and references a hostile caller would try: traversal, URL tricks, NUL, control bytes, sizes. */
+export const HOSTILE_IDS = [
+  '', '.', '..', '/', '//', 'a/../b', '../x', '../../info', '%2e%2e/x', '%2F', '..%2f..%2finfo', 'a b', '\0', 'x\0y', '?all=1',
+  '#frag', '\\', '\r\n', 'containers/json', 'json?filters={}', '3', 'a', '☃', '\u202e', 'x'.repeat(129), 'x'.repeat(4096),
+  'x'.repeat(100_000), 'f'.repeat(64), '0'.repeat(12), '-1', 'null', 'undefined', '${HOME}', '$(id)', '`id`', "'", '"',
+];
+
+export const HOSTILE_IMAGES = [
+  'a/../b', '../x', '/', '.', 'busybox/../../images', 'x'.repeat(600), 'UPPER/case', 'img@sha256:zz', 'localhost:5000/../a',
+  'exec-stream/no-such-image:v9', 'a b', '\0', ':tag', '@', 'a:b:c', '%2e%2e', 'img?x=1', 'img#1',
+];
+
+export const HOSTILE_SIGNALS = [
+  '', 'KILL', 'SIGKILL', 'TERM', '9', '15', '0', '-1', '65', '99999999999', 'SIGFOO', 'kill', 'SIG', '1.5', ' 9', '9 ',
+  '\0', '../x', 'x'.repeat(100_000), 'x'.repeat(129), 'SIGRTMIN+3', 'HUP', 'USR1', 'STOP', 'CONT',
+];
+
+export const REPLAY_NUMBERS = ['0', '1', '2', '1000', '4294967296', '9007199254740993', '9223372036854775808', '18446744073709551615'];
+
+const ALPHABET = 'abcdef0123456789/.%\\ \0\t\n?#:@=-_☃';
+
+/** A random string: a hostile classic, or random characters of a random (occasionally huge) length. */
+export function hostileString(rng: Prng, classics: readonly string[] = HOSTILE_IDS): string {
+  if (rng.bool(0.5)) return rng.pick(classics);
+  const len = rng.bool(0.05) ? 1000 + rng.int(200_000) : rng.int(300);
+  let s = '';
+  for (let i = 0; i < len; i++) s += ALPHABET[rng.int(ALPHABET.length)];
+  return s;
+}
+
+/** Fields of a fuzzed Start: a random mix of modes, each field present or hostile at random. */
+export function fuzzedStart(rng: Prng, known: { sessionIds: string[]; containerIds: string[] }): Record<string, unknown> {
+  const start: Record<string, unknown> = {};
+  const maybe = (p: number, f: () => unknown, key: string) => {
+    if (rng.bool(p)) start[key] = f();
+  };
+  maybe(0.4, () => (rng.bool(0.2) && known.containerIds.length ? rng.pick(known.containerIds).slice(0, 1 + rng.int(64)) : hostileString(rng)), 'container_id');
+  maybe(0.2, () => hostileString(rng), 'exec_id');
+  maybe(0.4, () => Array.from({ length: rng.bool(0.02) ? 1025 : rng.int(5) }, () => (rng.bool(0.6) ? rng.pick(['true', 'sh', 'echo', '']) : hostileString(rng))), 'command');
+  maybe(0.2, () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [hostileString(rng), hostileString(rng)])), 'env');
+  maybe(0.2, () => (rng.bool(0.3) ? '/' + 'd'.repeat(256) : hostileString(rng)), 'working_dir');
+  maybe(0.2, () => rng.bool(), 'tty');
+  maybe(0.4, () => (rng.bool(0.3) && known.sessionIds.length ? rng.pick(known.sessionIds).slice(0, 1 + rng.int(40)) : hostileString(rng)), 'session_id');
+  maybe(0.3, () => rng.pick(REPLAY_NUMBERS), 'replay_from_sequence');
+  maybe(0.2, () => hostileString(rng), 'client_id');
+  // A valid image now and then (with a short command) so that runs really start among the noise.
+  maybe(0.4, () => (rng.bool(0.03) ? BASE_IMAGE : hostileString(rng, HOSTILE_IMAGES)), 'image');
+  maybe(0.3, () => rng.bool(), 'sequenced');
+  maybe(0.2, () => rng.bool(), 'open_stdin');
+  if (start.image === BASE_IMAGE) start.command = ['true'];
+  return start;
+}
