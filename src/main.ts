@@ -10,7 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { AppModule } from './app.module';
 import { loadConfig } from './common/config/exec-config';
-import { grpcOptions } from './common/grpc-options';
+import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 
 async function bootstrap(): Promise<void> {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../src/common/client';
-import { ContainerReconciler } from '../src/exec/container-reconciler';
-import { SessionRecovery } from '../src/exec/session-recovery';
+import { ContainerReconciler } from '../src/exec/session';
+import { SessionRecovery } from '../src/exec/session';
 import { docker, grpcError } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 

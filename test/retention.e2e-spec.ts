@@ -2,7 +2,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SessionManager } from '../src/exec/session-manager';
+import { SessionManager } from '../src/exec/session';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/conditions';
 import { sleep } from './support/helpers';

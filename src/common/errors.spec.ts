@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { boundMessage, ExecError, MAX_STATUS_MESSAGE_BYTES, toGrpcStatus } from './errors';
-import { grpcErrorBody } from './grpc-exception.filter';
+import { grpcErrorBody } from '../exec/grpc/grpc-exception.filter';
 
 describe('status messages are bounded', () => {
   it('keeps a short message as it is', () => {

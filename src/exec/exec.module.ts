@@ -1,19 +1,20 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { GrpcExceptionFilter } from '../common/grpc-exception.filter';
+import { GrpcExceptionFilter } from './grpc';
 import { ExecutorModule } from '../executor/executor.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { ExecController } from './exec.controller';
-import { SessionCallHandler } from './session-call';
-import { SessionManager } from './session-manager';
-import { SessionDrain } from './session-drain';
-import { DataDirHealth } from './data-dir-health';
-import { SessionRecovery } from './session-recovery';
-import { ContainerReconciler } from './container-reconciler';
-import { ContainerControlService } from './container-control.service';
-import { ContainerStatusService } from './container-status.service';
-import { LifecycleCallHandler } from './lifecycle-call';
-import { ResourceSampler } from './resource-sampler';
+import { ExecController } from './grpc';
+import { SessionCallHandler } from './grpc';
+import { SessionManager } from './session';
+import { SessionDrain } from './session';
+import { DataDirHealth } from './output';
+import { TeeWriterFactory } from './output';
+import { SessionRecovery } from './session';
+import { ContainerReconciler } from './session';
+import { ContainerControlService } from './container';
+import { ContainerStatusService } from './container';
+import { LifecycleCallHandler } from './grpc';
+import { ResourceSampler } from './container';
 
 @Module({
   imports: [ExecutorModule, LifecycleModule],
@@ -24,6 +25,7 @@ import { ResourceSampler } from './resource-sampler';
     SessionRecovery,
     ContainerReconciler,
     SessionDrain,
+    TeeWriterFactory,
     // Health NOT_SERVING while EXEC_DATA_DIR cannot be written (docs/DURABILITY.md).
     DataDirHealth,
     // Status, control and lifecycle RPCs (docs/LIFECYCLE.md).

@@ -65,3 +65,15 @@ export interface ContainerControl {
    */
   signalExec(execId: string, signal: number): Promise<{ pidInContainer: number }>;
 }
+
+/**
+ * CPU use between two samples as a percentage of ONE CPU: CPU time consumed / wall time between the
+ * two readings × 100 (a process spinning on two cores reads 200). Wall time comes from Docker's own
+ * `read` timestamps, so it is the window the counters really cover.
+ */
+export function cpuPercent(prev: ResourceSample, now: ResourceSample): number {
+  const wallNs = Number(now.readAtNs - prev.readAtNs);
+  const cpuNs = now.cpuTotalNs - prev.cpuTotalNs;
+  if (wallNs <= 0 || cpuNs < 0) return 0;
+  return (cpuNs / wallNs) * 100;
+}

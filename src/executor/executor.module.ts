@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME } from '../common/tokens';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { DockerControl } from './docker-control';
-import { DockerEventsSource } from './docker-events';
-import { dockerClientProvider } from './docker-client';
-import { DockerRuntime } from './docker-runtime';
-import { TeeWriterFactory } from './tee-writer';
+import { DockerControl } from './docker';
+import { DockerEventsSource } from './docker';
+import { dockerClientProvider } from './docker';
+import { DockerRuntime } from './docker';
 
 @Module({
   imports: [LifecycleModule],
@@ -14,8 +13,7 @@ import { TeeWriterFactory } from './tee-writer';
     { provide: CONTAINER_RUNTIME, useClass: DockerRuntime },
     { provide: CONTAINER_CONTROL, useClass: DockerControl },
     DockerEventsSource,
-    TeeWriterFactory,
   ],
-  exports: [CONTAINER_RUNTIME, CONTAINER_CONTROL, DockerEventsSource, TeeWriterFactory],
+  exports: [CONTAINER_RUNTIME, CONTAINER_CONTROL, DockerEventsSource],
 })
 export class ExecutorModule {}

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { loadConfig, type ExecConfig } from '../../src/common/config/exec-config';
-import { grpcOptions } from '../../src/common/grpc-options';
+import { grpcOptions } from '../../src/exec/grpc';
 import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
 import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
-import { SessionManager } from '../../src/exec/session-manager';
+import { SessionManager } from '../../src/exec/session';
 import { execFileSync } from 'node:child_process';
 
 export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';

@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerControl, ContainerState } from '../../executor/container-control';
+import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
+import { optionalId } from '../../common/request-ids';
+import { parseSignal } from './signal-names';
+import { SessionManager } from '../session';
+
+export interface ControlResponse {
+  success: boolean;
+  message: string;
+}
+
+export interface SignalRequest {
+  container_id?: string;
+  signal?: string;
+  exec_id?: string;
+}
+
+/**
+ * ContainerPause / ContainerResume / ContainerSignal. Checks what the caller can fix before asking
+ * Docker (empty id, bad signal, unmanaged or stopped container), then acts, then publishes the
+ * transition to the lifecycle bus (source 'control'; Docker's own report of it is deduped), so that a
+ * subscriber sees it in order with what follows (a kill before the exit it causes).
+ */
+@Injectable()
+export class ContainerControlService {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
+    private readonly bus: LifecycleBus,
+    private readonly sessions: SessionManager,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'container-control' });
+  }
+
+  async pause(containerId: string | undefined): Promise<ControlResponse> {
+    const state = await this.managedState(containerId);
+    if (state.paused) throw new ExecError('precondition', `container ${short(state.id)} is already paused`);
+    if (!state.running) throw notRunning(state);
+    await this.control.pause(state.id);
+    this.bus.publish({ containerId: state.id, type: 'paused', status: 'paused', source: 'control', sessionId: state.sessionId });
+    return { success: true, message: `container ${short(state.id)} paused` };
+  }
+
+  async resume(containerId: string | undefined): Promise<ControlResponse> {
+    const state = await this.managedState(containerId);
+    if (!state.paused) {
+      throw new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not paused: nothing to resume`);
+    }
+    await this.control.unpause(state.id);
+    this.bus.publish({ containerId: state.id, type: 'resumed', status: 'running', source: 'control', sessionId: state.sessionId });
+    return { success: true, message: `container ${short(state.id)} resumed` };
+  }
+
+  async signal(req: SignalRequest): Promise<ControlResponse> {
+    const id = requireContainerId(req.container_id);
+    const sig = parseSignal(req.signal);
+    const execId = optionalId('exec_id', req.exec_id);
+    const state = await this.managedState(id);
+    if (state.paused) {
+      throw new ExecError('precondition', `container ${short(state.id)} is paused: resume it first (a frozen process cannot act on a signal)`);
+    }
+    if (!state.running) throw notRunning(state);
+    if (!execId) {
+      // Published just BEFORE the signal goes: the exit it causes is reported by other paths (Docker's
+      // wait, Docker's events) that can beat the kill call's own answer, and `killed` must come first.
+      // Docker's own `kill` event, arriving later, is deduped against this one.
+      this.publishKilled(state.id, sig.number, state.sessionId, undefined, `${sig.name} (${sig.number}) sent to the container's main process`);
+      await this.control.kill(state.id, sig.number);
+      return { success: true, message: `${sig.name} (${sig.number}) sent to container ${short(state.id)}` };
+    }
+    const exec = await this.control.inspectExec(execId);
+    if (exec.containerId !== state.id) {
+      throw new ExecError('invalid', `exec ${short(execId)} belongs to container ${short(exec.containerId)}, not ${short(state.id)}`);
+    }
+    if (!exec.running) {
+      throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode ?? 'unknown'})`);
+    }
+    const { pidInContainer } = await this.control.signalExec(exec.id, sig.number);
+    const sessionId = this.execSessionId(state.id, exec.id);
+    this.publishKilled(state.id, sig.number, sessionId, exec.id, `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in the container)`);
+    this.log.info({ containerId: short(state.id), execId: short(exec.id), signal: sig.name }, 'exec signalled');
+    return { success: true, message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in container ${short(state.id)})` };
+  }
+
+  /** The `killed` transition this service caused (Docker's own `kill` event is deduped against it). */
+  private publishKilled(containerId: string, signal: number, sessionId: string | undefined, execId: string | undefined, message: string): void {
+    this.bus.publish({ containerId, type: 'killed', status: 'running', source: 'control', signal, sessionId, execId, message });
+  }
+
+  private async managedState(containerId: string | undefined): Promise<ContainerState> {
+    const id = requireContainerId(containerId);
+    const state = await inspectUnambiguous(this.control, this.sessions, id);
+    if (!state.managed) throw notManaged(id);
+    return state;
+  }
+
+  private execSessionId(containerId: string, execId: string): string | undefined {
+    try {
+      return this.sessions.findByContainer(containerId, execId).id;
+    } catch {
+      return undefined; // an exec this service did not start
+    }
+  }
+}
+
+function short(id: string): string {
+  return id.slice(0, 12);
+}
+
+function notRunning(state: ContainerState): ExecError {
+  return new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not running`);
+}

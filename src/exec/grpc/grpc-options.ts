@@ -1,0 +1,49 @@
+import type { MethodDefinition, Server, ServiceDefinition } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { HealthImplementation } from 'grpc-health-check';
+import { authInterceptor } from './auth.interceptor';
+import { healthStateFor } from '../../common/health-state';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
+import { reflectionPackage } from './reflection-descriptors';
+
+export const EXEC_PACKAGE = 'dagger.exec';
+
+/**
+ * Lets Session responses be written as already-encoded bytes: output chunks are encoded once and the
+ * same Buffer goes to every client (src/exec/wire). Message objects are still encoded as before.
+ */
+function passPreEncoded(pkg: PackageDefinition): void {
+  const session = (pkg[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition).Session as MethodDefinition<unknown, unknown>;
+  const encode = session.responseSerialize;
+  session.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value));
+}
+
+/** The Nest gRPC transport for the Exec service: auth interceptor, health and reflection attached. */
+export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): GrpcOptions {
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url: listen,
+      package: EXEC_PACKAGE,
+      protoPath: execProtoPath(),
+      loader: PROTO_LOADER_OPTIONS,
+      gracefulShutdown: false,
+      // grpc-js server options pass through channelOptions; interceptors run before any handler.
+      channelOptions: {
+        interceptors: config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : [],
+      } as GrpcOptions['options']['channelOptions'],
+      onLoadPackageDefinition: (pkg: object, server: Server) => {
+        passPreEncoded(pkg as PackageDefinition);
+        const health = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
+        health.addToServer(server);
+        // NOT_SERVING while a problem stands (e.g. the data directory cannot be written: DataDirHealth).
+        healthStateFor(config).bind(health, ['', `${EXEC_PACKAGE}.Exec`]);
+        // Reflection serves the buf-compiled descriptors of Exec and Health, not proto-loader's rendering.
+        new ReflectionService(reflectionPackage() as never).addToServer(server);
+      },
+    },
+  };
+}

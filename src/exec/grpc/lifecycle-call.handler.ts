@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { ROOT_LOGGER } from '../../common/tokens';
+import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
+import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
+import { optionalId } from '../../common/request-ids';
+
+export interface LifecycleRequest {
+  container_id?: string;
+  /** uint64 as a decimal string (proto-loader longs: String); absent = only new events. */
+  resume_after_id?: string;
+}
+
+/** What the handler needs of the raw grpc-js server-writable call. */
+export interface LifecycleCallStream {
+  write(message: object): boolean;
+  emit(event: 'error', err: { code: number; details: string }): boolean;
+  once(event: 'drain', fn: () => void): unknown;
+  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: string, fn: () => void): unknown;
+  cancelled?: boolean;
+}
+
+/**
+ * One ContainerLifecycle call: a cursor into the lifecycle bus, written to the call one event at a time
+ * with grpc-js's own flow control (write() false → wait for 'drain'). The server holds nothing for a
+ * slow client but its cursor position; one that falls behind the bus history gets a `dropped` event.
+ *
+ * Nest's @GrpcStreamCall is only for client-streaming methods; for a server stream Nest passes the raw
+ * call as the handler's third argument and writes whatever Observable the handler returns (buffering
+ * without bound for a slow client). So the handler returns an Observable that emits nothing and
+ * completes when the delivery loop ends, and the loop writes to the call itself.
+ */
+@Injectable()
+export class LifecycleCallHandler {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly bus: LifecycleBus,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'lifecycle-call' });
+  }
+
+  handle(req: LifecycleRequest, call: LifecycleCallStream): Observable<never> {
+    const containerId = optionalId('container_id', req.container_id) || undefined;
+    const resumeAfterId = parseResumeId(req.resume_after_id);
+    let cursor: LifecycleCursor;
+    try {
+      cursor = this.bus.open({ containerId, resumeAfterId });
+    } catch (err) {
+      throw err instanceof RangeError ? new ExecError('invalid', `resume_after_id: ${err.message}`) : err;
+    }
+    return new Observable<never>((subscriber) => {
+      this.deliver(cursor, call).then(
+        () => subscriber.complete(),
+        (err) => {
+          const s = toGrpcStatus(err);
+          subscriber.error({ code: s.code, details: s.details, message: s.details });
+        },
+      );
+      return () => cursor.close();
+    });
+  }
+
+  private async deliver(cursor: LifecycleCursor, call: LifecycleCallStream): Promise<void> {
+    const gone = () => cursor.close();
+    call.on('cancelled', gone);
+    call.on('close', gone);
+    call.on('error', gone);
+    this.log.debug({ containerId: cursor.containerId, from: cursor.position }, 'lifecycle subscriber attached');
+    try {
+      if (call.cancelled) return;
+      while (!cursor.isClosed) {
+        const event = cursor.read();
+        if (!event) {
+          await cursor.waitForEvent();
+          continue;
+        }
+        if (!call.write(toProto(event))) await drained(call, cursor);
+      }
+    } finally {
+      cursor.close();
+      call.removeListener('cancelled', gone);
+      call.removeListener('close', gone);
+      call.removeListener('error', gone);
+      this.log.debug({ dropped: cursor.droppedTotal }, 'lifecycle subscriber detached');
+    }
+  }
+}
+
+function drained(call: LifecycleCallStream, cursor: LifecycleCursor): Promise<void> {
+  // A call that ends while blocked never drains: the cursor closing (on 'cancelled') ends the wait too.
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.removeListener('drain', done);
+      resolve();
+    };
+    call.once('drain', done);
+    void cursor.whenClosed.then(done);
+  });
+}
+
+function parseResumeId(value: string | number | undefined): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const s = String(value);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new ExecError('invalid', `resume_after_id ${s} is not an event id`);
+  return Number(s);
+}
+
+export function toProto(e: LifecycleEvent): Record<string, unknown> {
+  return {
+    container_id: e.containerId,
+    event_type: e.type,
+    status: e.status,
+    timestamp: String(e.timestampNs),
+    exit_code: e.exitCode ?? 0,
+    message: e.message ?? '',
+    id: String(e.id),
+    dropped: String(e.dropped ?? 0),
+    signal: e.signal ?? 0,
+    session_id: e.sessionId ?? '',
+    exec_id: e.execId ?? '',
+    source: e.source,
+  };
+}

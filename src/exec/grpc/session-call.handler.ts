@@ -1,0 +1,179 @@
+import { Injectable, Inject } from '@nestjs/common';
+import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { ROOT_LOGGER } from '../../common/tokens';
+import type { ClientStream } from '../session';
+import { parseStart, type StartDto, type StartMode } from './start.dto';
+import type { Session } from '../session';
+import { SessionManager } from '../session';
+
+/**
+ * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
+ * cancel a call by half-closing it and then resetting it, so a half-close alone does not yet say EOF.
+ */
+export const HALF_CLOSE_GRACE_MS = 200;
+
+/** A Session call as the controller hands it over: the raw grpc-js duplex stream. */
+export interface SessionCallStream extends ClientStream {
+  on(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
+  on(event: 'end' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  once(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
+  once(event: 'end' | 'cancelled' | 'drain' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: 'cancelled', fn: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  getPeer(): string;
+}
+
+export interface SessionRequestMessage {
+  msg?: 'start' | 'stdin' | 'resize';
+  start?: unknown;
+  stdin?: Buffer;
+  resize?: { Width?: number; Height?: number };
+}
+
+/**
+ * Runs one Session call: the first message must be Start; it becomes a run, an exec or an attach;
+ * then this call is one client of that session until the session's exit (or the client leaves).
+ * Later messages (stdin, resize) go to the session's input, if this client may write it.
+ */
+@Injectable()
+export class SessionCallHandler {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly sessions: SessionManager,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'session-call' });
+  }
+
+  async handle(call: SessionCallStream): Promise<void> {
+    let start: { dto: StartDto; mode: StartMode };
+    try {
+      start = await this.readStart(call);
+    } catch (err) {
+      return this.reject(call, err);
+    }
+    // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
+    call.pause();
+    const { dto, mode } = start;
+    let session: Session;
+    // A client that cancels while its run or exec is being set up frees its session slot at once.
+    const setup = new AbortController();
+    const onCancel = () => setup.abort();
+    if ((call as { cancelled?: boolean }).cancelled) setup.abort();
+    else call.once('cancelled', onCancel);
+    try {
+      session = mode === 'attach' ? this.findForAttach(dto) : await this.sessions.start({
+        image: mode === 'run' ? dto.image : undefined,
+        containerId: mode === 'exec' ? dto.container_id : undefined,
+        command: dto.command,
+        env: dto.env,
+        workingDir: dto.working_dir,
+        tty: dto.tty,
+        openStdin: dto.open_stdin,
+        clientId: dto.client_id,
+        cancel: setup.signal,
+      });
+    } catch (err) {
+      return this.reject(call, err, dto.session_id);
+    } finally {
+      call.removeListener('cancelled', onCancel);
+    }
+    const writer = mode !== 'attach' || !!session.input?.mayWrite(false, dto.client_id);
+    this.routeInput(call, session, writer);
+    call.resume();
+    await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+  }
+
+  /** The first message, which must be a valid Start. */
+  private readStart(call: SessionCallStream): Promise<{ dto: StartDto; mode: StartMode }> {
+    return new Promise((resolve, reject) => {
+      call.once('data', (msg: SessionRequestMessage) => {
+        call.pause();
+        try {
+          if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
+          resolve(parseStart(msg.start));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      call.once('end', () => reject(new ExecError('invalid', 'call closed before a Start message')));
+      call.once('cancelled', () => reject(new ExecError('aborted', 'client cancelled before Start')));
+    });
+  }
+
+  private findForAttach(dto: StartDto): Session {
+    const session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
+    if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
+      throw new ExecError('invalid', `session ${dto.session_id} does not belong to container ${dto.container_id}`);
+    }
+    if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
+      throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
+    }
+    if (dto.replay_from_sequence > session.log.lastSequence + 1) {
+      // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.
+      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.log.lastSequence + 1})`);
+    }
+    this.sessions.admitClient(session);
+    return session;
+  }
+
+  /**
+   * stdin and resize from this client. A bad message ends this client's call with its code; the
+   * session and its other clients go on. When the process cannot take more stdin, the call is paused,
+   * so gRPC flow control slows the sender instead of memory filling here.
+   */
+  private routeInput(call: SessionCallStream, session: Session, writer: boolean): void {
+    const refuse = (err: unknown) => {
+      call.pause();
+      this.reject(call, err, session.id);
+    };
+    const input = session.input;
+    call.on('data', (msg: SessionRequestMessage) => {
+      try {
+        if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
+        if (!writer) {
+          throw new ExecError('permission', 'only the client that started this session (or one with its client_id) may send stdin or resize');
+        }
+        if (msg.resize) {
+          if (!input) throw new ExecError('precondition', 'resize needs a tty session');
+          return input.resize(msg.resize.Width ?? 0, msg.resize.Height ?? 0);
+        }
+        if (msg.msg === 'stdin' || msg.stdin) {
+          if (!input) throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)');
+          if (!input.write(msg.stdin ?? Buffer.alloc(0))) {
+            call.pause();
+            input.onDrain(() => call.resume());
+          }
+          return;
+        }
+        throw new ExecError('invalid', 'empty SessionRequest');
+      } catch (err) {
+        refuse(err);
+      }
+    });
+    if (!writer || !input) return;
+    // Half-closing the call is EOF on stdin; output goes on until exit. A cut call (cancel, dropped
+    // connection) is not EOF: see HALF_CLOSE_GRACE_MS for why a half-close waits a moment.
+    let halfClosed = false;
+    call.on('end', () => {
+      const timer = setTimeout(() => {
+        if (call.cancelled || call.destroyed) return;
+        halfClosed = true;
+        input.end();
+      }, HALF_CLOSE_GRACE_MS);
+      call.once('cancelled', () => clearTimeout(timer));
+    });
+    call.once('close', () => setImmediate(() => {
+      if (!halfClosed && session.running) input.writerLeft();
+    }));
+  }
+
+  private reject(call: SessionCallStream, err: unknown, sessionId?: string): void {
+    const s = toGrpcStatus(err);
+    this.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
+    call.emit('error', s);
+  }
+}

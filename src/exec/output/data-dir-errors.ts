@@ -1,0 +1,42 @@
+import { ExecError } from '../../common/errors';
+
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+const NO_FDS = new Set(['EMFILE', 'ENFILE']);
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'EIO']);
+
+/**
+ * A file-system failure of the session files under EXEC_DATA_DIR, in words a person can act on.
+ * `diskProblem` is true when the data directory itself cannot be written (full, read-only, failing):
+ * health reports NOT_SERVING while that lasts; false when the process ran out of file descriptors.
+ */
+export class DataDirError extends ExecError {
+  constructor(
+    kind: 'exhausted' | 'unavailable',
+    message: string,
+    readonly code: string,
+    readonly diskProblem: boolean,
+  ) {
+    super(kind, message);
+  }
+}
+
+/** `err` as a DataDirError when it is one of the known file-system failures; otherwise unchanged. */
+export function dataDirError(err: unknown, dataDir: string, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || err instanceof ExecError) return err;
+  if (DISK_FULL.has(code)) {
+    return new DataDirError('exhausted', `the data directory ${dataDir} (EXEC_DATA_DIR) is full (${code}): ${what} could not be written; free space there`, code, true);
+  }
+  if (NO_FDS.has(code)) {
+    return new DataDirError(
+      'exhausted',
+      `exec-stream has run out of file descriptors (${code}: too many open files): ${what} could not be opened; raise its limit (ulimit -n) or let sessions end`,
+      code,
+      false,
+    );
+  }
+  if (NOT_WRITABLE.has(code)) {
+    return new DataDirError('unavailable', `the data directory ${dataDir} (EXEC_DATA_DIR) cannot be written (${code}): ${what} failed`, code, true);
+  }
+  return err;
+}

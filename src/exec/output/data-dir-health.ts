@@ -1,0 +1,86 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { healthStateFor, type HealthState } from '../../common/health-state';
+import type { Logger } from '../../common/logger';
+import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { DataDirError, dataDirError } from './data-dir-errors';
+
+/** How often the data directory is probed for writing. */
+export const PROBE_INTERVAL_MS = 1000;
+/** Bytes a probe writes: a full disk refuses them even when an empty file can still be made. */
+const PROBE_BYTES = 64 * 1024;
+const PROBLEM = 'data-dir';
+
+/**
+ * Whether EXEC_DATA_DIR can be written: health is NOT_SERVING from the first failed write there (a
+ * session's output, a new session's files) or failed probe, until a probe (every PROBE_INTERVAL_MS)
+ * writes there again. While it cannot, new sessions are refused with the failure's status and message.
+ */
+@Injectable()
+export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
+  private readonly health: HealthState;
+  private readonly log: Logger;
+  private timer?: NodeJS.Timeout;
+  private problem?: DataDirError;
+  private readonly probeFile: string;
+
+  constructor(
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.health = healthStateFor(config);
+    this.log = root.child({ component: 'data-dir' });
+    this.probeFile = join(config.EXEC_DATA_DIR, `.write-probe-${process.pid}`);
+  }
+
+  onModuleInit(): void {
+    this.probe();
+    this.timer = setInterval(() => this.probe(), PROBE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Throws the standing failure (same code and message) while the data directory cannot be written. */
+  assertWritable(): void {
+    if (this.problem) throw new DataDirError(this.problem.kind as 'exhausted' | 'unavailable', this.problem.message, this.problem.code, true);
+  }
+
+  /** A write under the data directory failed; only disk problems (not fd exhaustion) count. */
+  failed(err: unknown): void {
+    if (!(err instanceof DataDirError) || !err.diskProblem) return;
+    this.problem = err;
+    if (this.health.set(PROBLEM, err.message)) this.log.error({ err: err.message }, 'data directory cannot be written: health is NOT_SERVING');
+  }
+
+  /** Writes and removes a small file in the data directory; returns whether that worked. */
+  probe(): boolean {
+    let fd: number | undefined;
+    try {
+      mkdirSync(this.config.EXEC_DATA_DIR, { recursive: true });
+      fd = openSync(this.probeFile, 'w');
+      const bytes = Buffer.alloc(PROBE_BYTES);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    } catch (err) {
+      this.failed(dataDirError(err, this.config.EXEC_DATA_DIR, 'a write probe'));
+      return false;
+    } finally {
+      try {
+        if (fd !== undefined) closeSync(fd);
+        rmSync(this.probeFile, { force: true });
+      } catch {
+        /* the next probe tries again */
+      }
+    }
+    if (this.problem) {
+      this.problem = undefined;
+      this.health.set(PROBLEM);
+      this.log.info({ dataDir: this.config.EXEC_DATA_DIR }, 'data directory can be written again: health is SERVING');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+import type { StreamName } from '../../executor/container-runtime';
+import type { PrimaryRecorder } from './tee-writer';
+import { ChunkWindow, ReadCache } from './chunk-window';
+import type { ChunkRecord, SessionFiles } from './session-files';
+
+// Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
+const NS_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
+
+/**
+ * The session's append-only, sequenced output: every chunk goes to the files (the record) and to a
+ * bounded in-memory tail of the newest chunks. Readers (client cursors) ask for chunk n: from the tail
+ * when it is still there, else from disk through a shared cache of recent reads (both bounded by
+ * EXEC_TAIL_BYTES; a chunk also keeps its wire encoding, made once for all clients). Waiting readers are woken by notify(), which the TeeWriter
+ * calls as its secondary, after the record is written.
+ */
+export class OutputLog implements PrimaryRecorder {
+  private tail: ChunkWindow;
+  private readBack: ReadCache;
+  private waiters = new Set<() => void>();
+  private ended = false;
+
+  constructor(
+    private readonly files: SessionFiles,
+    private readonly tailLimit: number,
+  ) {
+    this.tail = new ChunkWindow(tailLimit);
+    this.readBack = new ReadCache(tailLimit);
+  }
+
+  /** Sequence of the newest chunk; 0 before the first. */
+  get lastSequence(): number {
+    return this.files.chunkCount;
+  }
+
+  /** No chunk will be appended any more. */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  get bytes(): Record<StreamName, number> {
+    return this.files.bytes;
+  }
+
+  /** Told when a chunk could not be recorded (before the error goes on to the caller). */
+  onRecordFailed?: (err: unknown) => void;
+
+  record(stream: StreamName, data: Buffer): void {
+    const timestampNs = nowNs();
+    let sequence: number;
+    try {
+      sequence = this.files.append(stream, data, timestampNs);
+    } catch (err) {
+      this.onRecordFailed?.(err);
+      throw err;
+    }
+    this.tail.push({ sequence, stream, timestampNs, data });
+  }
+
+  /** Chunk `sequence` (1 ≤ sequence ≤ lastSequence). */
+  get(sequence: number): ChunkRecord | Promise<ChunkRecord> {
+    return this.tail.get(sequence) ?? this.readBack.get(sequence, (n) => this.files.readChunk(n));
+  }
+
+  /**
+   * The first readable chunk ≥ `from` and how many damaged or lost chunks lie before it: a reader
+   * skips those and reports the count (gap_before); it never gets their bytes.
+   */
+  nextAvailable(from: number): { sequence: number; gap: number } {
+    return this.files.nextAvailable(from);
+  }
+
+  /** A chunk failed its checksum on read: from now on every reader skips it as a gap. */
+  markMissing(sequence: number): void {
+    this.files.markMissing(sequence);
+  }
+
+  /** Calls `wake` once chunk `sequence` exists or the log is finished; returns a cancel function. */
+  waitFor(sequence: number, wake: () => void): () => void {
+    if (sequence <= this.lastSequence || this.ended) {
+      wake();
+      return () => undefined;
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+
+  /** Wake every waiting reader (called after each recorded chunk and at the end). */
+  notify(): void {
+    if (!this.waiters.size) return;
+    const waiters = this.waiters;
+    this.waiters = new Set();
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Drops the in-memory tail and read-back cache (a finished session nobody reads): a later client is
+   * served from disk. Without this every finished session would hold them for its whole retention.
+   */
+  releaseMemory(): void {
+    this.tail = new ChunkWindow(this.tailLimit);
+    this.readBack = new ReadCache(this.tailLimit);
+  }
+
+  /** No more chunks: readers are woken, and the files close once no reader holds them. */
+  finish(): void {
+    this.ended = true;
+    this.files.endRecording();
+    this.notify();
+  }
+}

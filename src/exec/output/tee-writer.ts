@@ -1,0 +1,53 @@
+import type { OutputSink, StreamName } from '../../executor/container-runtime';
+
+/** The record of output: appending must succeed or the session fails (a real error, not a skip). */
+export interface PrimaryRecorder {
+  record(stream: StreamName, data: Buffer): void;
+}
+
+/** Told after each recorded chunk; must not block, and its failure must not touch the record. */
+export interface SecondaryListener {
+  onRecorded(): void;
+}
+
+export interface TeeWriterLog {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Writes every chunk to the session's files first (always, synchronously, so the order on disk is
+ * the order Docker gave), and tells live readers second. A listener that throws is dropped with a log
+ * line; it never fails the primary and never sees the chunk before the file has it.
+ */
+export class TeeWriter implements OutputSink {
+  private readonly listeners = new Set<SecondaryListener>();
+
+  constructor(
+    private readonly primary: PrimaryRecorder,
+    private readonly log?: TeeWriterLog,
+  ) {}
+
+  addListener(listener: SecondaryListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  write(stream: StreamName, data: Buffer): void {
+    this.primary.record(stream, data);
+    for (const listener of this.listeners) {
+      try {
+        listener.onRecorded();
+      } catch (err) {
+        this.listeners.delete(listener);
+        this.log?.warn({ err }, 'output listener failed; dropped it');
+      }
+    }
+  }
+}
+
+/** The provider: sessions get their TeeWriter from DI rather than constructing the policy themselves. */
+export class TeeWriterFactory {
+  create(primary: PrimaryRecorder, log?: TeeWriterLog): TeeWriter {
+    return new TeeWriter(primary, log);
+  }
+}

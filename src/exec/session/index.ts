@@ -1,0 +1,8 @@
+/** Sessions on the data path: the manager (by session and container id), each session with its client cursors and stdin, drain on SIGTERM, restart recovery and container reconciliation. */
+export * from './client-cursor';
+export * from './container-reconciler';
+export * from './process-input';
+export * from './session';
+export * from './session-drain';
+export * from './session-manager';
+export * from './session-recovery';

@@ -1,0 +1,108 @@
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../common/config/exec-config';
+import { ExecError } from '../../common/errors';
+import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor/container-runtime';
+import { TeeWriterFactory } from '../output/tee-writer';
+import { SessionManager } from './session-manager';
+
+/** Docker replaced through its DI token: each run writes what the test says and ends when told. */
+class FakeRuntime implements ContainerRuntime {
+  runs: Array<{ spec: RunSpec; sink: OutputSink; end: (o: ProcessOutcome | Error) => void }> = [];
+  removed: string[] = [];
+  async ping() {}
+  async run(spec: RunSpec, sink: OutputSink): Promise<StartedProcess> {
+    let end!: (o: ProcessOutcome | Error) => void;
+    const done = new Promise<ProcessOutcome>((resolve, reject) => (end = (o) => (o instanceof Error ? reject(o) : resolve(o))));
+    this.runs.push({ spec, sink, end });
+    return { containerId: `c${this.runs.length}`.padEnd(64, '0'), done };
+  }
+  async exec(): Promise<StartedProcess> {
+    throw new ExecError('not_found', 'no such container');
+  }
+  async remove(id: string) {
+    this.removed.push(id);
+  }
+}
+
+describe('SessionManager', () => {
+  let dir: string;
+  let runtime: FakeRuntime;
+  let manager: SessionManager;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'manager-'));
+    runtime = new FakeRuntime();
+    const config = loadConfig({ EXEC_DATA_DIR: dir, EXEC_MAX_SESSIONS: '2', EXEC_RETENTION_SECONDS: '60' });
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        SessionManager,
+        TeeWriterFactory,
+        { provide: EXEC_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
+        { provide: CONTAINER_RUNTIME, useValue: runtime },
+      ],
+    }).compile();
+    manager = moduleRef.get(SessionManager);
+  });
+  afterEach(() => {
+    manager.onModuleDestroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = () => manager.start({ image: 'img', command: ['x'], env: {}, tty: false, openStdin: false });
+
+  it('writes output to the session files, records the exit, removes the container', async () => {
+    const s = await start();
+    runtime.runs[0].sink.write('stdout', Buffer.from('out'));
+    runtime.runs[0].sink.write('stderr', Buffer.from('err'));
+    runtime.runs[0].end({ exitCode: 4 });
+    await new Promise((r) => setImmediate(r));
+    expect(s.outcome).toEqual({ exitCode: 4 });
+    expect(readFileSync(join(s.files.dir, 'stdout'), 'utf8')).toBe('out');
+    expect(readFileSync(join(s.files.dir, 'stderr'), 'utf8')).toBe('err');
+    expect(JSON.parse(readFileSync(join(s.files.dir, 'exit.json'), 'utf8')).exitCode).toBe(4);
+    expect(runtime.removed).toEqual([s.containerId]);
+  });
+
+  it('a lost outcome is an error, never an exit code', async () => {
+    const s = await start();
+    runtime.runs[0].end(new ExecError('unavailable', 'Docker went away'));
+    await new Promise((r) => setImmediate(r));
+    expect(s.outcome).toEqual({ error: expect.objectContaining({ kind: 'unavailable' }) });
+  });
+
+  it('finds sessions by id and by container id prefix', async () => {
+    const s = await start();
+    expect(manager.get(s.id)).toBe(s);
+    expect(manager.findByContainer(s.containerId.slice(0, 12))).toBe(s);
+    expect(() => manager.get('nope')).toThrow(expect.objectContaining({ kind: 'not_found' }));
+    expect(() => manager.findByContainer('ffff')).toThrow(expect.objectContaining({ kind: 'not_found' }));
+  });
+
+  it('refuses more running sessions than EXEC_MAX_SESSIONS; finished ones do not count', async () => {
+    await start();
+    await start();
+    await expect(start()).rejects.toMatchObject({ kind: 'exhausted' });
+    runtime.runs[0].end({ exitCode: 0 });
+    await new Promise((r) => setImmediate(r));
+    await expect(start()).resolves.toBeDefined();
+  });
+
+  it('a failed start leaves no session and no files behind', async () => {
+    await expect(manager.start({ containerId: 'abc', command: ['x'], env: {}, tty: false, openStdin: false })).rejects.toMatchObject({ kind: 'not_found' });
+    expect(manager.all()).toEqual([]);
+  });
+
+  it('forgets finished sessions after retention, and their files', async () => {
+    const s = await start();
+    runtime.runs[0].end({ exitCode: 0 });
+    await new Promise((r) => setImmediate(r));
+    expect(manager.sweep(Date.now() + 30_000)).toBe(0);
+    expect(manager.sweep(Date.now() + 61_000)).toBe(1);
+    expect(() => manager.get(s.id)).toThrow(expect.objectContaining({ kind: 'not_found' }));
+    expect(existsSync(s.files.dir)).toBe(false);
+  });
+});

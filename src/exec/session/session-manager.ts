@@ -1,0 +1,295 @@
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerControl } from '../../executor/container-control';
+import type { ContainerRuntime, StartedProcess } from '../../executor/container-runtime';
+import { TeeWriterFactory } from '../output';
+import { DataDirError } from '../output';
+import { DataDirHealth } from '../output';
+import { OutputLog } from '../output';
+import { Session, type SessionInfo } from './session';
+import { SessionFiles } from '../output';
+
+export interface NewProcess {
+  image?: string;
+  containerId?: string;
+  command: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  tty: boolean;
+  /** Keep stdin open for SessionRequest.stdin (always so for a tty). */
+  openStdin: boolean;
+  /** The starting client's client_id: a later attach with the same id may write stdin. */
+  clientId?: string;
+  /** Fires when the client gives up during set-up: start then rejects ABORTED and frees the slot at once. */
+  cancel?: AbortSignal;
+}
+
+/**
+ * The singleton registry of sessions, by session id and by container id. Starts runs and execs,
+ * enforces the limits, and forgets finished sessions once their retention has passed (never one with
+ * a client still attached).
+ */
+@Injectable()
+export class SessionManager implements OnModuleDestroy {
+  private readonly byId = new Map<string, Session>();
+  private readonly log: Logger;
+  private readonly sweeper: NodeJS.Timeout;
+  /**
+   * Takes over a session whose process lost its connection to Docker ('unavailable'), returning true
+   * when it will end the session itself with Docker's outcome once Docker is back (set by SessionRecovery).
+   */
+  onDockerLost?: (session: Session, error: ExecError) => boolean;
+  /** Set on shutdown: no new sessions or clients; running containers are left for re-adoption. */
+  private drainReason?: string;
+
+  constructor(
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(ROOT_LOGGER) root: Logger,
+    private readonly tees: TeeWriterFactory,
+    @Optional() private readonly dataDir?: DataDirHealth,
+    @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
+  ) {
+    this.log = root.child({ component: 'sessions' });
+    this.sweeper = setInterval(() => this.sweep(), Math.min(10_000, config.EXEC_RETENTION_SECONDS * 250));
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  get runningCount(): number {
+    let n = 0;
+    for (const s of this.byId.values()) if (s.running) n++;
+    return n;
+  }
+
+  /** Creates the session, its files and its TeeWriter, then has the runtime start the process. */
+  async start(spec: NewProcess): Promise<Session> {
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
+    if (this.runningCount >= this.config.EXEC_MAX_SESSIONS) {
+      throw new ExecError('exhausted', `too many running sessions (EXEC_MAX_SESSIONS=${this.config.EXEC_MAX_SESSIONS})`);
+    }
+    this.dataDir?.assertWritable();
+    const info: SessionInfo = {
+      id: randomUUID(),
+      kind: spec.image ? 'run' : 'exec',
+      image: spec.image,
+      command: spec.command,
+      tty: spec.tty,
+      createdAt: Date.now(),
+    };
+    const logger = this.log.child({ sessionId: info.id });
+    let files: SessionFiles;
+    try {
+      files = SessionFiles.create(join(this.config.EXEC_DATA_DIR, 'sessions', info.id), { version: 1, ...info, containerId: spec.containerId });
+    } catch (err) {
+      this.dataDir?.failed(err);
+      throw err;
+    }
+    const log = new OutputLog(files, this.config.EXEC_TAIL_BYTES);
+    // Output that cannot be recorded stops the process at once (once it is known: it may come first).
+    let unrecorded: DataDirError | undefined;
+    log.onRecordFailed = (err) => {
+      if (!(err instanceof DataDirError) || unrecorded) return;
+      unrecorded = err;
+      if (session.containerId) this.stopUnrecorded(session, err);
+    };
+    const tee = this.tees.create(log, logger);
+    tee.addListener({ onRecorded: () => log.notify() });
+    const session = new Session(info, files, log, tee, logger);
+    this.byId.set(info.id, session); // counted against the limit while Docker is asked
+    let process: StartedProcess;
+    const cancelled = { files: false };
+    try {
+      const base = { sessionId: info.id, command: spec.command, env: spec.env, workingDir: spec.workingDir, tty: spec.tty, openStdin: spec.openStdin || spec.tty };
+      const starting = spec.image
+        ? this.runtime.run({ ...base, image: spec.image }, tee, spec.cancel)
+        : this.runtime.exec({ ...base, containerId: spec.containerId! }, tee, spec.cancel);
+      process = await this.unlessCancelled(starting, spec.cancel, files, cancelled);
+    } catch (err) {
+      this.byId.delete(info.id);
+      if (!cancelled.files) files.destroy();
+      throw err;
+    }
+    session.bind(process, spec.clientId);
+    if (unrecorded) this.stopUnrecorded(session, unrecorded);
+    // Observed at once, before any other await: its failure must never be an unhandled rejection.
+    process.done.then(
+      (outcome) => session.finish(outcome),
+      (err) => {
+        const error = err instanceof ExecError ? err : new ExecError('unavailable', String(err));
+        // Docker went away mid-run: the session waits for Docker's own outcome instead (session-recovery.ts).
+        if (!(err instanceof DataDirError) && this.onDockerLost?.(session, error)) return;
+        session.finish({ error });
+      },
+    ).finally(() => {
+      // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
+      // Not while the session waits for Docker's outcome: that path removes it once the outcome is in.
+      if (info.kind === 'run' && this.config.removeContainers && !this.drainReason && session.outcome) void this.runtime.remove(session.containerId);
+    });
+    try {
+      // Which container (and exec) this is: restart recovery needs it to find the process again.
+      files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'could not write process.json: this session cannot be re-adopted after a restart');
+    }
+    await session.input?.applyInitial();
+    return session;
+  }
+
+  /**
+   * `starting`, or ABORTED as soon as `cancel` fires (the caller then frees the slot at once). A process
+   * that still starts after that is stopped (a run's container removed, an exec killed); the session's
+   * files go once nothing can write to them any more (`owner.files` tells the caller not to).
+   */
+  private unlessCancelled(starting: Promise<StartedProcess>, cancel: AbortSignal | undefined, files: SessionFiles, owner: { files: boolean }): Promise<StartedProcess> {
+    if (!cancel) return starting;
+    return new Promise((resolve, reject) => {
+      let gaveUp = false;
+      const onCancel = () => {
+        gaveUp = owner.files = true;
+        reject(new ExecError('aborted', 'the client cancelled while its session was being set up'));
+      };
+      if (cancel.aborted) onCancel();
+      else cancel.addEventListener('abort', onCancel, { once: true });
+      starting.then(
+        (p) => {
+          cancel.removeEventListener('abort', onCancel);
+          if (!gaveUp) return resolve(p);
+          this.log.warn({ containerId: p.containerId, execId: p.execId }, 'process started after its client cancelled: stopped');
+          if (p.execId) this.control?.signalExec(p.execId, 9).catch(() => undefined);
+          else void this.runtime.remove(p.containerId);
+          p.done.catch(() => undefined).finally(() => files.destroy());
+        },
+        (err) => {
+          cancel.removeEventListener('abort', onCancel);
+          if (gaveUp) files.destroy();
+          else reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * The session's output could not be recorded (full data disk, no fds): its process must not run on
+   * unobserved, so a run's container is killed and removed (whatever EXEC_REMOVE_CONTAINERS says) and
+   * an exec's process is killed. Its clients get the recording failure as the session's status.
+   */
+  private stopUnrecorded(session: Session, err: DataDirError): void {
+    this.dataDir?.failed(err);
+    session.logger.error({ err: err.message }, 'output could not be recorded: the process is killed');
+    if (session.info.kind === 'run') void this.runtime.remove(session.containerId);
+    else if (session.execId && this.control) {
+      this.control.signalExec(session.execId, 9).catch((e: Error) => session.logger.warn({ err: e.message }, 'could not kill the exec whose output was lost'));
+    }
+  }
+
+  get(sessionId: string): Session {
+    const s = this.byId.get(sessionId);
+    if (!s) throw new ExecError('not_found', `session ${sessionId} not found (unknown, or its retention expired)`);
+    return s;
+  }
+
+  /**
+   * The session for a container: with execId, that exec; without, the container's run session, else
+   * its newest exec. Accepts a full id or a unique prefix, as docker does.
+   */
+  findByContainer(containerId: string, execId?: string): Session {
+    const full = this.containerByPrefix(containerId);
+    const matches = [...this.byId.values()].filter((s) => !!full && s.containerId === full);
+    const found = execId
+      ? (matches.find((s) => s.execId === execId) ?? uniqueExec(matches.filter((s) => !!s.execId && s.execId.startsWith(execId)), execId))
+      : (matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0]);
+    if (!found) {
+      throw new ExecError('not_found', `no session for container ${containerId}${execId ? ` exec ${execId}` : ''}`);
+    }
+    return found;
+  }
+
+  /**
+   * The full id of the one container that sessions here ran in and whose id starts with `prefix`;
+   * undefined when none; INVALID_ARGUMENT when several do (an ambiguous prefix is never resolved by guessing).
+   */
+  containerByPrefix(prefix: string): string | undefined {
+    const ids = new Set([...this.byId.values()].map((s) => s.containerId).filter((id) => !!id && id.startsWith(prefix)));
+    if (ids.size > 1) throw new ExecError('invalid', `container id prefix ${prefix} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`);
+    return [...ids][0];
+  }
+
+  /** Checks the per-session client limit before a client attaches. */
+  admitClient(session: Session): void {
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
+    if (session.clientCount >= this.config.EXEC_MAX_CLIENTS_PER_SESSION) {
+      throw new ExecError(
+        'exhausted',
+        `session ${session.id} has ${session.clientCount} clients (EXEC_MAX_CLIENTS_PER_SESSION=${this.config.EXEC_MAX_CLIENTS_PER_SESSION})`,
+      );
+    }
+  }
+
+  all(): Session[] {
+    return [...this.byId.values()];
+  }
+
+  /** Adds a session that was not started here: one loaded from the data dir after a restart. */
+  register(session: Session): void {
+    if (this.byId.has(session.id)) throw new ExecError('internal', `session ${session.id} is registered twice`);
+    this.byId.set(session.id, session);
+  }
+
+  /** Refuses new sessions and clients from now on (shutdown); `reason` is what callers are told. */
+  beginDrain(reason: string): void {
+    this.drainReason = reason;
+    clearInterval(this.sweeper);
+  }
+
+  get draining(): boolean {
+    return !!this.drainReason;
+  }
+
+  /**
+   * Forgets finished sessions that no client is reading and deletes their files: those past
+   * EXEC_RETENTION_SECONDS, then, while all sessions' files exceed EXEC_RETENTION_BYTES, the
+   * oldest-finished first. Running sessions count toward the size but are never removed.
+   */
+  sweep(now = Date.now()): number {
+    let removed = 0;
+    const remove = (s: Session, why: string) => {
+      this.byId.delete(s.id);
+      s.files.destroy();
+      s.logger.info({ why }, 'session retention expired; files removed');
+      removed++;
+    };
+    const removable = [...this.byId.values()]
+      .filter((s) => !s.running && s.clientCount === 0)
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    const kept: Session[] = [];
+    for (const s of removable) {
+      if (now - (s.finishedAt ?? now) >= this.config.EXEC_RETENTION_SECONDS * 1000) remove(s, 'age');
+      else kept.push(s);
+    }
+    let total = 0;
+    for (const s of this.byId.values()) total += s.files.diskBytes;
+    for (const s of kept) {
+      if (total <= this.config.EXEC_RETENTION_BYTES) break;
+      total -= s.files.diskBytes;
+      remove(s, 'size');
+    }
+    return removed;
+  }
+}
+
+/** The one exec session of `matches` (all starting with the prefix `execId`); several → INVALID_ARGUMENT. */
+function uniqueExec(matches: Session[], execId: string): Session | undefined {
+  if (new Set(matches.map((s) => s.execId)).size > 1) {
+    throw new ExecError('invalid', `exec id prefix ${execId} is ambiguous: give more of the id`);
+  }
+  return matches[0];
+}

@@ -1,0 +1,212 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { ExecError, type ErrorKind } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerRuntime, ManagedContainer, StreamName } from '../../executor/container-runtime';
+import { TeeWriterFactory } from '../output';
+import { OutputLog } from '../output';
+import { Session, type SessionInfo } from './session';
+import { SessionFiles } from '../output';
+import { verifySessionData } from '../output';
+import { SessionManager } from './session-manager';
+import { ContainerReconciler } from './container-reconciler';
+
+/** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
+const TAIL_CHECK_BYTES = 4096;
+/** How long a run that lost Docker mid-way waits for Docker to answer again before ending UNAVAILABLE. */
+export const DOCKER_RETURN_GRACE_MS = 5 * 60_000;
+
+/**
+ * Restart recovery, session side (docs/DURABILITY.md). Before the server listens, every folder in
+ * EXEC_DATA_DIR/sessions is loaded and registered: finished ones (exit.json) are readable as before;
+ * unfinished ones are re-adopted: a run's container through the runtime (Docker's log fills in what
+ * was produced while the service was down, then live output and the true exit code); an exec cannot be
+ * re-attached (Docker keeps no log of exec output), so it ends with an explicit ABORTED error.
+ * Damaged files are detected (index check at load, data checksums in the background and on every
+ * read): their chunks are never served; readers are told the gap.
+ *
+ * The same re-adoption serves a run whose connection to Docker broke while the service ran (dockerd
+ * killed or restarted): once Docker answers again the session ends with Docker's outcome for its
+ * container (or the error why it cannot be known), never with a made-up one.
+ */
+@Injectable()
+export class SessionRecovery implements OnApplicationBootstrap {
+  private readonly log: Logger;
+  /** Settles when every unfinished session has been re-adopted or ended (tests and measurements). */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(ROOT_LOGGER) root: Logger,
+    private readonly sessions: SessionManager,
+    private readonly tees: TeeWriterFactory,
+    private readonly reconciler: ContainerReconciler,
+  ) {
+    this.log = root.child({ component: 'recovery' });
+    sessions.onDockerLost = (session, error) => this.afterDockerLost(session, error);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const root = join(this.config.EXEC_DATA_DIR, 'sessions');
+    if (!existsSync(root)) return;
+    const t0 = Date.now();
+    const loaded: Session[] = [];
+    for (const id of readdirSync(root)) {
+      const dir = join(root, id);
+      if (!statSync(dir).isDirectory()) continue;
+      try {
+        loaded.push(this.load(id, dir));
+      } catch (err) {
+        // Without a readable meta.json / index we cannot say what the folder is: leave it for a person.
+        this.log.error({ sessionId: id, err: (err as Error).message }, 'session folder unreadable: not loaded (left on disk)');
+      }
+    }
+    const unfinished = loaded.filter((s) => s.running);
+    let containers: ManagedContainer[] | undefined;
+    try {
+      containers = this.runtime.listManaged ? await this.runtime.listManaged() : undefined;
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not list managed containers: unfinished sessions cannot be re-adopted');
+    }
+    this.ready = Promise.all(unfinished.map((s) => this.resume(s, containers).catch((err) => this.end(s, err)))).then(() => {
+      this.log.info({ sessions: unfinished.length, ms: Date.now() - t0 }, 'unfinished sessions re-adopted or ended');
+    });
+    // Containers of ended sessions and orphans: now, and again for the sessions re-adoption could not save.
+    if (containers) void this.reconciler.reconcile('start', containers);
+    void this.ready.then(() => this.reconciler.reconcile('after re-adoption'));
+    this.log.info({ sessions: loaded.length, unfinished: unfinished.length, ms: Date.now() - t0 }, 'sessions loaded from data dir');
+  }
+
+  private load(id: string, dir: string): Session {
+    const logger = this.log.child({ sessionId: id });
+    const { files, report } = SessionFiles.open(dir);
+    let meta: SessionInfo & { containerId?: string };
+    try {
+      meta = files.readMeta<SessionInfo & { containerId?: string }>();
+    } catch (err) {
+      files.close();
+      throw new Error(`meta.json: ${(err as Error).message}`);
+    }
+    if (report.problems.length) {
+      logger.error({ problems: report.problems.slice(0, 20), missingChunks: report.missing.length }, 'session files are damaged: those chunks are never served, readers are told the gap');
+    }
+    const info: SessionInfo = { id, kind: meta.kind, image: meta.image, command: meta.command ?? [], tty: !!meta.tty, createdAt: meta.createdAt };
+    const log = new OutputLog(files, this.config.EXEC_TAIL_BYTES);
+    const tee = this.tees.create(log, logger);
+    tee.addListener({ onRecorded: () => log.notify() });
+    const session = new Session(info, files, log, tee, logger);
+    const proc = readJson(() => files.readProcess(), logger, 'process.json');
+    session.containerId = proc?.containerId ?? meta.containerId ?? '';
+    session.execId = proc?.execId;
+    session.startedAt = proc?.startedAt;
+    let exit;
+    try {
+      exit = files.readExit();
+    } catch (err) {
+      exit = { error: { kind: 'data_loss', message: `the exit record is damaged (${(err as Error).message}): the outcome is unknown` }, finishedAt: statSync(dir).mtimeMs };
+      logger.error({ err: (err as Error).message }, 'exit.json damaged');
+    }
+    if (exit) {
+      if (report.tornBytes || report.unindexedBytes) files.addLostTail();
+      session.outcome = exit.error
+        ? { error: new ExecError(exit.error.kind as ErrorKind, exit.error.message) }
+        : typeof exit.exitCode === 'number'
+          ? { exitCode: exit.exitCode }
+          : { error: new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown') };
+      session.finishedAt = exit.finishedAt;
+      log.finish();
+    }
+    this.sessions.register(session);
+    void verifySessionData(files, report.entries).then((bad) => {
+      if (bad.length) logger.error({ chunks: bad.slice(0, 20), count: bad.length }, 'chunk data failed its checksum: never served, reported as gaps');
+    });
+    return session;
+  }
+
+  private async resume(session: Session, containers: ManagedContainer[] | undefined): Promise<void> {
+    const last = session.log.lastSequence;
+    if (session.info.kind === 'exec') {
+      const state = session.execId && this.runtime.execState ? await this.runtime.execState(session.execId).catch(() => undefined) : undefined;
+      const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
+      throw new ExecError(
+        'aborted',
+        `exec-stream restarted while this exec ran; Docker keeps no log of exec output, so output after chunk ${last} is unknown (${what})`,
+      );
+    }
+    if (!containers) throw new ExecError('unavailable', `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`);
+    const found = containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId);
+    if (!found || !this.runtime.readopt) {
+      throw new ExecError('aborted', `the container of this session no longer exists; output after chunk ${last} and the exit code are unknown`);
+    }
+    const recorded = session.files.bytes;
+    const recordedTail: Record<StreamName, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+    for (const stream of ['stdout', 'stderr'] as StreamName[]) {
+      const n = Math.min(TAIL_CHECK_BYTES, recorded[stream]);
+      recordedTail[stream] = await session.files.readStream(stream, recorded[stream] - n, n);
+    }
+    const startedAt = session.startedAt;
+    const process = await this.runtime.readopt({ containerId: found.containerId, recorded, recordedTail }, session.tee);
+    session.bind(process);
+    session.startedAt = startedAt ?? session.startedAt;
+    session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
+    process.done
+      .then(
+        (outcome) => session.finish(outcome),
+        (err) => this.end(session, err),
+      )
+      .finally(() => {
+        if (this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
+      });
+  }
+
+  private end(session: Session, err: unknown): void {
+    const error = err instanceof ExecError ? err : new ExecError('unavailable', String((err as Error)?.message ?? err));
+    session.logger.error({ err: error.message }, 'session could not be recovered exactly: it ends with an error');
+    session.finish({ error });
+  }
+
+  /**
+   * A run whose process lost Docker ('unavailable': dockerd killed or restarted) is re-adopted once
+   * Docker answers again, as after a restart; if Docker stays away DOCKER_RETURN_GRACE_MS, the session
+   * ends with `error`. While draining, nothing is done: the sealed session is re-adopted at the next start.
+   */
+  private afterDockerLost(session: Session, error: ExecError): boolean {
+    if (session.info.kind !== 'run' || error.kind !== 'unavailable' || !this.runtime.readopt || !this.runtime.listManaged) return false;
+    session.logger.warn({ err: error.message }, 'lost Docker while the container ran: its outcome is taken from Docker once it answers again');
+    session.input?.dispose();
+    session.input = undefined; // the attach stream carrying stdin is gone
+    void this.readoptWhenBack(session, error).catch((err) => this.end(session, err));
+    return true;
+  }
+
+  private async readoptWhenBack(session: Session, lost: ExecError): Promise<void> {
+    const deadline = Date.now() + DOCKER_RETURN_GRACE_MS;
+    for (let waitMs = 100; ; waitMs = Math.min(2000, waitMs * 2)) {
+      if (this.sessions.draining) return;
+      try {
+        await this.runtime.ping();
+        break;
+      } catch {
+        if (Date.now() >= deadline) {
+          throw new ExecError('unavailable', `${lost.message}; Docker did not answer again within ${DOCKER_RETURN_GRACE_MS / 1000} s`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+    if (this.sessions.draining) return;
+    await this.resume(session, await this.runtime.listManaged!());
+  }
+}
+
+function readJson<T>(read: () => T, logger: Logger, what: string): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, `${what} damaged: ignored`);
+    return undefined;
+  }
+}

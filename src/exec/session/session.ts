@@ -1,0 +1,118 @@
+import type { Logger } from '../../common/logger';
+import { ExecError } from '../../common/errors';
+import type { StartedProcess } from '../../executor/container-runtime';
+import type { TeeWriter } from '../output';
+import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
+import type { OutputLog } from '../output';
+import type { SessionFiles } from '../output';
+import { ProcessInput } from './process-input';
+
+export type SessionKind = 'run' | 'exec';
+export type SessionOutcome = { exitCode: number } | { error: ExecError };
+
+export interface SessionInfo {
+  id: string;
+  kind: SessionKind;
+  image?: string;
+  command: string[];
+  tty: boolean;
+  createdAt: number;
+}
+
+/**
+ * One process (a run's container or an exec) and its output. Owns the output log and the clients
+ * attached to it; knows nothing of gRPC beyond the ClientStream a cursor writes to.
+ */
+export class Session {
+  containerId = '';
+  execId?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  outcome?: SessionOutcome;
+  process?: StartedProcess;
+  /** Stdin and terminal size, when the process has either. */
+  input?: ProcessInput;
+  private readonly clients = new Set<ClientCursor>();
+
+  constructor(
+    readonly info: SessionInfo,
+    readonly files: SessionFiles,
+    readonly log: OutputLog,
+    readonly tee: TeeWriter,
+    readonly logger: Logger,
+  ) {}
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  get running(): boolean {
+    return !this.outcome;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  bind(process: StartedProcess, starterClientId = ''): void {
+    this.process = process;
+    this.containerId = process.containerId;
+    this.execId = process.execId;
+    this.startedAt = Date.now();
+    if (process.stdin || process.resize) this.input = new ProcessInput(process, starterClientId, this.logger);
+  }
+
+  /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
+  finish(outcome: SessionOutcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.input?.dispose();
+    this.finishedAt = Date.now();
+    const record =
+      'exitCode' in outcome
+        ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt }
+        : { error: { kind: outcome.error.kind, message: outcome.error.message }, finishedAt: this.finishedAt };
+    try {
+      this.files.writeExit(record);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'could not write exit record');
+    }
+    this.logger.info({ ...record, bytes: this.log.bytes, chunks: this.log.lastSequence }, 'session finished');
+    this.log.finish();
+    if (!this.clients.size) this.log.releaseMemory();
+  }
+
+  /** Attaches one more client and delivers to it; resolves when that client is done. */
+  attach(call: ClientStream, options: Omit<CursorOptions, 'ready'>): Promise<void> {
+    const cursor = new ClientCursor(
+      this.log,
+      () => this.outcome,
+      call,
+      {
+        ...options,
+        ready: {
+          session_id: this.id,
+          container_id: this.containerId,
+          exec_id: this.execId ?? '',
+          terminal_size: this.input?.size ? { Width: this.input.size.width, Height: this.input.size.height } : undefined,
+        },
+      },
+      this.logger,
+    );
+    this.clients.add(cursor);
+    // A reader keeps the session's files open (they are closed for a finished session nobody reads).
+    const release = this.files.hold();
+    this.logger.debug({ clients: this.clients.size }, 'client attached');
+    return cursor.run().finally(() => {
+      release();
+      this.clients.delete(cursor);
+      if (!this.clients.size && this.outcome) this.log.releaseMemory();
+      this.logger.debug({ clients: this.clients.size }, 'client detached');
+    });
+  }
+
+  /** Ends every attached client's call with this error (used on shutdown). */
+  disconnectClients(err: ExecError): void {
+    for (const c of this.clients) c.fail(err);
+  }
+}

@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Docker from 'dockerode';
+import type { Logger } from '../../common/logger';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import type { ContainerControl, ContainerState, ExecInfo, ResourceSample, SampleWatch } from '../container-control';
+import { fromDockerError } from './docker-errors';
+import { withDeadline } from './docker-deadline';
+import { signalExecProcess } from './docker-exec-signal';
+import { dockerTimeNs } from './docker-time';
+import { JsonLines } from './json-lines';
+import { isManaged, LABEL_SESSION } from './labels';
+import { sampleFromStats, type DockerStats } from './stats-sample';
+
+/** Pause, resume, signal, inspect and stats against Docker. Every failure becomes an ExecError. */
+@Injectable()
+export class DockerControl implements ContainerControl {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(ROOT_LOGGER) root: Logger,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+  ) {
+        this.log = root.child({ component: 'docker-control' });
+  }
+
+  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts). */
+  private call<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn);
+  }
+
+  async inspect(containerId: string): Promise<ContainerState> {
+    const info = await this.call(`inspect of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }))
+      .catch((err) => {
+        throw fromDockerError(err, `container ${containerId}`);
+      });
+    const s = info.State ?? ({} as Docker.ContainerInspectInfo['State']);
+    // Exited, dead, or being removed after its exit: the process is over and Docker has its code.
+    const exited = !s.Running && s.Status !== 'created' && !!dockerTimeNs(s.FinishedAt);
+    return {
+      id: info.Id,
+      managed: isManaged(info.Config?.Labels, this.config.EXEC_REPLICA_ID),
+      sessionId: info.Config?.Labels?.[LABEL_SESSION],
+      // `removing` right after an exit is Docker deleting it (our removal): the answer is its end.
+      status: exited && s.Status === 'removing' ? 'exited' : (s.Status ?? 'unknown'),
+      running: !!s.Running,
+      paused: !!s.Paused,
+      exitCode: exited ? s.ExitCode : undefined,
+      oomKilled: !!s.OOMKilled,
+      startedAtNs: dockerTimeNs(s.StartedAt),
+      finishedAtNs: exited ? dockerTimeNs(s.FinishedAt) : undefined,
+    };
+  }
+
+  async pause(containerId: string): Promise<void> {
+    await this.call(`pause of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).pause({ abortSignal }))
+      .catch((err) => {
+        throw fromDockerError(err, `pause of container ${containerId}`);
+      });
+    this.log.info({ containerId }, 'container paused');
+  }
+
+  async unpause(containerId: string): Promise<void> {
+    await this.call(`resume of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).unpause({ abortSignal }))
+      .catch((err) => {
+        throw fromDockerError(err, `resume of container ${containerId}`);
+      });
+    this.log.info({ containerId }, 'container resumed');
+  }
+
+  async kill(containerId: string, signal: number): Promise<void> {
+    await this.call(`kill of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).kill({ signal: String(signal), abortSignal }))
+      .catch((err) => {
+        throw fromDockerError(err, `signal ${signal} to container ${containerId}`);
+      });
+    this.log.info({ containerId, signal }, 'signal sent to container');
+  }
+
+  watchSamples(containerId: string, onSample: (s: ResourceSample) => void, onStopped?: () => void): SampleWatch {
+    let stopped = false;
+    let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+    let ended = false;
+    const end = () => {
+      if (ended || stopped) return;
+      ended = true;
+      onStopped?.();
+    };
+    const parser = new JsonLines((value) => {
+      const s = value as DockerStats;
+      if (!s.read || s.read.startsWith('0001-')) return end(); // the empty sample of a container not running
+      onSample(sampleFromStats(s));
+    });
+    // The deadline covers opening the stream only; readings then come for as long as it runs.
+    this.call(`stats of container ${containerId.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(containerId).stats({ stream: true, abortSignal } as { stream: true }))
+      .then((s) => {
+        stream = s as unknown as typeof stream;
+        if (stopped) return stream?.destroy?.();
+        stream!.on('data', (b: Buffer) => parser.push(b));
+        stream!.on('error', () => undefined); // ends with the container or the daemon: nothing to do
+        stream!.on('end', end);
+      })
+      .catch((err) => {
+        this.log.debug({ containerId, err: (err as Error).message }, 'stats stream not opened');
+        end();
+      });
+    return {
+      stop: () => {
+        stopped = true;
+        stream?.destroy?.();
+      },
+    };
+  }
+
+  async inspectExec(execId: string): Promise<ExecInfo> {
+    const info = await this.call(`inspect of exec ${execId}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal }))
+      .catch((err) => {
+        throw fromDockerError(err, `exec ${execId}`);
+      });
+    return {
+      id: info.ID,
+      containerId: info.ContainerID,
+      running: !!info.Running,
+      pid: info.Pid ?? 0,
+      exitCode: info.Running ? undefined : (info.ExitCode ?? undefined),
+    };
+  }
+
+  async signalExec(execId: string, signal: number): Promise<{ pidInContainer: number }> {
+    const pid = await signalExecProcess(this.docker, execId, signal, this.config.EXEC_DOCKER_TIMEOUT_MS);
+    this.log.info({ execId, signal, pidInContainer: pid }, 'signal sent to exec');
+    return { pidInContainer: pid };
+  }
+}

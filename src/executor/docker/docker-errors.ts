@@ -1,0 +1,60 @@
+import { ExecError } from '../../common/errors';
+
+interface DockerodeError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+  reason?: string;
+  message?: string;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** Docker's own words for an error, without dockerode's "(HTTP code 404) no such container -" prefix. */
+export function dockerMessage(err: unknown): string {
+  const e = err as DockerodeError;
+  return (e?.json?.message ?? e?.reason ?? e?.message ?? String(err)).toString().trim();
+}
+
+/**
+ * What the caller got wrong when Docker (or Node's HTTP client, before Docker) refused a request for
+ * what the caller sent, whatever status code Docker chose for it; undefined for anything else.
+ */
+function clientMistake(e: DockerodeError | undefined): string | undefined {
+  if (!e) return undefined;
+  if (e.code === 'ERR_UNESCAPED_CHARACTERS') return 'the id or name has characters a request path cannot carry';
+  if (e.statusCode !== undefined && e.statusCode >= 300 && e.statusCode < 400) return 'the id or name is not a plain name (Docker redirected the request)';
+  const text = dockerMessage(e);
+  if (/multiple IDs found/i.test(text)) return 'the id prefix is ambiguous: give more of the id';
+  if (e.code === 'ENAMETOOLONG' || /file name too long/i.test(text)) return 'a path component is too long (at most 255 bytes)';
+  return undefined;
+}
+
+/**
+ * Turns a dockerode failure into an ExecError. `what` names the object for NOT_FOUND
+ * ("image busybox:x", "container 3f2a…"), so the message says what is missing.
+ */
+export function fromDockerError(err: unknown, what: string): ExecError {
+  if (err instanceof ExecError) return err;
+  const e = err as DockerodeError;
+  if (e?.code === 'EMFILE' || e?.code === 'ENFILE') {
+    return new ExecError('exhausted', `exec-stream has run out of file descriptors (${e.code}: too many open files) for a Docker request for ${what}: raise its limit (ulimit -n) or let sessions end`);
+  }
+  if (e?.code && UNREACHABLE.has(e.code)) {
+    return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`);
+  }
+  const invalid = clientMistake(e);
+  if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${dockerMessage(err)}`);
+  switch (e?.statusCode) {
+    case 404:
+      return new ExecError('not_found', `${what} not found: ${dockerMessage(err)}`);
+    case 409:
+      return new ExecError('precondition', `${what}: ${dockerMessage(err)}`);
+    case 400:
+      return new ExecError('invalid', `${what}: ${dockerMessage(err)}`);
+    case 500:
+    case 503:
+      return new ExecError('unavailable', `Docker engine error on ${what}: ${dockerMessage(err)}`);
+  }
+  return new ExecError('unavailable', `Docker request for ${what} failed: ${dockerMessage(err)}`);
+}

@@ -1,0 +1,209 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import Docker from 'dockerode';
+import type { Logger } from '../../common/logger';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
+import { dockerMessage } from './docker-errors';
+import { JsonLines } from './json-lines';
+import { isManaged, LABEL_SESSION, managedFilter } from './labels';
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;
+const SEEN_KEYS = 2048;
+
+/**
+ * Docker's /events for this instance's containers (labels managed and replica = EXEC_REPLICA_ID), published
+ * to the lifecycle bus (source 'docker'); other instances' containers never reach the bus.
+ *
+ * The connection is one long HTTP response of newline-delimited JSON, parsed with JsonLines. When it
+ * ends (daemon restart, socket closed) the bus gets one `events_disconnected`; the source retries with
+ * backoff (100 ms doubling to 2 s) and on success publishes `events_reconnected`; subscribers' calls go
+ * on throughout. A reconnect asks Docker for the events since the last one seen (`since`), which covers
+ * a dropped connection to a daemon that kept running; the events replayed at that boundary are skipped
+ * by key. A restarted daemon has no memory of earlier events, so after reconnecting the source also
+ * compares every managed container it believed created/running/paused with what Docker says now and
+ * publishes the transitions it missed (exited with the code, destroyed).
+ */
+@Injectable()
+export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log: Logger;
+  private stream?: NodeJS.ReadableStream & { destroy?: () => void };
+  private stopped = false;
+  private connected = false;
+  private everConnected = false;
+  private disconnectedAt?: number;
+  private retryMs = RETRY_MIN_MS;
+  private timer?: NodeJS.Timeout;
+  private lastEventTime?: string;
+  private readonly seen = new Set<string>();
+  /** Last status the bus reported per managed container (from every source): what to reconcile. */
+  private readonly known = new Map<string, { status: string; sessionId?: string }>();
+  private unsubscribe?: () => void;
+
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(ROOT_LOGGER) root: Logger,
+    private readonly bus: LifecycleBus,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+  ) {
+    this.log = root.child({ component: 'docker-events' });
+  }
+
+  onApplicationBootstrap(): void {
+    const sub = this.bus.subscribe((e) => this.track(e));
+    this.unsubscribe = () => sub.unsubscribe();
+    this.connect();
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.unsubscribe?.();
+    this.stream?.destroy?.();
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const filters = { type: ['container'], label: managedFilter(this.config.EXEC_REPLICA_ID) };
+    const opts: Record<string, unknown> = { filters };
+    if (this.lastEventTime) opts.since = this.lastEventTime;
+    this.docker.getEvents(opts, (err, stream) => {
+      if (this.stopped) return (stream as typeof this.stream)?.destroy?.();
+      if (err || !stream) return this.lost(err ? dockerMessage(err) : 'no stream');
+      this.stream = stream as typeof this.stream;
+      const parser = new JsonLines(
+        (value) => this.onDockerEvent(value as DockerEventMessage),
+        (line, e) => this.log.warn({ line: line.slice(0, 200), err: e.message }, 'unreadable Docker event skipped'),
+      );
+      let ended = false;
+      const end = (why: string) => {
+        if (ended) return;
+        ended = true;
+        if (parser.buffered) this.log.warn({ bytes: parser.buffered }, 'events stream ended inside an event');
+        if (this.stream === stream) this.stream = undefined;
+        this.lost(why);
+      };
+      stream.on('data', (b: Buffer) => parser.push(b));
+      stream.on('end', () => end('events stream ended'));
+      stream.on('close', () => end('events stream closed'));
+      stream.on('error', (e: Error) => end(e.message));
+      this.up();
+    });
+  }
+
+  private up(): void {
+    this.connected = true;
+    this.retryMs = RETRY_MIN_MS;
+    if (!this.everConnected) {
+      this.everConnected = true;
+      this.log.info('listening to Docker events');
+      return;
+    }
+    const downMs = this.disconnectedAt ? Date.now() - this.disconnectedAt : 0;
+    this.disconnectedAt = undefined;
+    this.log.warn({ downMs }, 'Docker events reconnected');
+    this.bus.publish({
+      containerId: '',
+      type: 'events_reconnected',
+      status: '',
+      source: 'service',
+      message: `reconnected to Docker events after ${downMs} ms; transitions missed meanwhile follow as reconciled events`,
+    });
+    void this.reconcile();
+  }
+
+  private lost(why: string): void {
+    if (this.stopped) return;
+    if (this.connected) {
+      // Once per outage, however many reconnect attempts fail.
+      this.connected = false;
+      this.disconnectedAt = Date.now();
+      this.log.warn({ why }, 'Docker events connection lost; reconnecting');
+      this.bus.publish({
+        containerId: '',
+        type: 'events_disconnected',
+        status: '',
+        source: 'service',
+        message: `lost the Docker events connection (${why}); reconnecting`,
+      });
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), this.retryMs);
+    this.timer.unref();
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+  }
+
+  private onDockerEvent(msg: DockerEventMessage): void {
+    const key = dockerEventKey(msg);
+    if (this.seen.has(key)) return; // replayed by `since` after a reconnect
+    this.seen.add(key);
+    if (this.seen.size > SEEN_KEYS) this.seen.delete(this.seen.values().next().value!);
+    if (msg.timeNano) this.lastEventTime = nanoToSince(msg.timeNano);
+    else if (msg.time) this.lastEventTime = String(msg.time);
+    if (!isManaged(msg.Actor?.Attributes, this.config.EXEC_REPLICA_ID)) return;
+    const event = lifecycleFromDocker(msg);
+    if (event) this.bus.publish(event);
+  }
+
+  private track(e: { containerId: string; type: string; status: string; sessionId?: string }): void {
+    if (!e.containerId) return;
+    if (e.type === 'destroyed' || e.type === 'unregistered') {
+      this.known.delete(e.containerId);
+      return;
+    }
+    if (!e.status) return;
+    this.known.set(e.containerId, { status: e.status, sessionId: e.sessionId ?? this.known.get(e.containerId)?.sessionId });
+    if (this.known.size > 10_000) this.known.delete(this.known.keys().next().value!);
+  }
+
+  /** After a reconnect: publish what Docker's state says happened while we were not listening. */
+  private async reconcile(): Promise<void> {
+    try {
+      const list = await this.docker.listContainers({ all: true, filters: { label: managedFilter(this.config.EXEC_REPLICA_ID) } });
+      const byId = new Map(list.map((c) => [c.Id, c]));
+      for (const [id, was] of [...this.known]) {
+        if (!['created', 'running', 'paused'].includes(was.status)) continue;
+        const now = byId.get(id);
+        const sessionId = was.sessionId ?? now?.Labels?.[LABEL_SESSION];
+        if (!now) {
+          this.bus.publish({ containerId: id, type: 'destroyed', status: 'removed', source: 'docker', sessionId, message: 'found removed after the events reconnect' });
+        } else if (now.State === 'exited' || now.State === 'dead') {
+          const code = /\((-?\d+)\)/.exec(now.Status ?? '');
+          this.bus.publish({
+            containerId: id,
+            type: 'exited',
+            status: 'exited',
+            source: 'docker',
+            sessionId,
+            exitCode: code ? Number(code[1]) : undefined,
+            message: 'found exited after the events reconnect',
+          });
+        } else if (now.State !== was.status && (now.State === 'running' || now.State === 'paused')) {
+          this.bus.publish({
+            containerId: id,
+            type: now.State === 'paused' ? 'paused' : was.status === 'paused' ? 'resumed' : 'started',
+            status: now.State,
+            source: 'docker',
+            sessionId,
+            message: 'found in this state after the events reconnect',
+          });
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: dockerMessage(err) }, 'could not reconcile container states after reconnect');
+    }
+  }
+}
+
+/** Docker's `since` takes seconds with a fractional part. */
+function nanoToSince(timeNano: number): string {
+  const s = Math.floor(timeNano / 1e9);
+  const frac = Math.max(0, Math.round(timeNano - s * 1e9));
+  return `${s}.${String(frac).padStart(9, '0')}`;
+}

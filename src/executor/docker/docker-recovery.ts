@@ -1,0 +1,96 @@
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { ExecState, ManagedContainer, OutputSink, ProcessOutcome, ReadoptSpec, StartedProcess } from '../container-runtime';
+import { fromDockerError } from './docker-errors';
+import { pumpOutput } from './output-pump';
+import { LABEL_SESSION, managedFilter } from './labels';
+import { LogSkipper } from './log-skipper';
+
+/** A log stream that ends while the container still runs is read again from the start, this often. */
+const MAX_PASSES = 5;
+
+/**
+ * Re-adoption of containers after a restart (docs/DURABILITY.md). Docker cannot re-attach a client
+ * to output already produced, but the container's log (driver `local`) holds every byte of each
+ * stream; so a re-adopted container's output is Docker's log, followed (follow=true) until the
+ * container exits, with the bytes already recorded skipped by count (LogSkipper). The follow stream
+ * also carries the live output, so there is no window between "what was logged" and "what is live".
+ */
+export class DockerRecovery {
+  constructor(
+    private readonly docker: Docker,
+    private readonly log: Logger,
+    private readonly replicaId: string,
+  ) {}
+
+  /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
+  async listManaged(): Promise<ManagedContainer[]> {
+    const list = await this.docker
+      .listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } })
+      .catch((err) => {
+        throw fromDockerError(err, 'list of managed containers');
+      });
+    // Paused and restarting containers have a live process: never removed as if they had ended.
+    return list.map((c) => ({ containerId: c.Id, sessionId: c.Labels?.[LABEL_SESSION] ?? '', running: ['running', 'paused', 'restarting'].includes(c.State) }));
+  }
+
+  async readopt(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess> {
+    const short = spec.containerId.slice(0, 12);
+    const container = this.docker.getContainer(spec.containerId);
+    const info = await container.inspect().catch((err) => {
+      throw fromDockerError(err, `container ${short}`);
+    });
+    const driver = info.HostConfig?.LogConfig?.Type;
+    if (driver !== 'local' && driver !== 'json-file') {
+      throw new ExecError('data_loss', `container ${short} logs with driver "${driver}": its output while exec-stream was down cannot be read back`);
+    }
+    const log = this.log.child({ containerId: short });
+    const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `container ${short}`);
+    const tty = !!info.Config?.Tty;
+    const done = (async (): Promise<ProcessOutcome> => {
+      for (let pass = 1; ; pass++) {
+        await this.readLog(container, tty, skipper);
+        skipper.verifyComplete();
+        const state = await container.inspect().catch((err) => {
+          throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
+        });
+        if (!state.State?.Running) {
+          const exitCode = state.State?.ExitCode;
+          if (typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
+          // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
+          if (state.State?.Error) throw new ExecError('aborted', `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`);
+          log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
+          return { exitCode };
+        }
+        // The follow stream ended early (a log rotation Docker did not follow): read again, skipping
+        // everything recorded so far.
+        if (pass >= MAX_PASSES) throw new ExecError('aborted', `Docker's log of container ${short} keeps ending while it runs`);
+        log.warn({ pass }, 'log stream ended while the container runs; reading again');
+        skipper.rewind();
+      }
+    })();
+    done.catch(() => undefined); // observed by the session through `done`
+    log.info({ recorded: spec.recorded, running: !!info.State?.Running, tty }, 'container re-adopted');
+    return { containerId: info.Id, done };
+  }
+
+  async execState(execId: string): Promise<ExecState | undefined> {
+    try {
+      const info = await this.docker.getExec(execId).inspect();
+      return { running: !!info.Running, exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : undefined };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw fromDockerError(err, `exec ${execId.slice(0, 12)}`);
+    }
+  }
+
+  /** One pass over the log from its first byte, following it until Docker ends the stream. */
+  private async readLog(container: Docker.Container, tty: boolean, sink: OutputSink): Promise<void> {
+    const stream = (await container.logs({ follow: true, stdout: true, stderr: true }).catch((err) => {
+      throw fromDockerError(err, `logs of container ${container.id.slice(0, 12)}`);
+    })) as unknown as Readable;
+    await pumpOutput(stream, tty, sink, 'log stream');
+  }
+}

@@ -1,0 +1,317 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import type {
+  ContainerRuntime,
+  ExecSpec,
+  OutputSink,
+  ProcessOutcome,
+  ProcessSpec,
+  ReadoptSpec,
+  RunSpec,
+  StartedProcess,
+} from '../container-runtime';
+import { DEFAULT_TTY } from '../container-runtime';
+import { fromDockerError } from './docker-errors';
+import { isGiveUp, withDeadline } from './docker-deadline';
+import { pumpOutput } from './output-pump';
+import { isManaged, managedLabels } from './labels';
+import { DockerRecovery } from './docker-recovery';
+
+/** The only place that talks to Docker. Every call maps its failure to an ExecError. */
+@Injectable()
+export class DockerRuntime implements ContainerRuntime {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+    private readonly lifecycle: LifecycleBus,
+  ) {
+        this.log = root.child({ component: 'docker' });
+    this.recovery = new DockerRecovery(this.docker, this.log, this.config.EXEC_REPLICA_ID);
+  }
+
+  // Restart recovery lives in docker-recovery.ts; these delegate to it.
+  private readonly recovery: DockerRecovery;
+  listManaged = () => this.recovery.listManaged();
+  readopt = (spec: ReadoptSpec, sink: OutputSink) => this.recovery.readopt(spec, sink);
+  execState = (execId: string) => this.recovery.execState(execId);
+
+  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts); `cancel` aborts it too. */
+  private call<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>, cancel?: AbortSignal, onLate?: (value: T) => void): Promise<T> {
+    return withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn, cancel, onLate);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.call('ping', (abortSignal) => (this.docker.ping as (o: object) => Promise<unknown>).call(this.docker, { abortSignal }));
+    } catch (err) {
+      throw fromDockerError(err, 'ping');
+    }
+  }
+
+  async run(spec: RunSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
+    // dockerode cannot abort an image inspect: past the deadline its request is only abandoned.
+    const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), cancel)
+      .catch((err) => {
+        throw fromDockerError(err, `image ${spec.image} (images are not pulled: build or import it first)`);
+      });
+    if (!spec.command.length && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {
+      throw new ExecError('invalid', `image ${spec.image} has no default command: give Start.command`);
+    }
+    const container = await this.call(`create of a container from image ${spec.image}`, (abortSignal) => this.docker
+      .createContainer({
+        abortSignal,
+        Image: spec.image,
+        Cmd: spec.command.length ? spec.command : undefined,
+        Env: envList(spec.env),
+        WorkingDir: spec.workingDir || undefined,
+        Tty: spec.tty,
+        OpenStdin: spec.openStdin,
+        StdinOnce: spec.openStdin,
+        AttachStdin: spec.openStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Labels: managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID),
+        HostConfig: {
+          NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
+          Init: this.config.EXEC_CONTAINER_INIT === 'true',
+          // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
+          // get the same size from a resize right after start (see ProcessInput.applyInitial).
+          ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
+          LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
+        },
+      }), cancel, (late) => void this.remove(late.id))
+      .catch((err) => {
+        throw fromDockerError(err, `container from image ${spec.image}`);
+      });
+    const containerId = container.id;
+    const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12) });
+    this.lifecycle.publish({ containerId, type: 'registered', status: 'created', sessionId: spec.sessionId });
+    const short = containerId.slice(0, 12);
+    let stream: Duplex | undefined;
+    let output: Promise<void> | undefined;
+    try {
+      // Attach and register the wait BEFORE start: output written at once and a fast exit code
+      // would otherwise race the start.
+      stream = (await this.call(
+        `attach to container ${short}`,
+        (abortSignal) => container.attach({ stream: true, stdout: true, stderr: true, stdin: spec.openStdin, hijack: true, abortSignal }),
+        cancel,
+        (late) => (late as Duplex).destroy(),
+      )) as Duplex;
+      let exited!: ReturnType<DockerRuntime['waitNextExit']>;
+      output = pumpOutput(stream, spec.tty, sink);
+      await this.call(`wait on container ${short}`, (abortSignal) => (exited = this.waitNextExit(containerId, abortSignal)).registered, cancel);
+      await this.call(`start of container ${short}`, (abortSignal) => container.start({ abortSignal }), cancel).catch((err) => {
+        throw fromDockerError(err, `start of container ${short}`);
+      });
+      this.lifecycle.publish({ containerId, type: 'started', status: 'running', sessionId: spec.sessionId });
+      log.info({ image: spec.image, command: spec.command, tty: spec.tty }, 'container started');
+      // Settles only once the output stream has too (nothing reaches the sink afterwards). A lost wait
+      // (Docker went away) decides the error whatever the stream did: the session may re-adopt the
+      // container from Docker's log, counting on exactly the bytes recorded by then.
+      const attached = stream;
+      const pumped = output;
+      const outcome = exited.result.then(
+        (exitCode) => pumped.then(() => exitCode),
+        (err) => {
+          attached.destroy();
+          return pumped.then(() => Promise.reject(err), () => Promise.reject(err));
+        },
+      );
+      const done = outcome.then((exitCode) => {
+        this.lifecycle.publish({ containerId, type: 'exited', status: 'exited', exitCode, sessionId: spec.sessionId });
+        log.info({ exitCode }, 'container exited');
+        return { exitCode } satisfies ProcessOutcome;
+      });
+      return {
+        containerId,
+        done,
+        stdin: spec.openStdin ? stream : undefined,
+        resize: spec.tty ? (w, h) => this.call(`resize of container ${short}`, (abortSignal) => container.resize({ w, h, abortSignal })).then(() => undefined) : undefined,
+      };
+    } catch (err) {
+      // The start failed: stop reading, and let the pump's end (which may now fail) go unobserved safely.
+      output?.catch(() => undefined);
+      stream?.destroy();
+      // Removed either way; the caller waits for it unless Docker stopped answering or the client left.
+      if (isGiveUp(err)) void this.removeAbandoned(containerId);
+      else await this.remove(containerId);
+      throw fromDockerError(err, `container ${short}`);
+    }
+  }
+
+  async exec(spec: ExecSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
+    const container = this.docker.getContainer(spec.containerId);
+    const info = await this.call(`inspect of container ${spec.containerId}`, (abortSignal) => container.inspect({ abortSignal }), cancel).catch((err) => {
+      throw fromDockerError(err, `container ${spec.containerId}`);
+    });
+    if (!isManaged(info.Config?.Labels, this.config.EXEC_REPLICA_ID)) {
+      throw new ExecError('permission', `container ${spec.containerId} is not managed by this exec-stream instance (replica ${this.config.EXEC_REPLICA_ID})`);
+    }
+    if (!info.State?.Running || info.State?.Paused) {
+      const state = info.State?.Paused ? 'paused' : (info.State?.Status ?? 'not running');
+      throw new ExecError('precondition', `container ${spec.containerId} is ${state}; exec needs a running container`);
+    }
+    const containerId = info.Id;
+    const exec = await this.call(`exec create in container ${spec.containerId}`, (abortSignal) => container
+      .exec({
+        abortSignal,
+        Cmd: spec.command,
+        Env: envList(spec.env),
+        WorkingDir: spec.workingDir || undefined,
+        Tty: spec.tty,
+        AttachStdin: spec.openStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+      }), cancel)
+      .catch((err) => {
+        throw fromDockerError(err, `exec in container ${spec.containerId}`);
+      });
+    const startOptions = { hijack: true, stdin: spec.openStdin, Tty: spec.tty, ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}) };
+    const stream = (await this.call(
+      `exec start ${exec.id.slice(0, 12)}`,
+      (abortSignal) => exec.start({ ...startOptions, abortSignal } as Docker.ExecStartOptions),
+      cancel,
+      (late) => (late as Duplex).destroy(),
+    ).catch((err) => {
+      throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
+    })) as Duplex;
+    const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12), execId: exec.id.slice(0, 12) });
+    log.info({ command: spec.command, tty: spec.tty }, 'exec started');
+    const done = pumpOutput(stream, spec.tty, sink).then(async () => {
+      const exitCode = await this.execExitCode(exec);
+      log.info({ exitCode }, 'exec exited');
+      return { exitCode } satisfies ProcessOutcome;
+    });
+    return {
+      containerId,
+      execId: exec.id,
+      done,
+      stdin: spec.openStdin ? stream : undefined,
+      resize: spec.tty ? (w, h) => this.call(`resize of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.resize({ w, h, abortSignal })).then(() => undefined) : undefined,
+    };
+  }
+
+  async remove(containerId: string): Promise<void> {
+    await this.tryRemove(containerId);
+  }
+
+  /** remove(); false when Docker did not answer it in time (the container may still be there). */
+  private async tryRemove(containerId: string): Promise<boolean> {
+    try {
+      await this.call(`remove of container ${containerId.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(containerId).remove({ force: true, v: true, abortSignal }));
+      this.lifecycle.publish({ containerId, type: 'unregistered', status: 'removed' });
+    } catch (err) {
+      const e = err as { statusCode?: number };
+      if (e.statusCode !== 404 && e.statusCode !== 409) {
+        this.log.warn({ containerId, err: fromDockerError(err, 'remove').message }, 'could not remove container');
+      }
+      return !isGiveUp(err);
+    }
+    return true;
+  }
+
+  /**
+   * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
+   * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
+   */
+  private async removeAbandoned(containerId: string): Promise<void> {
+    for (let attempt = 0; attempt < 10 && !(await this.tryRemove(containerId)); attempt++) {
+      await new Promise((r) => setTimeout(r, 1000).unref());
+    }
+  }
+
+  /**
+   * POST /containers/{id}/wait?condition=next-exit as a stream: the callback fires when Docker sent the
+   * response headers, which it does after registering the wait, so `registered` resolving means the
+   * exit cannot be missed; `result` resolves with the exit code from the body.
+   */
+  private waitNextExit(containerId: string, abortSignal?: AbortSignal): { registered: Promise<void>; result: Promise<number> } {
+    let onRegistered!: () => void;
+    let onFailed!: (err: unknown) => void;
+    const registered = new Promise<void>((resolve, reject) => {
+      onRegistered = resolve;
+      onFailed = reject;
+    });
+    const result = new Promise<number>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/containers/${containerId}/wait?`,
+          method: 'POST',
+          options: { condition: 'next-exit' },
+          isStream: true,
+          abortSignal,
+          statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+        },
+        (err: unknown, result: unknown) => {
+          const res = result as NodeJS.ReadableStream;
+          if (err) {
+            onFailed(err);
+            return reject(fromDockerError(err, `wait on container ${containerId.slice(0, 12)}`));
+          }
+          onRegistered();
+          const parts: Buffer[] = [];
+          res.on('data', (b: Buffer) => parts.push(b));
+          res.on('error', (e) => reject(lostOutcome(containerId, e)));
+          res.on('end', () => {
+            try {
+              const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as {
+                StatusCode?: number;
+                Error?: { Message?: string } | null;
+              };
+              if (typeof body.StatusCode !== 'number') throw new Error('no StatusCode');
+              // Docker answers a wait it could not finish with StatusCode -1 and an Error: not an exit code.
+              if (body.Error?.Message && body.StatusCode <= 0) throw new Error(body.Error.Message);
+              if (body.Error?.Message) this.log.warn({ containerId, err: body.Error.Message }, 'wait reported an error');
+              resolve(body.StatusCode);
+            } catch (e) {
+              reject(lostOutcome(containerId, e));
+            }
+          });
+        },
+      );
+    });
+    result.catch(() => undefined); // observed through `done`; avoid an unhandled rejection meanwhile
+    return { registered, result };
+  }
+
+  /**
+   * Exec exit codes appear in inspect once Running turns false, a moment after the stream ends; a
+   * process that closed its stdout and stderr but runs on keeps Running true, so keep asking (slower
+   * and slower) for as long as it does. Only an answer without a code after it stopped is ABORTED.
+   */
+  private async execExitCode(exec: Docker.Exec): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const info = await this.call(`inspect of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.inspect({ abortSignal })).catch((err) => {
+        throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
+      });
+      if (!info.Running) {
+        if (typeof info.ExitCode === 'number') return info.ExitCode;
+        if (attempt > 20) throw new ExecError('aborted', `exec ${exec.id.slice(0, 12)}: it stopped but Docker reports no exit code`);
+      }
+      await new Promise((r) => setTimeout(r, attempt < 20 ? 5 : Math.min(1000, 50 * (attempt - 19))));
+    }
+  }
+}
+
+function envList(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+function lostOutcome(containerId: string, err: unknown): ExecError {
+  return new ExecError(
+    'unavailable',
+    `lost the outcome of container ${containerId.slice(0, 12)}: Docker's wait ended without an exit code (${(err as Error)?.message ?? err})`,
+  );
+}
+
+export type { ProcessSpec };
