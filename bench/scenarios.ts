@@ -235,7 +235,7 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
         if (r.status === 'fulfilled' && r.value.sha256 === want && r.value.exitCode === 0) ok++;
         if (r.status === 'fulfilled') last = Math.max(last, r.value.endMs);
       }
-      const firstErr = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      const firstErr = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       const bad = results.find((r) => r.status === 'fulfilled' && r.value.sha256 !== want) as PromiseFulfilledResult<Drained> | undefined;
       sc.check('every client: sha256 matches, exit 0', ok === k, `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`);
       if (ok === k) walls.get(k)!.push(last);
@@ -364,12 +364,10 @@ export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> 
   try {
     await alternate(cfg.reps, ['stalled', 'none'] as const, async (v) => {
       const peak = new PeakRss(server.pid);
-      let containerId = '';
       try {
         const t0 = nowMs();
         const s = client.run(cfg.image, { command });
-        const ready = await s.ready;
-        containerId = ready.containerId;
+        const { containerId } = await s.ready;
         containers.push(containerId);
         if (v === 'none') {
           s.cancel();
@@ -472,11 +470,19 @@ export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
         }),
       );
       conn.close();
-      for (const r of results) if (r.status === 'rejected') (bad++, (firstErr ||= errText(r.reason)));
+      for (const r of results) {
+        if (r.status === 'rejected') {
+          bad++;
+          firstErr ||= errText(r.reason);
+        }
+      }
     } else {
       const results = await Promise.all(seeds.map((seed) => dockerRun(cfg.image, yesCommand(seed, n).command, 'default', { hash: true })));
       results.forEach((r, i) => {
-        if (r.sha256 !== wants[i] || r.exitCode !== 0) (bad++, (firstErr ||= `${r.bytes} bytes exit ${r.exitCode} ${r.stderr.trim()}`));
+        if (r.sha256 !== wants[i] || r.exitCode !== 0) {
+          bad++;
+          firstErr ||= `${r.bytes} bytes exit ${r.exitCode} ${r.stderr.trim()}`;
+        }
       });
     }
     const ms = nowMs() - t0;

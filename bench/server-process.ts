@@ -26,10 +26,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `tsc -p tsconfig.build.json` with the project's TypeScript (dist/src/main.js must be current). */
+/** scripts/build.sh: dist/ built from the sources, stale outputs removed (dist/src/main.js must be current). */
 export function buildService(root = repoRoot()): void {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }
 
@@ -60,7 +59,7 @@ export class PeakRss {
   private readonly hwmReset: boolean;
 
   constructor(private readonly pid: number) {
-    let ok = false;
+    let ok: boolean;
     try {
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       ok = true;

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
 export PATH="$PWD/node_modules/.bin:$PATH"
-tsc -p tsconfig.build.json
+bash scripts/build.sh
 exec node dist/bench/main.js "$@"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-tsc -p tsconfig.build.json
+bash scripts/build.sh
 
 export EXEC_LISTEN="${EXEC_LISTEN:-127.0.0.1:50051}"
 export EXEC_DATA_DIR="${EXEC_DATA_DIR:-$PWD/.data}"

@@ -5,7 +5,7 @@
  * exits with the command's exit code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './support/server';
@@ -48,8 +48,17 @@ it('setup leaves its lock free: the Docker engine it started does not hold it', 
   expect(spawnSync('flock', ['-n', LOCK, 'true']).status).toBe(0);
 });
 
+it('the build removes outputs no source produces any more (a stale session.js would shadow session/index.js)', () => {
+  execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'pipe' });
+  const stale = join(ROOT, 'dist', 'src', 'exec', 'session.js');
+  writeFileSync(stale, 'exports.Session = undefined;\n');
+  execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'pipe' });
+  expect(existsSync(stale)).toBe(false);
+  expect(existsSync(join(ROOT, 'dist', 'src', 'exec', 'session', 'index.js'))).toBe(true);
+});
+
 it('an older Node is refused at start, naming the version it needs', () => {
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'pipe' });
   const system = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });
   if (system.status !== 0 || /^v(2[4-9]|[3-9]\d)\./.test(system.stdout)) {
     throw new Error(`this test needs the machine's older system Node at /usr/bin/node (got ${system.stdout || system.error})`);

@@ -1,6 +1,12 @@
 /** DI tokens, in one place so that tests can substitute any of them by name. */
 export const EXEC_CONFIG = Symbol('EXEC_CONFIG');
-export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+/** The executor's ports (interfaces in src/executor/), bound by a backend's module (src/executor/docker/). */
+export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
 export const CONTAINER_CONTROL = Symbol('CONTAINER_CONTROL');
+export const CONTAINER_RECOVERY = Symbol('CONTAINER_RECOVERY');
+export const CONTAINER_EVENTS = Symbol('CONTAINER_EVENTS');
+/** Where a backend reports container transitions: the LifecycleBus. */
+export const LIFECYCLE_PUBLISHER = Symbol('LIFECYCLE_PUBLISHER');
+/** The Docker backend's one dockerode client (only src/executor/docker/ uses it). */
 export const DOCKER_CLIENT = Symbol('DOCKER_CLIENT');

@@ -1,6 +1,7 @@
 /**
  * What the status and control RPCs ask of the container engine, beside running processes
- * (ContainerRuntime). DockerControl implements it; unit tests substitute it through CONTAINER_CONTROL.
+ * (ContainerRuntime): CONTAINER_CONTROL; DockerControl implements it, unit tests substitute it. Reports
+ * nothing to the lifecycle bus (ContainerControlService does, source 'control').
  */
 export interface ContainerState {
   /** Full id. */

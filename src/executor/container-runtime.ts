@@ -1,9 +1,6 @@
 import type { Writable } from 'node:stream';
 
-/**
- * The executor's contract: everything the service asks of a container engine. DockerRuntime is the
- * implementation; unit tests substitute this interface through the CONTAINER_RUNTIME token.
- */
+/** One of a process's two output streams. */
 export type StreamName = 'stdout' | 'stderr';
 
 /** A new terminal's size, before any Resize. */
@@ -53,29 +50,14 @@ export interface StartedProcess {
   resize?(width: number, height: number): Promise<void>;
 }
 
-/** A container this service created (label exec-stream.managed=true), as found at start-up. */
-export interface ManagedContainer {
-  containerId: string;
-  /** Its exec-stream.session label. */
-  sessionId: string;
-  running: boolean;
-}
-
-/** What re-adopting a container after a restart needs to know of the output already recorded. */
-export interface ReadoptSpec {
-  containerId: string;
-  /** Bytes of each stream already recorded: Docker's log is read from its start and these are skipped. */
-  recorded: Record<StreamName, number>;
-  /** The last recorded bytes of each stream (a few KiB): Docker's bytes just before the skip point must
-   *  equal them, else Docker's log no longer starts where ours did (rotated) and counting is unsafe. */
-  recordedTail: Record<StreamName, Buffer>;
-}
-
-export interface ExecState {
-  running: boolean;
-  exitCode?: number;
-}
-
+/**
+ * Runs processes in containers: what the sessions ask of a container engine (CONTAINER_RUNTIME;
+ * DockerRuntime; unit tests substitute it). Lifecycle duty: a runtime reports its own steps to the
+ * LifecyclePublisher (LIFECYCLE_PUBLISHER), source 'executor', in this order: `registered` (status
+ * created, with the session id) as soon as run() created the container, `started` (running) once it
+ * started, `exited` (exited, exitCode) just before run()'s `done` resolves, and `unregistered`
+ * (removed) whenever remove() or an abandoned set-up removed a container. exec() reports nothing.
+ */
 export interface ContainerRuntime {
   /** Fails with 'unavailable' when the engine does not answer. */
   ping(): Promise<void>;
@@ -89,14 +71,4 @@ export interface ContainerRuntime {
   exec(spec: ExecSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess>;
   /** Remove a managed container (best effort: already gone is fine). */
   remove(containerId: string): Promise<void>;
-
-  // Restart recovery (docs/DURABILITY.md). Optional so that test doubles need not implement them; a
-  // runtime without them cannot re-adopt, and unfinished sessions then end with an explicit error.
-  /** Every managed container, running or not. */
-  listManaged?(): Promise<ManagedContainer[]>;
-  /** Output the container produced since `recorded` (from the engine's own log), then its live output
-   *  and true exit code; `done` rejects (data_loss / aborted) where that cannot be known exactly. */
-  readopt?(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess>;
-  /** An exec's state, or undefined when the engine no longer knows it. */
-  execState?(execId: string): Promise<ExecState | undefined>;
 }

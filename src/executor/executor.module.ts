@@ -1,19 +1,12 @@
 import { Module } from '@nestjs/common';
-import { CONTAINER_CONTROL, CONTAINER_RUNTIME } from '../common/tokens';
-import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { DockerControl } from './docker';
-import { DockerEventsSource } from './docker';
-import { dockerClientProvider } from './docker';
-import { DockerRuntime } from './docker';
+import { DockerExecutorModule } from './docker';
 
+/**
+ * The one place that chooses the executor's backend: the ports CONTAINER_RUNTIME, CONTAINER_CONTROL,
+ * CONTAINER_RECOVERY and CONTAINER_EVENTS (src/executor/) come from the Docker backend.
+ */
 @Module({
-  imports: [LifecycleModule],
-  providers: [
-    dockerClientProvider,
-    { provide: CONTAINER_RUNTIME, useClass: DockerRuntime },
-    { provide: CONTAINER_CONTROL, useClass: DockerControl },
-    DockerEventsSource,
-  ],
-  exports: [CONTAINER_RUNTIME, CONTAINER_CONTROL, DockerEventsSource],
+  imports: [DockerExecutorModule],
+  exports: [DockerExecutorModule],
 })
 export class ExecutorModule {}

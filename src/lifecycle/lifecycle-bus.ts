@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { matches, type LifecycleEvent, type NewLifecycleEvent } from './lifecycle-event';
-import { LifecycleCursor, type CursorOptions } from './lifecycle-cursor';
+import { LifecycleCursor, type CursorOptions, type EventHistory } from './lifecycle-cursor';
 import { TransitionDedupe } from './transition-dedupe';
 
 export type LifecycleListener = (event: LifecycleEvent) => void;
@@ -20,7 +20,7 @@ export const DEFAULT_HISTORY = 4096;
  * are published once (TransitionDedupe).
  */
 @Injectable()
-export class LifecycleBus {
+export class LifecycleBus implements EventHistory {
   /** Settable before the first publish (tests use a small one). */
   historyLimit = DEFAULT_HISTORY;
   private nextId = 1;

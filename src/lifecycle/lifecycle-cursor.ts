@@ -1,5 +1,13 @@
-import type { LifecycleBus } from './lifecycle-bus';
 import { matches, type LifecycleEvent } from './lifecycle-event';
+
+/** What a cursor reads of the bus: its bounded history of events with contiguous ids. */
+export interface EventHistory {
+  readonly lastId: number;
+  readonly oldestId: number;
+  readonly historyLimit: number;
+  /** The held event with this id, if still in history. */
+  get(id: number): LifecycleEvent | undefined;
+}
 
 export interface CursorOptions {
   /** Only this container's events (and service-wide ones); empty = every managed container. */
@@ -26,11 +34,14 @@ export class LifecycleCursor {
   private resolveClosed!: () => void;
   /** Settles when the cursor is closed (a writer blocked on its client's flow control stops waiting). */
   readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+  private readonly closing = new AbortController();
+  /** Aborted when the cursor is closed (the same moment as whenClosed, for waits that must not pile up reactions). */
+  readonly signal = this.closing.signal;
   /** Total events this reader lost (for tests and logs). */
   droppedTotal = 0;
 
   constructor(
-    private readonly bus: LifecycleBus,
+    private readonly bus: EventHistory,
     private readonly options: CursorOptions,
     private readonly onClose: () => void,
   ) {
@@ -75,6 +86,7 @@ export class LifecycleCursor {
     this.closed = true;
     this.onClose();
     this.resolveClosed();
+    this.closing.abort();
     this.notify();
   }
 

@@ -1,6 +1,6 @@
 // docs/PROTOCOL.md, auth: with EXEC_AUTH_TOKEN set, grpc.health.v1.Health stays open (no token),
 // while the Exec service refuses the same anonymous channel.
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { status } from '@grpc/grpc-js';
 import { join } from 'node:path';
@@ -17,7 +17,9 @@ type HealthClient = Client & { Check(req: object, cb: (e: ServiceError | null, r
 
 function healthClient(): HealthClient {
   const proto = join(__dirname, '..', '..', 'node_modules', 'grpc-health-check', 'proto', 'health', 'v1', 'health.proto');
-  const pkg = loadPackageDefinition(loadSync(proto, { enums: String })) as any;
+  const pkg = loadPackageDefinition(loadSync(proto, { enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: new (address: string, creds: ChannelCredentials) => HealthClient } } };
+  };
   return new pkg.grpc.health.v1.Health(server.address, credentials.createInsecure());
 }
 

@@ -50,7 +50,7 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
     try {
       await a.ready;
       let n = 0;
-      if (how === 2) for await (const _ of a.output()) if (++n >= pieces) break; // eslint-disable-line @typescript-eslint/no-unused-vars
+      if (how === 2) for await (const _ of a.output()) if (++n >= pieces) break;
       a.cancel();
       tally(outcomes, how === 1 ? 'cancelled after ready' : 'cancelled mid-stream');
     } catch (err) {

@@ -125,9 +125,11 @@ it('malformed HTTP/2 and gRPC framing: every request is answered (gRPC error, HT
       if (r.details) detailsByAnswer[key] ??= `${r.details.slice(0, 120)} (${m.kind})`;
       tally((codesByKind[m.kind] ??= {}), key);
       // Never a hang, never UNKNOWN, never UNAVAILABLE (Docker is up: a bad request is not an outage),
-      // never the service's own INTERNAL (an error escaping a handler; grpc-js's own framing and
-      // decoding errors are INTERNAL too and are allowed: the request never reached the service).
-      if (r.answer === 'hung' || r.grpcStatus === '2' || r.grpcStatus === '14' || /^internal error/.test(r.details ?? '')) bad.push({ kind: m.kind, answer: key, details: r.details });
+      // never the service's own INTERNAL (an error escaping a handler), never INTERNAL for request bytes
+      // that do not decode (the service answers those INVALID_ARGUMENT). grpc-js's own framing errors
+      // (e.g. an invalid grpc-timeout header) are INTERNAL and allowed: the request never reached the service.
+      const internalOfOurs = /^internal error|deserializing request/i.test(r.details ?? '');
+      if (r.answer === 'hung' || r.grpcStatus === '2' || r.grpcStatus === '14' || internalOfOurs) bad.push({ kind: m.kind, answer: key, details: r.details });
     },
     () => !alive(s.pid()),
   );

@@ -10,15 +10,15 @@ const ROOT = join(__dirname, '..', '..');
 const SERVE = join(ROOT, 'scripts', 'serve.sh');
 
 /**
- * Builds dist/ (tsc -p tsconfig.build.json, incremental). A build that fails stops the test: it never
+ * Builds dist/ (scripts/build.sh: tsc, incremental, stale outputs removed). A build that fails stops the test: it never
  * runs an older dist/ in place of the code under test.
  */
 export function buildService(): void {
   try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync('bash', [join(ROOT, 'scripts', 'build.sh')], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
     const out = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '');
-    throw new Error(`the service does not build (tsc -p tsconfig.build.json):\n${out}`);
+    throw new Error(`the service does not build (scripts/build.sh):\n${out}`);
   }
 }
 

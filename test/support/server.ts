@@ -15,9 +15,8 @@ import { execFileSync } from 'node:child_process';
 export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
 export const NOCMD_IMAGE = 'exec-stream/busybox-nocmd:latest';
 
-// One free-port helper for tests and benchmarks.
-export { freePort } from '../../bench/server-process';
-import { freePort } from '../../bench/server-process';
+export { freePort } from './free-port';
+import { freePort } from './free-port';
 
 export interface TestServer {
   app: INestMicroservice;

@@ -1,21 +1,31 @@
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import type {
+  ContainerControlResponse__Output,
+  ContainerLifecycleEvent__Output,
+  ContainerLifecycleRequest,
+  ContainerStatusResponse__Output,
+  ResourceUsage__Output,
+} from '../gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 
-/** One ContainerLifecycle event as the client sees it (uint64 fields as numbers, timestamps as bigint ns). */
-export interface LifecycleEventInfo {
-  id: number;
-  containerId: string;
+/** snake_case → camelCase, at the type level: the client's views are the generated wire types renamed. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+/** Every field of a wire message, camelCased and present (proto3 zero values filled in). */
+type Camelized<T> = { [K in keyof T & string as CamelCase<K>]-?: Exclude<T[K], undefined> };
+
+/**
+ * One ContainerLifecycle event as the client sees it: the wire message with every field present,
+ * `event_type` as `type`, `timestamp` as `timestampNs` (bigint ns), uint64 ids and counts as numbers.
+ */
+export type LifecycleEventInfo = Omit<Camelized<ContainerLifecycleEvent__Output>, 'eventType' | 'timestamp' | 'id' | 'dropped'> & {
   type: string;
-  status: string;
   timestampNs: bigint;
-  exitCode: number;
-  signal: number;
-  message: string;
-  sessionId: string;
-  execId: string;
-  source: string;
+  id: number;
   dropped: number;
-}
+};
+
+/** ResourceUsage with every field a number (uint64 byte counts as numbers). */
+export type ResourceUsageInfo = { [K in keyof Camelized<ResourceUsage__Output>]: number };
 
 export interface ContainerStatusInfo {
   containerId: string;
@@ -23,21 +33,10 @@ export interface ContainerStatusInfo {
   exitCode?: number;
   startedAtNs: bigint;
   finishedAtNs?: bigint;
-  resourceUsage?: {
-    cpuPercent: number;
-    memoryBytes: number;
-    memoryLimit: number;
-    ioReadBytes: number;
-    ioWriteBytes: number;
-  };
+  resourceUsage?: ResourceUsageInfo;
 }
 
-export interface ControlResult {
-  success: boolean;
-  message: string;
-}
-
-type Raw = Record<string, unknown>;
+export type ControlResult = Camelized<ContainerControlResponse__Output>;
 
 /**
  * A live ContainerLifecycle subscription: events are queued as they arrive and read with next() /
@@ -49,8 +48,8 @@ export class LifecycleSubscription {
   error?: ServiceError;
   ended = false;
 
-  constructor(readonly call: ClientReadableStream<Raw>) {
-    call.on('data', (m: Raw) => {
+  constructor(readonly call: ClientReadableStream<ContainerLifecycleEvent__Output>) {
+    call.on('data', (m: ContainerLifecycleEvent__Output) => {
       this.queue.push(eventFromProto(m));
       this.wake();
     });
@@ -117,16 +116,17 @@ export class ControlClient {
   constructor(private readonly connection: GRPCConnectionManager) {}
 
   lifecycle(options: { containerId?: string; resumeAfterId?: number } = {}): LifecycleSubscription {
-    const client = this.connection.getClient();
-    const req: Raw = { container_id: options.containerId ?? '' };
+    const req: ContainerLifecycleRequest = { container_id: options.containerId ?? '' };
     if (options.resumeAfterId !== undefined) req.resume_after_id = String(options.resumeAfterId);
-    const call = (client.ContainerLifecycle as (r: Raw, md: unknown) => ClientReadableStream<Raw>).call(client, req, this.connection.getMetadata());
-    return new LifecycleSubscription(call);
+    return new LifecycleSubscription(this.connection.getClient().ContainerLifecycle(req, this.connection.getMetadata()));
   }
 
   async status(containerId: string, includeResourceUsage = false): Promise<ContainerStatusInfo> {
-    const r = await this.unary('ContainerStatus', { container_id: containerId, include_resource_usage: includeResourceUsage });
-    const u = r.resource_usage as Raw | undefined;
+    const client = this.connection.getClient();
+    const r = await unary<ContainerStatusResponse__Output>((cb) =>
+      client.ContainerStatus({ container_id: containerId, include_resource_usage: includeResourceUsage }, this.connection.getMetadata(), cb),
+    );
+    const u = r.resource_usage;
     return {
       containerId: String(r.container_id ?? ''),
       status: String(r.status ?? ''),
@@ -146,36 +146,33 @@ export class ControlClient {
   }
 
   pause(containerId: string): Promise<ControlResult> {
-    return this.unary('ContainerPause', { container_id: containerId }).then(controlResult);
+    const client = this.connection.getClient();
+    return unary<ContainerControlResponse__Output>((cb) => client.ContainerPause({ container_id: containerId }, this.connection.getMetadata(), cb)).then(controlResult);
   }
 
   resume(containerId: string): Promise<ControlResult> {
-    return this.unary('ContainerResume', { container_id: containerId }).then(controlResult);
+    const client = this.connection.getClient();
+    return unary<ContainerControlResponse__Output>((cb) => client.ContainerResume({ container_id: containerId }, this.connection.getMetadata(), cb)).then(controlResult);
   }
 
   /** Signals the container's main process, or with execId that exec's process. */
   signal(containerId: string, signal: string, execId?: string): Promise<ControlResult> {
-    return this.unary('ContainerSignal', { container_id: containerId, signal, exec_id: execId ?? '' }).then(controlResult);
-  }
-
-  private unary(method: string, req: Raw): Promise<Raw> {
     const client = this.connection.getClient();
-    return new Promise((resolve, reject) => {
-      (client[method] as (r: Raw, md: unknown, cb: (e: ServiceError | null, v: Raw) => void) => void).call(
-        client,
-        req,
-        this.connection.getMetadata(),
-        (err, value) => (err ? reject(err) : resolve(value)),
-      );
-    });
+    const req = { container_id: containerId, signal, exec_id: execId ?? '' };
+    return unary<ContainerControlResponse__Output>((cb) => client.ContainerSignal(req, this.connection.getMetadata(), cb)).then(controlResult);
   }
 }
 
-function controlResult(r: Raw): ControlResult {
+/** A unary call as a promise of its response. */
+function unary<T>(call: (cb: (err: ServiceError | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value!))));
+}
+
+function controlResult(r: ContainerControlResponse__Output): ControlResult {
   return { success: !!r.success, message: String(r.message ?? '') };
 }
 
-function eventFromProto(m: Raw): LifecycleEventInfo {
+function eventFromProto(m: ContainerLifecycleEvent__Output): LifecycleEventInfo {
   return {
     id: Number(m.id ?? 0),
     containerId: String(m.container_id ?? ''),

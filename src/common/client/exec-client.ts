@@ -1,4 +1,6 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { SessionRequest, SessionResponse__Output, Start } from '../gen';
+import { waitForDrain } from '../wait-for-drain';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 
 export type OutputStreamName = 'stdout' | 'stderr';
@@ -44,14 +46,6 @@ export interface AttachOptions {
   clientId?: string;
 }
 
-interface SessionResponse {
-  ready?: { session_id?: string; container_id?: string; exec_id?: string; replay_complete?: boolean; terminal_size?: { Width?: number; Height?: number } };
-  stdout?: Buffer;
-  stderr?: Buffer;
-  exit?: number;
-  output_chunk?: { sequence?: string; timestamp?: string; stdout?: Buffer; stderr?: Buffer; is_replay?: boolean; gap_before?: string };
-}
-
 const HIGH_WATER = 32;
 
 /**
@@ -71,14 +65,15 @@ export class ExecSession {
   private resolveExit!: (code: number) => void;
   private rejectExit!: (e: unknown) => void;
   private consuming = false;
-  private readonly endWaiters = new Set<() => void>();
+  /** Aborted when the call ends (a write blocked on flow control stops waiting). */
+  private readonly ending = new AbortController();
 
-  constructor(readonly call: ClientDuplexStream<object, SessionResponse>) {
+  constructor(readonly call: ClientDuplexStream<SessionRequest, SessionResponse__Output>) {
     this.ready = new Promise((res, rej) => ((this.resolveReady = res), (this.rejectReady = rej)));
     this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
     this.ready.catch(() => undefined);
     this.exit.catch(() => undefined);
-    call.on('data', (msg: SessionResponse) => this.onMessage(msg));
+    call.on('data', (msg: SessionResponse__Output) => this.onMessage(msg));
     call.on('error', (err: ServiceError) => {
       this.error = err;
       this.finish();
@@ -124,16 +119,8 @@ export class ExecSession {
     if (this.ended) throw this.error ?? new Error('the session call has ended');
     if (this.call.write({ stdin: data })) return;
     // Wait for room, or for the call to end (the process exited, or the server refused our input).
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        this.call.removeListener('drain', done);
-        this.endWaiters.delete(done);
-        if (this.ended) reject(this.error ?? new Error('the session call has ended'));
-        else resolve();
-      };
-      this.call.once('drain', done);
-      this.endWaiters.add(done);
-    });
+    await waitForDrain(this.call, this.ending.signal);
+    if (this.ended) throw this.error ?? new Error('the session call has ended');
   }
 
   /** EOF on the process's stdin: half-closes this call; output goes on until exit. */
@@ -151,7 +138,7 @@ export class ExecSession {
     this.call.cancel();
   }
 
-  private onMessage(msg: SessionResponse): void {
+  private onMessage(msg: SessionResponse__Output): void {
     if (msg.ready) {
       this.resolveReady({
         sessionId: msg.ready.session_id ?? '',
@@ -195,7 +182,7 @@ export class ExecSession {
     this.rejectReady(err);
     this.rejectExit(err); // no-op when exit already resolved
     this.wakeReader?.();
-    for (const w of [...this.endWaiters]) w();
+    this.ending.abort();
   }
 }
 
@@ -223,17 +210,13 @@ export class ExecClient {
   }
 
   /** Opens a Session call and sends a raw Start message (for callers that need every field). */
-  start(start: Record<string, unknown>): ExecSession {
-    const client = this.connection.getClient();
-    const call = (client.Session as (md: unknown) => ClientDuplexStream<object, SessionResponse>).call(
-      client,
-      this.connection.getMetadata(),
-    );
+  start(start: Start): ExecSession {
+    const call = this.connection.getClient().Session(this.connection.getMetadata());
     call.write({ start });
     return new ExecSession(call);
   }
 
-  private processFields(o: ProcessOptions): Record<string, unknown> {
+  private processFields(o: ProcessOptions): Start {
     return {
       command: o.command ?? [],
       env: o.env ?? {},

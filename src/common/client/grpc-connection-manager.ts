@@ -1,5 +1,6 @@
-import { credentials, loadPackageDefinition, Metadata, type ChannelOptions, type Client } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, type ChannelOptions } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import type { ExecClient as ExecStub, ProtoGrpcType } from '../gen';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '../proto-path';
 
 export interface ConnectionOptions {
@@ -12,17 +13,18 @@ export interface ConnectionOptions {
   channelOptions?: ChannelOptions;
 }
 
-/** The raw grpc-js client of dagger.exec.Exec, as loaded from proto/exec.proto. */
-export type RawExecClient = Client & Record<string, (...args: unknown[]) => unknown>;
+/**
+ * The raw grpc-js client of dagger.exec.Exec, as loaded from proto/exec.proto: typed by the generated
+ * stub (src/common/gen), and indexable by method name for callers that send hand-made messages.
+ */
+export type RawExecClient = ExecStub & Record<string, (...args: unknown[]) => unknown>;
 
-type ExecClientCtor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions) => RawExecClient;
+type ExecClientCtor = ProtoGrpcType['dagger']['exec']['Exec'];
 let ctor: ExecClientCtor | undefined;
 
 function execClientCtor(): ExecClientCtor {
   if (!ctor) {
-    const pkg = loadPackageDefinition(loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)) as unknown as {
-      dagger: { exec: { Exec: ExecClientCtor } };
-    };
+    const pkg = loadPackageDefinition(loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
     ctor = pkg.dagger.exec.Exec;
   }
   return ctor;
@@ -47,7 +49,7 @@ export class GRPCConnectionManager {
       this.client = new (execClientCtor())(this.options.address, credentials.createInsecure(), {
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
         ...this.options.channelOptions,
-      });
+      }) as RawExecClient;
     }
     return this.client;
   }

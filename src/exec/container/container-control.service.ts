@@ -1,24 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
+import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '../../common/gen';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl, ContainerState } from '../../executor/container-control';
+import type { ContainerControl, ContainerState } from '../../executor';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
 import { optionalId } from '../../common/request-ids';
 import { parseSignal } from './signal-names';
 import { SessionManager } from '../session';
-
-export interface ControlResponse {
-  success: boolean;
-  message: string;
-}
-
-export interface SignalRequest {
-  container_id?: string;
-  signal?: string;
-  exec_id?: string;
-}
 
 /**
  * ContainerPause / ContainerResume / ContainerSignal. Checks what the caller can fix before asking

@@ -1,32 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
+import type { ContainerStatusRequest__Output, ContainerStatusResponse } from '../../common/gen';
 import { CONTAINER_CONTROL } from '../../common/tokens';
-import type { ContainerControl, ContainerState } from '../../executor/container-control';
+import type { ContainerControl, ContainerState } from '../../executor';
 import { requiredId } from '../../common/request-ids';
 import { ResourceSampler } from './resource-sampler';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
-
-export interface ContainerStatusRequest {
-  container_id?: string;
-  include_resource_usage?: boolean;
-}
-
-export interface ContainerStatusResponse {
-  container_id: string;
-  status: string;
-  exit_code?: number;
-  /** Unix ns, as every timestamp of this service. */
-  started_at: string;
-  finished_at?: string;
-  resource_usage?: {
-    cpu_percent: number;
-    memory_bytes: string;
-    memory_limit: string;
-    io_read_bytes: string;
-    io_write_bytes: string;
-  };
-}
 
 /**
  * ContainerStatus: Docker's inspect (milliseconds, never waits on the container), plus resource usage
@@ -41,7 +21,8 @@ export class ContainerStatusService {
     private readonly sampler: ResourceSampler,
   ) {}
 
-  async status(req: ContainerStatusRequest): Promise<ContainerStatusResponse> {
+  /** Timestamps are Unix ns, as every timestamp of this service. */
+  async status(req: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
     const id = requireContainerId(req.container_id);
     const state = await inspectUnambiguous(this.control, this.sessions, id).catch((err) => {
       if (err instanceof ExecError && err.kind === 'not_found') return undefined;

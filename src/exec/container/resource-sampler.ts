@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
 import { CONTAINER_CONTROL } from '../../common/tokens';
-import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatch } from '../../executor/container-control';
+import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatch } from '../../executor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 

@@ -1,9 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { ContainerControlService, type ControlResponse, type SignalRequest } from '../container';
-import { ContainerStatusService, type ContainerStatusRequest, type ContainerStatusResponse } from '../container';
-import { LifecycleCallHandler, type LifecycleCallStream, type LifecycleRequest } from './lifecycle-call.handler';
+import type {
+  ContainerControlRequest__Output,
+  ContainerControlResponse,
+  ContainerLifecycleRequest__Output,
+  ContainerSignalRequest__Output,
+  ContainerStatusRequest__Output,
+  ContainerStatusResponse,
+} from '../../common/gen';
+import { ContainerControlService, ContainerStatusService } from '../container';
+import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
 import { SessionCallHandler, type SessionCallStream } from './session-call.handler';
 
 /**
@@ -28,27 +35,27 @@ export class ExecController {
   // A server stream: Nest hands the raw grpc-js call over as the third argument (@GrpcStreamCall only
   // applies to client-streaming methods); the handler writes to it with flow control itself.
   @GrpcMethod('Exec', 'ContainerLifecycle')
-  containerLifecycle(req: LifecycleRequest, _metadata: unknown, call: LifecycleCallStream): Observable<never> {
+  containerLifecycle(req: ContainerLifecycleRequest__Output, _metadata: unknown, call: LifecycleCallStream): Observable<never> {
     return this.lifecycleCalls.handle(req, call);
   }
 
   @GrpcMethod('Exec', 'ContainerStatus')
-  containerStatus(req: ContainerStatusRequest): Promise<ContainerStatusResponse> {
+  containerStatus(req: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
     return this.statuses.status(req);
   }
 
   @GrpcMethod('Exec', 'ContainerPause')
-  containerPause(req: { container_id?: string }): Promise<ControlResponse> {
+  containerPause(req: ContainerControlRequest__Output): Promise<ContainerControlResponse> {
     return this.controls.pause(req.container_id);
   }
 
   @GrpcMethod('Exec', 'ContainerResume')
-  containerResume(req: { container_id?: string }): Promise<ControlResponse> {
+  containerResume(req: ContainerControlRequest__Output): Promise<ContainerControlResponse> {
     return this.controls.resume(req.container_id);
   }
 
   @GrpcMethod('Exec', 'ContainerSignal')
-  containerSignal(req: SignalRequest): Promise<ControlResponse> {
+  containerSignal(req: ContainerSignalRequest__Output): Promise<ContainerControlResponse> {
     return this.controls.signal(req);
   }
 }

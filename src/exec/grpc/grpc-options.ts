@@ -8,6 +8,7 @@ import { healthStateFor } from '../../common/health-state';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
 import { reflectionPackage } from './reflection-descriptors';
+import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
@@ -21,7 +22,10 @@ function passPreEncoded(pkg: PackageDefinition): void {
   session.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value));
 }
 
-/** The Nest gRPC transport for the Exec service: auth interceptor, health and reflection attached. */
+/**
+ * The Nest gRPC transport for the Exec service: auth interceptor, undecodable requests answered
+ * INVALID_ARGUMENT, health and reflection attached.
+ */
 export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): GrpcOptions {
   return {
     transport: Transport.GRPC,
@@ -33,10 +37,11 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): Gr
       gracefulShutdown: false,
       // grpc-js server options pass through channelOptions; interceptors run before any handler.
       channelOptions: {
-        interceptors: config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : [],
+        interceptors: [...(config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : []), undecodableRequestInterceptor],
       } as GrpcOptions['options']['channelOptions'],
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);
+        totalDeserializers((pkg as PackageDefinition)[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition);
         const health = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
         health.addToServer(server);
         // NOT_SERVING while a problem stands (e.g. the data directory cannot be written: DataDirHealth).

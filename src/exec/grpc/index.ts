@@ -7,3 +7,4 @@ export * from './lifecycle-call.handler';
 export * from './reflection-descriptors';
 export * from './session-call.handler';
 export * from './start.dto';
+export * from './undecodable-request';

@@ -1,22 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '../../common/gen';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { optionalId } from '../../common/request-ids';
-
-export interface LifecycleRequest {
-  container_id?: string;
-  /** uint64 as a decimal string (proto-loader longs: String); absent = only new events. */
-  resume_after_id?: string;
-}
+import { waitForDrain } from '../../common/wait-for-drain';
 
 /** What the handler needs of the raw grpc-js server-writable call. */
 export interface LifecycleCallStream {
-  write(message: object): boolean;
+  write(message: ContainerLifecycleEvent): boolean;
   emit(event: 'error', err: { code: number; details: string }): boolean;
   once(event: 'drain', fn: () => void): unknown;
   on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
@@ -45,7 +41,8 @@ export class LifecycleCallHandler {
     this.log = root.child({ component: 'lifecycle-call' });
   }
 
-  handle(req: LifecycleRequest, call: LifecycleCallStream): Observable<never> {
+  /** resume_after_id is a decimal string (longs: String); absent = only new events. */
+  handle(req: ContainerLifecycleRequest__Output, call: LifecycleCallStream): Observable<never> {
     const containerId = optionalId('container_id', req.container_id) || undefined;
     const resumeAfterId = parseResumeId(req.resume_after_id);
     let cursor: LifecycleCursor;
@@ -80,7 +77,8 @@ export class LifecycleCallHandler {
           await cursor.waitForEvent();
           continue;
         }
-        if (!call.write(toProto(event))) await drained(call, cursor);
+        // A call that ends while blocked never drains: the cursor closing (on 'cancelled') ends the wait too.
+        if (!call.write(toProto(event))) await waitForDrain(call, cursor.signal);
       }
     } finally {
       cursor.close();
@@ -92,18 +90,6 @@ export class LifecycleCallHandler {
   }
 }
 
-function drained(call: LifecycleCallStream, cursor: LifecycleCursor): Promise<void> {
-  // A call that ends while blocked never drains: the cursor closing (on 'cancelled') ends the wait too.
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      call.removeListener('drain', done);
-      resolve();
-    };
-    call.once('drain', done);
-    void cursor.whenClosed.then(done);
-  });
-}
-
 function parseResumeId(value: string | number | undefined): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const s = String(value);
@@ -111,7 +97,7 @@ function parseResumeId(value: string | number | undefined): number | undefined {
   return Number(s);
 }
 
-export function toProto(e: LifecycleEvent): Record<string, unknown> {
+export function toProto(e: LifecycleEvent): ContainerLifecycleEvent {
   return {
     container_id: e.containerId,
     event_type: e.type,

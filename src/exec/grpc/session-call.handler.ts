@@ -1,5 +1,6 @@
 import { Injectable, Inject } from '@nestjs/common';
 import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { SessionRequest__Output } from '../../common/gen';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
 import type { ClientStream } from '../session';
@@ -15,21 +16,14 @@ export const HALF_CLOSE_GRACE_MS = 200;
 
 /** A Session call as the controller hands it over: the raw grpc-js duplex stream. */
 export interface SessionCallStream extends ClientStream {
-  on(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
+  on(event: 'data', fn: (msg: SessionRequest__Output) => void): unknown;
   on(event: 'end' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
-  once(event: 'data', fn: (msg: SessionRequestMessage) => void): unknown;
+  once(event: 'data', fn: (msg: SessionRequest__Output) => void): unknown;
   once(event: 'end' | 'cancelled' | 'drain' | 'close' | 'error', fn: () => void): unknown;
   removeListener(event: 'cancelled', fn: () => void): unknown;
   pause(): unknown;
   resume(): unknown;
   getPeer(): string;
-}
-
-export interface SessionRequestMessage {
-  msg?: 'start' | 'stdin' | 'resize';
-  start?: unknown;
-  stdin?: Buffer;
-  resize?: { Width?: number; Height?: number };
 }
 
 /**
@@ -90,7 +84,7 @@ export class SessionCallHandler {
   /** The first message, which must be a valid Start. */
   private readStart(call: SessionCallStream): Promise<{ dto: StartDto; mode: StartMode }> {
     return new Promise((resolve, reject) => {
-      call.once('data', (msg: SessionRequestMessage) => {
+      call.once('data', (msg: SessionRequest__Output) => {
         call.pause();
         try {
           if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
@@ -112,9 +106,9 @@ export class SessionCallHandler {
     if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
       throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
     }
-    if (dto.replay_from_sequence > session.log.lastSequence + 1) {
+    if (dto.replay_from_sequence > session.output.lastSequence + 1) {
       // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.
-      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.log.lastSequence + 1})`);
+      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.output.lastSequence + 1})`);
     }
     this.sessions.admitClient(session);
     return session;
@@ -131,7 +125,7 @@ export class SessionCallHandler {
       this.reject(call, err, session.id);
     };
     const input = session.input;
-    call.on('data', (msg: SessionRequestMessage) => {
+    call.on('data', (msg: SessionRequest__Output) => {
       try {
         if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
         if (!writer) {

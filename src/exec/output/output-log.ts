@@ -1,4 +1,4 @@
-import type { StreamName } from '../../executor/container-runtime';
+import type { StreamName } from '../../executor';
 import type { PrimaryRecorder } from './tee-writer';
 import { ChunkWindow, ReadCache } from './chunk-window';
 import type { ChunkRecord, SessionFiles } from './session-files';

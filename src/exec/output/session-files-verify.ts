@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { StreamName } from '../../executor/container-runtime';
+import type { StreamName } from '../../executor';
 
 /**
  * Checks a session's index against its stream files when a data dir is loaded after a restart. Pure

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, read, renameSync, writeFileSync, writeS
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';
-import type { StreamName } from '../../executor/container-runtime';
+import type { StreamName } from '../../executor';
 import { dataDirError } from './data-dir-errors';
 import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
 

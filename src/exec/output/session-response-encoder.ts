@@ -1,4 +1,4 @@
-import type { StreamName } from '../../executor/container-runtime';
+import type { StreamName } from '../../executor';
 
 /**
  * Hand-written protobuf encoding of the SessionResponse messages that carry output, so that a chunk

@@ -1,4 +1,4 @@
-import type { OutputSink, StreamName } from '../../executor/container-runtime';
+import type { OutputSink, StreamName } from '../../executor';
 
 /** The record of output: appending must succeed or the session fails (a real error, not a skip). */
 export interface PrimaryRecorder {

@@ -1,14 +1,16 @@
 import type { Logger } from '../../common/logger';
 import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { Ready, SessionResponse } from '../../common/gen';
+import { waitForDrain } from '../../common/wait-for-drain';
 import type { ChunkRecord } from '../output';
 import { encodeOutputChunk, encodePlain } from '../output';
 import type { OutputLog } from '../output';
-import type { SessionOutcome } from './session';
+import type { SessionOutcome } from './session-outcome';
 
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
   /** A message object, or a SessionResponse already encoded (passed through by the serializer). */
-  write(message: object | Buffer, callback?: (err?: Error | null) => void): boolean;
+  write(message: SessionResponse | Buffer, callback?: (err?: Error | null) => void): boolean;
   /** grpc-js: the client cancelled (or went away) — possibly before this cursor existed. */
   readonly cancelled?: boolean;
   readonly destroyed?: boolean;
@@ -28,7 +30,7 @@ export interface CursorOptions {
   /** Send output_chunk messages (sequence, timestamp) instead of plain stdout/stderr. */
   sequenced: boolean;
   /** Ready message (without replay_complete) sent first. */
-  ready: Record<string, unknown>;
+  ready: Omit<Ready, 'replay_complete'>;
 }
 
 /**
@@ -47,10 +49,12 @@ export class ClientCursor {
   private wake?: () => void;
   /** Woken when HTTP/2 took enough of this client's bytes (separate: it must not end a 'drain' wait). */
   private wakeTaken?: () => void;
+  /** Aborted when this client is done (gone, or failed): a blocked write stops waiting for 'drain'. */
+  private readonly done = new AbortController();
   private readonly onGone = () => this.markClosed();
 
   constructor(
-    private readonly log: OutputLog,
+    private readonly output: OutputLog,
     private readonly outcome: () => SessionOutcome | undefined,
     private readonly call: ClientStream,
     private readonly options: CursorOptions,
@@ -75,7 +79,7 @@ export class ClientCursor {
 
   /** Delivers until the session ends (then exit / error status) or the client goes away. */
   async run(): Promise<void> {
-    const replayEnd = this.log.lastSequence;
+    const replayEnd = this.output.lastSequence;
     const replaying = this.options.sequenced && replayEnd >= this.next;
     this.call.write({ ready: { ...this.options.ready, replay_complete: !replaying } });
     try {
@@ -86,7 +90,7 @@ export class ClientCursor {
           if (!this.call.write({ ready: { ...this.options.ready, replay_complete: true } })) await this.drained();
           continue;
         }
-        if (this.next <= this.log.lastSequence) {
+        if (this.next <= this.output.lastSequence) {
           const chunk = await this.readNext();
           if (this.closed) break;
           if (!chunk) continue; // skipped damaged or lost chunks: counted in `gap`
@@ -94,7 +98,7 @@ export class ClientCursor {
           await this.send(this.message(chunk, chunk.sequence <= replayEnd));
           continue;
         }
-        if (this.log.finished) return this.finish();
+        if (this.output.finished) return this.finish();
         await this.waitForOutput();
       }
     } catch (err) {
@@ -111,6 +115,7 @@ export class ClientCursor {
     if (this.closed) return;
     this.closed = true;
     this.call.emit('error', toGrpcStatus(err));
+    this.done.abort();
     this.wake?.();
   }
 
@@ -120,7 +125,7 @@ export class ClientCursor {
    * client has no way to be told of a gap, so it gets DATA_LOSS instead of silently missing bytes.
    */
   private async readNext(): Promise<ChunkRecord | undefined> {
-    const { sequence, gap } = this.log.nextAvailable(this.next);
+    const { sequence, gap } = this.output.nextAvailable(this.next);
     if (gap) {
       if (!this.options.sequenced) {
         throw new ExecError('data_loss', `chunks ${this.next}..${sequence - 1} of this session are missing (damaged or lost); use Start.sequenced to read past the gap`);
@@ -130,12 +135,12 @@ export class ClientCursor {
       return undefined;
     }
     try {
-      const got = this.log.get(this.next);
+      const got = this.output.get(this.next);
       return got instanceof Promise ? await got : got;
     } catch (err) {
       if (!(err instanceof ExecError && err.kind === 'data_loss')) throw err;
       this.logger.error({ err: err.message, sequence: this.next }, 'chunk failed verification: never served, reported as a gap');
-      this.log.markMissing(this.next);
+      this.output.markMissing(this.next);
       return undefined;
     }
   }
@@ -185,7 +190,7 @@ export class ClientCursor {
 
   private waitForOutput(): Promise<void> {
     return new Promise<void>((resolve) => {
-      const cancel = this.log.waitFor(this.next, resolve);
+      const cancel = this.output.waitFor(this.next, resolve);
       // Leaving while idle removes the waiter: quiet sessions with attach/detach churn keep none.
       this.wake = () => {
         cancel();
@@ -199,18 +204,12 @@ export class ClientCursor {
       this.closed = true;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        this.call.removeListener('drain', done);
-        resolve();
-      };
-      this.wake = done;
-      this.call.once('drain', done);
-    });
+    return waitForDrain(this.call, this.done.signal);
   }
 
   private markClosed(): void {
     this.closed = true;
+    this.done.abort();
     this.wake?.();
     this.wakeTaken?.();
   }

@@ -1,9 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ExecConfig } from '../../common/config/exec-config';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerRuntime, ManagedContainer } from '../../executor/container-runtime';
-import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import { CONTAINER_EVENTS, CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerEventsSource, ContainerRecovery, ContainerRuntime, ManagedContainer } from '../../executor';
 import { SessionManager } from './session-manager';
 
 /**
@@ -25,16 +24,14 @@ export class ContainerReconciler implements OnApplicationBootstrap, OnModuleDest
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly sessions: SessionManager,
-    private readonly bus: LifecycleBus,
+    @Optional() @Inject(CONTAINER_RECOVERY) private readonly recovery?: ContainerRecovery,
+    @Optional() @Inject(CONTAINER_EVENTS) private readonly events?: ContainerEventsSource,
   ) {
     this.log = root.child({ component: 'reconciler' });
   }
 
   onApplicationBootstrap(): void {
-    const sub = this.bus.subscribe((e) => {
-      if (e.type === 'events_reconnected') void this.reconcile('Docker events reconnected');
-    });
-    this.unsubscribe = () => sub.unsubscribe();
+    this.unsubscribe = this.events?.onReconnected(() => void this.reconcile('Docker events reconnected'));
   }
 
   onModuleDestroy(): void {
@@ -66,8 +63,8 @@ export class ContainerReconciler implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async once(why: string, listed?: ManagedContainer[]): Promise<number> {
-    if (!this.config.removeContainers || !this.runtime.listManaged || this.sessions.draining) return 0;
-    const containers = listed ?? (await this.runtime.listManaged());
+    if (!this.config.removeContainers || !this.recovery || this.sessions.draining) return 0;
+    const containers = listed ?? (await this.recovery.listManaged());
     const sessions = new Map(this.sessions.all().map((s) => [s.id, s]));
     let removed = 0;
     for (const c of containers) {

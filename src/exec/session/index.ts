@@ -3,6 +3,8 @@ export * from './client-cursor';
 export * from './container-reconciler';
 export * from './process-input';
 export * from './session';
+export * from './session-assembly';
 export * from './session-drain';
 export * from './session-manager';
+export * from './session-outcome';
 export * from './session-recovery';

@@ -1,12 +1,12 @@
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import type { StartedProcess } from '../../executor/container-runtime';
+import type { StartedProcess } from '../../executor';
 
 /** Largest SessionRequest.stdin message accepted (documented in docs/PROTOCOL.md). */
 export const MAX_STDIN_CHUNK = 1024 * 1024;
 /** Resizes closer together than this are folded into the latest one. */
 export const RESIZE_DEBOUNCE_MS = 50;
-import { DEFAULT_TTY as DEFAULT_TERMINAL } from '../../executor/container-runtime';
+import { DEFAULT_TTY as DEFAULT_TERMINAL } from '../../executor';
 
 export interface TerminalSize {
   width: number;

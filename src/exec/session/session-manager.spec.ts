@@ -6,7 +6,7 @@ import pino from 'pino';
 import { loadConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor/container-runtime';
+import type { ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
 import { SessionManager } from './session-manager';
 

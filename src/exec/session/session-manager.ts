@@ -5,13 +5,12 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl } from '../../executor/container-control';
-import type { ContainerRuntime, StartedProcess } from '../../executor/container-runtime';
+import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output';
 import { DataDirError } from '../output';
 import { DataDirHealth } from '../output';
-import { OutputLog } from '../output';
-import { Session, type SessionInfo } from './session';
+import { type Session, type SessionInfo } from './session';
+import { assembleSession } from './session-assembly';
 import { SessionFiles } from '../output';
 
 export interface NewProcess {
@@ -93,25 +92,22 @@ export class SessionManager implements OnModuleDestroy {
       this.dataDir?.failed(err);
       throw err;
     }
-    const log = new OutputLog(files, this.config.EXEC_TAIL_BYTES);
+    const session = assembleSession(info, files, this.config.EXEC_TAIL_BYTES, this.tees, logger);
     // Output that cannot be recorded stops the process at once (once it is known: it may come first).
     let unrecorded: DataDirError | undefined;
-    log.onRecordFailed = (err) => {
+    session.output.onRecordFailed = (err) => {
       if (!(err instanceof DataDirError) || unrecorded) return;
       unrecorded = err;
       if (session.containerId) this.stopUnrecorded(session, err);
     };
-    const tee = this.tees.create(log, logger);
-    tee.addListener({ onRecorded: () => log.notify() });
-    const session = new Session(info, files, log, tee, logger);
     this.byId.set(info.id, session); // counted against the limit while Docker is asked
     let process: StartedProcess;
     const cancelled = { files: false };
     try {
       const base = { sessionId: info.id, command: spec.command, env: spec.env, workingDir: spec.workingDir, tty: spec.tty, openStdin: spec.openStdin || spec.tty };
       const starting = spec.image
-        ? this.runtime.run({ ...base, image: spec.image }, tee, spec.cancel)
-        : this.runtime.exec({ ...base, containerId: spec.containerId! }, tee, spec.cancel);
+        ? this.runtime.run({ ...base, image: spec.image }, session.tee, spec.cancel)
+        : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
       process = await this.unlessCancelled(starting, spec.cancel, files, cancelled);
     } catch (err) {
       this.byId.delete(info.id);

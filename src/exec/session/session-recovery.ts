@@ -1,14 +1,14 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError, type ErrorKind } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerRuntime, ManagedContainer, StreamName } from '../../executor/container-runtime';
+import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerRecovery, ContainerRuntime, ManagedContainer, StreamName } from '../../executor';
 import { TeeWriterFactory } from '../output';
-import { OutputLog } from '../output';
-import { Session, type SessionInfo } from './session';
+import { type Session, type SessionInfo } from './session';
+import { assembleSession } from './session-assembly';
 import { SessionFiles } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
@@ -22,7 +22,7 @@ export const DOCKER_RETURN_GRACE_MS = 5 * 60_000;
 /**
  * Restart recovery, session side (docs/DURABILITY.md). Before the server listens, every folder in
  * EXEC_DATA_DIR/sessions is loaded and registered: finished ones (exit.json) are readable as before;
- * unfinished ones are re-adopted: a run's container through the runtime (Docker's log fills in what
+ * unfinished ones are re-adopted: a run's container through CONTAINER_RECOVERY (Docker's log fills in what
  * was produced while the service was down, then live output and the true exit code); an exec cannot be
  * re-attached (Docker keeps no log of exec output), so it ends with an explicit ABORTED error.
  * Damaged files are detected (index check at load, data checksums in the background and on every
@@ -45,6 +45,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     private readonly sessions: SessionManager,
     private readonly tees: TeeWriterFactory,
     private readonly reconciler: ContainerReconciler,
+    @Optional() @Inject(CONTAINER_RECOVERY) private readonly recovery?: ContainerRecovery,
   ) {
     this.log = root.child({ component: 'recovery' });
     sessions.onDockerLost = (session, error) => this.afterDockerLost(session, error);
@@ -68,7 +69,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     const unfinished = loaded.filter((s) => s.running);
     let containers: ManagedContainer[] | undefined;
     try {
-      containers = this.runtime.listManaged ? await this.runtime.listManaged() : undefined;
+      containers = this.recovery ? await this.recovery.listManaged() : undefined;
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not list managed containers: unfinished sessions cannot be re-adopted');
     }
@@ -95,10 +96,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       logger.error({ problems: report.problems.slice(0, 20), missingChunks: report.missing.length }, 'session files are damaged: those chunks are never served, readers are told the gap');
     }
     const info: SessionInfo = { id, kind: meta.kind, image: meta.image, command: meta.command ?? [], tty: !!meta.tty, createdAt: meta.createdAt };
-    const log = new OutputLog(files, this.config.EXEC_TAIL_BYTES);
-    const tee = this.tees.create(log, logger);
-    tee.addListener({ onRecorded: () => log.notify() });
-    const session = new Session(info, files, log, tee, logger);
+    const session = assembleSession(info, files, this.config.EXEC_TAIL_BYTES, this.tees, logger);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
     session.containerId = proc?.containerId ?? meta.containerId ?? '';
     session.execId = proc?.execId;
@@ -118,7 +116,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
           ? { exitCode: exit.exitCode }
           : { error: new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown') };
       session.finishedAt = exit.finishedAt;
-      log.finish();
+      session.output.finish();
     }
     this.sessions.register(session);
     void verifySessionData(files, report.entries).then((bad) => {
@@ -128,9 +126,9 @@ export class SessionRecovery implements OnApplicationBootstrap {
   }
 
   private async resume(session: Session, containers: ManagedContainer[] | undefined): Promise<void> {
-    const last = session.log.lastSequence;
+    const last = session.output.lastSequence;
     if (session.info.kind === 'exec') {
-      const state = session.execId && this.runtime.execState ? await this.runtime.execState(session.execId).catch(() => undefined) : undefined;
+      const state = session.execId && this.recovery ? await this.recovery.execState(session.execId).catch(() => undefined) : undefined;
       const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
       throw new ExecError(
         'aborted',
@@ -139,7 +137,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     }
     if (!containers) throw new ExecError('unavailable', `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`);
     const found = containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId);
-    if (!found || !this.runtime.readopt) {
+    if (!found || !this.recovery) {
       throw new ExecError('aborted', `the container of this session no longer exists; output after chunk ${last} and the exit code are unknown`);
     }
     const recorded = session.files.bytes;
@@ -149,7 +147,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       recordedTail[stream] = await session.files.readStream(stream, recorded[stream] - n, n);
     }
     const startedAt = session.startedAt;
-    const process = await this.runtime.readopt({ containerId: found.containerId, recorded, recordedTail }, session.tee);
+    const process = await this.recovery.readopt({ containerId: found.containerId, recorded, recordedTail }, session.tee);
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
@@ -175,7 +173,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
    * ends with `error`. While draining, nothing is done: the sealed session is re-adopted at the next start.
    */
   private afterDockerLost(session: Session, error: ExecError): boolean {
-    if (session.info.kind !== 'run' || error.kind !== 'unavailable' || !this.runtime.readopt || !this.runtime.listManaged) return false;
+    if (session.info.kind !== 'run' || error.kind !== 'unavailable' || !this.recovery) return false;
     session.logger.warn({ err: error.message }, 'lost Docker while the container ran: its outcome is taken from Docker once it answers again');
     session.input?.dispose();
     session.input = undefined; // the attach stream carrying stdin is gone
@@ -198,7 +196,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       await new Promise((r) => setTimeout(r, waitMs));
     }
     if (this.sessions.draining) return;
-    await this.resume(session, await this.runtime.listManaged!());
+    await this.resume(session, await this.recovery!.listManaged());
   }
 }
 

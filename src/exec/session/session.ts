@@ -1,14 +1,15 @@
 import type { Logger } from '../../common/logger';
 import { ExecError } from '../../common/errors';
-import type { StartedProcess } from '../../executor/container-runtime';
+import type { StartedProcess } from '../../executor';
 import type { TeeWriter } from '../output';
 import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
 import type { OutputLog } from '../output';
 import type { SessionFiles } from '../output';
 import { ProcessInput } from './process-input';
+import type { SessionOutcome } from './session-outcome';
 
+export type { SessionOutcome } from './session-outcome';
 export type SessionKind = 'run' | 'exec';
-export type SessionOutcome = { exitCode: number } | { error: ExecError };
 
 export interface SessionInfo {
   id: string;
@@ -37,7 +38,7 @@ export class Session {
   constructor(
     readonly info: SessionInfo,
     readonly files: SessionFiles,
-    readonly log: OutputLog,
+    readonly output: OutputLog,
     readonly tee: TeeWriter,
     readonly logger: Logger,
   ) {}
@@ -77,15 +78,15 @@ export class Session {
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'could not write exit record');
     }
-    this.logger.info({ ...record, bytes: this.log.bytes, chunks: this.log.lastSequence }, 'session finished');
-    this.log.finish();
-    if (!this.clients.size) this.log.releaseMemory();
+    this.logger.info({ ...record, bytes: this.output.bytes, chunks: this.output.lastSequence }, 'session finished');
+    this.output.finish();
+    if (!this.clients.size) this.output.releaseMemory();
   }
 
   /** Attaches one more client and delivers to it; resolves when that client is done. */
   attach(call: ClientStream, options: Omit<CursorOptions, 'ready'>): Promise<void> {
     const cursor = new ClientCursor(
-      this.log,
+      this.output,
       () => this.outcome,
       call,
       {
@@ -106,7 +107,7 @@ export class Session {
     return cursor.run().finally(() => {
       release();
       this.clients.delete(cursor);
-      if (!this.clients.size && this.outcome) this.log.releaseMemory();
+      if (!this.clients.size && this.outcome) this.output.releaseMemory();
       this.logger.debug({ clients: this.clients.size }, 'client detached');
     });
   }

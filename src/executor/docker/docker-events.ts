@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import Docker from 'dockerode';
 import type { Logger } from '../../common/logger';
-import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import type { ContainerEventsSource } from '../container-events';
+import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
 import { dockerMessage } from './docker-errors';
 import { JsonLines } from './json-lines';
@@ -15,7 +16,7 @@ const SEEN_KEYS = 2048;
 
 /**
  * Docker's /events for this instance's containers (labels managed and replica = EXEC_REPLICA_ID), published
- * to the lifecycle bus (source 'docker'); other instances' containers never reach the bus.
+ * to the lifecycle bus (source 'docker'); other instances' containers never reach the bus (CONTAINER_EVENTS).
  *
  * The connection is one long HTTP response of newline-delimited JSON, parsed with JsonLines. When it
  * ends (daemon restart, socket closed) the bus gets one `events_disconnected`; the source retries with
@@ -27,7 +28,7 @@ const SEEN_KEYS = 2048;
  * publishes the transitions it missed (exited with the code, destroyed).
  */
 @Injectable()
-export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestroy {
+export class DockerEventsSource implements ContainerEventsSource, OnApplicationBootstrap, OnModuleDestroy {
   private readonly log: Logger;
   private stream?: NodeJS.ReadableStream & { destroy?: () => void };
   private stopped = false;
@@ -41,11 +42,12 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
   /** Last status the bus reported per managed container (from every source): what to reconcile. */
   private readonly known = new Map<string, { status: string; sessionId?: string }>();
   private unsubscribe?: () => void;
+  private readonly reconnectListeners = new Set<() => void>();
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(ROOT_LOGGER) root: Logger,
-    private readonly bus: LifecycleBus,
+    @Inject(LIFECYCLE_PUBLISHER) private readonly bus: LifecyclePublisher,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
     this.log = root.child({ component: 'docker-events' });
@@ -66,6 +68,11 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  onReconnected(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
   }
 
   private connect(): void {
@@ -115,6 +122,13 @@ export class DockerEventsSource implements OnApplicationBootstrap, OnModuleDestr
       source: 'service',
       message: `reconnected to Docker events after ${downMs} ms; transitions missed meanwhile follow as reconciled events`,
     });
+    for (const listener of this.reconnectListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'a reconnect listener failed');
+      }
+    }
     void this.reconcile();
   }
 

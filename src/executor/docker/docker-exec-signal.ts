@@ -3,6 +3,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { ExecError } from '../../common/errors';
 import { fromDockerError } from './docker-errors';
 import { withDeadline } from './docker-deadline';
+import { FrameDemuxer } from './frame-demuxer';
 
 /**
  * Signalling an exec's process. Docker can kill a container's main process but has no API to signal an
@@ -121,14 +122,9 @@ async function runHelper(docker: Docker, containerId: string, cmd: string[], ms:
   throw new Error(`helper ${cmd[0]} did not finish`);
 }
 
-/** Docker's 8-byte-header frames → their payload as text (stdout and stderr together). */
+/** Docker's multiplexed frames → their payload as text (stdout and stderr together, in order). */
 function demuxText(buf: Buffer): string {
   const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
+  new FrameDemuxer({ write: (_stream, data) => out.push(data) }).push(buf);
   return Buffer.concat(out).toString('utf8');
 }

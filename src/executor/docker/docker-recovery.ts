@@ -1,8 +1,12 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import type { ExecState, ManagedContainer, OutputSink, ProcessOutcome, ReadoptSpec, StartedProcess } from '../container-runtime';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerRecovery, ExecState, ManagedContainer, ReadoptSpec } from '../container-recovery';
+import type { OutputSink, ProcessOutcome, StartedProcess } from '../container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';
@@ -18,12 +22,19 @@ const MAX_PASSES = 5;
  * container exits, with the bytes already recorded skipped by count (LogSkipper). The follow stream
  * also carries the live output, so there is no window between "what was logged" and "what is live".
  */
-export class DockerRecovery {
+@Injectable()
+export class DockerRecovery implements ContainerRecovery {
+  private readonly log: Logger;
+  private readonly replicaId: string;
+
   constructor(
-    private readonly docker: Docker,
-    private readonly log: Logger,
-    private readonly replicaId: string,
-  ) {}
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'docker' });
+    this.replicaId = config.EXEC_REPLICA_ID;
+  }
 
   /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
   async listManaged(): Promise<ManagedContainer[]> {

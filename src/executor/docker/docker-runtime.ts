@@ -3,27 +3,28 @@ import Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type {
   ContainerRuntime,
   ExecSpec,
   OutputSink,
   ProcessOutcome,
   ProcessSpec,
-  ReadoptSpec,
   RunSpec,
   StartedProcess,
 } from '../container-runtime';
 import { DEFAULT_TTY } from '../container-runtime';
+import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { fromDockerError } from './docker-errors';
 import { isGiveUp, withDeadline } from './docker-deadline';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
-import { DockerRecovery } from './docker-recovery';
 
-/** The only place that talks to Docker. Every call maps its failure to an ExecError. */
+/**
+ * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
+ * ContainerRuntime lists. Every call maps its failure to an ExecError.
+ */
 @Injectable()
 export class DockerRuntime implements ContainerRuntime {
   private readonly log: Logger;
@@ -32,17 +33,10 @@ export class DockerRuntime implements ContainerRuntime {
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
-    private readonly lifecycle: LifecycleBus,
+    @Inject(LIFECYCLE_PUBLISHER) private readonly lifecycle: LifecyclePublisher,
   ) {
-        this.log = root.child({ component: 'docker' });
-    this.recovery = new DockerRecovery(this.docker, this.log, this.config.EXEC_REPLICA_ID);
+    this.log = root.child({ component: 'docker' });
   }
-
-  // Restart recovery lives in docker-recovery.ts; these delegate to it.
-  private readonly recovery: DockerRecovery;
-  listManaged = () => this.recovery.listManaged();
-  readopt = (spec: ReadoptSpec, sink: OutputSink) => this.recovery.readopt(spec, sink);
-  execState = (execId: string) => this.recovery.execState(execId);
 
   /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts); `cancel` aborts it too. */
   private call<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>, cancel?: AbortSignal, onLate?: (value: T) => void): Promise<T> {

@@ -1,4 +1,4 @@
-/** The Docker backend of the executor (the only importer of dockerode): attach, demux, wait, exec, events, stats, control and recovery against the Docker Engine API. */
+/** The Docker backend of the executor's ports (the only importer of dockerode): attach, demux, wait, exec, events, stats, control and recovery against the Docker Engine API. */
 export * from './coalescing-sink';
 export * from './docker-client';
 export * from './docker-control';
@@ -6,6 +6,7 @@ export * from './docker-deadline';
 export * from './docker-errors';
 export * from './docker-event-mapping';
 export * from './docker-events';
+export * from './docker-executor.module';
 export * from './docker-exec-signal';
 export * from './docker-host';
 export * from './docker-recovery';

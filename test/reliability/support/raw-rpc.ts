@@ -11,7 +11,7 @@ const HEALTH = loadSync(HEALTH_PROTO, PROTO_LOADER_OPTIONS)['grpc.health.v1.Heal
 export type UnaryMethod = 'ContainerStatus' | 'ContainerPause' | 'ContainerResume' | 'ContainerSignal';
 
 /** Encodes a request object of an Exec method with the proto's own encoder. */
-export function encodeRequest(method: keyof typeof EXEC & string, request: object): Buffer {
+export function encodeRequest(method: keyof typeof EXEC, request: object): Buffer {
   return EXEC[method].requestSerialize(request);
 }
 

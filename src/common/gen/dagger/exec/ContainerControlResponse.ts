@@ -1,0 +1,12 @@
+// Original file: proto/exec.proto
+
+
+export interface ContainerControlResponse {
+  'success'?: (boolean);
+  'message'?: (string);
+}
+
+export interface ContainerControlResponse__Output {
+  'success'?: (boolean);
+  'message'?: (string);
+}

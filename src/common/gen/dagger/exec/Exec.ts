@@ -1,0 +1,95 @@
+// Original file: proto/exec.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ContainerControlRequest as _dagger_exec_ContainerControlRequest, ContainerControlRequest__Output as _dagger_exec_ContainerControlRequest__Output } from '../../dagger/exec/ContainerControlRequest';
+import type { ContainerControlResponse as _dagger_exec_ContainerControlResponse, ContainerControlResponse__Output as _dagger_exec_ContainerControlResponse__Output } from '../../dagger/exec/ContainerControlResponse';
+import type { ContainerLifecycleEvent as _dagger_exec_ContainerLifecycleEvent, ContainerLifecycleEvent__Output as _dagger_exec_ContainerLifecycleEvent__Output } from '../../dagger/exec/ContainerLifecycleEvent';
+import type { ContainerLifecycleRequest as _dagger_exec_ContainerLifecycleRequest, ContainerLifecycleRequest__Output as _dagger_exec_ContainerLifecycleRequest__Output } from '../../dagger/exec/ContainerLifecycleRequest';
+import type { ContainerSignalRequest as _dagger_exec_ContainerSignalRequest, ContainerSignalRequest__Output as _dagger_exec_ContainerSignalRequest__Output } from '../../dagger/exec/ContainerSignalRequest';
+import type { ContainerStatusRequest as _dagger_exec_ContainerStatusRequest, ContainerStatusRequest__Output as _dagger_exec_ContainerStatusRequest__Output } from '../../dagger/exec/ContainerStatusRequest';
+import type { ContainerStatusResponse as _dagger_exec_ContainerStatusResponse, ContainerStatusResponse__Output as _dagger_exec_ContainerStatusResponse__Output } from '../../dagger/exec/ContainerStatusResponse';
+import type { SessionRequest as _dagger_exec_SessionRequest, SessionRequest__Output as _dagger_exec_SessionRequest__Output } from '../../dagger/exec/SessionRequest';
+import type { SessionResponse as _dagger_exec_SessionResponse, SessionResponse__Output as _dagger_exec_SessionResponse__Output } from '../../dagger/exec/SessionResponse';
+
+export interface ExecClient extends grpc.Client {
+  ContainerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
+  ContainerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
+  containerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
+  containerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
+  
+  ContainerPause(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerPause(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerPause(argument: _dagger_exec_ContainerControlRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerPause(argument: _dagger_exec_ContainerControlRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerPause(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerPause(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerPause(argument: _dagger_exec_ContainerControlRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerPause(argument: _dagger_exec_ContainerControlRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  
+  ContainerResume(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerResume(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerResume(argument: _dagger_exec_ContainerControlRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerResume(argument: _dagger_exec_ContainerControlRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerResume(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerResume(argument: _dagger_exec_ContainerControlRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerResume(argument: _dagger_exec_ContainerControlRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerResume(argument: _dagger_exec_ContainerControlRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  
+  ContainerSignal(argument: _dagger_exec_ContainerSignalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerSignal(argument: _dagger_exec_ContainerSignalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerSignal(argument: _dagger_exec_ContainerSignalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  ContainerSignal(argument: _dagger_exec_ContainerSignalRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerSignal(argument: _dagger_exec_ContainerSignalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerSignal(argument: _dagger_exec_ContainerSignalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerSignal(argument: _dagger_exec_ContainerSignalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  containerSignal(argument: _dagger_exec_ContainerSignalRequest, callback: grpc.requestCallback<_dagger_exec_ContainerControlResponse__Output>): grpc.ClientUnaryCall;
+  
+  ContainerStatus(argument: _dagger_exec_ContainerStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  ContainerStatus(argument: _dagger_exec_ContainerStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  ContainerStatus(argument: _dagger_exec_ContainerStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  ContainerStatus(argument: _dagger_exec_ContainerStatusRequest, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  containerStatus(argument: _dagger_exec_ContainerStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  containerStatus(argument: _dagger_exec_ContainerStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  containerStatus(argument: _dagger_exec_ContainerStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  containerStatus(argument: _dagger_exec_ContainerStatusRequest, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
+   */
+  Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
+  Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
+  /**
+   * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
+   */
+  session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
+  session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
+  
+}
+
+export interface ExecHandlers extends grpc.UntypedServiceImplementation {
+  ContainerLifecycle: grpc.handleServerStreamingCall<_dagger_exec_ContainerLifecycleRequest__Output, _dagger_exec_ContainerLifecycleEvent>;
+  
+  ContainerPause: grpc.handleUnaryCall<_dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse>;
+  
+  ContainerResume: grpc.handleUnaryCall<_dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse>;
+  
+  ContainerSignal: grpc.handleUnaryCall<_dagger_exec_ContainerSignalRequest__Output, _dagger_exec_ContainerControlResponse>;
+  
+  ContainerStatus: grpc.handleUnaryCall<_dagger_exec_ContainerStatusRequest__Output, _dagger_exec_ContainerStatusResponse>;
+  
+  /**
+   * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
+   */
+  Session: grpc.handleBidiStreamingCall<_dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse>;
+  
+}
+
+export interface ExecDefinition extends grpc.ServiceDefinition {
+  ContainerLifecycle: MethodDefinition<_dagger_exec_ContainerLifecycleRequest, _dagger_exec_ContainerLifecycleEvent, _dagger_exec_ContainerLifecycleRequest__Output, _dagger_exec_ContainerLifecycleEvent__Output>
+  ContainerPause: MethodDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse__Output>
+  ContainerResume: MethodDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse__Output>
+  ContainerSignal: MethodDefinition<_dagger_exec_ContainerSignalRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerSignalRequest__Output, _dagger_exec_ContainerControlResponse__Output>
+  ContainerStatus: MethodDefinition<_dagger_exec_ContainerStatusRequest, _dagger_exec_ContainerStatusResponse, _dagger_exec_ContainerStatusRequest__Output, _dagger_exec_ContainerStatusResponse__Output>
+  Session: MethodDefinition<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse, _dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse__Output>
+}

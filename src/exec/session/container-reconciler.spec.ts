@@ -1,0 +1,93 @@
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../common/config/exec-config';
+import { CONTAINER_EVENTS, CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerEventsSource, ContainerRecovery, ContainerRuntime, ManagedContainer } from '../../executor';
+import { TeeWriterFactory } from '../output/tee-writer';
+import { ContainerReconciler } from './container-reconciler';
+import { SessionManager } from './session-manager';
+
+/** The executor's ports replaced through their DI tokens: no Docker class is named here. */
+class FakeExecutor implements ContainerRuntime, ContainerRecovery, ContainerEventsSource {
+  containers: ManagedContainer[] = [];
+  removed: string[] = [];
+  isConnected = true;
+  private readonly listeners = new Set<() => void>();
+  async ping() {}
+  async run(): Promise<never> {
+    throw new Error('not used');
+  }
+  async exec(): Promise<never> {
+    throw new Error('not used');
+  }
+  async remove(id: string) {
+    this.removed.push(id);
+  }
+  async listManaged() {
+    return this.containers;
+  }
+  async readopt(): Promise<never> {
+    throw new Error('not used');
+  }
+  async execState() {
+    return undefined;
+  }
+  onReconnected(listener: () => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  reconnect() {
+    for (const l of this.listeners) l();
+  }
+}
+
+describe('ContainerReconciler', () => {
+  let dir: string;
+  let fake: FakeExecutor;
+  const build = async (withRecovery: boolean) => {
+    const config = loadConfig({ EXEC_DATA_DIR: dir });
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        ContainerReconciler,
+        SessionManager,
+        TeeWriterFactory,
+        { provide: EXEC_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
+        { provide: CONTAINER_RUNTIME, useValue: fake },
+        { provide: CONTAINER_EVENTS, useValue: fake },
+        ...(withRecovery ? [{ provide: CONTAINER_RECOVERY, useValue: fake }] : []),
+      ],
+    }).compile();
+    await moduleRef.init();
+    return moduleRef;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reconciler-'));
+    fake = new FakeExecutor();
+    fake.containers = [
+      { containerId: 'stopped-orphan', sessionId: 'gone', running: false },
+      { containerId: 'running-orphan', sessionId: 'gone', running: true },
+    ];
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('after an events reconnect removes stopped containers no session owns, never a running one', async () => {
+    const moduleRef = await build(true);
+    fake.reconnect();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fake.removed).toEqual(['stopped-orphan']);
+    await moduleRef.close();
+  });
+
+  it('without a recovery port lists nothing and removes nothing', async () => {
+    const moduleRef = await build(false);
+    expect(await moduleRef.get(ContainerReconciler).reconcile('test')).toBe(0);
+    fake.reconnect();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fake.removed).toEqual([]);
+    await moduleRef.close();
+  });
+});

@@ -1,0 +1,15 @@
+import type { Logger } from '../../common/logger';
+import { OutputLog, type SessionFiles, type TeeWriterFactory } from '../output';
+import { Session, type SessionInfo } from './session';
+
+/**
+ * Puts one session together over its files: the output log (with its tail window), the TeeWriter that
+ * records into it and then wakes its readers, and the Session. The one way a session is made, whether
+ * new (SessionManager) or loaded at start-up (SessionRecovery).
+ */
+export function assembleSession(info: SessionInfo, files: SessionFiles, tailBytes: number, tees: TeeWriterFactory, logger: Logger): Session {
+  const output = new OutputLog(files, tailBytes);
+  const tee = tees.create(output, logger);
+  tee.addListener({ onRecorded: () => output.notify() });
+  return new Session(info, files, output, tee, logger);
+}
