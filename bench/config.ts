@@ -45,7 +45,10 @@ export interface BenchConfig {
 
 const MB = 1024 * 1024;
 
-const PRESETS: Record<BenchMode, Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios'>> = {
+const PRESETS: Record<
+  BenchMode,
+  Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios'>
+> = {
   smoke: {
     reps: 1,
     s1Bytes: 2 * MB,

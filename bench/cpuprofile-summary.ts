@@ -33,7 +33,12 @@ export interface FnTime {
 
 function area(url: string): string {
   if (!url) return '(native / V8)';
-  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  if (url.startsWith('node:'))
+    return url
+      .replace(/^node:(internal\/)?/, 'node:')
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = url.slice(nm + 13).split('/');
@@ -76,14 +81,18 @@ function main(): void {
   const [target, topArg] = process.argv.slice(2);
   if (!target) throw new Error('usage: cpuprofile-summary <file.cpuprofile | dir> [top]');
   const files = statSync(target).isDirectory()
-    ? readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(target, f))
+    ? readdirSync(target)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(target, f))
     : [target];
   const top = Number(topArg ?? 40);
   for (const file of files) {
     const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
     const busy = s.totalMs - s.idleMs;
     const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1)}%`.padStart(6);
-    process.stdout.write(`\n== ${relative(process.cwd(), file)}: ${(s.totalMs / 1000).toFixed(1)} s sampled, busy ${(busy / 1000).toFixed(1)} s, idle ${(s.idleMs / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `\n== ${relative(process.cwd(), file)}: ${(s.totalMs / 1000).toFixed(1)} s sampled, busy ${(busy / 1000).toFixed(1)} s, idle ${(s.idleMs / 1000).toFixed(1)} s\n`,
+    );
     process.stdout.write('-- self time by area (% of busy)\n');
     for (const [a, ms] of [...s.areas].sort((x, y) => y[1] - x[1]).slice(0, 20)) process.stdout.write(`${pct(ms)} ${ms.toFixed(0).padStart(7)} ms  ${a}\n`);
     process.stdout.write(`-- top ${top} functions by self time\n`);

@@ -69,7 +69,14 @@ export function textTable(results: ScenarioResult[]): string {
     for (const c of sc.checks) if (!c.ok) lines.push(['', `CHECK FAILED: ${c.name}`, c.detail ?? '', '', '', '']);
   }
   const widths = lines[0].map((_, i) => Math.min(48, Math.max(...lines.map((l) => l[i].length))));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The generated part of docs/BENCHMARKS.md. */
@@ -99,7 +106,12 @@ export function markdown(rep: BenchReport): string {
   out.push('', '| goal | value | target | met |', '|---|---|---|---|');
   for (const sc of rep.results) for (const g of sc.goals) out.push(`| ${sc.id}. ${g.text} | ${num(g.value, '')} | ${g.target} | ${g.met ? 'yes' : '**no**'} |`);
   const failed = rep.results.flatMap((sc) => sc.checks.filter((x) => !x.ok).map((x) => `${sc.id}. ${x.name}: ${x.detail ?? ''}`));
-  out.push('', failed.length ? `Correctness checks FAILED:\n${failed.map((f) => `- ${f}`).join('\n')}` : 'Every correctness check passed (byte counts, sha256 of every client and stream, exit codes, clock agreement).');
+  out.push(
+    '',
+    failed.length
+      ? `Correctness checks FAILED:\n${failed.map((f) => `- ${f}`).join('\n')}`
+      : 'Every correctness check passed (byte counts, sha256 of every client and stream, exit codes, clock agreement).',
+  );
   const notes = rep.results.flatMap((sc) => sc.notes.map((n) => `- ${sc.id}: ${n}`));
   if (notes.length) out.push('', ...notes);
   return out.join('\n');

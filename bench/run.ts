@@ -26,7 +26,10 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
   const nodeArgs: string[] = [];
   if (cfg.cpuProfDir) nodeArgs.push('-r', join(root, 'dist', 'bench', 'profile-preload.js'), '--cpu-prof', `--cpu-prof-dir=${cfg.cpuProfDir}`);
   nodeArgs.push(...cfg.serverNodeArgs.split(' ').filter(Boolean));
-  const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env: { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) } }, root);
+  const server = await startServer(
+    { nodeArgs, logFile: cfg.serverLog || undefined, env: { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) } },
+    root,
+  );
   log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}`);
   const results: ScenarioResult[] = [];
   try {

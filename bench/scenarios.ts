@@ -188,7 +188,11 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       } else {
         const r = await dockerRun(cfg.image, cmd, v === 'def' ? 'default' : 'none');
         walls[v].push(r.wallMs);
-        sc.check(`docker run (${v === 'def' ? 'default' : 'none'}): every byte`, r.bytes === n && r.exitCode === 0, `got ${r.bytes} bytes, exit ${r.exitCode} ${r.stderr}`);
+        sc.check(
+          `docker run (${v === 'def' ? 'default' : 'none'}): every byte`,
+          r.bytes === n && r.exitCode === 0,
+          `got ${r.bytes} bytes, exit ${r.exitCode} ${r.stderr}`,
+        );
       }
       ctx.log(`  s1 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms`);
     });
@@ -199,8 +203,17 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const es = sc.row('wall', 'exec-stream', 'ms', walls.es, ['docker run (json-file)', 'docker run --log-driver none']);
   sc.row('wall', 'docker run (json-file)', 'ms', walls.def);
   sc.row('wall', 'docker run --log-driver none', 'ms', walls.none);
-  for (const [v, label] of [['es', 'exec-stream'], ['def', 'docker run (json-file)'], ['none', 'docker run --log-driver none']]) {
-    sc.row('throughput', label, 'MB/s', walls[v].map((w) => n / 1e6 / (w / 1000)));
+  for (const [v, label] of [
+    ['es', 'exec-stream'],
+    ['def', 'docker run (json-file)'],
+    ['none', 'docker run --log-driver none'],
+  ]) {
+    sc.row(
+      'throughput',
+      label,
+      'MB/s',
+      walls[v].map((w) => n / 1e6 / (w / 1000)),
+    );
   }
   sc.ratios();
   sc.goal('wall ≤ 0.4× docker run (json-file)', es.ratios[0].ratio, 0.4);
@@ -215,7 +228,9 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
   const seed = 2;
   const want = expectedSha256(seed, n);
   const sc = new Scenario(2, 'Fan-out', { bytes: fmtBytes(n), clients: cfg.s2Clients.join(','), reps: cfg.reps, command: `yes <4092 letters> | head -c ${n}` });
-  sc.notes.push('Each client has its own HTTP/2 connection; all clients live in the bench process and share the 2 cores with the server, dockerd and the container; every client hashes what it gets.');
+  sc.notes.push(
+    'Each client has its own HTTP/2 connection; all clients live in the bench process and share the 2 cores with the server, dockerd and the container; every client hashes what it gets.',
+  );
   const { command } = yesCommand(seed, n);
   const walls = new Map<number, number[]>(cfg.s2Clients.map((k) => [k, []]));
   const containers: string[] = [];
@@ -237,7 +252,11 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
       }
       const firstErr = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       const bad = results.find((r) => r.status === 'fulfilled' && r.value.sha256 !== want) as PromiseFulfilledResult<Drained> | undefined;
-      sc.check('every client: sha256 matches, exit 0', ok === k, `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`);
+      sc.check(
+        'every client: sha256 matches, exit 0',
+        ok === k,
+        `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`,
+      );
       if (ok === k) walls.get(k)!.push(last);
       ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok)`);
     } catch (e) {
@@ -248,10 +267,22 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
   });
   removeContainers(containers);
   const base = cfg.s2Clients[0];
-  for (const k of cfg.s2Clients) sc.row('wall to last byte of last client', `${k} client${k === 1 ? '' : 's'}`, 'ms', walls.get(k)!, k === base ? undefined : `${base} client${base === 1 ? '' : 's'}`);
+  for (const k of cfg.s2Clients)
+    sc.row(
+      'wall to last byte of last client',
+      `${k} client${k === 1 ? '' : 's'}`,
+      'ms',
+      walls.get(k)!,
+      k === base ? undefined : `${base} client${base === 1 ? '' : 's'}`,
+    );
   for (const k of cfg.s2Clients) {
     const w = walls.get(k)!;
-    sc.row('delivered (all clients)', `${k} client${k === 1 ? '' : 's'}`, 'MB/s', w.map((ms) => (k * n) / 1e6 / (ms / 1000)));
+    sc.row(
+      'delivered (all clients)',
+      `${k} client${k === 1 ? '' : 's'}`,
+      'MB/s',
+      w.map((ms) => (k * n) / 1e6 / (ms / 1000)),
+    );
   }
   sc.ratios();
   const r16 = sc.rows.find((r) => r.variant === '16 clients' && r.metric.startsWith('wall'));
@@ -271,14 +302,23 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
   const count = Math.max(1, Math.round(cfg.s3DurationMs / cfg.s3IntervalMs));
   const script = 'i=0; while [ $i -lt "$0" ]; do adjtimex; usleep "$1"; i=$((i+1)); done';
   const command = ['sh', '-c', script, String(count), String(cfg.s3IntervalMs * 1000)];
-  const sc = new Scenario(3, 'Delivery latency', { lines: count, interval_ms: cfg.s3IntervalMs, reps: cfg.s3Reps, command: `${count} × (adjtimex; usleep ${cfg.s3IntervalMs * 1000})` });
+  const sc = new Scenario(3, 'Delivery latency', {
+    lines: count,
+    interval_ms: cfg.s3IntervalMs,
+    reps: cfg.s3Reps,
+    command: `${count} × (adjtimex; usleep ${cfg.s3IntervalMs * 1000})`,
+  });
 
   // Clock check: one reading from inside a container, bracketed by host readings.
   const before = realtimeMs();
   const probe = await runCli('docker', ['run', '--rm', '--network', 'none', cfg.image, 'adjtimex'], { text: true });
   const after = realtimeMs();
   const probeMs = parseAdjtimex(probe.text ?? '')[0];
-  sc.check('container clock = host clock', probeMs !== undefined && probeMs >= before - 1 && probeMs <= after + 1, `container ${probeMs} not within host [${before}, ${after}]`);
+  sc.check(
+    'container clock = host clock',
+    probeMs !== undefined && probeMs >= before - 1 && probeMs <= after + 1,
+    `container ${probeMs} not within host [${before}, ${after}]`,
+  );
 
   const lat: Record<string, number[]> = { es: [], def: [], none: [] };
   const conn = connect(ctx);
@@ -309,14 +349,20 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
     removeContainers(containers);
   }
   const names = { es: 'exec-stream', def: 'docker run (json-file)', none: 'docker run --log-driver none' };
-  for (const [p, label] of [[50, 'p50'], [99, 'p99'], [100, 'max']] as const) {
+  for (const [p, label] of [
+    [50, 'p50'],
+    [99, 'p99'],
+    [100, 'max'],
+  ] as const) {
     for (const v of ['es', 'def', 'none'] as const) {
       sc.row(`latency ${label}`, names[v], 'ms', [percentile(lat[v], p)], v === 'es' ? names.def : undefined);
     }
   }
   sc.ratios();
   sc.goal('p99 ≤ 5 ms', percentile(lat.es, 99), 5);
-  sc.notes.push(`samples: exec-stream ${lat.es.length}, docker run ${lat.def.length}, docker run --log-driver none ${lat.none.length}; min latency seen ${Math.min(...lat.es).toFixed(3)} ms (≥ 0 confirms the clocks agree)`);
+  sc.notes.push(
+    `samples: exec-stream ${lat.es.length}, docker run ${lat.def.length}, docker run --log-driver none ${lat.none.length}; min latency seen ${Math.min(...lat.es).toFixed(3)} ms (≥ 0 confirms the clocks agree)`,
+  );
   return sc.result();
 }
 
@@ -549,7 +595,10 @@ export async function containerStatus(ctx: BenchContext): Promise<ScenarioResult
     await draining;
     conn.close();
   }
-  for (const [p, label] of [[50, 'median'], [99, 'p99']] as const) {
+  for (const [p, label] of [
+    [50, 'median'],
+    [99, 'p99'],
+  ] as const) {
     sc.row(`call latency ${label}`, 'ContainerStatus', 'ms', [percentile(lat.rpc, p)], 'docker stats one-shot');
     sc.row(`call latency ${label}`, 'docker stats one-shot', 'ms', [percentile(lat.docker, p)]);
   }

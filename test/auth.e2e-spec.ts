@@ -43,7 +43,11 @@ describe('with EXEC_AUTH_TOKEN set', () => {
     const client = c.getClient();
     const err = await new Promise<{ code: number }>((resolve) =>
       (client.ContainerStatus as (req: object, md: Metadata, cb: (e: { code: number }) => void) => void).call(
-        client, { container_id: 'x' }, new Metadata(), (e) => resolve(e)),
+        client,
+        { container_id: 'x' },
+        new Metadata(),
+        (e) => resolve(e),
+      ),
     );
     expect(err.code).toBe(status.UNAUTHENTICATED);
     c.close();
@@ -63,7 +67,11 @@ describe('the authorization header takes exactly the two documented forms', () =
     const client = server.connection.getClient();
     return new Promise<number>((resolve) =>
       (client.ContainerStatus as (req: object, md: Metadata, cb: (e: { code: number } | null) => void) => void).call(
-        client, { container_id: 'deadbeefdeadbeef' }, md, (e) => resolve(e?.code ?? status.OK)),
+        client,
+        { container_id: 'deadbeefdeadbeef' },
+        md,
+        (e) => resolve(e?.code ?? status.OK),
+      ),
     );
   };
 

@@ -9,7 +9,11 @@ beforeAll(async () => (server = await startTestServer()));
 afterAll(() => server?.close());
 
 /** A raw Session call: send exactly these messages, get the call's final status. */
-function rawCall(server: { connection: GRPCConnectionManager }, messages: object[], metadata = server.connection.getMetadata()): Promise<{ code: number; details: string; received: object[] }> {
+function rawCall(
+  server: { connection: GRPCConnectionManager },
+  messages: object[],
+  metadata = server.connection.getMetadata(),
+): Promise<{ code: number; details: string; received: object[] }> {
   const client = server.connection.getClient();
   const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, metadata);
   const received: object[] = [];
@@ -17,7 +21,7 @@ function rawCall(server: { connection: GRPCConnectionManager }, messages: object
     call.on('data', (m: object) => received.push(m));
     call.on('error', (err: { code: number; details: string }) => resolve({ code: err.code, details: err.details, received }));
     call.on('status', (s: { code: number; details: string }) => {
-      if (s.code === status.OK) resolve({ code: s.code, details: s.details, received });
+      if (s.code === (status.OK as number)) resolve({ code: s.code, details: s.details, received });
     });
     for (const m of messages) call.write(m);
   });
@@ -81,7 +85,10 @@ describe('malformed calls', () => {
 
   it('requests exactly at the documented limits are accepted', async () => {
     const r = await server.client
-      .run(BASE_IMAGE, { command: ['sh', '-c', 'echo $# ${#A} ${#1}', 'sh', 'x'.repeat(DOCUMENTED.argBytes), ...Array(DOCUMENTED.commandArgs - 5).fill('a')], env: { A: 'v'.repeat(DOCUMENTED.envValueBytes) } })
+      .run(BASE_IMAGE, {
+        command: ['sh', '-c', 'echo $# ${#A} ${#1}', 'sh', 'x'.repeat(DOCUMENTED.argBytes), ...Array(DOCUMENTED.commandArgs - 5).fill('a')],
+        env: { A: 'v'.repeat(DOCUMENTED.envValueBytes) },
+      })
       .collect();
     expect(r.stdout.toString()).toBe(`${DOCUMENTED.commandArgs - 4} ${DOCUMENTED.envValueBytes} ${DOCUMENTED.argBytes}\n`);
     expect(r.exitCode).toBe(0);
@@ -138,7 +145,18 @@ describe('what does not exist or is not ours', () => {
   });
 
   it('exec into a managed container that is not running → FAILED_PRECONDITION', async () => {
-    const id = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, BASE_IMAGE, 'sleep', '60');
+    const id = docker(
+      'create',
+      '--network',
+      'none',
+      '--label',
+      'exec-stream.managed=true',
+      '--label',
+      `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
+      BASE_IMAGE,
+      'sleep',
+      '60',
+    );
     try {
       const r = await rawCall(server, [start({ container_id: id, command: ['true'] })]);
       expect(r.code).toBe(status.FAILED_PRECONDITION);

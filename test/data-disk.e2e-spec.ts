@@ -84,9 +84,7 @@ describe('a full data disk', () => {
     rmSync(filler);
     expect(await healthBecomes('SERVING')).toBe('SERVING');
     expect(await healthOf('dagger.exec.Exec')).toBe('SERVING');
-    const ok = await svc.client
-      .run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 600000 /dev/urandom > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2'] })
-      .collect();
+    const ok = await svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 600000 /dev/urandom > /tmp/f; cat /tmp/f; sha256sum /tmp/f >&2'] }).collect();
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout.length).toBe(600_000);
     expect(ok.stderr.toString().split(' ')[0]).toBe(sha256(ok.stdout));

@@ -73,7 +73,19 @@ it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no conta
   expect((await out.next()).value?.data.toString()).toBe('before\n');
   // A container of this instance that no session owns and that never started (as made during a shutdown).
   const replica = `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`;
-  const orphan = engine.docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', '--label', replica, '--label', 'exec-stream.session=never-started', BASE_IMAGE, 'true');
+  const orphan = engine.docker(
+    'create',
+    '--network',
+    'none',
+    '--label',
+    'exec-stream.managed=true',
+    '--label',
+    replica,
+    '--label',
+    'exec-stream.session=never-started',
+    BASE_IMAGE,
+    'true',
+  );
   expect(ours()).toEqual(expect.arrayContaining([containerId.slice(0, 12), orphan.slice(0, 12)]));
 
   engine.kill();

@@ -68,14 +68,21 @@ describe('file descriptors of finished sessions', () => {
     svc = await childService({ EXEC_MAX_SESSIONS: '200' }, { nofile: 128 });
     await svc.start();
     // Each running session holds its three files and Docker connections: 60 at once cannot fit.
-    const calls = Array.from({ length: 60 }, () => svc!.client.run(BASE_IMAGE, { command: ['sleep', '3'] }).collect().then(
-      (r) => ({ code: status.OK as number, details: `exit ${r.exitCode}` }),
-      (err: ServiceError) => ({ code: err.code, details: err.details }),
-    ));
+    const calls = Array.from({ length: 60 }, () =>
+      svc!.client
+        .run(BASE_IMAGE, { command: ['sleep', '3'] })
+        .collect()
+        .then(
+          (r) => ({ code: status.OK, details: `exit ${r.exitCode}` }),
+          (err: ServiceError) => ({ code: err.code, details: err.details }),
+        ),
+    );
     const outcomes = await Promise.all(calls);
     const failed = outcomes.filter((o) => o.code !== status.OK);
     const exhausted = failed.filter((o) => o.code === status.RESOURCE_EXHAUSTED).length;
-    process.stderr.write(`[fds] 60 at once under 128 fds: ${outcomes.length - failed.length} ran, ${exhausted} RESOURCE_EXHAUSTED, other failures ${JSON.stringify([...new Set(failed.map((f) => `${f.code} ${f.details}`))].filter((t) => !t.startsWith("8 ")).slice(0, 5))}\n`);
+    process.stderr.write(
+      `[fds] 60 at once under 128 fds: ${outcomes.length - failed.length} ran, ${exhausted} RESOURCE_EXHAUSTED, other failures ${JSON.stringify([...new Set(failed.map((f) => `${f.code} ${f.details}`))].filter((t) => !t.startsWith('8 ')).slice(0, 5))}\n`,
+    );
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) {
       expect(f.code).toBe(status.RESOURCE_EXHAUSTED);

@@ -142,7 +142,7 @@ describe('stdin resume (the starter leaves without a half-close)', () => {
     await observer.ready;
     const seen = echoCollector(observer);
     await starter.write(first);
-    await until('cat to echo the starter\'s bytes', () => seen.bytes() >= first.length);
+    await until("cat to echo the starter's bytes", () => seen.bytes() >= first.length);
     return { starter, starterDone, sessionId, observer, seen };
   }
 
@@ -201,7 +201,7 @@ describe('stdin resume (the starter leaves without a half-close)', () => {
     starter.cancel();
     expect((await seen.done).toString()).toBe('hi\neof-seen\n');
     expect(await observer.exit).toBe(0);
-   }, 30_000); // bounded: without the EOF cat would wait for ever
+  }, 30_000); // bounded: without the EOF cat would wait for ever
 });
 
 describe('tty', () => {
@@ -219,7 +219,11 @@ describe('tty', () => {
     // Docker 20.10 (API 1.41) sizes a tty only just after start: the process waits for a size, prints
     // it, then prints each size it sees change, until the burst's last one.
     const s = server.client.run(BASE_IMAGE, {
-      command: ['sh', '-c', 'until l=$(stty size 2>/dev/null) && [ "$l" != "0 0" ]; do usleep 10000; done; echo "$l"; while [ "$l" != "43 132" ]; do usleep 10000; n=$(stty size 2>/dev/null) || continue; [ "$n" != "$l" ] && echo "$n"; l=$n; done'],
+      command: [
+        'sh',
+        '-c',
+        'until l=$(stty size 2>/dev/null) && [ "$l" != "0 0" ]; do usleep 10000; done; echo "$l"; while [ "$l" != "43 132" ]; do usleep 10000; n=$(stty size 2>/dev/null) || continue; [ "$n" != "$l" ] && echo "$n"; l=$n; done',
+      ],
       tty: true,
     });
     await s.ready;

@@ -13,7 +13,16 @@ async function registered(containerId: string, ...subs: LifecycleSubscription[])
   await waitUntil('lifecycle subscriptions registered', async () => {
     const message = `probe ${++probes}`;
     server.app.get(LifecycleBus).publish({ containerId, type: 'probe', status: '', message, source: 'service' });
-    const got = await Promise.all(subs.map((sub) => sub.waitFor((e) => e.type === 'probe' && e.message === message, 200).then(() => true, () => false)));
+    const got = await Promise.all(
+      subs.map((sub) =>
+        sub
+          .waitFor((e) => e.type === 'probe' && e.message === message, 200)
+          .then(
+            () => true,
+            () => false,
+          ),
+      ),
+    );
     return got.every(Boolean);
   });
 }
@@ -149,7 +158,7 @@ it('a subscriber that stops reading is held back by flow control, holds back nei
   slow.call.pause(); // the client stops reading: HTTP/2 flow control reaches the server
   const total = 3 * bus.historyLimit;
   const fastGot: Awaited<ReturnType<typeof fast.waitFor>> = [];
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     for (const end = i + 100; i < end && i < total; i++) {
       bus.publish({ containerId: fake, type: 'synthetic', status: 'running', message: `n=${i}` });
     }

@@ -68,7 +68,7 @@ it('an older Node is refused at start, naming the version it needs', () => {
   expect(r.stderr).toMatch(/Node \d+\.\d+\.\d+ is too old; it needs Node >= 24\.9/);
 });
 
-it('npm run demo runs the service on Node 24 even with npm\'s $NODE, and exits with the command\'s code', async () => {
+it("npm run demo runs the service on Node 24 even with npm's $NODE, and exits with the command's code", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-demo-'));
   try {
     const env = {

@@ -77,7 +77,9 @@ it('kill -9 mid-stream, restart, resume: every line exactly once and the true ex
   expect(r.errors[0]).toMatch(/^14:/); // the drop was seen as UNAVAILABLE
   const adopted = svc.logs.filter((l) => l.msg === 'session re-adopted');
   expect(adopted).toHaveLength(1);
-  process.stdout.write(`[measure] kill -9 restart: listening after ${r.listeningMs} ms, first re-adopted chunk at the client ${r.firstAfterRestartMs} ms after spawn\n`);
+  process.stdout.write(
+    `[measure] kill -9 restart: listening after ${r.listeningMs} ms, first re-adopted chunk at the client ${r.firstAfterRestartMs} ms after spawn\n`,
+  );
 });
 
 it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left running), restart re-adopts it exactly', async () => {
@@ -190,12 +192,22 @@ describe('damaged files in the data dir', () => {
     expect(ra.pieces.map((p) => p.seq)).toEqual(before.pieces.map((p) => p.seq).filter((s) => s !== 5));
     expect(ra.pieces.find((p) => p.seq === 6)?.gap).toBe(1);
     expect(ra.pieces.filter((p) => p.seq !== 6).every((p) => p.gap === 0)).toBe(true);
-    expect(ra.text).toBe(before.pieces.filter((p) => p.seq !== 5).map((p) => p.text).join(''));
+    expect(ra.text).toBe(
+      before.pieces
+        .filter((p) => p.seq !== 5)
+        .map((p) => p.text)
+        .join(''),
+    );
     expect(ra.text).not.toMatch(/Line/);
     expect(ra.exitCode).toBe(0);
     // … and a plain (reference) reader, which cannot be told of a gap, gets DATA_LOSS at it.
     const ra2 = await readAll(a.id, false);
-    expect(ra2.text).toBe(before.pieces.slice(0, 4).map((p) => p.text).join(''));
+    expect(ra2.text).toBe(
+      before.pieces
+        .slice(0, 4)
+        .map((p) => p.text)
+        .join(''),
+    );
     expect(ra2.error?.code).toBe(status.DATA_LOSS);
 
     // b: exactly the whole chunks that lie before the cut are served (from b's own index and bytes),
@@ -210,7 +222,12 @@ describe('damaged files in the data dir', () => {
 
     // c: the torn chunk is lost for good: everything before it, then DATA_LOSS instead of a clean exit.
     const rc = await readAll(c.id, true);
-    expect(rc.text).toBe(before.pieces.slice(0, chunks - 1).map((p) => p.text).join(''));
+    expect(rc.text).toBe(
+      before.pieces
+        .slice(0, chunks - 1)
+        .map((p) => p.text)
+        .join(''),
+    );
     expect(rc.error?.code).toBe(status.DATA_LOSS);
 
     // d: not loaded (we cannot tell what it is): NOT_FOUND, and logged.

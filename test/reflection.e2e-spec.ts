@@ -74,7 +74,10 @@ describe('server reflection with buf curl', () => {
     const r = await bufCurl(server.address, ['-d', JSON.stringify(start), '{addr}/dagger.exec.Exec/Session']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const responses = r.stdout.trim().split(/\n(?=\{)/).map((j) => JSON.parse(j) as Record<string, any>);
+    const responses = r.stdout
+      .trim()
+      .split(/\n(?=\{)/)
+      .map((j) => JSON.parse(j) as Record<string, any>);
     const stdout = Buffer.concat(responses.filter((m) => m.stdout).map((m) => Buffer.from(m.stdout, 'base64'))).toString();
     expect(stdout).toBe('hello from reflection');
     expect(responses.at(-1)).toEqual({ exit: 0 });

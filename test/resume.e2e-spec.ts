@@ -140,24 +140,27 @@ describe('replay', () => {
 
   const text = (ps: Array<{ data: Buffer }>) => Buffer.concat(ps.map((p) => p.data)).toString();
 
-  it.each([0, 1, 2, 17, -1, -2])('from N (%i; negative = from the end) replays exactly chunks N.., marked is_replay, then Ready{replay_complete}', async (n) => {
-    const last = all.length;
-    const from = n < 0 ? last + 2 + n : n; // -1 → last + 1 (nothing to replay), -2 → last
-    const r = await rawCall({ session_id: sessionId, replay_from_sequence: String(from), sequenced: true });
-    expect(r.error).toBeUndefined();
-    const chunks = r.messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
-    const want = all.slice(Math.max(from, 1) - 1);
-    expect(chunks.map((c) => Number(c.sequence))).toEqual(want.map((p) => p.sequence));
-    expect(chunks.map((c) => (c.stdout ?? c.stderr).toString())).toEqual(want.map((p) => p.data.toString()));
-    expect(chunks.map((c) => (c.stdout ? 'stdout' : 'stderr'))).toEqual(want.map((p) => p.stream));
-    expect(chunks.map((c) => c.timestamp)).toEqual(want.map((p) => String(p.timestampNs)));
-    // proto3: a field at its default (false, 0) may be absent on the wire.
-    expect(chunks.every((c) => c.is_replay === true && String(c.gap_before ?? '0') === '0')).toBe(true);
-    const kinds = r.messages.map((m) => (m.ready ? `ready:${m.ready.replay_complete}` : m.output_chunk ? 'chunk' : m.exit !== undefined ? 'exit' : '?'));
-    if (want.length) expect(kinds).toEqual(['ready:false', ...want.map(() => 'chunk'), 'ready:true', 'exit']);
-    else expect(kinds).toEqual(['ready:true', 'exit']);
-    expect(r.messages.at(-1)?.exit).toBe(3);
-  });
+  it.each([0, 1, 2, 17, -1, -2])(
+    'from N (%i; negative = from the end) replays exactly chunks N.., marked is_replay, then Ready{replay_complete}',
+    async (n) => {
+      const last = all.length;
+      const from = n < 0 ? last + 2 + n : n; // -1 → last + 1 (nothing to replay), -2 → last
+      const r = await rawCall({ session_id: sessionId, replay_from_sequence: String(from), sequenced: true });
+      expect(r.error).toBeUndefined();
+      const chunks = r.messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
+      const want = all.slice(Math.max(from, 1) - 1);
+      expect(chunks.map((c) => Number(c.sequence))).toEqual(want.map((p) => p.sequence));
+      expect(chunks.map((c) => (c.stdout ?? c.stderr).toString())).toEqual(want.map((p) => p.data.toString()));
+      expect(chunks.map((c) => (c.stdout ? 'stdout' : 'stderr'))).toEqual(want.map((p) => p.stream));
+      expect(chunks.map((c) => c.timestamp)).toEqual(want.map((p) => String(p.timestampNs)));
+      // proto3: a field at its default (false, 0) may be absent on the wire.
+      expect(chunks.every((c) => c.is_replay === true && String(c.gap_before ?? '0') === '0')).toBe(true);
+      const kinds = r.messages.map((m) => (m.ready ? `ready:${m.ready.replay_complete}` : m.output_chunk ? 'chunk' : m.exit !== undefined ? 'exit' : '?'));
+      if (want.length) expect(kinds).toEqual(['ready:false', ...want.map(() => 'chunk'), 'ready:true', 'exit']);
+      else expect(kinds).toEqual(['ready:true', 'exit']);
+      expect(r.messages.at(-1)?.exit).toBe(3);
+    },
+  );
 
   it('past the next chunk → INVALID_ARGUMENT; unknown session → NOT_FOUND; another container or exec → INVALID_ARGUMENT', async () => {
     const past = await rawCall({ session_id: sessionId, replay_from_sequence: String(all.length + 2), sequenced: true });

@@ -4,7 +4,7 @@ import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, sleep } from './support/helpers';
 import { inspectContainer, waitUntil } from './support/conditions';
-import type { ExecSession, OutputPiece } from '../src/common/client';
+import type { ExecSession } from '../src/common/client';
 
 let server: TestServer;
 let control: ControlClient;
@@ -26,7 +26,7 @@ const gone = (containerId: string) => waitUntil(`container ${containerId.slice(0
 function reader(session: ExecSession) {
   let text = '';
   const done = (async () => {
-    for await (const p of session.output() as AsyncGenerator<OutputPiece>) text += p.data.toString();
+    for await (const p of session.output()) text += p.data.toString();
   })();
   return {
     text: () => text,
@@ -103,7 +103,9 @@ it('status during a busy loop: running, a real CPU percentage on the first call,
   const median = times[49];
   const p99 = times[98];
   // Printed, not asserted: speed targets live in the benchmarks (bench scenario 7).
-  process.stdout.write(`ContainerStatus(include_resource_usage) latency over 100 calls: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${times[99].toFixed(1)} ms\n`);
+  process.stdout.write(
+    `ContainerStatus(include_resource_usage) latency over 100 calls: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${times[99].toFixed(1)} ms\n`,
+  );
 
   expect((await control.status(containerId)).resourceUsage).toBeUndefined(); // only when asked
   await control.signal(containerId, '9');
@@ -130,7 +132,10 @@ it('status of a finished session whose container is gone comes from the retained
 
 it('status right after the exit, while the service removes the container: exited with its code and finished_at, never `removing`', async () => {
   // 5000 files in its layer make Docker's removal last ~0.1 s instead of a few ms.
-  const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'mkdir /d && cd /d && seq 1 5000 | xargs touch; echo ready; read x; exit 5'], openStdin: true });
+  const s = server.client.run(BASE_IMAGE, {
+    command: ['sh', '-c', 'mkdir /d && cd /d && seq 1 5000 | xargs touch; echo ready; read x; exit 5'],
+    openStdin: true,
+  });
   const { containerId } = await s.ready;
   const out = reader(s);
   await out.until((t) => t.includes('ready'));
@@ -140,7 +145,7 @@ it('status right after the exit, while the service removes the container: exited
   const seen: string[] = [];
   const events: string[] = [];
   const poll = async () => {
-    for (let after = 0; after < 10 && seen.length < 50_000; ) {
+    for (let after = 0; after < 10 && seen.length < 50_000;) {
       const st = await control.status(containerId);
       seen.push(st.status);
       if (st.status !== 'running') {
@@ -160,7 +165,9 @@ it('status right after the exit, while the service removes the container: exited
   expect(events).toContain('destroyed');
   sub.close();
   expect(seen.at(-1)).toBe('exited');
-  process.stdout.write(`status answers around the exit and removal: ${JSON.stringify(Object.fromEntries([...new Set(seen)].map((k) => [k, seen.filter((x) => x === k).length])))}\n`);
+  process.stdout.write(
+    `status answers around the exit and removal: ${JSON.stringify(Object.fromEntries([...new Set(seen)].map((k) => [k, seen.filter((x) => x === k).length])))}\n`,
+  );
 });
 
 it('status with resource usage of a container that exits while its first readings are awaited answers its final state', async () => {
@@ -186,7 +193,12 @@ it('signal names: trimmed, any case, with or without SIG, and numbers reach the 
   const { containerId } = await s.ready;
   const out = reader(s);
   await out.until((t) => t.includes('ready'));
-  for (const [form, want, n] of [[' sigusr1 ', 'SIGUSR1', 1], ['Usr2', 'SIGUSR2', 1], ['10', 'SIGUSR1', 2], ['SigUsr2', 'SIGUSR2', 2]] as const) {
+  for (const [form, want, n] of [
+    [' sigusr1 ', 'SIGUSR1', 1],
+    ['Usr2', 'SIGUSR2', 1],
+    ['10', 'SIGUSR1', 2],
+    ['SigUsr2', 'SIGUSR2', 2],
+  ] as const) {
     const r = await control.signal(containerId, form);
     expect(r.message).toContain(want);
     const line = want === 'SIGUSR1' ? 'usr1' : 'usr2';
@@ -249,7 +261,13 @@ describe('bad input gets its code', () => {
   });
 
   it('empty container id → INVALID_ARGUMENT on every RPC', async () => {
-    for (const call of [() => control.status(''), () => control.status('  '), () => control.pause(''), () => control.resume(''), () => control.signal('', 'TERM')]) {
+    for (const call of [
+      () => control.status(''),
+      () => control.status('  '),
+      () => control.pause(''),
+      () => control.resume(''),
+      () => control.signal('', 'TERM'),
+    ]) {
       const err = await grpcError(call());
       expect(err.code).toBe(Code.INVALID_ARGUMENT);
       expect(err.details).toMatch(/container_id is empty/);
@@ -274,7 +292,18 @@ describe('bad input gets its code', () => {
   });
 
   it('a container that is not running → FAILED_PRECONDITION; resume of a running one too', async () => {
-    const created = docker('create', '--network', 'none', '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, BASE_IMAGE, 'sleep', '60');
+    const created = docker(
+      'create',
+      '--network',
+      'none',
+      '--label',
+      'exec-stream.managed=true',
+      '--label',
+      `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
+      BASE_IMAGE,
+      'sleep',
+      '60',
+    );
     fixtures.push(created);
     expect((await control.status(created)).status).toBe('created');
     for (const call of [() => control.pause(created), () => control.resume(created), () => control.signal(created, 'TERM')]) {

@@ -59,8 +59,7 @@ const peakArrayBuffers = {
 };
 
 /** Output written by the container along with its own sha256 of it on stderr: nothing here is assumed. */
-const SELF_HASHED = (bytes: number) =>
-  `head -c ${bytes} /dev/urandom > /tmp/blob && sha256sum /tmp/blob | cut -d' ' -f1 >&2 && cat /tmp/blob`;
+const SELF_HASHED = (bytes: number) => `head -c ${bytes} /dev/urandom > /tmp/blob && sha256sum /tmp/blob | cut -d' ' -f1 >&2 && cat /tmp/blob`;
 
 /** Reads a session to its end without keeping stdout: its sha256 and length, and stderr as text. */
 async function drainAll(s: ExecSession): Promise<{ sha: string; bytes: number; stderr: string }> {
@@ -113,7 +112,7 @@ describe('one client', () => {
     const out = s.output();
     expect((await out.next()).value?.data.toString()).toBe('up\n');
     docker('kill', '--signal', signal, containerId);
-    for await (const _ of out); // eslint-disable-line @typescript-eslint/no-unused-vars
+    for await (const _ of out);
     expect(await s.exit).toBe(code);
   });
 
@@ -151,10 +150,14 @@ describe('exec in a running container', () => {
 });
 
 describe('many clients', () => {
-  it('gives five clients the container\'s own bytes; one leaving midway affects no one', async () => {
+  it("gives five clients the container's own bytes; one leaving midway affects no one", async () => {
     // The container hashes what it wrote and says so on stderr: every client is checked against it.
     const first = server.client.run(BASE_IMAGE, {
-      command: ['sh', '-c', `i=0; while [ $i -lt 40 ]; do head -c 262144 /dev/urandom | tee -a /tmp/all; i=$((i+1)); usleep 20000; done; sha256sum /tmp/all | cut -d' ' -f1 >&2`],
+      command: [
+        'sh',
+        '-c',
+        `i=0; while [ $i -lt 40 ]; do head -c 262144 /dev/urandom | tee -a /tmp/all; i=$((i+1)); usleep 20000; done; sha256sum /tmp/all | cut -d' ' -f1 >&2`,
+      ],
     });
     const { sessionId } = await first.ready;
     const others = [1, 2, 3, 4].map(() => server.client.attach({ sessionId }));
@@ -196,7 +199,7 @@ describe('many clients', () => {
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     children.push(child);
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string }; first: { bytes: number } };
     peakArrayBuffers.stop(); // measure from here: the stalled run only
     const stalledTime = await dockerRunTime(started.ready.containerId);
@@ -209,7 +212,7 @@ describe('many clients', () => {
     // client holds most of the 64 MiB.
     expect(peakArrayBuffers.stop()).toBeLessThan(total / 2);
 
-    child.stdin!.write('go\n');
+    child.stdin.write('go\n');
     const done = JSON.parse(String((await lines.next()).value)) as { sha: string; bytes: number; stderr: string; exit: number };
     expect(done).toEqual({ sha: done.stderr.trim(), bytes: total, stderr: done.stderr, exit: 0 });
     expect(done.sha).toMatch(/^[0-9a-f]{64}$/);

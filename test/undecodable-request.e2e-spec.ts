@@ -19,7 +19,11 @@ afterAll(async () => {
 
 const bytes = (b: Buffer) => b;
 // Field 1 with wire type 7 (invalid), then a varint that never ends: no protobuf decoder accepts these.
-const GARBAGE = [Buffer.from([0x0f, 0xff]), Buffer.from([0x0a, 0xff, 0xff, 0xff]), Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])];
+const GARBAGE = [
+  Buffer.from([0x0f, 0xff]),
+  Buffer.from([0x0a, 0xff, 0xff, 0xff]),
+  Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+];
 
 function unary(method: string, body: Buffer): Promise<ServiceError> {
   return new Promise((resolve, reject) =>
@@ -29,12 +33,18 @@ function unary(method: string, body: Buffer): Promise<ServiceError> {
   );
 }
 
-it.each(['ContainerStatus', 'ContainerPause', 'ContainerResume', 'ContainerSignal'])('%s with undecodable bytes → INVALID_ARGUMENT naming it', async (method) => {
-  for (const body of GARBAGE) {
-    const err = await unary(method, body);
-    expect({ code: err.code, details: err.details }).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining(`the ${method} request is not a valid protobuf message`) });
-  }
-});
+it.each(['ContainerStatus', 'ContainerPause', 'ContainerResume', 'ContainerSignal'])(
+  '%s with undecodable bytes → INVALID_ARGUMENT naming it',
+  async (method) => {
+    for (const body of GARBAGE) {
+      const err = await unary(method, body);
+      expect({ code: err.code, details: err.details }).toEqual({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringContaining(`the ${method} request is not a valid protobuf message`),
+      });
+    }
+  },
+);
 
 it('a Session message with undecodable bytes → INVALID_ARGUMENT; the service then runs sessions', async () => {
   for (const body of GARBAGE) {
@@ -44,7 +54,10 @@ it('a Session message with undecodable bytes → INVALID_ARGUMENT; the service t
       call.on('error', resolve);
       call.write(body);
     });
-    expect({ code: err.code, details: err.details }).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('the Session request is not a valid protobuf message') });
+    expect({ code: err.code, details: err.details }).toEqual({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('the Session request is not a valid protobuf message'),
+    });
   }
   const r = await server.client.run(BASE_IMAGE, { command: ['echo', 'still serving'] }).collect();
   expect(r).toEqual({ stdout: Buffer.from('still serving\n'), stderr: Buffer.alloc(0), exitCode: 0 });

@@ -58,7 +58,10 @@ export const MAX_STATUS_MESSAGE_BYTES = 2048;
 export function boundMessage(message: string, max = MAX_STATUS_MESSAGE_BYTES): string {
   const bytes = Buffer.byteLength(message);
   if (bytes <= max) return message;
-  const kept = Buffer.from(message).subarray(0, max - 40).toString('utf8').replace(/\uFFFD+$/, '');
+  const kept = Buffer.from(message)
+    .subarray(0, max - 40)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
   return `${kept}… (${bytes} bytes, cut)`;
 }
 

@@ -36,7 +36,7 @@ function say(text: string): void {
   process.stdout.write(`[demo] ${text}\n`);
 }
 
-main().catch((err) => {
+main().catch((err: { code?: number; details?: string; message?: string }) => {
   process.stderr.write(`[demo] failed: ${err.code !== undefined ? `gRPC ${err.code} ` : ''}${err.details ?? err.message}\n`);
   process.exit(1);
 });

@@ -89,9 +89,7 @@ export class LifecycleBus implements EventHistory {
    */
   open(options: CursorOptions = {}): LifecycleCursor {
     if (options.resumeAfterId !== undefined && options.resumeAfterId > this.lastId) {
-      throw new RangeError(
-        `resume id ${options.resumeAfterId} is newer than the newest event ${this.lastId} (ids restart when the service restarts)`,
-      );
+      throw new RangeError(`resume id ${options.resumeAfterId} is newer than the newest event ${this.lastId} (ids restart when the service restarts)`);
     }
     const cursor = new LifecycleCursor(this, options, () => this.cursors.delete(cursor));
     this.cursors.add(cursor);

@@ -60,7 +60,7 @@ describe('attach by container id', () => {
     expect(err.details).toContain('deadbeef0123');
   });
 
-  it("with a run session, picks the run even when an exec in it is newer", async () => {
+  it('with a run session, picks the run even when an exec in it is newer', async () => {
     const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo run-output; read x; exit 9'], openStdin: true });
     const { containerId: runContainer } = await run.ready;
     const runOut = backgroundReader(run.output());

@@ -56,7 +56,12 @@ describe('the service sees the host /proc (step 2a)', () => {
     const t = await target(server.client);
     containers.push(t.containerId);
     expect(await server.client.exec(t.containerId, { command: ['rm', '/bin/kill'] }).wait()).toBe(0);
-    expect(await server.client.exec(t.containerId, { command: ['kill', '-0', '1'] }).wait().catch((err) => err.code)).not.toBe(0); // premise: no kill
+    expect(
+      await server.client
+        .exec(t.containerId, { command: ['kill', '-0', '1'] })
+        .wait()
+        .catch((err) => err.code),
+    ).not.toBe(0); // premise: no kill
     const e = await pidPrintingExec(server.client, t.containerId, 302);
     const r = await control.signal(t.containerId, 'TERM', e.execId);
     expect(r.message).toContain(`(pid ${e.pid} in container`);
@@ -85,7 +90,14 @@ describe('the service in its own pid namespace (step 2b)', () => {
     const { execId } = await s.ready;
     const out = backgroundReader(s.output());
     // The exec's process exists once Docker reports it running (its Pid is set).
-    await waitUntil('the exec running', async () => (await control.signal(t.containerId, 'TERM', execId).then((r) => r, () => undefined)));
+    await waitUntil(
+      'the exec running',
+      async () =>
+        await control.signal(t.containerId, 'TERM', execId).then(
+          (r) => r,
+          () => undefined,
+        ),
+    );
     expect(await s.exit).toBe(143);
     await out.done;
     expect((await control.status(t.containerId)).status).toBe('running');

@@ -43,7 +43,10 @@ describe('on the shared engine', () => {
   it('the OOM killer acting in a container is an `oom` event', async () => {
     // No Start field sets a memory limit: the test gives the service's container one with
     // `docker update` while it waits, then lets it allocate 64 MiB.
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; read go; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?"'], openStdin: true });
+    const s = server.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'echo ready; read go; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?"'],
+      openStdin: true,
+    });
     const { containerId, sessionId } = await s.ready;
     const sub = control.lifecycle({ containerId });
     const out = backgroundReader(s.output());

@@ -36,7 +36,7 @@ async function ending(s: ExecSession) {
   return { stdout: out.text(), ...exit };
 }
 
-it('Docker\'s output stream cut inside a frame → ABORTED, the bytes before the cut delivered, never an exit; ContainerStatus then says unknown', async () => {
+it("Docker's output stream cut inside a frame → ABORTED, the bytes before the cut delivered, never an exit; ContainerStatus then says unknown", async () => {
   // Body: frame "ready\n" (8 + 6 bytes), then the header of "more-output-line\n" and 5 of its bytes.
   const cut = proxy.cutNextAttach(14 + 8 + 5);
   // The process ends on its own soon after (exit 0): that code must not be reported as the outcome.

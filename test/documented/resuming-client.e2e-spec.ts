@@ -26,7 +26,11 @@ it('a failure before the first Ready is not retried (a run is never started twic
   const conn = new GRPCConnectionManager({ address: `127.0.0.1:${await freePort()}`, channelOptions: FAST_RECONNECT });
   const attempts: number[] = [];
   try {
-    const s = ResumingSession.run(new ExecClient(conn), BASE_IMAGE, { command: ['true'], reconnectWindowMs: 5_000, onReconnect: (i) => attempts.push(i.attempt) });
+    const s = ResumingSession.run(new ExecClient(conn), BASE_IMAGE, {
+      command: ['true'],
+      reconnectWindowMs: 5_000,
+      onReconnect: (i) => attempts.push(i.attempt),
+    });
     const err = await grpcError(s.wait());
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(attempts).toEqual([]);
@@ -47,12 +51,19 @@ it('gives up once its window has passed with the service unreachable, with the l
   const { proxy, conn, client } = await throughProxy();
   const attempts: number[] = [];
   try {
-    const s = ResumingSession.run(client, BASE_IMAGE, { command: ['sh', '-c', 'echo one; exec sleep 300'], reconnectWindowMs: 1_500, onReconnect: (i) => attempts.push(i.attempt) });
+    const s = ResumingSession.run(client, BASE_IMAGE, {
+      command: ['sh', '-c', 'echo one; exec sleep 300'],
+      reconnectWindowMs: 1_500,
+      onReconnect: (i) => attempts.push(i.attempt),
+    });
     const { containerId } = await s.ready;
     const out = backgroundReader(s.output());
     await out.until('one\n');
     await proxy.close(); // cut, and nothing listens there any more
-    const err = (await out.done.then(() => undefined, (e) => e)) as ServiceError;
+    const err = (await out.done.then(
+      () => undefined,
+      (e) => e,
+    )) as ServiceError;
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.message).toContain('gave up reconnecting');
     expect(attempts.length).toBeGreaterThan(1);

@@ -45,10 +45,22 @@ it('io_read_bytes / io_write_bytes are the Read and Write bytes Docker accounts 
   // 8 MiB of direct writes, then 4 MiB of direct reads.
   const device = execFileSync('df', ['--output=source', '/var/lib/docker'], { encoding: 'utf8' }).trim().split('\n').pop()!;
   const id = docker(
-    'run', '-d', '--network', 'none',
-    '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
-    '--device-write-bps', `${device}:1gb`, '--device-read-bps', `${device}:1gb`,
-    BASE_IMAGE, 'sh', '-c', 'dd if=/dev/zero of=/tmp/f bs=1M count=8 oflag=direct 2>/dev/null; dd if=/tmp/f of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; touch /tmp/done; sleep 300',
+    'run',
+    '-d',
+    '--network',
+    'none',
+    '--label',
+    'exec-stream.managed=true',
+    '--label',
+    `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
+    '--device-write-bps',
+    `${device}:1gb`,
+    '--device-read-bps',
+    `${device}:1gb`,
+    BASE_IMAGE,
+    'sh',
+    '-c',
+    'dd if=/dev/zero of=/tmp/f bs=1M count=8 oflag=direct 2>/dev/null; dd if=/tmp/f of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; touch /tmp/done; sleep 300',
   );
   fixtures.push(id);
   await waitUntil('the fixture did its I/O', () => docker('exec', id, 'sh', '-c', 'test -f /tmp/done && echo y || echo n') === 'y');

@@ -12,7 +12,11 @@ const CLIENTS = 600;
 const CHANNELS = 8;
 const LINES = 4000;
 /** A known stream: numbered lines on stdout (and every 100th on stderr), written over several seconds, then exit 5. */
-const COMMAND = ['sh', '-c', `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; exit 5`];
+const COMMAND = [
+  'sh',
+  '-c',
+  `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; exit 5`,
+];
 const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the storm\n`).join('');
 const EXPECTED_STDERR = Array.from({ length: LINES / 100 }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -56,7 +60,11 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
     } catch (err) {
       const { code, details } = err as { code?: number; details?: string };
       const key = `error ${code}`;
-      if (!(code === 8 && /clients \(EXEC_MAX_CLIENTS_PER_SESSION/.test(details ?? '')) && !(code === 3 && /is past the session's next chunk/.test(details ?? ''))) refusals.push(`${key}: ${details}`);
+      if (
+        !(code === 8 && /clients \(EXEC_MAX_CLIENTS_PER_SESSION/.test(details ?? '')) &&
+        !(code === 3 && /is past the session's next chunk/.test(details ?? ''))
+      )
+        refusals.push(`${key}: ${details}`);
       tally(outcomes, key);
       errorDetails[key] ??= `${(err as { details?: string }).details} (sequenced ${sequenced}, from ${fromSequence})`;
     }

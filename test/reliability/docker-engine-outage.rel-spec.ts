@@ -41,7 +41,7 @@ async function drain(session: ReturnType<ServiceUnderTest['client']['run']>, onL
       lines += p.data.toString().split('\n').length - 1;
       onLines?.(lines);
     }
-    return { stdout: Buffer.concat(out).toString(), exitCode: await session.exit as number | undefined, code: undefined as number | undefined, details: '' };
+    return { stdout: Buffer.concat(out).toString(), exitCode: (await session.exit) as number | undefined, code: undefined as number | undefined, details: '' };
   } catch (err) {
     return { stdout: Buffer.concat(out).toString(), exitCode: undefined, code: (err as ServiceError).code, details: (err as ServiceError).details };
   }
@@ -94,8 +94,21 @@ describe.each(['stop', 'kill'] as const)('the second engine, %s-ed mid-session (
       liveEndedDuringOutage,
       statusDuringOutage,
       startDuringOutage,
-      live: { ended: liveEnded, exitCode: live.exitCode, code: live.code, details: live.details.slice(0, 200), stdoutLines: lines(live.stdout), prefixExact: EXPECTED.startsWith(live.stdout) },
-      laterAttach: { exitCode: after.exitCode, code: after.code, details: after.details.slice(0, 200), stdoutLines: lines(after.stdout), sameBytes: after.stdout === live.stdout },
+      live: {
+        ended: liveEnded,
+        exitCode: live.exitCode,
+        code: live.code,
+        details: live.details.slice(0, 200),
+        stdoutLines: lines(live.stdout),
+        prefixExact: EXPECTED.startsWith(live.stdout),
+      },
+      laterAttach: {
+        exitCode: after.exitCode,
+        code: after.code,
+        details: after.details.slice(0, 200),
+        stdoutLines: lines(after.stdout),
+        sameBytes: after.stdout === live.stdout,
+      },
       probe,
       containerLeftBehind: leftBehind() !== '',
       aliveAfter: alive(s.pid()),

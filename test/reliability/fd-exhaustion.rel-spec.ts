@@ -29,7 +29,10 @@ it(`under a ${NOFILE}-fd limit, ${SEQUENTIAL} sessions in sequence all succeed (
   const before = processUsage(s.pid());
   const failures: string[] = [];
   for (let i = 0; i < SEQUENTIAL; i++) {
-    const r = await s.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo session ${i}`] }).collect().catch((e: { code?: number; details?: string }) => ({ error: `${e.code}: ${e.details}` }));
+    const r = await s.client
+      .run(BASE_IMAGE, { command: ['sh', '-c', `echo session ${i}`] })
+      .collect()
+      .catch((e: { code?: number; details?: string }) => ({ error: `${e.code}: ${e.details}` }));
     if ('error' in r) failures.push(`#${i} ${r.error}`);
     else if (r.stdout.toString() !== `session ${i}\n` || r.exitCode !== 0) failures.push(`#${i} wrong output or exit ${r.exitCode}`);
   }

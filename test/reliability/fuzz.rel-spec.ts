@@ -10,7 +10,14 @@ import { probeSession, serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest }
 /** Codes a hostile request may get: each names the caller's mistake. OK / READY where the request was legitimate. */
 const ALLOWED = new Set(['OK', 'READY', 'INVALID_ARGUMENT', 'NOT_FOUND', 'PERMISSION_DENIED', 'FAILED_PRECONDITION', 'RESOURCE_EXHAUSTED']);
 /** Authorization values that are not one of the two documented forms: always UNAUTHENTICATED. */
-const BAD_AUTH = [`Bearer ${TOKEN} extra`, `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`, 'Bearer wrong-token-0123456789', `Bearer  ${TOKEN}`, `Token ${TOKEN}`, 'Bearer'];
+const BAD_AUTH = [
+  `Bearer ${TOKEN} extra`,
+  `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`,
+  'Bearer wrong-token-0123456789',
+  `Bearer  ${TOKEN}`,
+  `Token ${TOKEN}`,
+  'Bearer',
+];
 const START_CALLS = 2000;
 const UNARY_CALLS = 3000;
 const CONCURRENCY = 16;
@@ -49,7 +56,11 @@ interface FuzzResult {
 }
 
 /** Runs `count` calls made by `call`, tallies their outcomes, and measures the service before and after. */
-async function fuzz(count: number, call: (rng: Prng, i: number) => { summary: () => string; expect: Set<string>; run: () => Promise<CallOutcome> }, seed: number): Promise<FuzzResult> {
+async function fuzz(
+  count: number,
+  call: (rng: Prng, i: number) => { summary: () => string; expect: Set<string>; run: () => Promise<CallOutcome> },
+  seed: number,
+): Promise<FuzzResult> {
   const rng = new Prng(seed);
   await probeSession(s); // warm: the first session's allocations are not the fuzz's
   const before = processUsage(s.pid());
@@ -67,7 +78,8 @@ async function fuzz(count: number, call: (rng: Prng, i: number) => { summary: ()
       const o = await c.run();
       tally(outcomes, o.outcome);
       slowestMs[o.outcome] = Math.max(slowestMs[o.outcome] ?? 0, Date.now() - t);
-      if (!c.expect.has(o.outcome) && disallowed.length < 20) disallowed.push({ request: c.summary().slice(0, 300), outcome: o.outcome, details: o.details.slice(0, 300) });
+      if (!c.expect.has(o.outcome) && disallowed.length < 20)
+        disallowed.push({ request: c.summary().slice(0, 300), outcome: o.outcome, details: o.details.slice(0, 300) });
     },
     () => !alive(s.pid()),
   );
@@ -103,7 +115,11 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
       if (shape === 0) {
         // First message not a Start.
         described = { first: 'stdin/resize' };
-        messages.push(rng.bool() ? encodeRequest('Session', { stdin: rng.bytes(rng.int(64)) }) : encodeRequest('Session', { resize: { Width: rng.int(1e6) - 5e5, Height: -1 } }));
+        messages.push(
+          rng.bool()
+            ? encodeRequest('Session', { stdin: rng.bytes(rng.int(64)) })
+            : encodeRequest('Session', { resize: { Width: rng.int(1e6) - 5e5, Height: -1 } }),
+        );
       } else {
         const start = fuzzedStart(rng, known);
         described = start;

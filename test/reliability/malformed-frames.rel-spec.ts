@@ -10,7 +10,16 @@ import { probeSession, serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest }
 const CONNECTIONS = 600;
 const SEED = 80_003;
 const LIFECYCLE_PATH = '/dagger.exec.Exec/ContainerLifecycle';
-const PATHS = ['/dagger.exec.Exec/Session', '/dagger.exec.Exec/ContainerStatus', '/dagger.exec.Exec/ContainerSignal', '/dagger.exec.Exec/ContainerPause', LIFECYCLE_PATH, '/dagger.exec.Exec/Nope', '/x/../dagger.exec.Exec/Session', '/'];
+const PATHS = [
+  '/dagger.exec.Exec/Session',
+  '/dagger.exec.Exec/ContainerStatus',
+  '/dagger.exec.Exec/ContainerSignal',
+  '/dagger.exec.Exec/ContainerPause',
+  LIFECYCLE_PATH,
+  '/dagger.exec.Exec/Nope',
+  '/x/../dagger.exec.Exec/Session',
+  '/',
+];
 
 let s: ServiceUnderTest;
 beforeAll(async () => {
@@ -20,13 +29,22 @@ beforeAll(async () => {
 afterAll(() => s?.dispose());
 
 /** A gRPC length-prefixed message: compressed flag, 4-byte big-endian length, body. */
-const frame = (body: Buffer, compressed = 0, length = body.length) => Buffer.concat([Buffer.from([compressed, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]), body]);
+const frame = (body: Buffer, compressed = 0, length = body.length) =>
+  Buffer.concat([Buffer.from([compressed, length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]), body]);
 
 /** What a malformed request sends: a name (for the figures) and the request body, headers and ending. */
 function malformed(rng: Prng): { kind: string; headers: http2.OutgoingHttpHeaders; body: Buffer; end: boolean } {
   const path = rng.pick(PATHS);
-  const headers: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${TOKEN}` };
-  const good = path.endsWith('Session') ? encodeRequest('Session', { start: { session_id: 'nope' } }) : encodeRequest('ContainerStatus', { container_id: 'nope' });
+  const headers: http2.OutgoingHttpHeaders = {
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    authorization: `Bearer ${TOKEN}`,
+  };
+  const good = path.endsWith('Session')
+    ? encodeRequest('Session', { start: { session_id: 'nope' } })
+    : encodeRequest('ContainerStatus', { container_id: 'nope' });
   const kinds: Array<() => { kind: string; body: Buffer; end?: boolean; headers?: http2.OutgoingHttpHeaders }> = [
     () => ({ kind: 'length prefix longer than body', body: frame(good, 0, good.length + 1 + rng.int(1000)) }),
     () => ({ kind: 'length prefix shorter than body', body: frame(good, 0, Math.max(0, good.length - 1 - rng.int(3))) }),
@@ -77,9 +95,12 @@ function send(address: string, m: ReturnType<typeof malformed>): Promise<{ answe
     const req = session.request(m.headers);
     req.on('response', (h) => {
       http = Number(h[':status']);
-      if (h['grpc-status'] !== undefined) finish({ answer: 'grpc-status', grpcStatus: String(h['grpc-status']), details: decodeURIComponent(String(h['grpc-message'] ?? '')), http });
+      if (h['grpc-status'] !== undefined)
+        finish({ answer: 'grpc-status', grpcStatus: String(h['grpc-status']), details: decodeURIComponent(String(h['grpc-message'] ?? '')), http });
     });
-    req.on('trailers', (t) => finish({ answer: 'grpc-status', grpcStatus: String(t['grpc-status']), details: decodeURIComponent(String(t['grpc-message'] ?? '')), http }));
+    req.on('trailers', (t) =>
+      finish({ answer: 'grpc-status', grpcStatus: String(t['grpc-status']), details: decodeURIComponent(String(t['grpc-message'] ?? '')), http }),
+    );
     req.on('data', () => undefined);
     req.on('close', () => finish(http && http !== 200 ? { answer: 'http-status', http } : { answer: req.rstCode ? 'reset' : 'closed' }));
     req.on('error', () => finish({ answer: 'reset' }));
@@ -137,7 +158,20 @@ it('malformed HTTP/2 and gRPC framing: every request is answered (gRPC error, HT
   const probe = aliveAfter ? await probeSession(s) : undefined;
   if (aliveAfter) await waitFor(() => processUsage(s.pid()).fds <= before.fds + 8, 15_000);
   const after = aliveAfter ? processUsage(s.pid()) : undefined;
-  recordFigures('malformed-frames', { seed: SEED, connections: sent, garbageConnections, answers, detailsByAnswer, codesByKind, bad: bad.slice(0, 20), before, after, aliveAfter, probe, ms: Date.now() - t0 });
+  recordFigures('malformed-frames', {
+    seed: SEED,
+    connections: sent,
+    garbageConnections,
+    answers,
+    detailsByAnswer,
+    codesByKind,
+    bad: bad.slice(0, 20),
+    before,
+    after,
+    aliveAfter,
+    probe,
+    ms: Date.now() - t0,
+  });
   expect(bad).toEqual([]);
   expect(aliveAfter).toBe(true);
   expect(probe).toEqual({ alive: true, exact: true, exitCode: 3 });

@@ -51,7 +51,18 @@ it('kill -9 of the service mid-session, restarted, several times: the resuming c
   const exitCode = await session.exit;
   const stdout = Buffer.concat(out).toString();
   const probe = await probeSession(s);
-  recordFigures('service-kill', { seed: SEED, lines: LINES, killAt, restarts, reconnects: session.reconnects, reconnectCodes, exitCode, stdoutExact: stdout === EXPECTED, stdoutBytes: stdout.length, probe });
+  recordFigures('service-kill', {
+    seed: SEED,
+    lines: LINES,
+    killAt,
+    restarts,
+    reconnects: session.reconnects,
+    reconnectCodes,
+    exitCode,
+    stdoutExact: stdout === EXPECTED,
+    stdoutBytes: stdout.length,
+    probe,
+  });
   expect(restarts).toHaveLength(KILLS);
   expect(stdout).toBe(EXPECTED);
   expect(Buffer.concat(err).toString()).toBe('done\n');

@@ -18,7 +18,7 @@ export function buildService(): void {
     execFileSync('bash', [join(ROOT, 'scripts', 'build.sh')], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
     const out = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '');
-    throw new Error(`the service does not build (scripts/build.sh):\n${out}`);
+    throw new Error(`the service does not build (scripts/build.sh):\n${out}`, { cause: err });
   }
 }
 
@@ -67,7 +67,15 @@ export async function childService(env: Record<string, string> = {}, options: Ch
     client: new ExecClient(connection),
     start(extraEnv = {}) {
       const t0 = (svc.spawnedAt = Date.now());
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', EXEC_REPLICA_ID: replicaId, ...env, ...extraEnv };
+      const childEnv: NodeJS.ProcessEnv = {
+        ...process.env,
+        EXEC_LISTEN: address,
+        EXEC_DATA_DIR: dataDir,
+        EXEC_LOG_LEVEL: 'info',
+        EXEC_REPLICA_ID: replicaId,
+        ...env,
+        ...extraEnv,
+      };
       delete childEnv.NODE_OPTIONS; // jest's vm-modules flags are not the service's
       const argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, 'bash', SERVE] : ['bash', SERVE];
       const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -75,7 +83,7 @@ export async function childService(env: Record<string, string> = {}, options: Ch
       return new Promise((resolve, reject) => {
         let buf = '';
         let stderr = '';
-        proc.stdout!.on('data', (d: Buffer) => {
+        proc.stdout.on('data', (d: Buffer) => {
           buf += d.toString();
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
@@ -90,13 +98,14 @@ export async function childService(env: Record<string, string> = {}, options: Ch
             }
           }
         });
-        proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         proc.once('exit', (code, signal) => reject(new Error(`service exited before listening (code ${code}, signal ${signal}): ${stderr}`)));
       });
     },
     stop(signal, timeoutMs = 10_000) {
       const proc = svc.proc;
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null });
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null)
+        return Promise.resolve({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null });
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`service did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
         proc.once('exit', (code, sig) => {
@@ -110,7 +119,9 @@ export async function childService(env: Record<string, string> = {}, options: Ch
       connection.close();
       await svc.stop('SIGKILL').catch(() => undefined);
       // Containers outlive the service by design; remove this suite's own.
-      const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=exec-stream.managed=true', '--filter', `label=exec-stream.replica=${replicaId}`], { encoding: 'utf8' })
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=exec-stream.managed=true', '--filter', `label=exec-stream.replica=${replicaId}`], {
+        encoding: 'utf8',
+      })
         .split('\n')
         .filter(Boolean);
       for (const id of ids) {

@@ -35,12 +35,16 @@ export function backgroundReader(output: AsyncGenerator<OutputPiece>) {
     done,
     text: () => text,
     until: (s: string, timeoutMs = 15_000) =>
-      waitUntil(`output ${JSON.stringify(s)} (so far ${JSON.stringify(text.slice(-120))}${failure ? `, failed: ${String(failure)}` : ''})`, () => text.includes(s) || (failure !== undefined && Promise.reject(failure)), timeoutMs),
+      waitUntil(
+        `output ${JSON.stringify(s)} (so far ${JSON.stringify(text.slice(-120))}${failure ? `, failed: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}` : ''})`,
+        () => text.includes(s) || (failure !== undefined && Promise.reject(failure instanceof Error ? failure : new Error(JSON.stringify(failure)))),
+        timeoutMs,
+      ),
   };
 }
 
 /** `docker inspect` of a container as JSON, or undefined when Docker has no such container. */
-export function inspectContainer(id: string): any | undefined {
+export function inspectContainer(id: string): any {
   try {
     return JSON.parse(execFileSync('docker', ['inspect', '--type', 'container', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0];
   } catch {

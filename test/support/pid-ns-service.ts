@@ -16,7 +16,14 @@ export async function serviceInOwnPidNamespace(env: Record<string, string> = {})
   const address = `127.0.0.1:${await freePort()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-pidns-'));
   const replicaId = `e2e-pidns-${address.split(':')[1]}-${process.pid}`;
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: 'info', EXEC_REPLICA_ID: replicaId, ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    EXEC_LISTEN: address,
+    EXEC_DATA_DIR: dataDir,
+    EXEC_LOG_LEVEL: 'info',
+    EXEC_REPLICA_ID: replicaId,
+    ...env,
+  };
   delete childEnv.NODE_OPTIONS;
   const proc: ChildProcess = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'bash', join(ROOT, 'scripts', 'serve.sh')], {
     cwd: ROOT,

@@ -38,7 +38,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const address = `127.0.0.1:${port}`;
   // A replica id of its own: servers of concurrent suites on the shared engine never reconcile each other's containers.
   const replicaId = `e2e-${port}-${process.pid}`;
-  const config = loadConfig({ EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir, EXEC_LOG_LEVEL: process.env.EXEC_LOG_LEVEL ?? 'warn', EXEC_REPLICA_ID: replicaId, ...env });
+  const config = loadConfig({
+    EXEC_LISTEN: address,
+    EXEC_DATA_DIR: dataDir,
+    EXEC_LOG_LEVEL: process.env.EXEC_LOG_LEVEL ?? 'warn',
+    EXEC_REPLICA_ID: replicaId,
+    ...env,
+  });
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] }).compile();
   const app = moduleRef.createNestMicroservice(grpcOptions(config));
@@ -56,7 +62,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       connection.close();
       // Containers outlive the service by design (re-adoption); tests clean up their own.
       const sessions = app.get(SessionManager);
-      const ids = sessions.all().map((s) => s.containerId).filter(Boolean);
+      const ids = sessions
+        .all()
+        .map((s) => s.containerId)
+        .filter(Boolean);
       try {
         if (ids.length) execFileSync('docker', ['rm', '-f', ...new Set(ids)], { stdio: 'ignore' });
       } catch {

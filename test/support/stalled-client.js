@@ -16,8 +16,10 @@ async function main() {
   let bytes = 0;
   let stderr = '';
   const take = (p) => {
-    if (p.stream === 'stdout') (h.update(p.data), (bytes += p.data.length));
-    else stderr += p.data.toString();
+    if (p.stream === 'stdout') {
+      h.update(p.data);
+      bytes += p.data.length;
+    } else stderr += p.data.toString();
   };
   const first = (await out.next()).value;
   take(first);

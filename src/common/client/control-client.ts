@@ -1,4 +1,4 @@
-import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type {
   ContainerControlResponse__Output,
   ContainerLifecycleEvent__Output,
@@ -54,7 +54,7 @@ export class LifecycleSubscription {
       this.wake();
     });
     call.on('error', (e: ServiceError) => {
-      if (e.code !== 1) this.error = e; // 1 = CANCELLED by close()
+      if (e.code !== status.CANCELLED) this.error = e; // CANCELLED: by close()
       this.ended = true;
       this.wake();
     });
@@ -147,12 +147,16 @@ export class ControlClient {
 
   pause(containerId: string): Promise<ControlResult> {
     const client = this.connection.getClient();
-    return unary<ContainerControlResponse__Output>((cb) => client.ContainerPause({ container_id: containerId }, this.connection.getMetadata(), cb)).then(controlResult);
+    return unary<ContainerControlResponse__Output>((cb) => client.ContainerPause({ container_id: containerId }, this.connection.getMetadata(), cb)).then(
+      controlResult,
+    );
   }
 
   resume(containerId: string): Promise<ControlResult> {
     const client = this.connection.getClient();
-    return unary<ContainerControlResponse__Output>((cb) => client.ContainerResume({ container_id: containerId }, this.connection.getMetadata(), cb)).then(controlResult);
+    return unary<ContainerControlResponse__Output>((cb) => client.ContainerResume({ container_id: containerId }, this.connection.getMetadata(), cb)).then(
+      controlResult,
+    );
   }
 
   /** Signals the container's main process, or with execId that exec's process. */

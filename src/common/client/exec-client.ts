@@ -100,7 +100,7 @@ export class ExecSession {
 
   /** Reads (and drops) the rest of the output; returns the exit code or throws the call's error. */
   async wait(): Promise<number> {
-    if (!this.consuming) for await (const _ of this.output()); // eslint-disable-line @typescript-eslint/no-unused-vars
+    if (!this.consuming) for await (const _ of this.output());
     return this.exit;
   }
 
@@ -145,9 +145,7 @@ export class ExecSession {
         containerId: msg.ready.container_id ?? '',
         execId: msg.ready.exec_id ?? '',
         replayComplete: !!msg.ready.replay_complete,
-        terminalSize: msg.ready.terminal_size
-          ? { width: msg.ready.terminal_size.Width ?? 0, height: msg.ready.terminal_size.Height ?? 0 }
-          : undefined,
+        terminalSize: msg.ready.terminal_size ? { width: msg.ready.terminal_size.Width ?? 0, height: msg.ready.terminal_size.Height ?? 0 } : undefined,
       });
       return;
     }

@@ -60,10 +60,7 @@ export class GRPCConnectionManager {
       this.metadata = new Metadata();
       const { token, authScheme = 'bearer' } = this.options;
       if (token) {
-        this.metadata.set(
-          'authorization',
-          authScheme === 'basic' ? `Basic ${Buffer.from(`:${token}`).toString('base64')}` : `Bearer ${token}`,
-        );
+        this.metadata.set('authorization', authScheme === 'basic' ? `Basic ${Buffer.from(`:${token}`).toString('base64')}` : `Bearer ${token}`);
       }
     }
     return this.metadata;

@@ -1,4 +1,11 @@
 export { GRPCConnectionManager, type ConnectionOptions } from './grpc-connection-manager';
 export { ExecClient, ExecSession, type OutputPiece, type ReadyInfo, type ProcessOptions, type AttachOptions } from './exec-client';
 export { ResumingSession, type ResumeOptions } from './resuming-session';
-export { ControlClient, LifecycleSubscription, type LifecycleEventInfo, type ContainerStatusInfo, type ResourceUsageInfo, type ControlResult } from './control-client';
+export {
+  ControlClient,
+  LifecycleSubscription,
+  type LifecycleEventInfo,
+  type ContainerStatusInfo,
+  type ResourceUsageInfo,
+  type ControlResult,
+} from './control-client';

@@ -105,7 +105,7 @@ export class ResumingSession {
   }
 
   async wait(): Promise<number> {
-    if (!this.consuming) for await (const _ of this.output()); // eslint-disable-line @typescript-eslint/no-unused-vars
+    if (!this.consuming) for await (const _ of this.output());
     return this.exit;
   }
 

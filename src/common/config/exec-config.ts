@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+  value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -125,7 +125,11 @@ export class ExecConfig {
 
 /** The host name made a DNS-1123 label (lower case, other characters '-', ≤ 63), else `exec-stream`. */
 export function defaultReplicaId(name = hostname()): string {
-  const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  const id = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
   return id || 'exec-stream';
 }
 
@@ -135,11 +139,9 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecConfig {
   const known = Object.keys(new ExecConfig()).concat(['EXEC_AUTH_TOKEN', 'DOCKER_HOST']);
   const picked: Record<string, string> = {};
-  for (const key of known) if (env[key] !== undefined) picked[key] = env[key] as string;
+  for (const key of known) if (env[key] !== undefined) picked[key] = env[key];
   const config = plainToInstance(ExecConfig, picked);
-  const problems = validateSync(config).map(
-    (e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-  );
+  const problems = validateSync(config).map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   if (!config.EXEC_AUTH_TOKEN && !LOOPBACK.test(config.listenHost)) {
     problems.push(
       `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN the service listens only on loopback ` +

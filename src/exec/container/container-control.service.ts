@@ -74,7 +74,13 @@ export class ContainerControlService {
     }
     const { pidInContainer } = await this.control.signalExec(exec.id, sig.number);
     const sessionId = this.execSessionId(state.id, exec.id);
-    this.publishKilled(state.id, sig.number, sessionId, exec.id, `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in the container)`);
+    this.publishKilled(
+      state.id,
+      sig.number,
+      sessionId,
+      exec.id,
+      `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in the container)`,
+    );
     this.log.info({ containerId: short(state.id), execId: short(exec.id), signal: sig.name }, 'exec signalled');
     return { success: true, message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in container ${short(state.id)})` };
   }

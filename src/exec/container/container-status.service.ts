@@ -75,13 +75,19 @@ export async function inspectUnambiguous(control: ContainerControl, sessions: Se
   const retained = sessions.containerByPrefix(id);
   const state = await control.inspect(id);
   if (retained && state.id !== retained && state.id.startsWith(id)) {
-    throw new ExecError('invalid', `container id prefix ${id} is ambiguous: it matches ${state.id.slice(0, 12)} and ${retained.slice(0, 12)}; give more of the id`);
+    throw new ExecError(
+      'invalid',
+      `container id prefix ${id} is ambiguous: it matches ${state.id.slice(0, 12)} and ${retained.slice(0, 12)}; give more of the id`,
+    );
   }
   return state;
 }
 
 export function notManaged(id: string): ExecError {
-  return new ExecError('permission', `container ${id} is not managed by this exec-stream instance (labels exec-stream.managed=true and exec-stream.replica=<EXEC_REPLICA_ID>)`);
+  return new ExecError(
+    'permission',
+    `container ${id} is not managed by this exec-stream instance (labels exec-stream.managed=true and exec-stream.replica=<EXEC_REPLICA_ID>)`,
+  );
 }
 
 function fromState(s: ContainerState): ContainerStatusResponse {

@@ -34,7 +34,12 @@ describe('parseSignal', () => {
     },
   );
 
-  it.each([['a name', 'X'.repeat(100_000)], ['a number', '9'.repeat(100_000)]])('%s of 100 KB → INVALID_ARGUMENT with a short message', (_n, input) => {
-    expect(() => parseSignal(input)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringMatching(/^signal is 100000 bytes \(at most 128\).{0,200}$/) }));
+  it.each([
+    ['a name', 'X'.repeat(100_000)],
+    ['a number', '9'.repeat(100_000)],
+  ])('%s of 100 KB → INVALID_ARGUMENT with a short message', (_n, input) => {
+    expect(() => parseSignal(input)).toThrow(
+      expect.objectContaining({ kind: 'invalid', message: expect.stringMatching(/^signal is 100000 bytes \(at most 128\).{0,200}$/) }),
+    );
   });
 });

@@ -9,8 +9,7 @@ export interface ParsedSignal {
   number: number;
 }
 
-export const ACCEPTED_SIGNAL_FORMS =
-  'a signal name with or without SIG, any case (SIGTERM, sigterm, TERM, SigTerm), or a number 1-64 (15)';
+export const ACCEPTED_SIGNAL_FORMS = 'a signal name with or without SIG, any case (SIGTERM, sigterm, TERM, SigTerm), or a number 1-64 (15)';
 
 /**
  * ContainerSignalRequest.signal → a signal. Trimmed and case-insensitive; the SIG prefix optional;

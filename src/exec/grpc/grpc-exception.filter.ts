@@ -24,11 +24,11 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
 }
 
 export function grpcErrorBody(exception: unknown): GrpcErrorBody {
-  if (exception instanceof GrpcException) return body(exception.getCode() as number as GrpcCode, exception.message);
+  if (exception instanceof GrpcException) return body(exception.getCode() as number, exception.message);
   if (exception instanceof RpcException) {
     const e = exception.getError() as { code?: unknown; message?: unknown } | string;
-    if (typeof e === 'object' && e && typeof e.code === 'number' && e.code !== GrpcCode.UNKNOWN) {
-      return body(e.code as GrpcCode, typeof e.message === 'string' ? e.message : exception.message);
+    if (typeof e === 'object' && e && typeof e.code === 'number' && e.code !== (GrpcCode.UNKNOWN as number)) {
+      return body(e.code, typeof e.message === 'string' ? e.message : exception.message);
     }
     return body(GrpcCode.INTERNAL, `internal error: ${typeof e === 'string' ? e : exception.message}`);
   }

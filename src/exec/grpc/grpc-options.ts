@@ -38,7 +38,7 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): Gr
       // grpc-js server options pass through channelOptions; interceptors run before any handler.
       channelOptions: {
         interceptors: [...(config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : []), undecodableRequestInterceptor],
-      } as GrpcOptions['options']['channelOptions'],
+      },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);
         totalDeserializers((pkg as PackageDefinition)[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition);

@@ -19,7 +19,7 @@ function varint(buf: Buffer, pos: number): [number, number] {
 /** The encoded FileDescriptorProtos of a FileDescriptorSet (`repeated FileDescriptorProto file = 1`). */
 export function splitDescriptorSet(set: Buffer): Buffer[] {
   const files: Buffer[] = [];
-  for (let pos = 0; pos < set.length; ) {
+  for (let pos = 0; pos < set.length;) {
     const [tag, afterTag] = varint(set, pos);
     const [length, start] = varint(set, afterTag);
     if (tag !== ((1 << 3) | 2)) throw new Error(`descriptor set: unexpected field (tag ${tag}) at byte ${pos}`);

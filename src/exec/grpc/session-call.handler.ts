@@ -59,17 +59,20 @@ export class SessionCallHandler {
     if ((call as { cancelled?: boolean }).cancelled) setup.abort();
     else call.once('cancelled', onCancel);
     try {
-      session = mode === 'attach' ? this.findForAttach(dto) : await this.sessions.start({
-        image: mode === 'run' ? dto.image : undefined,
-        containerId: mode === 'exec' ? dto.container_id : undefined,
-        command: dto.command,
-        env: dto.env,
-        workingDir: dto.working_dir,
-        tty: dto.tty,
-        openStdin: dto.open_stdin,
-        clientId: dto.client_id,
-        cancel: setup.signal,
-      });
+      session =
+        mode === 'attach'
+          ? this.findForAttach(dto)
+          : await this.sessions.start({
+              image: mode === 'run' ? dto.image : undefined,
+              containerId: mode === 'exec' ? dto.container_id : undefined,
+              command: dto.command,
+              env: dto.env,
+              workingDir: dto.working_dir,
+              tty: dto.tty,
+              openStdin: dto.open_stdin,
+              clientId: dto.client_id,
+              cancel: setup.signal,
+            });
     } catch (err) {
       return this.reject(call, err, dto.session_id);
     } finally {
@@ -160,9 +163,11 @@ export class SessionCallHandler {
       }, HALF_CLOSE_GRACE_MS);
       call.once('cancelled', () => clearTimeout(timer));
     });
-    call.once('close', () => setImmediate(() => {
-      if (!halfClosed && session.running) input.writerLeft();
-    }));
+    call.once('close', () =>
+      setImmediate(() => {
+        if (!halfClosed && session.running) input.writerLeft();
+      }),
+    );
   }
 
   private reject(call: SessionCallStream, err: unknown, sessionId?: string): void {

@@ -74,19 +74,29 @@ function Check(name: string, validate: (value: unknown) => boolean, message: str
 
 /** The Start message as validated: every limit of docs/PROTOCOL.md, before Docker is asked anything. */
 export class StartDto {
-  @IsOptional() @IsString() @MaxLength(LIMITS.idBytes) @Matches(ID, { message: 'container_id: letters, digits, _ . - only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.idBytes)
+  @Matches(ID, { message: 'container_id: letters, digits, _ . - only' })
   container_id?: string;
 
-  @IsOptional() @IsString() @MaxLength(LIMITS.idBytes) @Matches(ID, { message: 'exec_id: letters, digits, _ . - only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.idBytes)
+  @Matches(ID, { message: 'exec_id: letters, digits, _ . - only' })
   exec_id?: string;
 
-  @IsArray() @ArrayMaxSize(LIMITS.commandArgs) @CommandWithinLimits()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.commandArgs)
+  @CommandWithinLimits()
   command: string[] = [];
 
   @EnvWithinLimits()
   env: Record<string, string> = {};
 
-  @IsOptional() @IsString() @MaxLength(LIMITS.workingDirBytes)
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.workingDirBytes)
   @Matches(/^\/[^\0]*$/, { message: 'working_dir must be an absolute path without NUL bytes' })
   @Check(
     'pathComponents',
@@ -98,14 +108,19 @@ export class StartDto {
   @IsBoolean()
   tty = false;
 
-  @IsOptional() @IsString() @MaxLength(LIMITS.idBytes) @Matches(ID, { message: 'session_id: letters, digits, _ . - only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.idBytes)
+  @Matches(ID, { message: 'session_id: letters, digits, _ . - only' })
   session_id?: string;
 
   @Transform(({ value }) => (value === undefined || value === null || value === '' ? 0 : Number(value)))
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   replay_from_sequence = 0;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   @Check('clientIdBytes', (v) => typeof v === 'string' && bytes(v) <= LIMITS.idBytes, `client_id must be at most ${LIMITS.idBytes} bytes`)
   client_id?: string;
 
@@ -124,9 +139,7 @@ export type StartMode = 'run' | 'exec' | 'attach';
 
 /** Validates a decoded Start and says which of the three things it asks for. */
 export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
-  const plain = Object.fromEntries(
-    Object.entries((raw ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== ''),
-  );
+  const plain = Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const dto = plainToInstance(StartDto, plain);
   const problems = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) => Object.values(e.constraints ?? {}));
   if (problems.length) throw new ExecError('invalid', `invalid Start: ${problems.join('; ')}`);
@@ -141,8 +154,5 @@ export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
     return { dto, mode: 'exec' };
   }
   if (dto.session_id || dto.container_id) return { dto, mode: 'attach' };
-  throw new ExecError(
-    'invalid',
-    'Start needs image (+ command) to run, container_id + command to exec, or session_id / container_id to attach',
-  );
+  throw new ExecError('invalid', 'Start needs image (+ command) to run, container_id + command to exec, or session_id / container_id to attach');
 }

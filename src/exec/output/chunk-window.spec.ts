@@ -32,7 +32,11 @@ describe('ReadCache', () => {
 
   it('forgets a failed read so that the next reader tries again', async () => {
     const cache = new ReadCache(100);
-    await expect(cache.get(1, async () => { throw new Error('EIO'); })).rejects.toThrow('EIO');
+    await expect(
+      cache.get(1, async () => {
+        throw new Error('EIO');
+      }),
+    ).rejects.toThrow('EIO');
     expect((await cache.get(1, async (n) => chunk(n))).sequence).toBe(1);
   });
 });

@@ -25,7 +25,12 @@ export function dataDirError(err: unknown, dataDir: string, what: string): unkno
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (!code || err instanceof ExecError) return err;
   if (DISK_FULL.has(code)) {
-    return new DataDirError('exhausted', `the data directory ${dataDir} (EXEC_DATA_DIR) is full (${code}): ${what} could not be written; free space there`, code, true);
+    return new DataDirError(
+      'exhausted',
+      `the data directory ${dataDir} (EXEC_DATA_DIR) is full (${code}): ${what} could not be written; free space there`,
+      code,
+      true,
+    );
   }
   if (NO_FDS.has(code)) {
     return new DataDirError(

@@ -64,7 +64,7 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
       mkdirSync(this.config.EXEC_DATA_DIR, { recursive: true });
       fd = openSync(this.probeFile, 'w');
       const bytes = Buffer.alloc(PROBE_BYTES);
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
     } catch (err) {
       this.failed(dataDirError(err, this.config.EXEC_DATA_DIR, 'a write probe'));
       return false;

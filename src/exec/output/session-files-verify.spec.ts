@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex } from './session-files-verify';
 
 /** An index for chunks given as [stream, data]; offsets follow each stream's running length. */
@@ -73,7 +74,6 @@ describe('verifyIndex', () => {
     const { index, sizes } = buildIndex(CHUNKS);
     const rec = index.subarray(0, RECORD_BYTES);
     rec[0] = 7;
-    const { crc32 } = require('node:zlib') as typeof import('node:zlib');
     rec.writeUInt32LE(crc32(rec.subarray(0, 28)), 28);
     const r = verifyIndex(index, sizes);
     expect(r.missing).toEqual([1]);

@@ -18,7 +18,11 @@ function write(chunks: Array<['stdout' | 'stderr', string]>): SessionFiles {
 
 describe('SessionFiles.open', () => {
   it('reopens a folder: same chunks, and appends continue the sequence and the stream files', async () => {
-    write([['stdout', 'a'], ['stderr', 'bb'], ['stdout', 'ccc']]).close();
+    write([
+      ['stdout', 'a'],
+      ['stderr', 'bb'],
+      ['stdout', 'ccc'],
+    ]).close();
     const { files, report } = SessionFiles.open(dir);
     expect(report.problems).toEqual([]);
     expect(files.chunkCount).toBe(3);
@@ -43,7 +47,11 @@ describe('SessionFiles.open', () => {
   });
 
   it('never serves a chunk whose data was altered: the background check and reads both catch it', async () => {
-    write([['stdout', 'good-1'], ['stdout', 'good-2'], ['stdout', 'good-3']]).close();
+    write([
+      ['stdout', 'good-1'],
+      ['stdout', 'good-2'],
+      ['stdout', 'good-3'],
+    ]).close();
     const raw = readFileSync(join(dir, 'stdout'));
     raw[8] ^= 1; // inside chunk 2
     writeFileSync(join(dir, 'stdout'), raw);
@@ -58,7 +66,12 @@ describe('SessionFiles.open', () => {
   });
 
   it('reports chunks of a truncated stream file as missing', () => {
-    write([['stdout', 'aaaa'], ['stdout', 'bbbb'], ['stderr', 'e'], ['stdout', 'cccc']]).close();
+    write([
+      ['stdout', 'aaaa'],
+      ['stdout', 'bbbb'],
+      ['stderr', 'e'],
+      ['stdout', 'cccc'],
+    ]).close();
     truncateSync(join(dir, 'stdout'), 6);
     const { files, report } = SessionFiles.open(dir);
     expect(report.missing).toEqual([2, 4]);
@@ -82,7 +95,10 @@ describe('SessionFiles descriptors (open on demand)', () => {
 
   it('holds no descriptor once recording ended and nobody reads; a reader reopens them and they close after', async () => {
     const before = openFds();
-    const f = write([['stdout', 'a'], ['stderr', 'bb']]);
+    const f = write([
+      ['stdout', 'a'],
+      ['stderr', 'bb'],
+    ]);
     expect(f.openDescriptors).toBe(3);
     f.endRecording();
     expect(f.openDescriptors).toBe(0);

@@ -1,4 +1,18 @@
-import { closeSync, mkdirSync, openSync, read, renameSync, writeFileSync, writeSync, readFileSync, existsSync, rmSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  read,
+  renameSync,
+  writeFileSync,
+  writeSync,
+  readFileSync,
+  existsSync,
+  rmSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';

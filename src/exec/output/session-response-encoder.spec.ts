@@ -5,7 +5,8 @@ import { encodeOutputChunk, encodePlain } from './session-response-encoder';
 
 // The generated (protobufjs) decoder of the real proto is the judge of the hand-written encoder.
 const pkg = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS);
-const decode = (b: Buffer) => (pkg['dagger.exec.Exec'] as unknown as { Session: { responseDeserialize: (b: Buffer) => Record<string, unknown> } }).Session.responseDeserialize(b);
+const decode = (b: Buffer) =>
+  (pkg['dagger.exec.Exec'] as unknown as { Session: { responseDeserialize: (b: Buffer) => Record<string, unknown> } }).Session.responseDeserialize(b);
 
 describe('session response encoder', () => {
   it.each([0, 1, 127, 128, 300, 70000, 600 * 1024])('plain stdout/stderr of %d bytes decodes to the same bytes', (n) => {

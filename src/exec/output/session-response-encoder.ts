@@ -64,7 +64,9 @@ export function encodeOutputChunk(chunk: EncodableChunk, isReplay: boolean, gapB
   const inner =
     (seq ? 1 + varintSize(seq) : 0) +
     (ts ? 1 + varintSize(ts) : 0) +
-    1 + varintSize(dataLen) + chunk.data.length +
+    1 +
+    varintSize(dataLen) +
+    chunk.data.length +
     (isReplay ? 2 : 0) +
     (gap ? 1 + varintSize(gap) : 0);
   const innerLen = BigInt(inner);
@@ -89,7 +91,7 @@ export function encodeOutputChunk(chunk: EncodableChunk, isReplay: boolean, gapB
   }
   if (gap) {
     out[pos++] = tag(6, VARINT);
-    pos = writeVarint(out, pos, gap);
+    writeVarint(out, pos, gap);
   }
   return out;
 }

@@ -18,7 +18,12 @@ describe('TeeWriter', () => {
     const tee = new TeeWriter({ record: (_s, d) => void recorded.push(d.toString()) }, { warn });
     let good = 0;
     let bad = 0;
-    tee.addListener({ onRecorded: () => { bad++; throw new Error('client gone'); } });
+    tee.addListener({
+      onRecorded: () => {
+        bad++;
+        throw new Error('client gone');
+      },
+    });
     tee.addListener({ onRecorded: () => void good++ });
     tee.write('stdout', Buffer.from('1'));
     tee.write('stdout', Buffer.from('2'));
@@ -30,7 +35,11 @@ describe('TeeWriter', () => {
 
   it('a failing record is a real error and tells no listener', () => {
     const listener = { onRecorded: jest.fn() };
-    const tee = new TeeWriter({ record: () => { throw new Error('ENOSPC'); } });
+    const tee = new TeeWriter({
+      record: () => {
+        throw new Error('ENOSPC');
+      },
+    });
     tee.addListener(listener);
     expect(() => tee.write('stdout', Buffer.from('x'))).toThrow('ENOSPC');
     expect(listener.onRecorded).not.toHaveBeenCalled();

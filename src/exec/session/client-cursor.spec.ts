@@ -12,12 +12,14 @@ import { SessionFiles } from '../output/session-files';
 import type { SessionOutcome } from './session';
 
 // What a client would decode: pre-encoded chunks go through the proto's own deserializer.
-const session = (loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as {
-  Session: { responseDeserialize: (b: Buffer) => Record<string, unknown> };
-}).Session;
+const session = (
+  loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as {
+    Session: { responseDeserialize: (b: Buffer) => Record<string, unknown> };
+  }
+).Session;
 const asMessage = (m: Record<string, unknown> | Buffer) => {
   if (!Buffer.isBuffer(m)) return m;
-  const { msg: _oneof, ...decoded } = session.responseDeserialize(m); // eslint-disable-line @typescript-eslint/no-unused-vars
+  const { msg: _oneof, ...decoded } = session.responseDeserialize(m);
   return decoded;
 };
 
@@ -88,8 +90,7 @@ describe('ClientCursor', () => {
   };
   const cursor = (call: FakeCall, sequenced = false, fromSequence = 1) =>
     new ClientCursor(log, () => outcome, call, { fromSequence, sequenced, ready: { session_id: 's' } }, logger);
-  const payloads = (call: FakeCall) =>
-    call.sent.filter((m) => m.stdout || m.stderr).map((m) => `${m.stdout ? 'o' : 'e'}:${(m.stdout ?? m.stderr) as Buffer}`);
+  const payloads = (call: FakeCall) => call.sent.filter((m) => m.stdout || m.stderr).map((m) => `${m.stdout ? 'o' : 'e'}:${(m.stdout ?? m.stderr) as Buffer}`);
 
   it('sends Ready, every chunk in order (from memory and from disk), then exit after the last', async () => {
     for (let i = 0; i < 50; i++) append(i % 3 ? 'stdout' : 'stderr', `chunk-${i}-${'x'.repeat(100)}`);

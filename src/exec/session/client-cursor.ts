@@ -128,7 +128,10 @@ export class ClientCursor {
     const { sequence, gap } = this.output.nextAvailable(this.next);
     if (gap) {
       if (!this.options.sequenced) {
-        throw new ExecError('data_loss', `chunks ${this.next}..${sequence - 1} of this session are missing (damaged or lost); use Start.sequenced to read past the gap`);
+        throw new ExecError(
+          'data_loss',
+          `chunks ${this.next}..${sequence - 1} of this session are missing (damaged or lost); use Start.sequenced to read past the gap`,
+        );
       }
       this.gap += gap;
       this.next = sequence;

@@ -71,12 +71,18 @@ export class ContainerReconciler implements OnApplicationBootstrap, OnModuleDest
       const session = sessions.get(c.sessionId);
       if (session?.running) continue;
       if (!session && c.running) {
-        this.log.warn({ containerId: c.containerId.slice(0, 12), sessionId: c.sessionId }, 'running container of this instance owned by no session: left alone');
+        this.log.warn(
+          { containerId: c.containerId.slice(0, 12), sessionId: c.sessionId },
+          'running container of this instance owned by no session: left alone',
+        );
         continue;
       }
       await this.runtime.remove(c.containerId);
       removed++;
-      this.log.info({ containerId: c.containerId.slice(0, 12), sessionId: c.sessionId, why, owner: session ? 'ended session' : 'no session' }, 'removing a leftover container');
+      this.log.info(
+        { containerId: c.containerId.slice(0, 12), sessionId: c.sessionId, why, owner: session ? 'ended session' : 'no session' },
+        'removing a leftover container',
+      );
     }
     return removed;
   }

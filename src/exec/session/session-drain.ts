@@ -51,7 +51,10 @@ export class SessionDrain implements BeforeApplicationShutdown {
       clients += s.clientCount;
       s.disconnectClients(err);
     }
-    this.log.info({ signal, running: running.length, clients, sealed: !!signal }, 'draining: new sessions refused, clients told, running containers left for re-adoption');
+    this.log.info(
+      { signal, running: running.length, clients, sealed: !!signal },
+      'draining: new sessions refused, clients told, running containers left for re-adoption',
+    );
     if (clients) await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
   }
 }

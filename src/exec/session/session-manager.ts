@@ -104,7 +104,14 @@ export class SessionManager implements OnModuleDestroy {
     let process: StartedProcess;
     const cancelled = { files: false };
     try {
-      const base = { sessionId: info.id, command: spec.command, env: spec.env, workingDir: spec.workingDir, tty: spec.tty, openStdin: spec.openStdin || spec.tty };
+      const base = {
+        sessionId: info.id,
+        command: spec.command,
+        env: spec.env,
+        workingDir: spec.workingDir,
+        tty: spec.tty,
+        openStdin: spec.openStdin || spec.tty,
+      };
       const starting = spec.image
         ? this.runtime.run({ ...base, image: spec.image }, session.tee, spec.cancel)
         : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
@@ -117,19 +124,21 @@ export class SessionManager implements OnModuleDestroy {
     session.bind(process, spec.clientId);
     if (unrecorded) this.stopUnrecorded(session, unrecorded);
     // Observed at once, before any other await: its failure must never be an unhandled rejection.
-    process.done.then(
-      (outcome) => session.finish(outcome),
-      (err) => {
-        const error = err instanceof ExecError ? err : new ExecError('unavailable', String(err));
-        // Docker went away mid-run: the session waits for Docker's own outcome instead (session-recovery.ts).
-        if (!(err instanceof DataDirError) && this.onDockerLost?.(session, error)) return;
-        session.finish({ error });
-      },
-    ).finally(() => {
-      // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
-      // Not while the session waits for Docker's outcome: that path removes it once the outcome is in.
-      if (info.kind === 'run' && this.config.removeContainers && !this.drainReason && session.outcome) void this.runtime.remove(session.containerId);
-    });
+    process.done
+      .then(
+        (outcome) => session.finish(outcome),
+        (err) => {
+          const error = err instanceof ExecError ? err : new ExecError('unavailable', String(err));
+          // Docker went away mid-run: the session waits for Docker's own outcome instead (session-recovery.ts).
+          if (!(err instanceof DataDirError) && this.onDockerLost?.(session, error)) return;
+          session.finish({ error });
+        },
+      )
+      .finally(() => {
+        // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
+        // Not while the session waits for Docker's outcome: that path removes it once the outcome is in.
+        if (info.kind === 'run' && this.config.removeContainers && !this.drainReason && session.outcome) void this.runtime.remove(session.containerId);
+      });
     try {
       // Which container (and exec) this is: restart recovery needs it to find the process again.
       files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
@@ -145,7 +154,12 @@ export class SessionManager implements OnModuleDestroy {
    * that still starts after that is stopped (a run's container removed, an exec killed); the session's
    * files go once nothing can write to them any more (`owner.files` tells the caller not to).
    */
-  private unlessCancelled(starting: Promise<StartedProcess>, cancel: AbortSignal | undefined, files: SessionFiles, owner: { files: boolean }): Promise<StartedProcess> {
+  private unlessCancelled(
+    starting: Promise<StartedProcess>,
+    cancel: AbortSignal | undefined,
+    files: SessionFiles,
+    owner: { files: boolean },
+  ): Promise<StartedProcess> {
     if (!cancel) return starting;
     return new Promise((resolve, reject) => {
       let gaveUp = false;
@@ -201,7 +215,11 @@ export class SessionManager implements OnModuleDestroy {
     const full = this.containerByPrefix(containerId);
     const matches = [...this.byId.values()].filter((s) => !!full && s.containerId === full);
     const found = execId
-      ? (matches.find((s) => s.execId === execId) ?? uniqueExec(matches.filter((s) => !!s.execId && s.execId.startsWith(execId)), execId))
+      ? (matches.find((s) => s.execId === execId) ??
+        uniqueExec(
+          matches.filter((s) => !!s.execId && s.execId.startsWith(execId)),
+          execId,
+        ))
       : (matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0]);
     if (!found) {
       throw new ExecError('not_found', `no session for container ${containerId}${execId ? ` exec ${execId}` : ''}`);
@@ -215,7 +233,8 @@ export class SessionManager implements OnModuleDestroy {
    */
   containerByPrefix(prefix: string): string | undefined {
     const ids = new Set([...this.byId.values()].map((s) => s.containerId).filter((id) => !!id && id.startsWith(prefix)));
-    if (ids.size > 1) throw new ExecError('invalid', `container id prefix ${prefix} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`);
+    if (ids.size > 1)
+      throw new ExecError('invalid', `container id prefix ${prefix} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`);
     return [...ids][0];
   }
 
@@ -263,9 +282,7 @@ export class SessionManager implements OnModuleDestroy {
       s.logger.info({ why }, 'session retention expired; files removed');
       removed++;
     };
-    const removable = [...this.byId.values()]
-      .filter((s) => !s.running && s.clientCount === 0)
-      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    const removable = [...this.byId.values()].filter((s) => !s.running && s.clientCount === 0).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     const kept: Session[] = [];
     for (const s of removable) {
       if (now - (s.finishedAt ?? now) >= this.config.EXEC_RETENTION_SECONDS * 1000) remove(s, 'age');

@@ -90,10 +90,13 @@ export class SessionRecovery implements OnApplicationBootstrap {
       meta = files.readMeta<SessionInfo & { containerId?: string }>();
     } catch (err) {
       files.close();
-      throw new Error(`meta.json: ${(err as Error).message}`);
+      throw new Error(`meta.json: ${(err as Error).message}`, { cause: err });
     }
     if (report.problems.length) {
-      logger.error({ problems: report.problems.slice(0, 20), missingChunks: report.missing.length }, 'session files are damaged: those chunks are never served, readers are told the gap');
+      logger.error(
+        { problems: report.problems.slice(0, 20), missingChunks: report.missing.length },
+        'session files are damaged: those chunks are never served, readers are told the gap',
+      );
     }
     const info: SessionInfo = { id, kind: meta.kind, image: meta.image, command: meta.command ?? [], tty: !!meta.tty, createdAt: meta.createdAt };
     const session = assembleSession(info, files, this.config.EXEC_TAIL_BYTES, this.tees, logger);
@@ -105,7 +108,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     try {
       exit = files.readExit();
     } catch (err) {
-      exit = { error: { kind: 'data_loss', message: `the exit record is damaged (${(err as Error).message}): the outcome is unknown` }, finishedAt: statSync(dir).mtimeMs };
+      exit = {
+        error: { kind: 'data_loss', message: `the exit record is damaged (${(err as Error).message}): the outcome is unknown` },
+        finishedAt: statSync(dir).mtimeMs,
+      };
       logger.error({ err: (err as Error).message }, 'exit.json damaged');
     }
     if (exit) {
@@ -135,7 +141,11 @@ export class SessionRecovery implements OnApplicationBootstrap {
         `exec-stream restarted while this exec ran; Docker keeps no log of exec output, so output after chunk ${last} is unknown (${what})`,
       );
     }
-    if (!containers) throw new ExecError('unavailable', `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`);
+    if (!containers)
+      throw new ExecError(
+        'unavailable',
+        `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`,
+      );
     const found = containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId);
     if (!found || !this.recovery) {
       throw new ExecError('aborted', `the container of this session no longer exists; output after chunk ${last} and the exit code are unknown`);

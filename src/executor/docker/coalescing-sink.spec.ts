@@ -17,9 +17,16 @@ describe('CoalescingSink', () => {
     sink.write('stdout', Buffer.from('b'));
     sink.write('stderr', Buffer.from('c'));
     sink.write('stdout', Buffer.from('d'));
-    expect(rec.writes).toEqual([['stdout', 'ab'], ['stderr', 'c']]);
+    expect(rec.writes).toEqual([
+      ['stdout', 'ab'],
+      ['stderr', 'c'],
+    ]);
     await turn();
-    expect(rec.writes).toEqual([['stdout', 'ab'], ['stderr', 'c'], ['stdout', 'd']]);
+    expect(rec.writes).toEqual([
+      ['stdout', 'ab'],
+      ['stderr', 'c'],
+      ['stdout', 'd'],
+    ]);
   });
 
   it('never makes a chunk larger than MAX_CHUNK_BYTES plus one write', () => {
@@ -32,7 +39,11 @@ describe('CoalescingSink', () => {
   });
 
   it('reports a failed deferred flush instead of losing it', async () => {
-    const sink = new CoalescingSink({ write: () => { throw new Error('ENOSPC'); } });
+    const sink = new CoalescingSink({
+      write: () => {
+        throw new Error('ENOSPC');
+      },
+    });
     const seen: unknown[] = [];
     sink.onError = (e) => seen.push(e);
     sink.write('stdout', Buffer.from('x'));

@@ -22,7 +22,7 @@ export class DockerControl implements ContainerControl {
     @Inject(ROOT_LOGGER) root: Logger,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
-        this.log = root.child({ component: 'docker-control' });
+    this.log = root.child({ component: 'docker-control' });
   }
 
   /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts). */
@@ -31,10 +31,11 @@ export class DockerControl implements ContainerControl {
   }
 
   async inspect(containerId: string): Promise<ContainerState> {
-    const info = await this.call(`inspect of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }))
-      .catch((err) => {
+    const info = await this.call(`inspect of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal })).catch(
+      (err) => {
         throw fromDockerError(err, `container ${containerId}`);
-      });
+      },
+    );
     const s = info.State ?? ({} as Docker.ContainerInspectInfo['State']);
     // Exited, dead, or being removed after its exit: the process is over and Docker has its code.
     const exited = !s.Running && s.Status !== 'created' && !!dockerTimeNs(s.FinishedAt);
@@ -54,32 +55,31 @@ export class DockerControl implements ContainerControl {
   }
 
   async pause(containerId: string): Promise<void> {
-    await this.call(`pause of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).pause({ abortSignal }))
-      .catch((err) => {
-        throw fromDockerError(err, `pause of container ${containerId}`);
-      });
+    await this.call(`pause of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).pause({ abortSignal })).catch((err) => {
+      throw fromDockerError(err, `pause of container ${containerId}`);
+    });
     this.log.info({ containerId }, 'container paused');
   }
 
   async unpause(containerId: string): Promise<void> {
-    await this.call(`resume of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).unpause({ abortSignal }))
-      .catch((err) => {
-        throw fromDockerError(err, `resume of container ${containerId}`);
-      });
+    await this.call(`resume of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).unpause({ abortSignal })).catch((err) => {
+      throw fromDockerError(err, `resume of container ${containerId}`);
+    });
     this.log.info({ containerId }, 'container resumed');
   }
 
   async kill(containerId: string, signal: number): Promise<void> {
-    await this.call(`kill of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).kill({ signal: String(signal), abortSignal }))
-      .catch((err) => {
-        throw fromDockerError(err, `signal ${signal} to container ${containerId}`);
-      });
+    await this.call(`kill of container ${containerId}`, (abortSignal) =>
+      this.docker.getContainer(containerId).kill({ signal: String(signal), abortSignal }),
+    ).catch((err) => {
+      throw fromDockerError(err, `signal ${signal} to container ${containerId}`);
+    });
     this.log.info({ containerId, signal }, 'signal sent to container');
   }
 
   watchSamples(containerId: string, onSample: (s: ResourceSample) => void, onStopped?: () => void): SampleWatch {
     let stopped = false;
-    let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+    let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     let ended = false;
     const end = () => {
       if (ended || stopped) return;
@@ -92,13 +92,15 @@ export class DockerControl implements ContainerControl {
       onSample(sampleFromStats(s));
     });
     // The deadline covers opening the stream only; readings then come for as long as it runs.
-    this.call(`stats of container ${containerId.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(containerId).stats({ stream: true, abortSignal } as { stream: true }))
+    this.call(`stats of container ${containerId.slice(0, 12)}`, (abortSignal) =>
+      this.docker.getContainer(containerId).stats({ stream: true, abortSignal } as { stream: true }),
+    )
       .then((s) => {
-        stream = s as unknown as typeof stream;
+        stream = s;
         if (stopped) return stream?.destroy?.();
-        stream!.on('data', (b: Buffer) => parser.push(b));
-        stream!.on('error', () => undefined); // ends with the container or the daemon: nothing to do
-        stream!.on('end', end);
+        stream.on('data', (b: Buffer) => parser.push(b));
+        stream.on('error', () => undefined); // ends with the container or the daemon: nothing to do
+        stream.on('end', end);
       })
       .catch((err) => {
         this.log.debug({ containerId, err: (err as Error).message }, 'stats stream not opened');
@@ -113,10 +115,9 @@ export class DockerControl implements ContainerControl {
   }
 
   async inspectExec(execId: string): Promise<ExecInfo> {
-    const info = await this.call(`inspect of exec ${execId}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal }))
-      .catch((err) => {
-        throw fromDockerError(err, `exec ${execId}`);
-      });
+    const info = await this.call(`inspect of exec ${execId}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal })).catch((err) => {
+      throw fromDockerError(err, `exec ${execId}`);
+    });
     return {
       id: info.ID,
       containerId: info.ContainerID,

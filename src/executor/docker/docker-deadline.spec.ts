@@ -39,7 +39,13 @@ describe('withDeadline', () => {
   it('a value arriving after giving up goes to onLate (to be cleaned up)', async () => {
     let answer!: (v: string) => void;
     const late: string[] = [];
-    const p = withDeadline(10, 'create', () => new Promise<string>((r) => (answer = r)), undefined, (v) => late.push(v));
+    const p = withDeadline(
+      10,
+      'create',
+      () => new Promise<string>((r) => (answer = r)),
+      undefined,
+      (v) => late.push(v),
+    );
     await expect(p).rejects.toMatchObject({ kind: 'unavailable' });
     answer('container-1');
     await Promise.resolve();

@@ -26,10 +26,11 @@ export function withDeadline<T>(
       fn();
       return true;
     };
-    const giveUp = (err: ExecError) => settle(() => {
-      abort.abort(err);
-      reject(err);
-    });
+    const giveUp = (err: ExecError) =>
+      settle(() => {
+        abort.abort(err);
+        reject(err);
+      });
     const timer = setTimeout(() => giveUp(deadlineError(operation, ms)), ms);
     const onCancel = () => giveUp(cancelledError(operation));
     cancel?.addEventListener('abort', onCancel, { once: true });

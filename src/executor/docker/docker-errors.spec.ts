@@ -9,7 +9,10 @@ const dockerAnswer = (statusCode: number, message: string) =>
 describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Docker chose', () => {
   it("Node's own refusal of a path with unescaped characters", async () => {
     const docker = new Docker(dockerOptionsFromHost(process.env.DOCKER_HOST));
-    const err = await docker.getContainer('a b').inspect().catch((e: unknown) => e);
+    const err = await docker
+      .getContainer('a b')
+      .inspect()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_UNESCAPED_CHARACTERS' });
     const mapped = fromDockerError(err, 'container a b');
     expect(mapped.kind).toBe('invalid');
@@ -19,7 +22,11 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
   it.each([
     ['an ambiguous prefix', dockerAnswer(500, 'Multiple IDs found with provided prefix: 1'), /ambiguous/],
     ['a working_dir component over NAME_MAX (run)', dockerAnswer(500, 'lstat /var/lib/docker/overlay2/x/merged/ddd: file name too long'), /too long/],
-    ['a working_dir component over NAME_MAX (exec)', dockerAnswer(500, 'OCI runtime exec failed: chdir to cwd ("/ddd") set in config.json failed: file name too long: unknown'), /too long/],
+    [
+      'a working_dir component over NAME_MAX (exec)',
+      dockerAnswer(500, 'OCI runtime exec failed: chdir to cwd ("/ddd") set in config.json failed: file name too long: unknown'),
+      /too long/,
+    ],
     ['a redirect', Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301 }), /not a plain name/],
   ])('%s', (_name, err, says) => {
     const mapped = fromDockerError(err, 'container 1');

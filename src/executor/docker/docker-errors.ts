@@ -38,7 +38,10 @@ export function fromDockerError(err: unknown, what: string): ExecError {
   if (err instanceof ExecError) return err;
   const e = err as DockerodeError;
   if (e?.code === 'EMFILE' || e?.code === 'ENFILE') {
-    return new ExecError('exhausted', `exec-stream has run out of file descriptors (${e.code}: too many open files) for a Docker request for ${what}: raise its limit (ulimit -n) or let sessions end`);
+    return new ExecError(
+      'exhausted',
+      `exec-stream has run out of file descriptors (${e.code}: too many open files) for a Docker request for ${what}: raise its limit (ulimit -n) or let sessions end`,
+    );
   }
   if (e?.code && UNREACHABLE.has(e.code)) {
     return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`);

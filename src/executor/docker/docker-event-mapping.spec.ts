@@ -1,6 +1,9 @@
 import { dockerEventKey, lifecycleFromDocker } from './docker-event-mapping';
 
-const actor = (attrs: Record<string, string> = {}) => ({ ID: 'c'.repeat(64), Attributes: { 'exec-stream.managed': 'true', 'exec-stream.session': 's1', ...attrs } });
+const actor = (attrs: Record<string, string> = {}) => ({
+  ID: 'c'.repeat(64),
+  Attributes: { 'exec-stream.managed': 'true', 'exec-stream.session': 's1', ...attrs },
+});
 
 describe('lifecycleFromDocker', () => {
   it.each([

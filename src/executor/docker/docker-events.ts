@@ -81,9 +81,10 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     const opts: Record<string, unknown> = { filters };
     if (this.lastEventTime) opts.since = this.lastEventTime;
     this.docker.getEvents(opts, (err, stream) => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- dockerode types the stream as NodeJS.ReadableStream, which has no destroy()
       if (this.stopped) return (stream as typeof this.stream)?.destroy?.();
       if (err || !stream) return this.lost(err ? dockerMessage(err) : 'no stream');
-      this.stream = stream as typeof this.stream;
+      this.stream = stream;
       const parser = new JsonLines(
         (value) => this.onDockerEvent(value as DockerEventMessage),
         (line, e) => this.log.warn({ line: line.slice(0, 200), err: e.message }, 'unreadable Docker event skipped'),
@@ -186,7 +187,14 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
         const now = byId.get(id);
         const sessionId = was.sessionId ?? now?.Labels?.[LABEL_SESSION];
         if (!now) {
-          this.bus.publish({ containerId: id, type: 'destroyed', status: 'removed', source: 'docker', sessionId, message: 'found removed after the events reconnect' });
+          this.bus.publish({
+            containerId: id,
+            type: 'destroyed',
+            status: 'removed',
+            source: 'docker',
+            sessionId,
+            message: 'found removed after the events reconnect',
+          });
         } else if (now.State === 'exited' || now.State === 'dead') {
           const code = /\((-?\d+)\)/.exec(now.Status ?? '');
           this.bus.publish({

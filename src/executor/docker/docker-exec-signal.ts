@@ -27,17 +27,17 @@ import { FrameDemuxer } from './frame-demuxer';
  * Every Docker request, and each helper's whole run, has the deadline `ms` (EXEC_DOCKER_TIMEOUT_MS).
  */
 export async function signalExecProcess(docker: Docker, execId: string, signal: number, ms: number): Promise<number> {
-  const exec = await withDeadline(ms, `inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }))
-    .catch((err) => {
-      throw fromDockerError(err, `exec ${execId}`);
-    });
+  const exec = await withDeadline(ms, `inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal })).catch((err) => {
+    throw fromDockerError(err, `exec ${execId}`);
+  });
   if (!exec.Running || !exec.Pid) {
     throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`);
   }
-  const container = await withDeadline(ms, `inspect of container ${exec.ContainerID.slice(0, 12)}`, (abortSignal) => docker.getContainer(exec.ContainerID).inspect({ abortSignal }))
-    .catch((err) => {
-      throw fromDockerError(err, `container ${exec.ContainerID}`);
-    });
+  const container = await withDeadline(ms, `inspect of container ${exec.ContainerID.slice(0, 12)}`, (abortSignal) =>
+    docker.getContainer(exec.ContainerID).inspect({ abortSignal }),
+  ).catch((err) => {
+    throw fromDockerError(err, `container ${exec.ContainerID}`);
+  });
   const hostPid = exec.Pid;
   let pid = pidInContainerFromHostProc(hostPid, container.State?.Pid);
   if (pid === undefined) {
@@ -103,17 +103,30 @@ async function pidInContainerByCommand(docker: Docker, containerId: string, comm
 /** Runs a short command in the container and collects its output and exit code; `ms` bounds each step. */
 async function runHelper(docker: Docker, containerId: string, cmd: string[], ms: number): Promise<{ exitCode: number; output: string }> {
   const what = `helper exec ${cmd[0]} in container ${containerId.slice(0, 12)}`;
-  const exec = await withDeadline(ms, `create of ${what}`, (abortSignal) => docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal }));
-  const stream = await withDeadline(ms, `start of ${what}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }), undefined, (late) => late.destroy());
+  const exec = await withDeadline(ms, `create of ${what}`, (abortSignal) =>
+    docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal }),
+  );
+  const stream = await withDeadline(
+    ms,
+    `start of ${what}`,
+    (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }),
+    undefined,
+    (late) => late.destroy(),
+  );
   const parts: Buffer[] = [];
   // A helper's output is a few lines: reading it is bounded too, unlike a session's streams.
-  await withDeadline(ms, `output of ${what}`, (abortSignal) => new Promise<void>((resolve, reject) => {
-    abortSignal.addEventListener('abort', () => stream.destroy());
-    stream.on('data', (b: Buffer) => parts.push(b));
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  }));
+  await withDeadline(
+    ms,
+    `output of ${what}`,
+    (abortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        abortSignal.addEventListener('abort', () => stream.destroy());
+        stream.on('data', (b: Buffer) => parts.push(b));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      }),
+  );
   for (let i = 0; i < 100; i++) {
     const info = await withDeadline(ms, `inspect of ${what}`, (abortSignal) => exec.inspect({ abortSignal }));
     if (!info.Running && typeof info.ExitCode === 'number') return { exitCode: info.ExitCode, output: demuxText(Buffer.concat(parts)) };

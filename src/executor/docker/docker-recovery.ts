@@ -38,11 +38,9 @@ export class DockerRecovery implements ContainerRecovery {
 
   /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
   async listManaged(): Promise<ManagedContainer[]> {
-    const list = await this.docker
-      .listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } })
-      .catch((err) => {
-        throw fromDockerError(err, 'list of managed containers');
-      });
+    const list = await this.docker.listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } }).catch((err) => {
+      throw fromDockerError(err, 'list of managed containers');
+    });
     // Paused and restarting containers have a live process: never removed as if they had ended.
     return list.map((c) => ({ containerId: c.Id, sessionId: c.Labels?.[LABEL_SESSION] ?? '', running: ['running', 'paused', 'restarting'].includes(c.State) }));
   }
@@ -71,7 +69,11 @@ export class DockerRecovery implements ContainerRecovery {
           const exitCode = state.State?.ExitCode;
           if (typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
           // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
-          if (state.State?.Error) throw new ExecError('aborted', `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`);
+          if (state.State?.Error)
+            throw new ExecError(
+              'aborted',
+              `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
+            );
           log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
           return { exitCode };
         }

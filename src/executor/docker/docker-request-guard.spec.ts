@@ -11,10 +11,13 @@ describe('guardDockerRequests', () => {
 
   it.each(['..', '.', 'a/../b', '%2e%2e/x'])('a request Docker redirects (container %j) fails in its own callback and is not followed', async (id) => {
     const requests = jest.spyOn(http, 'request');
-    const err = await docker.getContainer(id).inspect().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await docker
+      .getContainer(id)
+      .inspect()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toMatchObject({ statusCode: 301 });
     // docker-modem follows a redirect synchronously, before the first request's answer is handled:
     // one request made means none followed (a followed one has no 'error' listener).

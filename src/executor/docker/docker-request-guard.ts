@@ -24,6 +24,7 @@ export function guardDockerRequests(docker: Docker): Docker {
 }
 
 function redirected(options: Record<string, unknown>): Error {
-  const path = String(options.path ?? '').slice(0, 200);
-  return Object.assign(new Error(`Docker redirected ${options.method} ${path}: the path is not clean ("." or ".." segments)`), { statusCode: 301 });
+  const path = (typeof options.path === 'string' ? options.path : '').slice(0, 200);
+  const method = typeof options.method === 'string' ? options.method : '';
+  return Object.assign(new Error(`Docker redirected ${method} ${path}: the path is not clean ("." or ".." segments)`), { statusCode: 301 });
 }

@@ -5,15 +5,7 @@ import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import type {
-  ContainerRuntime,
-  ExecSpec,
-  OutputSink,
-  ProcessOutcome,
-  ProcessSpec,
-  RunSpec,
-  StartedProcess,
-} from '../container-runtime';
+import type { ContainerRuntime, ExecSpec, OutputSink, ProcessOutcome, ProcessSpec, RunSpec, StartedProcess } from '../container-runtime';
 import { DEFAULT_TTY } from '../container-runtime';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { fromDockerError } from './docker-errors';
@@ -53,39 +45,42 @@ export class DockerRuntime implements ContainerRuntime {
 
   async run(spec: RunSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
     // dockerode cannot abort an image inspect: past the deadline its request is only abandoned.
-    const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), cancel)
-      .catch((err) => {
-        throw fromDockerError(err, `image ${spec.image} (images are not pulled: build or import it first)`);
-      });
+    const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), cancel).catch((err) => {
+      throw fromDockerError(err, `image ${spec.image} (images are not pulled: build or import it first)`);
+    });
     if (!spec.command.length && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {
       throw new ExecError('invalid', `image ${spec.image} has no default command: give Start.command`);
     }
-    const container = await this.call(`create of a container from image ${spec.image}`, (abortSignal) => this.docker
-      .createContainer({
-        abortSignal,
-        Image: spec.image,
-        Cmd: spec.command.length ? spec.command : undefined,
-        Env: envList(spec.env),
-        WorkingDir: spec.workingDir || undefined,
-        Tty: spec.tty,
-        OpenStdin: spec.openStdin,
-        StdinOnce: spec.openStdin,
-        AttachStdin: spec.openStdin,
-        AttachStdout: true,
-        AttachStderr: true,
-        Labels: managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID),
-        HostConfig: {
-          NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
-          Init: this.config.EXEC_CONTAINER_INIT === 'true',
-          // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
-          // get the same size from a resize right after start (see ProcessInput.applyInitial).
-          ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
-          LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
-        },
-      }), cancel, (late) => void this.remove(late.id))
-      .catch((err) => {
-        throw fromDockerError(err, `container from image ${spec.image}`);
-      });
+    const container = await this.call(
+      `create of a container from image ${spec.image}`,
+      (abortSignal) =>
+        this.docker.createContainer({
+          abortSignal,
+          Image: spec.image,
+          Cmd: spec.command.length ? spec.command : undefined,
+          Env: envList(spec.env),
+          WorkingDir: spec.workingDir || undefined,
+          Tty: spec.tty,
+          OpenStdin: spec.openStdin,
+          StdinOnce: spec.openStdin,
+          AttachStdin: spec.openStdin,
+          AttachStdout: true,
+          AttachStderr: true,
+          Labels: managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID),
+          HostConfig: {
+            NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
+            Init: this.config.EXEC_CONTAINER_INIT === 'true',
+            // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
+            // get the same size from a resize right after start (see ProcessInput.applyInitial).
+            ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
+            LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
+          },
+        }),
+      cancel,
+      (late) => void this.remove(late.id),
+    ).catch((err) => {
+      throw fromDockerError(err, `container from image ${spec.image}`);
+    });
     const containerId = container.id;
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12) });
     this.lifecycle.publish({ containerId, type: 'registered', status: 'created', sessionId: spec.sessionId });
@@ -118,7 +113,10 @@ export class DockerRuntime implements ContainerRuntime {
         (exitCode) => pumped.then(() => exitCode),
         (err) => {
           attached.destroy();
-          return pumped.then(() => Promise.reject(err), () => Promise.reject(err));
+          return pumped.then(
+            () => Promise.reject(err),
+            () => Promise.reject(err),
+          );
         },
       );
       const done = outcome.then((exitCode) => {
@@ -130,7 +128,9 @@ export class DockerRuntime implements ContainerRuntime {
         containerId,
         done,
         stdin: spec.openStdin ? stream : undefined,
-        resize: spec.tty ? (w, h) => this.call(`resize of container ${short}`, (abortSignal) => container.resize({ w, h, abortSignal })).then(() => undefined) : undefined,
+        resize: spec.tty
+          ? (w, h) => this.call(`resize of container ${short}`, (abortSignal) => container.resize({ w, h, abortSignal })).then(() => undefined)
+          : undefined,
       };
     } catch (err) {
       // The start failed: stop reading, and let the pump's end (which may now fail) go unobserved safely.
@@ -156,29 +156,32 @@ export class DockerRuntime implements ContainerRuntime {
       throw new ExecError('precondition', `container ${spec.containerId} is ${state}; exec needs a running container`);
     }
     const containerId = info.Id;
-    const exec = await this.call(`exec create in container ${spec.containerId}`, (abortSignal) => container
-      .exec({
-        abortSignal,
-        Cmd: spec.command,
-        Env: envList(spec.env),
-        WorkingDir: spec.workingDir || undefined,
-        Tty: spec.tty,
-        AttachStdin: spec.openStdin,
-        AttachStdout: true,
-        AttachStderr: true,
-      }), cancel)
-      .catch((err) => {
-        throw fromDockerError(err, `exec in container ${spec.containerId}`);
-      });
-    const startOptions = { hijack: true, stdin: spec.openStdin, Tty: spec.tty, ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}) };
-    const stream = (await this.call(
-      `exec start ${exec.id.slice(0, 12)}`,
-      (abortSignal) => exec.start({ ...startOptions, abortSignal } as Docker.ExecStartOptions),
+    const exec = await this.call(
+      `exec create in container ${spec.containerId}`,
+      (abortSignal) =>
+        container.exec({
+          abortSignal,
+          Cmd: spec.command,
+          Env: envList(spec.env),
+          WorkingDir: spec.workingDir || undefined,
+          Tty: spec.tty,
+          AttachStdin: spec.openStdin,
+          AttachStdout: true,
+          AttachStderr: true,
+        }),
       cancel,
-      (late) => (late as Duplex).destroy(),
+    ).catch((err) => {
+      throw fromDockerError(err, `exec in container ${spec.containerId}`);
+    });
+    const startOptions = { hijack: true, stdin: spec.openStdin, Tty: spec.tty, ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}) };
+    const stream = await this.call<Duplex>(
+      `exec start ${exec.id.slice(0, 12)}`,
+      (abortSignal) => exec.start({ ...startOptions, abortSignal }),
+      cancel,
+      (late) => late.destroy(),
     ).catch((err) => {
       throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
-    })) as Duplex;
+    });
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12), execId: exec.id.slice(0, 12) });
     log.info({ command: spec.command, tty: spec.tty }, 'exec started');
     const done = pumpOutput(stream, spec.tty, sink).then(async () => {
@@ -191,7 +194,9 @@ export class DockerRuntime implements ContainerRuntime {
       execId: exec.id,
       done,
       stdin: spec.openStdin ? stream : undefined,
-      resize: spec.tty ? (w, h) => this.call(`resize of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.resize({ w, h, abortSignal })).then(() => undefined) : undefined,
+      resize: spec.tty
+        ? (w, h) => this.call(`resize of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.resize({ w, h, abortSignal })).then(() => undefined)
+        : undefined,
     };
   }
 
@@ -202,7 +207,9 @@ export class DockerRuntime implements ContainerRuntime {
   /** remove(); false when Docker did not answer it in time (the container may still be there). */
   private async tryRemove(containerId: string): Promise<boolean> {
     try {
-      await this.call(`remove of container ${containerId.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(containerId).remove({ force: true, v: true, abortSignal }));
+      await this.call(`remove of container ${containerId.slice(0, 12)}`, (abortSignal) =>
+        this.docker.getContainer(containerId).remove({ force: true, v: true, abortSignal }),
+      );
       this.lifecycle.publish({ containerId, type: 'unregistered', status: 'removed' });
     } catch (err) {
       const e = err as { statusCode?: number };

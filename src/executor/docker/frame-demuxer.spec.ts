@@ -22,7 +22,15 @@ class Recorder implements OutputSink {
 describe('FrameDemuxer', () => {
   const out = [randomBytes(5000), randomBytes(1), randomBytes(70000)];
   const err = [randomBytes(300), randomBytes(0), randomBytes(9)];
-  const wire = Buffer.concat([frame(1, out[0]), frame(2, err[0]), frame(1, out[1]), frame(1, out[2]), frame(2, err[1]), frame(0, Buffer.from('stdin echo')), frame(2, err[2])]);
+  const wire = Buffer.concat([
+    frame(1, out[0]),
+    frame(2, err[0]),
+    frame(1, out[1]),
+    frame(1, out[2]),
+    frame(2, err[1]),
+    frame(0, Buffer.from('stdin echo')),
+    frame(2, err[2]),
+  ]);
 
   it.each([1, 3, 7, 8, 9, 4096, wire.length])('splits streams byte-exact whatever the read size (%d)', (size) => {
     const rec = new Recorder();

@@ -3,7 +3,11 @@ import { JsonLines } from './json-lines';
 function collect(limit = 1024) {
   const objects: unknown[] = [];
   const bad: string[] = [];
-  const p = new JsonLines((o) => objects.push(o), (line) => bad.push(line), limit);
+  const p = new JsonLines(
+    (o) => objects.push(o),
+    (line) => bad.push(line),
+    limit,
+  );
   return { p, objects, bad };
 }
 

@@ -47,7 +47,7 @@ export function pumpOutput(stream: Readable, tty: boolean, sink: OutputSink, wha
     stream.on('error', (err: NodeJS.ErrnoException) => {
       // Writing stdin to a process that already exited fails (EPIPE / ECONNRESET) after Docker sent all
       // output and EOF: that is a normal end of the output, not a failure of it.
-      const readAll = (stream as Readable & { readableEnded?: boolean; _readableState?: { ended?: boolean } });
+      const readAll = stream as Readable & { readableEnded?: boolean; _readableState?: { ended?: boolean } };
       if ((err.code === 'EPIPE' || err.code === 'ECONNRESET') && (readAll.readableEnded || readAll._readableState?.ended)) return finish();
       finish(err);
     });

@@ -3,19 +3,92 @@ import type { Prng } from './prng';
 
 /** Ids and references a hostile caller would try: traversal, URL tricks, NUL, control bytes, sizes. */
 export const HOSTILE_IDS = [
-  '', '.', '..', '/', '//', 'a/../b', '../x', '../../info', '%2e%2e/x', '%2F', '..%2f..%2finfo', 'a b', '\0', 'x\0y', '?all=1',
-  '#frag', '\\', '\r\n', 'containers/json', 'json?filters={}', '3', 'a', '☃', '\u202e', 'x'.repeat(129), 'x'.repeat(4096),
-  'x'.repeat(100_000), 'f'.repeat(64), '0'.repeat(12), '-1', 'null', 'undefined', '${HOME}', '$(id)', '`id`', "'", '"',
+  '',
+  '.',
+  '..',
+  '/',
+  '//',
+  'a/../b',
+  '../x',
+  '../../info',
+  '%2e%2e/x',
+  '%2F',
+  '..%2f..%2finfo',
+  'a b',
+  '\0',
+  'x\0y',
+  '?all=1',
+  '#frag',
+  '\\',
+  '\r\n',
+  'containers/json',
+  'json?filters={}',
+  '3',
+  'a',
+  '☃',
+  '\u202e',
+  'x'.repeat(129),
+  'x'.repeat(4096),
+  'x'.repeat(100_000),
+  'f'.repeat(64),
+  '0'.repeat(12),
+  '-1',
+  'null',
+  'undefined',
+  '${HOME}',
+  '$(id)',
+  '`id`',
+  "'",
+  '"',
 ];
 
 export const HOSTILE_IMAGES = [
-  'a/../b', '../x', '/', '.', 'busybox/../../images', 'x'.repeat(600), 'UPPER/case', 'img@sha256:zz', 'localhost:5000/../a',
-  'exec-stream/no-such-image:v9', 'a b', '\0', ':tag', '@', 'a:b:c', '%2e%2e', 'img?x=1', 'img#1',
+  'a/../b',
+  '../x',
+  '/',
+  '.',
+  'busybox/../../images',
+  'x'.repeat(600),
+  'UPPER/case',
+  'img@sha256:zz',
+  'localhost:5000/../a',
+  'exec-stream/no-such-image:v9',
+  'a b',
+  '\0',
+  ':tag',
+  '@',
+  'a:b:c',
+  '%2e%2e',
+  'img?x=1',
+  'img#1',
 ];
 
 export const HOSTILE_SIGNALS = [
-  '', 'KILL', 'SIGKILL', 'TERM', '9', '15', '0', '-1', '65', '99999999999', 'SIGFOO', 'kill', 'SIG', '1.5', ' 9', '9 ',
-  '\0', '../x', 'x'.repeat(100_000), 'x'.repeat(129), 'SIGRTMIN+3', 'HUP', 'USR1', 'STOP', 'CONT',
+  '',
+  'KILL',
+  'SIGKILL',
+  'TERM',
+  '9',
+  '15',
+  '0',
+  '-1',
+  '65',
+  '99999999999',
+  'SIGFOO',
+  'kill',
+  'SIG',
+  '1.5',
+  ' 9',
+  '9 ',
+  '\0',
+  '../x',
+  'x'.repeat(100_000),
+  'x'.repeat(129),
+  'SIGRTMIN+3',
+  'HUP',
+  'USR1',
+  'STOP',
+  'CONT',
 ];
 
 export const REPLAY_NUMBERS = ['0', '1', '2', '1000', '4294967296', '9007199254740993', '9223372036854775808', '18446744073709551615'];
@@ -39,7 +112,11 @@ export function fuzzedStart(rng: Prng, known: { sessionIds: string[]; containerI
   };
   maybe(0.4, () => (rng.bool(0.2) && known.containerIds.length ? rng.pick(known.containerIds).slice(0, 1 + rng.int(64)) : hostileString(rng)), 'container_id');
   maybe(0.2, () => hostileString(rng), 'exec_id');
-  maybe(0.4, () => Array.from({ length: rng.bool(0.02) ? 1025 : rng.int(5) }, () => (rng.bool(0.6) ? rng.pick(['true', 'sh', 'echo', '']) : hostileString(rng))), 'command');
+  maybe(
+    0.4,
+    () => Array.from({ length: rng.bool(0.02) ? 1025 : rng.int(5) }, () => (rng.bool(0.6) ? rng.pick(['true', 'sh', 'echo', '']) : hostileString(rng))),
+    'command',
+  );
   maybe(0.2, () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [hostileString(rng), hostileString(rng)])), 'env');
   maybe(0.2, () => (rng.bool(0.3) ? '/' + 'd'.repeat(256) : hostileString(rng)), 'working_dir');
   maybe(0.2, () => rng.bool(), 'tty');

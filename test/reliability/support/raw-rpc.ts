@@ -81,9 +81,15 @@ export class RawExecChannel {
         settled = true;
         resolve(o);
       };
-      const call = this.client.makeBidiStreamRequest(`/dagger.exec.Exec/Session`, (b: Buffer) => b, (b: Buffer) => b, md, {
-        deadline: Date.now() + deadlineMs,
-      });
+      const call = this.client.makeBidiStreamRequest(
+        `/dagger.exec.Exec/Session`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        md,
+        {
+          deadline: Date.now() + deadlineMs,
+        },
+      );
       call.on('data', (b: Buffer) => {
         const msg = decode(b) as { ready?: CallOutcome['ready'] };
         if (msg.ready) {
