@@ -1,10 +1,8 @@
 import './node-version';
 import 'reflect-metadata';
 import { setFlagsFromString } from 'node:v8';
-// Output flows through many short-lived Buffers (socket reads, chunks, gRPC frames). By default V8
-// runs a full mark-compact each time those grow by a few MB, which measured as half of the server's
-// CPU under load; counting them in the global heap limit instead cut server CPU per byte 2–3×
-// (docs/BENCHMARKS.md). Set before anything allocates.
+// Counts short-lived output Buffers in V8's global heap limit, so they do not force a full GC every few
+// MB (why and by how much: docs/BENCHMARKS.md). Set before anything allocates.
 setFlagsFromString('--external-memory-accounted-in-global-limit');
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';

@@ -49,8 +49,8 @@ export class ExecConfig {
   EXEC_CONTAINER_NETWORK = 'none';
 
   /**
-   * Docker log driver for containers this service creates. `local` is as fast as `none` on the
-   * attach path (json-file makes Docker 3× slower) and still keeps a log Docker can replay.
+   * Docker log driver for containers this service creates. `local` keeps a log Docker can replay
+   * (restart recovery) at the attach speed of `none` (docs/BENCHMARKS.md).
    */
   @IsIn(['local', 'json-file', 'none'])
   EXEC_CONTAINER_LOG_DRIVER = 'local';

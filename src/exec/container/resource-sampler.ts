@@ -24,8 +24,8 @@ const MAX_ENDED = 1024;
  * answers in milliseconds with a real CPU percentage on its FIRST call. Docker's streaming stats is
  * opened when a container starts (lifecycle `started`) and gives a reading about every second; a status
  * call computes CPU between the two newest readings and reports memory and I/O of the newest (so the
- * figures are at most ~1 s old). Docker's one-shot stats is no substitute: on this engine (20.10) it
- * still answers on the collector's next 1 s tick (measured 0.5-1 s), as does a plain stats call.
+ * figures are at most ~1 s old). Docker's one-shot stats is no substitute: it answers only on the
+ * collector's next 1 s tick (docs/LIFECYCLE.md).
  * A container not watched yet (started before this process, or less than ~1 s ago) is watched from
  * the first status call, which then waits for two readings (at most ~1-2 s, once). A container that
  * stops meanwhile (lifecycle `exited`, or Docker's empty reading of a stopped container) ends the wait
