@@ -8,7 +8,8 @@
 #                                 (no live-restore) kills those containers and records them exited 137
 #   docker-engine.sh NAME socket  print the socket path (unix:///run/exec-stream-NAME/docker.sock)
 # Everything of engine NAME lives under /run/exec-stream-NAME and /var/lib/exec-stream-NAME; its log is
-# /var/log/exec-stream-NAME-dockerd.log. dockerd 20.10 starts its own containerd under its exec root when
+# /var/log/exec-stream-NAME-dockerd.log. EXTRA_DOCKERD_ARGS (split on spaces) is added to dockerd's flags at
+# start, e.g. a TLS listener: "--tlsverify --tlscacert ca.pem --tlscert s.pem --tlskey s-key.pem -H tcp://127.0.0.1:PORT". dockerd 20.10 starts its own containerd under its exec root when
 # no --containerd is given and no system containerd socket exists; the containerd namespaces are set to
 # NAME too, so two engines never share containers even if they did end up on one containerd.
 set -euo pipefail
@@ -45,7 +46,7 @@ start() {
       exec $SUDO setsid dockerd \
         --host "unix://$SOCK" --data-root "$ROOT" --exec-root "$RUN/exec" --pidfile "$PIDFILE" \
         --containerd-namespace "exec-stream-$NAME" --containerd-plugins-namespace "exec-stream-$NAME-plugins" \
-        --bridge=none --iptables=false --ip6tables=false </dev/null >>"$LOG" 2>&1
+        --bridge=none --iptables=false --ip6tables=false ${EXTRA_DOCKERD_ARGS:-} </dev/null >>"$LOG" 2>&1
     ) &
   fi
   for _ in $(seq 1 120); do

@@ -21,12 +21,14 @@ async function bootstrap(): Promise<void> {
   }
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {
-    ...grpcOptions(config),
+    ...grpcOptions(config, config.EXEC_LISTEN, logger),
     logger: new PinoNestLogger(logger),
   });
   // A safety net, not a mechanism: a promise nobody observed must not take every session down with it.
   process.on('unhandledRejection', (err) => logger.error({ err: (err as Error)?.stack ?? String(err) }, 'unhandled rejection'));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // After the drain Nest re-raises the signal to end the process; as PID 1 (the container image, no
+  // init) the kernel ignores that re-raise, so there it ends with process.exit(0) instead.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: process.pid === 1 });
   try {
     await app.listen();
   } catch (err) {
@@ -35,7 +37,10 @@ async function bootstrap(): Promise<void> {
     await app.close().catch(() => undefined);
     process.exit(1);
   }
-  logger.info({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN, node: process.version }, 'exec-stream listening');
+  logger.info(
+    { listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, auth: !!config.EXEC_AUTH_TOKEN || !!config.EXEC_AUTH_TOKENS_FILE, node: process.version },
+    'exec-stream listening',
+  );
 }
 
 void bootstrap();

@@ -1,6 +1,6 @@
 import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
-import { docker, grpcError } from './support/helpers';
+import { docker, grpcError, managedLabels } from './support/helpers';
 import { ControlClient, type GRPCConnectionManager } from '../src/common/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 
@@ -145,18 +145,7 @@ describe('what does not exist or is not ours', () => {
   });
 
   it('exec into a managed container that is not running → FAILED_PRECONDITION', async () => {
-    const id = docker(
-      'create',
-      '--network',
-      'none',
-      '--label',
-      'exec-stream.managed=true',
-      '--label',
-      `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
-      BASE_IMAGE,
-      'sleep',
-      '60',
-    );
+    const id = docker('create', ...managedLabels(server.config.EXEC_REPLICA_ID), BASE_IMAGE, 'sleep', '60');
     try {
       const r = await rawCall(server, [start({ container_id: id, command: ['true'] })]);
       expect(r.code).toBe(status.FAILED_PRECONDITION);

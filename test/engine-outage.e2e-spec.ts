@@ -1,6 +1,6 @@
 import { ControlClient, type LifecycleEventInfo } from '../src/common/client';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
-import { sleep } from './support/helpers';
+import { managedLabels, sleep } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 
 // Docker outages, on a second engine of this suite's own (scripts/docker-engine.sh): never the shared one.
@@ -72,20 +72,7 @@ it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no conta
   const out = s.output()[Symbol.asyncIterator]();
   expect((await out.next()).value?.data.toString()).toBe('before\n');
   // A container of this instance that no session owns and that never started (as made during a shutdown).
-  const replica = `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`;
-  const orphan = engine.docker(
-    'create',
-    '--network',
-    'none',
-    '--label',
-    'exec-stream.managed=true',
-    '--label',
-    replica,
-    '--label',
-    'exec-stream.session=never-started',
-    BASE_IMAGE,
-    'true',
-  );
+  const orphan = engine.docker('create', ...managedLabels(server.config.EXEC_REPLICA_ID), '--label', 'exec-stream.session=never-started', BASE_IMAGE, 'true');
   expect(ours()).toEqual(expect.arrayContaining([containerId.slice(0, 12), orphan.slice(0, 12)]));
 
   engine.kill();

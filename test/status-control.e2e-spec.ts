@@ -2,7 +2,7 @@ import { status as Code } from '@grpc/grpc-js';
 import { ControlClient } from '../src/common/client';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import { docker, grpcError, sleep } from './support/helpers';
+import { docker, grpcError, managedLabels, sleep } from './support/helpers';
 import { inspectContainer, waitUntil } from './support/conditions';
 import type { ExecSession } from '../src/common/client';
 
@@ -292,18 +292,7 @@ describe('bad input gets its code', () => {
   });
 
   it('a container that is not running → FAILED_PRECONDITION; resume of a running one too', async () => {
-    const created = docker(
-      'create',
-      '--network',
-      'none',
-      '--label',
-      'exec-stream.managed=true',
-      '--label',
-      `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
-      BASE_IMAGE,
-      'sleep',
-      '60',
-    );
+    const created = docker('create', ...managedLabels(server.config.EXEC_REPLICA_ID), BASE_IMAGE, 'sleep', '60');
     fixtures.push(created);
     expect((await control.status(created)).status).toBe('created');
     for (const call of [() => control.pause(created), () => control.resume(created), () => control.signal(created, 'TERM')]) {

@@ -8,5 +8,9 @@ export const CONTAINER_RECOVERY = Symbol('CONTAINER_RECOVERY');
 export const CONTAINER_EVENTS = Symbol('CONTAINER_EVENTS');
 /** Where a backend reports container transitions: the LifecycleBus. */
 export const LIFECYCLE_PUBLISHER = Symbol('LIFECYCLE_PUBLISHER');
+/** The instance's metrics (src/metrics/ ExecMetrics), or null when EXEC_METRICS_LISTEN is unset. */
+export const EXEC_METRICS = Symbol('EXEC_METRICS');
+/** Where a backend reports each request it makes to its engine (the executor's BackendRequestObserver; null = not counted). */
+export const BACKEND_REQUEST_OBSERVER = Symbol('BACKEND_REQUEST_OBSERVER');
 /** The Docker backend's one dockerode client (only src/executor/docker/ uses it). */
 export const DOCKER_CLIENT = Symbol('DOCKER_CLIENT');

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { EXEC_METRICS } from '../common/tokens';
+import type { ExecMetrics } from '../metrics';
 import { matches, type LifecycleEvent, type NewLifecycleEvent } from './lifecycle-event';
 import { LifecycleCursor, type CursorOptions, type EventHistory } from './lifecycle-cursor';
 import { TransitionDedupe } from './transition-dedupe';
@@ -32,11 +34,21 @@ export class LifecycleBus implements EventHistory {
   readonly dedupe = new TransitionDedupe();
   /** Session of each container seen, to name it on events whose reporter did not (bounded). */
   private readonly sessionOf = new Map<string, string>();
+  /** Published, deduplicated and dropped counts (metrics on). */
+  private readonly counts?: ExecMetrics['lifecycle'];
+
+  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: ExecMetrics | null) {
+    this.counts = metrics?.lifecycle;
+  }
 
   /** Publishes a transition; returns it, or undefined when it repeated one already published. */
   publish(input: NewLifecycleEvent): LifecycleEvent | undefined {
     const source = input.source ?? 'executor';
-    if (this.dedupe.isDuplicate({ ...input, source })) return undefined;
+    if (this.dedupe.isDuplicate({ ...input, source })) {
+      if (this.counts) this.counts.deduplicated++;
+      return undefined;
+    }
+    if (this.counts) this.counts.published++;
     const sessionId = input.sessionId || (input.containerId ? this.sessionOf.get(input.containerId) : undefined);
     if (input.containerId && sessionId) this.rememberSession(input.containerId, sessionId, input.type);
     const event: LifecycleEvent = {
@@ -122,7 +134,11 @@ export class LifecycleBus implements EventHistory {
     if (event.id - this.firstId >= limit) {
       // The oldest event leaves history: readers that had not read it lose it, and are told.
       const evicted = this.ring[this.firstId % limit]!;
-      for (const c of this.cursors) c.evicted(evicted);
+      for (const c of this.cursors) {
+        const before = c.droppedTotal;
+        c.evicted(evicted);
+        if (this.counts) this.counts.dropped += c.droppedTotal - before;
+      }
       this.firstId++;
     }
     this.ring[event.id % limit] = event;

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { ControlClient } from '../../src/common/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
-import { docker } from '../support/helpers';
+import { docker, managedLabels } from '../support/helpers';
 import { backgroundReader, removeContainers, waitUntil } from '../support/conditions';
 
 jest.setTimeout(30_000);
@@ -47,12 +47,7 @@ it('io_read_bytes / io_write_bytes are the Read and Write bytes Docker accounts 
   const id = docker(
     'run',
     '-d',
-    '--network',
-    'none',
-    '--label',
-    'exec-stream.managed=true',
-    '--label',
-    `exec-stream.replica=${server.config.EXEC_REPLICA_ID}`,
+    ...managedLabels(server.config.EXEC_REPLICA_ID),
     '--device-write-bps',
     `${device}:1gb`,
     '--device-read-bps',

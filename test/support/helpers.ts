@@ -9,6 +9,14 @@ export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
+/**
+ * `docker create` / `docker run` options that make a fixture container look like one this service
+ * created (network none, managed by the instance with this replica id).
+ */
+export function managedLabels(replicaId: string): string[] {
+  return ['--network', 'none', '--label', 'exec-stream.managed=true', '--label', `exec-stream.replica=${replicaId}`];
+}
+
 /** Settles with the gRPC error a promise rejects with, failing if it resolves. */
 export async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
   try {

@@ -1,5 +1,6 @@
-import { credentials, loadPackageDefinition, Metadata, type ChannelOptions } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { readFileSync } from 'node:fs';
 import type { ExecClient as ExecStub, ProtoGrpcType } from '../gen';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '../proto-path';
 
@@ -11,6 +12,27 @@ export interface ConnectionOptions {
   /** How the token is sent: `Bearer <token>` (default) or the reference client's Basic form. */
   authScheme?: 'bearer' | 'basic';
   channelOptions?: ChannelOptions;
+  /** Connect over TLS (the server has EXEC_TLS_CERT); unset = plaintext. */
+  tls?: ClientTlsOptions;
+}
+
+/** Each value is PEM text (a string holding `-----BEGIN`, or a Buffer) or the path of a PEM file. */
+export interface ClientTlsOptions {
+  /** CA that signed the server's certificate; unset = the system's roots. */
+  ca?: string | Buffer;
+  /** Client certificate (chain) and its key, for a server with EXEC_TLS_CLIENT_CA (mTLS). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+const pem = (v: string | Buffer | undefined): Buffer | null =>
+  v === undefined ? null : Buffer.isBuffer(v) ? v : v.includes('-----BEGIN') ? Buffer.from(v) : readFileSync(v);
+
+/** Channel credentials for the options: TLS (with a client certificate for mTLS) or plaintext. */
+export function channelCredentials(tls?: ClientTlsOptions): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  if (!tls.cert !== !tls.key) throw new Error('tls.cert and tls.key go together');
+  return credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
 }
 
 /**
@@ -46,7 +68,7 @@ export class GRPCConnectionManager {
 
   getClient(): RawExecClient {
     if (!this.client) {
-      this.client = new (execClientCtor())(this.options.address, credentials.createInsecure(), {
+      this.client = new (execClientCtor())(this.options.address, channelCredentials(this.options.tls), {
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
         ...this.options.channelOptions,
       }) as RawExecClient;

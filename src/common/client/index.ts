@@ -1,4 +1,4 @@
-export { GRPCConnectionManager, type ConnectionOptions } from './grpc-connection-manager';
+export { GRPCConnectionManager, channelCredentials, type ConnectionOptions, type ClientTlsOptions } from './grpc-connection-manager';
 export { ExecClient, ExecSession, type OutputPiece, type ReadyInfo, type ProcessOptions, type AttachOptions } from './exec-client';
 export { ResumingSession, type ResumeOptions } from './resuming-session';
 export {

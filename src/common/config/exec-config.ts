@@ -2,6 +2,9 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tlsProblems } from './tls-files';
+import { dockerHostProblems } from './docker-tls';
+import { tokensFileProblems } from './tokens-file';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -23,16 +26,63 @@ export class ExecConfig {
   @MinLength(16, { message: 'EXEC_AUTH_TOKEN must be at least 16 characters' })
   EXEC_AUTH_TOKEN?: string;
 
+  /**
+   * A JSON file of scoped tokens `[{"name","sha256","scopes"}]` (tokens-file.ts), re-read on change; works
+   * beside EXEC_AUTH_TOKEN (docs/PROTOCOL.md, "Scoped tokens").
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_AUTH_TOKENS_FILE?: string;
+
+  /** PEM certificate (chain) and private key files: when set, gRPC is served over TLS, re-read on change. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_TLS_CERT?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_TLS_KEY?: string;
+
+  /** PEM CA bundle file: when set (with the two above), every client must present a certificate it signed (mTLS). */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_TLS_CLIENT_CA?: string;
+
+  /**
+   * host:port of the Prometheus /metrics HTTP server (docs/METRICS.md); unset = metrics off. Any host
+   * is allowed: it serves counts only (no session ids, commands or output) and controls nothing.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_METRICS_LISTEN must be host:port' })
+  EXEC_METRICS_LISTEN?: string;
+
   /** Where session files live (output, index, exit). */
   @IsString()
   @MinLength(1)
   EXEC_DATA_DIR = join(tmpdir(), 'exec-stream');
 
-  /** Docker endpoint (unix:///path or tcp://host:port); unset = dockerode's default socket. */
+  /** Docker endpoint (unix:///path or tcp://host:port); unset = dockerode's default socket. ssh:// is refused (docker-tls.ts). */
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^(unix|tcp|http|https|npipe):\/\/.+/, { message: 'DOCKER_HOST must be unix://, tcp://, http(s):// or npipe://' })
+  @Matches(/^(unix|tcp|http|https|npipe|ssh):\/\/.+/, { message: 'DOCKER_HOST must be unix://, tcp://, http(s):// or npipe://' })
   DOCKER_HOST?: string;
+
+  /** 1: reach DOCKER_HOST (tcp://) over TLS, verifying the engine and presenting a client certificate (docker-tls.ts). */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  DOCKER_TLS_VERIFY?: string;
+
+  /** Folder of ca.pem, cert.pem and key.pem for a TLS engine; unset = ~/.docker, as for the docker CLI. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  DOCKER_CERT_PATH?: string;
 
   /**
    * Deadline of every Docker request that should complete (create, start, inspect, kill, remove…) and
@@ -137,16 +187,34 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
 
 /** Reads and validates the environment; throws one Error listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecConfig {
-  const known = Object.keys(new ExecConfig()).concat(['EXEC_AUTH_TOKEN', 'DOCKER_HOST']);
+  const known = Object.keys(new ExecConfig()).concat([
+    'EXEC_AUTH_TOKEN',
+    'EXEC_AUTH_TOKENS_FILE',
+    'EXEC_METRICS_LISTEN',
+    'DOCKER_HOST',
+    'EXEC_TLS_CERT',
+    'EXEC_TLS_KEY',
+    'EXEC_TLS_CLIENT_CA',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_CERT_PATH',
+  ]);
   const picked: Record<string, string> = {};
   for (const key of known) if (env[key] !== undefined) picked[key] = env[key];
   const config = plainToInstance(ExecConfig, picked);
   const problems = validateSync(config).map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
-  if (!config.EXEC_AUTH_TOKEN && !LOOPBACK.test(config.listenHost)) {
+  problems.push(...tlsProblems(config));
+  problems.push(...tokensFileProblems(config));
+  if (!problems.some((p) => p.startsWith('DOCKER_HOST='))) problems.push(...dockerHostProblems(config));
+  // Beyond loopback a caller must be authenticated: by the token, or by a client certificate (mTLS).
+  if (!config.EXEC_AUTH_TOKEN && !config.EXEC_AUTH_TOKENS_FILE && !config.EXEC_TLS_CLIENT_CA && !LOOPBACK.test(config.listenHost)) {
     problems.push(
-      `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN the service listens only on loopback ` +
-        '(127.0.0.0/8, localhost, ::1), so that nobody else can run containers through it; set EXEC_AUTH_TOKEN',
+      `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN or EXEC_TLS_CLIENT_CA the service listens only on loopback ` +
+        '(127.0.0.0/8, localhost, ::1), so that nobody else can run containers through it; set EXEC_AUTH_TOKEN (or mTLS)',
     );
+  }
+  const metricsPort = config.EXEC_METRICS_LISTEN?.slice(config.EXEC_METRICS_LISTEN.lastIndexOf(':') + 1);
+  if (metricsPort && metricsPort !== '0' && metricsPort === config.EXEC_LISTEN.slice(config.EXEC_LISTEN.lastIndexOf(':') + 1)) {
+    problems.push(`EXEC_METRICS_LISTEN=${config.EXEC_METRICS_LISTEN}: metrics need a port of their own, not EXEC_LISTEN's (${config.EXEC_LISTEN})`);
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;

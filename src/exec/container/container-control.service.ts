@@ -3,12 +3,15 @@ import { ExecError } from '../../common/errors';
 import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '../../common/gen';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl, ContainerState } from '../../executor';
+import type { ContainerControl, ContainerState, ExecInfo } from '../../executor';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
 import { optionalId } from '../../common/request-ids';
 import { parseSignal } from './signal-names';
 import { SessionManager } from '../session';
+
+/** How long a just-started exec may take to show as running in Docker's inspect. */
+const EXEC_START_WAIT_MS = 2000;
 
 /**
  * ContainerPause / ContainerResume / ContainerSignal. Checks what the caller can fix before asking
@@ -65,7 +68,7 @@ export class ContainerControlService {
       await this.control.kill(state.id, sig.number);
       return { success: true, message: `${sig.name} (${sig.number}) sent to container ${short(state.id)}` };
     }
-    const exec = await this.control.inspectExec(execId);
+    const exec = await this.startedExec(execId);
     if (exec.containerId !== state.id) {
       throw new ExecError('invalid', `exec ${short(execId)} belongs to container ${short(exec.containerId)}, not ${short(state.id)}`);
     }
@@ -83,6 +86,20 @@ export class ContainerControlService {
     );
     this.log.info({ containerId: short(state.id), execId: short(exec.id), signal: sig.name }, 'exec signalled');
     return { success: true, message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in container ${short(state.id)})` };
+  }
+
+  /**
+   * The exec as Docker reports it, once it has started: right after an exec's Ready, Docker may still
+   * report it not running and without an exit code (its process not spawned yet), so that state is
+   * asked again for up to EXEC_START_WAIT_MS before it counts as "not running".
+   */
+  private async startedExec(execId: string): Promise<ExecInfo> {
+    const until = Date.now() + EXEC_START_WAIT_MS;
+    for (;;) {
+      const exec = await this.control.inspectExec(execId);
+      if (exec.running || exec.exitCode !== undefined || Date.now() >= until) return exec;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The `killed` transition this service caused (Docker's own `kill` event is deduped against it). */

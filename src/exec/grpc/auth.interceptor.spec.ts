@@ -1,4 +1,5 @@
-import { tokenFromAuthorization, tokenMatches } from './auth.interceptor';
+import { Metadata } from '@grpc/grpc-js';
+import { METHOD_SCOPES, REQUEST_ID_MAX_BYTES, requestIdOf, tokenFromAuthorization, tokenMatches } from './auth.interceptor';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -35,5 +36,37 @@ describe('authorization header', () => {
     ['Basic with a second word', `Basic ${b64(':' + token)} x`],
   ])('refuses %s', (_name, header) => {
     expect(tokenMatches(token, header)).toBe(false);
+  });
+});
+
+describe('x-request-id', () => {
+  const md = (...values: string[]) => {
+    const m = new Metadata();
+    for (const v of values) m.add('x-request-id', v);
+    return m;
+  };
+  it('is optional and taken as sent when it is one value of 1-128 printable ASCII characters', () => {
+    expect(requestIdOf(md())).toBeUndefined();
+    expect(requestIdOf(md('req-1 / ok'))).toBe('req-1 / ok');
+    expect(requestIdOf(md('x'.repeat(REQUEST_ID_MAX_BYTES)))).toHaveLength(128);
+  });
+  // Values with other characters never get here: grpc-js drops them when it reads the headers.
+  it.each([
+    ['too long', ['x'.repeat(REQUEST_ID_MAX_BYTES + 1)]],
+    ['two values', ['a', 'b']],
+  ])('is INVALID_ARGUMENT when %s', (_n, values) => {
+    expect(() => requestIdOf(md(...values))).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringMatching(/^x-request-id must be/) }));
+  });
+});
+
+describe('method scopes', () => {
+  it('covers every unary and server-streaming RPC; Session is decided by its Start', () => {
+    expect(METHOD_SCOPES).toEqual({
+      ContainerLifecycle: 'read',
+      ContainerStatus: 'read',
+      ContainerPause: 'control',
+      ContainerResume: 'control',
+      ContainerSignal: 'control',
+    });
   });
 });

@@ -1,5 +1,9 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { bindCallContext, requireScope } from './call-context';
+import { FULL_ACCESS, type Principal, type Scope, type TokenStore } from './token-store';
 
 /** Health checks stay open so that Kubernetes probes need no secret. */
 const OPEN_PREFIXES = ['/grpc.health.v1.Health/'];
@@ -33,29 +37,85 @@ export function tokenMatches(expected: string, header: string | undefined): bool
   return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
+/** RPCs whose scope the method alone decides; Session's depends on its Start message (SessionCallHandler). */
+export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
+  ContainerLifecycle: 'read',
+  ContainerStatus: 'read',
+  ContainerPause: 'control',
+  ContainerResume: 'control',
+  ContainerSignal: 'control',
+};
+
+/** The most bytes of a client's `x-request-id`; it must also be printable ASCII. */
+export const REQUEST_ID_MAX_BYTES = 128;
+const REQUEST_ID = new RegExp(`^[\\x20-\\x7e]{1,${REQUEST_ID_MAX_BYTES}}$`);
+
+/** The call's `x-request-id`: undefined when absent; throws when it is not one printable value of ≤ 128 bytes. */
+export function requestIdOf(metadata: Metadata): string | undefined {
+  const values = metadata.get('x-request-id');
+  if (values.length === 0) return undefined;
+  const value = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+  if (value === undefined || !REQUEST_ID.test(value)) {
+    throw new ExecError('invalid', `x-request-id must be one value of 1-${REQUEST_ID_MAX_BYTES} printable ASCII characters`);
+  }
+  return value;
+}
+
 /**
- * A grpc-js server interceptor: it runs before any Nest handler, for unary and streaming calls alike,
- * and rejects a call whose metadata lacks the token with UNAUTHENTICATED.
+ * A grpc-js server interceptor: it runs before any Nest handler, for unary and streaming calls alike.
+ * It refuses a call without a known token (UNAUTHENTICATED) or without the method's scope
+ * (PERMISSION_DENIED, METHOD_SCOPES), binds the call's CallContext to its metadata, and logs the call's
+ * end with its code, token name (never the token) and request id. Without any token configured every
+ * call is `anonymous` with all scopes.
  */
-export function authInterceptor(token: string): ServerInterceptor {
+export function authInterceptor(store: TokenStore, root: Logger): ServerInterceptor {
   return (methodDescriptor, call) => {
     if (OPEN_PREFIXES.some((p) => methodDescriptor.path.startsWith(p))) return new ServerInterceptingCall(call);
+    const path = methodDescriptor.path;
+    const method = path.slice(path.lastIndexOf('/') + 1);
+    const callId = randomUUID();
+    const started = performance.now();
+    let log = root.child({ callId, method });
+    const refuse = (code: status, details: string) => {
+      log.info({ code: status[code], details }, 'call refused');
+      call.sendStatus({ code, details, metadata: new Metadata() });
+    };
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata: Metadata, mdNext) => {
-            const header = metadata.get('authorization')[0];
-            if (tokenMatches(token, typeof header === 'string' ? header : header?.toString())) {
-              mdNext(metadata);
-            } else {
-              call.sendStatus({
-                code: status.UNAUTHENTICATED,
-                details: 'missing or wrong token: send metadata "authorization: Bearer <EXEC_AUTH_TOKEN>" (or Basic base64(":" + token))',
-                metadata: new Metadata(),
-              });
+            let principal: Principal = FULL_ACCESS('anonymous');
+            if (store.enabled) {
+              const header = metadata.get('authorization')[0];
+              const given = tokenFromAuthorization(typeof header === 'string' ? header : header?.toString());
+              const found = given === undefined ? undefined : store.lookup(given);
+              if (!found) {
+                return refuse(
+                  status.UNAUTHENTICATED,
+                  'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                );
+              }
+              principal = found;
             }
+            log = log.child({ token: principal.name });
+            let requestId: string | undefined;
+            try {
+              requestId = requestIdOf(metadata);
+              if (requestId !== undefined) log = log.child({ requestId });
+              const scope = METHOD_SCOPES[method];
+              if (scope) requireScope(principal, scope, method);
+            } catch (err) {
+              const e = err as ExecError;
+              return refuse(e.grpcCode, e.message);
+            }
+            bindCallContext(metadata, { callId, method, principal, requestId, log });
+            mdNext(metadata);
           },
         });
+      },
+      sendStatus: (s, next) => {
+        log.info({ code: status[s.code] ?? s.code, ms: Math.round(performance.now() - started) }, 'call ended');
+        next(s);
       },
     });
   };

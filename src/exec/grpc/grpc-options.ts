@@ -4,13 +4,23 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { authInterceptor } from './auth.interceptor';
+import { TokenStore } from './token-store';
+import { createRootLogger, type Logger } from '../../common/logger';
+import { serverCredentials } from './server-credentials';
 import { healthStateFor } from '../../common/health-state';
+import { grpcMetricsInterceptor, metricsFor } from '../../metrics';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 
 export const EXEC_PACKAGE = 'dagger.exec';
+
+/** Counts every call by method and status code when EXEC_METRICS_LISTEN is set (docs/METRICS.md). */
+function metricsInterceptors(config: ExecConfig) {
+  const metrics = metricsFor(config);
+  return metrics ? [grpcMetricsInterceptor(metrics)] : [];
+}
 
 /**
  * Lets Session responses be written as already-encoded bytes: output chunks are encoded once and the
@@ -26,7 +36,9 @@ function passPreEncoded(pkg: PackageDefinition): void {
  * The Nest gRPC transport for the Exec service: auth interceptor, undecodable requests answered
  * INVALID_ARGUMENT, health and reflection attached.
  */
-export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): GrpcOptions {
+export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, logger: Logger = createRootLogger(config.EXEC_LOG_LEVEL)): GrpcOptions {
+  // EXEC_AUTH_TOKEN and EXEC_AUTH_TOKENS_FILE (followed on change); the interceptor also gives each call its context and log line.
+  const tokens = new TokenStore(config.EXEC_AUTH_TOKEN, config.EXEC_AUTH_TOKENS_FILE, logger.child({ component: 'auth' })).watch();
   return {
     transport: Transport.GRPC,
     options: {
@@ -35,9 +47,12 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN): Gr
       protoPath: execProtoPath(),
       loader: PROTO_LOADER_OPTIONS,
       gracefulShutdown: false,
+      // TLS / mTLS from EXEC_TLS_* files, re-read on change (server-credentials.ts); insecure without them.
+      credentials: serverCredentials(config),
       // grpc-js server options pass through channelOptions; interceptors run before any handler.
       channelOptions: {
-        interceptors: [...(config.EXEC_AUTH_TOKEN ? [authInterceptor(config.EXEC_AUTH_TOKEN)] : []), undecodableRequestInterceptor],
+        // The metrics interceptor first (innermost): it also counts the statuses the others send.
+        interceptors: [...metricsInterceptors(config), authInterceptor(tokens, logger.child({ component: 'call' })), undecodableRequestInterceptor],
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);

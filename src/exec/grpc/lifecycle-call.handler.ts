@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ExecError, toGrpcStatus } from '../../common/errors';
@@ -9,6 +10,7 @@ import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { optionalId } from '../../common/request-ids';
 import { waitForDrain } from '../../common/wait-for-drain';
+import { callContextOf } from './call-context';
 
 /** What the handler needs of the raw grpc-js server-writable call. */
 export interface LifecycleCallStream {
@@ -18,6 +20,8 @@ export interface LifecycleCallStream {
   on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
   cancelled?: boolean;
+  /** The request metadata, which carries the CallContext the auth interceptor bound (call-context.ts). */
+  metadata?: Metadata;
 }
 
 /**
@@ -52,7 +56,7 @@ export class LifecycleCallHandler {
       throw err instanceof RangeError ? new ExecError('invalid', `resume_after_id: ${err.message}`) : err;
     }
     return new Observable<never>((subscriber) => {
-      this.deliver(cursor, call).then(
+      this.deliver(cursor, call, callContextOf(call.metadata, this.log, 'ContainerLifecycle').log).then(
         () => subscriber.complete(),
         (err) => {
           const s = toGrpcStatus(err);
@@ -63,12 +67,12 @@ export class LifecycleCallHandler {
     });
   }
 
-  private async deliver(cursor: LifecycleCursor, call: LifecycleCallStream): Promise<void> {
+  private async deliver(cursor: LifecycleCursor, call: LifecycleCallStream, log: Logger): Promise<void> {
     const gone = () => cursor.close();
     call.on('cancelled', gone);
     call.on('close', gone);
     call.on('error', gone);
-    this.log.debug({ containerId: cursor.containerId, from: cursor.position }, 'lifecycle subscriber attached');
+    log.debug({ containerId: cursor.containerId, from: cursor.position }, 'lifecycle subscriber attached');
     try {
       if (call.cancelled) return;
       while (!cursor.isClosed) {
@@ -85,7 +89,7 @@ export class LifecycleCallHandler {
       call.removeListener('cancelled', gone);
       call.removeListener('close', gone);
       call.removeListener('error', gone);
-      this.log.debug({ dropped: cursor.droppedTotal }, 'lifecycle subscriber detached');
+      log.debug({ dropped: cursor.droppedTotal }, 'lifecycle subscriber detached');
     }
   }
 }

@@ -1,9 +1,12 @@
-import { Injectable, Inject } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { Injectable, Inject, Optional } from '@nestjs/common';
 import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { SessionRequest__Output } from '../../common/gen';
 import type { Logger } from '../../common/logger';
-import { ROOT_LOGGER } from '../../common/tokens';
+import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecMetrics } from '../../metrics';
 import type { ClientStream } from '../session';
+import { callContextOf, requireScope, type CallContext } from './call-context';
 import { parseStart, type StartDto, type StartMode } from './start.dto';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
@@ -24,6 +27,8 @@ export interface SessionCallStream extends ClientStream {
   pause(): unknown;
   resume(): unknown;
   getPeer(): string;
+  /** The request metadata, which carries the CallContext the auth interceptor bound (call-context.ts). */
+  metadata?: Metadata;
 }
 
 /**
@@ -38,16 +43,20 @@ export class SessionCallHandler {
   constructor(
     private readonly sessions: SessionManager,
     @Inject(ROOT_LOGGER) root: Logger,
+    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
   ) {
     this.log = root.child({ component: 'session-call' });
   }
 
   async handle(call: SessionCallStream): Promise<void> {
+    const ctx = callContextOf(call.metadata, this.log, 'Session');
     let start: { dto: StartDto; mode: StartMode };
     try {
       start = await this.readStart(call);
+      // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
+      requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
     } catch (err) {
-      return this.reject(call, err);
+      return this.reject(call, ctx, err);
     }
     // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
     call.pause();
@@ -74,12 +83,13 @@ export class SessionCallHandler {
               cancel: setup.signal,
             });
     } catch (err) {
-      return this.reject(call, err, dto.session_id);
+      return this.reject(call, ctx, err, dto.session_id);
     } finally {
       call.removeListener('cancelled', onCancel);
     }
+    this.metrics?.sessionStarted(mode);
     const writer = mode !== 'attach' || !!session.input?.mayWrite(false, dto.client_id);
-    this.routeInput(call, session, writer);
+    this.routeInput(call, ctx, session, writer);
     call.resume();
     await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
   }
@@ -122,15 +132,16 @@ export class SessionCallHandler {
    * session and its other clients go on. When the process cannot take more stdin, the call is paused,
    * so gRPC flow control slows the sender instead of memory filling here.
    */
-  private routeInput(call: SessionCallStream, session: Session, writer: boolean): void {
+  private routeInput(call: SessionCallStream, ctx: CallContext, session: Session, writer: boolean): void {
     const refuse = (err: unknown) => {
       call.pause();
-      this.reject(call, err, session.id);
+      this.reject(call, ctx, err, session.id);
     };
     const input = session.input;
     call.on('data', (msg: SessionRequest__Output) => {
       try {
         if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
+        requireScope(ctx.principal, 'run', msg.resize ? 'Session resize' : 'Session stdin');
         if (!writer) {
           throw new ExecError('permission', 'only the client that started this session (or one with its client_id) may send stdin or resize');
         }
@@ -170,9 +181,9 @@ export class SessionCallHandler {
     );
   }
 
-  private reject(call: SessionCallStream, err: unknown, sessionId?: string): void {
+  private reject(call: SessionCallStream, ctx: CallContext, err: unknown, sessionId?: string): void {
     const s = toGrpcStatus(err);
-    this.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
+    ctx.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
     call.emit('error', s);
   }
 }

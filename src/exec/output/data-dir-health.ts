@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { healthStateFor, type HealthState } from '../../common/health-state';
+import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { DataDirError, dataDirError } from './data-dir-errors';
@@ -11,7 +11,7 @@ import { DataDirError, dataDirError } from './data-dir-errors';
 export const PROBE_INTERVAL_MS = 1000;
 /** Bytes a probe writes: a full disk refuses them even when an empty file can still be made. */
 const PROBE_BYTES = 64 * 1024;
-const PROBLEM = 'data-dir';
+const PROBLEM = HEALTH_PROBLEM.dataDir;
 
 /**
  * Whether EXEC_DATA_DIR can be written: health is NOT_SERVING from the first failed write there (a

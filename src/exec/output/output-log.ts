@@ -1,4 +1,5 @@
 import type { StreamName } from '../../executor';
+import type { StreamTally } from '../../metrics';
 import type { PrimaryRecorder } from './tee-writer';
 import { ChunkWindow, ReadCache } from './chunk-window';
 import type { ChunkRecord, SessionFiles } from './session-files';
@@ -40,6 +41,14 @@ export class OutputLog implements PrimaryRecorder {
 
   get bytes(): Record<StreamName, number> {
     return this.files.bytes;
+  }
+
+  /** Counts the output sent to this log's readers (metrics on; set by assembleSession). */
+  sentTally?: StreamTally;
+
+  /** Chunk `sequence` is still in the in-memory tail (a reader of it does not read from disk). */
+  inTail(sequence: number): boolean {
+    return this.tail.get(sequence) !== undefined;
   }
 
   /** Told when a chunk could not be recorded (before the error goes on to the caller). */

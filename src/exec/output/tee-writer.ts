@@ -1,4 +1,7 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { EXEC_METRICS } from '../../common/tokens';
 import type { OutputSink, StreamName } from '../../executor';
+import type { ExecMetrics, StreamTally } from '../../metrics';
 
 /** The record of output: appending must succeed or the session fails (a real error, not a skip). */
 export interface PrimaryRecorder {
@@ -25,6 +28,8 @@ export class TeeWriter implements OutputSink {
   constructor(
     private readonly primary: PrimaryRecorder,
     private readonly log?: TeeWriterLog,
+    /** Counts each recorded chunk (metrics on). */
+    private readonly tally?: StreamTally,
   ) {}
 
   addListener(listener: SecondaryListener): () => void {
@@ -34,6 +39,7 @@ export class TeeWriter implements OutputSink {
 
   write(stream: StreamName, data: Buffer): void {
     this.primary.record(stream, data);
+    this.tally?.add(stream, data.length);
     for (const listener of this.listeners) {
       try {
         listener.onRecorded();
@@ -45,9 +51,22 @@ export class TeeWriter implements OutputSink {
   }
 }
 
-/** The provider: sessions get their TeeWriter from DI rather than constructing the policy themselves. */
+/**
+ * The provider: sessions get their TeeWriter from DI rather than constructing the policy themselves.
+ * With metrics on it also carries the tallies of output recorded and sent (docs/METRICS.md).
+ */
+@Injectable()
 export class TeeWriterFactory {
+  /** Output sent to clients, counted by the client cursors (undefined: metrics off). */
+  readonly sent?: StreamTally;
+  private readonly recorded?: StreamTally;
+
+  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: ExecMetrics | null) {
+    this.recorded = metrics?.recorded;
+    this.sent = metrics?.sent;
+  }
+
   create(primary: PrimaryRecorder, log?: TeeWriterLog): TeeWriter {
-    return new TeeWriter(primary, log);
+    return new TeeWriter(primary, log, this.recorded);
   }
 }

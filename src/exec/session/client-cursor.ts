@@ -72,6 +72,11 @@ export class ClientCursor {
     return this.closed;
   }
 
+  /** Waiting for or sending a chunk that has left the in-memory tail: this client reads from disk. */
+  get behindTail(): boolean {
+    return !this.closed && this.next <= this.output.lastSequence && !this.output.inTail(this.next);
+  }
+
   /** Sequence of the next chunk this client will be sent. */
   get position(): number {
     return this.next;
@@ -95,6 +100,7 @@ export class ClientCursor {
           if (this.closed) break;
           if (!chunk) continue; // skipped damaged or lost chunks: counted in `gap`
           this.next = chunk.sequence + 1;
+          this.output.sentTally?.add(chunk.stream, chunk.data.length);
           await this.send(this.message(chunk, chunk.sequence <= replayEnd));
           continue;
         }

@@ -4,6 +4,7 @@ export * from './container-reconciler';
 export * from './process-input';
 export * from './session';
 export * from './session-assembly';
+export * from './session-census';
 export * from './session-drain';
 export * from './session-manager';
 export * from './session-outcome';

@@ -10,6 +10,7 @@ import { Session, type SessionInfo } from './session';
 export function assembleSession(info: SessionInfo, files: SessionFiles, tailBytes: number, tees: TeeWriterFactory, logger: Logger): Session {
   const output = new OutputLog(files, tailBytes);
   const tee = tees.create(output, logger);
+  output.sentTally = tees.sent;
   tee.addListener({ onRecorded: () => output.notify() });
   return new Session(info, files, output, tee, logger);
 }

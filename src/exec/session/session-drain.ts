@@ -1,7 +1,9 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
-import { ROOT_LOGGER } from '../../common/tokens';
+import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { SessionManager } from './session-manager';
 
 /** Time given to grpc-js to send the UNAVAILABLE statuses before the server is shut down. */
@@ -20,19 +22,28 @@ export const DRAIN_MESSAGE =
  *
  * A programmatic close without a signal (tests that close an in-process server) refuses and
  * disconnects the same way but does not seal: those sessions record until their process ends.
+ *
+ * Health is NOT_SERVING (HEALTH_PROBLEM.draining) from the first shutdown hook (onModuleDestroy) on;
+ * on a signal the drain then gives grpc-js STATUS_FLUSH_MS to deliver that to health Watch streams.
  */
 @Injectable()
-export class SessionDrain implements BeforeApplicationShutdown {
+export class SessionDrain implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly log: Logger;
 
   constructor(
     private readonly sessions: SessionManager,
     @Inject(ROOT_LOGGER) root: Logger,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
     this.log = root.child({ component: 'drain' });
   }
 
+  onModuleDestroy(): void {
+    healthStateFor(this.config).set(HEALTH_PROBLEM.draining, 'draining: shutting down');
+  }
+
   async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.onModuleDestroy(); // in case the destroy hooks were skipped
     this.sessions.beginDrain(DRAIN_MESSAGE);
     const all = this.sessions.all();
     const running = all.filter((s) => s.running);
@@ -55,6 +66,6 @@ export class SessionDrain implements BeforeApplicationShutdown {
       { signal, running: running.length, clients, sealed: !!signal },
       'draining: new sessions refused, clients told, running containers left for re-adoption',
     );
-    if (clients) await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
+    if (clients || signal) await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
   }
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecMetrics } from '../../metrics';
+import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output';
 import { DataDirError } from '../output';
@@ -53,8 +55,10 @@ export class SessionManager implements OnModuleDestroy {
     private readonly tees: TeeWriterFactory,
     @Optional() private readonly dataDir?: DataDirHealth,
     @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
+    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
   ) {
     this.log = root.child({ component: 'sessions' });
+    metrics?.observeSessions(() => sessionCensus(this.byId.values()));
     this.sweeper = setInterval(() => this.sweep(), Math.min(10_000, config.EXEC_RETENTION_SECONDS * 250));
     this.sweeper.unref();
   }
@@ -280,6 +284,7 @@ export class SessionManager implements OnModuleDestroy {
       this.byId.delete(s.id);
       s.files.destroy();
       s.logger.info({ why }, 'session retention expired; files removed');
+      this.metrics?.retentionRemoved(why);
       removed++;
     };
     const removable = [...this.byId.values()].filter((s) => !s.running && s.clientCount === 0).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));

@@ -3,8 +3,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError, type ErrorKind } from '../../common/errors';
+import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecMetrics } from '../../metrics';
 import type { ContainerRecovery, ContainerRuntime, ManagedContainer, StreamName } from '../../executor';
 import { TeeWriterFactory } from '../output';
 import { type Session, type SessionInfo } from './session';
@@ -46,6 +48,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     private readonly tees: TeeWriterFactory,
     private readonly reconciler: ContainerReconciler,
     @Optional() @Inject(CONTAINER_RECOVERY) private readonly recovery?: ContainerRecovery,
+    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
   ) {
     this.log = root.child({ component: 'recovery' });
     sessions.onDockerLost = (session, error) => this.afterDockerLost(session, error);
@@ -54,6 +57,9 @@ export class SessionRecovery implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const root = join(this.config.EXEC_DATA_DIR, 'sessions');
     if (!existsSync(root)) return;
+    // NOT_SERVING until every unfinished session is re-adopted or ended (loading happens before listening).
+    const health = healthStateFor(this.config);
+    health.set(HEALTH_PROBLEM.recovering, 'loading and re-adopting sessions');
     const t0 = Date.now();
     const loaded: Session[] = [];
     for (const id of readdirSync(root)) {
@@ -73,8 +79,18 @@ export class SessionRecovery implements OnApplicationBootstrap {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not list managed containers: unfinished sessions cannot be re-adopted');
     }
-    this.ready = Promise.all(unfinished.map((s) => this.resume(s, containers).catch((err) => this.end(s, err)))).then(() => {
+    this.metrics?.recovered('loaded', loaded.length);
+    const resumed = (s: Session) =>
+      this.resume(s, containers).then(
+        () => this.metrics?.recovered('readopted'),
+        (err) => {
+          this.metrics?.recovered('aborted');
+          this.end(s, err);
+        },
+      );
+    this.ready = Promise.all(unfinished.map(resumed)).then(() => {
       this.log.info({ sessions: unfinished.length, ms: Date.now() - t0 }, 'unfinished sessions re-adopted or ended');
+      health.set(HEALTH_PROBLEM.recovering);
     });
     // Containers of ended sessions and orphans: now, and again for the sessions re-adoption could not save.
     if (containers) void this.reconciler.reconcile('start', containers);

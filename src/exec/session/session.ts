@@ -55,6 +55,13 @@ export class Session {
     return this.clients.size;
   }
 
+  /** Attached clients reading from disk, behind the in-memory tail (metrics). */
+  get clientsBehindTail(): number {
+    let n = 0;
+    for (const c of this.clients) if (c.behindTail) n++;
+    return n;
+  }
+
   bind(process: StartedProcess, starterClientId = ''): void {
     this.process = process;
     this.containerId = process.containerId;

@@ -46,6 +46,16 @@ export function fromDockerError(err: unknown, what: string): ExecError {
   if (e?.code && UNREACHABLE.has(e.code)) {
     return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`);
   }
+  // A TLS engine (DOCKER_TLS_VERIFY) that refuses our certificate, or whose certificate we refuse.
+  if (
+    e?.statusCode === undefined &&
+    (/^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|LEAF_SIGNATURE/.test(e?.code ?? '') || /\bssl\b|\btls\b|certificate/i.test(dockerMessage(err)))
+  ) {
+    return new ExecError(
+      'unavailable',
+      `Docker engine unreachable: TLS handshake failed (${e?.code ?? 'TLS'}: ${dockerMessage(err)}); check DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem against the engine's`,
+    );
+  }
   const invalid = clientMistake(e);
   if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${dockerMessage(err)}`);
   switch (e?.statusCode) {

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
+import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/health-state';
 import type { ContainerEventsSource } from '../container-events';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
@@ -13,6 +14,8 @@ import { isManaged, LABEL_SESSION, managedFilter } from './labels';
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 const SEEN_KEYS = 2048;
+/** Longest that bootstrap (hence listening) waits for the first connection attempt's outcome. */
+const FIRST_CONNECT_WAIT_MS = 5000;
 
 /**
  * Docker's /events for this instance's containers (labels managed and replica = EXEC_REPLICA_ID), published
@@ -26,6 +29,10 @@ const SEEN_KEYS = 2048;
  * by key. A restarted daemon has no memory of earlier events, so after reconnecting the source also
  * compares every managed container it believed created/running/paused with what Docker says now and
  * publishes the transitions it missed (exited with the code, destroyed).
+ *
+ * Health: Docker counts as unreachable (HEALTH_PROBLEM.docker, NOT_SERVING) from construction until the
+ * first connection, and from each lost connection until the next; bootstrap waits (bounded) for the
+ * first attempt, so the first health answer after listening is already Docker's.
  */
 @Injectable()
 export class DockerEventsSource implements ContainerEventsSource, OnApplicationBootstrap, OnModuleDestroy {
@@ -43,6 +50,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   private readonly known = new Map<string, { status: string; sessionId?: string }>();
   private unsubscribe?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly health: HealthState;
+  private firstOutcome?: () => void;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
@@ -51,12 +60,19 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
     this.log = root.child({ component: 'docker-events' });
+    this.health = healthStateFor(config);
+    this.health.set(HEALTH_PROBLEM.docker, 'not yet connected to Docker');
   }
 
-  onApplicationBootstrap(): void {
+  onApplicationBootstrap(): Promise<void> {
     const sub = this.bus.subscribe((e) => this.track(e));
     this.unsubscribe = () => sub.unsubscribe();
+    const first = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(FIRST_CONNECT_WAIT_MS, this.config.EXEC_DOCKER_TIMEOUT_MS));
+      this.firstOutcome = () => (clearTimeout(timer), resolve());
+    });
     this.connect();
+    return first;
   }
 
   onModuleDestroy(): void {
@@ -107,6 +123,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
 
   private up(): void {
     this.connected = true;
+    if (this.health.set(HEALTH_PROBLEM.docker)) this.log.info('Docker answers: health is SERVING unless another problem stands');
+    this.firstOutcome?.();
     this.retryMs = RETRY_MIN_MS;
     if (!this.everConnected) {
       this.everConnected = true;
@@ -135,6 +153,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
 
   private lost(why: string): void {
     if (this.stopped) return;
+    if (this.health.set(HEALTH_PROBLEM.docker, `Docker unreachable: ${why}`)) this.log.warn({ why }, 'Docker unreachable: health is NOT_SERVING');
+    this.firstOutcome?.();
     if (this.connected) {
       // Once per outage, however many reconnect attempts fail.
       this.connected = false;

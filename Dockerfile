@@ -1,0 +1,58 @@
+# exec-stream's container image (README "Deploy on Kubernetes"). Two stages:
+#   build    installs every dependency, compiles src/ to dist/ (scripts/build.sh), then drops the dev
+#            dependencies (npm prune --omit=dev);
+#   runtime  the base image plus production node_modules, dist/, proto/ and the health check script:
+#            no sources, no dev dependencies, no npm cache.
+# Build arguments:
+#   NODE_IMAGE  the Node 24 base of both stages (default: the official image).
+#   PREBUILT    "true" takes node_modules (production only) and dist/ already built from the context's
+#               prebuilt/ folder instead of running npm ci and tsc here: scripts/image-build.sh uses it
+#               where no registry is reachable. Everything else is the same instructions.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+LABEL exec-stream.stage=build
+ARG PREBUILT=false
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: the only install scripts fetch the dev `node` binary (the base image has its Node)
+# and build optional native helpers that dockerode does not need.
+RUN [ "$PREBUILT" = true ] || npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+# One command per line, no `a && b`: set -e does not stop at a failing `a` of such a list.
+RUN set -e; \
+    if [ "$PREBUILT" = true ]; then \
+      rm -rf node_modules dist; \
+      mv prebuilt/node_modules prebuilt/dist . ; \
+    else \
+      bash scripts/build.sh; \
+      npm prune --omit=dev --ignore-scripts --no-audit --no-fund; \
+    fi; \
+    mkdir -p /out/scripts /out/data; \
+    mv node_modules dist proto package.json /out/; \
+    cp scripts/healthcheck.js /out/scripts/
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    EXEC_LISTEN=0.0.0.0:50051 \
+    EXEC_DATA_DIR=/var/lib/exec-stream
+WORKDIR /app
+COPY --from=build /out/package.json ./
+COPY --from=build /out/proto ./proto
+COPY --from=build /out/scripts ./scripts
+COPY --from=build /out/node_modules ./node_modules
+COPY --from=build /out/dist ./dist
+# The data directory belongs to the service's user; a volume keeps sessions across container restarts.
+COPY --from=build --chown=node:node /out/data /var/lib/exec-stream
+VOLUME ["/var/lib/exec-stream"]
+# uid 1000 (`node`), not root. The Docker socket (root:docker, 0660) is then reached through its group:
+# `docker run --group-add <socket's gid>` (Kubernetes: supplementalGroups).
+USER node
+EXPOSE 50051
+# EXEC_LISTEN above is not loopback, so the service refuses to start without EXEC_AUTH_TOKEN (≥ 16
+# characters); health checks need no token.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "scripts/healthcheck.js"]
+# The same Node flags as scripts/serve.sh. Node is PID 1: with no init in between, SIGTERM reaches it
+# directly and the service's own handler drains (docs/DURABILITY.md); it starts no child processes, so
+# nothing needs reaping.
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

@@ -1,0 +1,39 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { FULL_ACCESS, type Principal, type Scope } from './token-store';
+
+/** One call as the auth interceptor saw it: its id, method, caller and the logger all its lines go through. */
+export interface CallContext {
+  callId: string;
+  /** The RPC name (e.g. `Session`). */
+  method: string;
+  principal: Principal;
+  /** The client's `x-request-id`, when it sent one. */
+  requestId?: string;
+  /** A child logger carrying callId, method, token (the principal's name) and requestId. */
+  log: Logger;
+}
+
+// Keyed by the request Metadata object: grpc-js hands the same object from the interceptor to the handler
+// (unary: Nest's second argument; streams: call.metadata), and it dies with the call.
+const contexts = new WeakMap<Metadata, CallContext>();
+
+export function bindCallContext(metadata: Metadata, context: CallContext): void {
+  contexts.set(metadata, context);
+}
+
+/**
+ * The context the interceptor bound to this call's metadata; a call that never went through it (a unit
+ * test's fake call) gets an anonymous one with all scopes and `fallback` as its logger.
+ */
+export function callContextOf(metadata: Metadata | undefined, fallback: Logger, method = 'unknown'): CallContext {
+  const found = metadata && contexts.get(metadata);
+  return found ?? { callId: '', method, principal: FULL_ACCESS('anonymous'), log: fallback };
+}
+
+/** Throws PERMISSION_DENIED naming the missing scope unless the caller holds it. */
+export function requireScope(principal: Principal, scope: Scope, what: string): void {
+  if (principal.scopes.has(scope)) return;
+  throw new ExecError('permission', `${what} needs scope "${scope}"; token "${principal.name}" has ${[...principal.scopes].join(', ') || 'none'}`);
+}
