@@ -9,8 +9,7 @@ async function main(): Promise<void> {
   const address = process.env.EXEC_ADDRESS ?? process.env.EXEC_LISTEN ?? '127.0.0.1:50051';
   const image = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
   const script =
-    process.argv.slice(2).join(' ') ||
-    'for i in 1 2 3 4 5; do echo "line $i from $(hostname)"; [ $i = 3 ] && echo "a warning on stderr" >&2; sleep 0.4; done; exit 3';
+    process.argv.slice(2).join(' ') || 'for i in 1 2 3 4 5; do echo "line $i from $(hostname)"; [ $i = 3 ] && echo "a warning on stderr" >&2; sleep 0.4; done';
   const connection = new GRPCConnectionManager({ address, token: process.env.EXEC_AUTH_TOKEN });
   const client = new ExecClient(connection);
 
