@@ -14,7 +14,9 @@ let server: TestServer;
 let keeper: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  keeper = await startTestServer({ EXEC_REMOVE_CONTAINERS: 'false' });
+  // A 1 MiB tail, so that the memory the server may legitimately hold (tail and read-back cache, each
+  // with encoded messages) stays far below a queue of the output in the stalled-client test.
+  keeper = await startTestServer({ EXEC_REMOVE_CONTAINERS: 'false', EXEC_TAIL_BYTES: String(1024 * 1024) });
 });
 /** Client processes a test started: killed at the end whatever happened. */
 const children: ChildProcess[] = [];
@@ -207,9 +209,9 @@ describe('many clients', () => {
     expect(started.first.bytes).toBeLessThanOrEqual(1024 * 1024);
     expect(stalledTime / baseline).toBeLessThan(3);
     // Meanwhile the server held a bounded amount for it, not a queue of the output: live Buffers of
-    // this process (two servers, the session's 4 MiB tail, its read-back cache, at most ~1 MiB in
-    // flight, HTTP/2 and socket buffers) measured 15-17 MiB; a server queueing for the stalled
-    // client holds most of the 64 MiB.
+    // this process (the session's 1 MiB tail and its read-back cache, each up to ~3x with encoded
+    // messages, at most ~1 MiB in flight, HTTP/2 and socket buffers); a server queueing for the
+    // stalled client holds most of the 64 MiB (58 MB measured with that break).
     expect(peakArrayBuffers.stop()).toBeLessThan(total / 2);
 
     child.stdin.write('go\n');

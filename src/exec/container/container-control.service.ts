@@ -90,14 +90,14 @@ export class ContainerControlService {
 
   /**
    * The exec as Docker reports it, once it has started: right after an exec's Ready, Docker may still
-   * report it not running and without an exit code (its process not spawned yet), so that state is
-   * asked again for up to EXEC_START_WAIT_MS before it counts as "not running".
+   * report it not running, or running without a pid, and without an exit code (its process not spawned
+   * yet), so that state is asked again for up to EXEC_START_WAIT_MS before it counts as "not running".
    */
   private async startedExec(execId: string): Promise<ExecInfo> {
     const until = Date.now() + EXEC_START_WAIT_MS;
     for (;;) {
       const exec = await this.control.inspectExec(execId);
-      if (exec.running || exec.exitCode !== undefined || Date.now() >= until) return exec;
+      if ((exec.running && exec.pid > 0) || exec.exitCode !== undefined || Date.now() >= until) return exec;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
