@@ -4,6 +4,11 @@
 // the NestJS 12 packages are ESM-only and load through require(esm), which needs the Node 24 binary
 // that the `node` devDependency puts in node_modules/.bin (see docs/TOOLCHAIN.md).
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+// The client package is tested from its sources (the workspace link points at its built dist/).
+const moduleNameMapper = {
+  '^@exec-stream/client$': '<rootDir>/packages/client/src/index.ts',
+  '^@exec-stream/client/(.*)$': '<rootDir>/packages/client/src/$1',
+};
 module.exports = {
   // e2e tests move real data through real Docker; unit tests finish far sooner anyway.
   testTimeout: 180_000,
@@ -12,9 +17,10 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      roots: ['<rootDir>/src', '<rootDir>/bench', '<rootDir>/packages'],
       testMatch: ['**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
     },
     {
       displayName: 'e2e',
@@ -22,6 +28,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
       slowTestThreshold: 60,
     },
     {
@@ -31,6 +38,7 @@ module.exports = {
       roots: ['<rootDir>/test/reliability'],
       testMatch: ['**/*.rel-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
       slowTestThreshold: 120,
     },
   ],

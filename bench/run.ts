@@ -4,7 +4,7 @@ import { dockerRun, dockerSync } from './docker-cli';
 import { machineInfo, markdown, textTable, writeDocs, writeJson, type BenchReport } from './report';
 import { SCENARIOS, type BenchContext, type ScenarioResult } from './scenarios';
 import { repoRoot, startServer } from './server-process';
-import { ExecClient, GRPCConnectionManager } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 
 export interface RunOutcome {
   report: BenchReport;

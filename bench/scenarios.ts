@@ -1,7 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager, type ExecSession } from '@exec-stream/client';
 import type { BenchConfig } from './config';
 import { fmtBytes } from './config';
 import { containerWallMs, dockerRun, dockerSync, removeContainers, runCli } from './docker-cli';

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GRPCConnectionManager } from '../src/common/client';
+import { GRPCConnectionManager } from '@exec-stream/client';
 
 /** The repository root, whether this runs from bench/ (ts-jest) or dist/bench/ (built). */
 export function repoRoot(): string {

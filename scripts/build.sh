@@ -4,6 +4,7 @@
 # for require('./session'). Used by npm run build / start, the demo, the benchmarks and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build-client.sh
 node_modules/.bin/tsc -p tsconfig.build.json
 for top in src bench; do
   [ -d "dist/$top" ] || continue

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Writes the TypeScript types of the wire messages (default src/common/gen/) from proto/exec.proto with
+# Writes the TypeScript types of the wire messages (default packages/client/src/gen/) from proto/exec.proto with
 # proto-loader-gen-types (@grpc/proto-loader). The loader flags are PROTO_LOADER_OPTIONS
-# (src/common/proto-path.ts), so the *__Output types are what server and client see at run time.
-# Run it after editing the proto; src/common/gen-types.spec.ts fails while src/common/gen/ is stale.
+# (packages/client/src/proto.ts), so the *__Output types are what server and client see at run time.
+# Run it after editing the proto; packages/client/src/gen-types.spec.ts fails while packages/client/src/gen/ is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-src/common/gen}"
+out="${1:-packages/client/src/gen}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node_modules/.bin/node node_modules/.bin/proto-loader-gen-types \

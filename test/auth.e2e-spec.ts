@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { ExecClient, GRPCConnectionManager } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { grpcError } from './support/helpers';
 

@@ -1,7 +1,7 @@
 import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels } from './support/helpers';
-import { ControlClient, type GRPCConnectionManager } from '../src/common/client';
+import { ControlClient, type GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 
 let server: TestServer;

@@ -1,5 +1,5 @@
 import { status as Code } from '@grpc/grpc-js';
-import { ControlClient } from '../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { inspectContainer, removeContainers, waitUntil } from './support/conditions';
 import { HangingDocker } from './support/hanging-docker';
 import { grpcError } from './support/helpers';

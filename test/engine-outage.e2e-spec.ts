@@ -1,4 +1,4 @@
-import { ControlClient, type LifecycleEventInfo } from '../src/common/client';
+import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
 import { managedLabels, sleep } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ControlClient, ExecClient, GRPCConnectionManager, ResumingSession } from '../src/common/client';
+import { ControlClient, ExecClient, GRPCConnectionManager, ResumingSession } from '@exec-stream/client';
 import { backgroundReader, inspectContainer, waitUntil } from './support/conditions';
 import { freePort } from './support/free-port';
 import { docker, sha256 } from './support/helpers';

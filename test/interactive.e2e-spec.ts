@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { grpcError, sha256, sleep } from './support/helpers';
 import { backgroundReader, waitUntil } from './support/conditions';
-import { ControlClient } from '../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { TcpProxy } from './support/tcp-proxy';
-import { ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager, type ExecSession } from '@exec-stream/client';
 
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer()));

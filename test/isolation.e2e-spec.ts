@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlClient } from '../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { ContainerReconciler } from '../src/exec/session';
 import { SessionRecovery } from '../src/exec/session';
 import { docker, grpcError } from './support/helpers';

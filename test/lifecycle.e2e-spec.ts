@@ -1,7 +1,7 @@
-import { ControlClient, type LifecycleEventInfo } from '../src/common/client';
+import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import type { LifecycleSubscription } from '../src/common/client';
+import type { LifecycleSubscription } from '@exec-stream/client';
 import { waitUntil } from './support/conditions';
 
 let probes = 0;

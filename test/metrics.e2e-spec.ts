@@ -1,5 +1,5 @@
 import { status, type ClientDuplexStream, type Metadata } from '@grpc/grpc-js';
-import { ControlClient } from '../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { EXEC_METRICS } from '../src/common/tokens';
 import { MetricsServer } from '../src/metrics';
 import { waitUntil } from './support/conditions';

@@ -2,7 +2,7 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExecClient, GRPCConnectionManager, ResumingSession } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager, ResumingSession } from '@exec-stream/client';
 import { childService, buildService, type ChildService } from './support/child-service';
 import { BASE_IMAGE } from './support/server';
 import { inspectContainer, waitUntil } from './support/conditions';

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlClient, ExecClient, GRPCConnectionManager } from '../src/common/client';
+import { ControlClient, ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { waitUntil } from './support/conditions';
 import { grpcError, sha256 } from './support/helpers';

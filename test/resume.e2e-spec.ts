@@ -1,6 +1,6 @@
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { ExecClient, GRPCConnectionManager, ResumingSession, type OutputPiece } from '../src/common/client';
+import { ExecClient, GRPCConnectionManager, ResumingSession, type OutputPiece } from '@exec-stream/client';
 import { DRAIN_MESSAGE } from '../src/exec/session';
 import { SessionManager } from '../src/exec/session';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlClient, ExecClient, GRPCConnectionManager, type ExecSession } from '../src/common/client';
+import { ControlClient, ExecClient, GRPCConnectionManager, type ExecSession } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { backgroundReader, waitUntil } from './support/conditions';
 import { grpcError, sha256 } from './support/helpers';

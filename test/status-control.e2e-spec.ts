@@ -1,10 +1,10 @@
 import { status as Code } from '@grpc/grpc-js';
-import { ControlClient } from '../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels, sleep } from './support/helpers';
 import { inspectContainer, waitUntil } from './support/conditions';
-import type { ExecSession } from '../src/common/client';
+import type { ExecSession } from '@exec-stream/client';
 
 let server: TestServer;
 let control: ControlClient;

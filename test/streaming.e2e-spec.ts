@@ -7,7 +7,7 @@ import { buildService } from './support/child-service';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { docker, sha256 } from './support/helpers';
-import type { ExecSession } from '../src/common/client';
+import type { ExecSession } from '@exec-stream/client';
 
 let server: TestServer;
 /** Keeps finished containers, so that Docker's own StartedAt/FinishedAt can be read. */

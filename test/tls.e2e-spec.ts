@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { channelCredentials, ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '../src/common/client';
+import { channelCredentials, ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
 import { makeCa, makeCert, type Cert } from './support/certs';
 import { buildService } from './support/child-service';
 import { backgroundReader, waitUntil } from './support/conditions';

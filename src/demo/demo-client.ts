@@ -1,4 +1,4 @@
-import { ExecClient, GRPCConnectionManager } from '../common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 
 /**
  * The live demo: start a command in a new container, print its output as it is produced (stdout and

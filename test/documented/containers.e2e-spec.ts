@@ -3,7 +3,7 @@
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { sha256 } from '../support/helpers';
 import { inspectContainer, waitUntil } from '../support/conditions';
-import { ControlClient } from '../../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 
 /** Waits for one stdin line, then writes 64 KiB of random bytes to stdout and their sha256 to stderr. */
 const WAIT_THEN_WRITE = ['sh', '-c', 'echo ready; read go; head -c 65536 /dev/urandom > /tmp/b; cat /tmp/b; sha256sum /tmp/b | cut -d" " -f1 >&2'];

@@ -1,7 +1,7 @@
 // docs/PROTOCOL.md, errors: FAILED_PRECONDITION for an exec into a managed container that is paused
 // or has exited (the created case is in test/bad-input.e2e-spec.ts). Containers made by the service.
 import { status } from '@grpc/grpc-js';
-import { ControlClient } from '../../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 import { backgroundReader, inspectContainer } from '../support/conditions';

@@ -5,7 +5,7 @@
 import { status } from '@grpc/grpc-js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlClient, type ExecClient } from '../../src/common/client';
+import { ControlClient, type ExecClient } from '@exec-stream/client';
 import { BASE_IMAGE } from '../support/server';
 import { docker } from '../support/helpers';
 import { backgroundReader, waitUntil } from '../support/conditions';

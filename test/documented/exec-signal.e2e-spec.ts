@@ -2,7 +2,7 @@
 // host's /proc NSpid), the direct fallback when the image has no usable `kill`, and step 2b (a helper
 // exec lists the exec roots) when the service cannot see the host's /proc (own pid namespace).
 import { status } from '@grpc/grpc-js';
-import { ControlClient, type ExecClient, type ExecSession } from '../../src/common/client';
+import { ControlClient, type ExecClient, type ExecSession } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 import { backgroundReader, removeContainers, waitUntil } from '../support/conditions';

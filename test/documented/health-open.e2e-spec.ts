@@ -4,7 +4,7 @@ import { credentials, loadPackageDefinition, type ChannelCredentials, type Clien
 import { loadSync } from '@grpc/proto-loader';
 import { status } from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 

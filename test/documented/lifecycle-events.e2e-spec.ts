@@ -1,7 +1,7 @@
 // docs/LIFECYCLE.md, event types: `registered` and `unregistered` (the service's bookkeeping, besides
 // Docker's `created` / `destroyed`), `oom`, and exactly one `events_disconnected` per Docker outage
 // (on a second engine of this suite's own, scripts/docker-engine.sh; never the shared one).
-import { ControlClient, type LifecycleEventInfo } from '../../src/common/client';
+import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { docker } from '../support/helpers';
 import { backgroundReader } from '../support/conditions';

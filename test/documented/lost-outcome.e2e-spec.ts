@@ -4,7 +4,7 @@
 // lost is `unknown`. The service reaches the real engine through a byte-for-byte socket proxy that can
 // cut one attach stream at a chosen byte.
 import { status } from '@grpc/grpc-js';
-import { ControlClient, type ExecSession } from '../../src/common/client';
+import { ControlClient, type ExecSession } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 import { backgroundReader, inspectContainer, waitUntil } from '../support/conditions';

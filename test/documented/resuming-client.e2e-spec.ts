@@ -1,7 +1,7 @@
 // docs/DURABILITY.md, ResumingSession: no retry before the first Ready, every status but UNAVAILABLE
 // is final, it gives up after its window, and stdin typed into a dropped call is not re-sent.
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { ExecClient, GRPCConnectionManager, ResumingSession, type ExecSession } from '../../src/common/client';
+import { ExecClient, GRPCConnectionManager, ResumingSession, type ExecSession } from '@exec-stream/client';
 import { BASE_IMAGE, freePort, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 import { backgroundReader, waitUntil } from '../support/conditions';

@@ -1,7 +1,7 @@
 // docs/LIFECYCLE.md, ContainerStatus: resource usage while paused, and I/O bytes (sums of Docker's
 // blkio Read / Write entries). The `unknown` status is in lost-outcome and durability.
 import { execFileSync } from 'node:child_process';
-import { ControlClient } from '../../src/common/client';
+import { ControlClient } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { docker, managedLabels } from '../support/helpers';
 import { backgroundReader, removeContainers, waitUntil } from '../support/conditions';

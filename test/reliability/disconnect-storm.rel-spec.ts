@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { buildService } from '../support/child-service';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally } from './support/figures';

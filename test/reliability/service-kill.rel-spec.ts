@@ -1,4 +1,4 @@
-import { ResumingSession } from '../../src/common/client';
+import { ResumingSession } from '@exec-stream/client';
 import { buildService } from '../support/child-service';
 import { BASE_IMAGE } from '../support/server';
 import { recordFigures } from './support/figures';

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { freePort } from './server';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,4 +1,4 @@
-import type { OutputPiece } from '../../src/common/client';
+import type { OutputPiece } from '@exec-stream/client';
 import { execFileSync } from 'node:child_process';
 import { sleep } from './helpers';
 

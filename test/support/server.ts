@@ -8,7 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { loadConfig, type ExecConfig } from '../../src/common/config/exec-config';
 import { grpcOptions } from '../../src/exec/grpc';
 import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
-import { ExecClient, GRPCConnectionManager } from '../../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { SessionManager } from '../../src/exec/session';
 import { execFileSync } from 'node:child_process';
 

@@ -4,7 +4,7 @@
 // {"sha":…,"bytes":…,"stderr":…,"exit":…}. Usage: node stalled-client.js ADDRESS IMAGE SCRIPT
 'use strict';
 const { createHash } = require('node:crypto');
-const { ExecClient, GRPCConnectionManager } = require('../../dist/src/common/client');
+const { ExecClient, GRPCConnectionManager } = require('@exec-stream/client');
 
 async function main() {
   const [address, image, script] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
-import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '../../common/gen';
+import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerControl, ContainerState, ExecInfo } from '../../executor';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
-import type { ContainerStatusRequest__Output, ContainerStatusResponse } from '../../common/gen';
+import type { ContainerStatusRequest__Output, ContainerStatusResponse } from '@exec-stream/client/wire';
 import { CONTAINER_CONTROL } from '../../common/tokens';
 import type { ContainerControl, ContainerState } from '../../executor';
 import { requiredId } from '../../common/request-ids';

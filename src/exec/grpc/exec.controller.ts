@@ -8,7 +8,7 @@ import type {
   ContainerSignalRequest__Output,
   ContainerStatusRequest__Output,
   ContainerStatusResponse,
-} from '../../common/gen';
+} from '@exec-stream/client/wire';
 import { ContainerControlService, ContainerStatusService } from '../container';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
 import { SessionCallHandler, type SessionCallStream } from './session-call.handler';

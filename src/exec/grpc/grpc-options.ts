@@ -10,7 +10,7 @@ import { serverCredentials } from './server-credentials';
 import { healthStateFor } from '../../common/health-state';
 import { grpcMetricsInterceptor, metricsFor } from '../../metrics';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 

@@ -2,14 +2,14 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ExecError, toGrpcStatus } from '../../common/errors';
-import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '../../common/gen';
+import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { optionalId } from '../../common/request-ids';
-import { waitForDrain } from '../../common/wait-for-drain';
+import { waitForDrain } from '@exec-stream/client/wire';
 import { callContextOf } from './call-context';
 
 /** What the handler needs of the raw grpc-js server-writable call. */

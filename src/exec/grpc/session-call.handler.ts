@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable, Inject, Optional } from '@nestjs/common';
 import { ExecError, toGrpcStatus } from '../../common/errors';
-import type { SessionRequest__Output } from '../../common/gen';
+import type { SessionRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';

@@ -1,6 +1,6 @@
 import { loadSync } from '@grpc/proto-loader';
 import { randomBytes } from 'node:crypto';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { encodeOutputChunk, encodePlain } from './session-response-encoder';
 
 // The generated (protobufjs) decoder of the real proto is the judge of the hand-written encoder.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadSync } from '@grpc/proto-loader';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../common/proto-path';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
 import { ClientCursor, type ClientStream } from './client-cursor';
 import { OutputLog } from '../output/output-log';

@@ -1,7 +1,7 @@
 import type { Logger } from '../../common/logger';
 import { ExecError, toGrpcStatus } from '../../common/errors';
-import type { Ready, SessionResponse } from '../../common/gen';
-import { waitForDrain } from '../../common/wait-for-drain';
+import type { Ready, SessionResponse } from '@exec-stream/client/wire';
+import { waitForDrain } from '@exec-stream/client/wire';
 import type { ChunkRecord } from '../output';
 import { encodeOutputChunk, encodePlain } from '../output';
 import type { OutputLog } from '../output';

@@ -1,7 +1,7 @@
 import { Client, credentials, Metadata, status, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '../../../src/common/proto-path';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 
 /** The Exec service's methods as proto-loader defines them (request encoders, response decoders). */
 const EXEC = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>;

@@ -1,4 +1,4 @@
-import { ExecClient, GRPCConnectionManager } from '../../../src/common/client';
+import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { childService, type ChildService } from '../../support/child-service';
 import { BASE_IMAGE } from '../../support/server';
 import { RawExecChannel } from './raw-rpc';

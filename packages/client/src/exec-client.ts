@@ -1,6 +1,6 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse__Output, Start } from '../gen';
-import { waitForDrain } from '../wait-for-drain';
+import type { SessionRequest, SessionResponse__Output, Start } from './gen';
+import { waitForDrain } from './wait-for-drain';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 
 export type OutputStreamName = 'stdout' | 'stderr';

@@ -5,7 +5,7 @@ import type {
   ContainerLifecycleRequest,
   ContainerStatusResponse__Output,
   ResourceUsage__Output,
-} from '../gen';
+} from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 
 /** snake_case → camelCase, at the type level: the client's views are the generated wire types renamed. */

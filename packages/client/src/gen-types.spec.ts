@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PROTO_LOADER_OPTIONS } from './proto-path';
+import { PROTO_LOADER_OPTIONS } from './proto';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'gen-types.sh');
 const GEN = join(__dirname, 'gen');
 
@@ -21,7 +21,7 @@ function files(dir: string): Map<string, string> {
   return out;
 }
 
-describe('src/common/gen (wire types generated from proto/exec.proto)', () => {
+describe('packages/client/src/gen (wire types generated from proto/exec.proto)', () => {
   it('is what scripts/gen-types.sh writes today (run `npm run gen:types` after editing the proto)', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'gen-types-'));
     try {

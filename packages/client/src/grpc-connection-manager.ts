@@ -1,8 +1,8 @@
 import { credentials, loadPackageDefinition, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { readFileSync } from 'node:fs';
-import type { ExecClient as ExecStub, ProtoGrpcType } from '../gen';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '../proto-path';
+import type { ExecClient as ExecStub, ProtoGrpcType } from './gen';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto';
 
 export interface ConnectionOptions {
   /** host:port of the exec-stream server. */
