@@ -9,6 +9,12 @@ import type { ContainerLifecycleRequest as _dagger_exec_ContainerLifecycleReques
 import type { ContainerSignalRequest as _dagger_exec_ContainerSignalRequest, ContainerSignalRequest__Output as _dagger_exec_ContainerSignalRequest__Output } from '../../dagger/exec/ContainerSignalRequest';
 import type { ContainerStatusRequest as _dagger_exec_ContainerStatusRequest, ContainerStatusRequest__Output as _dagger_exec_ContainerStatusRequest__Output } from '../../dagger/exec/ContainerStatusRequest';
 import type { ContainerStatusResponse as _dagger_exec_ContainerStatusResponse, ContainerStatusResponse__Output as _dagger_exec_ContainerStatusResponse__Output } from '../../dagger/exec/ContainerStatusResponse';
+import type { CopyFromRequest as _dagger_exec_CopyFromRequest, CopyFromRequest__Output as _dagger_exec_CopyFromRequest__Output } from '../../dagger/exec/CopyFromRequest';
+import type { CopyFromResponse as _dagger_exec_CopyFromResponse, CopyFromResponse__Output as _dagger_exec_CopyFromResponse__Output } from '../../dagger/exec/CopyFromResponse';
+import type { CopyToRequest as _dagger_exec_CopyToRequest, CopyToRequest__Output as _dagger_exec_CopyToRequest__Output } from '../../dagger/exec/CopyToRequest';
+import type { CopyToResponse as _dagger_exec_CopyToResponse, CopyToResponse__Output as _dagger_exec_CopyToResponse__Output } from '../../dagger/exec/CopyToResponse';
+import type { ListSessionsRequest as _dagger_exec_ListSessionsRequest, ListSessionsRequest__Output as _dagger_exec_ListSessionsRequest__Output } from '../../dagger/exec/ListSessionsRequest';
+import type { ListSessionsResponse as _dagger_exec_ListSessionsResponse, ListSessionsResponse__Output as _dagger_exec_ListSessionsResponse__Output } from '../../dagger/exec/ListSessionsResponse';
 import type { SessionRequest as _dagger_exec_SessionRequest, SessionRequest__Output as _dagger_exec_SessionRequest__Output } from '../../dagger/exec/SessionRequest';
 import type { SessionResponse as _dagger_exec_SessionResponse, SessionResponse__Output as _dagger_exec_SessionResponse__Output } from '../../dagger/exec/SessionResponse';
 
@@ -55,6 +61,47 @@ export interface ExecClient extends grpc.Client {
   containerStatus(argument: _dagger_exec_ContainerStatusRequest, callback: grpc.requestCallback<_dagger_exec_ContainerStatusResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * exec-stream: a path of a managed container as a tar stream (Docker's archive API).
+   */
+  CopyFrom(argument: _dagger_exec_CopyFromRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_CopyFromResponse__Output>;
+  CopyFrom(argument: _dagger_exec_CopyFromRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_CopyFromResponse__Output>;
+  /**
+   * exec-stream: a path of a managed container as a tar stream (Docker's archive API).
+   */
+  copyFrom(argument: _dagger_exec_CopyFromRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_CopyFromResponse__Output>;
+  copyFrom(argument: _dagger_exec_CopyFromRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_CopyFromResponse__Output>;
+  
+  /**
+   * exec-stream: a tar stream unpacked at a path of a managed container (Docker's archive API).
+   */
+  CopyTo(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  CopyTo(metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  CopyTo(options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  CopyTo(callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  /**
+   * exec-stream: a tar stream unpacked at a path of a managed container (Docker's archive API).
+   */
+  copyTo(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  copyTo(metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  copyTo(options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  copyTo(callback: grpc.requestCallback<_dagger_exec_CopyToResponse__Output>): grpc.ClientWritableStream<_dagger_exec_CopyToRequest>;
+  
+  /**
+   * exec-stream: the sessions this service holds (running and retained), filtered and paginated.
+   */
+  ListSessions(argument: _dagger_exec_ListSessionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  ListSessions(argument: _dagger_exec_ListSessionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  ListSessions(argument: _dagger_exec_ListSessionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  ListSessions(argument: _dagger_exec_ListSessionsRequest, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * exec-stream: the sessions this service holds (running and retained), filtered and paginated.
+   */
+  listSessions(argument: _dagger_exec_ListSessionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  listSessions(argument: _dagger_exec_ListSessionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  listSessions(argument: _dagger_exec_ListSessionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  listSessions(argument: _dagger_exec_ListSessionsRequest, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
    */
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
@@ -79,6 +126,21 @@ export interface ExecHandlers extends grpc.UntypedServiceImplementation {
   ContainerStatus: grpc.handleUnaryCall<_dagger_exec_ContainerStatusRequest__Output, _dagger_exec_ContainerStatusResponse>;
   
   /**
+   * exec-stream: a path of a managed container as a tar stream (Docker's archive API).
+   */
+  CopyFrom: grpc.handleServerStreamingCall<_dagger_exec_CopyFromRequest__Output, _dagger_exec_CopyFromResponse>;
+  
+  /**
+   * exec-stream: a tar stream unpacked at a path of a managed container (Docker's archive API).
+   */
+  CopyTo: grpc.handleClientStreamingCall<_dagger_exec_CopyToRequest__Output, _dagger_exec_CopyToResponse>;
+  
+  /**
+   * exec-stream: the sessions this service holds (running and retained), filtered and paginated.
+   */
+  ListSessions: grpc.handleUnaryCall<_dagger_exec_ListSessionsRequest__Output, _dagger_exec_ListSessionsResponse>;
+  
+  /**
    * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
    */
   Session: grpc.handleBidiStreamingCall<_dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse>;
@@ -91,5 +153,8 @@ export interface ExecDefinition extends grpc.ServiceDefinition {
   ContainerResume: MethodDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse__Output>
   ContainerSignal: MethodDefinition<_dagger_exec_ContainerSignalRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerSignalRequest__Output, _dagger_exec_ContainerControlResponse__Output>
   ContainerStatus: MethodDefinition<_dagger_exec_ContainerStatusRequest, _dagger_exec_ContainerStatusResponse, _dagger_exec_ContainerStatusRequest__Output, _dagger_exec_ContainerStatusResponse__Output>
+  CopyFrom: MethodDefinition<_dagger_exec_CopyFromRequest, _dagger_exec_CopyFromResponse, _dagger_exec_CopyFromRequest__Output, _dagger_exec_CopyFromResponse__Output>
+  CopyTo: MethodDefinition<_dagger_exec_CopyToRequest, _dagger_exec_CopyToResponse, _dagger_exec_CopyToRequest__Output, _dagger_exec_CopyToResponse__Output>
+  ListSessions: MethodDefinition<_dagger_exec_ListSessionsRequest, _dagger_exec_ListSessionsResponse, _dagger_exec_ListSessionsRequest__Output, _dagger_exec_ListSessionsResponse__Output>
   Session: MethodDefinition<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse, _dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse__Output>
 }

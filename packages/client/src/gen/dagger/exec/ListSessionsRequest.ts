@@ -1,0 +1,56 @@
+// Original file: proto/exec.proto
+
+
+/**
+ * exec-stream: ListSessions filters (all given must match) and page.
+ */
+export interface ListSessionsRequest {
+  'container_id'?: (string);
+  /**
+   * "running", "finished" or empty for both.
+   */
+  'state'?: (string);
+  /**
+   * Every label given must be on the session with this value.
+   */
+  'labels'?: ({[key: string]: string});
+  /**
+   * "run", "exec" or empty for both.
+   */
+  'mode'?: (string);
+  /**
+   * Page size: 0 = 100; at most 1000.
+   */
+  'limit'?: (number);
+  /**
+   * next_page_token of the previous page; empty = the first page.
+   */
+  'page_token'?: (string);
+}
+
+/**
+ * exec-stream: ListSessions filters (all given must match) and page.
+ */
+export interface ListSessionsRequest__Output {
+  'container_id'?: (string);
+  /**
+   * "running", "finished" or empty for both.
+   */
+  'state'?: (string);
+  /**
+   * Every label given must be on the session with this value.
+   */
+  'labels'?: ({[key: string]: string});
+  /**
+   * "run", "exec" or empty for both.
+   */
+  'mode'?: (string);
+  /**
+   * Page size: 0 = 100; at most 1000.
+   */
+  'limit'?: (number);
+  /**
+   * next_page_token of the previous page; empty = the first page.
+   */
+  'page_token'?: (string);
+}
