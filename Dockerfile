@@ -1,7 +1,8 @@
 # exec-stream's container image (README "Deploy on Kubernetes"). Two stages:
 #   build    installs every dependency, compiles src/ to dist/ (scripts/build.sh), then drops the dev
 #            dependencies (npm prune --omit=dev);
-#   runtime  the base image plus production node_modules, dist/, proto/ and the health check script:
+#   runtime  the base image plus production node_modules, dist/, proto/, the built client package (the
+#            service loads the wire types' runtime helpers from it) and the health check script:
 #            no sources, no dev dependencies, no npm cache.
 # Build arguments:
 #   NODE_IMAGE  the Node 24 base of both stages (default: the official image).
@@ -15,6 +16,8 @@ LABEL exec-stream.stage=build
 ARG PREBUILT=false
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The client package is a workspace of the root (packages/client): npm ci links it.
+COPY packages/client/package.json packages/client/
 # --ignore-scripts: the only install scripts fetch the dev `node` binary (the base image has its Node)
 # and build optional native helpers that dockerode does not need.
 RUN [ "$PREBUILT" = true ] || npm ci --ignore-scripts --no-audit --no-fund
@@ -24,12 +27,14 @@ RUN set -e; \
     if [ "$PREBUILT" = true ]; then \
       rm -rf node_modules dist; \
       mv prebuilt/node_modules prebuilt/dist . ; \
+      cp -r prebuilt/packages/client/dist prebuilt/packages/client/proto packages/client/; \
     else \
       bash scripts/build.sh; \
       npm prune --omit=dev --ignore-scripts --no-audit --no-fund; \
     fi; \
-    mkdir -p /out/scripts /out/data; \
+    mkdir -p /out/scripts /out/data /out/packages/client; \
     mv node_modules dist proto package.json /out/; \
+    mv packages/client/package.json packages/client/dist packages/client/proto /out/packages/client/; \
     cp scripts/healthcheck.js /out/scripts/
 
 FROM ${NODE_IMAGE} AS runtime
@@ -40,6 +45,7 @@ WORKDIR /app
 COPY --from=build /out/package.json ./
 COPY --from=build /out/proto ./proto
 COPY --from=build /out/scripts ./scripts
+COPY --from=build /out/packages ./packages
 COPY --from=build /out/node_modules ./node_modules
 COPY --from=build /out/dist ./dist
 # The data directory belongs to the service's user; a volume keeps sessions across container restarts.

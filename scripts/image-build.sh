@@ -50,8 +50,8 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
 fi
 
 # The files the image is made from (the build stage's inputs), and the base image.
-inputs=(Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json scripts/build.sh scripts/healthcheck.js)
-mapfile -t tree < <(git ls-files -co --exclude-standard -- src bench proto | grep -v '\.spec\.ts$' | sort)
+inputs=(Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json scripts/build.sh scripts/build-client.sh scripts/healthcheck.js)
+mapfile -t tree < <(git ls-files -co --exclude-standard -- src bench proto packages | grep -v '\.spec\.ts$' | sort)
 hash=$( (
   docker image inspect --format '{{.Id}}' "$base"
   for f in "${inputs[@]}" "${tree[@]}"; do [ -f "$f" ] && sha256sum "$f"; done
@@ -72,7 +72,7 @@ git ls-files -co --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && pr
   tar --null -T - -cf - | tar -C "$ctx" -xf -
 cp Dockerfile .dockerignore "$ctx/" # when not yet tracked by git, still part of the build
 mkdir -p "$ctx/prebuilt"
-tar --exclude=.tsbuildinfo -cf - dist | tar -C "$ctx/prebuilt" -xf -
+tar --exclude=.tsbuildinfo -cf - dist packages/client/dist packages/client/proto | tar -C "$ctx/prebuilt" -xf -
 # The production packages: each folder npm lists without dev dependencies, minus those inside another.
 npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s#^$PWD/##p" | grep '^node_modules/' | sort -u |
   awk '{ for (i = 1; i <= n; i++) if (index($0, kept[i] "/") == 1) next; kept[++n] = $0; print }' |

@@ -99,11 +99,15 @@ afterAll(() => {
   execFileSync('docker', ['volume', 'rm', '-f', VOLUME], { stdio: 'ignore' });
 });
 
-it('holds production node_modules, dist/ and proto/ only: no sources, no dev dependencies', () => {
+it('holds production node_modules, dist/, proto/ and the built client package only: no sources, no dev dependencies', () => {
   const bytes = Number(docker('image', 'inspect', '--format', '{{.Size}}', image));
   process.stdout.write(`[measure] image ${image}: ${(bytes / 1048576).toFixed(1)} MiB\n`);
-  const listing = inImage('cd /app && ls -A; echo ---; cd node_modules && ls -d * @*/*; echo ---; id -u').split('---\n');
-  expect(listing[0].split('\n').filter(Boolean).sort()).toEqual(['dist', 'node_modules', 'package.json', 'proto', 'scripts']);
+  const listing = inImage(
+    'cd /app && ls -A; echo ---; cd node_modules && ls -d * @*/*; echo ---; id -u; echo ---; ls -A /app/packages/client; readlink /app/node_modules/@exec-stream/client',
+  ).split('---\n');
+  expect(listing[0].split('\n').filter(Boolean).sort()).toEqual(['dist', 'node_modules', 'package.json', 'packages', 'proto', 'scripts']);
+  // The workspace link the service loads @exec-stream/client/wire through, to the package's build only.
+  expect(listing[3].split('\n').filter(Boolean)).toEqual(['dist', 'package.json', 'proto', '../../packages/client']);
   const modules = new Set(listing[1].split('\n').filter(Boolean));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   // Dev dependencies that no production package needs (npm's own view) must be absent.
