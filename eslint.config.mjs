@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // Generated wire types (any `gen/` folder) are the generator's output, not ours to lint.
-  { ignores: ['dist/', 'coverage/', '.data/', 'bench/results/', '**/gen/'] },
+  { ignores: ['**/dist/', 'coverage/', '.data/', 'bench/results/', '**/gen/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

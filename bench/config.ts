@@ -23,7 +23,7 @@ export interface BenchConfig {
   s6Bytes: number;
   s6Reps: number;
   s7Calls: number;
-  /** Which scenarios to run (1..7). */
+  /** Which scenarios to run (1..8). */
   scenarios: number[];
   image: string;
   /** Start the server child with --cpu-prof, writing profiles here ('' = off). */
@@ -41,13 +41,15 @@ export interface BenchConfig {
   outDir: string;
   /** Record the run in the repository (docs/BENCHMARKS.md's generated block): only when asked. */
   writeDocs: boolean;
+  /** Scenario 9: the root of another built checkout whose server runs alternately with this one ('' = off). */
+  compareRoot: string;
 }
 
 const MB = 1024 * 1024;
 
 const PRESETS: Record<
   BenchMode,
-  Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios'>
+  Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios' | 'compareRoot'>
 > = {
   smoke: {
     reps: 1,
@@ -134,6 +136,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   SERVER_LOG: ['serverLog', String],
   SERVER_ENV: ['serverEnv', String],
   OUT_DIR: ['outDir', String],
+  COMPARE_ROOT: ['compareRoot', String],
 };
 
 /** Preset from BENCH_MODE / --mode (default quick), then env overrides, then flag overrides. */
@@ -150,7 +153,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
   const cfg: BenchConfig = {
     mode,
     ...PRESETS[mode],
-    scenarios: [1, 2, 3, 4, 5, 6, 7],
+    scenarios: [1, 2, 3, 4, 5, 6, 7, 8],
     image: env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest',
     cpuProfDir: '',
     serverNodeArgs: '',
@@ -158,6 +161,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
     serverEnv: '',
     outDir: '',
     writeDocs: false,
+    compareRoot: '',
   };
   for (const [key, [field, parse]] of Object.entries(FIELDS)) {
     const v = get(key);

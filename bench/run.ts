@@ -4,7 +4,11 @@ import { dockerRun, dockerSync } from './docker-cli';
 import { machineInfo, markdown, textTable, writeDocs, writeJson, type BenchReport } from './report';
 import { SCENARIOS, type BenchContext, type ScenarioResult } from './scenarios';
 import { repoRoot, startServer } from './server-process';
-import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
+import { ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
+import { compareBuilds } from './compare-builds';
+import { optionsCost } from './options-cost';
+
+const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { ...SCENARIOS, 8: optionsCost, 9: compareBuilds };
 
 export interface RunOutcome {
   report: BenchReport;
@@ -26,17 +30,18 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
   const nodeArgs: string[] = [];
   if (cfg.cpuProfDir) nodeArgs.push('-r', join(root, 'dist', 'bench', 'profile-preload.js'), '--cpu-prof', `--cpu-prof-dir=${cfg.cpuProfDir}`);
   nodeArgs.push(...cfg.serverNodeArgs.split(' ').filter(Boolean));
-  const server = await startServer(
-    { nodeArgs, logFile: cfg.serverLog || undefined, env: { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) } },
-    root,
-  );
+  const env = { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) };
+  const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env }, root);
   log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}`);
   const results: ScenarioResult[] = [];
   try {
     await warmUp(cfg, server.address);
-    const ctx: BenchContext = { cfg, server, log };
+    // Scenario 8's extra servers: started like the first (without --cpu-prof: one profile is the bench's own).
+    const spawnServer = (more: Record<string, string>, tls?: ClientTlsOptions, otherRoot = root) =>
+      startServer({ nodeArgs: cfg.serverNodeArgs.split(' ').filter(Boolean), logFile: cfg.serverLog || undefined, env: { ...env, ...more }, tls }, otherRoot);
+    const ctx: BenchContext = { cfg, server, log, spawnServer };
     for (const id of cfg.scenarios) {
-      const run = SCENARIOS[id];
+      const run = ALL_SCENARIOS[id];
       if (!run) throw new Error(`no scenario ${id}`);
       const s0 = performance.now();
       log(`[bench] scenario ${id}`);

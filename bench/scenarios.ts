@@ -1,13 +1,14 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { ExecClient, GRPCConnectionManager, type ExecSession } from '@exec-stream/client';
+import { ExecClient, GRPCConnectionManager, type ClientTlsOptions, type ExecSession } from '@exec-stream/client';
 import type { BenchConfig } from './config';
 import { fmtBytes } from './config';
 import { containerWallMs, dockerRun, dockerSync, removeContainers, runCli } from './docker-cli';
 import { expectedSha256, yesCommand, zeroCommand } from './payload';
 import { PeakRss, type ServerHandle } from './server-process';
-import { percentile, ratio, summarize, type Summary } from './stats';
+import { CpuMeter, perGiB, type CpuSample } from './cpu';
+import { median, percentile, ratio, summarize, type Summary } from './stats';
 
 // ---------------------------------------------------------------------------------------------------
 // Result shapes
@@ -54,9 +55,14 @@ export interface BenchContext {
   cfg: BenchConfig;
   server: ServerHandle;
   log: (msg: string) => void;
+  /**
+   * Starts another server like `server` with more environment (scenario 8), or from another built
+   * checkout (`root`, scenario 9); the caller stops it.
+   */
+  spawnServer?: (env: Record<string, string>, tls?: ClientTlsOptions, root?: string) => Promise<ServerHandle>;
 }
 
-class Scenario {
+export class Scenario {
   readonly rows: Row[] = [];
   readonly checks: Check[] = [];
   readonly goals: Goal[] = [];
@@ -106,13 +112,13 @@ class Scenario {
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => performance.now();
 /** Wall-clock ms since the epoch with sub-ms resolution (CLOCK_REALTIME, as the container's clock). */
 const realtimeMs = () => performance.timeOrigin + performance.now();
 
 /** Rotates the order of variants per repetition, so neither side always runs first (warm caches). */
-async function alternate<T extends string>(reps: number, variants: T[], run: (v: T, rep: number) => Promise<void>): Promise<void> {
+export async function alternate<T extends string>(reps: number, variants: T[], run: (v: T, rep: number) => Promise<void>): Promise<void> {
   for (let rep = 0; rep < reps; rep++) {
     const order = variants.map((_, i) => variants[(i + rep) % variants.length]);
     for (const v of order) await run(v, rep);
@@ -137,7 +143,7 @@ interface Drained {
 }
 
 /** Reads a session's output to its exit; times relative to t0 (performance.now()). */
-async function drain(s: ExecSession, t0: number, o: { hash?: boolean; onData?: (b: Buffer, atMs: number) => void } = {}): Promise<Drained> {
+export async function drain(s: ExecSession, t0: number, o: { hash?: boolean; onData?: (b: Buffer, atMs: number) => void } = {}): Promise<Drained> {
   const h = o.hash ? createHash('sha256') : undefined;
   let bytes = 0;
   let firstByteMs = NaN;
@@ -157,7 +163,7 @@ async function drain(s: ExecSession, t0: number, o: { hash?: boolean; onData?: (
   return { bytes, sha256: h?.digest('hex'), firstByteMs, endMs: nowMs() - t0, exitCode, stderr };
 }
 
-const errText = (e: unknown) => (e as Error)?.message ?? String(e);
+export const errText = (e: unknown) => (e as Error)?.message ?? String(e);
 
 // ---------------------------------------------------------------------------------------------------
 // Scenarios
@@ -171,9 +177,12 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const client = new ExecClient(conn);
   const cmd = zeroCommand(n);
   const walls: Record<string, number[]> = { es: [], def: [], none: [] };
+  const cpu: Record<string, CpuSample[]> = { es: [], def: [], none: [] };
+  const meter = new CpuMeter(ctx.server.pid);
   const containers: string[] = [];
   try {
     await alternate(cfg.reps, ['es', 'def', 'none'] as const, async (v) => {
+      const spent = meter.start();
       if (v === 'es') {
         const t0 = nowMs();
         const s = client.run(cfg.image, { command: cmd });
@@ -194,7 +203,13 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
           `got ${r.bytes} bytes, exit ${r.exitCode} ${r.stderr}`,
         );
       }
-      ctx.log(`  s1 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms`);
+      // The server finishes its last writes after the client's last byte: let it settle before reading.
+      if (v === 'es') await sleep(100);
+      const c = spent();
+      cpu[v].push(c);
+      ctx.log(
+        `  s1 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms; CPU s: server ${c.server.toFixed(2)} bench ${c.bench.toFixed(2)} docker CLI ${c.children.toFixed(2)} dockerd ${c.dockerd.toFixed(2)}`,
+      );
     });
   } finally {
     conn.close();
@@ -215,9 +230,21 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       walls[v].map((w) => n / 1e6 / (w / 1000)),
     );
   }
+  // CPU-seconds per GiB from /proc (steadier than wall on a shared machine): who spends what to move the bytes.
+  const g = (v: string, k: keyof CpuSample) => cpu[v].map((c) => perGiB(c[k], n));
+  const CLI = 'docker CLI (--log-driver none)';
+  const srv = sc.row('CPU per GiB', 'exec-stream server', 's', g('es', 'server'), CLI);
+  sc.row('CPU per GiB', 'exec-stream client (ExecClient in the bench)', 's', g('es', 'bench'), 'bench reading the docker CLI pipe');
+  sc.row('CPU per GiB', CLI, 's', g('none', 'children'));
+  sc.row('CPU per GiB', 'docker CLI (json-file)', 's', g('def', 'children'));
+  sc.row('CPU per GiB', 'bench reading the docker CLI pipe', 's', g('none', 'bench'));
+  sc.row('CPU per GiB', 'dockerd, exec-stream session (log driver local)', 's', g('es', 'dockerd'), 'dockerd, docker run --log-driver none');
+  sc.row('CPU per GiB', 'dockerd, docker run --log-driver none', 's', g('none', 'dockerd'));
+  sc.row('CPU per GiB', 'dockerd, docker run (json-file)', 's', g('def', 'dockerd'));
   sc.ratios();
   sc.goal('wall ≤ 0.4× docker run (json-file)', es.ratios[0].ratio, 0.4);
   sc.goal('wall ≤ 1.25× docker run --log-driver none', es.ratios[1].ratio, 1.25);
+  sc.goal('server CPU per byte ≤ 1.5× docker CLI (--log-driver none)', srv.ratios[0].ratio, 1.5);
   return sc.result();
 }
 
@@ -233,10 +260,13 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
   );
   const { command } = yesCommand(seed, n);
   const walls = new Map<number, number[]>(cfg.s2Clients.map((k) => [k, []]));
+  const cpu = new Map<number, CpuSample[]>(cfg.s2Clients.map((k) => [k, []]));
+  const meter = new CpuMeter(ctx.server.pid);
   const containers: string[] = [];
   await alternate(cfg.reps, cfg.s2Clients.map(String), async (kStr) => {
     const k = Number(kStr);
     const conns = Array.from({ length: k }, () => connect(ctx, true));
+    const spent = meter.start();
     try {
       const t0 = nowMs();
       const first = new ExecClient(conns[0]).run(cfg.image, { command });
@@ -258,7 +288,10 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
         `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`,
       );
       if (ok === k) walls.get(k)!.push(last);
-      ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok)`);
+      await sleep(100);
+      const c = spent();
+      if (ok === k) cpu.get(k)!.push(c);
+      ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok); CPU s: server ${c.server.toFixed(2)} bench ${c.bench.toFixed(2)}`);
     } catch (e) {
       sc.check('every client: sha256 matches, exit 0', false, errText(e));
     } finally {
@@ -284,6 +317,30 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
       w.map((ms) => (k * n) / 1e6 / (ms / 1000)),
     );
   }
+  // CPU from /proc: the server's per client added, and the clients' (all in the bench process, sha256 included).
+  const label = (k: number) => `${k} client${k === 1 ? '' : 's'}`;
+  for (const k of cfg.s2Clients)
+    sc.row(
+      'server CPU per GiB of session output',
+      label(k),
+      's',
+      cpu.get(k)!.map((c) => perGiB(c.server, n)),
+    );
+  const baseCpu = median(cpu.get(base)!.map((c) => c.server));
+  for (const k of cfg.s2Clients.filter((x) => x > base))
+    sc.row(
+      'server CPU per extra client per GiB',
+      label(k),
+      's',
+      cpu.get(k)!.map((c) => perGiB((c.server - baseCpu) / (k - base), n)),
+    );
+  for (const k of cfg.s2Clients)
+    sc.row(
+      'client CPU per GiB delivered (ExecClient + sha256)',
+      label(k),
+      's',
+      cpu.get(k)!.map((c) => perGiB(c.bench, k * n)),
+    );
   sc.ratios();
   const r16 = sc.rows.find((r) => r.variant === '16 clients' && r.metric.startsWith('wall'));
   if (r16?.ratios.length) sc.goal(`16 clients ≤ 2× ${r16.ratios[0].to}`, r16.ratios[0].ratio, 2);

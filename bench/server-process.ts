@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GRPCConnectionManager } from '@exec-stream/client';
+import { GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
 
 /** The repository root, whether this runs from bench/ (ts-jest) or dist/bench/ (built). */
 export function repoRoot(): string {
@@ -92,6 +92,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** append the child's output to this file */
   logFile?: string;
+  /** The server serves TLS (EXEC_TLS_CERT in env): the readiness probe connects with these. */
+  tls?: ClientTlsOptions;
 }
 
 export interface ServerHandle {
@@ -139,7 +141,7 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
   child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
 
-  const conn = new GRPCConnectionManager({ address });
+  const conn = new GRPCConnectionManager({ address, tls: options.tls });
   try {
     await Promise.race([
       new Promise<void>((res, rej) =>

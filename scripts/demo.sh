@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install what is needed, start the service, and run the live demo
-# client against it (a command in a container, its output as produced, its exit code). The service
+# The main job on a fresh machine: install what is needed, start the service, and run a command in a
+# container through the exec-stream CLI (its output as produced, its exit code, a second client). The service
 # stops when the demo ends unless DEMO_KEEP_RUNNING=1 (then Ctrl-C stops it). Exits with the command's
 # exit code, like `docker run`.
 set -euo pipefail
@@ -29,9 +29,22 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 echo "[demo] exec-stream listening on $EXEC_LISTEN (log: $log)"
-# The demo exits with the command's exit code (1 if the demo itself failed).
+# The demo is the CLI (docs/CLI.md): start a command, follow it live, then read it again as a second
+# client. It exits with the command's exit code (125 if the CLI or the service failed).
+image="${EXEC_BASE_IMAGE:-exec-stream/busybox:latest}"
+script="${*:-for i in 1 2 3 4 5; do echo \"line \$i from \$(hostname)\"; [ \$i = 3 ] && echo \"a warning on stderr\" >&2; sleep 0.4; done}"
+cli() { node packages/client/dist/cli/main.js --addr "$EXEC_LISTEN" "$@"; }
 rc=0
-node dist/src/demo/demo-client.js "$@" || rc=$?
+echo "[demo] \$ exec-stream run -d $image sh -c '$script'"
+if session=$(cli run -d "$image" sh -c "$script"); then
+  echo "[demo] session $session; following it: exec-stream attach $session"
+  cli attach "$session" || rc=$?
+  echo "[demo] exit code $rc"
+  echo "[demo] a second client, after the exit: exec-stream logs $session"
+  cli logs "$session" | sed 's/^/[demo]   | /' || true
+else
+  rc=$?
+fi
 if [ "${DEMO_KEEP_RUNNING:-0}" = 1 ]; then
   echo "[demo] service keeps running; Ctrl-C stops it"
   wait $service || true

@@ -155,9 +155,11 @@ describe('replay', () => {
       expect(chunks.map((c) => c.timestamp)).toEqual(want.map((p) => String(p.timestampNs)));
       // proto3: a field at its default (false, 0) may be absent on the wire.
       expect(chunks.every((c) => c.is_replay === true && String(c.gap_before ?? '0') === '0')).toBe(true);
-      const kinds = r.messages.map((m) => (m.ready ? `ready:${m.ready.replay_complete}` : m.output_chunk ? 'chunk' : m.exit !== undefined ? 'exit' : '?'));
-      if (want.length) expect(kinds).toEqual(['ready:false', ...want.map(() => 'chunk'), 'ready:true', 'exit']);
-      else expect(kinds).toEqual(['ready:true', 'exit']);
+      const kinds = r.messages.map((m) =>
+        m.ready ? `ready:${m.ready.replay_complete}` : m.output_chunk ? 'chunk' : m.outcome ? 'outcome' : m.exit !== undefined ? 'exit' : '?',
+      );
+      if (want.length) expect(kinds).toEqual(['ready:false', ...want.map(() => 'chunk'), 'ready:true', 'outcome', 'exit']);
+      else expect(kinds).toEqual(['ready:true', 'outcome', 'exit']);
       expect(r.messages.at(-1)?.exit).toBe(3);
     },
   );

@@ -8,6 +8,7 @@ import { status } from '@grpc/grpc-js';
 export type ErrorKind =
   | 'invalid'
   | 'not_found'
+  | 'already_exists'
   | 'precondition'
   | 'permission'
   | 'unauthenticated'
@@ -21,6 +22,7 @@ export type ErrorKind =
 const GRPC_CODE: Record<ErrorKind, status> = {
   invalid: status.INVALID_ARGUMENT,
   not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
   precondition: status.FAILED_PRECONDITION,
   permission: status.PERMISSION_DENIED,
   unauthenticated: status.UNAUTHENTICATED,

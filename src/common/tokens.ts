@@ -6,6 +6,8 @@ export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
 export const CONTAINER_CONTROL = Symbol('CONTAINER_CONTROL');
 export const CONTAINER_RECOVERY = Symbol('CONTAINER_RECOVERY');
 export const CONTAINER_EVENTS = Symbol('CONTAINER_EVENTS');
+export const IMAGE_PULLER = Symbol('IMAGE_PULLER');
+export const CONTAINER_FILES = Symbol('CONTAINER_FILES');
 /** Where a backend reports container transitions: the LifecycleBus. */
 export const LIFECYCLE_PUBLISHER = Symbol('LIFECYCLE_PUBLISHER');
 /** The instance's metrics (src/metrics/ ExecMetrics), or null when EXEC_METRICS_LISTEN is unset. */

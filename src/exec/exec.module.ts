@@ -15,6 +15,9 @@ import { ContainerControlService } from './container';
 import { ContainerStatusService } from './container';
 import { LifecycleCallHandler } from './grpc';
 import { ResourceSampler } from './container';
+import { ContainerFilesService, ImagePullService } from './container';
+import { CopyFilesHandler } from './grpc';
+import { ListSessionsHandler } from './grpc';
 
 @Module({
   imports: [ExecutorModule, LifecycleModule],
@@ -33,6 +36,12 @@ import { ResourceSampler } from './container';
     ContainerStatusService,
     ContainerControlService,
     ResourceSampler,
+    // Image pulls before a run, and CopyTo / CopyFrom (docs/PROTOCOL.md).
+    ImagePullService,
+    ContainerFilesService,
+    CopyFilesHandler,
+    // ListSessions (docs/PROTOCOL.md).
+    ListSessionsHandler,
     // Every @GrpcMethod error reaches the client with its real code, never UNKNOWN.
     { provide: APP_FILTER, useClass: GrpcExceptionFilter },
   ],

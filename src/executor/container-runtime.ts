@@ -9,6 +9,11 @@ export const DEFAULT_TTY = { width: 80, height: 24 } as const;
 /** Where a process's output goes, chunk by chunk, in the order the engine gave it. */
 export interface OutputSink {
   write(stream: StreamName, data: Buffer): void;
+  /**
+   * Optional: the same as write(stream, Buffer.concat(parts, bytes)), for a sink that can use the
+   * pieces without that join copy (one copy per byte on the hot path). `parts` is not kept by the caller.
+   */
+  writeParts?(stream: StreamName, parts: readonly Buffer[], bytes: number): void;
 }
 
 export interface ProcessSpec {
@@ -20,10 +25,25 @@ export interface ProcessSpec {
   tty: boolean;
   /** Keep stdin open so that the session can write to it. */
   openStdin: boolean;
+  /** The user the process runs as (name or uid[:gid]); unset = the image's. */
+  user?: string;
+}
+
+/** A run's container limits (0 = none); the backend adds its secure defaults (no-new-privileges, capabilities). */
+export interface ContainerLimits {
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  /** Read-only root file system with a writable tmpfs /tmp. */
+  readOnlyRootfs: boolean;
 }
 
 export interface RunSpec extends ProcessSpec {
   image: string;
+  /** Unset = no limits (as before they existed). */
+  limits?: ContainerLimits;
+  /** Caller's labels for the container; the managed labels are applied over them and cannot be overridden. */
+  labels?: Record<string, string>;
 }
 
 export interface ExecSpec extends ProcessSpec {
@@ -33,6 +53,8 @@ export interface ExecSpec extends ProcessSpec {
 export interface ProcessOutcome {
   /** The process's exit code; 128 + n when killed by signal n. */
   exitCode: number;
+  /** Docker's State.OOMKilled for a run's container (the kernel killed a process at the memory limit). */
+  oomKilled?: boolean;
 }
 
 export interface StartedProcess {

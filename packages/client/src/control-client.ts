@@ -4,6 +4,8 @@ import type {
   ContainerLifecycleEvent__Output,
   ContainerLifecycleRequest,
   ContainerStatusResponse__Output,
+  ListSessionsRequest,
+  ListSessionsResponse__Output,
   ResourceUsage__Output,
 } from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
@@ -157,6 +159,12 @@ export class ControlClient {
     return unary<ContainerControlResponse__Output>((cb) => client.ContainerResume({ container_id: containerId }, this.connection.getMetadata(), cb)).then(
       controlResult,
     );
+  }
+
+  /** One page of ListSessions (filters as in the request; next_page_token empty on the last page). */
+  listSessions(request: ListSessionsRequest = {}): Promise<ListSessionsResponse__Output> {
+    const client = this.connection.getClient();
+    return unary<ListSessionsResponse__Output>((cb) => client.ListSessions(request, this.connection.getMetadata(), cb));
   }
 
   /** Signals the container's main process, or with execId that exec's process. */

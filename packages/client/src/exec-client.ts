@@ -1,5 +1,5 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse__Output, Start } from './gen';
+import type { Outcome__Output, PullProgress__Output, SessionRequest, SessionResponse__Output, Start } from './gen';
 import { waitForDrain } from './wait-for-drain';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 
@@ -33,6 +33,27 @@ export interface ProcessOptions {
   openStdin?: boolean;
   /** Names this client; an attach with the same id may write stdin after a reconnect. */
   clientId?: string;
+  /** The user the process runs as (name or uid[:gid]); empty = the image's. */
+  user?: string;
+  /** Labels kept with the session (and on a run's container). */
+  labels?: Record<string, string>;
+  /** Run limits; 0 or unset = the service's defaults. */
+  memoryBytes?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  /** Hard and idle timeouts in ms (0 or unset = none). */
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace when a timeout expires, in ms (0 or unset = the service's EXEC_KILL_GRACE_MS). */
+  killGraceMs?: number;
+  /** Idempotency key: a second Start with it attaches to the session it created. */
+  requestId?: string;
+  /** Image pull policy of a run: never (default), if_missing or always. */
+  pull?: 'never' | 'if_missing' | 'always';
+  /** Credentials for that pull; unset = the service's (EXEC_REGISTRY_AUTH_FILE). */
+  registryAuth?: { username?: string; password?: string; serverAddress?: string; identityToken?: string };
+  /** Read-only root filesystem (run); unset = the service's default. */
+  readOnlyRootfs?: boolean;
 }
 
 export interface AttachOptions {
@@ -56,6 +77,10 @@ const HIGH_WATER = 32;
 export class ExecSession {
   readonly ready: Promise<ReadyInfo>;
   readonly exit: Promise<number>;
+  /** Why the process ended (SessionResponse.outcome, sent right before `exit`), when the server sent one. */
+  outcome?: Outcome__Output;
+  /** The pull_progress messages of a run's image pull (Start.pull), received before Ready; a slow client may miss some. */
+  readonly pullProgress: PullProgress__Output[] = [];
   private readonly queue: OutputPiece[] = [];
   private ended = false;
   private error?: ServiceError;
@@ -149,6 +174,14 @@ export class ExecSession {
       });
       return;
     }
+    if (msg.outcome) {
+      this.outcome = msg.outcome;
+      return;
+    }
+    if (msg.pull_progress) {
+      this.pullProgress.push(msg.pull_progress);
+      return;
+    }
     if (msg.exit !== undefined && msg.exit !== null) {
       this.resolveExit(msg.exit);
       return;
@@ -223,6 +256,27 @@ export class ExecClient {
       sequenced: !!o.sequenced,
       open_stdin: !!o.openStdin,
       client_id: o.clientId ?? '',
+      user: o.user ?? '',
+      labels: o.labels ?? {},
+      memory_bytes: o.memoryBytes ?? 0,
+      cpus: o.cpus ?? 0,
+      pids_limit: o.pidsLimit ?? 0,
+      timeout_ms: o.timeoutMs ?? 0,
+      idle_timeout_ms: o.idleTimeoutMs ?? 0,
+      kill_grace_ms: o.killGraceMs ?? 0,
+      request_id: o.requestId ?? '',
+      pull: o.pull ?? '',
+      ...(o.registryAuth
+        ? {
+            registry_auth: {
+              username: o.registryAuth.username ?? '',
+              password: o.registryAuth.password ?? '',
+              server_address: o.registryAuth.serverAddress ?? '',
+              identity_token: o.registryAuth.identityToken ?? '',
+            },
+          }
+        : {}),
+      ...(o.readOnlyRootfs === undefined ? {} : { read_only_rootfs: o.readOnlyRootfs }),
     };
   }
 }

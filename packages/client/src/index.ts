@@ -9,3 +9,4 @@ export {
   type ResourceUsageInfo,
   type ControlResult,
 } from './control-client';
+export { FileClient, COPY_CHUNK_BYTES, type PathStatInfo } from './file-client';

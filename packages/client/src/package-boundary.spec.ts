@@ -21,7 +21,11 @@ function sources(dir: string): string[] {
 }
 
 /** '@scope/name/sub' → '@scope/name'; 'name/sub' → 'name'. */
-const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 it('imports only its own files, Node built-ins and declared dependencies', () => {
   const stray = sources(SRC).flatMap((f) =>

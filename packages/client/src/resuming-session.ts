@@ -1,5 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
+import type { Outcome__Output } from './gen';
 
 export interface ResumeOptions {
   /**
@@ -33,6 +34,8 @@ export class ResumingSession {
   /** Successful re-attaches so far. */
   reconnects = 0;
   private sessionId?: string;
+  /** The starter's client_id, sent again on each re-attach so that stdin and resize stay ours. */
+  private clientId?: string;
   private cancelled = false;
   private consuming = false;
   private resolveExit!: (code: number) => void;
@@ -52,18 +55,21 @@ export class ResumingSession {
   }
 
   static run(client: ExecClient, image: string, options: ProcessOptions & ResumeOptions = {}): ResumingSession {
-    return new ResumingSession(client, client.run(image, { ...options, sequenced: true }), options);
+    return new ResumingSession(client, client.run(image, { ...options, sequenced: true }), options).withClientId(options.clientId);
   }
 
   static exec(client: ExecClient, containerId: string, options: ProcessOptions & ResumeOptions & { command: string[] }): ResumingSession {
-    return new ResumingSession(client, client.exec(containerId, { ...options, sequenced: true }), options);
+    return new ResumingSession(client, client.exec(containerId, { ...options, sequenced: true }), options).withClientId(options.clientId);
   }
 
-  /** Attach to an existing session (e.g. one this process ran before it restarted). */
-  static attach(client: ExecClient, attach: AttachOptions & { sessionId: string }, options: ResumeOptions = {}): ResumingSession {
+  /**
+   * Attach to an existing session (e.g. one this process ran before it restarted), by session id, or by
+   * container id (then reconnects use the session id Ready names).
+   */
+  static attach(client: ExecClient, attach: AttachOptions & ({ sessionId: string } | { containerId: string }), options: ResumeOptions = {}): ResumingSession {
     const s = new ResumingSession(client, client.attach({ ...attach, sequenced: true }), options, attach.fromSequence ?? 0);
-    s.sessionId = attach.sessionId;
-    return s;
+    if (attach.sessionId) s.sessionId = attach.sessionId;
+    return s.withClientId(attach.clientId);
   }
 
   /** Output pieces in order, each exactly once across reconnects. Throws a final error, if any. */
@@ -115,10 +121,36 @@ export class ResumingSession {
     return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
   }
 
+  /** Why the process ended, once the server sent its Outcome. */
+  get outcome(): Outcome__Output | undefined {
+    return this.current.outcome;
+  }
+
+  /**
+   * Stdin and resize go to the current call. With a clientId they may go on after a reconnect; bytes
+   * written into a call that then dropped are not re-sent.
+   */
+  write(data: Buffer): Promise<void> {
+    return this.current.write(data);
+  }
+
+  resize(width: number, height: number): void {
+    this.current.resize(width, height);
+  }
+
+  closeStdin(): void {
+    this.current.closeStdin();
+  }
+
   /** Leaves the session for good (no reconnect). */
   cancel(): void {
     this.cancelled = true;
     this.current.cancel();
+  }
+
+  private withClientId(clientId?: string): this {
+    this.clientId = clientId || undefined;
+    return this;
   }
 
   /** Attaches again from lastSequence + 1, backing off, until Ready or the window has passed. */
@@ -137,7 +169,7 @@ export class ResumingSession {
       this.options.onReconnect?.({ attempt, fromSequence, error });
       await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1)));
       if (this.cancelled) throw error; // cancel() during the back-off
-      const next = this.client.attach({ sessionId: this.sessionId, fromSequence, sequenced: true });
+      const next = this.client.attach({ sessionId: this.sessionId, fromSequence, sequenced: true, clientId: this.clientId });
       try {
         await next.ready;
         if (this.cancelled) {

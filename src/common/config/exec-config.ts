@@ -1,13 +1,17 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tlsProblems } from './tls-files';
 import { dockerHostProblems } from './docker-tls';
 import { tokensFileProblems } from './tokens-file';
+import { registryAuthFileProblems } from './registry-auth-file';
+import { limitsProblems } from './limits-config';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -34,6 +38,15 @@ export class ExecConfig {
   @Transform(emptyToUndefined)
   @IsString()
   EXEC_AUTH_TOKENS_FILE?: string;
+
+  /**
+   * A Docker config.json with "auths" (a Secret) whose credentials pulls use when Start.registry_auth is
+   * unset; re-read at every pull (registry-auth-file.ts, docs/PROTOCOL.md "Images from a registry").
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_REGISTRY_AUTH_FILE?: string;
 
   /** PEM certificate (chain) and private key files: when set, gRPC is served over TLS, re-read on change. */
   @IsOptional()
@@ -112,6 +125,66 @@ export class ExecConfig {
   @IsIn(['true', 'false'])
   EXEC_CONTAINER_INIT = 'true';
 
+  /** Memory limit (bytes) of a run's container when Start.memory_bytes is 0; 0 = none (limits-config.ts checks these). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_DEFAULT_MEMORY_BYTES = 0;
+
+  /** The largest Start.memory_bytes accepted; 0 = no maximum. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_MAX_MEMORY_BYTES = 0;
+
+  /** CPUs (fractional) of a run's container when Start.cpus is 0; 0 = no limit. */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  EXEC_DEFAULT_CPUS = 0;
+
+  /** The largest Start.cpus accepted; 0 = no maximum. */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  EXEC_MAX_CPUS = 0;
+
+  /** Process (pids) limit of a run's container when Start.pids_limit is 0: a fork bomb stops there. 0 = none. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_DEFAULT_PIDS_LIMIT = 1024;
+
+  /** The largest Start.pids_limit accepted; 0 = no maximum. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_MAX_PIDS_LIMIT = 32_768;
+
+  /** Grace between SIGTERM and SIGKILL when a timeout ends a process (Start.kill_grace_ms = 0). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  EXEC_KILL_GRACE_MS = 10_000;
+
+  /** The largest Start.timeout_ms / idle_timeout_ms accepted; 0 = no maximum. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_MAX_TIMEOUT_MS = 0;
+
+  /** Run containers with a read-only root file system and a writable tmpfs /tmp, unless Start.read_only_rootfs says otherwise. */
+  @IsIn(['true', 'false'])
+  EXEC_READ_ONLY_ROOTFS = 'false';
+
+  /**
+   * Capabilities a run's container keeps (comma-separated; all others dropped): Docker's default set or
+   * fewer. Default: Docker's less NET_RAW, MKNOD, AUDIT_WRITE and SETFCAP.
+   */
+  @IsString()
+  EXEC_CAPABILITIES = 'CHOWN,DAC_OVERRIDE,FSETID,FOWNER,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,SYS_CHROOT,KILL';
+
   /** Sessions whose process is still running, at once. */
   @Transform(toInt)
   @IsInt()
@@ -146,6 +219,15 @@ export class ExecConfig {
   @IsInt()
   @Min(64 * 1024)
   EXEC_TAIL_BYTES = 4 * 1024 * 1024;
+
+  /**
+   * Newest output kept in memory for all sessions together: each session holding output in memory
+   * keeps min(EXEC_TAIL_BYTES, this / their number), at least 256 KiB (src/exec/output/tail-budget.ts).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024 * 1024)
+  EXEC_TAIL_BUDGET_BYTES = 32 * 1024 * 1024;
 
   /** Remove a run's container once its exit code and all its output are recorded. */
   @IsIn(['true', 'false'])
@@ -190,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const known = Object.keys(new ExecConfig()).concat([
     'EXEC_AUTH_TOKEN',
     'EXEC_AUTH_TOKENS_FILE',
+    'EXEC_REGISTRY_AUTH_FILE',
     'EXEC_METRICS_LISTEN',
     'DOCKER_HOST',
     'EXEC_TLS_CERT',
@@ -204,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems = validateSync(config).map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   problems.push(...tlsProblems(config));
   problems.push(...tokensFileProblems(config));
+  problems.push(...registryAuthFileProblems(config));
+  problems.push(...limitsProblems(config));
   if (!problems.some((p) => p.startsWith('DOCKER_HOST='))) problems.push(...dockerHostProblems(config));
   // Beyond loopback a caller must be authenticated: by the token, or by a client certificate (mTLS).
   if (!config.EXEC_AUTH_TOKEN && !config.EXEC_AUTH_TOKENS_FILE && !config.EXEC_TLS_CLIENT_CA && !LOOPBACK.test(config.listenHost)) {

@@ -65,6 +65,7 @@ export class ContainerControlService {
       // wait, Docker's events) that can beat the kill call's own answer, and `killed` must come first.
       // Docker's own `kill` event, arriving later, is deduped against this one.
       this.publishKilled(state.id, sig.number, state.sessionId, undefined, `${sig.name} (${sig.number}) sent to the container's main process`);
+      this.markKilledByRequest(state.id);
       await this.control.kill(state.id, sig.number);
       return { success: true, message: `${sig.name} (${sig.number}) sent to container ${short(state.id)}` };
     }
@@ -75,6 +76,7 @@ export class ContainerControlService {
     if (!exec.running) {
       throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode ?? 'unknown'})`);
     }
+    this.markKilledByRequest(state.id, exec.id);
     const { pidInContainer } = await this.control.signalExec(exec.id, sig.number);
     const sessionId = this.execSessionId(state.id, exec.id);
     this.publishKilled(
@@ -112,6 +114,20 @@ export class ContainerControlService {
     const state = await inspectUnambiguous(this.control, this.sessions, id);
     if (!state.managed) throw notManaged(id);
     return state;
+  }
+
+  /**
+   * Outcome.reason: a run's (or this exec's) session ended by a signal after this request says
+   * killed_by_request (set before the signal goes, as the exit can beat the kill call's answer).
+   */
+  private markKilledByRequest(containerId: string, execId?: string): void {
+    let session;
+    try {
+      session = this.sessions.findByContainer(containerId, execId);
+    } catch {
+      return; // not a process this service started
+    }
+    if (session.running && (execId ? session.execId === execId : session.info.kind === 'run')) session.killReason ??= 'killed_by_request';
   }
 
   private execSessionId(containerId: string, execId: string): string | undefined {

@@ -67,6 +67,7 @@ describe('method scopes', () => {
       ContainerPause: 'control',
       ContainerResume: 'control',
       ContainerSignal: 'control',
+      ListSessions: 'read',
     });
   });
 });

@@ -44,6 +44,10 @@ export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
   ContainerPause: 'control',
   ContainerResume: 'control',
   ContainerSignal: 'control',
+  ListSessions: 'read',
+  // CopyTo changes a container's files, as a command could: `run`. CopyFrom only reads them.
+  CopyTo: 'run',
+  CopyFrom: 'read',
 };
 
 /** The most bytes of a client's `x-request-id`; it must also be printable ASCII. */

@@ -8,9 +8,14 @@ import type {
   ContainerSignalRequest__Output,
   ContainerStatusRequest__Output,
   ContainerStatusResponse,
+  CopyFromRequest__Output,
+  ListSessionsRequest__Output,
+  ListSessionsResponse,
 } from '@exec-stream/client/wire';
 import { ContainerControlService, ContainerStatusService } from '../container';
+import { CopyFilesHandler, type CopyFromCallStream, type CopyToCallback, type CopyToCallStream } from './copy-files.handler';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
+import { ListSessionsHandler } from './list-sessions.handler';
 import { SessionCallHandler, type SessionCallStream } from './session-call.handler';
 
 /**
@@ -25,6 +30,8 @@ export class ExecController {
     private readonly lifecycleCalls: LifecycleCallHandler,
     private readonly statuses: ContainerStatusService,
     private readonly controls: ContainerControlService,
+    private readonly copies: CopyFilesHandler,
+    private readonly listings: ListSessionsHandler,
   ) {}
 
   @GrpcStreamCall('Exec', 'Session')
@@ -57,5 +64,21 @@ export class ExecController {
   @GrpcMethod('Exec', 'ContainerSignal')
   containerSignal(req: ContainerSignalRequest__Output): Promise<ContainerControlResponse> {
     return this.controls.signal(req);
+  }
+
+  @GrpcMethod('Exec', 'ListSessions')
+  listSessions(req: ListSessionsRequest__Output): ListSessionsResponse {
+    return this.listings.list(req);
+  }
+
+  // Client streaming: Nest hands over the raw call and the unary callback; the handler answers through it.
+  @GrpcStreamCall('Exec', 'CopyTo')
+  copyTo(call: CopyToCallStream, callback: CopyToCallback): Promise<void> {
+    return this.copies.copyTo(call, callback);
+  }
+
+  @GrpcMethod('Exec', 'CopyFrom')
+  copyFrom(req: CopyFromRequest__Output, _metadata: unknown, call: CopyFromCallStream): Observable<never> {
+    return this.copies.copyFrom(req, call);
   }
 }

@@ -1,10 +1,12 @@
 /** The gRPC edge of the data path: proto messages in, domain calls out (controller, call handlers, Start validation, server options, auth, errors to status codes, health and reflection). */
 export * from './auth.interceptor';
 export * from './call-context';
+export * from './copy-files.handler';
 export * from './exec.controller';
 export * from './grpc-exception.filter';
 export * from './grpc-options';
 export * from './lifecycle-call.handler';
+export * from './list-sessions.handler';
 export * from './reflection-descriptors';
 export * from './session-call.handler';
 export * from './start.dto';

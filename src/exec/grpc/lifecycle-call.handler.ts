@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { ExecError, toGrpcStatus } from '../../common/errors';
+import { ExecError } from '../../common/errors';
 import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
@@ -58,10 +58,8 @@ export class LifecycleCallHandler {
     return new Observable<never>((subscriber) => {
       this.deliver(cursor, call, callContextOf(call.metadata, this.log, 'ContainerLifecycle').log).then(
         () => subscriber.complete(),
-        (err) => {
-          const s = toGrpcStatus(err);
-          subscriber.error({ code: s.code, details: s.details, message: s.details });
-        },
+        // The error as it is: the exception filter gives it its status (an ExecError keeps its code).
+        (err) => subscriber.error(err),
       );
       return () => cursor.close();
     });

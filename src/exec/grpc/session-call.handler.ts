@@ -8,8 +8,11 @@ import type { ExecMetrics } from '../../metrics';
 import type { ClientStream } from '../session';
 import { callContextOf, requireScope, type CallContext } from './call-context';
 import { parseStart, type StartDto, type StartMode } from './start.dto';
+import { startFingerprint } from './start-fingerprint';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
+import { ImagePullService } from '../container';
+import { pullBeforeRun } from './pull-step';
 
 /**
  * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
@@ -42,6 +45,7 @@ export class SessionCallHandler {
 
   constructor(
     private readonly sessions: SessionManager,
+    private readonly pulls: ImagePullService,
     @Inject(ROOT_LOGGER) root: Logger,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
   ) {
@@ -62,16 +66,21 @@ export class SessionCallHandler {
     call.pause();
     const { dto, mode } = start;
     let session: Session;
+    /** A run or exec Start whose request_id already created a session: this call attaches to it. */
+    let retried: boolean;
     // A client that cancels while its run or exec is being set up frees its session slot at once.
     const setup = new AbortController();
     const onCancel = () => setup.abort();
     if ((call as { cancelled?: boolean }).cancelled) setup.abort();
     else call.once('cancelled', onCancel);
     try {
-      session =
+      // Start.pull: the image is pulled (progress sent as pull_progress) before the session exists.
+      await pullBeforeRun(this.pulls, dto, mode, call, setup.signal, ctx.log);
+      if (mode === 'attach' && dto.request_id) throw new ExecError('invalid', 'request_id belongs to a run or exec Start, not an attach');
+      const started =
         mode === 'attach'
-          ? this.findForAttach(dto)
-          : await this.sessions.start({
+          ? { session: this.findForAttach(dto), retried: false }
+          : await this.sessions.startOnce({
               image: mode === 'run' ? dto.image : undefined,
               containerId: mode === 'exec' ? dto.container_id : undefined,
               command: dto.command,
@@ -80,15 +89,31 @@ export class SessionCallHandler {
               tty: dto.tty,
               openStdin: dto.open_stdin,
               clientId: dto.client_id,
-              cancel: setup.signal,
+              // With a request_id the set-up goes on when the client leaves: its retry attaches to that session.
+              cancel: dto.request_id ? undefined : setup.signal,
+              requestId: dto.request_id,
+              requestFingerprint: dto.request_id ? startFingerprint(dto, mode) : undefined,
+              user: dto.user,
+              labels: dto.labels,
+              limits: {
+                memoryBytes: dto.memory_bytes,
+                cpus: dto.cpus,
+                pidsLimit: dto.pids_limit,
+                readOnlyRootfs: dto.read_only_rootfs,
+                timeoutMs: dto.timeout_ms,
+                idleTimeoutMs: dto.idle_timeout_ms,
+                killGraceMs: dto.kill_grace_ms,
+              },
             });
+      ({ session, retried } = started);
+      if (retried) this.sessions.admitClient(session);
     } catch (err) {
       return this.reject(call, ctx, err, dto.session_id);
     } finally {
       call.removeListener('cancelled', onCancel);
     }
-    this.metrics?.sessionStarted(mode);
-    const writer = mode !== 'attach' || !!session.input?.mayWrite(false, dto.client_id);
+    this.metrics?.sessionStarted(retried ? 'attach' : mode);
+    const writer = (mode !== 'attach' && !retried) || !!session.input?.mayWrite(false, dto.client_id);
     this.routeInput(call, ctx, session, writer);
     call.resume();
     await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });

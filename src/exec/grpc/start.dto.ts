@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   registerDecorator,
@@ -16,6 +17,8 @@ import {
 import { ExecError } from '../../common/errors';
 import { LIMITS } from '../../common/limits';
 import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../../common/request-ids';
+import { START_REQUEST_ID_MAX_BYTES } from '../session';
+import { checkFieldsForMode, labelProblems, toCount, USER_PATTERN } from './start-fields';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -133,6 +136,55 @@ export class StartDto {
 
   @IsBoolean()
   open_stdin = false;
+
+  // Limits, user, labels and timeouts (docs/PROTOCOL.md); maximums are checked against the settings by the session manager.
+  @Transform(toCount)
+  @IsInt({ message: 'memory_bytes must be a whole number of bytes' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'memory_bytes is too large' })
+  memory_bytes = 0;
+
+  @Check('cpus', (v) => v === 0 || (typeof v === 'number' && Number.isFinite(v) && v >= 0.01), 'cpus must be 0 (the default) or at least 0.01')
+  cpus = 0;
+
+  @Transform(toCount)
+  @IsInt({ message: 'pids_limit must be a whole number' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'pids_limit is too large' })
+  pids_limit = 0;
+
+  @IsOptional()
+  @Matches(USER_PATTERN, { message: 'user must be a name or uid, optionally :group or :gid (e.g. 1000:1000), at most 64 characters' })
+  user?: string;
+
+  @Check('labels', (v) => labelProblems(v).length === 0, 'labels: printable keys (at most 128 bytes, not exec-stream.*) and values (at most 1 KiB), at most 64')
+  labels: Record<string, string> = {};
+
+  @Transform(toCount)
+  @IsInt({ message: 'timeout_ms must be a whole number of ms' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'timeout_ms is too large' })
+  timeout_ms = 0;
+
+  @Transform(toCount)
+  @IsInt({ message: 'idle_timeout_ms must be a whole number of ms' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'idle_timeout_ms is too large' })
+  idle_timeout_ms = 0;
+
+  @Transform(toCount)
+  @IsInt({ message: 'kill_grace_ms must be a whole number of ms' })
+  @Max(600_000, { message: 'kill_grace_ms must be at most 600000 (10 minutes)' })
+  kill_grace_ms = 0;
+
+  @IsOptional()
+  @IsBoolean()
+  read_only_rootfs?: boolean;
+
+  // A retried Start with the same request_id attaches to the session the first one created (run and exec).
+  @IsOptional()
+  @Check(
+    'requestId',
+    (v) => typeof v === 'string' && bytes(v) <= START_REQUEST_ID_MAX_BYTES && !/\p{Cc}/u.test(v),
+    `request_id must be at most ${START_REQUEST_ID_MAX_BYTES} bytes, without control characters`,
+  )
+  request_id?: string;
 }
 
 export type StartMode = 'run' | 'exec' | 'attach';
@@ -141,18 +193,25 @@ export type StartMode = 'run' | 'exec' | 'attach';
 export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
   const plain = Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const dto = plainToInstance(StartDto, plain);
-  const problems = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) => Object.values(e.constraints ?? {}));
+  const problems = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) =>
+    e.property === 'labels' && e.constraints?.labels ? labelProblems(dto.labels) : Object.values(e.constraints ?? {}),
+  );
   if (problems.length) throw new ExecError('invalid', `invalid Start: ${problems.join('; ')}`);
   if (dto.image) {
     if (dto.container_id || dto.session_id || dto.exec_id) {
       throw new ExecError('invalid', 'Start.image runs a new container: leave container_id, exec_id and session_id empty');
     }
+    checkFieldsForMode(dto as unknown as Record<string, unknown>, 'run');
     return { dto, mode: 'run' };
   }
   if (dto.container_id && dto.command.length) {
     if (dto.session_id || dto.exec_id) throw new ExecError('invalid', 'an exec (container_id + command) takes no session_id or exec_id');
+    checkFieldsForMode(dto as unknown as Record<string, unknown>, 'exec');
     return { dto, mode: 'exec' };
   }
-  if (dto.session_id || dto.container_id) return { dto, mode: 'attach' };
+  if (dto.session_id || dto.container_id) {
+    checkFieldsForMode(dto as unknown as Record<string, unknown>, 'attach');
+    return { dto, mode: 'attach' };
+  }
   throw new ExecError('invalid', 'Start needs image (+ command) to run, container_id + command to exec, or session_id / container_id to attach');
 }

@@ -14,13 +14,15 @@ export class ChunkWindow {
   private head = 0;
   private bytes = 0;
 
-  constructor(private readonly limit: number) {}
+  /** `limit`: the bytes it may hold now (a share of the TailBudget, asked at every push). */
+  constructor(private readonly limit: () => number) {}
 
   /** Appends the next chunk; evicts the oldest while over the limit, always keeping the newest. */
   push(chunk: ChunkRecord): void {
     this.items.push(chunk);
     this.bytes += cost(chunk);
-    while (this.bytes > this.limit && this.items.length - this.head > 1) {
+    const limit = this.limit();
+    while (this.bytes > limit && this.items.length - this.head > 1) {
       this.bytes -= cost(this.items[this.head]!);
       this.items[this.head++] = undefined;
     }
@@ -47,7 +49,8 @@ export class ReadCache {
   private readonly entries = new Map<number, ChunkRecord | Promise<ChunkRecord>>();
   private bytes = 0;
 
-  constructor(private readonly limit: number) {}
+  /** `limit`: the bytes it may hold now (a share of the TailBudget, asked at every eviction). */
+  constructor(private readonly limit: () => number) {}
 
   get(sequence: number, read: (sequence: number) => Promise<ChunkRecord>): ChunkRecord | Promise<ChunkRecord> {
     const hit = this.entries.get(sequence);
@@ -71,8 +74,9 @@ export class ReadCache {
   }
 
   private evict(): void {
+    const limit = this.limit();
     for (const [sequence, entry] of this.entries) {
-      if (this.bytes <= this.limit || this.entries.size <= 1) break;
+      if (this.bytes <= limit || this.entries.size <= 1) break;
       if (entry instanceof Promise) continue; // in flight: not counted yet
       this.entries.delete(sequence);
       this.bytes -= cost(entry);

@@ -7,4 +7,5 @@ export * from './session-data-verify';
 export * from './session-files';
 export * from './session-files-verify';
 export * from './session-response-encoder';
+export * from './tail-budget';
 export * from './tee-writer';

@@ -2,6 +2,8 @@ import type { StreamName } from '../../executor';
 import type { StreamTally } from '../../metrics';
 import type { PrimaryRecorder } from './tee-writer';
 import { ChunkWindow, ReadCache } from './chunk-window';
+import type { TailBudget, TailShare } from './tail-budget';
+import { encodePlainParts } from './session-response-encoder';
 import type { ChunkRecord, SessionFiles } from './session-files';
 
 // Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
@@ -12,21 +14,23 @@ export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
  * The session's append-only, sequenced output: every chunk goes to the files (the record) and to a
  * bounded in-memory tail of the newest chunks. Readers (client cursors) ask for chunk n: from the tail
  * when it is still there, else from disk through a shared cache of recent reads (both bounded by
- * EXEC_TAIL_BYTES; a chunk also keeps its wire encoding, made once for all clients). Waiting readers are woken by notify(), which the TeeWriter
+ * the session's share of the TailBudget: EXEC_TAIL_BYTES at most; a chunk also keeps its wire encoding, made once for all clients). Waiting readers are woken by notify(), which the TeeWriter
  * calls as its secondary, after the record is written.
  */
 export class OutputLog implements PrimaryRecorder {
   private tail: ChunkWindow;
   private readBack: ReadCache;
+  private readonly share: TailShare;
   private waiters = new Set<() => void>();
   private ended = false;
 
   constructor(
     private readonly files: SessionFiles,
-    private readonly tailLimit: number,
+    budget: TailBudget,
   ) {
-    this.tail = new ChunkWindow(tailLimit);
-    this.readBack = new ReadCache(tailLimit);
+    this.share = budget.acquire();
+    this.tail = new ChunkWindow(this.share.limit);
+    this.readBack = new ReadCache(this.share.limit);
   }
 
   /** Sequence of the newest chunk; 0 before the first. */
@@ -54,7 +58,7 @@ export class OutputLog implements PrimaryRecorder {
   /** Told when a chunk could not be recorded (before the error goes on to the caller). */
   onRecordFailed?: (err: unknown) => void;
 
-  record(stream: StreamName, data: Buffer): void {
+  record(stream: StreamName, data: Buffer, plainMessage?: Buffer): void {
     const timestampNs = nowNs();
     let sequence: number;
     try {
@@ -63,7 +67,16 @@ export class OutputLog implements PrimaryRecorder {
       this.onRecordFailed?.(err);
       throw err;
     }
-    this.tail.push({ sequence, stream, timestampNs, data });
+    this.tail.push({ sequence, stream, timestampNs, data, plainMessage });
+  }
+
+  /**
+   * One chunk given in pieces: they are copied once, straight into its plain wire message, and the
+   * chunk's data is the tail of that message (no separate join copy; plain clients send it as is).
+   */
+  recordParts(stream: StreamName, parts: readonly Buffer[], bytes: number): void {
+    const message = encodePlainParts(stream, parts, bytes);
+    this.record(stream, message.subarray(message.length - bytes), message);
   }
 
   /** Chunk `sequence` (1 ≤ sequence ≤ lastSequence). */
@@ -107,8 +120,9 @@ export class OutputLog implements PrimaryRecorder {
    * served from disk. Without this every finished session would hold them for its whole retention.
    */
   releaseMemory(): void {
-    this.tail = new ChunkWindow(this.tailLimit);
-    this.readBack = new ReadCache(this.tailLimit);
+    this.share.release();
+    this.tail = new ChunkWindow(this.share.limit);
+    this.readBack = new ReadCache(this.share.limit);
   }
 
   /** No more chunks: readers are woken, and the files close once no reader holds them. */

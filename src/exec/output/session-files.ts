@@ -58,6 +58,8 @@ export interface SessionExitRecord {
   exitCode?: number;
   error?: { kind: string; message: string };
   finishedAt: number;
+  /** The session's Outcome (src/exec/session/session-outcome.ts), kept as it was sent to clients. */
+  outcome?: object;
 }
 
 function readAt(fd: number, length: number, position: number): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import { loadSync } from '@grpc/proto-loader';
 import { randomBytes } from 'node:crypto';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
-import { encodeOutputChunk, encodePlain } from './session-response-encoder';
+import { encodeOutputChunk, encodePlain, encodePlainParts } from './session-response-encoder';
 
 // The generated (protobufjs) decoder of the real proto is the judge of the hand-written encoder.
 const pkg = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS);
@@ -13,6 +13,15 @@ describe('session response encoder', () => {
     const data = randomBytes(n);
     expect((decode(encodePlain('stdout', data)).stdout as Buffer).equals(data)).toBe(true);
     expect((decode(encodePlain('stderr', data)).stderr as Buffer).equals(data)).toBe(true);
+  });
+
+  it.each([[[0]], [[1, 2, 3]], [[127, 1]], [[70000, 300, 64 * 1024]]])('plain from pieces %j equals plain of the joined bytes', (sizes) => {
+    const parts = sizes.map((n) => randomBytes(n));
+    const joined = Buffer.concat(parts);
+    const bytes = joined.length;
+    const m = encodePlainParts('stderr', parts, bytes);
+    expect(m.equals(encodePlain('stderr', joined))).toBe(true);
+    expect(m.subarray(m.length - bytes).equals(joined)).toBe(true);
   });
 
   it.each([

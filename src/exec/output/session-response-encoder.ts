@@ -48,6 +48,20 @@ export function encodePlain(stream: StreamName, data: Buffer): Buffer {
   return out;
 }
 
+/**
+ * SessionResponse{stdout|stderr: the pieces joined}, built by copying each piece once into the message:
+ * the chunk's data is then `message.subarray(message.length - bytes)` (see OutputLog.recordParts).
+ */
+export function encodePlainParts(stream: StreamName, parts: readonly Buffer[], bytes: number): Buffer {
+  const len = BigInt(bytes);
+  const out = Buffer.allocUnsafe(1 + varintSize(len) + bytes);
+  let pos = 0;
+  out[pos++] = PLAIN_TAG[stream];
+  pos = writeVarint(out, pos, len);
+  for (const p of parts) pos += p.copy(out, pos);
+  return out;
+}
+
 export interface EncodableChunk {
   sequence: number;
   stream: StreamName;

@@ -6,6 +6,8 @@ import type { ExecMetrics, StreamTally } from '../../metrics';
 /** The record of output: appending must succeed or the session fails (a real error, not a skip). */
 export interface PrimaryRecorder {
   record(stream: StreamName, data: Buffer): void;
+  /** Optional: record(stream, Buffer.concat(parts, bytes)) with the recorder making the one copy. */
+  recordParts?(stream: StreamName, parts: readonly Buffer[], bytes: number): void;
 }
 
 /** Told after each recorded chunk; must not block, and its failure must not touch the record. */
@@ -39,7 +41,18 @@ export class TeeWriter implements OutputSink {
 
   write(stream: StreamName, data: Buffer): void {
     this.primary.record(stream, data);
-    this.tally?.add(stream, data.length);
+    this.recorded(stream, data.length);
+  }
+
+  /** One chunk given in pieces (see OutputSink.writeParts): recorded as one chunk, like write(). */
+  writeParts(stream: StreamName, parts: readonly Buffer[], bytes: number): void {
+    if (this.primary.recordParts) this.primary.recordParts(stream, parts, bytes);
+    else this.primary.record(stream, Buffer.concat(parts, bytes));
+    this.recorded(stream, bytes);
+  }
+
+  private recorded(stream: StreamName, bytes: number): void {
+    this.tally?.add(stream, bytes);
     for (const listener of this.listeners) {
       try {
         listener.onRecorded();

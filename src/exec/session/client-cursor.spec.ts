@@ -8,6 +8,7 @@ import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
 import { ClientCursor, type ClientStream } from './client-cursor';
 import { OutputLog } from '../output/output-log';
+import { TailBudget } from '../output/tail-budget';
 import { SessionFiles } from '../output/session-files';
 import type { SessionOutcome } from './session';
 
@@ -77,7 +78,7 @@ describe('ClientCursor', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'cursor-'));
     files = SessionFiles.create(dir, {});
-    log = new OutputLog(files, 1024); // a tiny tail: older chunks come back from disk
+    log = new OutputLog(files, new TailBudget(1024, 1024)); // a tiny tail: older chunks come back from disk
     outcome = undefined;
   });
   afterEach(() => {

@@ -5,7 +5,7 @@ import { waitForDrain } from '@exec-stream/client/wire';
 import type { ChunkRecord } from '../output';
 import { encodeOutputChunk, encodePlain } from '../output';
 import type { OutputLog } from '../output';
-import type { SessionOutcome } from './session-outcome';
+import { toWireOutcome, type SessionOutcome } from './session-outcome';
 
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
@@ -160,6 +160,8 @@ export class ClientCursor {
       return this.fail(new ExecError('data_loss', `the session's last ${this.gap} chunks are missing (damaged or lost)`));
     }
     const outcome = this.outcome();
+    // The Outcome goes right before `exit` (or the error status), to every client: a reference client skips the unknown field.
+    if (outcome?.record) this.call.write({ outcome: toWireOutcome(outcome.record) });
     if (outcome && 'exitCode' in outcome) {
       this.call.write({ exit: outcome.exitCode });
       this.closed = true;

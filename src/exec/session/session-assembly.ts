@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/logger';
-import { OutputLog, type SessionFiles, type TeeWriterFactory } from '../output';
+import { OutputLog, type SessionFiles, type TailBudget, type TeeWriterFactory } from '../output';
 import { Session, type SessionInfo } from './session';
 
 /**
@@ -7,8 +7,8 @@ import { Session, type SessionInfo } from './session';
  * records into it and then wakes its readers, and the Session. The one way a session is made, whether
  * new (SessionManager) or loaded at start-up (SessionRecovery).
  */
-export function assembleSession(info: SessionInfo, files: SessionFiles, tailBytes: number, tees: TeeWriterFactory, logger: Logger): Session {
-  const output = new OutputLog(files, tailBytes);
+export function assembleSession(info: SessionInfo, files: SessionFiles, tail: TailBudget, tees: TeeWriterFactory, logger: Logger): Session {
+  const output = new OutputLog(files, tail);
   const tee = tees.create(output, logger);
   output.sentTally = tees.sent;
   tee.addListener({ onRecorded: () => output.notify() });

@@ -60,7 +60,7 @@ describe('SessionManager', () => {
     runtime.runs[0].sink.write('stderr', Buffer.from('err'));
     runtime.runs[0].end({ exitCode: 4 });
     await new Promise((r) => setImmediate(r));
-    expect(s.outcome).toEqual({ exitCode: 4 });
+    expect(s.outcome).toMatchObject({ exitCode: 4, record: { reason: 'exited', exitCode: 4, stdoutBytes: 3, stderrBytes: 3 } });
     expect(readFileSync(join(s.files.dir, 'stdout'), 'utf8')).toBe('out');
     expect(readFileSync(join(s.files.dir, 'stderr'), 'utf8')).toBe('err');
     expect(JSON.parse(readFileSync(join(s.files.dir, 'exit.json'), 'utf8')).exitCode).toBe(4);
@@ -71,7 +71,8 @@ describe('SessionManager', () => {
     const s = await start();
     runtime.runs[0].end(new ExecError('unavailable', 'Docker went away'));
     await new Promise((r) => setImmediate(r));
-    expect(s.outcome).toEqual({ error: expect.objectContaining({ kind: 'unavailable' }) });
+    expect(s.outcome).toMatchObject({ error: expect.objectContaining({ kind: 'unavailable' }), record: { reason: 'lost', exitCode: -1 } });
+    expect(s.outcome).not.toHaveProperty('exitCode');
   });
 
   it('finds sessions by id and by container id prefix', async () => {

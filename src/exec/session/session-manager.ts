@@ -8,12 +8,16 @@ import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_L
 import type { ExecMetrics } from '../../metrics';
 import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
-import { TeeWriterFactory } from '../output';
+import { tailBudgetFor, TeeWriterFactory } from '../output';
 import { DataDirError } from '../output';
 import { DataDirHealth } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
+import { resolveContainerLimits, resolveTimeouts, type RequestedLimits } from './process-limits';
+import { armSessionTimeouts } from './session-timeouts';
 import { SessionFiles } from '../output';
+import { RequestIdIndex } from './request-id-index';
+import { listSessions, type SessionFilter, type SessionPage } from './session-listing';
 
 export interface NewProcess {
   image?: string;
@@ -28,6 +32,16 @@ export interface NewProcess {
   clientId?: string;
   /** Fires when the client gives up during set-up: start then rejects ABORTED and frees the slot at once. */
   cancel?: AbortSignal;
+  /** The user the process runs as (name or uid[:gid]); unset = the image's. */
+  user?: string;
+  /** Labels for the session (and a run's container, under the managed labels). */
+  labels?: Record<string, string>;
+  /** Start.request_id: a Start retried with it gets the session it created (startOnce). */
+  requestId?: string;
+  /** requestFingerprint() of the Start: a retry must ask for the same thing. */
+  requestFingerprint?: string;
+  /** Start's resource limits (runs) and timeouts (runs and execs), checked against the EXEC_MAX_* settings. */
+  limits?: RequestedLimits;
 }
 
 /**
@@ -38,6 +52,7 @@ export interface NewProcess {
 @Injectable()
 export class SessionManager implements OnModuleDestroy {
   private readonly byId = new Map<string, Session>();
+  private readonly requestIds = new RequestIdIndex();
   private readonly log: Logger;
   private readonly sweeper: NodeJS.Timeout;
   /**
@@ -80,6 +95,8 @@ export class SessionManager implements OnModuleDestroy {
       throw new ExecError('exhausted', `too many running sessions (EXEC_MAX_SESSIONS=${this.config.EXEC_MAX_SESSIONS})`);
     }
     this.dataDir?.assertWritable();
+    const containerLimits = spec.image ? resolveContainerLimits(spec.limits ?? {}, this.config) : undefined;
+    const timeouts = resolveTimeouts(spec.limits ?? {}, this.config);
     const info: SessionInfo = {
       id: randomUUID(),
       kind: spec.image ? 'run' : 'exec',
@@ -87,6 +104,9 @@ export class SessionManager implements OnModuleDestroy {
       command: spec.command,
       tty: spec.tty,
       createdAt: Date.now(),
+      labels: spec.labels && Object.keys(spec.labels).length ? spec.labels : undefined,
+      requestId: spec.requestId || undefined,
+      requestFingerprint: spec.requestId ? spec.requestFingerprint : undefined,
     };
     const logger = this.log.child({ sessionId: info.id });
     let files: SessionFiles;
@@ -96,7 +116,7 @@ export class SessionManager implements OnModuleDestroy {
       this.dataDir?.failed(err);
       throw err;
     }
-    const session = assembleSession(info, files, this.config.EXEC_TAIL_BYTES, this.tees, logger);
+    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
     // Output that cannot be recorded stops the process at once (once it is known: it may come first).
     let unrecorded: DataDirError | undefined;
     session.output.onRecordFailed = (err) => {
@@ -115,9 +135,10 @@ export class SessionManager implements OnModuleDestroy {
         workingDir: spec.workingDir,
         tty: spec.tty,
         openStdin: spec.openStdin || spec.tty,
+        user: spec.user,
       };
       const starting = spec.image
-        ? this.runtime.run({ ...base, image: spec.image }, session.tee, spec.cancel)
+        ? this.runtime.run({ ...base, image: spec.image, limits: containerLimits, labels: spec.labels }, session.tee, spec.cancel)
         : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
       process = await this.unlessCancelled(starting, spec.cancel, files, cancelled);
     } catch (err) {
@@ -126,6 +147,9 @@ export class SessionManager implements OnModuleDestroy {
       throw err;
     }
     session.bind(process, spec.clientId);
+    armSessionTimeouts(session, timeouts, (n) =>
+      process.execId ? this.requireControl().signalExec(process.execId, n) : this.requireControl().kill(process.containerId, n),
+    );
     if (unrecorded) this.stopUnrecorded(session, unrecorded);
     // Observed at once, before any other await: its failure must never be an unhandled rejection.
     process.done
@@ -151,6 +175,21 @@ export class SessionManager implements OnModuleDestroy {
     }
     await session.input?.applyInitial();
     return session;
+  }
+
+  /**
+   * start(), unless `spec.requestId` already created a session (retained, or still being set up): then
+   * that session, with `retried` true (the caller attaches to it; no second process). The same id with a
+   * different request is ALREADY_EXISTS.
+   */
+  async startOnce(spec: NewProcess): Promise<{ session: Session; retried: boolean }> {
+    if (!spec.requestId) return { session: await this.start(spec), retried: false };
+    const fingerprint = spec.requestFingerprint ?? '';
+    const earlier = this.requestIds.find(spec.requestId, fingerprint);
+    if (earlier) return { session: await earlier, retried: true };
+    const starting = this.start({ ...spec, requestFingerprint: fingerprint });
+    this.requestIds.track(spec.requestId, fingerprint, starting);
+    return { session: await starting, retried: false };
   }
 
   /**
@@ -205,6 +244,11 @@ export class SessionManager implements OnModuleDestroy {
     }
   }
 
+  private requireControl(): ContainerControl {
+    if (!this.control) throw new ExecError('internal', 'no CONTAINER_CONTROL: timeouts cannot signal the process');
+    return this.control;
+  }
+
   get(sessionId: string): Session {
     const s = this.byId.get(sessionId);
     if (!s) throw new ExecError('not_found', `session ${sessionId} not found (unknown, or its retention expired)`);
@@ -257,10 +301,16 @@ export class SessionManager implements OnModuleDestroy {
     return [...this.byId.values()];
   }
 
+  /** ListSessions: one page of the retained sessions that match `filter` (session-listing.ts). */
+  list(filter: SessionFilter): SessionPage {
+    return listSessions(this.byId.values(), filter);
+  }
+
   /** Adds a session that was not started here: one loaded from the data dir after a restart. */
   register(session: Session): void {
     if (this.byId.has(session.id)) throw new ExecError('internal', `session ${session.id} is registered twice`);
     this.byId.set(session.id, session);
+    this.requestIds.add(session);
   }
 
   /** Refuses new sessions and clients from now on (shutdown); `reason` is what callers are told. */
@@ -282,6 +332,7 @@ export class SessionManager implements OnModuleDestroy {
     let removed = 0;
     const remove = (s: Session, why: string) => {
       this.byId.delete(s.id);
+      this.requestIds.remove(s);
       s.files.destroy();
       s.logger.info({ why }, 'session retention expired; files removed');
       this.metrics?.retentionRemoved(why);

@@ -1,4 +1,98 @@
 import type { ExecError } from '../../common/errors';
+import type { Outcome } from '@exec-stream/client/wire';
 
-/** How a session's process ended: its exit code, or the error its clients are given instead. */
-export type SessionOutcome = { exitCode: number } | { error: ExecError };
+/** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
+export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request';
+
+/** Outcome.reason values (docs/PROTOCOL.md, "Outcome"). */
+export type OutcomeReason = 'exited' | 'signaled' | 'oom_killed' | 'lost' | KillReason;
+
+/** A session's Outcome as kept in memory and in exit.json: times in Unix ms, byte counts per stream. */
+export interface OutcomeRecord {
+  exitCode: number;
+  signal: number;
+  reason: OutcomeReason;
+  startedAt: number;
+  finishedAt: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+  message: string;
+}
+
+/**
+ * How a session's process ended: its exit code (and whether Docker saw it OOM-killed), or the error its
+ * clients are given instead; `record` is the Outcome built from it once the session finished.
+ */
+export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
+
+const REASONS: ReadonlySet<string> = new Set<OutcomeReason>(['exited', 'signaled', 'oom_killed', 'lost', 'timeout', 'idle_timeout', 'killed_by_request']);
+
+/** The signal number behind an exit code (Docker and shells report 128 + n for a process killed by signal n), else 0. */
+export function signalOf(exitCode: number): number {
+  return exitCode > 128 && exitCode <= 128 + 64 ? exitCode - 128 : 0;
+}
+
+export interface OutcomeFacts {
+  outcome: SessionOutcome;
+  killReason?: KillReason;
+  startedAt?: number;
+  finishedAt: number;
+  bytes: { stdout: number; stderr: number };
+}
+
+/**
+ * The Outcome of a finished session. Precedence: an error outcome is `lost` (exit_code -1); Docker's
+ * OOMKilled is `oom_killed`; a timeout the service enforced is `timeout` / `idle_timeout`; a
+ * ContainerSignal counts (`killed_by_request`) only when the process then ended by a signal; any other
+ * 128+n is `signaled`; else `exited`.
+ */
+export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
+  const base = { startedAt: f.startedAt ?? f.finishedAt, finishedAt: f.finishedAt, stdoutBytes: f.bytes.stdout, stderrBytes: f.bytes.stderr };
+  if (!('exitCode' in f.outcome)) return { ...base, exitCode: -1, signal: 0, reason: 'lost', message: f.outcome.error.message };
+  const { exitCode } = f.outcome;
+  const signal = signalOf(exitCode);
+  const code = `exit code ${exitCode}`;
+  if (f.outcome.oomKilled) {
+    return { ...base, exitCode, signal, reason: 'oom_killed', message: `killed by the kernel's OOM killer: the container reached its memory limit (${code})` };
+  }
+  if (f.killReason === 'timeout') return { ...base, exitCode, signal, reason: 'timeout', message: `ended by the service after its hard timeout (${code})` };
+  if (f.killReason === 'idle_timeout') {
+    return { ...base, exitCode, signal, reason: 'idle_timeout', message: `ended by the service after its idle timeout: no output for too long (${code})` };
+  }
+  if (f.killReason === 'killed_by_request' && signal) {
+    return { ...base, exitCode, signal, reason: 'killed_by_request', message: `ended by signal ${signal}, sent through ContainerSignal` };
+  }
+  if (signal) return { ...base, exitCode, signal, reason: 'signaled', message: `ended by signal ${signal} (${code})` };
+  return { ...base, exitCode, signal: 0, reason: 'exited', message: `exited with code ${exitCode}` };
+}
+
+/** An OutcomeRecord read back from exit.json, or undefined when it is absent or not one. */
+export function readOutcomeRecord(value: unknown): OutcomeRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const numbers = ['exitCode', 'signal', 'startedAt', 'finishedAt', 'stdoutBytes', 'stderrBytes'];
+  if (!numbers.every((k) => typeof r[k] === 'number') || typeof r.reason !== 'string' || !REASONS.has(r.reason) || typeof r.message !== 'string')
+    return undefined;
+  return r as unknown as OutcomeRecord;
+}
+
+const ns = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
+
+/** The record as the wire's Outcome message (int64 as decimal strings, times in Unix ns). */
+export function toWireOutcome(r: OutcomeRecord): Outcome {
+  return {
+    exit_code: r.exitCode,
+    signal: r.signal,
+    reason: r.reason,
+    started_at: ns(r.startedAt),
+    finished_at: ns(r.finishedAt),
+    stdout_bytes: String(r.stdoutBytes),
+    stderr_bytes: String(r.stderrBytes),
+    message: r.message,
+  };
+}
+
+/** Unix ms as the wire's Unix ns (a decimal string); 0 when unknown. */
+export function unixNs(ms: number | undefined): string {
+  return ms ? ns(ms) : '0';
+}

@@ -8,12 +8,13 @@ import type { Logger } from '../../common/logger';
 import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
 import type { ContainerRecovery, ContainerRuntime, ManagedContainer, StreamName } from '../../executor';
-import { TeeWriterFactory } from '../output';
+import { tailBudgetFor, TeeWriterFactory } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
 import { SessionFiles } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
+import { buildOutcome, readOutcomeRecord } from './session-outcome';
 import { ContainerReconciler } from './container-reconciler';
 
 /** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
@@ -114,8 +115,18 @@ export class SessionRecovery implements OnApplicationBootstrap {
         'session files are damaged: those chunks are never served, readers are told the gap',
       );
     }
-    const info: SessionInfo = { id, kind: meta.kind, image: meta.image, command: meta.command ?? [], tty: !!meta.tty, createdAt: meta.createdAt };
-    const session = assembleSession(info, files, this.config.EXEC_TAIL_BYTES, this.tees, logger);
+    const info: SessionInfo = {
+      id,
+      kind: meta.kind,
+      image: meta.image,
+      command: meta.command ?? [],
+      tty: !!meta.tty,
+      createdAt: meta.createdAt,
+      labels: meta.labels,
+      requestId: meta.requestId,
+      requestFingerprint: meta.requestFingerprint,
+    };
+    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
     session.containerId = proc?.containerId ?? meta.containerId ?? '';
     session.execId = proc?.execId;
@@ -138,6 +149,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
           ? { exitCode: exit.exitCode }
           : { error: new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown') };
       session.finishedAt = exit.finishedAt;
+      // The Outcome as it was sent; an exit.json written before Outcome existed gets one built from what it holds.
+      session.outcome.record =
+        readOutcomeRecord(exit.outcome) ??
+        buildOutcome({ outcome: session.outcome, startedAt: session.startedAt, finishedAt: exit.finishedAt, bytes: files.bytes });
       session.output.finish();
     }
     this.sessions.register(session);

@@ -6,7 +6,7 @@ import { ClientCursor, type ClientStream, type CursorOptions } from './client-cu
 import type { OutputLog } from '../output';
 import type { SessionFiles } from '../output';
 import { ProcessInput } from './process-input';
-import type { SessionOutcome } from './session-outcome';
+import { buildOutcome, type KillReason, type SessionOutcome } from './session-outcome';
 
 export type { SessionOutcome } from './session-outcome';
 export type SessionKind = 'run' | 'exec';
@@ -18,6 +18,12 @@ export interface SessionInfo {
   command: string[];
   tty: boolean;
   createdAt: number;
+  /** Start.labels, kept with the session (meta.json) and matched by ListSessions. */
+  labels?: Record<string, string>;
+  /** Start.request_id: a retried Start with it attaches here (request-id-index.ts). */
+  requestId?: string;
+  /** What the Start asked for (request-id-index.ts): a retry that asks for something else is refused. */
+  requestFingerprint?: string;
 }
 
 /**
@@ -30,6 +36,8 @@ export class Session {
   startedAt?: number;
   finishedAt?: number;
   outcome?: SessionOutcome;
+  /** Set by whoever makes the service end the process (timeouts, ContainerSignal) before it signals: Outcome.reason. */
+  killReason?: KillReason;
   process?: StartedProcess;
   /** Stdin and terminal size, when the process has either. */
   input?: ProcessInput;
@@ -73,13 +81,14 @@ export class Session {
   /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
   finish(outcome: SessionOutcome): void {
     if (this.outcome) return;
-    this.outcome = outcome;
-    this.input?.dispose();
     this.finishedAt = Date.now();
+    const built = buildOutcome({ outcome, killReason: this.killReason, startedAt: this.startedAt, finishedAt: this.finishedAt, bytes: this.output.bytes });
+    this.outcome = { ...outcome, record: built };
+    this.input?.dispose();
     const record =
       'exitCode' in outcome
-        ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt }
-        : { error: { kind: outcome.error.kind, message: outcome.error.message }, finishedAt: this.finishedAt };
+        ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt, outcome: built }
+        : { error: { kind: outcome.error.kind, message: outcome.error.message }, finishedAt: this.finishedAt, outcome: built };
     try {
       this.files.writeExit(record);
     } catch (err) {

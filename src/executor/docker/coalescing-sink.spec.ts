@@ -51,3 +51,39 @@ describe('CoalescingSink', () => {
     expect(seen).toEqual([new Error('ENOSPC')]);
   });
 });
+
+describe('CoalescingSink pieces (one copy per byte)', () => {
+  class PartsRecorder extends Recorder {
+    parts: Array<[StreamName, Buffer[], number]> = [];
+    writeParts(stream: StreamName, parts: readonly Buffer[], bytes: number) {
+      this.parts.push([stream, [...parts], bytes]);
+    }
+  }
+
+  it('hands a target that takes pieces the very buffers it was given, not a joined copy', () => {
+    const rec = new PartsRecorder();
+    const sink = new CoalescingSink(rec);
+    const a = Buffer.from('ab');
+    const b = Buffer.from('cde');
+    sink.write('stdout', a);
+    sink.writeParts('stdout', [b.subarray(0, 1), b.subarray(1)], 3);
+    sink.write('stderr', Buffer.from('x'));
+    sink.flush();
+    expect(rec.parts).toHaveLength(1);
+    const [stream, parts, bytes] = rec.parts[0];
+    expect([stream, bytes, Buffer.concat(parts).toString()]).toEqual(['stdout', 5, 'abcde']);
+    expect(parts[0]).toBe(a);
+    expect(parts[1].buffer).toBe(b.buffer);
+    // A single piece goes through write() as it is; other streams are not mixed in.
+    expect(rec.writes).toEqual([['stderr', 'x']]);
+  });
+
+  it('joins the pieces for a target without writeParts', () => {
+    const rec = new Recorder();
+    const sink = new CoalescingSink(rec);
+    sink.writeParts('stdout', [Buffer.from('a'), Buffer.from('b')], 2);
+    sink.write('stdout', Buffer.from('c'));
+    sink.flush();
+    expect(rec.writes).toEqual([['stdout', 'abc']]);
+  });
+});

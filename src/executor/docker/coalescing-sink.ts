@@ -26,6 +26,20 @@ export class CoalescingSink implements OutputSink {
     this.stream = stream;
     this.parts.push(data);
     this.bytes += data.length;
+    this.maybeFlush();
+  }
+
+  /** Pieces of one stream run (the demuxer's frames of one socket read): held as they are, not joined. */
+  writeParts(stream: StreamName, parts: readonly Buffer[], bytes: number): void {
+    if (!bytes) return;
+    if (this.stream !== stream) this.flush();
+    this.stream = stream;
+    for (const p of parts) if (p.length) this.parts.push(p);
+    this.bytes += bytes;
+    this.maybeFlush();
+  }
+
+  private maybeFlush(): void {
     if (this.bytes >= MAX_CHUNK_BYTES) this.flush();
     else this.scheduled ??= setImmediate(() => this.flushScheduled());
   }
@@ -37,12 +51,14 @@ export class CoalescingSink implements OutputSink {
       this.scheduled = undefined;
     }
     if (!this.bytes || !this.stream) return;
-    const data = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
-    const stream = this.stream;
+    const { parts, bytes, stream } = this;
     this.parts = [];
     this.bytes = 0;
     this.stream = undefined;
-    this.target.write(stream, data);
+    // A target that takes pieces makes its one copy itself (into the wire message): no join copy here.
+    if (parts.length === 1) this.target.write(stream, parts[0]);
+    else if (this.target.writeParts) this.target.writeParts(stream, parts, bytes);
+    else this.target.write(stream, Buffer.concat(parts, bytes));
   }
 
   /** A failure of a flush that no caller waits on is kept and rethrown to the next caller. */

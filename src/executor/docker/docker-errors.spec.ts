@@ -27,6 +27,16 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
       dockerAnswer(500, 'OCI runtime exec failed: chdir to cwd ("/ddd") set in config.json failed: file name too long: unknown'),
       /too long/,
     ],
+    [
+      'a user the image does not know (run)',
+      dockerAnswer(500, 'unable to find user nosuch: no matching entries in passwd file'),
+      /user \(or group\) is not known in the image/,
+    ],
+    [
+      'a user the image does not know (exec)',
+      dockerAnswer(500, 'OCI runtime exec failed: exec failed: unable to find user nosuch: no matching entries in passwd file: unknown'),
+      /not known in the image/,
+    ],
     ['a redirect', Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301 }), /not a plain name/],
   ])('%s', (_name, err, says) => {
     const mapped = fromDockerError(err, 'container 1');

@@ -27,6 +27,8 @@ function clientMistake(e: DockerodeError | undefined): string | undefined {
   const text = dockerMessage(e);
   if (/multiple IDs found/i.test(text)) return 'the id prefix is ambiguous: give more of the id';
   if (e.code === 'ENAMETOOLONG' || /file name too long/i.test(text)) return 'a path component is too long (at most 255 bytes)';
+  if (/unable to find (user|group)|no matching entries in (passwd|group) file/i.test(text))
+    return 'the user (or group) is not known in the image: give a uid[:gid] or a name in its /etc/passwd';
   return undefined;
 }
 

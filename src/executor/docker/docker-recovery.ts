@@ -75,7 +75,7 @@ export class DockerRecovery implements ContainerRecovery {
               `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
             );
           log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
-          return { exitCode };
+          return { exitCode, oomKilled: !!state.State?.OOMKilled };
         }
         // The follow stream ended early (a log rotation Docker did not follow): read again, skipping
         // everything recorded so far.

@@ -12,6 +12,7 @@ import { fromDockerError } from './docker-errors';
 import { isGiveUp, withDeadline } from './docker-deadline';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
+import { hostLimits } from './host-limits';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
@@ -46,7 +47,7 @@ export class DockerRuntime implements ContainerRuntime {
   async run(spec: RunSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
     // dockerode cannot abort an image inspect: past the deadline its request is only abandoned.
     const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), cancel).catch((err) => {
-      throw fromDockerError(err, `image ${spec.image} (images are not pulled: build or import it first)`);
+      throw fromDockerError(err, `image ${spec.image} (not on the engine: Start.pull if_missing or always pulls it)`);
     });
     if (!spec.command.length && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {
       throw new ExecError('invalid', `image ${spec.image} has no default command: give Start.command`);
@@ -66,7 +67,8 @@ export class DockerRuntime implements ContainerRuntime {
           AttachStdin: spec.openStdin,
           AttachStdout: true,
           AttachStderr: true,
-          Labels: managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID),
+          User: spec.user || undefined,
+          Labels: { ...spec.labels, ...managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID) },
           HostConfig: {
             NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
             Init: this.config.EXEC_CONTAINER_INIT === 'true',
@@ -74,6 +76,7 @@ export class DockerRuntime implements ContainerRuntime {
             // get the same size from a resize right after start (see ProcessInput.applyInitial).
             ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
             LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
+            ...hostLimits(spec.limits, this.config),
           },
         }),
       cancel,
@@ -119,10 +122,12 @@ export class DockerRuntime implements ContainerRuntime {
           );
         },
       );
-      const done = outcome.then((exitCode) => {
+      const done = outcome.then(async (exitCode) => {
         this.lifecycle.publish({ containerId, type: 'exited', status: 'exited', exitCode, sessionId: spec.sessionId });
-        log.info({ exitCode }, 'container exited');
-        return { exitCode } satisfies ProcessOutcome;
+        // Docker's wait does not say OOMKilled: its state does (asked only for a failed exit, before removal).
+        const oomKilled = exitCode !== 0 && (await this.oomKilled(container, short, exitCode));
+        log.info({ exitCode, oomKilled }, 'container exited');
+        return { exitCode, oomKilled } satisfies ProcessOutcome;
       });
       return {
         containerId,
@@ -164,6 +169,7 @@ export class DockerRuntime implements ContainerRuntime {
           Cmd: spec.command,
           Env: envList(spec.env),
           WorkingDir: spec.workingDir || undefined,
+          User: spec.user || undefined,
           Tty: spec.tty,
           AttachStdin: spec.openStdin,
           AttachStdout: true,
@@ -225,6 +231,19 @@ export class DockerRuntime implements ContainerRuntime {
    * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
    * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
    */
+  /**
+   * Docker's State.OOMKilled of an exited container; false when it cannot be asked (gone, Docker away).
+   * Docker records the kernel's OOM event apart from the exit, sometimes a moment after the wait
+   * returned: a SIGKILL exit (137) is asked again a few times (at most ~175 ms in all).
+   */
+  private async oomKilled(container: Docker.Container, short: string, exitCode: number): Promise<boolean> {
+    for (let waitMs = 25; ; waitMs *= 2) {
+      const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(() => undefined);
+      if (!info || info.State?.OOMKilled || exitCode !== 137 || waitMs > 100) return !!info?.State?.OOMKilled;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
   private async removeAbandoned(containerId: string): Promise<void> {
     for (let attempt = 0; attempt < 10 && !(await this.tryRemove(containerId)); attempt++) {
       await new Promise((r) => setTimeout(r, 1000).unref());

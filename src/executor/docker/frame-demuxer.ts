@@ -27,10 +27,15 @@ export class FrameDemuxer {
     let pos = 0;
     let runStream: StreamName | undefined;
     let runParts: Buffer[] = [];
+    let runBytes = 0;
     const flush = () => {
       if (runStream && runParts.length) {
-        this.sink.write(runStream, runParts.length === 1 ? runParts[0] : Buffer.concat(runParts));
+        if (runParts.length === 1) this.sink.write(runStream, runParts[0]);
+        // Views into the socket's buffer: a sink that takes pieces gets them without a copy.
+        else if (this.sink.writeParts) this.sink.writeParts(runStream, runParts, runBytes);
+        else this.sink.write(runStream, Buffer.concat(runParts, runBytes));
       }
+      runBytes = 0;
       runParts = [];
       runStream = undefined;
     };
@@ -58,6 +63,7 @@ export class FrameDemuxer {
       if (runStream !== this.current) flush();
       runStream = this.current;
       runParts.push(payload);
+      runBytes += take;
     }
     flush();
   }

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import type { ExecSession, OutputPiece } from '../../exec-client';
+import type { SessionResponse__Output } from '../../gen';
+import { contextOf, sessionOrContainer } from '../context';
+import { CliError, describeError } from '../exit-codes';
+import { addConnectionOptions } from '../options';
+import { writeOut } from '../tty';
+
+export function registerLogs(program: Command): void {
+  addConnectionOptions(program.command('logs'))
+    .description('print the output a session holds now (stdout and stderr apart), then exit 0; a running session is not followed')
+    .argument('<session|container>', 'session id, or container id / unique prefix')
+    .action(async (target: string, _flags: object, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      try {
+        await printRetained(ctx.client.attach({ ...sessionOrContainer(target), sequenced: true }));
+      } catch (err) {
+        throw new CliError(`cannot read the output of ${target}: ${describeError(err)}`);
+      } finally {
+        ctx.connection.close();
+      }
+    });
+}
+
+/**
+ * A sequenced attach replays what the session holds, then sends Ready{replay_complete} (or, when the
+ * session has finished, its exit): print the chunks received before that mark, then leave.
+ */
+async function printRetained(session: ExecSession): Promise<void> {
+  let received = 0;
+  let held: number | undefined;
+  let wake: () => void = () => undefined;
+  session.call.on('data', (m: SessionResponse__Output) => {
+    if (m.output_chunk) received++;
+    else if (m.ready?.replay_complete && held === undefined) {
+      held = received;
+      wake();
+    }
+  });
+  const output = session.output();
+  let printed = 0;
+  let pending: Promise<IteratorResult<OutputPiece>> | undefined;
+  try {
+    for (;;) {
+      if (held !== undefined && printed >= held) return;
+      const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+      pending ??= output.next();
+      const next = await Promise.race([pending, woken]);
+      if (next === 'woken') continue; // the mark came: look again whether everything before it is out
+      pending = undefined;
+      if (next.done) return;
+      if (next.value.isReplay === false && held !== undefined) return; // live output: not ours to wait for
+      await writeOut(next.value.stream === 'stderr' ? process.stderr : process.stdout, next.value.data);
+      printed++;
+    }
+  } finally {
+    pending?.catch(() => undefined);
+    session.cancel();
+  }
+}

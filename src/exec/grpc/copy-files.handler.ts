@@ -1,0 +1,194 @@
+import type { Metadata, ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import { PassThrough } from 'node:stream';
+import { Observable } from 'rxjs';
+import { ExecError, toGrpcStatus } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { ROOT_LOGGER } from '../../common/tokens';
+import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
+import { ContainerFilesService } from '../container';
+import { callContextOf } from './call-context';
+
+/** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
+export const COPY_TO_BUFFER_BYTES = 1 << 20;
+
+/**
+ * The most tar bytes per CopyFrom message. Small messages keep the server's memory low: the Buffers each
+ * message costs are freed by V8's young-generation collections, which come sooner the more messages
+ * (docs/BENCHMARKS.md, "Files in and out").
+ */
+export const COPY_FROM_MESSAGE_BYTES = 16 * 1024;
+
+/** What the CopyTo handler needs of the raw grpc-js client-streaming call. */
+export interface CopyToCallStream {
+  on(event: 'data', fn: (msg: CopyToRequest__Output) => void): unknown;
+  on(event: 'end' | 'cancelled' | 'error' | 'close', fn: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  cancelled?: boolean;
+  metadata?: Metadata;
+}
+
+export type CopyToCallback = (err: Partial<ServiceError> | null, value?: CopyToResponse) => void;
+
+/** What the CopyFrom handler needs of the raw grpc-js server-writable call. */
+export interface CopyFromCallStream {
+  write(message: CopyFromResponse): boolean;
+  once(event: 'drain', fn: () => void): unknown;
+  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: string, fn: () => void): unknown;
+  cancelled?: boolean;
+  metadata?: Metadata;
+}
+
+/**
+ * CopyTo and CopyFrom: tar streams between a gRPC call and a managed container's file system, with flow
+ * control both ways. CopyTo's incoming messages are paused while Docker has not taken the bytes before
+ * them (at most COPY_TO_BUFFER_BYTES held); CopyFrom reads Docker's stream only while the call drains.
+ */
+@Injectable()
+export class CopyFilesHandler {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly files: ContainerFilesService,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'copy-files' });
+  }
+
+  /** One CopyTo call: header, then tar chunks piped to Docker; answers bytes_received once Docker has unpacked them. */
+  async copyTo(call: CopyToCallStream, callback: CopyToCallback): Promise<void> {
+    const log = callContextOf(call.metadata, this.log, 'CopyTo').log;
+    const abort = new AbortController();
+    const tar = new PassThrough({ highWaterMark: COPY_TO_BUFFER_BYTES });
+    let received = 0;
+    let failed: ExecError | undefined;
+    let answered = false;
+    const answer = (err: unknown, value?: CopyToResponse) => {
+      if (answered) return;
+      answered = true;
+      if (err) {
+        const s = toGrpcStatus(err);
+        log.info({ code: s.code, details: s.details, bytes: received }, 'copy to container failed');
+        callback({ code: s.code, details: s.details, message: s.details });
+      } else callback(null, value);
+    };
+    const fail = (err: ExecError) => {
+      failed ??= err;
+      tar.destroy(err);
+    };
+    const header = new Promise<{ container_id: string; path: string }>((resolve, reject) => {
+      let first = true;
+      call.on('data', (msg: CopyToRequest__Output) => {
+        if (first) {
+          first = false;
+          call.pause(); // nothing more until the container and path are checked
+          if (!msg.header)
+            return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
+          return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
+        }
+        if (failed) return;
+        if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
+        const chunk = msg.tar;
+        if (!chunk?.length) return;
+        received += chunk.length;
+        if (!tar.write(chunk)) call.pause();
+      });
+      call.on('end', () => {
+        if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
+        else tar.end();
+      });
+    });
+    const gone = () => {
+      abort.abort();
+      fail(new ExecError('aborted', 'client cancelled the copy'));
+    };
+    call.on('cancelled', gone);
+    call.on('error', gone);
+    tar.on('drain', () => call.resume());
+    tar.on('error', () => undefined); // its failure is `failed`, answered below
+    try {
+      const h = await header;
+      const { id, path } = await this.files.resolve(h.container_id, h.path);
+      log.info({ containerId: id, path }, 'copy to container');
+      call.resume();
+      await this.files.putArchive(id, path, tar, abort.signal);
+      if (failed) throw failed;
+      log.info({ containerId: id, path, bytes: received }, 'copied to container');
+      answer(null, { bytes_received: String(received) });
+    } catch (err) {
+      answer(failed ?? err);
+      tar.destroy();
+      call.resume(); // let grpc-js discard what the client still sends
+    }
+  }
+
+  /** One CopyFrom call: the path's stat first, then Docker's tar stream, read only as fast as the client takes it. */
+  copyFrom(req: CopyFromRequest__Output, call: CopyFromCallStream): Observable<never> {
+    const log = callContextOf(call.metadata, this.log, 'CopyFrom').log;
+    return new Observable<never>((subscriber) => {
+      const abort = new AbortController();
+      this.sendArchive(req, call, abort, log).then(
+        () => subscriber.complete(),
+        (err) => {
+          const s = toGrpcStatus(err);
+          log.info({ code: s.code, details: s.details }, 'copy from container failed');
+          subscriber.error(err); // GrpcExceptionFilter gives it its code
+        },
+      );
+      return () => abort.abort();
+    });
+  }
+
+  private async sendArchive(req: CopyFromRequest__Output, call: CopyFromCallStream, abort: AbortController, log: Logger): Promise<void> {
+    const gone = () => abort.abort();
+    call.on('cancelled', gone);
+    call.on('close', gone);
+    call.on('error', gone);
+    try {
+      const { id, path } = await this.files.resolve(req.container_id, req.path);
+      const { stat, tar } = await this.files.getArchive(id, path, abort.signal);
+      const stop = () => tar.destroy();
+      abort.signal.addEventListener('abort', stop, { once: true });
+      let sent = 0;
+      try {
+        const statMessage = {
+          stat: { name: stat.name, size: String(stat.size), mode: stat.mode >>> 0, mtime: String(stat.mtimeNs), link_target: stat.linkTarget },
+        };
+        if (!call.write(statMessage)) await waitForDrain(call, abort.signal);
+        // Docker's stream is paused while the call does not drain: a client that does not read stops the reads.
+        // ('data' events, not the async iterator, whose read() would concatenate buffered chunks into copies.)
+        await new Promise<void>((resolve, reject) => {
+          const onData = (chunk: Buffer) => {
+            let full = false;
+            for (let at = 0; at < chunk.length; at += COPY_FROM_MESSAGE_BYTES) {
+              const piece = chunk.subarray(at, at + COPY_FROM_MESSAGE_BYTES);
+              sent += piece.length;
+              if (!call.write({ tar: piece })) full = true;
+            }
+            if (full && !abort.signal.aborted) {
+              tar.pause();
+              void waitForDrain(call, abort.signal).then(() => tar.resume());
+            }
+          };
+          tar.on('data', onData);
+          tar.once('end', resolve);
+          tar.once('error', reject);
+          tar.once('close', () => (abort.signal.aborted ? resolve() : undefined));
+        });
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        throw new ExecError('unavailable', `archive of ${path} in container ${id.slice(0, 12)} broke off after ${sent} bytes: ${(err as Error).message}`);
+      } finally {
+        abort.signal.removeEventListener('abort', stop);
+        tar.destroy();
+      }
+      log.info({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
+    } finally {
+      call.removeListener('cancelled', gone);
+      call.removeListener('close', gone);
+      call.removeListener('error', gone);
+    }
+  }
+}

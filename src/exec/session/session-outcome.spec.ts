@@ -1,0 +1,44 @@
+import { ExecError } from '../../common/errors';
+import { buildOutcome, readOutcomeRecord, signalOf, toWireOutcome, type OutcomeFacts } from './session-outcome';
+
+const facts = (over: Partial<OutcomeFacts>): OutcomeFacts => ({
+  outcome: { exitCode: 0 },
+  startedAt: 1_000,
+  finishedAt: 3_000,
+  bytes: { stdout: 5, stderr: 2 },
+  ...over,
+});
+
+describe('buildOutcome', () => {
+  it.each([
+    [{ outcome: { exitCode: 0 } }, 'exited', 0, 0],
+    [{ outcome: { exitCode: 3 } }, 'exited', 3, 0],
+    [{ outcome: { exitCode: 143 } }, 'signaled', 143, 15],
+    [{ outcome: { exitCode: 137, oomKilled: true } }, 'oom_killed', 137, 9],
+    [{ outcome: { exitCode: 143 }, killReason: 'timeout' as const }, 'timeout', 143, 15],
+    [{ outcome: { exitCode: 0 }, killReason: 'idle_timeout' as const }, 'idle_timeout', 0, 0],
+    [{ outcome: { exitCode: 137 }, killReason: 'killed_by_request' as const }, 'killed_by_request', 137, 9],
+    // A signal the process survived (it exited by itself afterwards) is not what ended it.
+    [{ outcome: { exitCode: 0 }, killReason: 'killed_by_request' as const }, 'exited', 0, 0],
+    [{ outcome: { exitCode: 137, oomKilled: true }, killReason: 'timeout' as const }, 'oom_killed', 137, 9],
+  ])('%j → %s', (over, reason, exitCode, signal) => {
+    expect(buildOutcome(facts(over))).toMatchObject({ reason, exitCode, signal, startedAt: 1_000, finishedAt: 3_000, stdoutBytes: 5, stderrBytes: 2 });
+  });
+
+  it('an error outcome is lost, with exit code -1 and the error as its message', () => {
+    const r = buildOutcome(facts({ outcome: { error: new ExecError('aborted', 'the container vanished') } }));
+    expect(r).toMatchObject({ reason: 'lost', exitCode: -1, signal: 0, message: 'the container vanished' });
+  });
+
+  it('signalOf reads 128 + n only for real signal numbers', () => {
+    expect([signalOf(0), signalOf(128), signalOf(129), signalOf(192), signalOf(193), signalOf(255)]).toEqual([0, 0, 1, 64, 0, 0]);
+  });
+
+  it('round-trips through exit.json and converts to the wire in Unix ns', () => {
+    const r = buildOutcome(facts({ outcome: { exitCode: 2 } }));
+    expect(readOutcomeRecord(JSON.parse(JSON.stringify(r)))).toEqual(r);
+    expect(readOutcomeRecord({ ...r, reason: 'made-up' })).toBeUndefined();
+    expect(readOutcomeRecord(undefined)).toBeUndefined();
+    expect(toWireOutcome(r)).toMatchObject({ exit_code: 2, started_at: '1000000000', finished_at: '3000000000', stdout_bytes: '5', stderr_bytes: '2' });
+  });
+});

@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Docker from 'dockerode';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import type { ContainerFiles, ContainerPathStat } from '../container-files';
+import { fromDockerError } from './docker-errors';
+import { withDeadline } from './docker-deadline';
+
+/**
+ * Docker's archive API (CONTAINER_FILES): PUT and GET /containers/{id}/archive. The upload is piped
+ * into Docker's request (backpressure: the source is read only as fast as Docker takes it) and has no
+ * deadline but `cancel`; the download's response has the EXEC_DOCKER_TIMEOUT_MS deadline, its body none.
+ */
+@Injectable()
+export class DockerArchive implements ContainerFiles {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'docker-archive' });
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void> {
+    if (cancel?.aborted) throw new ExecError('aborted', `copy to ${path} cancelled`);
+    await this.docker
+      .getContainer(containerId)
+      .putArchive(tar, { path, abortSignal: cancel })
+      .catch((err: unknown) => {
+        if (cancel?.aborted) throw new ExecError('aborted', `copy to ${path} in container ${containerId.slice(0, 12)} cancelled`);
+        throw archiveError(err, containerId, path);
+      });
+    this.log.debug({ containerId, path }, 'archive unpacked into container');
+  }
+
+  async getArchive(containerId: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }> {
+    const res = await withDeadline<IncomingMessage>(
+      this.config.EXEC_DOCKER_TIMEOUT_MS,
+      `archive of ${path} in container ${containerId.slice(0, 12)}`,
+      (abortSignal) => this.docker.getContainer(containerId).getArchive({ path, abortSignal }) as Promise<IncomingMessage>,
+      cancel,
+      (late) => late.destroy(),
+    ).catch((err: unknown) => {
+      throw archiveError(err, containerId, path);
+    });
+    const header = res.headers['x-docker-container-path-stat'];
+    return { stat: parsePathStat(typeof header === 'string' ? header : undefined, path), tar: res };
+  }
+}
+
+/** Docker's X-Docker-Container-Path-Stat: base64 JSON {name, size, mode, mtime (RFC 3339), linkTarget}. */
+export function parsePathStat(header: string | undefined, path: string): ContainerPathStat {
+  const fallback = { name: path.slice(path.lastIndexOf('/') + 1), size: 0, mode: 0, mtimeNs: 0n, linkTarget: '' };
+  if (!header) return fallback;
+  try {
+    const s = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as {
+      name?: string;
+      size?: number;
+      mode?: number;
+      mtime?: string;
+      linkTarget?: string;
+    };
+    const ms = s.mtime ? Date.parse(s.mtime) : NaN;
+    const frac = /\.(\d+)/.exec(s.mtime ?? '')?.[1] ?? '';
+    const ns = Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9)) : 0n;
+    return { name: s.name ?? fallback.name, size: s.size ?? 0, mode: s.mode ?? 0, mtimeNs: ns, linkTarget: s.linkTarget ?? '' };
+  } catch {
+    return fallback;
+  }
+}
+
+/** A failed archive request: 404 is the path (the container was checked first), 400 a path Docker refuses. */
+function archiveError(err: unknown, containerId: string, path: string): ExecError {
+  const e = err as { statusCode?: number; message?: string };
+  // dockerode puts its generic reason ("no such container") first: Docker's own words follow " - ".
+  const words = (e?.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  const where = `${path} in container ${containerId.slice(0, 12)}`;
+  if (e?.statusCode === 404) return new ExecError('not_found', `${where} not found: ${words}`);
+  if (e?.statusCode === 400 || e?.statusCode === 403) return new ExecError('invalid', `${where}: ${words}`);
+  if (/marked read-only/i.test(words)) {
+    return new ExecError(
+      'precondition',
+      `${where}: the container's root file system is read-only (read_only_rootfs), so Docker cannot write into it: ${words}`,
+    );
+  }
+  if (e?.statusCode === 500 && /processing tar|archive\/tar|invalid tar header|unexpected EOF/i.test(words)) {
+    return new ExecError('invalid', `${where}: the bytes are not a complete tar archive: ${words}`);
+  }
+  if (e?.statusCode === 500 && /not a directory|no such file|cannot overwrite|is a directory/i.test(words)) {
+    return new ExecError(/no such file/i.test(words) ? 'not_found' : 'invalid', `${where}: ${words}`);
+  }
+  return fromDockerError(err, `archive ${where}`);
+}

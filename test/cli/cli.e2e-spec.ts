@@ -1,0 +1,336 @@
+// The exec-stream CLI (docs/CLI.md), built, run as a child process against the real service (real gRPC
+// on loopback, real Docker): each command, exit codes, byte-exact output, resume after a dropped
+// connection, the Start flags, and its connection over TLS / mTLS with a token.
+import { execFileSync } from 'node:child_process';
+import { makeCa, makeCert } from '../support/certs';
+import { buildCli, cliEnv, runCli, startCli } from '../support/cli';
+import { inspectContainer, waitUntil } from '../support/conditions';
+import { sha256 } from '../support/helpers';
+import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
+import { TcpProxy } from '../support/tcp-proxy';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** `seq a b` as the container prints it. */
+const seqText = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
+/** The container of a session, by the label the service puts on it. */
+const containerOf = (sessionId: string) =>
+  waitUntil(
+    `the container of session ${sessionId}`,
+    () => execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=exec-stream.session=${sessionId}`], { encoding: 'utf8' }).trim() || undefined,
+  );
+
+beforeAll(() => buildCli());
+
+describe('exec-stream CLI against the service', () => {
+  let server: TestServer;
+  let env: NodeJS.ProcessEnv;
+  const cli = (args: string[], input?: string) => runCli(args, env, input);
+  beforeAll(async () => {
+    server = await startTestServer();
+    env = cliEnv({ EXEC_ADDR: server.address });
+  });
+  afterAll(() => server?.close());
+
+  it("run: the exit code is the process's, stdout and stderr stay apart", async () => {
+    const r = await cli(['run', BASE_IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    expect({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() }).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('run: 50 MB of stdout and interleaved stderr arrive byte-exact (sha256), each on its own stream', async () => {
+    const line = 'abcdefghijklmnopqrstuvwxyz0123456789\n';
+    const size = 50 * 1024 * 1024;
+    const expected = line.repeat(Math.ceil(size / line.length)).slice(0, size);
+    const r = await cli(['run', BASE_IMAGE, '--', 'sh', '-c', `seq 1 100000 >&2 & yes abcdefghijklmnopqrstuvwxyz0123456789 | head -c ${size}; wait`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(size);
+    expect(sha256(r.stdout)).toBe(sha256(expected));
+    expect(sha256(r.stderr)).toBe(sha256(seqText(1, 100000)));
+  });
+
+  it('run -i / -e / -w: stdin (then its EOF), environment and working directory reach the process', async () => {
+    const r = await cli(
+      ['run', '-i', '-e', 'GREETING=hello there', '-w', '/tmp', BASE_IMAGE, 'sh', '-c', 'echo "$GREETING in $(pwd)"; cat; echo eof'],
+      'line one\nline two\n',
+    );
+    expect({ code: r.code, stdout: r.stdout.toString() }).toEqual({ code: 0, stdout: 'hello there in /tmp\nline one\nline two\neof\n' });
+  });
+
+  it("the CLI's own failures: 125 with one line naming the cause and the gRPC code; 127 / 126 for a command not found / not executable", async () => {
+    // Independent of each other: run side by side.
+    const [unreachable, noImage, badFlag, notFound, notExecutable, unknownSession] = await Promise.all([
+      runCli(['--addr', '127.0.0.1:1', 'run', BASE_IMAGE, 'true'], env),
+      cli(['run', 'exec-stream/no-such-image:1', 'true']),
+      cli(['run', '--memory', 'lots', BASE_IMAGE, 'true']),
+      cli(['run', BASE_IMAGE, 'no-such-command']),
+      cli(['run', BASE_IMAGE, '/etc/passwd']),
+      cli(['attach', '00000000-0000-4000-8000-000000000000']),
+    ]);
+    expect(unreachable.code).toBe(125);
+    expect(unreachable.stderr.toString()).toMatch(/^exec-stream: cannot start the command: UNAVAILABLE \(14\): .*ECONNREFUSED.*\n$/);
+    expect(noImage.code).toBe(125);
+    expect(noImage.stderr.toString()).toMatch(/^exec-stream: cannot start the command: NOT_FOUND \(5\): image exec-stream\/no-such-image:1 .*\n$/);
+    expect(badFlag.code).toBe(125);
+    expect(badFlag.stderr.toString()).toContain('expected a size');
+    expect(notFound.code).toBe(127);
+    expect(notExecutable.code).toBe(126);
+    expect(unknownSession.code).toBe(125);
+    expect(unknownSession.stderr.toString()).toMatch(/^exec-stream: cannot attach to 0{8}-.*: NOT_FOUND \(5\): .*\n$/);
+  });
+
+  it('run -d prints the session id; logs prints what it holds and exits 0 while it runs; attach [--from] follows it to its exit code', async () => {
+    const started = await cli(['run', '-d', BASE_IMAGE, 'sh', '-c', 'echo one; echo two >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo three; exit 4']);
+    expect(started.code).toBe(0);
+    const sessionId = started.stdout.toString().trim();
+    expect(sessionId).toMatch(UUID);
+    const containerId = await containerOf(sessionId);
+    await waitUntil('both lines held', async () => (await cli(['logs', sessionId])).stderr.toString() === 'two\n' || undefined);
+    const held = await cli(['logs', sessionId]);
+    expect({ code: held.code, stdout: held.stdout.toString(), stderr: held.stderr.toString() }).toEqual({ code: 0, stdout: 'one\n', stderr: 'two\n' });
+
+    const follower = startCli(['attach', sessionId], env);
+    await follower.until('one\n');
+    execFileSync('docker', ['exec', containerId, 'touch', '/tmp/go']);
+    const followed = await follower.done;
+    expect({ code: followed.code, stdout: followed.stdout.toString(), stderr: followed.stderr.toString() }).toEqual({
+      code: 4,
+      stdout: 'one\nthree\n',
+      stderr: 'two\n',
+    });
+
+    const fromThird = await cli(['attach', '--from', '3', sessionId]);
+    expect({ code: fromThird.code, stdout: fromThird.stdout.toString(), stderr: fromThird.stderr.toString() }).toEqual({
+      code: 4,
+      stdout: 'three\n',
+      stderr: '',
+    });
+    const all = await cli(['logs', sessionId]);
+    expect({ code: all.code, stdout: all.stdout.toString(), stderr: all.stderr.toString() }).toEqual({ code: 0, stdout: 'one\nthree\n', stderr: 'two\n' });
+  });
+
+  it('exec [-i], status [--usage] [--json], pause, resume, kill [-s] [--exec], and events [--since-id] [--json] seeing them', async () => {
+    const sessionId = (await cli(['run', '-d', BASE_IMAGE, 'sleep', '60'])).stdout.toString().trim();
+    const containerId = await containerOf(sessionId);
+
+    const ran = await cli(['exec', containerId.slice(0, 12), 'sh', '-c', 'echo in-exec; exit 9']);
+    expect({ code: ran.code, stdout: ran.stdout.toString() }).toEqual({ code: 9, stdout: 'in-exec\n' });
+    const piped = await cli(['exec', '-i', containerId, 'wc', '-c'], 'twelve bytes');
+    expect({ code: piped.code, stdout: piped.stdout.toString().trim() }).toEqual({ code: 0, stdout: '12' });
+
+    const status = await cli(['status', '--usage', '--json', containerId]);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout.toString()) as { containerId: string; status: string; resourceUsage: { memoryLimit: number } };
+    expect(s).toMatchObject({ containerId, status: 'running' });
+    expect(s.resourceUsage.memoryLimit).toBeGreaterThan(0);
+    expect((await cli(['status', containerId])).stdout.toString()).toMatch(/^container: +[0-9a-f]{64}\nstatus: +running\n/);
+
+    expect(await cli(['pause', containerId])).toMatchObject({ code: 0 });
+    expect(inspectContainer(containerId).State.Status).toBe('paused');
+    expect(await cli(['resume', containerId])).toMatchObject({ code: 0 });
+    expect(inspectContainer(containerId).State.Status).toBe('running');
+
+    // An exec's own process: kill --exec signals it, not the container.
+    const exec = server.client.exec(containerId, { command: ['sleep', '60'] });
+    const { execId } = await exec.ready;
+    expect(await cli(['kill', '-s', 'SIGTERM', '--exec', execId, containerId])).toMatchObject({ code: 0 });
+    expect(await exec.wait()).toBe(143);
+    expect(inspectContainer(containerId).State.Status).toBe('running');
+
+    expect(await cli(['kill', '-s', 'SIGTERM', containerId])).toMatchObject({ code: 0 });
+    expect((await cli(['attach', sessionId])).code).toBe(143);
+
+    const events = startCli(['events', '--since-id', '0', '--container', containerId, '--json'], env);
+    await events.until('"type":"exited"');
+    events.proc.kill('SIGINT');
+    const ended = await events.done;
+    expect(ended.code).toBe(0);
+    const types = ended.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; containerId: string; exitCode: number })
+      .filter((e) => e.containerId === containerId)
+      .map((e) => (e.type === 'exited' ? `exited(${e.exitCode})` : e.type));
+    expect(types).toEqual(expect.arrayContaining(['started', 'paused', 'resumed', 'killed', 'exited(143)']));
+    expect(types.indexOf('paused')).toBeLessThan(types.indexOf('resumed'));
+    const lines = startCli(['events', '--since-id', '0', '--container', containerId], env);
+    await lines.until(' exited ');
+    lines.proc.kill('SIGTERM');
+    expect((await lines.done).stdout.toString()).toMatch(
+      new RegExp(`^\\S+Z #\\d+ exited container=${containerId.slice(0, 12)} status=exited session=${sessionId} exit=143$`, 'm'),
+    );
+  });
+
+  it('run flags: --user, --label, --memory, --cpus, --pids-limit, --read-only reach the container; --timeout ends the process', async () => {
+    const sessionId = (
+      await cli([
+        'run',
+        '-d',
+        '-u',
+        '1000:1000',
+        '-l',
+        'team=cli',
+        '-m',
+        '64m',
+        '--cpus',
+        '0.5',
+        '--pids-limit',
+        '50',
+        '--read-only',
+        BASE_IMAGE,
+        'sleep',
+        '60',
+      ])
+    ).stdout
+      .toString()
+      .trim();
+    const c = inspectContainer(await containerOf(sessionId));
+    expect({
+      user: c.Config.User,
+      label: c.Config.Labels.team,
+      memory: c.HostConfig.Memory,
+      cpus: c.HostConfig.NanoCpus,
+      pids: c.HostConfig.PidsLimit,
+      ro: c.HostConfig.ReadonlyRootfs,
+    }).toEqual({
+      user: '1000:1000',
+      label: 'cli',
+      memory: 64 * 1024 * 1024,
+      cpus: 500_000_000,
+      pids: 50,
+      ro: true,
+    });
+    expect(await cli(['kill', c.Id])).toMatchObject({ code: 0 });
+    expect((await cli(['run', '--timeout', '500ms', BASE_IMAGE, 'sleep', '30'])).code).toBe(143);
+  });
+
+  it('ls [--label] [--state] [--container] [--json]: the sessions the service holds, filtered', async () => {
+    const label = `cli-ls-${process.pid}`;
+    const running = (await cli(['run', '-d', '-l', `suite=${label}`, BASE_IMAGE, 'sleep', '60'])).stdout.toString().trim();
+    const finished = (await cli(['run', '-d', '-l', `suite=${label}`, BASE_IMAGE, 'sh', '-c', 'exit 2'])).stdout.toString().trim();
+    expect((await cli(['attach', finished])).code).toBe(2);
+    const list = async (...flags: string[]) => {
+      const r = await cli(['ls', '--json', '-l', `suite=${label}`, ...flags]);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout.toString()) as Array<{ session_id: string; state: string; outcome?: { exit_code?: number } }>).map((x) => x.session_id);
+    };
+    const containerId = await containerOf(running);
+    const [all, runningOnly, finishedOnly, ofContainer, listed] = await Promise.all([
+      list(),
+      list('--state', 'running'),
+      list('--state', 'finished'),
+      list('--container', containerId),
+      cli(['ls', '-l', `suite=${label}`]),
+    ]);
+    expect(all.sort()).toEqual([running, finished].sort());
+    expect({ runningOnly, finishedOnly, ofContainer }).toEqual({ runningOnly: [running], finishedOnly: [finished], ofContainer: [running] });
+    const table = listed.stdout.toString().split('\n');
+    expect(table[0]).toMatch(/^SESSION +CONTAINER +MODE +STATE +EXIT +CREATED +COMMAND$/);
+    expect(table.find((l) => l.startsWith(finished))).toMatch(/ run +finished +2 +\S+ +sh -c exit 2$/);
+    expect(await cli(['kill', containerId])).toMatchObject({ code: 0 });
+  });
+
+  it('a dropped connection resumes by sequence: the output is whole, once, byte-exact', async () => {
+    const [host, port] = server.address.split(':');
+    const proxy = new TcpProxy({ host, port: Number(port) });
+    const address = await proxy.listen();
+    try {
+      const run = startCli(
+        [
+          '--addr',
+          address,
+          'run',
+          '-l',
+          'cli-resume=1',
+          BASE_IMAGE,
+          'sh',
+          '-c',
+          'seq 1 20000; while [ ! -e /tmp/go ]; do sleep 0.05; done; seq 20001 40000; exit 6',
+        ],
+        env,
+      );
+      await run.until('\n20000\n');
+      expect(proxy.cutAll()).toBeGreaterThan(0);
+      const id = execFileSync(
+        'docker',
+        ['ps', '-q', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, '--filter', 'label=cli-resume=1'],
+        { encoding: 'utf8' },
+      ).trim();
+      execFileSync('docker', ['exec', id, 'touch', '/tmp/go']);
+      const r = await run.done;
+      expect(r.code).toBe(6);
+      expect(sha256(r.stdout)).toBe(sha256(seqText(1, 40000)));
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('exec-stream CLI over TLS and mTLS with a token', () => {
+  const TOKEN = 'cli-tls-token-0123456789abcdef';
+  const ca = makeCa();
+  const serverCert = makeCert(ca, { cn: 'exec-stream', sans: ['IP:127.0.0.1', 'DNS:localhost'] });
+  const clientCert = makeCert(ca, { cn: 'cli-client', client: true });
+  let server: TestServer;
+  beforeAll(
+    async () =>
+      (server = await startTestServer({
+        EXEC_TLS_CERT: serverCert.certPath,
+        EXEC_TLS_KEY: serverCert.keyPath,
+        EXEC_TLS_CLIENT_CA: ca.certPath,
+        EXEC_AUTH_TOKEN: TOKEN,
+      })),
+  );
+  afterAll(() => server?.close());
+
+  it('--tls-ca, --tls-cert, --tls-key and --token (or EXEC_TLS_CA, EXEC_TLS_CLIENT_CERT/KEY, EXEC_AUTH_TOKEN) connect', async () => {
+    const flags = await runCli(
+      [
+        '--addr',
+        server.address,
+        '--tls-ca',
+        ca.certPath,
+        '--tls-cert',
+        clientCert.certPath,
+        '--tls-key',
+        clientCert.keyPath,
+        '--token',
+        TOKEN,
+        'run',
+        BASE_IMAGE,
+        'sh',
+        '-c',
+        'seq 1 1000; exit 3',
+      ],
+      cliEnv(),
+    );
+    expect({ code: flags.code, stderr: flags.stderr.toString() }).toEqual({ code: 3, stderr: '' });
+    expect(sha256(flags.stdout)).toBe(sha256(seqText(1, 1000)));
+    const fromEnv = await runCli(
+      ['run', BASE_IMAGE, 'echo', 'over tls'],
+      cliEnv({
+        EXEC_ADDR: server.address,
+        EXEC_TLS_CA: ca.certPath,
+        EXEC_TLS_CLIENT_CERT: clientCert.certPath,
+        EXEC_TLS_CLIENT_KEY: clientCert.keyPath,
+        EXEC_AUTH_TOKEN: TOKEN,
+      }),
+    );
+    expect({ code: fromEnv.code, stdout: fromEnv.stdout.toString() }).toEqual({ code: 0, stdout: 'over tls\n' });
+  });
+
+  it('refused: without a client certificate, in plaintext, or without the token, each with exit 125 and one line', async () => {
+    const base = ['--addr', server.address, '--token', TOKEN];
+    const noCert = await runCli([...base, '--tls-ca', ca.certPath, 'status', 'abc'], cliEnv());
+    const plain = await runCli([...base, 'status', 'abc'], cliEnv());
+    const noToken = await runCli(
+      ['--addr', server.address, '--tls-ca', ca.certPath, '--tls-cert', clientCert.certPath, '--tls-key', clientCert.keyPath, 'status', 'abc'],
+      cliEnv(),
+    );
+    for (const r of [noCert, plain]) {
+      expect(r.code).toBe(125);
+      expect(r.stderr.toString()).toMatch(/^exec-stream: cannot get the status of abc: UNAVAILABLE \(14\): [^\n]*\n$/);
+    }
+    expect(noToken.code).toBe(125);
+    expect(noToken.stderr.toString()).toMatch(/^exec-stream: cannot get the status of abc: UNAUTHENTICATED \(16\): [^\n]*\n$/);
+  });
+});

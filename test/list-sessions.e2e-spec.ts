@@ -1,0 +1,113 @@
+import { status as Code } from '@grpc/grpc-js';
+import type { ListSessionsRequest, SessionInfo__Output } from '@exec-stream/client/wire';
+import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { waitUntil } from './support/conditions';
+import { grpcError } from './support/helpers';
+import { listSessions, rawSession } from './support/raw-session';
+
+jest.setTimeout(60_000);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+/** ListSessions with the absent-when-empty fields of the wire filled in. */
+const list = async (req: ListSessionsRequest = {}) => {
+  const r = await listSessions(server.connection, req);
+  return { sessions: r.sessions ?? [], next_page_token: r.next_page_token ?? '' };
+};
+const ids = (items: SessionInfo__Output[]) => items.map((s) => s.session_id);
+
+describe('ListSessions', () => {
+  it('filters by state, mode, container id and labels (all must match); each item describes its session', async () => {
+    const finished = await rawSession(server.connection, {
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'printf 12345; exit 2'],
+      labels: { team: 'a', tier: 'x' },
+    });
+    const finishedId = finished.messages[0].ready!.session_id!;
+    const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; sleep 60'] });
+    const { sessionId: runId, containerId } = await run.ready;
+    const exec = server.client.start({ container_id: containerId, command: ['sleep', '60'], labels: { team: 'b' } });
+    const { sessionId: execId } = await exec.ready;
+    const mine = (items: SessionInfo__Output[]) => ids(items).filter((id) => !!id && [finishedId, runId, execId].includes(id));
+
+    expect(mine((await list()).sessions)).toEqual([finishedId, runId, execId]); // creation order
+    expect(mine((await list({ state: 'running' })).sessions)).toEqual([runId, execId]);
+    expect(mine((await list({ state: 'finished' })).sessions)).toEqual([finishedId]);
+    expect(mine((await list({ mode: 'exec' })).sessions)).toEqual([execId]);
+    expect(ids((await list({ container_id: containerId.slice(0, 12) })).sessions)).toEqual([runId, execId]);
+    expect(ids((await list({ labels: { team: 'a' } })).sessions)).toEqual([finishedId]);
+    expect(ids((await list({ labels: { team: 'a', tier: 'x' } })).sessions)).toEqual([finishedId]);
+    expect(ids((await list({ labels: { team: 'a', tier: 'y' } })).sessions)).toEqual([]);
+    expect(ids((await list({ labels: { team: 'b' }, state: 'running', mode: 'exec', container_id: containerId })).sessions)).toEqual([execId]);
+
+    const [done] = (await list({ labels: { team: 'a' } })).sessions;
+    expect(done).toMatchObject({
+      session_id: finishedId,
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'printf 12345; exit 2'],
+      tty: false,
+      state: 'finished',
+      mode: 'run',
+      clients_attached: 0,
+      output_bytes: '5',
+      last_sequence: '1',
+      labels: { team: 'a', tier: 'x' },
+      outcome: { exit_code: 2, reason: 'exited', stdout_bytes: '5' },
+    });
+    expect(BigInt(done.created_at!)).toBeGreaterThan(0n);
+    expect(BigInt(done.started_at!)).toBeGreaterThanOrEqual(BigInt(done.created_at!));
+    expect(BigInt(done.finished_at!)).toBeGreaterThanOrEqual(BigInt(done.started_at!));
+    expect(done.outcome).toEqual(finished.messages.find((m) => m.outcome)!.outcome);
+
+    const [running] = (await list({ labels: { team: 'b' } })).sessions;
+    expect(running).toMatchObject({ session_id: execId, container_id: containerId, state: 'running', mode: 'exec', finished_at: '0', clients_attached: 1 });
+    expect(running.exec_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(running.outcome).toBeUndefined();
+
+    // A second client attached to the run shows in clients_attached.
+    const second = server.client.attach({ sessionId: runId });
+    await second.ready;
+    await waitUntil('two clients on the run', async () => (await list({ container_id: containerId, mode: 'run' })).sessions[0]?.clients_attached === 2);
+    run.cancel();
+    second.cancel();
+    exec.cancel();
+  });
+
+  it('pages by an opaque token in a stable order; a token stays valid when sessions are added', async () => {
+    const started: string[] = [];
+    const runOne = async () => {
+      const r = await rawSession(server.connection, { image: BASE_IMAGE, command: ['true'], labels: { batch: 'paging' } });
+      started.push(r.messages[0].ready!.session_id!);
+    };
+    for (let i = 0; i < 5; i++) await runOne();
+    const filter = { labels: { batch: 'paging' }, limit: 2 };
+    const p1 = await list(filter);
+    expect(ids(p1.sessions)).toEqual(started.slice(0, 2));
+    expect(p1.next_page_token).not.toBe('');
+    await runOne(); // added between pages: it comes last, nothing is repeated or skipped
+    const p2 = await list({ ...filter, page_token: p1.next_page_token });
+    expect(ids(p2.sessions)).toEqual(started.slice(2, 4));
+    const p3 = await list({ ...filter, page_token: p2.next_page_token });
+    expect(ids(p3.sessions)).toEqual(started.slice(4, 6));
+    expect(p3.next_page_token).toBe('');
+    expect(ids((await list({ labels: { batch: 'paging' } })).sessions)).toEqual(started); // default limit: one page
+  });
+
+  it('bad input is INVALID_ARGUMENT naming the field', async () => {
+    const bad = async (req: ListSessionsRequest, field: string) => {
+      const err = await grpcError(list(req));
+      expect(err.code).toBe(Code.INVALID_ARGUMENT);
+      expect(err.details).toContain(field);
+    };
+    await bad({ limit: 1001 }, 'limit 1001 is above the maximum of 1000');
+    await bad({ state: 'done' }, 'state');
+    await bad({ mode: 'daemon' }, 'mode');
+    await bad({ page_token: 'not-a-token' }, 'page_token');
+    await bad({ container_id: '../etc' }, 'container_id');
+    expect((await list({ limit: 1000 })).sessions.length).toBeGreaterThan(0);
+  });
+});
