@@ -1,4 +1,4 @@
-import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
+import { ControlClient, GRPCConnectionManager, type LifecycleEventInfo } from '@exec-stream/client';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import type { LifecycleSubscription } from '@exec-stream/client';
@@ -152,7 +152,14 @@ it('a resume id newer than any event is INVALID_ARGUMENT', async () => {
 it('a subscriber that stops reading is held back by flow control, holds back neither the bus history nor another subscriber, and is told what it lost', async () => {
   const bus = server.app.get(LifecycleBus);
   const fake = 'f'.repeat(64); // synthetic transitions: only the bus and the gRPC path are exercised here
-  const slow = control.lifecycle({ containerId: fake });
+  // The stalled reader on a channel with HTTP/2's default 64 KiB window (our client opens 4 MiB for bulk
+  // output, which would take in every event of this test before flow control reached the server).
+  const slowConnection = new GRPCConnectionManager({
+    address: server.address,
+    token: server.config.EXEC_AUTH_TOKEN,
+    channelOptions: { 'grpc-node.flow_control_window': 65_535 },
+  });
+  const slow = new ControlClient(slowConnection).lifecycle({ containerId: fake });
   const fast = control.lifecycle({ containerId: fake });
   await registered(fake, slow, fast);
   slow.call.pause(); // the client stops reading: HTTP/2 flow control reaches the server
@@ -180,6 +187,7 @@ it('a subscriber that stops reading is held back by flow control, holds back nei
   const ids = slowGot.map((e) => e.id);
   expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   slow.close();
+  slowConnection.close();
   fast.close();
 }, 60_000);
 

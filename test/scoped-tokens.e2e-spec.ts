@@ -154,6 +154,12 @@ describe('RPC → scope (docs/PROTOCOL.md, "Scoped tokens")', () => {
     expect((await as('reader').control.status(containerId)).status).toBe('running');
   });
 
+  it('ListSessions needs "read"', async () => {
+    await deniedFor('read', as('runner').control.listSessions({ container_id: containerId }));
+    const listed = await as('reader').control.listSessions({ container_id: containerId });
+    expect(listed.sessions.map((s) => s.container_id)).toContain(containerId);
+  });
+
   it('ContainerPause and ContainerResume need "control"', async () => {
     await deniedFor('control', as('reader').control.pause(containerId));
     await as('controller').control.pause(containerId);

@@ -1,3 +1,5 @@
+import { loadSync } from '@grpc/proto-loader';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { Metadata } from '@grpc/grpc-js';
 import { METHOD_SCOPES, REQUEST_ID_MAX_BYTES, requestIdOf, tokenFromAuthorization, tokenMatches } from './auth.interceptor';
 
@@ -60,7 +62,13 @@ describe('x-request-id', () => {
 });
 
 describe('method scopes', () => {
-  it('covers every unary and server-streaming RPC; Session is decided by its Start', () => {
+  it('covers every RPC of the proto but Session (decided by its Start), with the documented scope', () => {
+    const service = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as Record<string, unknown>;
+    expect(Object.keys(METHOD_SCOPES).sort()).toEqual(
+      Object.keys(service)
+        .filter((m) => m !== 'Session')
+        .sort(),
+    );
     expect(METHOD_SCOPES).toEqual({
       ContainerLifecycle: 'read',
       ContainerStatus: 'read',
@@ -68,6 +76,8 @@ describe('method scopes', () => {
       ContainerResume: 'control',
       ContainerSignal: 'control',
       ListSessions: 'read',
+      CopyTo: 'run',
+      CopyFrom: 'read',
     });
   });
 });
