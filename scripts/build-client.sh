@@ -15,3 +15,10 @@ find "$pkg/dist" -name '*.js' -print0 | while IFS= read -r -d '' js; do
   [ -f "$pkg/src/${rel%.js}.ts" ] || rm -f "$js" "$js.map" "${js%.js}.d.ts"
 done
 find "$pkg/dist" -type d -empty -delete
+# The CLI (the package's bin): executable, and linked as node_modules/.bin/exec-stream. npm links a
+# workspace's bin only when its target exists at install time, which on a fresh clone (npm ci before
+# any build) it does not.
+if [ -f "$pkg/dist/cli/main.js" ]; then
+  chmod +x "$pkg/dist/cli/main.js"
+  [ -e "$root/node_modules/.bin/exec-stream" ] || ln -sfn ../@exec-stream/client/dist/cli/main.js "$root/node_modules/.bin/exec-stream"
+fi
