@@ -157,7 +157,7 @@ describe('RPC → scope (docs/PROTOCOL.md, "Scoped tokens")', () => {
   it('ListSessions needs "read"', async () => {
     await deniedFor('read', as('runner').control.listSessions({ container_id: containerId }));
     const listed = await as('reader').control.listSessions({ container_id: containerId });
-    expect(listed.sessions.map((s) => s.container_id)).toContain(containerId);
+    expect(listed.sessions?.map((s) => s.container_id)).toContain(containerId);
   });
 
   it('ContainerPause and ContainerResume need "control"', async () => {

@@ -8,6 +8,7 @@ import { ROOT_LOGGER } from '../../common/tokens';
 import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
 import { callContextOf } from './call-context';
+import type { ServerStreamCall } from './server-stream-call';
 
 /** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
 export const COPY_TO_BUFFER_BYTES = 1 << 20;
@@ -32,14 +33,7 @@ export interface CopyToCallStream {
 export type CopyToCallback = (err: Partial<ServiceError> | null, value?: CopyToResponse) => void;
 
 /** What the CopyFrom handler needs of the raw grpc-js server-writable call. */
-export interface CopyFromCallStream {
-  write(message: CopyFromResponse): boolean;
-  once(event: 'drain', fn: () => void): unknown;
-  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
-  removeListener(event: string, fn: () => void): unknown;
-  cancelled?: boolean;
-  metadata?: Metadata;
-}
+export type CopyFromCallStream = ServerStreamCall<CopyFromResponse>;
 
 /**
  * CopyTo and CopyFrom: tar streams between a gRPC call and a managed container's file system, with flow

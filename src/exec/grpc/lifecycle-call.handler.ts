@@ -1,4 +1,3 @@
-import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ExecError } from '../../common/errors';
@@ -11,18 +10,10 @@ import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { optionalId } from '../../common/request-ids';
 import { waitForDrain } from '@exec-stream/client/wire';
 import { callContextOf } from './call-context';
+import type { ServerStreamCall } from './server-stream-call';
 
 /** What the handler needs of the raw grpc-js server-writable call. */
-export interface LifecycleCallStream {
-  write(message: ContainerLifecycleEvent): boolean;
-  emit(event: 'error', err: { code: number; details: string }): boolean;
-  once(event: 'drain', fn: () => void): unknown;
-  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
-  removeListener(event: string, fn: () => void): unknown;
-  cancelled?: boolean;
-  /** The request metadata, which carries the CallContext the auth interceptor bound (call-context.ts). */
-  metadata?: Metadata;
-}
+export type LifecycleCallStream = ServerStreamCall<ContainerLifecycleEvent>;
 
 /**
  * One ContainerLifecycle call: a cursor into the lifecycle bus, written to the call one event at a time

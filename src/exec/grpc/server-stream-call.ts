@@ -1,0 +1,15 @@
+import type { Metadata } from '@grpc/grpc-js';
+
+/**
+ * What a server-streaming handler needs of the raw grpc-js server-writable call (Nest passes it as the
+ * handler's third argument): write with flow control (write() false → wait for 'drain'), the call's
+ * end, and the request metadata that carries the CallContext the auth interceptor bound (call-context.ts).
+ */
+export interface ServerStreamCall<T> {
+  write(message: T): boolean;
+  once(event: 'drain', fn: () => void): unknown;
+  on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
+  removeListener(event: string, fn: () => void): unknown;
+  cancelled?: boolean;
+  metadata?: Metadata;
+}
