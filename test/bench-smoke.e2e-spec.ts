@@ -12,7 +12,8 @@ import { DOC_END, DOC_START } from '../bench/report';
 import { runBench, type RunOutcome } from '../bench/run';
 import { buildService } from '../bench/server-process';
 
-jest.setTimeout(120_000);
+// The smoke run starts four servers (plain, metrics, TLS) and Docker's CLI runs: minutes on a busy machine.
+jest.setTimeout(300_000);
 
 let outDir: string;
 let run: RunOutcome;

@@ -89,7 +89,7 @@ describe('Outcome', () => {
       server.app
         .get(SessionManager)
         .all()
-        .find((s) => s.info.command.includes('echo up; sleep 60') && s.running && s.output.bytes.stdout > 0),
+        .find((s) => s.info.command.includes('echo up; sleep 60') && s.running && s.output.bytes.stdout > 0 && !!s.containerId),
     );
     await control.signal(session.containerId, 'SIGKILL');
     const r = await call;
