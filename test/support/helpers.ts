@@ -6,7 +6,8 @@ export const sha256 = (b: Buffer | string): string => createHash('sha256').updat
 
 /** The docker CLI, for arranging fixtures the service did not create (never to check its work for it). */
 export function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+  // Bounded: a wedged Docker engine fails the test that asked, not the whole run.
+  return execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000 }).trim();
 }
 
 /**

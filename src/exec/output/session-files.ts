@@ -27,8 +27,9 @@ import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexRepor
  *                     u8 stream (1 stdout, 2 stderr) | 3 bytes zero | u32 length | u64 offset in its
  *                     stream file | i64 timestamp (Unix ns) | u32 crc32 of the data | u32 crc32 of
  *                     bytes 0..27 of this record  (all little-endian)
- *   meta.json       what the session is (written at start);
+ *   meta.json       what the session is (written at start), with Start's timeouts when it set any;
  *   process.json    the container (and exec) it runs in, written once the process started;
+ *   kill.json       why the service itself ended the process ({reason, at}), written when it decides to;
  *   exit.json       how it ended (written once, by rename, when it ends).
  * Sequence numbers are implicit in the index position, so they are the same for every reader and
  * after every restart; replay in order is: read the record, read its bytes from its stream file.
@@ -204,6 +205,19 @@ export class SessionFiles {
   readProcess(): SessionProcessRecord | undefined {
     const file = join(this.dir, 'process.json');
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SessionProcessRecord) : undefined;
+  }
+
+  /** Records why the service is ending the process (timeout, ContainerSignal), before it signals; by rename. */
+  writeKillReason(reason: string): void {
+    atomicWrite(join(this.dir, 'kill.json'), JSON.stringify({ reason, at: Date.now() }));
+  }
+
+  /** The reason writeKillReason() recorded, or undefined when there is none. */
+  readKillReason(): string | undefined {
+    const file = join(this.dir, 'kill.json');
+    if (!existsSync(file)) return undefined;
+    const { reason } = JSON.parse(readFileSync(file, 'utf8')) as { reason?: unknown };
+    return typeof reason === 'string' ? reason : undefined;
   }
 
   /** Marks a chunk unusable (its data failed its checksum): readers skip it and report the gap. */

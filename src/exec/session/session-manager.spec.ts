@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
-import { CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
+import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerControl, ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
 import { SessionManager } from './session-manager';
 
@@ -33,7 +33,16 @@ describe('SessionManager', () => {
   let dir: string;
   let runtime: FakeRuntime;
   let manager: SessionManager;
+  /** Signals the timeouts send, with the kill reason on disk at that moment. */
+  let signals: Array<{ containerId: string; signal: number; onDisk?: string }>;
   beforeEach(async () => {
+    signals = [];
+    const control = {
+      kill: async (containerId: string, signal: number) => {
+        const s = manager.findByContainer(containerId);
+        signals.push({ containerId, signal, onDisk: s.files.readKillReason() });
+      },
+    } as unknown as ContainerControl;
     dir = mkdtempSync(join(tmpdir(), 'manager-'));
     runtime = new FakeRuntime();
     const config = loadConfig({ EXEC_DATA_DIR: dir, EXEC_MAX_SESSIONS: '2', EXEC_RETENTION_SECONDS: '60' });
@@ -44,6 +53,7 @@ describe('SessionManager', () => {
         { provide: EXEC_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
         { provide: CONTAINER_RUNTIME, useValue: runtime },
+        { provide: CONTAINER_CONTROL, useValue: control },
       ],
     }).compile();
     manager = moduleRef.get(SessionManager);
@@ -105,5 +115,36 @@ describe('SessionManager', () => {
     expect(manager.sweep(Date.now() + 61_000)).toBe(1);
     expect(() => manager.get(s.id)).toThrow(expect.objectContaining({ kind: 'not_found' }));
     expect(existsSync(s.files.dir)).toBe(false);
+  });
+
+  describe('timeouts across a restart', () => {
+    afterEach(() => jest.useRealTimers());
+    const startTimed = () =>
+      manager.start({ image: 'img', command: ['x'], env: {}, tty: false, openStdin: false, limits: { timeoutMs: 4000, killGraceMs: 1000 } });
+
+    it("keeps Start's timeouts in meta.json and records the kill reason on disk before the first signal", async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      const s = await startTimed();
+      expect(JSON.parse(readFileSync(join(s.files.dir, 'meta.json'), 'utf8')).timeouts).toEqual({ timeoutMs: 4000, idleTimeoutMs: 0, killGraceMs: 1000 });
+      expect(s.files.readKillReason()).toBeUndefined();
+      jest.advanceTimersByTime(4000);
+      expect(signals).toEqual([{ containerId: s.containerId, signal: 15, onDisk: 'timeout' }]);
+      runtime.runs[0].end({ exitCode: 143 });
+      await new Promise((r) => setImmediate(r));
+      expect(s.outcome?.record?.reason).toBe('timeout');
+    });
+
+    it('a session without timeouts stores none', async () => {
+      const s = await start();
+      expect(JSON.parse(readFileSync(join(s.files.dir, 'meta.json'), 'utf8'))).not.toHaveProperty('timeouts');
+    });
+
+    it('the drain disarms the timeouts: the process is left for the next start to enforce them', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      await startTimed();
+      manager.beginDrain('shutting down');
+      jest.advanceTimersByTime(60_000);
+      expect(signals).toEqual([]);
+    });
   });
 });

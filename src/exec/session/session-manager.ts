@@ -14,7 +14,7 @@ import { DataDirHealth } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
 import { resolveContainerLimits, resolveTimeouts, type RequestedLimits } from './process-limits';
-import { armSessionTimeouts } from './session-timeouts';
+import { armSessionTimeouts, type TimeoutSpec } from './session-timeouts';
 import { SessionFiles } from '../output';
 import { RequestIdIndex } from './request-id-index';
 import { listSessions, type SessionFilter, type SessionPage } from './session-listing';
@@ -53,6 +53,8 @@ export interface NewProcess {
 export class SessionManager implements OnModuleDestroy {
   private readonly byId = new Map<string, Session>();
   private readonly requestIds = new RequestIdIndex();
+  /** Disarms the timeouts of running sessions (on drain: the next start re-arms them at re-adoption). */
+  private readonly timeoutDisarms = new Set<() => void>();
   private readonly log: Logger;
   private readonly sweeper: NodeJS.Timeout;
   /**
@@ -107,6 +109,7 @@ export class SessionManager implements OnModuleDestroy {
       labels: spec.labels && Object.keys(spec.labels).length ? spec.labels : undefined,
       requestId: spec.requestId || undefined,
       requestFingerprint: spec.requestId ? spec.requestFingerprint : undefined,
+      timeouts: timeouts.timeoutMs || timeouts.idleTimeoutMs ? timeouts : undefined,
     };
     const logger = this.log.child({ sessionId: info.id });
     let files: SessionFiles;
@@ -147,9 +150,7 @@ export class SessionManager implements OnModuleDestroy {
       throw err;
     }
     session.bind(process, spec.clientId);
-    armSessionTimeouts(session, timeouts, (n) =>
-      process.execId ? this.requireControl().signalExec(process.execId, n) : this.requireControl().kill(process.containerId, n),
-    );
+    this.armTimeouts(session, timeouts, session.startedAt);
     if (unrecorded) this.stopUnrecorded(session, unrecorded);
     // Observed at once, before any other await: its failure must never be an unhandled rejection.
     process.done
@@ -244,6 +245,23 @@ export class SessionManager implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Arms a bound session's timeouts (session-timeouts.ts), the hard one counted from `startedAt` (Unix ms;
+   * a session re-adopted after a restart passes its process's recorded start). Not while draining.
+   */
+  armTimeouts(session: Session, spec: TimeoutSpec, startedAt?: number): void {
+    if (this.drainReason) return;
+    const disarm = armSessionTimeouts(
+      session,
+      spec,
+      (n) => (session.execId ? this.requireControl().signalExec(session.execId, n) : this.requireControl().kill(session.containerId, n)),
+      startedAt,
+    );
+    this.timeoutDisarms.add(disarm);
+    const forget = () => this.timeoutDisarms.delete(disarm);
+    session.process?.done.then(forget, forget);
+  }
+
   private requireControl(): ContainerControl {
     if (!this.control) throw new ExecError('internal', 'no CONTAINER_CONTROL: timeouts cannot signal the process');
     return this.control;
@@ -317,6 +335,9 @@ export class SessionManager implements OnModuleDestroy {
   beginDrain(reason: string): void {
     this.drainReason = reason;
     clearInterval(this.sweeper);
+    // The processes run on, to be re-adopted: their timeouts are the next start's to enforce.
+    for (const disarm of this.timeoutDisarms) disarm();
+    this.timeoutDisarms.clear();
   }
 
   get draining(): boolean {

@@ -14,9 +14,12 @@ import { assembleSession } from './session-assembly';
 import { SessionFiles } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
-import { buildOutcome, readOutcomeRecord } from './session-outcome';
+import { buildOutcome, readOutcomeRecord, type KillReason } from './session-outcome';
+import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
 
+/** What kill.json may hold (anything else is ignored). */
+const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request']);
 /** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
 const TAIL_CHECK_BYTES = 4096;
 /** How long a run that lost Docker mid-way waits for Docker to answer again before ending UNAVAILABLE. */
@@ -125,6 +128,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       labels: meta.labels,
       requestId: meta.requestId,
       requestFingerprint: meta.requestFingerprint,
+      timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
     };
     const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
@@ -140,6 +144,11 @@ export class SessionRecovery implements OnApplicationBootstrap {
         finishedAt: statSync(dir).mtimeMs,
       };
       logger.error({ err: (err as Error).message }, 'exit.json damaged');
+    }
+    if (!exit) {
+      // Why the service was ending the process when it went down: the Outcome still says so.
+      const reason = readJson(() => files.readKillReason(), logger, 'kill.json');
+      if (reason && KILL_REASONS.has(reason)) session.restoreKillReason(reason as KillReason);
     }
     if (exit) {
       if (report.tornBytes || report.unindexedBytes) files.addLostTail();
@@ -192,6 +201,13 @@ export class SessionRecovery implements OnApplicationBootstrap {
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
+    // The hard timeout still counts from the process's start (already past: SIGTERM now); the idle one from now.
+    const timeouts = session.info.timeouts;
+    if (timeouts) {
+      this.sessions.armTimeouts(session, timeouts, session.startedAt);
+      const left = timeouts.timeoutMs ? Math.max(0, (session.startedAt ?? Date.now()) + timeouts.timeoutMs - Date.now()) : undefined;
+      session.logger.info({ ...timeouts, hardTimeoutLeftMs: left, killReason: session.killReason }, 'timeouts re-armed');
+    }
     process.done
       .then(
         (outcome) => session.finish(outcome),

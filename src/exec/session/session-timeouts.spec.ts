@@ -1,5 +1,5 @@
 import type { Session } from './session';
-import { armSessionTimeouts } from './session-timeouts';
+import { armSessionTimeouts, readTimeoutSpec } from './session-timeouts';
 
 /** The parts of a Session the timeouts use: its process's end, output notifications, running, killReason. */
 function fakeSession() {
@@ -75,5 +75,56 @@ describe('armSessionTimeouts', () => {
     jest.advanceTimersByTime(5000);
     expect(sent).toEqual([]);
     expect(listening()).toBe(false);
+  });
+
+  it('the hard timeout counts from the recorded start: a re-adopted session gets only what is left', () => {
+    const { session } = fakeSession();
+    const sent: number[] = [];
+    armSessionTimeouts(session as unknown as Session, { timeoutMs: 1000, idleTimeoutMs: 0, killGraceMs: 500 }, async (n) => sent.push(n), Date.now() - 700);
+    jest.advanceTimersByTime(299);
+    expect(sent).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(sent).toEqual([15]);
+    expect(session.killReason).toBe('timeout');
+  });
+
+  it('a hard timeout already past at re-adoption: SIGTERM at once, SIGKILL after the grace', () => {
+    const { session } = fakeSession();
+    const sent: number[] = [];
+    armSessionTimeouts(session as unknown as Session, { timeoutMs: 1000, idleTimeoutMs: 0, killGraceMs: 500 }, async (n) => sent.push(n), Date.now() - 60_000);
+    jest.advanceTimersByTime(0);
+    expect(sent).toEqual([15]);
+    jest.advanceTimersByTime(500);
+    expect(sent).toEqual([15, 9]);
+  });
+
+  it('a timeout that had fired before a restart (killReason restored) signals again at once, keeping its reason', () => {
+    const { session } = fakeSession();
+    session.killReason = 'idle_timeout';
+    const sent: number[] = [];
+    armSessionTimeouts(session as unknown as Session, { timeoutMs: 0, idleTimeoutMs: 5000, killGraceMs: 500 }, async (n) => sent.push(n));
+    jest.advanceTimersByTime(0);
+    expect(sent).toEqual([15]);
+    expect(session.killReason).toBe('idle_timeout');
+  });
+
+  it('the returned function disarms (drain: the next start enforces them)', () => {
+    const { session, listening } = fakeSession();
+    const sent: number[] = [];
+    const disarm = armSessionTimeouts(session as unknown as Session, { timeoutMs: 1000, idleTimeoutMs: 1000, killGraceMs: 500 }, async (n) => sent.push(n));
+    disarm();
+    jest.advanceTimersByTime(5000);
+    expect(sent).toEqual([]);
+    expect(listening()).toBe(false);
+  });
+});
+
+describe('readTimeoutSpec (meta.json)', () => {
+  it('reads a stored spec; none, or one without a timeout, is undefined', () => {
+    expect(readTimeoutSpec({ timeoutMs: 4000, idleTimeoutMs: 0, killGraceMs: 1000 }, 10_000)).toEqual({ timeoutMs: 4000, idleTimeoutMs: 0, killGraceMs: 1000 });
+    expect(readTimeoutSpec({ idleTimeoutMs: 3000 }, 10_000)).toEqual({ timeoutMs: 0, idleTimeoutMs: 3000, killGraceMs: 10_000 });
+    expect(readTimeoutSpec({ timeoutMs: 0, idleTimeoutMs: 0, killGraceMs: 1000 }, 10_000)).toBeUndefined();
+    expect(readTimeoutSpec(undefined, 10_000)).toBeUndefined();
+    expect(readTimeoutSpec({ timeoutMs: '5', idleTimeoutMs: -1 }, 10_000)).toBeUndefined();
   });
 });

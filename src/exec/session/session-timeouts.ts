@@ -1,13 +1,7 @@
 import type { KillReason } from './session-outcome';
-import type { Session } from './session';
+import type { Session, TimeoutSpec } from './session';
 
-/** Start's timeouts, in ms; 0 = none. */
-export interface TimeoutSpec {
-  timeoutMs: number;
-  idleTimeoutMs: number;
-  /** SIGTERM → SIGKILL grace on expiry (the default EXEC_KILL_GRACE_MS already applied). */
-  killGraceMs: number;
-}
+export type { TimeoutSpec } from './session';
 
 /** Sends a signal to the session's process: a run's container main process, or an exec's process. */
 export type ProcessSignaller = (signal: number) => Promise<unknown>;
@@ -15,13 +9,28 @@ export type ProcessSignaller = (signal: number) => Promise<unknown>;
 const SIGTERM = 15;
 const SIGKILL = 9;
 
+/** Start's timeouts as stored in meta.json (no grace stored: `defaultGraceMs`), or undefined when `value` holds none. */
+export function readTimeoutSpec(value: unknown, defaultGraceMs: number): TimeoutSpec | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const ms = (k: string) => {
+    const n = v[k];
+    return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+  };
+  const spec = { timeoutMs: ms('timeoutMs'), idleTimeoutMs: ms('idleTimeoutMs'), killGraceMs: ms('killGraceMs') || defaultGraceMs };
+  return spec.timeoutMs || spec.idleTimeoutMs ? spec : undefined;
+}
+
 /**
- * Arms a started session's hard timeout (from now) and idle timeout (no output recorded for that long).
- * On expiry the session's killReason is set first, then SIGTERM, then SIGKILL once `killGraceMs` has
- * passed with the process still running. Everything is disarmed when the process ends.
+ * Arms a started session's hard timeout (counted from `startedAt`, Unix ms: the process's start, also
+ * when the session is re-adopted after a restart; already past → at once) and idle timeout (no output
+ * recorded for that long, counted from now). On expiry the session's killReason is set first (and
+ * persisted), then SIGTERM, then SIGKILL once `killGraceMs` has passed with the process still running. A
+ * session whose killReason is already a timeout (set before a restart) is signalled again at once.
+ * Everything is disarmed when the process ends, or by the returned function.
  */
-export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: ProcessSignaller): void {
-  if (!session.process || (!spec.timeoutMs && !spec.idleTimeoutMs)) return;
+export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: ProcessSignaller, startedAt = Date.now()): () => void {
+  if (!session.process || (!spec.timeoutMs && !spec.idleTimeoutMs)) return () => {};
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -43,7 +52,9 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
       if (session.running) void send(SIGKILL);
     });
   };
-  if (spec.timeoutMs) later(spec.timeoutMs, () => expire('timeout', spec.timeoutMs));
+  const pending = session.killReason === 'timeout' || session.killReason === 'idle_timeout' ? session.killReason : undefined;
+  if (pending) later(0, () => expire(pending, pending === 'timeout' ? spec.timeoutMs : spec.idleTimeoutMs));
+  if (spec.timeoutMs) later(Math.max(0, startedAt + spec.timeoutMs - Date.now()), () => expire('timeout', spec.timeoutMs));
   let stopListening = () => {};
   if (spec.idleTimeoutMs) {
     let lastOutput = performance.now();
@@ -61,4 +72,5 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
     timers.clear();
   };
   session.process.done.then(disarm, disarm);
+  return disarm;
 }

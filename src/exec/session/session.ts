@@ -11,6 +11,14 @@ import { buildOutcome, type KillReason, type SessionOutcome } from './session-ou
 export type { SessionOutcome } from './session-outcome';
 export type SessionKind = 'run' | 'exec';
 
+/** Start's timeouts, in ms; 0 = none (armed by session-timeouts.ts). */
+export interface TimeoutSpec {
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  /** SIGTERM → SIGKILL grace on expiry (the default EXEC_KILL_GRACE_MS already applied). */
+  killGraceMs: number;
+}
+
 export interface SessionInfo {
   id: string;
   kind: SessionKind;
@@ -24,6 +32,8 @@ export interface SessionInfo {
   requestId?: string;
   /** What the Start asked for (request-id-index.ts): a retry that asks for something else is refused. */
   requestFingerprint?: string;
+  /** Start's timeouts when it set any (meta.json): a session re-adopted after a restart is held to them. */
+  timeouts?: TimeoutSpec;
 }
 
 /**
@@ -36,8 +46,7 @@ export class Session {
   startedAt?: number;
   finishedAt?: number;
   outcome?: SessionOutcome;
-  /** Set by whoever makes the service end the process (timeouts, ContainerSignal) before it signals: Outcome.reason. */
-  killReason?: KillReason;
+  private reasonForKill?: KillReason;
   process?: StartedProcess;
   /** Stdin and terminal size, when the process has either. */
   input?: ProcessInput;
@@ -53,6 +62,28 @@ export class Session {
 
   get id(): string {
     return this.info.id;
+  }
+
+  /** Set by whoever makes the service end the process (timeouts, ContainerSignal) before it signals: Outcome.reason. */
+  get killReason(): KillReason | undefined {
+    return this.reasonForKill;
+  }
+
+  /** Also persisted (kill.json), so an Outcome after a restart still says why the service ended the process. */
+  set killReason(reason: KillReason | undefined) {
+    if (reason === this.reasonForKill) return;
+    this.reasonForKill = reason;
+    if (!reason || !this.running) return;
+    try {
+      this.files.writeKillReason(reason);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, reason }, 'could not record why the process is ended: a restart would not know it');
+    }
+  }
+
+  /** A reason read back from kill.json at start-up (not written again). */
+  restoreKillReason(reason: KillReason): void {
+    this.reasonForKill = reason;
   }
 
   get running(): boolean {
