@@ -114,7 +114,10 @@ it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream 
     expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
     expect(await s.exit).toBe(0);
     expect(landed).toBeGreaterThanOrEqual(3);
-    expect(s.reconnects).toBe(landed); // every cut that landed cost exactly one reconnect
+    // Every cut that landed cost one reconnect, but for one: the client reads from what it has received
+    // (up to its 4 MiB window), so the last cut can find the connection open after the call already ended.
+    expect(s.reconnects).toBeLessThanOrEqual(landed);
+    expect(s.reconnects).toBeGreaterThanOrEqual(landed - 1);
   } finally {
     connection.close();
     await proxy.close();
