@@ -1,10 +1,13 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { FileClient, GRPCConnectionManager } from '@exec-stream/client';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { waitUntil } from './support/conditions';
 import { docker, grpcError, sha256 } from './support/helpers';
 import { generatedTar, smallTar, TarDigest } from './support/tar';
 
@@ -22,7 +25,8 @@ beforeAll(async () => {
   tokensDir = mkdtempSync(join(tmpdir(), 'exec-stream-copy-files-'));
   const tokensFile = join(tokensDir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify([{ name: 'reader', sha256: sha256(READER), scopes: ['read'] }]));
-  server = await startTestServer({ EXEC_AUTH_TOKEN: ADMIN, EXEC_AUTH_TOKENS_FILE: tokensFile });
+  // A short stall limit, for the stalled-client test (clients here otherwise read and write at once).
+  server = await startTestServer({ EXEC_AUTH_TOKEN: ADMIN, EXEC_AUTH_TOKENS_FILE: tokensFile, EXEC_COPY_STALL_MS: '2000' });
   files = new FileClient(server.connection);
   const s = server.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
   containerId = (await s.ready).containerId;
@@ -112,6 +116,53 @@ describe('CopyTo and CopyFrom errors', () => {
       Code.INVALID_ARGUMENT,
       /one header/,
     );
+  });
+
+  /** docker inspect of the test's container answers within 3 s (it waits while Docker holds the container's lock). */
+  const inspectAnswers = () =>
+    promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', containerId], { encoding: 'utf8', timeout: 3000 }).then(
+      (r) => r.stdout.trim() === 'true',
+      () => false,
+    );
+
+  it('a stalled client ends its copy with ABORTED and frees the container, which Docker locks while an archive request is open', async () => {
+    await inContainer('head -c 33554432 /dev/zero > /tmp/stall-big');
+    const raw = server.connection.getClient();
+    // CopyFrom: the stat arrives, then the client takes nothing more.
+    const from = raw.CopyFrom({ container_id: containerId, path: '/tmp/stall-big' }, server.connection.getMetadata());
+    const fromEnd = new Promise<ServiceError>((resolve) => from.on('error', resolve));
+    await new Promise((resolve) => from.once('data', resolve));
+    from.pause();
+    // CopyTo: a header and the start of a tar, then nothing (the call stays open). Both calls are
+    // cancelled at the end whatever happens, so that a failure here does not leave Docker locked.
+    let to: ReturnType<typeof raw.CopyTo> | undefined;
+    try {
+      const toErr = await Promise.race([
+        new Promise<ServiceError | null>((resolve) => {
+          to = raw.CopyTo(server.connection.getMetadata(), (err: ServiceError | null) => resolve(err));
+          to.write({ header: { container_id: containerId, path: '/tmp' } });
+          to.write({ tar: smallTar({ stalled: 'x'.repeat(65536) }).subarray(0, 4096) });
+        }),
+        new Promise<'still open after 20 s'>((resolve) => setTimeout(() => resolve('still open after 20 s'), 20_000)),
+      ]);
+      expect(typeof toErr === 'string' ? toErr : { code: Code[toErr!.code], details: toErr!.details }).toEqual({
+        code: 'ABORTED',
+        details: expect.stringMatching(/EXEC_COPY_STALL_MS/),
+      });
+      // While the CopyFrom client still reads nothing, the service has let go of Docker's request: inspect,
+      // which takes the container's lock, answers (before, it waited as long as the client stalled).
+      await waitUntil('docker inspect answering while the CopyFrom client stalls', inspectAnswers, 30_000);
+      from.on('data', () => undefined);
+      from.resume();
+      const fromErr = await fromEnd;
+      expect({ code: Code[fromErr.code], details: fromErr.details }).toEqual({ code: 'ABORTED', details: expect.stringMatching(/EXEC_COPY_STALL_MS/) });
+    } finally {
+      // Whatever failed above, the service sees both cancels (its loop is not blocked meanwhile: the
+      // docker CLI runs asynchronously) and lets go of Docker before the suite's synchronous clean-up.
+      to?.cancel();
+      from.cancel();
+      await waitUntil('docker inspect answering once both calls are cancelled', inspectAnswers, 30_000);
+    }
   });
 
   it('bytes that are not a tar are INVALID_ARGUMENT', async () => {

@@ -229,6 +229,15 @@ export class ExecConfig {
   @Min(1024 * 1024)
   EXEC_TAIL_BUDGET_BYTES = 32 * 1024 * 1024;
 
+  /**
+   * A CopyTo client that sends nothing, or a CopyFrom client that takes nothing, for this long ends its
+   * copy with ABORTED: Docker holds the container's lock while an archive request is open.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  EXEC_COPY_STALL_MS = 30_000;
+
   /** Remove a run's container once its exit code and all its output are recorded. */
   @IsIn(['true', 'false'])
   EXEC_REMOVE_CONTAINERS = 'true';

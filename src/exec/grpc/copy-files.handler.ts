@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { Observable } from 'rxjs';
 import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
 import { callContextOf } from './call-context';
@@ -47,6 +48,7 @@ export class CopyFilesHandler {
   constructor(
     private readonly files: ContainerFilesService,
     @Inject(ROOT_LOGGER) root: Logger,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
     this.log = root.child({ component: 'copy-files' });
   }
@@ -83,6 +85,7 @@ export class CopyFilesHandler {
           return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
         }
         if (failed) return;
+        stall.refresh();
         if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
         const chunk = msg.tar;
         if (!chunk?.length) return;
@@ -102,6 +105,13 @@ export class CopyFilesHandler {
     call.on('error', gone);
     tar.on('drain', () => call.resume());
     tar.on('error', () => undefined); // its failure is `failed`, answered below
+    // Docker holds the container's lock while it unpacks, for as long as the request is open: a client
+    // that stops sending for EXEC_COPY_STALL_MS ends the copy (and the request) rather than hold it.
+    const stall = setTimeout(() => {
+      abort.abort();
+      fail(new ExecError('aborted', `CopyTo sent nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended`));
+    }, this.config.EXEC_COPY_STALL_MS);
+    stall.unref();
     try {
       const h = await header;
       const { id, path } = await this.files.resolve(h.container_id, h.path);
@@ -115,6 +125,8 @@ export class CopyFilesHandler {
       answer(failed ?? err);
       tar.destroy();
       call.resume(); // let grpc-js discard what the client still sends
+    } finally {
+      clearTimeout(stall);
     }
   }
 
@@ -146,6 +158,7 @@ export class CopyFilesHandler {
       const stop = () => tar.destroy();
       abort.signal.addEventListener('abort', stop, { once: true });
       let sent = 0;
+      let stalled = false;
       try {
         const statMessage = {
           stat: { name: stat.name, size: String(stat.size), mode: stat.mode >>> 0, mtime: String(stat.mtimeNs), link_target: stat.linkTarget },
@@ -163,7 +176,17 @@ export class CopyFilesHandler {
             }
             if (full && !abort.signal.aborted) {
               tar.pause();
-              void waitForDrain(call, abort.signal).then(() => tar.resume());
+              // Docker holds the container's lock while it streams the archive: a client that takes
+              // nothing for EXEC_COPY_STALL_MS ends the copy rather than hold it (and its container) for ever.
+              const stall = setTimeout(() => {
+                stalled = true;
+                abort.abort();
+              }, this.config.EXEC_COPY_STALL_MS);
+              stall.unref();
+              void waitForDrain(call, abort.signal).then(() => {
+                clearTimeout(stall);
+                tar.resume();
+              });
             }
           };
           tar.on('data', onData);
@@ -177,6 +200,12 @@ export class CopyFilesHandler {
       } finally {
         abort.signal.removeEventListener('abort', stop);
         tar.destroy();
+      }
+      if (stalled) {
+        throw new ExecError(
+          'aborted',
+          `CopyFrom's client took nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended after ${sent} bytes`,
+        );
       }
       log.info({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
     } finally {
