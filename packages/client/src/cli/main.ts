@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerAttach } from './commands/attach';
 import { registerControl } from './commands/control';
+import { registerCp } from './commands/cp';
 import { registerEvents } from './commands/events';
 import { registerLogs } from './commands/logs';
 import { registerLs } from './commands/ls';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerStatus(program);
   registerControl(program);
+  registerCp(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
