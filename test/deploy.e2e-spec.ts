@@ -18,6 +18,7 @@ import { startTestServer, type TestServer } from './support/server';
 const ROOT = join(__dirname, '..');
 const OVERLAYS = ['dind', 'remote-docker', 'metrics'] as const;
 const TEST_TOKEN = 'deploy-spec-token-0123456789';
+const TEST_NAMESPACE = 'default';
 
 // Debian's kubectl when none is there (a fresh machine): `kubectl kustomize` renders offline.
 beforeAll(() => {
@@ -92,7 +93,8 @@ afterAll(() => secretMountDir && rmSync(secretMountDir, { recursive: true, force
 
 /**
  * The service container's environment as the kubelet would give it: a Secret's key → a test token,
- * the pod name → replica 0, a path inside a mounted Secret → the same file in a folder of test certificates.
+ * the pod name → replica 0, its namespace → TEST_NAMESPACE, a path inside a mounted Secret → the same
+ * file in a folder of test certificates, and `$(NAME)` → the value of NAME when declared above it.
  */
 function envOf(objs: Obj[]): Record<string, string> {
   const env: Record<string, string> = {};
@@ -103,9 +105,10 @@ function envOf(objs: Obj[]): Record<string, string> {
     if (e.value !== undefined && secretMounts.includes(e.value)) {
       if (!secretMountDir) makeDockerTlsFiles((secretMountDir = mkdtempSync(join(tmpdir(), 'exec-stream-deploy-tls-'))));
       env[e.name] = secretMountDir;
-    } else if (e.value !== undefined) env[e.name] = String(e.value);
+    } else if (e.value !== undefined) env[e.name] = String(e.value).replace(/\$\((\w+)\)/g, (ref: string, name: string) => env[name] ?? ref);
     else if (e.valueFrom?.secretKeyRef) env[e.name] = TEST_TOKEN;
     else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = `${statefulSet(objs).metadata.name}-0`;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = TEST_NAMESPACE;
     else throw new Error(`env ${e.name}: a source this test does not model (${JSON.stringify(e.valueFrom)})`);
   }
   return env;
@@ -173,18 +176,20 @@ describe.each(OVERLAYS)('deploy/overlays/%s', (overlay) => {
     const services = objs.filter((o) => o.kind === 'Service');
     for (const s of services) expect(s.spec.ports).toEqual([expect.objectContaining({ name: 'grpc', port, targetPort: 'grpc' })]);
     const policy = objs.find((o) => o.kind === 'NetworkPolicy')!;
-    expect(policy.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)).sort()).toEqual(ports.map((p) => p.containerPort).sort());
+    const policyPorts = new Set<number>(policy.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)));
+    expect([...policyPorts].sort()).toEqual(ports.map((p) => p.containerPort).sort());
     const annotations = statefulSet(objs).spec.template.metadata.annotations ?? {};
     if (metricsPort) expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort) });
     else expect(annotations['prometheus.io/scrape']).toBeUndefined();
   });
 
-  it('sets only variables the service reads (loadConfig, docker-modem), with values it accepts', () => {
+  it('sets only variables the service reads (loadConfig, docker-modem) or another one names as $(NAME), with values it accepts', () => {
     const env = envOf(objs);
     const config = loadConfig(env) as unknown as Record<string, unknown>;
+    const named = new Set(serviceContainer(objs).env.flatMap((e: Obj) => [...String(e.value ?? '').matchAll(/\$\((\w+)\)/g)].map((m) => m[1])));
     for (const [name, value] of Object.entries(env)) {
       const readByConfig = String(config[name]) === value;
-      expect({ name, read: readByConfig || dockerModemEnv.has(name) }).toEqual({ name, read: true });
+      expect({ name, read: readByConfig || dockerModemEnv.has(name) || named.has(name) }).toEqual({ name, read: true });
     }
   });
 
@@ -247,6 +252,64 @@ describe.each(OVERLAYS)('deploy/overlays/%s', (overlay) => {
       expect(JSON.stringify(podSpec(objs))).not.toMatch(/privileged|\/var\/run\/dind/);
     });
   }
+});
+
+/**
+ * Replicas: each one forwards a call on a session or container it does not own to
+ * the replica that owns it, found through the SRV records of the headless Service. The base too: an
+ * overlay of one's own may start from it.
+ */
+describe.each(['deploy/base', ...OVERLAYS.map((o) => `deploy/overlays/${o}`)])('%s: replicas find and reach each other', (dir) => {
+  let objs: Obj[];
+  beforeAll(() => {
+    objs = render(join(ROOT, dir));
+  });
+  const envVar = (name: string): Obj | undefined => serviceContainer(objs).env.find((e: Obj) => e.name === name);
+  const headless = () => objs.find((o) => o.kind === 'Service' && o.metadata.name === statefulSet(objs).spec.serviceName)!;
+  const grpcPort = () => serviceContainer(objs).ports.find((p: Obj) => p.name === 'grpc');
+  const selects = (matchLabels: Record<string, string> | undefined) =>
+    !!matchLabels &&
+    Object.keys(matchLabels).length > 0 &&
+    Object.entries(matchLabels).every(([k, v]) => statefulSet(objs).spec.template.metadata.labels[k] === v);
+
+  it('names each replica by its pod name: EXEC_REPLICA_ID from metadata.name', () => {
+    expect(envVar('EXEC_REPLICA_ID')).toEqual({ name: 'EXEC_REPLICA_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+  });
+
+  it("finds the peers by the SRV name of the headless Service's TCP port that targets the container's grpc port, in the pod's namespace", () => {
+    const names = serviceContainer(objs).env.map((e: Obj) => e.name as string);
+    expect(envVar('POD_NAMESPACE')).toEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    // Kubernetes expands $(POD_NAMESPACE) only when it is declared above.
+    expect(names.indexOf('POD_NAMESPACE')).toBeLessThan(names.indexOf('EXEC_PEERS_DNS'));
+    const srv = envVar('EXEC_PEERS_DNS')?.value;
+    expect(srv).toBe('_grpc._tcp.exec-stream-headless.$(POD_NAMESPACE).svc.cluster.local');
+    expect(envOf(objs).EXEC_PEERS_DNS).toBe(`_grpc._tcp.exec-stream-headless.${TEST_NAMESPACE}.svc.cluster.local`);
+    const [, portName, protocol, serviceName] = /^_([^.]+)\._([^.]+)\.([^.]+)\.\$\(POD_NAMESPACE\)\.svc\.cluster\.local$/.exec(srv)!;
+    expect(serviceName).toBe(statefulSet(objs).spec.serviceName);
+    expect(headless().spec.clusterIP).toBe('None');
+    expect(statefulSet(objs).spec.template.metadata.labels).toEqual(expect.objectContaining(headless().spec.selector));
+    const port = headless().spec.ports.find((p: Obj) => p.name === portName);
+    expect(protocol).toBe('tcp');
+    expect(port?.protocol ?? 'TCP').toBe('TCP');
+    expect([grpcPort().name, grpcPort().containerPort]).toContain(port.targetPort);
+    expect(port.port).toBe(grpcPort().containerPort);
+  });
+
+  it('lists replicas that are not ready (starting, recovering) in the headless Service: their sessions are still theirs', () => {
+    expect(headless().spec.publishNotReadyAddresses).toBe(true);
+  });
+
+  it("admits the other replicas' pods to the gRPC port in a NetworkPolicy rule of their own", () => {
+    const policy = objs.find((o) => o.kind === 'NetworkPolicy')!;
+    expect(selects(policy.spec.podSelector.matchLabels)).toBe(true);
+    expect(policy.spec.policyTypes).toContain('Ingress');
+    const peerRules = policy.spec.ingress.filter(
+      (r: Obj) =>
+        r.from?.some((f: Obj) => !f.namespaceSelector && !f.ipBlock && !f.podSelector?.matchExpressions && selects(f.podSelector?.matchLabels)) &&
+        r.ports?.some((p: Obj) => (p.protocol ?? 'TCP') === 'TCP' && [grpcPort().name, grpcPort().containerPort].includes(p.port)),
+    );
+    expect(peerRules).toHaveLength(1);
+  });
 });
 
 describe('the manifests against the running service', () => {

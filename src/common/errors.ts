@@ -34,6 +34,16 @@ const GRPC_CODE: Record<ErrorKind, status> = {
   internal: status.INTERNAL,
 };
 
+/**
+ * The kind of a status another exec-stream replica answered (a forwarded call keeps its code). Codes a
+ * replica never sends on purpose (CANCELLED, DEADLINE_EXCEEDED, UNKNOWN…) are `unavailable`: the replica
+ * did not give an answer.
+ */
+export function kindOfGrpcCode(code: status): ErrorKind {
+  const found = (Object.keys(GRPC_CODE) as ErrorKind[]).find((k) => GRPC_CODE[k] === code);
+  return found ?? 'unavailable';
+}
+
 export class ExecError extends Error {
   constructor(
     readonly kind: ErrorKind,

@@ -18,6 +18,7 @@ import { ResourceSampler } from './container';
 import { ContainerFilesService, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
+import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RoutedCalls } from './cluster';
 
 @Module({
   imports: [ExecutorModule, LifecycleModule],
@@ -42,6 +43,14 @@ import { ListSessionsHandler } from './grpc';
     CopyFilesHandler,
     // ListSessions (docs/PROTOCOL.md).
     ListSessionsHandler,
+    // Replicas: peers from EXEC_PEERS / EXEC_PEERS_DNS, calls forwarded to the owner (docs/SCALING.md).
+    PeerDirectory,
+    PeerChannels,
+    OwnerRouter,
+    CallForwarder,
+    RoutedCalls,
+    MergedListing,
+    PeerLifecycle,
     // Every @GrpcMethod error reaches the client with its real code, never UNKNOWN.
     { provide: APP_FILTER, useClass: GrpcExceptionFilter },
   ],

@@ -8,6 +8,8 @@ export interface ContainerState {
   id: string;
   /** Created by this instance: exec-stream.managed=true and exec-stream.replica = EXEC_REPLICA_ID. */
   managed: boolean;
+  /** The exec-stream replica that created it (label exec-stream.replica), when one did: on an engine shared by replicas, its owner. */
+  replica?: string;
   sessionId?: string;
   /** Docker's State.Status: created, running, paused, restarting, removing, exited, dead. */
   status: string;

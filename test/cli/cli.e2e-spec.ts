@@ -9,7 +9,8 @@ import { sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { TcpProxy } from '../support/tcp-proxy';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A session id: the replica that owns it, a dot, a UUID (docs/SCALING.md). */
+const SESSION_ID = /^[a-z0-9-]+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** `seq a b` as the container prints it. */
 const seqText = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
 /** The container of a session, by the label the service puts on it. */
@@ -81,7 +82,7 @@ describe('exec-stream CLI against the service', () => {
     const started = await cli(['run', '-d', BASE_IMAGE, 'sh', '-c', 'echo one; echo two >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo three; exit 4']);
     expect(started.code).toBe(0);
     const sessionId = started.stdout.toString().trim();
-    expect(sessionId).toMatch(UUID);
+    expect(sessionId).toMatch(SESSION_ID);
     const containerId = await containerOf(sessionId);
     await waitUntil('both lines held', async () => (await cli(['logs', sessionId])).stderr.toString() === 'two\n' || undefined);
     const held = await cli(['logs', sessionId]);

@@ -44,11 +44,13 @@ export interface ChildServiceOptions {
   nofile?: number;
   /** Data directory to use instead of a new temporary one (e.g. a small tmpfs); it is emptied, not removed. */
   dataDir?: string;
+  /** Port to listen on (127.0.0.1) instead of a free one picked now, e.g. one already published in DNS. */
+  port?: number;
 }
 
 /** The real service as a child process (it must be able to die: kill -9, SIGTERM). */
 export async function childService(env: Record<string, string> = {}, options: ChildServiceOptions = {}): Promise<ChildService> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'exec-stream-child-'));
   const address = `127.0.0.1:${port}`;
   // Its own replica id (kept across restarts): concurrent suites on the shared engine never touch each other's containers.

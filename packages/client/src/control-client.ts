@@ -198,5 +198,6 @@ function eventFromProto(m: ContainerLifecycleEvent__Output): LifecycleEventInfo 
     execId: String(m.exec_id ?? ''),
     source: String(m.source ?? ''),
     dropped: Number(m.dropped ?? 0),
+    replica: String(m.replica ?? ''),
   };
 }

@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     ['EXEC_REPLICA_ID', 'x'.repeat(64)],
     ['EXEC_DOCKER_TIMEOUT_MS', '1.5s'],
     ['EXEC_DOCKER_TIMEOUT_MS', '0'],
+    ['EXEC_PEERS', 'es-b'],
+    ['EXEC_PEERS', 'es-b=127.0.0.1'],
+    ['EXEC_PEERS', 'Es-b=127.0.0.1:50051'],
+    ['EXEC_PEERS_DNS', 'not a name'],
+    ['EXEC_DNS_SERVER', 'dns.example.com:53'],
+    ['EXEC_PEERS_REFRESH_MS', '99'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
   });
@@ -38,6 +44,30 @@ describe('loadConfig', () => {
     expect(loadConfig({}).EXEC_REPLICA_ID).toBe(defaultReplicaId());
     expect(defaultReplicaId('Build_Host.example.com')).toBe('build-host-example-com');
     expect(defaultReplicaId('--')).toBe('exec-stream');
+  });
+
+  it('takes peers as id=host:port entries, naming the entry it refuses', () => {
+    expect(loadConfig({}).EXEC_PEERS).toBe('');
+    expect(loadConfig({ EXEC_PEERS: 'es-a=10.0.0.1:50051, es-b=exec-b.local:50051,es-c=[fd00::1]:50051' }).EXEC_PEERS).toMatch(/^es-a=/);
+    expect(() => loadConfig({ EXEC_PEERS: 'es-a=10.0.0.1:50051,es-b:50051' })).toThrow(/EXEC_PEERS entry "es-b:50051" is not id=host:port/);
+    expect(() => loadConfig({ EXEC_PEERS: 'es-a=10.0.0.1:50051,' })).toThrow(/EXEC_PEERS entry "" is not id=host:port/);
+    expect(() => loadConfig({ EXEC_PEERS: 'es-a=10.0.0.1:1,es-a=10.0.0.2:1' })).toThrow(/names replica es-a twice/);
+  });
+
+  it('takes an SRV name, a DNS server and a refresh interval for DNS peers', () => {
+    const c = loadConfig({
+      EXEC_PEERS_DNS: '_grpc._tcp.exec-stream-headless.default.svc.cluster.local',
+      EXEC_DNS_SERVER: '127.0.0.1:5353',
+      EXEC_PEERS_REFRESH_MS: '500',
+    });
+    expect([c.EXEC_PEERS_DNS, c.EXEC_DNS_SERVER, c.EXEC_PEERS_REFRESH_MS]).toEqual([
+      '_grpc._tcp.exec-stream-headless.default.svc.cluster.local',
+      '127.0.0.1:5353',
+      500,
+    ]);
+    expect(loadConfig({ EXEC_DNS_SERVER: '[fd00::10]:53' }).EXEC_DNS_SERVER).toBe('[fd00::10]:53');
+    const d = loadConfig({});
+    expect([d.EXEC_PEERS_DNS, d.EXEC_DNS_SERVER, d.EXEC_PEERS_REFRESH_MS]).toEqual(['', '', 10_000]);
   });
 
   it('reads numbers from strings', () => {

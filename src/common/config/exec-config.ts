@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tlsProblems } from './tls-files';
@@ -64,6 +64,15 @@ export class ExecConfig {
   @Transform(emptyToUndefined)
   @IsString()
   EXEC_TLS_CLIENT_CA?: string;
+
+  /**
+   * PEM CA bundle file that signed the other replicas' certificates: with EXEC_TLS_CERT set, peers are
+   * called over TLS, trusting this CA (unset = the system's roots) and presenting EXEC_TLS_CERT / KEY.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  EXEC_PEER_TLS_CA?: string;
 
   /**
    * host:port of the Prometheus /metrics HTTP server (docs/METRICS.md); unset = metrics off. Any host
@@ -255,6 +264,34 @@ export class ExecConfig {
   })
   EXEC_REPLICA_ID = defaultReplicaId();
 
+  /**
+   * Static peers, `id=host:port,id=host:port` (ids as EXEC_REPLICA_ID; an entry with this replica's own
+   * id is ignored, so every replica can be given one list); empty = none.
+   */
+  @ValidateBy({
+    name: 'peerList',
+    validator: { validate: (value) => peerListProblem(value) === undefined, defaultMessage: (args) => peerListProblem(args?.value) ?? '' },
+  })
+  EXEC_PEERS = '';
+
+  /** SRV name whose targets are the peers, e.g. `_grpc._tcp.<headless-service>.<ns>.svc.cluster.local`; empty = none. */
+  @Matches(/^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$|^$/, {
+    message: 'EXEC_PEERS_DNS must be a DNS name (an SRV name such as _grpc._tcp.exec-stream-headless.default.svc.cluster.local)',
+  })
+  EXEC_PEERS_DNS = '';
+
+  /** IP address (with :port) of the DNS server EXEC_PEERS_DNS is resolved through; empty = the system's resolvers. */
+  @Matches(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F]*:[0-9a-fA-F:]*)$|^$/, {
+    message: 'EXEC_DNS_SERVER must be an IP address with an optional port: 10.96.0.10, 127.0.0.1:5353 or [fd00::10]:53',
+  })
+  EXEC_DNS_SERVER = '';
+
+  /** How often EXEC_PEERS_DNS is resolved again, in ms (a peer not known yet is also looked up when a call needs it). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  EXEC_PEERS_REFRESH_MS = 10_000;
+
   get removeContainers(): boolean {
     return this.EXEC_REMOVE_CONTAINERS === 'true';
   }
@@ -274,6 +311,24 @@ export function defaultReplicaId(name = hostname()): string {
   return id || 'exec-stream';
 }
 
+/** One EXEC_PEERS entry: `id=host:port`, id a DNS-1123 label, host a name, IPv4 or [IPv6]. */
+export const PEER_ENTRY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)=((?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5})$/;
+
+/** Why an EXEC_PEERS value is refused, naming its first bad or repeated entry; undefined when it is good. */
+export function peerListProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'EXEC_PEERS must be a string';
+  const seen = new Set<string>();
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (!entry && !value.trim()) continue;
+    const m = PEER_ENTRY.exec(entry);
+    if (!m) return `EXEC_PEERS entry ${JSON.stringify(entry)} is not id=host:port (id a DNS-1123 label: a-z, 0-9 and -, ≤ 63)`;
+    if (seen.has(m[1])) return `EXEC_PEERS names replica ${m[1]} twice`;
+    seen.add(m[1]);
+  }
+  return undefined;
+}
+
 const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
 
 /** Reads and validates the environment; throws one Error listing every bad variable. */
@@ -287,6 +342,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     'EXEC_TLS_CERT',
     'EXEC_TLS_KEY',
     'EXEC_TLS_CLIENT_CA',
+    'EXEC_PEER_TLS_CA',
     'DOCKER_TLS_VERIFY',
     'DOCKER_CERT_PATH',
   ]);

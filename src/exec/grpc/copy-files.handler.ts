@@ -8,6 +8,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
+import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { callContextOf } from './call-context';
 import type { ServerStreamCall } from './server-stream-call';
 
@@ -25,6 +26,7 @@ export const COPY_FROM_MESSAGE_BYTES = 16 * 1024;
 export interface CopyToCallStream {
   on(event: 'data', fn: (msg: CopyToRequest__Output) => void): unknown;
   on(event: 'end' | 'cancelled' | 'error' | 'close', fn: () => void): unknown;
+  removeListener(event: string, fn: (...args: never[]) => void): unknown;
   pause(): unknown;
   resume(): unknown;
   cancelled?: boolean;
@@ -49,6 +51,7 @@ export class CopyFilesHandler {
     private readonly files: ContainerFilesService,
     @Inject(ROOT_LOGGER) root: Logger,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    private readonly routed: RoutedCalls,
   ) {
     this.log = root.child({ component: 'copy-files' });
   }
@@ -74,28 +77,36 @@ export class CopyFilesHandler {
       failed ??= err;
       tar.destroy(err);
     };
+    let onData: (msg: CopyToRequest__Output) => void = () => undefined;
+    let onEnd: () => void = () => undefined;
     const header = new Promise<{ container_id: string; path: string }>((resolve, reject) => {
       let first = true;
-      call.on('data', (msg: CopyToRequest__Output) => {
-        if (first) {
-          first = false;
-          call.pause(); // nothing more until the container and path are checked
-          if (!msg.header)
-            return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
-          return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
-        }
-        if (failed) return;
-        stall.refresh();
-        if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
-        const chunk = msg.tar;
-        if (!chunk?.length) return;
-        received += chunk.length;
-        if (!tar.write(chunk)) call.pause();
-      });
-      call.on('end', () => {
-        if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
-        else tar.end();
-      });
+      call.on(
+        'data',
+        (onData = (msg: CopyToRequest__Output) => {
+          if (first) {
+            first = false;
+            call.pause(); // nothing more until the container and path are checked
+            if (!msg.header)
+              return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
+            return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
+          }
+          if (failed) return;
+          stall.refresh();
+          if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
+          const chunk = msg.tar;
+          if (!chunk?.length) return;
+          received += chunk.length;
+          if (!tar.write(chunk)) call.pause();
+        }),
+      );
+      call.on(
+        'end',
+        (onEnd = () => {
+          if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
+          else tar.end();
+        }),
+      );
     });
     const gone = () => {
       abort.abort();
@@ -114,6 +125,16 @@ export class CopyFilesHandler {
     stall.unref();
     try {
       const h = await header;
+      const owner = await this.routed.forContainer(h.container_id, call.metadata);
+      if (!owner.local) {
+        // The container is another replica's: the header and the rest of the stream go there.
+        clearTimeout(stall);
+        call.removeListener('data', onData);
+        call.removeListener('end', onEnd);
+        call.removeListener('cancelled', gone);
+        call.removeListener('error', gone);
+        return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call as unknown as ForwardedCall, 'CopyTo', { header: h }, owner));
+      }
       const { id, path } = await this.files.resolve(h.container_id, h.path);
       log.info({ containerId: id, path }, 'copy to container');
       call.resume();
@@ -135,14 +156,19 @@ export class CopyFilesHandler {
     const log = callContextOf(call.metadata, this.log, 'CopyFrom').log;
     return new Observable<never>((subscriber) => {
       const abort = new AbortController();
-      this.sendArchive(req, call, abort, log).then(
-        () => subscriber.complete(),
-        (err) => {
-          const s = toGrpcStatus(err);
-          log.info({ code: s.code, details: s.details }, 'copy from container failed');
-          subscriber.error(err); // GrpcExceptionFilter gives it its code
-        },
-      );
+      this.routed
+        .forContainer(req.container_id, call.metadata)
+        .then((owner) =>
+          owner.local ? this.sendArchive(req, call, abort, log) : this.routed.forwarder.serverStream(call as unknown as ForwardedCall, 'CopyFrom', req, owner),
+        )
+        .then(
+          () => subscriber.complete(),
+          (err) => {
+            const s = toGrpcStatus(err);
+            log.info({ code: s.code, details: s.details }, 'copy from container failed');
+            subscriber.error(err); // GrpcExceptionFilter gives it its code
+          },
+        );
       return () => abort.abort();
     });
   }

@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
@@ -12,6 +13,7 @@ import type {
   ListSessionsRequest__Output,
   ListSessionsResponse,
 } from '@exec-stream/client/wire';
+import { RoutedCalls } from '../cluster';
 import { ContainerControlService, ContainerStatusService } from '../container';
 import { CopyFilesHandler, type CopyFromCallStream, type CopyToCallback, type CopyToCallStream } from './copy-files.handler';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
@@ -32,6 +34,7 @@ export class ExecController {
     private readonly controls: ContainerControlService,
     private readonly copies: CopyFilesHandler,
     private readonly listings: ListSessionsHandler,
+    private readonly routed: RoutedCalls,
   ) {}
 
   @GrpcStreamCall('Exec', 'Session')
@@ -42,33 +45,34 @@ export class ExecController {
   // A server stream: Nest hands the raw grpc-js call over as the third argument (@GrpcStreamCall only
   // applies to client-streaming methods); the handler writes to it with flow control itself.
   @GrpcMethod('Exec', 'ContainerLifecycle')
-  containerLifecycle(req: ContainerLifecycleRequest__Output, _metadata: unknown, call: LifecycleCallStream): Observable<never> {
+  containerLifecycle(req: ContainerLifecycleRequest__Output, _metadata: Metadata, call: LifecycleCallStream): Observable<never> {
     return this.lifecycleCalls.handle(req, call);
   }
 
+  // Calls about one container are served by the replica whose engine has it (docs/SCALING.md).
   @GrpcMethod('Exec', 'ContainerStatus')
-  containerStatus(req: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
-    return this.statuses.status(req);
+  containerStatus(req: ContainerStatusRequest__Output, metadata: Metadata): Promise<ContainerStatusResponse> {
+    return this.routed.unaryForContainer('ContainerStatus', req.container_id, req, metadata, () => this.statuses.status(req));
   }
 
   @GrpcMethod('Exec', 'ContainerPause')
-  containerPause(req: ContainerControlRequest__Output): Promise<ContainerControlResponse> {
-    return this.controls.pause(req.container_id);
+  containerPause(req: ContainerControlRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerPause', req.container_id, req, metadata, () => this.controls.pause(req.container_id));
   }
 
   @GrpcMethod('Exec', 'ContainerResume')
-  containerResume(req: ContainerControlRequest__Output): Promise<ContainerControlResponse> {
-    return this.controls.resume(req.container_id);
+  containerResume(req: ContainerControlRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerResume', req.container_id, req, metadata, () => this.controls.resume(req.container_id));
   }
 
   @GrpcMethod('Exec', 'ContainerSignal')
-  containerSignal(req: ContainerSignalRequest__Output): Promise<ContainerControlResponse> {
-    return this.controls.signal(req);
+  containerSignal(req: ContainerSignalRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerSignal', req.container_id, req, metadata, () => this.controls.signal(req));
   }
 
   @GrpcMethod('Exec', 'ListSessions')
-  listSessions(req: ListSessionsRequest__Output): ListSessionsResponse {
-    return this.listings.list(req);
+  listSessions(req: ListSessionsRequest__Output, metadata: Metadata): Promise<ListSessionsResponse> {
+    return this.listings.list(req, metadata);
   }
 
   // Client streaming: Nest hands over the raw call and the unary callback; the handler answers through it.

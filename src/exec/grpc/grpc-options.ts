@@ -23,13 +23,18 @@ function metricsInterceptors(config: ExecConfig) {
 }
 
 /**
- * Lets Session responses be written as already-encoded bytes: output chunks are encoded once and the
- * same Buffer goes to every client (src/exec/wire). Message objects are still encoded as before.
+ * Lets responses of the streaming methods be written as already-encoded bytes: Session output chunks
+ * are encoded once and the same Buffer goes to every client (src/exec/output), and a call forwarded to
+ * another replica passes on that replica's messages as they came (src/exec/cluster). Message objects
+ * are still encoded as before.
  */
 function passPreEncoded(pkg: PackageDefinition): void {
-  const session = (pkg[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition).Session as MethodDefinition<unknown, unknown>;
-  const encode = session.responseSerialize;
-  session.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value));
+  const service = pkg[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition;
+  for (const name of ['Session', 'CopyFrom', 'ContainerLifecycle']) {
+    const method = service[name] as MethodDefinition<unknown, unknown>;
+    const encode = method.responseSerialize;
+    method.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value));
+  }
 }
 
 /**

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { firstValueFrom } from 'rxjs';
+import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
+import type { PeerLifecycle, RoutedCalls } from '../cluster';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
@@ -19,7 +21,9 @@ function failingCall(err: unknown): LifecycleCallStream {
 /** What the client gets: the handler's Observable error, through the service's exception filter. */
 async function statusOf(err: unknown): Promise<{ code: number; details: string }> {
   const bus = new LifecycleBus();
-  const handler = new LifecycleCallHandler(bus, pino({ level: 'silent' }));
+  // No peers: the routing is never asked (mergesPeers false), the peers never followed.
+  const routed = { mergesPeers: () => false } as unknown as RoutedCalls;
+  const handler = new LifecycleCallHandler(bus, routed, {} as PeerLifecycle, { EXEC_REPLICA_ID: 'r1' } as ExecConfig, pino({ level: 'silent' }));
   const events = handler.handle({ container_id: '' }, failingCall(err));
   const failure = firstValueFrom(events).catch((e: unknown) => e);
   bus.publish({ containerId: 'c1', type: 'started', status: 'running' });

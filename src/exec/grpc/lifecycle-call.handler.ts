@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { ExecError } from '../../common/errors';
 import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
-import { ROOT_LOGGER } from '../../common/tokens';
+import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { PeerLifecycle, RoutedCalls, type ForwardedCall } from '../cluster';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
@@ -31,15 +33,63 @@ export class LifecycleCallHandler {
 
   constructor(
     private readonly bus: LifecycleBus,
+    private readonly routed: RoutedCalls,
+    private readonly peers: PeerLifecycle,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'lifecycle-call' });
   }
 
-  /** resume_after_id is a decimal string (longs: String); absent = only new events. */
+  /**
+   * resume_after_id is a decimal string (longs: String); absent = only new events. With peers, a
+   * container's events come from its owner, and a call without a container filter also gets every
+   * peer's events (docs/SCALING.md).
+   */
   handle(req: ContainerLifecycleRequest__Output, call: LifecycleCallStream): Observable<never> {
     const containerId = optionalId('container_id', req.container_id) || undefined;
     const resumeAfterId = parseResumeId(req.resume_after_id);
+    const merges = this.routed.mergesPeers(call.metadata);
+    if (containerId && merges) {
+      // The container may be another replica's: its events come from there.
+      return new Observable<never>((subscriber) => {
+        const ended = new AbortController();
+        let inner: Subscription | undefined;
+        void this.routed.forContainer(containerId, call.metadata).then(
+          (owner) => {
+            if (ended.signal.aborted) return;
+            if (owner.local) {
+              try {
+                inner = this.local(containerId, resumeAfterId, req, call, false).subscribe(subscriber);
+              } catch (err) {
+                subscriber.error(err);
+              }
+              return;
+            }
+            this.routed.forwarder.serverStream(call as unknown as ForwardedCall, 'ContainerLifecycle', req, owner).then(
+              () => subscriber.complete(),
+              (err) => subscriber.error(err),
+            );
+          },
+          (err) => subscriber.error(err),
+        );
+        return () => {
+          ended.abort();
+          inner?.unsubscribe();
+        };
+      });
+    }
+    return this.local(containerId, resumeAfterId, req, call, merges);
+  }
+
+  /** This replica's events (the cursor opened now: "from now on" starts with the call), and the peers' when `withPeers`. */
+  private local(
+    containerId: string | undefined,
+    resumeAfterId: number | undefined,
+    req: ContainerLifecycleRequest__Output,
+    call: LifecycleCallStream,
+    withPeers: boolean,
+  ): Observable<never> {
     let cursor: LifecycleCursor;
     try {
       cursor = this.bus.open({ containerId, resumeAfterId });
@@ -47,12 +97,17 @@ export class LifecycleCallHandler {
       throw err instanceof RangeError ? new ExecError('invalid', `resume_after_id: ${err.message}`) : err;
     }
     return new Observable<never>((subscriber) => {
+      const ended = new AbortController();
+      if (withPeers) this.peers.follow(req.resume_after_id, call as unknown as ForwardedCall, ended.signal);
       this.deliver(cursor, call, callContextOf(call.metadata, this.log, 'ContainerLifecycle').log).then(
         () => subscriber.complete(),
         // The error as it is: the exception filter gives it its status (an ExecError keeps its code).
         (err) => subscriber.error(err),
       );
-      return () => cursor.close();
+      return () => {
+        ended.abort();
+        cursor.close();
+      };
     });
   }
 
@@ -71,7 +126,7 @@ export class LifecycleCallHandler {
           continue;
         }
         // A call that ends while blocked never drains: the cursor closing (on 'cancelled') ends the wait too.
-        if (!call.write(toProto(event))) await waitForDrain(call, cursor.signal);
+        if (!call.write(toProto(event, this.config.EXEC_REPLICA_ID))) await waitForDrain(call, cursor.signal);
       }
     } finally {
       cursor.close();
@@ -90,7 +145,7 @@ function parseResumeId(value: string | number | undefined): number | undefined {
   return Number(s);
 }
 
-export function toProto(e: LifecycleEvent): ContainerLifecycleEvent {
+export function toProto(e: LifecycleEvent, replica: string): ContainerLifecycleEvent {
   return {
     container_id: e.containerId,
     event_type: e.type,
@@ -104,5 +159,6 @@ export function toProto(e: LifecycleEvent): ContainerLifecycleEvent {
     session_id: e.sessionId ?? '',
     exec_id: e.execId ?? '',
     source: e.source,
+    replica,
   };
 }

@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { EXEC_CONFIG } from '../../common/tokens';
+import { MergedListing, RoutedCalls } from '../cluster';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
 import { optionalId, quoted } from '../../common/request-ids';
@@ -11,14 +15,24 @@ export const LIST_MAX_LIMIT = 1000;
 const MAX_LABEL_FILTERS = 64;
 const MAX_PAGE_TOKEN_BYTES = 256;
 
-/** ListSessions: validates the filters (bad input is INVALID_ARGUMENT naming the field), then one page of SessionInfo. */
+/**
+ * ListSessions: validates the filters (bad input is INVALID_ARGUMENT naming the field), then one page of
+ * SessionInfo: this replica's, merged with every peer's when there are peers (docs/SCALING.md).
+ */
 @Injectable()
 export class ListSessionsHandler {
-  constructor(private readonly sessions: SessionManager) {}
+  constructor(
+    private readonly sessions: SessionManager,
+    private readonly routed: RoutedCalls,
+    private readonly merged: MergedListing,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+  ) {}
 
-  list(req: ListSessionsRequest__Output): ListSessionsResponse {
-    const page = this.sessions.list(parseListRequest(req));
-    return { sessions: page.sessions.map(sessionInfoOf), next_page_token: page.nextPageToken };
+  async list(req: ListSessionsRequest__Output, metadata?: Metadata): Promise<ListSessionsResponse> {
+    const filter = parseListRequest(req);
+    const page = this.sessions.list(filter);
+    const local = { sessions: page.sessions.map((s) => sessionInfoOf(s, this.config.EXEC_REPLICA_ID)), next_page_token: page.nextPageToken };
+    return this.routed.mergesPeers(metadata) ? this.merged.list(req, filter.limit, local, metadata) : local;
   }
 }
 
@@ -46,7 +60,7 @@ export function parseListRequest(req: ListSessionsRequest__Output): SessionFilte
 }
 
 /** One session as ListSessions gives it: in-memory state only (no file is read). */
-export function sessionInfoOf(s: Session): SessionInfo {
+export function sessionInfoOf(s: Session, replica: string): SessionInfo {
   const bytes = s.output.bytes;
   const record = s.outcome?.record;
   return {
@@ -67,5 +81,6 @@ export function sessionInfoOf(s: Session): SessionInfo {
     mode: s.info.kind,
     labels: s.info.labels ?? {},
     request_id: s.info.requestId ?? '',
+    replica,
   };
 }

@@ -13,6 +13,7 @@ import type { Session } from '../session';
 import { SessionManager } from '../session';
 import { ImagePullService } from '../container';
 import { pullBeforeRun } from './pull-step';
+import { LOCAL, RoutedCalls, type Owner } from '../cluster';
 
 /**
  * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
@@ -46,6 +47,7 @@ export class SessionCallHandler {
   constructor(
     private readonly sessions: SessionManager,
     private readonly pulls: ImagePullService,
+    private readonly routed: RoutedCalls,
     @Inject(ROOT_LOGGER) root: Logger,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
   ) {
@@ -54,13 +56,24 @@ export class SessionCallHandler {
 
   async handle(call: SessionCallStream): Promise<void> {
     const ctx = callContextOf(call.metadata, this.log, 'Session');
-    let start: { dto: StartDto; mode: StartMode };
+    let start: { dto: StartDto; mode: StartMode; message: SessionRequest__Output };
+    let owner: Owner = LOCAL;
     try {
       start = await this.readStart(call);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
+      // An attach (or an exec) is served by the replica that owns its session or container; a run here.
+      if (start.mode !== 'run') {
+        owner = start.dto.session_id
+          ? await this.routed.forSession(start.dto.session_id, call.metadata)
+          : await this.routed.forContainer(start.dto.container_id, call.metadata);
+      }
     } catch (err) {
       return this.reject(call, ctx, err);
+    }
+    if (!owner.local) {
+      ctx.log.debug({ replica: owner.replica, mode: start.mode }, 'Session forwarded to its owner');
+      return this.routed.forwarder.session(call, start.message, owner);
     }
     // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
     call.pause();
@@ -120,13 +133,13 @@ export class SessionCallHandler {
   }
 
   /** The first message, which must be a valid Start. */
-  private readStart(call: SessionCallStream): Promise<{ dto: StartDto; mode: StartMode }> {
+  private readStart(call: SessionCallStream): Promise<{ dto: StartDto; mode: StartMode; message: SessionRequest__Output }> {
     return new Promise((resolve, reject) => {
       call.once('data', (msg: SessionRequest__Output) => {
         call.pause();
         try {
           if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
-          resolve(parseStart(msg.start));
+          resolve({ ...parseStart(msg.start), message: msg });
         } catch (err) {
           reject(err);
         }

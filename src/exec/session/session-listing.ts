@@ -28,6 +28,11 @@ interface Position {
 
 const TOKEN = /^(\d{1,16}):([A-Za-z0-9][A-Za-z0-9_.-]{0,127})$/;
 
+/** The page token of a position: sessions after (createdAt ms, id) in the listing order (also across replicas). */
+export function pageTokenAt(createdAt: number, id: string): string {
+  return encodeToken({ createdAt, id });
+}
+
 function encodeToken(p: Position): string {
   return Buffer.from(`${p.createdAt}:${p.id}`).toString('base64url');
 }

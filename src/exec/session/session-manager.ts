@@ -100,7 +100,8 @@ export class SessionManager implements OnModuleDestroy {
     const containerLimits = spec.image ? resolveContainerLimits(spec.limits ?? {}, this.config) : undefined;
     const timeouts = resolveTimeouts(spec.limits ?? {}, this.config);
     const info: SessionInfo = {
-      id: randomUUID(),
+      // Names its replica, so that any replica can forward a call about it to this one (docs/SCALING.md).
+      id: `${this.config.EXEC_REPLICA_ID}.${randomUUID()}`,
       kind: spec.image ? 'run' : 'exec',
       image: spec.image,
       command: spec.command,

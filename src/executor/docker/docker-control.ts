@@ -9,7 +9,7 @@ import { withDeadline } from './docker-deadline';
 import { signalExecProcess } from './docker-exec-signal';
 import { dockerTimeNs } from './docker-time';
 import { JsonLines } from './json-lines';
-import { isManaged, LABEL_SESSION } from './labels';
+import { isManaged, LABEL_MANAGED, LABEL_REPLICA, LABEL_SESSION } from './labels';
 import { sampleFromStats, type DockerStats } from './stats-sample';
 
 /** Pause, resume, signal, inspect and stats against Docker. Every failure becomes an ExecError. */
@@ -42,6 +42,7 @@ export class DockerControl implements ContainerControl {
     return {
       id: info.Id,
       managed: isManaged(info.Config?.Labels, this.config.EXEC_REPLICA_ID),
+      replica: info.Config?.Labels?.[LABEL_MANAGED] === 'true' ? info.Config?.Labels?.[LABEL_REPLICA] : undefined,
       sessionId: info.Config?.Labels?.[LABEL_SESSION],
       // `removing` right after an exit is Docker deleting it (our removal): the answer is its end.
       status: exited && s.Status === 'removing' ? 'exited' : (s.Status ?? 'unknown'),

@@ -16,9 +16,14 @@ export function contextOf(cmd: Command): CommandContext {
   return { connection, client: new ExecClient(connection), control: new ControlClient(connection) };
 }
 
-/** Session ids are UUIDs; anything else names a container (an id or a unique prefix). */
+/**
+ * Session ids are `REPLICA.UUID` (or a bare UUID, from before replicas); anything else names a
+ * container (an id or a unique prefix: hex, without a dot).
+ */
 export function sessionOrContainer(target: string): { sessionId: string } | { containerId: string } {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(target) ? { sessionId: target } : { containerId: target };
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(target)
+    ? { sessionId: target }
+    : { containerId: target };
 }
 
 /** A Unix-ns timestamp (string or bigint) as ISO 8601; '' for 0 / unset. */

@@ -22,11 +22,13 @@ export function registerLs(program: Command): void {
     .action(async (flags: LsFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const sessions: SessionInfo__Output[] = [];
+      const unreachable = new Set<string>();
       try {
         const request: ListSessionsRequest = { container_id: flags.container ?? '', state: flags.state ?? '', labels: flags.label };
         for (let token = ''; ;) {
           const page = await ctx.control.listSessions({ ...request, page_token: token });
           sessions.push(...(page.sessions ?? []));
+          for (const r of page.unreachable_replicas ?? []) unreachable.add(r);
           token = page.next_page_token ?? '';
           if (!token) break;
         }
@@ -35,6 +37,8 @@ export function registerLs(program: Command): void {
       } finally {
         ctx.connection.close();
       }
+      // Not silent: a replica that could not be asked is named (its sessions are missing from the list).
+      if (unreachable.size) process.stderr.write(`exec-stream: replicas not reached, their sessions are not listed: ${[...unreachable].sort().join(', ')}\n`);
       if (flags.json) {
         process.stdout.write(`${toJson(sessions)}\n`);
         return;

@@ -34,6 +34,12 @@ export interface ContainerLifecycleEvent {
    * exec-stream: who reported it: executor, docker, control or service.
    */
   'source'?: (string);
+  /**
+   * exec-stream: the replica (EXEC_REPLICA_ID) whose engine the container is on. A stream without a
+   * container filter merges the events of every replica (docs/SCALING.md); ids are per replica. An
+   * event_type "replica_unreachable" says that replica's events stop until it answers again.
+   */
+  'replica'?: (string);
 }
 
 export interface ContainerLifecycleEvent__Output {
@@ -68,4 +74,10 @@ export interface ContainerLifecycleEvent__Output {
    * exec-stream: who reported it: executor, docker, control or service.
    */
   'source'?: (string);
+  /**
+   * exec-stream: the replica (EXEC_REPLICA_ID) whose engine the container is on. A stream without a
+   * container filter merges the events of every replica (docs/SCALING.md); ids are per replica. An
+   * event_type "replica_unreachable" says that replica's events stop until it answers again.
+   */
+  'replica'?: (string);
 }

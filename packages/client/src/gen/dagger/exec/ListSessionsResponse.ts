@@ -8,6 +8,11 @@ export interface ListSessionsResponse {
    * Empty on the last page.
    */
   'next_page_token'?: (string);
+  /**
+   * exec-stream: replicas that could not be asked (down or unreachable): their sessions are missing
+   * from this page. Empty when every replica answered (docs/SCALING.md).
+   */
+  'unreachable_replicas'?: (string)[];
 }
 
 export interface ListSessionsResponse__Output {
@@ -16,4 +21,9 @@ export interface ListSessionsResponse__Output {
    * Empty on the last page.
    */
   'next_page_token'?: (string);
+  /**
+   * exec-stream: replicas that could not be asked (down or unreachable): their sessions are missing
+   * from this page. Empty when every replica answered (docs/SCALING.md).
+   */
+  'unreachable_replicas'?: (string)[];
 }

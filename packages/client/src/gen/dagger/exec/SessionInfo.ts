@@ -42,6 +42,10 @@ export interface SessionInfo {
   'mode'?: (string);
   'labels'?: ({[key: string]: string});
   'request_id'?: (string);
+  /**
+   * exec-stream: the replica (EXEC_REPLICA_ID) that owns the session.
+   */
+  'replica'?: (string);
 }
 
 /**
@@ -83,4 +87,8 @@ export interface SessionInfo__Output {
   'mode'?: (string);
   'labels'?: ({[key: string]: string});
   'request_id'?: (string);
+  /**
+   * exec-stream: the replica (EXEC_REPLICA_ID) that owns the session.
+   */
+  'replica'?: (string);
 }

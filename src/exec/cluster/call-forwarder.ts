@@ -1,0 +1,179 @@
+import type { Metadata, ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import { ExecError, kindOfGrpcCode } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { ROOT_LOGGER } from '../../common/tokens';
+import { forwardedMetadata } from './forwarded-metadata';
+import type { Owner } from './owner-router';
+import { PeerChannels } from './peer-channels';
+import { PeerDirectory } from './peer-directory';
+
+/** A peer that is the owner. */
+export type RemoteOwner = Extract<Owner, { local: false }>;
+
+/** How long a forwarded unary call may take (the owner's own Docker deadlines are shorter). */
+const UNARY_DEADLINE_MS = 120_000;
+
+/**
+ * The server side of a call being forwarded, as grpc-js hands it over: what the forwarder reads from it
+ * (a client or bidi stream) and writes to it (a server or bidi stream), with its flow control.
+ */
+export interface ForwardedCall {
+  write(msg: unknown): boolean;
+  end(): unknown;
+  emit(event: 'error', status: { code: number; details: string }): unknown;
+  on(event: string, fn: (...args: never[]) => void): unknown;
+  once(event: string, fn: (...args: never[]) => void): unknown;
+  removeListener(event: string, fn: (...args: never[]) => void): unknown;
+  pause?(): unknown;
+  resume?(): unknown;
+  cancelled?: boolean;
+  metadata?: Metadata;
+}
+
+/** A peer's failure as this replica answers it: the owner's own status, with UNAVAILABLE naming the replica. */
+export function peerError(err: unknown, owner: RemoteOwner): ExecError {
+  const e = err as Partial<ServiceError>;
+  if (typeof e.code !== 'number') return new ExecError('internal', `forwarding to replica ${owner.replica}: ${String(err)}`);
+  const kind = kindOfGrpcCode(e.code);
+  const details = e.details || e.message || '';
+  return new ExecError(kind, kind === 'unavailable' ? `replica ${owner.replica} (${owner.address}) is unavailable: ${details}` : details);
+}
+
+/**
+ * Forwards calls to the replica that owns their session or container, and streams the answer back.
+ * Output is passed on as the owner encoded it (byte-exact, never decoded here). Flow control holds end to
+ * end: the forwarder reads from the owner only while the client's call drains, and from the client only
+ * while the owner's call drains, so it holds at most one message plus HTTP/2 windows per call, and a
+ * stalled client slows only the owner's call to this replica, which the owner treats as any slow client
+ * (its container never waits).
+ */
+@Injectable()
+export class CallForwarder {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly channels: PeerChannels,
+    private readonly directory: PeerDirectory,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'forwarder' });
+  }
+
+  /** A unary call, answered by the owner (its status code kept). */
+  async unary<Res>(owner: RemoteOwner, method: string, req: unknown, metadata: Metadata | undefined): Promise<Res> {
+    try {
+      return await this.channels.unary<Res>(owner.address, method, req, this.metadataFor(metadata), UNARY_DEADLINE_MS);
+    } catch (err) {
+      throw peerError(err, owner);
+    }
+  }
+
+  /**
+   * A Session call whose Start (`first`, already read) names a session or container of `owner`: the
+   * Start and everything the client sends after it go to the owner; the owner's responses come back
+   * unchanged. Resolves when the call has ended either way.
+   */
+  session(call: ForwardedCall, first: unknown, owner: RemoteOwner): Promise<void> {
+    const upstream = this.channels.bidiUndecoded(owner.address, 'Session', this.metadataFor(call.metadata));
+    upstream.write(first);
+    return this.pipe(call, upstream, owner, true);
+  }
+
+  /** A server-streaming call (CopyFrom, a container's ContainerLifecycle): the owner's messages passed on unchanged. */
+  serverStream(call: ForwardedCall, method: string, req: unknown, owner: RemoteOwner): Promise<void> {
+    const upstream = this.channels.serverStream(owner.address, method, req, this.metadataFor(call.metadata), true);
+    return this.pipe(call, upstream, owner, false);
+  }
+
+  /**
+   * A client-streaming call (CopyTo) whose first message (`first`, already read) named the owner's
+   * container: it and the rest go to the owner; the owner's answer (or status) is the answer.
+   */
+  clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const upstream = this.channels.clientStream<Res>(owner.address, method, this.metadataFor(call.metadata), (err, res) =>
+        err ? reject(peerError(err, owner)) : resolve(res as Res),
+      );
+      upstream.write(first);
+      this.pumpRequests(call, upstream);
+    });
+  }
+
+  private metadataFor(incoming: Metadata | undefined): Metadata {
+    return forwardedMetadata(incoming, this.directory.self);
+  }
+
+  /** Client → owner: each message the client sends, paused while the owner's call does not drain. */
+  private pumpRequests(
+    call: ForwardedCall,
+    upstream: { write(m: unknown): boolean; end(): void; cancel(): void; once(e: 'drain', f: () => void): unknown },
+  ): void {
+    call.on('data', (msg: unknown) => {
+      if (!upstream.write(msg)) {
+        call.pause?.();
+        upstream.once('drain', () => call.resume?.());
+      }
+    });
+    // A half-close is passed on as one (the owner gives it its EOF grace); a cut call cancels the owner's.
+    call.on('end', () => upstream.end());
+    call.on('cancelled', () => upstream.cancel());
+    call.resume?.();
+  }
+
+  /**
+   * Owner → client for a server or bidi stream, with flow control both ways. A Session call (`duplex`)
+   * is ended here with the owner's status; a server stream's promise settles with it instead (Nest ends
+   * that call when the handler's Observable completes or errors). UNAVAILABLE names the replica.
+   */
+  private pipe(
+    call: ForwardedCall,
+    upstream: {
+      on(e: 'data', f: (b: Buffer) => void): unknown;
+      on(e: 'error', f: (err: ServiceError) => void): unknown;
+      on(e: 'end', f: () => void): unknown;
+      pause(): unknown;
+      resume(): unknown;
+      cancel(): void;
+      write?(m: unknown): boolean;
+      end?(): void;
+      once(e: 'drain', f: () => void): unknown;
+    },
+    owner: RemoteOwner,
+    duplex: boolean,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: ExecError) => {
+        if (settled) return;
+        settled = true;
+        call.removeListener('cancelled', onClientGone);
+        if (err && !duplex) return reject(err);
+        if (err) call.emit('error', { code: err.grpcCode, details: err.message });
+        else if (duplex) call.end();
+        resolve();
+      };
+      const onClientGone = () => {
+        upstream.cancel();
+        settled = true;
+        resolve();
+      };
+      call.once('cancelled', onClientGone);
+      upstream.on('data', (message: Buffer) => {
+        if (!call.write(message)) {
+          upstream.pause();
+          call.once('drain', () => upstream.resume());
+        }
+      });
+      upstream.on('end', () => settle());
+      upstream.on('error', (err: ServiceError) => {
+        if (settled || call.cancelled) return;
+        this.log.info({ replica: owner.replica, code: err.code, details: err.details }, 'forwarded call ended with an error');
+        settle(peerError(err, owner));
+      });
+      if (duplex && upstream.write && upstream.end) {
+        this.pumpRequests(call, upstream as Parameters<CallForwarder['pumpRequests']>[1]);
+      }
+    });
+  }
+}

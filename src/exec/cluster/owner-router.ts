@@ -1,0 +1,152 @@
+import { status as Code, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { ExecError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { CONTAINER_CONTROL, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import type { ContainerControl } from '../../executor';
+import { SessionManager } from '../session';
+import { forwardedMetadata } from './forwarded-metadata';
+import { PeerChannels } from './peer-channels';
+import { PeerDirectory } from './peer-directory';
+
+/** Where a call is served: here, or by the replica `replica` at `address`. */
+export type Owner = { local: true } | { local: false; replica: string; address: string };
+
+export const LOCAL: Owner = { local: true };
+
+/** How long a peer may take to say whether it has a container. */
+const OWNER_QUERY_DEADLINE_MS = 5_000;
+/** Container ids whose owner is remembered (the oldest is forgotten first). */
+const OWNER_CACHE_ENTRIES = 10_000;
+
+/** A session id made by replica R: `R.<uuid>` (R a DNS-1123 label, as EXEC_REPLICA_ID). */
+const SESSION_OF_REPLICA = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The replica a session id names; undefined for an id without one (made before replicas, or by hand). */
+export function replicaOfSession(sessionId: string): string | undefined {
+  return SESSION_OF_REPLICA.exec(sessionId)?.[1];
+}
+
+/**
+ * Finds the replica that owns a session or a container. A session id names its replica; a container
+ * is looked for on this replica's engine first (its label names its replica when engines are shared),
+ * then each peer is asked once (ContainerStatus, forwarded, so it answers from its own engine) and the
+ * answer is remembered. With no peers configured everything is local and nothing is asked.
+ */
+@Injectable()
+export class OwnerRouter {
+  private readonly log: Logger;
+  /** container id (as given, and in full) → owning replica. */
+  private readonly owners = new Map<string, string>();
+
+  constructor(
+    private readonly directory: PeerDirectory,
+    private readonly channels: PeerChannels,
+    private readonly sessions: SessionManager,
+    @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'owner-router' });
+  }
+
+  /** Peers are configured (EXEC_PEERS or EXEC_PEERS_DNS): calls may be forwarded. */
+  get clustered(): boolean {
+    return !!(this.config.EXEC_PEERS || this.config.EXEC_PEERS_DNS);
+  }
+
+  get self(): string {
+    return this.directory.self;
+  }
+
+  /** The owner of a session; UNAVAILABLE when its replica is not among the peers. */
+  async ofSession(sessionId: string): Promise<Owner> {
+    const replica = replicaOfSession(sessionId);
+    if (!this.clustered || !replica || replica === this.self) return LOCAL;
+    return this.peer(replica, `session ${sessionId}`);
+  }
+
+  /**
+   * The owner of a container (full id or unique prefix). Local when this replica's sessions or engine
+   * have it; else the peer that says it has it. NOT_FOUND is left to the local handler when nobody has
+   * it; UNAVAILABLE when nobody has it but some peers could not be asked.
+   */
+  async ofContainer(containerId: string, metadata: Metadata | undefined): Promise<Owner> {
+    if (!this.clustered || !containerId) return LOCAL;
+    if (this.sessions.containerByPrefix(containerId)) return LOCAL;
+    const remembered = this.owners.get(containerId);
+    if (remembered) return remembered === this.self ? LOCAL : this.peer(remembered, `container ${containerId}`);
+    const here = await this.control.inspect(containerId).catch((err: unknown) => {
+      if (err instanceof ExecError && err.kind === 'not_found') return undefined;
+      throw err;
+    });
+    if (here) {
+      // On an engine shared by replicas, the label names the owner; a container of no replica is foreign (answered here).
+      const replica = here.replica && here.replica !== this.self && this.directory.peers().has(here.replica) ? here.replica : this.self;
+      this.remember(containerId, here.id, replica);
+      return replica === this.self ? LOCAL : this.peer(replica, `container ${containerId}`);
+    }
+    return this.askPeers(containerId, metadata);
+  }
+
+  private async askPeers(containerId: string, metadata: Metadata | undefined): Promise<Owner> {
+    const peers = [...this.directory.peers()];
+    const unreachable: string[] = [];
+    const started = Date.now();
+    const answers = await Promise.all(
+      peers.map(async ([replica, address]) => {
+        try {
+          const res = await this.channels.unary<{ container_id?: string }>(
+            address,
+            'ContainerStatus',
+            { container_id: containerId },
+            forwardedMetadata(metadata, this.self),
+            OWNER_QUERY_DEADLINE_MS,
+          );
+          return { replica, address, fullId: res.container_id || containerId };
+        } catch (err) {
+          const code = (err as ServiceError).code;
+          if (code === Code.NOT_FOUND || code === Code.PERMISSION_DENIED) return undefined;
+          // Any other answer (an ambiguous prefix there, say) is the owner speaking: the forwarded call gets it.
+          if (code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED && code !== Code.UNAUTHENTICATED && code !== Code.CANCELLED)
+            return { replica, address, fullId: containerId };
+          unreachable.push(`${replica} (${(err as ServiceError).details})`);
+          return undefined;
+        }
+      }),
+    );
+    const found = answers.find((a) => !!a);
+    this.log.debug({ containerId, owner: found?.replica, askedMs: Date.now() - started, unreachable }, 'asked the peers for a container');
+    if (found) {
+      this.remember(containerId, found.fullId, found.replica);
+      return { local: false, replica: found.replica, address: found.address };
+    }
+    if (unreachable.length) {
+      throw new ExecError(
+        'unavailable',
+        `container ${containerId} is not on replica ${this.self}'s engine and these replicas could not be asked: ${unreachable.join('; ')}`,
+      );
+    }
+    return LOCAL; // nobody has it: the local handler answers NOT_FOUND
+  }
+
+  private async peer(replica: string, what: string): Promise<Owner> {
+    const address = await this.directory.addressOf(replica);
+    if (!address) {
+      throw new ExecError(
+        'unavailable',
+        `${what} belongs to replica ${replica}, which is not among replica ${this.self}'s peers now (EXEC_PEERS / EXEC_PEERS_DNS): it may be down`,
+      );
+    }
+    return { local: false, replica, address };
+  }
+
+  private remember(given: string, fullId: string, replica: string): void {
+    for (const id of new Set([given, fullId])) {
+      this.owners.delete(id);
+      this.owners.set(id, replica);
+    }
+    while (this.owners.size > OWNER_CACHE_ENTRIES) this.owners.delete(this.owners.keys().next().value!);
+  }
+}

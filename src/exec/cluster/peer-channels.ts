@@ -1,0 +1,110 @@
+import {
+  Client,
+  credentials,
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ClientWritableStream,
+  type Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
+import type { ExecConfig } from '../../common/config/exec-config';
+import { EXEC_CONFIG } from '../../common/tokens';
+
+/** The Exec methods, as proto-loader defines them (path, serializers). */
+type ExecMethods = Record<string, MethodDefinition<unknown, unknown>>;
+
+/** Responses as the peer's bytes, undecoded: a forwarded stream passes them on as they are (byte-exact, no copy). */
+const raw = (b: Buffer): Buffer => b;
+
+/**
+ * Channels to the other replicas, one per address, reused by every forwarded call. They keep grpc-js's
+ * default HTTP/2 window (64 KiB): a forwarding replica holds a bounded amount per call, and the owner's
+ * flow control reaches through it to the client.
+ *
+ * Credentials: TLS when this replica serves TLS (EXEC_TLS_CERT), trusting EXEC_PEER_TLS_CA and presenting
+ * its own certificate (mTLS between replicas); plaintext otherwise. Auth is the caller's own metadata,
+ * passed on by the forwarder: the owner checks the same token the caller sent.
+ */
+@Injectable()
+export class PeerChannels implements OnModuleDestroy {
+  private readonly clients = new Map<string, Client>();
+  private readonly methods: ExecMethods;
+  private creds?: ChannelCredentials;
+
+  constructor(@Inject(EXEC_CONFIG) private readonly config: ExecConfig) {
+    const pkg = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS);
+    this.methods = pkg['dagger.exec.Exec'] as unknown as ExecMethods;
+  }
+
+  /** A unary call, decoded; `deadlineMs` bounds it (a peer that hangs does not hang the caller). */
+  unary<Res>(address: string, method: string, req: unknown, metadata: Metadata, deadlineMs: number): Promise<Res> {
+    const m = this.method(method);
+    return new Promise((resolve, reject) => {
+      this.client(address).makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        req,
+        metadata,
+        { deadline: Date.now() + deadlineMs },
+        (err: ServiceError | null, res?: unknown) => (err ? reject(err) : resolve(res as Res)),
+      );
+    });
+  }
+
+  /** A server stream; responses decoded unless `undecoded` (then each is the peer's encoded message). */
+  serverStream(address: string, method: string, req: unknown, metadata: Metadata, undecoded: boolean): ClientReadableStream<unknown> {
+    const m = this.method(method);
+    return this.client(address).makeServerStreamRequest(m.path, m.requestSerialize, undecoded ? raw : m.responseDeserialize, req, metadata, {});
+  }
+
+  /** A bidirectional stream whose responses arrive encoded (Buffers), to be written on unchanged. */
+  bidiUndecoded(address: string, method: string, metadata: Metadata): ClientDuplexStream<unknown, Buffer> {
+    const m = this.method(method);
+    return this.client(address).makeBidiStreamRequest(m.path, m.requestSerialize, raw, metadata, {});
+  }
+
+  /** A client stream with a decoded response. */
+  clientStream<Res>(address: string, method: string, metadata: Metadata, done: (err: ServiceError | null, res?: Res) => void): ClientWritableStream<unknown> {
+    const m = this.method(method);
+    return this.client(address).makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, metadata, {}, (err, res) => done(err, res as Res));
+  }
+
+  onModuleDestroy(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private method(name: string): MethodDefinition<unknown, unknown> {
+    const m = this.methods[name];
+    if (!m) throw new Error(`no method Exec.${name}`);
+    return m;
+  }
+
+  private client(address: string): Client {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new Client(address, this.credentials(), {
+        'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        // A restarted owner is reachable again within a second, not after grpc-js's minutes of back-off.
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 2000,
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  private credentials(): ChannelCredentials {
+    if (!this.creds) {
+      const { EXEC_TLS_CERT: cert, EXEC_TLS_KEY: key, EXEC_PEER_TLS_CA: ca } = this.config;
+      this.creds = cert && key ? credentials.createSsl(ca ? readFileSync(ca) : null, readFileSync(key), readFileSync(cert)) : credentials.createInsecure();
+    }
+    return this.creds;
+  }
+}
