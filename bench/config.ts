@@ -23,7 +23,13 @@ export interface BenchConfig {
   s6Bytes: number;
   s6Reps: number;
   s7Calls: number;
-  /** Which scenarios to run (1..8). */
+  /** Scenario 10: clients of its fan-out (the runner on A, the others on A or through B). */
+  s10Clients: number;
+  /** Scenario 10: size of the run a client behind B stalls through. */
+  s10StallBytes: number;
+  /** Scenario 10: containers on A whose owner B looks up the first time. */
+  s10Lookups: number;
+  /** Which scenarios to run (1..10; 9 only when named, 10 by default in the full preset only). */
   scenarios: number[];
   image: string;
   /** Start the server child with --cpu-prof, writing profiles here ('' = off). */
@@ -66,6 +72,9 @@ const PRESETS: Record<
     s6Bytes: 64 * 1024,
     s6Reps: 1,
     s7Calls: 10,
+    s10Clients: 4,
+    s10StallBytes: 8 * MB,
+    s10Lookups: 2,
   },
   quick: {
     reps: 2,
@@ -82,6 +91,9 @@ const PRESETS: Record<
     s6Bytes: 1 * MB,
     s6Reps: 1,
     s7Calls: 200,
+    s10Clients: 16,
+    s10StallBytes: 128 * MB,
+    s10Lookups: 5,
   },
   full: {
     reps: 3,
@@ -98,6 +110,9 @@ const PRESETS: Record<
     s6Bytes: 1 * MB,
     s6Reps: 3,
     s7Calls: 200,
+    s10Clients: 16,
+    s10StallBytes: 256 * MB,
+    s10Lookups: 10,
   },
 };
 
@@ -129,6 +144,9 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   S6_BYTES: ['s6Bytes', parseBytes],
   S6_REPS: ['s6Reps', parseInt10],
   S7_CALLS: ['s7Calls', parseInt10],
+  S10_CLIENTS: ['s10Clients', parseInt10],
+  S10_STALL_BYTES: ['s10StallBytes', parseBytes],
+  S10_LOOKUPS: ['s10Lookups', parseInt10],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],
   CPU_PROF_DIR: ['cpuProfDir', String],
@@ -153,7 +171,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
   const cfg: BenchConfig = {
     mode,
     ...PRESETS[mode],
-    scenarios: [1, 2, 3, 4, 5, 6, 7, 8],
+    // 10 starts two more engines and replicas (~2.5 min at full sizes): in the full preset only.
+    scenarios: mode === 'full' ? [1, 2, 3, 4, 5, 6, 7, 8, 10] : [1, 2, 3, 4, 5, 6, 7, 8],
     image: env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest',
     cpuProfDir: '',
     serverNodeArgs: '',

@@ -7,8 +7,9 @@ import { repoRoot, startServer } from './server-process';
 import { ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
 import { compareBuilds } from './compare-builds';
 import { optionsCost } from './options-cost';
+import { throughForwarder } from './forwarding';
 
-const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { ...SCENARIOS, 8: optionsCost, 9: compareBuilds };
+const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { ...SCENARIOS, 8: optionsCost, 9: compareBuilds, 10: throughForwarder };
 
 export interface RunOutcome {
   report: BenchReport;

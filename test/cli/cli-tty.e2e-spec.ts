@@ -66,7 +66,7 @@ describe('exec-stream CLI with a terminal (-t)', () => {
     pane.type('cd /tmp && echo first-$((2*3))');
     await pane.until(/^first-6$/m);
     pane.keys('C-p', 'C-q');
-    const [, sessionId] = await pane.until(/exec-stream attach ([0-9a-f-]{36})/);
+    const [, sessionId] = await pane.until(/exec-stream attach ([a-z0-9-]+\.[0-9a-f-]{36})/);
     await pane.until(/^detach-rc=0$/m);
     await pane.until(/^bash-[\d.]+# $/m);
 

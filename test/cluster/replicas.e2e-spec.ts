@@ -176,6 +176,21 @@ async function collectUntil(
   return all;
 }
 
+it('a run retried through B with the request_id of a run A made attaches to that run: one process, the same session, listed once', async () => {
+  const start = { command: ['sh', '-c', 'echo "ran once"; sleep 2; exit 4'], requestId: `retry-${Date.now()}` };
+  const first = A.client.run(BASE_IMAGE, start);
+  const { sessionId } = await first.ready;
+  const retry = B.client.run(BASE_IMAGE, start);
+  expect((await retry.ready).sessionId).toBe(sessionId);
+  const [a, b] = await Promise.all([first.collect(), retry.collect()]);
+  expect([a, b].map((r) => [r.stdout.toString(), r.exitCode])).toEqual([
+    ['ran once\n', 4],
+    ['ran once\n', 4],
+  ]);
+  const listed = await control(C).listSessions({ request_id: start.requestId });
+  expect(listed.sessions!.map((s) => s.session_id)).toEqual([sessionId]);
+});
+
 it('bad ids through a non-owner: a replica no peer knows is UNAVAILABLE naming it, an unknown session of A is NOT_FOUND from A, a malformed id INVALID_ARGUMENT', async () => {
   const uuid = '0c0ffee0-0000-4000-8000-000000000000';
   const nobody = await grpcError(B.client.attach({ sessionId: `es-zz.${uuid}` }).collect());

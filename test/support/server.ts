@@ -10,7 +10,8 @@ import { grpcOptions } from '../../src/exec/grpc';
 import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { SessionManager } from '../../src/exec/session';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 export const BASE_IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
 export const NOCMD_IMAGE = 'exec-stream/busybox-nocmd:latest';
@@ -66,10 +67,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         .all()
         .map((s) => s.containerId)
         .filter(Boolean);
-      try {
-        if (ids.length) execFileSync('docker', ['rm', '-f', ...new Set(ids)], { stdio: 'ignore' });
-      } catch {
-        /* some were already removed (EXEC_REMOVE_CONTAINERS): docker rm -f then exits 1 */
+      // Asynchronously: the service runs in this process, and a call the client just cancelled (a CopyFrom,
+      // say) must still be able to let go of Docker's request, which locks its container, while rm waits.
+      if (ids.length) {
+        await promisify(execFile)('docker', ['rm', '-f', ...new Set(ids)], { timeout: 120_000 }).catch(() => {
+          /* some were already removed (EXEC_REMOVE_CONTAINERS): docker rm -f then exits 1 */
+        });
       }
       // Let the sessions of removed containers record their end before their folder goes.
       for (let i = 0; i < 100 && sessions.all().some((s) => s.running); i++) await new Promise((r) => setTimeout(r, 50));

@@ -90,6 +90,44 @@ export class OwnerRouter {
     return this.askPeers(containerId, metadata);
   }
 
+  /**
+   * Where a run with this request_id goes: the replica that already made its session (the Start is
+   * forwarded there and attaches to it, as a retry here would), else here. UNAVAILABLE when it is not
+   * here and some peer cannot be asked: starting it anyway could run it twice.
+   */
+  async ofRequestId(requestId: string, metadata: Metadata | undefined): Promise<Owner> {
+    if (!this.clustered || this.sessions.hasRequestId(requestId)) return LOCAL;
+    const unreachable: string[] = [];
+    const answers = await Promise.all(
+      [...this.directory.peers()].map(([replica, address]) =>
+        this.channels
+          .unary<{ sessions?: unknown[] }>(
+            address,
+            'ListSessions',
+            { request_id: requestId, limit: 1 },
+            forwardedMetadata(metadata, this.self),
+            OWNER_QUERY_DEADLINE_MS,
+          )
+          .then(
+            (page) => (page.sessions?.length ? { local: false as const, replica, address } : undefined),
+            (err: ServiceError) => {
+              unreachable.push(`${replica} (${err.details})`);
+              return undefined;
+            },
+          ),
+      ),
+    );
+    const found = answers.find((a) => !!a);
+    if (found) return found;
+    if (unreachable.length) {
+      throw new ExecError(
+        'unavailable',
+        `request_id ${JSON.stringify(requestId)} cannot be checked on every replica (${unreachable.join('; ')}): starting it here could run it twice; retry`,
+      );
+    }
+    return LOCAL;
+  }
+
   private async askPeers(containerId: string, metadata: Metadata | undefined): Promise<Owner> {
     const peers = [...this.directory.peers()];
     const unreachable: string[] = [];

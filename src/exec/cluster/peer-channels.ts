@@ -21,10 +21,14 @@ type ExecMethods = Record<string, MethodDefinition<unknown, unknown>>;
 /** Responses as the peer's bytes, undecoded: a forwarded stream passes them on as they are (byte-exact, no copy). */
 const raw = (b: Buffer): Buffer => b;
 
+/** HTTP/2 receive window of a peer channel (per stream and per connection). */
+export const PEER_FLOW_CONTROL_WINDOW = 1024 * 1024;
+
 /**
- * Channels to the other replicas, one per address, reused by every forwarded call. They keep grpc-js's
- * default HTTP/2 window (64 KiB): a forwarding replica holds a bounded amount per call, and the owner's
- * flow control reaches through it to the client.
+ * Channels to the other replicas, one per address, reused by every forwarded call. Their HTTP/2 window
+ * is 1 MiB: a forwarding replica holds at most that (and one message) per call, the owner's flow control
+ * reaches through it to the client, and bulk output is not held back by window updates (with grpc-js's
+ * default 64 KiB, one stream through a forwarding replica ran at 0.67× direct; docs/BENCHMARKS.md).
  *
  * Credentials: TLS when this replica serves TLS (EXEC_TLS_CERT), trusting EXEC_PEER_TLS_CA and presenting
  * its own certificate (mTLS between replicas); plaintext otherwise. Auth is the caller's own metadata,
@@ -91,6 +95,7 @@ export class PeerChannels implements OnModuleDestroy {
     if (!c) {
       c = new Client(address, this.credentials(), {
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        'grpc-node.flow_control_window': PEER_FLOW_CONTROL_WINDOW,
         // A restarted owner is reachable again within a second, not after grpc-js's minutes of back-off.
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 2000,

@@ -33,6 +33,11 @@ export class RoutedCalls {
     return !id || isForwarded(metadata) ? LOCAL : this.owners.ofContainer(id, metadata);
   }
 
+  /** The replica that already made a run with this request_id, if another one did. */
+  async forRequestId(requestId: string | undefined, metadata: Metadata | undefined): Promise<Owner> {
+    return !requestId || isForwarded(metadata) ? LOCAL : this.owners.ofRequestId(requestId, metadata);
+  }
+
   /** A unary call about a container: served here by `local`, or by its owner. */
   async unaryForContainer<Res>(
     method: string,

@@ -6,7 +6,7 @@ import { MergedListing, RoutedCalls } from '../cluster';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
 import { optionalId, quoted } from '../../common/request-ids';
-import { SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
+import { START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
 
 /** ListSessions page size when the request gives none, and the most it may ask for. */
 export const LIST_DEFAULT_LIMIT = 100;
@@ -47,6 +47,8 @@ export function parseListRequest(req: ListSessionsRequest__Output): SessionFilte
   if (limit > LIST_MAX_LIMIT) throw new ExecError('invalid', `limit ${limit} is above the maximum of ${LIST_MAX_LIMIT} sessions per page`);
   const labels = req.labels ?? {};
   if (Object.keys(labels).length > MAX_LABEL_FILTERS) throw new ExecError('invalid', `labels: at most ${MAX_LABEL_FILTERS} label filters`);
+  const requestId = req.request_id ?? '';
+  if (Buffer.byteLength(requestId) > START_REQUEST_ID_MAX_BYTES) throw new ExecError('invalid', `request_id is over ${START_REQUEST_ID_MAX_BYTES} bytes`);
   const token = req.page_token ?? '';
   if (Buffer.byteLength(token) > MAX_PAGE_TOKEN_BYTES) throw new ExecError('invalid', 'page_token is not one this service gave out (too long)');
   return {
@@ -54,6 +56,7 @@ export function parseListRequest(req: ListSessionsRequest__Output): SessionFilte
     state: state ? (state as SessionFilter['state']) : undefined,
     mode: mode ? (mode as SessionFilter['mode']) : undefined,
     labels: Object.keys(labels).length ? labels : undefined,
+    requestId: requestId || undefined,
     limit: limit || LIST_DEFAULT_LIMIT,
     pageToken: token || undefined,
   };

@@ -62,8 +62,10 @@ export class SessionCallHandler {
       start = await this.readStart(call);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
-      // An attach (or an exec) is served by the replica that owns its session or container; a run here.
-      if (start.mode !== 'run') {
+      // An attach (or an exec) is served by the replica that owns its session or container; a run here,
+      // unless another replica already made it (a retry with its request_id attaches to it there).
+      if (start.mode === 'run') owner = await this.routed.forRequestId(start.dto.request_id, call.metadata);
+      else {
         owner = start.dto.session_id
           ? await this.routed.forSession(start.dto.session_id, call.metadata)
           : await this.routed.forContainer(start.dto.container_id, call.metadata);

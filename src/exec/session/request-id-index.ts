@@ -63,6 +63,11 @@ export class RequestIdIndex {
     );
   }
 
+  /** A session exists, or is being set up, for `requestId`. */
+  has(requestId: string): boolean {
+    return this.pending.has(requestId) || this.sessions.has(requestId);
+  }
+
   add(session: Session): void {
     if (session.info.requestId) this.sessions.set(session.info.requestId, session);
   }

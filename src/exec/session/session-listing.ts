@@ -9,6 +9,8 @@ export interface SessionFilter {
   /** Every label given must be on the session with this value. */
   labels?: Record<string, string>;
   mode?: SessionKind;
+  /** Only the session a Start with this request_id created. */
+  requestId?: string;
   limit: number;
   /** A next_page_token of an earlier page; empty = from the first. */
   pageToken?: string;
@@ -51,6 +53,7 @@ function matches(s: Session, f: SessionFilter): boolean {
   if (f.containerId && !s.containerId.startsWith(f.containerId)) return false;
   if (f.state && (f.state === 'running') !== s.running) return false;
   if (f.mode && s.info.kind !== f.mode) return false;
+  if (f.requestId && s.info.requestId !== f.requestId) return false;
   if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (s.info.labels?.[k] !== v) return false;
   return true;
 }

@@ -179,6 +179,11 @@ export class SessionManager implements OnModuleDestroy {
     return session;
   }
 
+  /** A Start with this request_id created a session here (retained, or still being set up). */
+  hasRequestId(requestId: string): boolean {
+    return this.requestIds.has(requestId);
+  }
+
   /**
    * start(), unless `spec.requestId` already created a session (retained, or still being set up): then
    * that session, with `retried` true (the caller attaches to it; no second process). The same id with a

@@ -26,6 +26,10 @@ export interface ListSessionsRequest {
    * next_page_token of the previous page; empty = the first page.
    */
   'page_token'?: (string);
+  /**
+   * exec-stream: only the session a Start with this request_id created (at most one).
+   */
+  'request_id'?: (string);
 }
 
 /**
@@ -53,4 +57,8 @@ export interface ListSessionsRequest__Output {
    * next_page_token of the previous page; empty = the first page.
    */
   'page_token'?: (string);
+  /**
+   * exec-stream: only the session a Start with this request_id created (at most one).
+   */
+  'request_id'?: (string);
 }

@@ -1,0 +1,54 @@
+import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
+import { peerError, type RemoteOwner } from './call-forwarder';
+
+const owner: RemoteOwner = { local: false, replica: 'es-b', address: '10.0.0.2:50051' };
+const grpcError = (code: Code, details: string): ServiceError =>
+  Object.assign(new Error(`${code} ${Code[code]}: ${details}`), { code, details, metadata: new Metadata() });
+const summary = (err: ReturnType<typeof peerError>) => ({ kind: err.kind, code: Code[err.grpcCode], message: err.message });
+
+describe('peerError', () => {
+  it("keeps the owner's own answer: its code and details, unchanged", () => {
+    expect(summary(peerError(grpcError(Code.NOT_FOUND, 'no session es-b.x'), owner))).toEqual({
+      kind: 'not_found',
+      code: 'NOT_FOUND',
+      message: 'no session es-b.x',
+    });
+    expect(summary(peerError(grpcError(Code.FAILED_PRECONDITION, 'container is not running'), owner))).toEqual({
+      kind: 'precondition',
+      code: 'FAILED_PRECONDITION',
+      message: 'container is not running',
+    });
+    expect(summary(peerError(grpcError(Code.PERMISSION_DENIED, 'ContainerPause needs scope "control"'), owner))).toEqual({
+      kind: 'permission',
+      code: 'PERMISSION_DENIED',
+      message: 'ContainerPause needs scope "control"',
+    });
+  });
+
+  it('names the replica and its address when it is UNAVAILABLE, its details kept', () => {
+    expect(summary(peerError(grpcError(Code.UNAVAILABLE, 'No connection established'), owner))).toEqual({
+      kind: 'unavailable',
+      code: 'UNAVAILABLE',
+      message: 'replica es-b (10.0.0.2:50051) is unavailable: No connection established',
+    });
+  });
+
+  it('reads a code no replica sends on purpose (DEADLINE_EXCEEDED, CANCELLED, UNKNOWN) as the replica being unavailable', () => {
+    for (const code of [Code.DEADLINE_EXCEEDED, Code.CANCELLED, Code.UNKNOWN]) {
+      expect(summary(peerError(grpcError(code, 'gone'), owner))).toEqual({
+        kind: 'unavailable',
+        code: 'UNAVAILABLE',
+        message: 'replica es-b (10.0.0.2:50051) is unavailable: gone',
+      });
+    }
+  });
+
+  it('is INTERNAL, naming the replica, for an error that is no gRPC status', () => {
+    expect(summary(peerError(new TypeError('boom'), owner))).toEqual({
+      kind: 'internal',
+      code: 'INTERNAL',
+      message: 'forwarding to replica es-b: TypeError: boom',
+    });
+    expect(summary(peerError('a string', owner))).toEqual({ kind: 'internal', code: 'INTERNAL', message: 'forwarding to replica es-b: a string' });
+  });
+});
