@@ -13,7 +13,7 @@ import type { Session } from '../session';
 import { SessionManager } from '../session';
 import { ImagePullService } from '../container';
 import { pullBeforeRun } from './pull-step';
-import { LOCAL, RoutedCalls, type Owner } from '../cluster';
+import { RoutedCalls, type Owner } from '../cluster';
 
 /**
  * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
@@ -57,19 +57,19 @@ export class SessionCallHandler {
   async handle(call: SessionCallStream): Promise<void> {
     const ctx = callContextOf(call.metadata, this.log, 'Session');
     let start: { dto: StartDto; mode: StartMode; message: SessionRequest__Output };
-    let owner: Owner = LOCAL;
+    let owner: Owner;
     try {
       start = await this.readStart(call);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
       // An attach (or an exec) is served by the replica that owns its session or container; a run here,
       // unless another replica already made it (a retry with its request_id attaches to it there).
-      if (start.mode === 'run') owner = await this.routed.forRequestId(start.dto.request_id, call.metadata);
-      else {
-        owner = start.dto.session_id
-          ? await this.routed.forSession(start.dto.session_id, call.metadata)
-          : await this.routed.forContainer(start.dto.container_id, call.metadata);
-      }
+      owner =
+        start.mode === 'run'
+          ? await this.routed.forRequestId(start.dto.request_id, call.metadata)
+          : start.dto.session_id
+            ? await this.routed.forSession(start.dto.session_id, call.metadata)
+            : await this.routed.forContainer(start.dto.container_id, call.metadata);
     } catch (err) {
       return this.reject(call, ctx, err);
     }
