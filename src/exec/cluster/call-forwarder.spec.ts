@@ -1,5 +1,9 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
-import { peerError, type RemoteOwner } from './call-forwarder';
+import { EventEmitter } from 'node:events';
+import { createRootLogger } from '../../common/logger';
+import { CallForwarder, peerError, type ForwardedCall, type RemoteOwner } from './call-forwarder';
+import type { PeerChannels } from './peer-channels';
+import type { PeerDirectory } from './peer-directory';
 
 const owner: RemoteOwner = { local: false, replica: 'es-b', address: '10.0.0.2:50051' };
 const grpcError = (code: Code, details: string): ServiceError =>
@@ -50,5 +54,19 @@ describe('peerError', () => {
       message: 'forwarding to replica es-b: TypeError: boom',
     });
     expect(summary(peerError('a string', owner))).toEqual({ kind: 'internal', code: 'INTERNAL', message: 'forwarding to replica es-b: a string' });
+  });
+});
+
+describe('CallForwarder', () => {
+  it('opens nothing for a call the client cancelled while its owner was looked up', async () => {
+    let opened = 0;
+    const channels = { bidiUndecoded: () => (opened++, {}), serverStream: () => (opened++, {}), clientStream: () => (opened++, {}) };
+    const forwarder = new CallForwarder(channels as unknown as PeerChannels, { self: 'es-a' } as unknown as PeerDirectory, createRootLogger('silent'));
+    const call = Object.assign(new EventEmitter(), { cancelled: true, write: () => true, end: () => undefined });
+    const owner = { local: false as const, replica: 'es-b', address: '10.0.0.2:50051' };
+    await forwarder.session(call as unknown as ForwardedCall, {}, owner);
+    await forwarder.serverStream(call as unknown as ForwardedCall, 'CopyFrom', {}, owner);
+    await expect(forwarder.clientStream(call as unknown as ForwardedCall, 'CopyTo', {}, owner)).rejects.toMatchObject({ kind: 'aborted' });
+    expect(opened).toBe(0);
   });
 });

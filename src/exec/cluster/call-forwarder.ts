@@ -44,7 +44,8 @@ export function peerError(err: unknown, owner: RemoteOwner): ExecError {
  * Forwards calls to the replica that owns their session or container, and streams the answer back.
  * Output is passed on as the owner encoded it (byte-exact, never decoded here). Flow control holds end to
  * end: the forwarder reads from the owner only while the client's call drains, and from the client only
- * while the owner's call drains, so it holds at most one message plus HTTP/2 windows per call, and a
+ * while the owner's call drains, so it holds a bounded amount per call (grpc-js's 16 messages plus the
+ * HTTP/2 windows), and a
  * stalled client slows only the owner's call to this replica, which the owner treats as any slow client
  * (its container never waits).
  */
@@ -75,6 +76,7 @@ export class CallForwarder {
    * unchanged. Resolves when the call has ended either way.
    */
   session(call: ForwardedCall, first: unknown, owner: RemoteOwner): Promise<void> {
+    if (call.cancelled) return Promise.resolve(); // gone while its owner was looked up: nothing is opened
     const upstream = this.channels.bidiUndecoded(owner.address, 'Session', this.metadataFor(call.metadata));
     upstream.write(first);
     return this.pipe(call, upstream, owner, true);
@@ -82,6 +84,7 @@ export class CallForwarder {
 
   /** A server-streaming call (CopyFrom, a container's ContainerLifecycle): the owner's messages passed on unchanged. */
   serverStream(call: ForwardedCall, method: string, req: unknown, owner: RemoteOwner): Promise<void> {
+    if (call.cancelled) return Promise.resolve();
     const upstream = this.channels.serverStream(owner.address, method, req, this.metadataFor(call.metadata), true);
     return this.pipe(call, upstream, owner, false);
   }
@@ -91,6 +94,7 @@ export class CallForwarder {
    * container: it and the rest go to the owner; the owner's answer (or status) is the answer.
    */
   clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
+    if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call'));
     return new Promise<Res>((resolve, reject) => {
       const upstream = this.channels.clientStream<Res>(owner.address, method, this.metadataFor(call.metadata), (err, res) =>
         err ? reject(peerError(err, owner)) : resolve(res as Res),

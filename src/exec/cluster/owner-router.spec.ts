@@ -216,6 +216,13 @@ describe('OwnerRouter', () => {
       expect(err.message).not.toContain('es-b');
     });
 
+    it("is PERMISSION_DENIED, not NOT_FOUND, when the caller's token may not ask the peers (scope read)", async () => {
+      for (const address of Object.values(PEERS))
+        channels.answers.set(address, grpcError(Code.PERMISSION_DENIED, 'ContainerStatus needs scope "read"; token "ci" has run'));
+      const err = await execError(router().ofContainer('c0ffee', undefined));
+      expect({ kind: err.kind, message: err.message }).toEqual({ kind: 'permission', message: expect.stringContaining('needs scope "read"') });
+    });
+
     it('is the peer that has it even when another peer could not be asked', async () => {
       channels.answers.set(PEERS['es-b'], grpcError(Code.DEADLINE_EXCEEDED, 'deadline'));
       channels.answers.set(PEERS['es-c'], FULL_ID);

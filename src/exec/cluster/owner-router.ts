@@ -111,7 +111,8 @@ export class OwnerRouter {
           .then(
             (page) => (page.sessions?.length ? { local: false as const, replica, address } : undefined),
             (err: ServiceError) => {
-              unreachable.push(`${replica} (${err.details})`);
+              // A token without scope `read` may not list: its retries are recognised on one replica only (SCALING.md).
+              if (err.code !== Code.PERMISSION_DENIED) unreachable.push(`${replica} (${err.details})`);
               return undefined;
             },
           ),
@@ -131,6 +132,7 @@ export class OwnerRouter {
   private async askPeers(containerId: string, metadata: Metadata | undefined): Promise<Owner> {
     const peers = [...this.directory.peers()];
     const unreachable: string[] = [];
+    let denied: string | undefined;
     const started = Date.now();
     const answers = await Promise.all(
       peers.map(async ([replica, address]) => {
@@ -145,6 +147,8 @@ export class OwnerRouter {
           return { replica, address, fullId: res.container_id || containerId };
         } catch (err) {
           const code = (err as ServiceError).code;
+          // The caller's token may not ask (the probe is a ContainerStatus: scope `read`); "not managed here" is a no.
+          if (code === Code.PERMISSION_DENIED && /needs scope/.test((err as ServiceError).details)) denied ??= (err as ServiceError).details;
           if (code === Code.NOT_FOUND || code === Code.PERMISSION_DENIED) return undefined;
           // Any other answer (an ambiguous prefix there, say) is the owner speaking: the forwarded call gets it.
           if (code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED && code !== Code.UNAUTHENTICATED && code !== Code.CANCELLED)
@@ -159,6 +163,12 @@ export class OwnerRouter {
     if (found) {
       this.remember(containerId, found.fullId, found.replica);
       return { local: false, replica: found.replica, address: found.address };
+    }
+    if (denied) {
+      throw new ExecError(
+        'permission',
+        `container ${containerId} is not on replica ${this.self}'s engine, and finding its replica asks the others with the caller's token: ${denied}`,
+      );
     }
     if (unreachable.length) {
       throw new ExecError(

@@ -44,6 +44,13 @@ export class PeerLifecycle {
     const open = () => {
       if (signal.aborted) return;
       const req = lastId === undefined ? {} : { resume_after_id: lastId };
+      // grpc-js ends a failed stream with 'error' and then 'end': it is opened again once, not per event.
+      let reopened = false;
+      const reopen = () => {
+        if (reopened || signal.aborted) return;
+        reopened = true;
+        setTimeout(open, RECONNECT_MS).unref();
+      };
       stream = this.channels.serverStream(address, 'ContainerLifecycle', req, forwardedMetadata(call.metadata, this.directory.self), false);
       stream.on('data', (event: ContainerLifecycleEvent) => {
         reachable = true;
@@ -67,11 +74,9 @@ export class PeerLifecycle {
             timestamp: String(BigInt(Date.now()) * 1_000_000n),
           } satisfies ContainerLifecycleEvent);
         }
-        setTimeout(open, RECONNECT_MS).unref();
+        reopen();
       });
-      stream.on('end', () => {
-        if (!signal.aborted) setTimeout(open, RECONNECT_MS).unref();
-      });
+      stream.on('end', reopen);
     };
     open();
   }
