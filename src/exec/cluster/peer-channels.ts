@@ -1,6 +1,5 @@
 import {
   Client,
-  credentials,
   type ChannelCredentials,
   type ClientDuplexStream,
   type ClientReadableStream,
@@ -10,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
+import { channelCredentials } from '@exec-stream/client';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG } from '../../common/tokens';
@@ -106,10 +105,9 @@ export class PeerChannels implements OnModuleDestroy {
   }
 
   private credentials(): ChannelCredentials {
-    if (!this.creds) {
-      const { EXEC_TLS_CERT: cert, EXEC_TLS_KEY: key, EXEC_PEER_TLS_CA: ca } = this.config;
-      this.creds = cert && key ? credentials.createSsl(ca ? readFileSync(ca) : null, readFileSync(key), readFileSync(cert)) : credentials.createInsecure();
-    }
+    // The client package's own TLS rules (PEM paths read once); plaintext without EXEC_TLS_CERT.
+    const { EXEC_TLS_CERT: cert, EXEC_TLS_KEY: key, EXEC_PEER_TLS_CA: ca } = this.config;
+    this.creds ??= channelCredentials(cert && key ? { ca, cert, key } : undefined);
     return this.creds;
   }
 }
