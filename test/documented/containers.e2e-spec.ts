@@ -32,11 +32,11 @@ describe('default settings', () => {
   beforeAll(async () => (server = await startTestServer()));
   afterAll(() => server?.close());
 
-  it('a run container is labelled exec-stream.managed=true and exec-stream.session=<session id>, with network none and log driver local', async () => {
+  it('a run container is labelled exec-stream.managed=true and exec-stream.session=<session id>, with network none and log driver local, rotated logs not compressed', async () => {
     const r = await runAndInspect(server);
     expect(r.container.Config.Labels).toMatchObject({ 'exec-stream.managed': 'true', 'exec-stream.session': r.ready.sessionId });
     expect(r.container.HostConfig.NetworkMode).toBe('none');
-    expect(r.container.HostConfig.LogConfig.Type).toBe('local');
+    expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'local', Config: { compress: 'false' } });
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.exitCode).toBe(0);
   });
@@ -59,16 +59,23 @@ describe('default settings', () => {
   });
 });
 
-describe('EXEC_CONTAINER_LOG_DRIVER=json-file, EXEC_REMOVE_CONTAINERS=false', () => {
+describe('EXEC_CONTAINER_LOG_DRIVER=json-file, EXEC_CONTAINER_LOG_OPTS=max-size=1m,max-file=2, EXEC_REMOVE_CONTAINERS=false', () => {
   let server: TestServer;
   const made: string[] = [];
-  beforeAll(async () => (server = await startTestServer({ EXEC_CONTAINER_LOG_DRIVER: 'json-file', EXEC_REMOVE_CONTAINERS: 'false' })));
+  beforeAll(
+    async () =>
+      (server = await startTestServer({
+        EXEC_CONTAINER_LOG_DRIVER: 'json-file',
+        EXEC_CONTAINER_LOG_OPTS: 'max-size=1m,max-file=2',
+        EXEC_REMOVE_CONTAINERS: 'false',
+      })),
+  );
   afterAll(() => server?.close());
 
   it('the container logs with json-file, output is byte-exact, and the finished container is kept', async () => {
     const r = await runAndInspect(server);
     made.push(r.ready.containerId);
-    expect(r.container.HostConfig.LogConfig.Type).toBe('json-file');
+    expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } });
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.exitCode).toBe(0);
     // A removal would have been asked for as soon as the session finished; a whole second session
@@ -87,7 +94,7 @@ describe('EXEC_CONTAINER_LOG_DRIVER=none', () => {
 
   it('the container logs with driver none, and the session still gets every byte', async () => {
     const r = await runAndInspect(server);
-    expect(r.container.HostConfig.LogConfig.Type).toBe('none');
+    expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'none', Config: {} });
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.stdout.length).toBe(65536);
     expect(r.exitCode).toBe(0);

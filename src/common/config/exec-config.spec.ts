@@ -14,6 +14,8 @@ describe('loadConfig', () => {
     ['EXEC_MAX_SESSIONS', 'many'],
     ['EXEC_MAX_SESSIONS', '0'],
     ['EXEC_TAIL_BYTES', '10'],
+    ['EXEC_CONTAINER_LOG_OPTS', 'compress'],
+    ['EXEC_CONTAINER_LOG_OPTS', 'compress=false,,max-size=1m'],
     ['DOCKER_HOST', 'ftp://x'],
     ['EXEC_AUTH_TOKEN', 'short'],
     ['EXEC_LOG_LEVEL', 'loud'],

@@ -128,6 +128,18 @@ export class ExecConfig {
   EXEC_CONTAINER_LOG_DRIVER = 'local';
 
   /**
+   * Options of that log driver, `key=value` joined by commas, as `docker run --log-opt` takes them
+   * (ignored for `none`; Docker rejects a key its driver does not know). The default turns off the
+   * `local` driver's gzip of rotated files: it cost dockerd ~3.6 CPU-seconds per GiB of output on the
+   * cores the service shares (docs/BENCHMARKS.md); the log only serves restart recovery, and its size
+   * stays bounded by the driver's max-size × max-file (20 MB × 5 by default).
+   */
+  @Matches(/^([a-z0-9][a-z0-9._-]*=[^,=]*)(,[a-z0-9][a-z0-9._-]*=[^,=]*)*$|^$/, {
+    message: 'EXEC_CONTAINER_LOG_OPTS must be key=value pairs joined by commas (e.g. compress=false,max-size=20m)',
+  })
+  EXEC_CONTAINER_LOG_OPTS = 'compress=false';
+
+  /**
    * Run containers with Docker's init (tini) as pid 1, like `docker run --init`: it forwards signals,
    * so a plain process dies of SIGTERM (exit 143) instead of pid 1 ignoring it, and it reaps zombies.
    */

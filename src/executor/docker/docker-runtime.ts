@@ -13,6 +13,7 @@ import { isGiveUp, withDeadline } from './docker-deadline';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
 import { hostLimits } from './host-limits';
+import { logConfig } from './log-config';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
@@ -75,7 +76,7 @@ export class DockerRuntime implements ContainerRuntime {
             // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
             // get the same size from a resize right after start (see ProcessInput.applyInitial).
             ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
-            LogConfig: { Type: this.config.EXEC_CONTAINER_LOG_DRIVER, Config: {} },
+            LogConfig: logConfig(this.config),
             ...hostLimits(spec.limits, this.config),
           },
         }),
