@@ -9,6 +9,7 @@ import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
 import { RoutedCalls, type ForwardedCall } from '../cluster';
+import { framedBytesMessage } from '../../common/grpc-frames';
 import { callContextOf } from './call-context';
 import type { ServerStreamCall } from './server-stream-call';
 
@@ -35,8 +36,15 @@ export interface CopyToCallStream {
 
 export type CopyToCallback = (err: Partial<ServiceError> | null, value?: CopyToResponse) => void;
 
-/** What the CopyFrom handler needs of the raw grpc-js server-writable call. */
-export type CopyFromCallStream = ServerStreamCall<CopyFromResponse>;
+/** What the CopyFrom handler needs of the raw grpc-js server-writable call (a Buffer: an encoded message, passPreEncoded). */
+export type CopyFromCallStream = ServerStreamCall<CopyFromResponse | Buffer>;
+
+/** CopyFromResponse{tar = 1: piece}, encoded by hand with its gRPC frame: grpc-js writes it without another copy. */
+function tarMessage(piece: Buffer): Buffer {
+  const message = framedBytesMessage(1, piece.length);
+  piece.copy(message, message.length - piece.length);
+  return message;
+}
 
 /**
  * CopyTo and CopyFrom: tar streams between a gRPC call and a managed container's file system, with flow
@@ -198,7 +206,7 @@ export class CopyFilesHandler {
             for (let at = 0; at < chunk.length; at += COPY_FROM_MESSAGE_BYTES) {
               const piece = chunk.subarray(at, at + COPY_FROM_MESSAGE_BYTES);
               sent += piece.length;
-              if (!call.write({ tar: piece })) full = true;
+              if (!call.write(tarMessage(piece))) full = true;
             }
             if (full && !abort.signal.aborted) {
               tar.pause();

@@ -13,6 +13,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
+import { installFramedSerializer } from './framed-serializer';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
@@ -61,6 +62,8 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);
+        // Output messages made with their frame are written as they are, not copied once per client.
+        if (!installFramedSerializer()) logger.warn({}, 'grpc-js frames messages differently: output is copied into a new frame per client');
         totalDeserializers((pkg as PackageDefinition)[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition);
         const health = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
         health.addToServer(server);

@@ -1,10 +1,12 @@
+import { allocFramed, framedBytesMessage } from '../../common/grpc-frames';
 import type { StreamName } from '../../executor';
 
 /**
  * Hand-written protobuf encoding of the SessionResponse messages that carry output, so that a chunk
  * is encoded once and the same bytes go to every client (grpc-js's serializer passes Buffers through:
- * see passPreEncoded in src/common/grpc-options.ts). protobufjs would build and copy the message again
- * for each client; with 64 clients that was 64 encodes of every byte.
+ * see passPreEncoded in src/exec/grpc/grpc-options.ts). protobufjs would build and copy the message again
+ * for each client; with 64 clients that was 64 encodes of every byte. Each message is made with its gRPC
+ * frame (allocFramed), which grpc-js then writes to every client as it is (framed-serializer.ts).
  *
  * Field numbers are those of proto/exec.proto (checked against protobufjs in the spec):
  *   SessionResponse: stdout = 1, stderr = 2, output_chunk = 5   (all length-delimited)
@@ -15,7 +17,7 @@ const LEN = 2;
 const VARINT = 0;
 const tag = (field: number, wire: number) => (field << 3) | wire;
 
-const PLAIN_TAG: Record<StreamName, number> = { stdout: tag(1, LEN), stderr: tag(2, LEN) };
+const PLAIN_FIELD: Record<StreamName, number> = { stdout: 1, stderr: 2 };
 const CHUNK_DATA_TAG: Record<StreamName, number> = { stdout: tag(3, LEN), stderr: tag(4, LEN) };
 const OUTPUT_CHUNK_TAG = tag(5, LEN);
 
@@ -39,12 +41,8 @@ function writeVarint(buf: Buffer, pos: number, v: bigint): number {
 
 /** SessionResponse{stdout|stderr: data}. */
 export function encodePlain(stream: StreamName, data: Buffer): Buffer {
-  const len = BigInt(data.length);
-  const out = Buffer.allocUnsafe(1 + varintSize(len) + data.length);
-  let pos = 0;
-  out[pos++] = PLAIN_TAG[stream];
-  pos = writeVarint(out, pos, len);
-  data.copy(out, pos);
+  const out = plainMessageFor(stream, data.length);
+  data.copy(out, out.length - data.length);
   return out;
 }
 
@@ -53,13 +51,15 @@ export function encodePlain(stream: StreamName, data: Buffer): Buffer {
  * the chunk's data is then `message.subarray(message.length - bytes)` (see OutputLog.recordParts).
  */
 export function encodePlainParts(stream: StreamName, parts: readonly Buffer[], bytes: number): Buffer {
-  const len = BigInt(bytes);
-  const out = Buffer.allocUnsafe(1 + varintSize(len) + bytes);
-  let pos = 0;
-  out[pos++] = PLAIN_TAG[stream];
-  pos = writeVarint(out, pos, len);
+  const out = plainMessageFor(stream, bytes);
+  let pos = out.length - bytes;
   for (const p of parts) pos += p.copy(out, pos);
   return out;
+}
+
+/** SessionResponse{stdout|stderr} of `bytes` bytes whose data is still to be filled in: its last `bytes` bytes. */
+export function plainMessageFor(stream: StreamName, bytes: number): Buffer {
+  return framedBytesMessage(PLAIN_FIELD[stream], bytes);
 }
 
 export interface EncodableChunk {
@@ -84,7 +84,7 @@ export function encodeOutputChunk(chunk: EncodableChunk, isReplay: boolean, gapB
     (isReplay ? 2 : 0) +
     (gap ? 1 + varintSize(gap) : 0);
   const innerLen = BigInt(inner);
-  const out = Buffer.allocUnsafe(1 + varintSize(innerLen) + inner);
+  const out = allocFramed(1 + varintSize(innerLen) + inner);
   let pos = 0;
   out[pos++] = OUTPUT_CHUNK_TAG;
   pos = writeVarint(out, pos, innerLen);
