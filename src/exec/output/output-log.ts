@@ -3,8 +3,14 @@ import type { StreamTally } from '../../metrics';
 import type { PrimaryRecorder } from './tee-writer';
 import { ChunkWindow, ReadCache } from './chunk-window';
 import type { TailBudget, TailShare } from './tail-budget';
-import { encodePlainParts } from './session-response-encoder';
-import type { ChunkRecord, SessionFiles } from './session-files';
+import { encodePlainParts, plainMessageFor } from './session-response-encoder';
+import type { ChunkBuffers, ChunkRecord, SessionFiles } from './session-files';
+
+/** Chunks read back from disk land in their plain wire message: plain clients send it without a copy. */
+const intoPlainMessage: ChunkBuffers = (stream, length) => {
+  const plainMessage = plainMessageFor(stream, length);
+  return { data: plainMessage.subarray(plainMessage.length - length), plainMessage };
+};
 
 // Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
 const NS_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -81,7 +87,7 @@ export class OutputLog implements PrimaryRecorder {
 
   /** Chunk `sequence` (1 ≤ sequence ≤ lastSequence). */
   get(sequence: number): ChunkRecord | Promise<ChunkRecord> {
-    return this.tail.get(sequence) ?? this.readBack.get(sequence, (n) => this.files.readChunk(n));
+    return this.tail.get(sequence) ?? this.readBack.get(sequence, (n) => this.files.readChunk(n, intoPlainMessage));
   }
 
   /**

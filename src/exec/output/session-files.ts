@@ -55,6 +55,12 @@ export interface ChunkRecord {
   liveMessage?: Buffer;
 }
 
+/**
+ * Where a chunk read back from disk is put: `data` of exactly `length` bytes, which may be the end of
+ * the `plainMessage` that will carry it (so plain clients are sent it without another copy).
+ */
+export type ChunkBuffers = (stream: StreamName, length: number) => { data: Buffer; plainMessage?: Buffer };
+
 export interface SessionExitRecord {
   exitCode?: number;
   error?: { kind: string; message: string };
@@ -63,8 +69,7 @@ export interface SessionExitRecord {
   outcome?: object;
 }
 
-function readAt(fd: number, length: number, position: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+function readAt(fd: number, length: number, position: number, buf: Buffer = Buffer.allocUnsafe(length)): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     read(fd, buf, 0, length, position, (err, n) => {
       if (err) reject(err);
@@ -309,15 +314,15 @@ export class SessionFiles {
     return ++this.count;
   }
 
-  /** Reads chunk `sequence` back from disk, checking both checksums. */
-  async readChunk(sequence: number): Promise<ChunkRecord> {
+  /** Reads chunk `sequence` back from disk (into `buffers`' data when given), checking both checksums. */
+  async readChunk(sequence: number, buffers?: ChunkBuffers): Promise<ChunkRecord> {
     if (this.closed) throw new ExecError('not_found', 'session files are closed');
     if (sequence < 1 || sequence > this.count) throw new ExecError('internal', `chunk ${sequence} is not in the index`);
     if (this.nextAvailable(sequence).gap) throw new ExecError('data_loss', `chunk ${sequence} is missing (damaged or lost) in ${this.dir}`);
-    return this.reading((fds) => this.readChunkFrom(fds, sequence));
+    return this.reading((fds) => this.readChunkFrom(fds, sequence, buffers));
   }
 
-  private async readChunkFrom(fds: Handles, sequence: number): Promise<ChunkRecord> {
+  private async readChunkFrom(fds: Handles, sequence: number, buffers?: ChunkBuffers): Promise<ChunkRecord> {
     const rec = await readAt(fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES);
     if (rec.readUInt32LE(28) !== crc32(rec.subarray(0, 28))) {
       throw new ExecError('data_loss', `index record ${sequence} is corrupt (checksum mismatch) in ${this.dir}`);
@@ -325,11 +330,12 @@ export class SessionFiles {
     const stream = CODE_STREAM[rec[0]];
     if (!stream) throw new ExecError('data_loss', `index record ${sequence} names unknown stream ${rec[0]}`);
     const length = rec.readUInt32LE(4);
-    const data = length ? await readAt(fds[stream], length, Number(rec.readBigUInt64LE(8))) : Buffer.alloc(0);
+    const into = buffers?.(stream, length);
+    const data = length ? await readAt(fds[stream], length, Number(rec.readBigUInt64LE(8)), into?.data) : Buffer.alloc(0);
     if (crc32(data) !== rec.readUInt32LE(24)) {
       throw new ExecError('data_loss', `chunk ${sequence} of ${stream} is corrupt (checksum mismatch) in ${this.dir}`);
     }
-    return { sequence, stream, timestampNs: rec.readBigInt64LE(16), data };
+    return { sequence, stream, timestampNs: rec.readBigInt64LE(16), data, plainMessage: length ? into?.plainMessage : undefined };
   }
 
   writeExit(exit: SessionExitRecord): void {
