@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { loadConfig } from './common/config/exec-config';
 import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
+import { enableYoungCollections } from './common/young-collections';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -20,6 +21,8 @@ async function bootstrap(): Promise<void> {
     process.exit(2);
   }
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
+  // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts).
+  enableYoungCollections();
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {
     ...grpcOptions(config, config.EXEC_LISTEN, logger),
     logger: new PinoNestLogger(logger),

@@ -1,7 +1,7 @@
 import { loadSync } from '@grpc/proto-loader';
 import { randomBytes } from 'node:crypto';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
-import { allocFramed, frameOf, framedBytesMessage, GRPC_PREFIX_BYTES } from './grpc-frames';
+import { allocFramed, frameOf, framedBytesMessage, FramedMessagePool, GRPC_PREFIX_BYTES } from './grpc-frames';
 
 // The generated (protobufjs) decoders of the real proto judge the hand-made messages.
 const exec = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<
@@ -33,4 +33,17 @@ describe('grpc frames', () => {
       expect(((exec.Session.responseDeserialize(stderr).stderr as Buffer) ?? Buffer.alloc(0)).equals(data)).toBe(true);
     },
   );
+
+  it('a pool hands a given-back message out again, keeps at most `keep`, and makes new ones when none is free', () => {
+    const pool = new FramedMessagePool(1, 1024, 1);
+    const a = pool.take();
+    const b = pool.take();
+    expect(a).not.toBe(b);
+    expect(frameOf(a)?.length).toBe(GRPC_PREFIX_BYTES + a.length);
+    expect(exec.CopyFrom.responseDeserialize(a.fill(9, a.length - 1024)).tar).toEqual(Buffer.alloc(1024, 9));
+    pool.give(a);
+    pool.give(b); // beyond keep: dropped
+    expect(pool.take()).toBe(a);
+    expect([a, b]).not.toContain(pool.take());
+  });
 });

@@ -42,3 +42,27 @@ export function framedBytesMessage(field: number, bytes: number): Buffer {
   message[pos] = v;
   return message;
 }
+
+/**
+ * Framed one-bytes-field messages (framedBytesMessage) of one size, reused: a message goes back with
+ * give() once grpc-js has written it (the write callback; Node's HTTP/2 holds a written buffer until
+ * then) and is filled again, so a long stream of messages allocates nothing per message. At most `keep`
+ * are kept; take() makes a new one when none is free.
+ */
+export class FramedMessagePool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly field: number,
+    readonly bytes: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? framedBytesMessage(this.field, this.bytes);
+  }
+
+  give(message: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(message);
+  }
+}

@@ -9,7 +9,8 @@ import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
 import { RoutedCalls, type ForwardedCall } from '../cluster';
-import { framedBytesMessage } from '../../common/grpc-frames';
+import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
+import { noteShortLivedBytes } from '../../common/young-collections';
 import { callContextOf } from './call-context';
 import type { ServerStreamCall } from './server-stream-call';
 
@@ -17,11 +18,14 @@ import type { ServerStreamCall } from './server-stream-call';
 export const COPY_TO_BUFFER_BYTES = 1 << 20;
 
 /**
- * The most tar bytes per CopyFrom message. Small messages keep the server's memory low: the Buffers each
- * message costs are freed by V8's young-generation collections, which come sooner the more messages
- * (docs/BENCHMARKS.md, "Files in and out").
+ * The most tar bytes per CopyFrom message. Full-size messages are pooled per call (reused once written),
+ * and Docker's socket reads are freed by young collections (src/common/young-collections.ts): a 1 GiB copy
+ * grows the server's RSS by ~15 MiB (docs/BENCHMARKS.md, "Files in and out").
  */
 export const COPY_FROM_MESSAGE_BYTES = 16 * 1024;
+
+/** CopyFrom messages kept for reuse per call: what grpc-js queues before write() says false (16), and as many in HTTP/2. */
+const COPY_FROM_POOLED_MESSAGES = 32;
 
 /** What the CopyTo handler needs of the raw grpc-js client-streaming call. */
 export interface CopyToCallStream {
@@ -193,6 +197,14 @@ export class CopyFilesHandler {
       abort.signal.addEventListener('abort', stop, { once: true });
       let sent = 0;
       let stalled = false;
+      // Full-size messages come from a pool and go back once written: no Buffer per message to collect.
+      const pool = new FramedMessagePool(1, COPY_FROM_MESSAGE_BYTES, COPY_FROM_POOLED_MESSAGES);
+      const writeTar = (piece: Buffer): boolean => {
+        if (piece.length !== pool.bytes) return call.write(tarMessage(piece));
+        const message = pool.take();
+        piece.copy(message, message.length - piece.length);
+        return call.write(message, () => pool.give(message));
+      };
       try {
         const statMessage = {
           stat: { name: stat.name, size: String(stat.size), mode: stat.mode >>> 0, mtime: String(stat.mtimeNs), link_target: stat.linkTarget },
@@ -202,11 +214,12 @@ export class CopyFilesHandler {
         // ('data' events, not the async iterator, whose read() would concatenate buffered chunks into copies.)
         await new Promise<void>((resolve, reject) => {
           const onData = (chunk: Buffer) => {
+            noteShortLivedBytes(chunk.length);
             let full = false;
             for (let at = 0; at < chunk.length; at += COPY_FROM_MESSAGE_BYTES) {
               const piece = chunk.subarray(at, at + COPY_FROM_MESSAGE_BYTES);
               sent += piece.length;
-              if (!call.write(tarMessage(piece))) full = true;
+              if (!writeTar(piece)) full = true;
             }
             if (full && !abort.signal.aborted) {
               tar.pause();

@@ -6,7 +6,8 @@ import type { Metadata } from '@grpc/grpc-js';
  * end, and the request metadata that carries the CallContext the auth interceptor bound (call-context.ts).
  */
 export interface ServerStreamCall<T> {
-  write(message: T): boolean;
+  /** `written` is called once grpc-js has handed the message to HTTP/2 and no longer holds it. */
+  write(message: T, written?: () => void): boolean;
   once(event: 'drain', fn: () => void): unknown;
   on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
