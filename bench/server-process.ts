@@ -37,13 +37,15 @@ export interface MemoryStatus {
   rss: number;
   /** kB, peak since start or the last resetPeak() */
   hwm: number;
+  /** kB of RSS that is anonymous memory (heap, Buffers, stacks): RSS less the mapped files (the node binary's pages) */
+  anon: number;
 }
 
 export function readMemory(pid: number): MemoryStatus | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon') };
   } catch {
     return undefined;
   }
@@ -55,6 +57,7 @@ export function readMemory(pid: number): MemoryStatus | undefined {
  */
 export class PeakRss {
   private peakKb = 0;
+  private peakAnonKb = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly hwmReset: boolean;
 
@@ -74,6 +77,12 @@ export class PeakRss {
   private sample(): void {
     const m = readMemory(this.pid);
     if (m && m.rss > this.peakKb) this.peakKb = m.rss;
+    if (m && m.anon > this.peakAnonKb) this.peakAnonKb = m.anon;
+  }
+
+  /** Peak anonymous RSS in MiB, as sampled (the kernel keeps no high-water mark of it); valid after stop(). */
+  get anonMiB(): number {
+    return this.peakAnonKb / 1024;
   }
 
   /** Peak in MiB; stops sampling. */
