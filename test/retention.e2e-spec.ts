@@ -52,7 +52,7 @@ describe('by age (EXEC_RETENTION_SECONDS=1)', () => {
     const err = await attachError(server, s.sessionId);
     expect(err?.code).toBe(status.NOT_FOUND);
     expect(err?.details).toMatch(/retention/);
-    expect(existsSync(s.dir)).toBe(false);
+    await waitUntil('its folder to be removed', () => !existsSync(s.dir), 15_000);
   });
 
   it('never removes a session while a client is attached to it', async () => {

@@ -13,6 +13,7 @@ import {
   fsyncSync,
   ftruncateSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';
@@ -361,6 +362,19 @@ export class SessionFiles {
   destroy(): boolean {
     this.close();
     return removeFolder(this.dir);
+  }
+
+  /**
+   * destroy() without blocking the event loop: the folder is removed by the thread pool (deleting a
+   * session of 1 GiB synchronously held every stream of the service for over a second). Resolves false
+   * when it could not be removed; never rejects.
+   */
+  destroyInBackground(): Promise<boolean> {
+    this.close();
+    return rm(this.dir, { recursive: true, force: true }).then(
+      () => true,
+      () => false,
+    );
   }
 }
 

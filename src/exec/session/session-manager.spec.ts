@@ -114,6 +114,7 @@ describe('SessionManager', () => {
     expect(manager.sweep(Date.now() + 30_000)).toBe(0);
     expect(manager.sweep(Date.now() + 61_000)).toBe(1);
     expect(() => manager.get(s.id)).toThrow(expect.objectContaining({ kind: 'not_found' }));
+    await manager.removalsSettled();
     expect(existsSync(s.files.dir)).toBe(false);
   });
 

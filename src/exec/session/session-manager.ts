@@ -57,6 +57,8 @@ export class SessionManager implements OnModuleDestroy {
   private readonly timeoutDisarms = new Set<() => void>();
   private readonly log: Logger;
   private readonly sweeper: NodeJS.Timeout;
+  /** Folder removals sweep() started that have not finished. */
+  private readonly removing = new Set<Promise<void>>();
   /**
    * Takes over a session whose process lost its connection to Docker ('unavailable'), returning true
    * when it will end the session itself with Docker's outcome once Docker is back (set by SessionRecovery).
@@ -350,8 +352,13 @@ export class SessionManager implements OnModuleDestroy {
     return !!this.drainReason;
   }
 
+  /** Resolves once every folder removal sweep() has started so far has finished. */
+  async removalsSettled(): Promise<void> {
+    await Promise.all([...this.removing]);
+  }
+
   /**
-   * Forgets finished sessions that no client is reading and deletes their files: those past
+   * Forgets finished sessions that no client is reading and deletes their files (in the background): those past
    * EXEC_RETENTION_SECONDS, then, while all sessions' files exceed EXEC_RETENTION_BYTES, the
    * oldest-finished first. Running sessions count toward the size but are never removed.
    */
@@ -360,7 +367,12 @@ export class SessionManager implements OnModuleDestroy {
     const remove = (s: Session, why: string) => {
       this.byId.delete(s.id);
       this.requestIds.remove(s);
-      s.files.destroy();
+      // The folder goes in the background: a large one would otherwise block every stream while it is deleted.
+      const removal: Promise<void> = s.files.destroyInBackground().then((ok) => {
+        this.removing.delete(removal);
+        if (!ok) s.logger.warn({ dir: s.files.dir }, 'session folder could not be removed (left on disk)');
+      });
+      this.removing.add(removal);
       s.logger.info({ why }, 'session retention expired; files removed');
       this.metrics?.retentionRemoved(why);
       removed++;
