@@ -22,7 +22,7 @@ async function bootstrap(): Promise<void> {
   }
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
   // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts).
-  enableYoungCollections();
+  if (!enableYoungCollections()) logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector (more memory per copy)');
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {
     ...grpcOptions(config, config.EXEC_LISTEN, logger),
     logger: new PinoNestLogger(logger),

@@ -16,7 +16,7 @@ async function minorCollectionsDuring(work: () => void): Promise<number> {
 
 describe('young collections', () => {
   it('once enabled, every YOUNG_COLLECTION_STEP_BYTES noted runs a young-generation collection', async () => {
-    enableYoungCollections();
+    expect(enableYoungCollections()).toBe(true);
     const seen = await minorCollectionsDuring(() => {
       for (let i = 0; i < 3; i++) noteShortLivedBytes(YOUNG_COLLECTION_STEP_BYTES);
     });

@@ -16,15 +16,23 @@ let sinceLast = 0;
  * seldom: ~100 MiB of dead reads waited per GiB copied. Once enabled, every YOUNG_COLLECTION_STEP_BYTES
  * counted by noteShortLivedBytes runs one young-generation collection (a scavenge: it frees the dead
  * Buffers and costs only what is alive). Enabled by the service at start (src/main.ts); until then,
- * and in processes that never enable it (tests hosting the service in-process), counting does nothing.
+ * in processes that never enable it (tests hosting the service in-process), and where V8 does not give
+ * the collector to JS (enable returns false), counting does nothing. The count is the process's, so a
+ * collection may also promote other calls' young objects (a session's newest chunks) a little sooner.
  *
  * Not used on the output path: there the chunks live on in the tail window, so scavenges promote them
  * instead of freeing them, and measured CPU per byte rose.
  */
-export function enableYoungCollections(): void {
-  if (collect) return;
-  setFlagsFromString('--expose-gc');
-  collect = runInNewContext('gc') as Collect;
+export function enableYoungCollections(): boolean {
+  if (collect) return true;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
+    collect = typeof gc === 'function' ? (gc as Collect) : undefined;
+  } catch {
+    collect = undefined;
+  }
+  return !!collect;
 }
 
 /** Counts `bytes` of short-lived Buffers made; collects the young generation every YOUNG_COLLECTION_STEP_BYTES. */

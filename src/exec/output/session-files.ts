@@ -331,12 +331,12 @@ export class SessionFiles {
     const stream = CODE_STREAM[rec[0]];
     if (!stream) throw new ExecError('data_loss', `index record ${sequence} names unknown stream ${rec[0]}`);
     const length = rec.readUInt32LE(4);
-    const into = buffers?.(stream, length);
+    const into = length ? buffers?.(stream, length) : undefined;
     const data = length ? await readAt(fds[stream], length, Number(rec.readBigUInt64LE(8)), into?.data) : Buffer.alloc(0);
     if (crc32(data) !== rec.readUInt32LE(24)) {
       throw new ExecError('data_loss', `chunk ${sequence} of ${stream} is corrupt (checksum mismatch) in ${this.dir}`);
     }
-    return { sequence, stream, timestampNs: rec.readBigInt64LE(16), data, plainMessage: length ? into?.plainMessage : undefined };
+    return { sequence, stream, timestampNs: rec.readBigInt64LE(16), data, plainMessage: into?.plainMessage };
   }
 
   writeExit(exit: SessionExitRecord): void {

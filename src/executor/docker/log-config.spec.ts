@@ -6,9 +6,13 @@ describe('logConfig', () => {
     expect(logConfig(loadConfig({}))).toEqual({ Type: 'local', Config: { compress: 'false' } });
   });
 
-  it('passes every key=value pair on, a value may hold dots and dashes', () => {
-    const c = loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'json-file', EXEC_CONTAINER_LOG_OPTS: 'max-size=10m,max-file=3,labels=a.b' });
-    expect(logConfig(c)).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', labels: 'a.b' } });
+  it('passes every key=value pair on', () => {
+    const c = loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'json-file', EXEC_CONTAINER_LOG_OPTS: 'max-size=10m,max-file=3,compress=true' });
+    expect(logConfig(c)).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', compress: 'true' } });
+  });
+
+  it('driver none ignores the options, even ones that would be refused for a logging driver', () => {
+    expect(logConfig(loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'none', EXEC_CONTAINER_LOG_OPTS: 'mode=non-blocking' }))).toEqual({ Type: 'none', Config: {} });
   });
 
   it('gives none no options, and an empty setting none either', () => {
