@@ -1,7 +1,9 @@
-import { credentials, makeClientConstructor, type Client, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, makeClientConstructor, Metadata, type Client, type ClientReadableStream } from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
 import { service as healthService } from 'grpc-health-check';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
+import { DockerSocketProxy } from './support/docker-socket-proxy';
 import { sleep } from './support/helpers';
 import { BASE_IMAGE } from './support/server';
 
@@ -12,7 +14,7 @@ jest.setTimeout(120_000);
 
 type HealthClient = Client & {
   check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void;
-  watch(req: { service: string }): ClientReadableStream<{ status: string }>;
+  watch(req: { service: string }, metadata?: Metadata): ClientReadableStream<{ status: string }>;
 };
 
 const SERVICES = ['', 'dagger.exec.Exec'];
@@ -92,4 +94,92 @@ it('turns NOT_SERVING on SIGTERM, delivered on Watch before the process exits', 
   proc.kill('SIGTERM');
   await exited;
   expect(atExit).toEqual(['SERVING', 'NOT_SERVING']);
+});
+
+describe('start-up recovery', () => {
+  /** Unfinished sessions at the restart. */
+  const SESSIONS = 8;
+  /**
+   * How long Docker takes to answer each container inspect at the restart (a proxy in front of the engine
+   * holds the requests back, as a busy engine would). Re-adopting a session waits for its inspect; on an
+   * idle engine all of it outlasts listening by only tens of ms, too short to watch reliably.
+   */
+  const INSPECT_DELAY_MS = 1500;
+  /** Lines of 16000 bytes: one Docker log entry each (a line over 16 KB loses its newline in Docker 20.10's log). */
+  const LINE = `${'x'.repeat(15_999)}\n`;
+  const LINES = 125;
+  /** 2 MB from 1 s in (around the kill: the restart reads it back from Docker's log), then exit 3 once the service is back. */
+  const WRITER = ['sh', '-c', `sleep 1; yes ${LINE.trim()} | head -n ${LINES}; echo end; sleep 15; exit 3`];
+
+  it('is NOT_SERVING on Watch until every unfinished session is re-adopted, then SERVING; the sessions are whole', async () => {
+    const proxy = new DockerSocketProxy(engine.host.replace(/^unix:\/\//, ''));
+    const r = await childService({ DOCKER_HOST: await proxy.listen() });
+    const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+    // Reconnects every ≤ 20 ms, so a Watch waiting for the restarted server starts as soon as it listens.
+    const early = new Health(r.address, credentials.createInsecure(), {
+      'grpc.initial_reconnect_backoff_ms': 10,
+      'grpc.max_reconnect_backoff_ms': 20,
+    }) as unknown as HealthClient;
+    const containers: string[] = [];
+    try {
+      await r.start();
+      const runs = Array.from({ length: SESSIONS }, () => r.client.run(BASE_IMAGE, { command: WRITER, sequenced: true }));
+      const sessions = await Promise.all(runs.map((s) => s.ready));
+      for (const s of runs) s.cancel(); // the processes go on
+      containers.push(...sessions.map((s) => s.containerId));
+      await r.stop('SIGKILL');
+      proxy.delay(/^GET \S*\/containers\/[0-9a-f]+\/json\b/, INSPECT_DELAY_MS);
+
+      const waitForReady = new Metadata();
+      waitForReady.setOptions({ waitForReady: true });
+      const seen: Record<string, Array<{ status: string; at: number }>> = {};
+      const watches = SERVICES.map((service) => {
+        const stream = early.watch({ service }, waitForReady);
+        seen[service] = [];
+        stream.on('data', (m: { status: string }) => seen[service].push({ status: m.status, at: Date.now() }));
+        stream.on('error', () => undefined); // cancelled below
+        return stream;
+      });
+      const { listeningMs } = await r.start();
+      const recovered = () => r.logs.filter((l) => l.msg === 'unfinished sessions re-adopted or ended');
+      await until('Watch reports SERVING', () => SERVICES.every((s) => seen[s].at(-1)?.status === 'SERVING') && recovered().length > 0, 60_000);
+      for (const w of watches) w.cancel();
+      const listeningAt = r.logs.filter((l) => l.msg === 'exec-stream listening').at(-1)!.time as number;
+      const [first, serving] = [0, 1].map((i) => Math.min(...SERVICES.map((s) => seen[s][i]?.at ?? NaN)) - listeningAt);
+      const done = recovered();
+      process.stdout.write(
+        `[measure] restart with ${SESSIONS} unfinished sessions: listening ${listeningMs} ms after spawn; first Watch status ` +
+          `${first} ms, SERVING ${serving} ms, re-adoption done ${(done[0].time as number) - listeningAt} ms after listening\n`,
+      );
+      // The first status each Watch got is recovery's NOT_SERVING; SERVING came once every session was re-adopted.
+      expect(SERVICES.map((s) => seen[s].map((e) => e.status))).toEqual(SERVICES.map(() => ['NOT_SERVING', 'SERVING']));
+      expect(done).toEqual([expect.objectContaining({ sessions: SESSIONS })]);
+      expect(r.logs.filter((l) => l.msg === 'session re-adopted')).toHaveLength(SESSIONS);
+      expect(done[0].time as number).toBeLessThanOrEqual(listeningAt + serving);
+      for (const service of SERVICES)
+        expect(await new Promise<string>((res, rej) => early.check({ service }, (e, m) => (e ? rej(e) : res(m!.status))))).toBe('SERVING');
+
+      // Every byte is there once, in order (what was recorded before the kill, then Docker's log), with the true exit code.
+      const expected = Buffer.from(LINE.repeat(LINES) + 'end\n');
+      for (const { sessionId } of sessions) {
+        const got = await r.client.attach({ sessionId, sequenced: true }).collect();
+        expect({ sessionId, bytes: got.stdout.length, same: got.stdout.equals(expected), exitCode: got.exitCode }).toEqual({
+          sessionId,
+          bytes: expected.length,
+          same: true,
+          exitCode: 3,
+        });
+      }
+    } finally {
+      early.close();
+      await r.dispose();
+      await proxy.close();
+      // dispose() removes containers on the shared engine only; the service removes these once they exit.
+      try {
+        if (containers.length) execFileSync('docker', ['-H', engine.host, 'rm', '-f', ...containers], { stdio: 'ignore' });
+      } catch {
+        /* some were removed already (exit status 1) */
+      }
+    }
+  });
 });

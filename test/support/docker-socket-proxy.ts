@@ -4,12 +4,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * A loopback TCP front for the Docker engine's unix socket (point a service at it with
  * DOCKER_HOST=tcp://…), passing bytes unchanged, that can cut one container's attach stream after a
  * chosen number of body bytes: Docker's output stream then ends wherever the test wants, e.g. inside
- * a frame, while the engine and the container carry on.
+ * a frame, while the engine and the container carry on; and that can hold chosen requests back for a
+ * while, as a slow or busy engine would.
  */
 export class DockerSocketProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private cut?: { afterBodyBytes: number; done: (containerId: string) => void };
+  private delays: Array<{ requestLine: RegExp; ms: number }> = [];
   host = '';
 
   constructor(private readonly socketPath = '/var/run/docker.sock') {
@@ -34,6 +36,11 @@ export class DockerSocketProxy {
     return new Promise((done) => (this.cut = { afterBodyBytes, done }));
   }
 
+  /** Requests whose request line (e.g. `GET /v1.41/containers/<id>/json`) matches are passed on only after `ms`. */
+  delay(requestLine: RegExp, ms: number): void {
+    this.delays.push({ requestLine, ms });
+  }
+
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     return new Promise((r) => this.server.close(() => r()));
@@ -50,15 +57,20 @@ export class DockerSocketProxy {
     upstream.on('close', () => client.destroy());
     let rule: DockerSocketProxy['cut'];
     let containerId = '';
+    // Bytes from the client go on in order; a delayed request holds back what follows it on its connection.
+    let held = Promise.resolve();
     client.on('data', (b: Buffer) => {
       // Connections are kept alive and reused: each request starts a write of its own (no pipelining).
-      const line = /^POST \S*\/containers\/([0-9a-f]+)\/attach\b/.exec(b.toString('latin1', 0, 200));
+      const start = b.toString('latin1', 0, 200);
+      const line = /^POST \S*\/containers\/([0-9a-f]+)\/attach\b/.exec(start);
       if (line && this.cut && !rule) {
         rule = this.cut;
         containerId = line[1];
         this.cut = undefined;
       }
-      upstream.write(b);
+      const ms = this.delays.find((d) => d.requestLine.test(start.split('\r\n')[0]))?.ms;
+      if (ms) held = held.then(() => new Promise((r) => setTimeout(r, ms)));
+      held = held.then(() => void upstream.write(b));
     });
     let head = Buffer.alloc(0);
     let bodySent = -1; // -1 while the response head is still coming
