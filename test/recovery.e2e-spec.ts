@@ -304,3 +304,24 @@ it('measures the time from restart to serving a re-adopted session', async () =>
     conn.close();
   }
 });
+
+it("output followed across a rotation of Docker's log is exact with its exit code, or ends with DATA_LOSS: never wrong bytes", async () => {
+  // 15 MB in 37-byte lines is over 20 MB of `local` log entries: the log rotates while the restarted service follows it.
+  const LINE = '012345678901234567890123456789012345\n';
+  const BYTES = 15_000_000;
+  const s = svc.client.run(BASE_IMAGE, { command: ['sh', '-c', `sleep 4; yes ${LINE.trim()} | head -c ${BYTES}; sleep 1; exit 4`], sequenced: true });
+  const { sessionId } = await s.ready;
+  s.cancel();
+  await svc.stop('SIGKILL');
+  await svc.start(); // listening in ~1 s: re-adopted before the output starts, so all of it is followed
+  const outcome = await svc.client
+    .attach({ sessionId, sequenced: true })
+    .collect()
+    .then(
+      (r) => ({ exitCode: r.exitCode, bytes: r.stdout.length, exact: r.stdout.equals(Buffer.from(LINE.repeat(BYTES / LINE.length + 1)).subarray(0, BYTES)) }),
+      (err: ServiceError) => ({ code: err.code, details: err.details }),
+    );
+  process.stdout.write(`[measure] followed across a log rotation: ${JSON.stringify(outcome)}\n`);
+  if ('exitCode' in outcome) expect(outcome).toEqual({ exitCode: 4, bytes: BYTES, exact: true });
+  else expect(outcome).toEqual({ code: status.DATA_LOSS, details: expect.stringMatching(/duplicated or dropped bytes while following/) });
+});

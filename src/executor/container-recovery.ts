@@ -16,6 +16,12 @@ export interface ReadoptSpec {
   /** The last recorded bytes of each stream (a few KiB): Docker's bytes just before the skip point must
    *  equal them, else Docker's log no longer starts where ours did (rotated) and counting is unsafe. */
   recordedTail: Record<StreamName, Buffer>;
+  /**
+   * Reads recorded bytes of a stream back (the session's files). Given, the whole log is checked against
+   * them once the container has exited: Docker 20.10's log follow can duplicate or drop bytes across a
+   * log rotation (docs/DURABILITY.md), and a session must then end with data_loss, not an exit code.
+   */
+  readRecorded?: (stream: StreamName, position: number, length: number) => Promise<Buffer>;
 }
 
 export interface ExecState {

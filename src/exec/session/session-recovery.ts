@@ -197,7 +197,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
       recordedTail[stream] = await session.files.readStream(stream, recorded[stream] - n, n);
     }
     const startedAt = session.startedAt;
-    const process = await this.recovery.readopt({ containerId: found.containerId, recorded, recordedTail }, session.tee);
+    const readRecorded = (stream: StreamName, position: number, length: number) => session.files.readStream(stream, position, length);
+    const process = await this.recovery.readopt({ containerId: found.containerId, recorded, recordedTail, readRecorded }, session.tee);
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');

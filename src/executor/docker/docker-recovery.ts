@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerRecovery, ExecState, ManagedContainer, ReadoptSpec } from '../container-recovery';
-import type { OutputSink, ProcessOutcome, StartedProcess } from '../container-runtime';
+import type { OutputSink, ProcessOutcome, StartedProcess, StreamName } from '../container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';
@@ -74,6 +75,7 @@ export class DockerRecovery implements ContainerRecovery {
               'aborted',
               `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
             );
+          if (spec.readRecorded) await this.checkAgainstLog(container, tty, skipper.recorded, spec.readRecorded, short);
           log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
           return { exitCode, oomKilled: !!state.State?.OOMKilled };
         }
@@ -99,6 +101,39 @@ export class DockerRecovery implements ContainerRecovery {
     }
   }
 
+  /**
+   * Once the container has exited, its log (no longer growing, so read exactly) must be the end of what
+   * was recorded while following it, byte for byte (sha256 of each side): Docker 20.10's follow
+   * duplicates (`local`) or drops (`json-file`) bytes when the log rotates under it. A log that rotated
+   * its oldest files away is shorter than what was recorded, and only its bytes are compared.
+   */
+  private async checkAgainstLog(
+    container: Docker.Container,
+    tty: boolean,
+    recorded: Record<StreamName, number>,
+    readRecorded: NonNullable<ReadoptSpec['readRecorded']>,
+    short: string,
+  ): Promise<void> {
+    const logged = { stdout: { bytes: 0, hash: createHash('sha256') }, stderr: { bytes: 0, hash: createHash('sha256') } };
+    await this.readLog(container, tty, {
+      write: (stream, data) => {
+        logged[stream].bytes += data.length;
+        logged[stream].hash.update(data);
+      },
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const { bytes, hash } = logged[stream];
+      const same = bytes <= recorded[stream] && (await sha256Of(readRecorded, stream, recorded[stream] - bytes, bytes)) === hash.digest('hex');
+      if (!same) {
+        throw new ExecError(
+          'data_loss',
+          `container ${short}: the ${recorded[stream]} bytes of ${stream} recorded while following Docker's log do not end with the ${bytes} bytes ` +
+            'its log holds now that the container has exited (Docker duplicated or dropped bytes while following a rotating log): this output is not exact',
+        );
+      }
+    }
+  }
+
   /** One pass over the log from its first byte, following it until Docker ends the stream. */
   private async readLog(container: Docker.Container, tty: boolean, sink: OutputSink): Promise<void> {
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true }).catch((err) => {
@@ -106,4 +141,11 @@ export class DockerRecovery implements ContainerRecovery {
     })) as unknown as Readable;
     await pumpOutput(stream, tty, sink, 'log stream');
   }
+}
+
+/** sha256 of `length` recorded bytes of `stream` from `position`, read 1 MiB at a time. */
+async function sha256Of(read: NonNullable<ReadoptSpec['readRecorded']>, stream: StreamName, position: number, length: number): Promise<string> {
+  const hash = createHash('sha256');
+  for (let at = 0; at < length; at += 1 << 20) hash.update(await read(stream, position + at, Math.min(1 << 20, length - at)));
+  return hash.digest('hex');
 }
