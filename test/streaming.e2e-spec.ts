@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { buildService } from './support/child-service';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { docker, sha256 } from './support/helpers';
+import { docker, dockerAsync, sha256 } from './support/helpers';
 import type { ExecSession } from '@exec-stream/client';
 
 let server: TestServer;
@@ -29,7 +29,10 @@ afterAll(async () => {
 /** Docker's run time of a container, once it has exited (polled; Docker's clock, not ours). */
 async function dockerRunTime(containerId: string): Promise<number> {
   for (let i = 0; i < 300; i++) {
-    const [running, started, finished] = docker('inspect', '-f', '{{.State.Running}} {{.State.StartedAt}} {{.State.FinishedAt}}', containerId).split(' ');
+    // Asynchronous: the service runs in this process and must go on reading the output (dockerAsync).
+    const [running, started, finished] = (
+      await dockerAsync('inspect', '-f', '{{.State.Running}} {{.State.StartedAt}} {{.State.FinishedAt}}', containerId)
+    ).split(' ');
     if (running === 'false') return Date.parse(finished) - Date.parse(started);
     peakArrayBuffers.sample();
     await new Promise((r) => setTimeout(r, 200));

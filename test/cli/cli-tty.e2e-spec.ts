@@ -27,7 +27,9 @@ describe('exec-stream CLI with a terminal (-t)', () => {
   afterAll(() => server?.close());
 
   const stty = (tty: string) => execFileSync('stty', ['-F', tty, '-g'], { encoding: 'utf8' }).trim();
-  const fileText = (name: string) => waitUntil(`${name} to be written`, () => existsSync(join(dir, name)) && readFileSync(join(dir, name), 'utf8').trim());
+  // The shell creates the file (empty) before the command writes it: only text counts as written.
+  const fileText = (name: string) =>
+    waitUntil(`${name} to be written`, () => (existsSync(join(dir, name)) && readFileSync(join(dir, name), 'utf8').trim()) || undefined);
 
   it('run -it: raw mode, a prompt, a typed command and its answer, a resize seen by stty size, the exit code, the terminal restored', async () => {
     const pane = TmuxPane.start(

@@ -1,6 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -8,6 +9,17 @@ export const sha256 = (b: Buffer | string): string => createHash('sha256').updat
 export function docker(...args: string[]): string {
   // Bounded: a wedged Docker engine fails the test that asked, not the whole run.
   return execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000 }).trim();
+}
+
+/**
+ * docker() without blocking this process's event loop. Use it while a service hosted in this process
+ * streams output: at a container's exit Docker holds the container's lock until its attach stream is
+ * drained, so a synchronous `docker inspect` here (which waits for that lock) and the service (which
+ * cannot read while this process waits) hold each other until the timeout.
+ */
+export async function dockerAsync(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('docker', args, { encoding: 'utf8', timeout: 120_000 });
+  return stdout.trim();
 }
 
 /**
