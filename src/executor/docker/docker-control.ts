@@ -4,7 +4,8 @@ import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import type { ContainerControl, ContainerState, ExecInfo, ResourceSample, SampleWatch } from '../container-control';
-import { fromDockerError } from './docker-errors';
+import { dockerMessage, fromDockerError, isStateConflict } from './docker-errors';
+import { ExecError } from '../../common/errors';
 import { withDeadline } from './docker-deadline';
 import { signalExecProcess } from './docker-exec-signal';
 import { dockerTimeNs } from './docker-time';
@@ -56,26 +57,37 @@ export class DockerControl implements ContainerControl {
   }
 
   async pause(containerId: string): Promise<void> {
-    await this.call(`pause of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).pause({ abortSignal })).catch((err) => {
-      throw fromDockerError(err, `pause of container ${containerId}`);
-    });
+    await this.call(`pause of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).pause({ abortSignal })).catch((err) =>
+      this.failed(err, containerId, 'pause'),
+    );
     this.log.info({ containerId }, 'container paused');
   }
 
   async unpause(containerId: string): Promise<void> {
-    await this.call(`resume of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).unpause({ abortSignal })).catch((err) => {
-      throw fromDockerError(err, `resume of container ${containerId}`);
-    });
+    await this.call(`resume of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).unpause({ abortSignal })).catch((err) =>
+      this.failed(err, containerId, 'resume'),
+    );
     this.log.info({ containerId }, 'container resumed');
   }
 
   async kill(containerId: string, signal: number): Promise<void> {
     await this.call(`kill of container ${containerId}`, (abortSignal) =>
       this.docker.getContainer(containerId).kill({ signal: String(signal), abortSignal }),
-    ).catch((err) => {
-      throw fromDockerError(err, `signal ${signal} to container ${containerId}`);
-    });
+    ).catch((err) => this.failed(err, containerId, `signal ${signal}`));
     this.log.info({ containerId, signal }, 'signal sent to container');
+  }
+
+  /**
+   * A failed pause, resume or kill. Where the container's state changed between the caller's check
+   * and Docker's act (another call, or the process's exit, won the race), the error says the state
+   * Docker has now: FAILED_PRECONDITION, never UNAVAILABLE.
+   */
+  private async failed(err: unknown, containerId: string, action: string): Promise<never> {
+    const error = fromDockerError(err, `${action} of container ${containerId}`);
+    if (!isStateConflict(err)) throw error;
+    const now = await this.inspect(containerId).catch(() => undefined);
+    const state = now ? (now.paused ? 'paused' : now.status) : 'gone';
+    throw new ExecError('precondition', `container ${containerId.slice(0, 12)} is ${state}: the ${action} lost a race with another change (${dockerMessage(err)})`);
   }
 
   watchSamples(containerId: string, onSample: (s: ResourceSample) => void, onStopped?: () => void): SampleWatch {

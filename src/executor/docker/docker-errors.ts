@@ -33,6 +33,23 @@ function clientMistake(e: DockerodeError | undefined): string | undefined {
 }
 
 /**
+ * Docker's answer when the container was not in the state a request needs (paused, not paused, not
+ * running, restarting, being removed), which Docker 20.10 sends as 409 or as 500 by request: the
+ * caller lost a race with another call or with the process's exit, so it is FAILED_PRECONDITION,
+ * never UNAVAILABLE (which tells a client to retry the same thing).
+ */
+export function isStateConflict(err: unknown): boolean {
+  const e = err as DockerodeError;
+  if (e?.statusCode === 409) return true;
+  return (
+    e?.statusCode === 500 &&
+    /is (not|already) paused|is not running|is paused|is restarting|marked for removal|removal of container .* is already in progress|cannot exec in a (stopped|paused) (state|container)|container not running|process already finished/i.test(
+      dockerMessage(err),
+    )
+  );
+}
+
+/**
  * Turns a dockerode failure into an ExecError. `what` names the object for NOT_FOUND
  * ("image busybox:x", "container 3f2a…"), so the message says what is missing.
  */
@@ -60,6 +77,7 @@ export function fromDockerError(err: unknown, what: string): ExecError {
   }
   const invalid = clientMistake(e);
   if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${dockerMessage(err)}`);
+  if (isStateConflict(err)) return new ExecError('precondition', `${what}: ${dockerMessage(err)}`);
   switch (e?.statusCode) {
     case 404:
       return new ExecError('not_found', `${what} not found: ${dockerMessage(err)}`);
