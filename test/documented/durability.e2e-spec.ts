@@ -3,7 +3,7 @@
 // retention never removes a running session, and survives a restart. The service is a child process
 // (it must die with kill -9); "Docker down" uses a second engine of this suite's own.
 import { status } from '@grpc/grpc-js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient, type ExecClient } from '@exec-stream/client';
 import { BASE_IMAGE } from '../support/server';
@@ -109,9 +109,16 @@ describe('on the shared engine', () => {
     const file = join(svc.dataDir, 'sessions', oldId, 'exit.json');
     const rec = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...rec, finishedAt: rec.finishedAt - 3_600_000 }));
+    // A folder a crash left in removing/ (forgotten, not yet deleted) is never loaded again, and goes.
+    const crashed = join(svc.dataDir, 'removing', `${recentId}.1`);
+    mkdirSync(join(svc.dataDir, 'removing'), { recursive: true });
+    cpSync(join(svc.dataDir, 'sessions', recentId), crashed, { recursive: true });
     await svc.start({ EXEC_RETENTION_SECONDS: '20' }); // swept every 5 s: the first sweep removes it
     await waitUntil('the hour-old session removed', async () => (await attachEnding(svc.client, oldId)).grpc === status.NOT_FOUND, 10_000);
+    // The contract (docs/DURABILITY.md, Retention): NOT_FOUND once forgotten, and by then the folder has
+    // left sessions/ (one rename); it is deleted from removing/ in the background within seconds.
     expect(existsSync(join(svc.dataDir, 'sessions', oldId))).toBe(false);
+    await waitUntil('removing/ emptied', () => readdirSync(join(svc.dataDir, 'removing')).length === 0, 10_000);
     const r = await svc.client.attach({ sessionId: recentId }).collect();
     expect(r.stdout.toString()).toBe('recent\n');
   });

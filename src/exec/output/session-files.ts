@@ -14,7 +14,7 @@ import {
   ftruncateSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';
 import type { StreamName } from '../../executor';
@@ -365,13 +365,22 @@ export class SessionFiles {
   }
 
   /**
-   * destroy() without blocking the event loop: the folder is removed by the thread pool (deleting a
-   * session of 1 GiB synchronously held every stream of the service for over a second). Resolves false
-   * when it could not be removed; never rejects.
+   * destroy() without blocking the event loop: the folder is moved into `trash` at once (one rename, so
+   * no restart can load it again) and deleted from there by the thread pool (deleting a session of
+   * 1 GiB synchronously held every stream of the service for over a second). Resolves false when it
+   * could not be removed; never rejects.
    */
-  destroyInBackground(): Promise<boolean> {
+  destroyInBackground(trash: string): Promise<boolean> {
     this.close();
-    return rm(this.dir, { recursive: true, force: true }).then(
+    let doomed = this.dir;
+    try {
+      mkdirSync(trash, { recursive: true });
+      doomed = join(trash, `${basename(this.dir)}.${Date.now()}`);
+      renameSync(this.dir, doomed);
+    } catch {
+      doomed = this.dir; // deleted where it is
+    }
+    return rm(doomed, { recursive: true, force: true }).then(
       () => true,
       () => false,
     );

@@ -15,7 +15,7 @@ import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
 import { resolveContainerLimits, resolveTimeouts, type RequestedLimits } from './process-limits';
 import { armSessionTimeouts, type TimeoutSpec } from './session-timeouts';
-import { SessionFiles } from '../output';
+import { removingDir, SessionFiles, sessionsDir } from '../output';
 import { RequestIdIndex } from './request-id-index';
 import { listSessions, type SessionFilter, type SessionPage } from './session-listing';
 
@@ -117,7 +117,7 @@ export class SessionManager implements OnModuleDestroy {
     const logger = this.log.child({ sessionId: info.id });
     let files: SessionFiles;
     try {
-      files = SessionFiles.create(join(this.config.EXEC_DATA_DIR, 'sessions', info.id), { version: 1, ...info, containerId: spec.containerId });
+      files = SessionFiles.create(join(sessionsDir(this.config.EXEC_DATA_DIR), info.id), { version: 1, ...info, containerId: spec.containerId });
     } catch (err) {
       this.dataDir?.failed(err);
       throw err;
@@ -367,8 +367,8 @@ export class SessionManager implements OnModuleDestroy {
     const remove = (s: Session, why: string) => {
       this.byId.delete(s.id);
       this.requestIds.remove(s);
-      // The folder goes in the background: a large one would otherwise block every stream while it is deleted.
-      const removal: Promise<void> = s.files.destroyInBackground().then((ok) => {
+      // NOT_FOUND from now on; the folder leaves sessions/ at once and is deleted in the background.
+      const removal: Promise<void> = s.files.destroyInBackground(removingDir(this.config.EXEC_DATA_DIR)).then((ok) => {
         this.removing.delete(removal);
         if (!ok) s.logger.warn({ dir: s.files.dir }, 'session folder could not be removed (left on disk)');
       });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError, type ErrorKind } from '../../common/errors';
@@ -11,7 +12,7 @@ import type { ContainerRecovery, ContainerRuntime, ManagedContainer, StreamName 
 import { tailBudgetFor, TeeWriterFactory } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
-import { SessionFiles } from '../output';
+import { removingDir, SessionFiles, sessionsDir } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
 import { buildOutcome, readOutcomeRecord, type KillReason } from './session-outcome';
@@ -59,7 +60,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const root = join(this.config.EXEC_DATA_DIR, 'sessions');
+    this.emptyRemoving();
+    const root = sessionsDir(this.config.EXEC_DATA_DIR);
     if (!existsSync(root)) return;
     // NOT_SERVING until every unfinished session is re-adopted or ended (loading happens before listening).
     const health = healthStateFor(this.config);
@@ -100,6 +102,17 @@ export class SessionRecovery implements OnApplicationBootstrap {
     if (containers) void this.reconciler.reconcile('start', containers);
     void this.ready.then(() => this.reconciler.reconcile('after re-adoption'));
     this.log.info({ sessions: loaded.length, unfinished: unfinished.length, ms: Date.now() - t0 }, 'sessions loaded from data dir');
+  }
+
+  /** Folders of sessions forgotten before a crash: never loaded, deleted in the background. */
+  private emptyRemoving(): void {
+    const trash = removingDir(this.config.EXEC_DATA_DIR);
+    if (!existsSync(trash)) return;
+    for (const name of readdirSync(trash)) {
+      void rm(join(trash, name), { recursive: true, force: true }).catch((err: Error) =>
+        this.log.warn({ dir: join(trash, name), err: err.message }, 'forgotten session folder could not be removed'),
+      );
+    }
   }
 
   private load(id: string, dir: string): Session {
