@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-client.sh
 node_modules/.bin/tsc -p tsconfig.build.json
+bash scripts/build-shim.sh
 for top in src bench; do
   [ -d "dist/$top" ] || continue
   find "dist/$top" -name '*.js' -print0 | while IFS= read -r -d '' js; do

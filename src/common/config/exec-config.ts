@@ -122,21 +122,28 @@ export class ExecConfig {
   EXEC_CONTAINER_NETWORK = 'none';
 
   /**
-   * Docker log driver for containers this service creates. `local` keeps a log Docker can replay
-   * (restart recovery) at the attach speed of `none` (docs/BENCHMARKS.md).
+   * Docker log driver for containers this service creates. Restart recovery does not read it (a run's
+   * output is recorded inside its container: docs/DURABILITY.md), and any driver but `none` makes
+   * Docker throttle output written a line at a time; `local` or `json-file` only for `docker logs`.
    */
   @IsIn(['local', 'json-file', 'none'])
-  EXEC_CONTAINER_LOG_DRIVER = 'local';
+  EXEC_CONTAINER_LOG_DRIVER = 'none';
 
   /**
    * Options of that log driver, `key=value` joined by commas, as `docker run --log-opt` takes them:
    * `max-size`, `max-file` and `compress` only, checked at start (log-options.ts; ignored for `none`).
-   * The default turns off the `local` driver's gzip of rotated files: it cost dockerd ~3.6 CPU-seconds
-   * per GiB of output on the cores the service shares (docs/BENCHMARKS.md); the log only serves restart
-   * recovery, and its size stays bounded by max-size × max-file (20 MB × 5 by default for `local`).
    */
   @IsString()
   EXEC_CONTAINER_LOG_OPTS = 'compress=false';
+
+  /**
+   * The newest output (bytes, both streams) a run's container keeps in its own record for restart
+   * recovery: output the container wrote while the service was down is recovered if it is within this.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1 << 20)
+  EXEC_RECOVERY_RECORD_BYTES = 128 << 20;
 
   /**
    * Run containers with Docker's init (tini) as pid 1, like `docker run --init`: it forwards signals,

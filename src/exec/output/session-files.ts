@@ -372,10 +372,9 @@ export class SessionFiles {
    */
   destroyInBackground(trash: string): Promise<boolean> {
     this.close();
-    let doomed = this.dir;
+    let doomed = join(trash, `${basename(this.dir)}.${Date.now()}`);
     try {
       mkdirSync(trash, { recursive: true });
-      doomed = join(trash, `${basename(this.dir)}.${Date.now()}`);
       renameSync(this.dir, doomed);
     } catch {
       doomed = this.dir; // deleted where it is

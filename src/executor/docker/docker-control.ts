@@ -87,7 +87,10 @@ export class DockerControl implements ContainerControl {
     if (!isStateConflict(err)) throw error;
     const now = await this.inspect(containerId).catch(() => undefined);
     const state = now ? (now.paused ? 'paused' : now.status) : 'gone';
-    throw new ExecError('precondition', `container ${containerId.slice(0, 12)} is ${state}: the ${action} lost a race with another change (${dockerMessage(err)})`);
+    throw new ExecError(
+      'precondition',
+      `container ${containerId.slice(0, 12)} is ${state}: the ${action} lost a race with another change (${dockerMessage(err)})`,
+    );
   }
 
   watchSamples(containerId: string, onSample: (s: ResourceSample) => void, onStopped?: () => void): SampleWatch {

@@ -12,16 +12,19 @@ import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';
 import { LogSkipper } from './log-skipper';
+import { withDeadline } from './docker-deadline';
+import { LABEL_RECORDER, RECORDER_VERSION } from './shim/shim-payload';
+import { readRecord, waitStopped } from './shim/shim-readopt';
 
 /** A log stream that ends while the container still runs is read again from the start, this often. */
 const MAX_PASSES = 5;
 
 /**
- * Re-adoption of containers after a restart (docs/DURABILITY.md). Docker cannot re-attach a client
- * to output already produced, but the container's log (driver `local`) holds every byte of each
- * stream; so a re-adopted container's output is Docker's log, followed (follow=true) until the
- * container exits, with the bytes already recorded skipped by count (LogSkipper). The follow stream
- * also carries the live output, so there is no window between "what was logged" and "what is live".
+ * Re-adoption of containers after a restart (docs/DURABILITY.md). Docker cannot re-attach a client to
+ * output already produced, but a run's container records its own output (exec-stream-shim, in its own
+ * volume): a re-adopted container's output is that record, followed while it runs and read whole once
+ * it has stopped, with the bytes already recorded skipped by count (LogSkipper). The follow also
+ * carries the live output, so there is no window between "what was recorded" and "what is live".
  */
 @Injectable()
 export class DockerRecovery implements ContainerRecovery {
@@ -30,12 +33,16 @@ export class DockerRecovery implements ContainerRecovery {
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) config: ExecConfig,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker' });
     this.replicaId = config.EXEC_REPLICA_ID;
   }
+
+  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts). */
+  private readonly call = <T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> =>
+    withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn);
 
   /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
   async listManaged(): Promise<ManagedContainer[]> {
@@ -49,17 +56,53 @@ export class DockerRecovery implements ContainerRecovery {
   async readopt(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess> {
     const short = spec.containerId.slice(0, 12);
     const container = this.docker.getContainer(spec.containerId);
-    const info = await container.inspect().catch((err) => {
+    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
       throw fromDockerError(err, `container ${short}`);
     });
+    const log = this.log.child({ containerId: short });
+    const tty = !!info.Config?.Tty;
+    const recorder = info.Config?.Labels?.[LABEL_RECORDER];
+    let done: Promise<ProcessOutcome>;
+    if (recorder === RECORDER_VERSION) {
+      const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `the output record of container ${short}`);
+      done = (async () => {
+        await readRecord(container, skipper, this.call, log);
+        await waitStopped(container);
+        const outcome = await this.exitOf(container, short);
+        log.info({ ...outcome, recovered: skipper.recorded }, 're-adopted container exited');
+        return outcome;
+      })();
+    } else if (recorder) {
+      throw new ExecError('data_loss', `container ${short} has an output record of format "${recorder}", which this exec-stream cannot read`);
+    } else {
+      done = this.readoptFromLog(container, info, spec, sink, log);
+    }
+    done.catch(() => undefined); // observed by the session through `done`
+    log.info({ recorded: spec.recorded, running: !!info.State?.Running, tty, source: recorder ? 'output record' : "Docker's log" }, 'container re-adopted');
+    return { containerId: info.Id, done };
+  }
+
+  /**
+   * A container made before the output record existed (an upgrade): Docker's log, followed, then read
+   * once more after the exit (docs/DURABILITY.md "Containers from before the output record").
+   */
+  private readoptFromLog(
+    container: Docker.Container,
+    info: Docker.ContainerInspectInfo,
+    spec: ReadoptSpec,
+    sink: OutputSink,
+    log: Logger,
+  ): Promise<ProcessOutcome> {
+    const short = spec.containerId.slice(0, 12);
     const driver = info.HostConfig?.LogConfig?.Type;
     if (driver !== 'local' && driver !== 'json-file') {
-      throw new ExecError('data_loss', `container ${short} logs with driver "${driver}": its output while exec-stream was down cannot be read back`);
+      return Promise.reject(
+        new ExecError('data_loss', `container ${short} logs with driver "${driver}": its output while exec-stream was down cannot be read back`),
+      );
     }
-    const log = this.log.child({ containerId: short });
-    const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `container ${short}`);
+    const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `Docker's log of container ${short}`);
     const tty = !!info.Config?.Tty;
-    const done = (async (): Promise<ProcessOutcome> => {
+    return (async (): Promise<ProcessOutcome> => {
       for (let pass = 1; ; pass++) {
         await this.readLog(container, tty, skipper);
         skipper.verifyComplete();
@@ -67,17 +110,10 @@ export class DockerRecovery implements ContainerRecovery {
           throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
         });
         if (!state.State?.Running) {
-          const exitCode = state.State?.ExitCode;
-          if (typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
-          // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
-          if (state.State?.Error)
-            throw new ExecError(
-              'aborted',
-              `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
-            );
-          if (spec.readRecorded) await this.checkAgainstLog(container, tty, skipper.recorded, spec.readRecorded, short);
-          log.info({ exitCode, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
-          return { exitCode, oomKilled: !!state.State?.OOMKilled };
+          const outcome = await this.exitOf(container, short);
+          if (spec.readRecorded) await this.finishFromLog(container, tty, sink, skipper.recorded, spec.readRecorded, short);
+          log.info({ ...outcome, recovered: skipper.recorded, passes: pass }, 're-adopted container exited');
+          return outcome;
         }
         // The follow stream ended early (a log rotation Docker did not follow): read again, skipping
         // everything recorded so far.
@@ -86,9 +122,22 @@ export class DockerRecovery implements ContainerRecovery {
         skipper.rewind();
       }
     })();
-    done.catch(() => undefined); // observed by the session through `done`
-    log.info({ recorded: spec.recorded, running: !!info.State?.Running, tty }, 'container re-adopted');
-    return { containerId: info.Id, done };
+  }
+
+  /** The true outcome of a stopped container, from Docker's state; aborted where Docker's code is not the process's. */
+  private async exitOf(container: Docker.Container, short: string): Promise<ProcessOutcome> {
+    const state = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
+      throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
+    });
+    const exitCode = state.State?.ExitCode;
+    if (state.State?.Running || typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
+    // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
+    if (state.State?.Error)
+      throw new ExecError(
+        'aborted',
+        `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
+      );
+    return { exitCode, oomKilled: !!state.State?.OOMKilled };
   }
 
   async execState(execId: string): Promise<ExecState | undefined> {
@@ -102,36 +151,53 @@ export class DockerRecovery implements ContainerRecovery {
   }
 
   /**
-   * Once the container has exited, its log (no longer growing, so read exactly) must be the end of what
-   * was recorded while following it, byte for byte (sha256 of each side): Docker 20.10's follow
-   * duplicates (`local`) or drops (`json-file`) bytes when the log rotates under it. A log that rotated
-   * its oldest files away is shorter than what was recorded, and only its bytes are compared.
+   * Once the container has exited, its log no longer grows and is read exactly; Docker 20.10's follow
+   * duplicates (`local`) or drops (`json-file`) bytes when the log rotates under it. Per stream, what
+   * was recorded while following must be a prefix of the whole log (then the rest of the log is
+   * appended: the session ends exact) or, where the log rotated its oldest files away, end with all
+   * the log holds (sha256 of each side); anything else is data_loss.
    */
-  private async checkAgainstLog(
+  private async finishFromLog(
     container: Docker.Container,
     tty: boolean,
+    sink: OutputSink,
     recorded: Record<StreamName, number>,
     readRecorded: NonNullable<ReadoptSpec['readRecorded']>,
     short: string,
   ): Promise<void> {
-    const logged = { stdout: { bytes: 0, hash: createHash('sha256') }, stderr: { bytes: 0, hash: createHash('sha256') } };
+    const logged = { stdout: { bytes: 0, prefix: createHash('sha256') }, stderr: { bytes: 0, prefix: createHash('sha256') } };
+    const whole = { stdout: createHash('sha256'), stderr: createHash('sha256') };
     await this.readLog(container, tty, {
       write: (stream, data) => {
+        const at = logged[stream].bytes;
         logged[stream].bytes += data.length;
-        logged[stream].hash.update(data);
+        whole[stream].update(data);
+        if (at < recorded[stream]) logged[stream].prefix.update(data.subarray(0, recorded[stream] - at));
       },
     });
+    let longer = false;
     for (const stream of ['stdout', 'stderr'] as const) {
-      const { bytes, hash } = logged[stream];
-      const same = bytes <= recorded[stream] && (await sha256Of(readRecorded, stream, recorded[stream] - bytes, bytes)) === hash.digest('hex');
+      const { bytes, prefix } = logged[stream];
+      const same =
+        bytes >= recorded[stream]
+          ? (await sha256Of(readRecorded, stream, 0, recorded[stream])) === prefix.digest('hex')
+          : (await sha256Of(readRecorded, stream, recorded[stream] - bytes, bytes)) === whole[stream].digest('hex');
       if (!same) {
         throw new ExecError(
           'data_loss',
-          `container ${short}: the ${recorded[stream]} bytes of ${stream} recorded while following Docker's log do not end with the ${bytes} bytes ` +
+          `container ${short}: the ${recorded[stream]} bytes of ${stream} recorded while following Docker's log do not match the ${bytes} bytes ` +
             'its log holds now that the container has exited (Docker duplicated or dropped bytes while following a rotating log): this output is not exact',
         );
       }
+      longer ||= bytes > recorded[stream];
     }
+    // The follow stopped short of the end (it missed the last writes): the rest, from the static log.
+    if (longer)
+      await this.readLog(
+        container,
+        tty,
+        new LogSkipper(sink, recorded, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }, `Docker's log of container ${short}`),
+      );
   }
 
   /** One pass over the log from its first byte, following it until Docker ends the stream. */

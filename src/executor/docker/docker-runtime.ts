@@ -14,6 +14,7 @@ import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
 import { hostLimits } from './host-limits';
 import { logConfig } from './log-config';
+import { LABEL_RECORDER, RECORDER_VERSION, SHIM_VOLUME, shimEntrypoint, shimUpload } from './shim/shim-payload';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
@@ -53,13 +54,17 @@ export class DockerRuntime implements ContainerRuntime {
     if (!spec.command.length && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {
       throw new ExecError('invalid', `image ${spec.image} has no default command: give Start.command`);
     }
+    // The shim runs the image's entrypoint and command as its child and records their output in the
+    // container's own volume before passing it on (docs/DURABILITY.md): the source of restart recovery.
     const container = await this.call(
       `create of a container from image ${spec.image}`,
       (abortSignal) =>
         this.docker.createContainer({
           abortSignal,
           Image: spec.image,
-          Cmd: spec.command.length ? spec.command : undefined,
+          Entrypoint: [...shimEntrypoint(spec.tty, this.config.EXEC_RECOVERY_RECORD_BYTES), ...(image.Config?.Entrypoint ?? [])],
+          Cmd: spec.command.length ? spec.command : (image.Config?.Cmd ?? []),
+          Volumes: { [SHIM_VOLUME]: {} },
           Env: envList(spec.env),
           WorkingDir: spec.workingDir || undefined,
           Tty: spec.tty,
@@ -69,7 +74,7 @@ export class DockerRuntime implements ContainerRuntime {
           AttachStdout: true,
           AttachStderr: true,
           User: spec.user || undefined,
-          Labels: { ...spec.labels, ...managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID) },
+          Labels: { ...spec.labels, ...managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID), [LABEL_RECORDER]: RECORDER_VERSION },
           HostConfig: {
             NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
             Init: this.config.EXEC_CONTAINER_INIT === 'true',
@@ -92,6 +97,9 @@ export class DockerRuntime implements ContainerRuntime {
     let stream: Duplex | undefined;
     let output: Promise<void> | undefined;
     try {
+      await this.call(`upload of the output recorder into container ${short}`, (abortSignal) =>
+        container.putArchive(shimUpload(), { path: SHIM_VOLUME, abortSignal }),
+      );
       // Attach and register the wait BEFORE start: output written at once and a fast exit code
       // would otherwise race the start.
       stream = (await this.call(

@@ -2,8 +2,12 @@ import { loadConfig } from '../../common/config/exec-config';
 import { logConfig } from './log-config';
 
 describe('logConfig', () => {
+  it('by default no Docker log at all (recovery reads the output record; a log driver throttles line output)', () => {
+    expect(logConfig(loadConfig({}))).toEqual({ Type: 'none', Config: {} });
+  });
+
   it('gives the local driver its default options: rotated files not compressed', () => {
-    expect(logConfig(loadConfig({}))).toEqual({ Type: 'local', Config: { compress: 'false' } });
+    expect(logConfig(loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'local' }))).toEqual({ Type: 'local', Config: { compress: 'false' } });
   });
 
   it('passes every key=value pair on', () => {
@@ -17,6 +21,6 @@ describe('logConfig', () => {
 
   it('gives none no options, and an empty setting none either', () => {
     expect(logConfig(loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'none' }))).toEqual({ Type: 'none', Config: {} });
-    expect(logConfig(loadConfig({ EXEC_CONTAINER_LOG_OPTS: '' }))).toEqual({ Type: 'local', Config: {} });
+    expect(logConfig(loadConfig({ EXEC_CONTAINER_LOG_DRIVER: 'local', EXEC_CONTAINER_LOG_OPTS: '' }))).toEqual({ Type: 'local', Config: {} });
   });
 });

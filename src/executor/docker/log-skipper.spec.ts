@@ -32,7 +32,7 @@ describe('LogSkipper', () => {
   it('fails with data_loss when the bytes before the skip point differ from the recorded tail', () => {
     const out = sink();
     const k = new LogSkipper(out, { stdout: 6, stderr: 0 }, { stdout: B('line1\n'), stderr: Buffer.alloc(0) }, 't');
-    expect(() => k.write('stdout', B('line7\nline8\n'))).toThrow(/differs from the recorded output/);
+    expect(() => k.write('stdout', B('line7\nline8\n'))).toThrow(/differs from the recorded stdout at bytes 0..6/);
     expect(out.got).toEqual([]);
   });
 
@@ -46,5 +46,23 @@ describe('LogSkipper', () => {
       ['stdout', 'cd'],
       ['stdout', 'ef'],
     ]);
+  });
+
+  it('skipTo: a source whose oldest bytes are gone resumes where it says, when those bytes were recorded', () => {
+    const out = sink();
+    const k = new LogSkipper(out, { stdout: 10, stderr: 4 }, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }, 't');
+    k.skipTo({ stdout: 8, stderr: 4 });
+    k.write('stdout', B('89abc'));
+    k.write('stderr', B('ef'));
+    k.verifyComplete();
+    expect(out.got).toEqual([
+      ['stdout', 'abc'],
+      ['stderr', 'ef'],
+    ]);
+  });
+
+  it('skipTo past what was recorded is data_loss naming the missing bytes', () => {
+    const k = new LogSkipper(sink(), { stdout: 10, stderr: 0 }, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }, 'the record');
+    expect(() => k.skipTo({ stdout: 25, stderr: 0 })).toThrow(/bytes 10\.\.25 of stdout were written while exec-stream was down and are no longer kept/);
   });
 });

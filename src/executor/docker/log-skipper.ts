@@ -2,11 +2,12 @@ import { ExecError } from '../../common/errors';
 import type { OutputSink, StreamName } from '../container-runtime';
 
 /**
- * Sits between Docker's log of a container (read from its very first byte) and a session's sink
- * after a restart: per stream, it drops the bytes the session already recorded and passes on the rest,
- * in Docker's order. Counting bytes per stream rather than comparing timestamps is what makes the
- * boundary exact: the recorded chunks carry the service's receive times, not Docker's, and the
- * `local` log driver keeps every byte of each stream in order.
+ * Sits between a container's output read again from its very first byte (its output record, or, for a
+ * container made before the record existed, Docker's log) and a session's sink after a restart: per
+ * stream, it drops the bytes the session already recorded and passes on the rest, in the source's
+ * order. Counting bytes per stream rather than comparing timestamps is what makes the boundary exact:
+ * the recorded chunks carry the service's receive times, and the sources keep every byte of each
+ * stream in order. A source that dropped its oldest bytes says where it resumes (`skipTo`).
  *
  * The bytes just before each skip point are compared with the tail of what was recorded: if Docker's
  * log no longer starts at the container's first byte (rotated away) the counts would line up wrong,
@@ -51,20 +52,38 @@ export class LogSkipper implements OutputSink {
     this.sink.write(stream, fresh);
   }
 
-  /** Call when a pass ended: says whether Docker's log held at least what was recorded. */
+  /**
+   * The source's next bytes of each stream are at these positions (its older bytes are gone): fine
+   * where they were recorded already, data_loss where they were not.
+   */
+  skipTo(position: Record<StreamName, number>): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.pos[stream] >= position[stream]) continue;
+      if (position[stream] > this.known[stream]) {
+        throw new ExecError(
+          'data_loss',
+          `${this.what}: bytes ${this.known[stream]}..${position[stream]} of ${stream} were written while exec-stream was down and are no longer kept ` +
+            '(the container keeps its newest EXEC_RECOVERY_RECORD_BYTES of output)',
+        );
+      }
+      this.pos[stream] = position[stream];
+    }
+  }
+
+  /** Call when a pass ended: says whether the source held at least what was recorded. */
   verifyComplete(): void {
     for (const stream of ['stdout', 'stderr'] as const) {
       if (this.pos[stream] < this.known[stream]) {
         throw new ExecError(
           'data_loss',
-          `${this.what}: Docker's log holds ${this.pos[stream]} bytes of ${stream} but ${this.known[stream]} were recorded: ` +
-            "its log no longer starts at the container's first byte, so the output produced while exec-stream was down cannot be placed",
+          `${this.what} holds ${this.pos[stream]} bytes of ${stream} but ${this.known[stream]} were recorded: ` +
+            "it no longer starts at the container's first byte, so the output produced while exec-stream was down cannot be placed",
         );
       }
     }
   }
 
-  /** Before another pass from the start of the log. */
+  /** Before another pass from the start of the source. */
   rewind(): void {
     this.pos = { stdout: 0, stderr: 0 };
     this.checkTails = false; // the first pass checked the boundary; later passes align on our own bytes
@@ -79,8 +98,8 @@ export class LogSkipper implements OutputSink {
     if (!data.subarray(from - start, to - start).equals(tail.subarray(from - tailStart, to - tailStart))) {
       throw new ExecError(
         'data_loss',
-        `${this.what}: Docker's log of ${stream} differs from the recorded output at bytes ${from}..${to}: ` +
-          'its log no longer starts at the first byte (rotated?), so new output cannot be placed exactly',
+        `${this.what} differs from the recorded ${stream} at bytes ${from}..${to}: ` +
+          'it no longer starts at the first byte (rotated?), so new output cannot be placed exactly',
       );
     }
   }

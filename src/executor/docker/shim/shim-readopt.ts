@@ -1,0 +1,137 @@
+import type Docker from 'dockerode';
+import type { Duplex, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExecError } from '../../../common/errors';
+import type { Logger } from '../../../common/logger';
+import type { StreamName } from '../../container-runtime';
+import { fromDockerError } from '../docker-errors';
+import type { LogSkipper } from '../log-skipper';
+import { pumpOutput } from '../output-pump';
+import { TarFileReader } from './shim-archive';
+import { SHIM_CAT, SHIM_RECORD_DIR } from './shim-payload';
+import { ShimRecordParser } from './shim-records';
+
+/** Reader execs started while the container runs before waiting for its exit instead. */
+const MAX_FOLLOWS = 5;
+
+/** One Docker request under the service's deadline (DockerRecovery's `call`). */
+export type DockerCall = <T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/**
+ * Reads a re-adopted container's output record (exec-stream-shim) into `skipper`, which drops what the
+ * session already recorded: while the container runs, through a reader exec that follows the record
+ * to its end; once it has stopped, from the record's files (Docker's archive API), which no longer
+ * change. Resolves when every byte the process wrote has passed; the container may not have stopped yet.
+ */
+export async function readRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall, log: Logger): Promise<void> {
+  const short = container.id.slice(0, 12);
+  for (let follows = 0; ;) {
+    const info = await call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
+      throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
+    });
+    const state = info.State;
+    if (!state?.Running) break;
+    if (state.Paused) {
+      await sleep(500); // no exec runs in a paused container
+      continue;
+    }
+    if (follows >= MAX_FOLLOWS) {
+      // A reader that keeps failing is given up: the record is read once the container has stopped.
+      await waitStopped(container);
+      continue;
+    }
+    follows++;
+    if (await followRecord(container, skipper, call, log).catch((err: unknown) => failedFollow(err, short, log))) {
+      skipper.verifyComplete();
+      return;
+    }
+    skipper.rewind();
+  }
+  skipper.rewind();
+  await readStoppedRecord(container, skipper, call);
+}
+
+/** Resolves once the container is not running (no deadline: a process may run for days). */
+export async function waitStopped(container: Docker.Container): Promise<void> {
+  await container.wait({ condition: 'not-running' }).catch((err) => {
+    throw fromDockerError(err, `wait on container ${container.id.slice(0, 12)}`);
+  });
+}
+
+/** Errors that end the follow but not the recovery: the container stopped or the reader could not run. */
+function failedFollow(err: unknown, short: string, log: Logger): false {
+  const e = fromDockerError(err, `reader of container ${short}`);
+  if (e.kind === 'unavailable' && /unreachable/.test(e.message)) throw e;
+  if (e.kind === 'data_loss') throw e;
+  log.warn({ err: e.message }, 'reading the output record while the container runs failed: reading it again');
+  return false;
+}
+
+/** One reader exec: true when it passed the record's end (the process ended), false when it stopped early. */
+async function followRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall, log: Logger): Promise<boolean> {
+  const short = container.id.slice(0, 12);
+  const exec = await call(`exec create in container ${short}`, (abortSignal) =>
+    container.exec({ abortSignal, Cmd: SHIM_CAT, AttachStdout: true, AttachStderr: true, Tty: false }),
+  );
+  const stream = await call<Duplex>(`exec start ${exec.id.slice(0, 12)}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }));
+  const parser = recordParser(skipper);
+  const complaints: Buffer[] = [];
+  await pumpOutput(
+    stream,
+    false,
+    {
+      write: (name: StreamName, data: Buffer) => (name === 'stdout' ? parser.push(data) : complaints.push(data)),
+    },
+    `output record of container ${short}`,
+  );
+  if (complaints.length) log.warn({ reader: Buffer.concat(complaints).toString('utf8').slice(0, 500) }, 'the output record reader complained');
+  return parser.ended;
+}
+
+/** The whole record of a stopped container, segment by segment, from Docker's archive of its folder. */
+async function readStoppedRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall): Promise<void> {
+  const short = container.id.slice(0, 12);
+  const tar = await call(`archive of the output record of container ${short}`, (abortSignal) =>
+    container.getArchive({ path: SHIM_RECORD_DIR, abortSignal }),
+  ).catch((err) => {
+    throw new ExecError('data_loss', `container ${short}: its output record cannot be read: ${fromDockerError(err, 'archive').message}`);
+  });
+  let parser: ShimRecordParser | undefined;
+  let unrecorded = false;
+  const files = new TarFileReader({
+    file: (name) => {
+      parser = /\/out\.\d+$/.test(name) ? recordParser(skipper) : undefined;
+      if (name.endsWith('/unrecorded')) unrecorded = true;
+    },
+    data: (piece) => parser?.push(piece),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const body = tar as Readable;
+    body.on('data', (b: Buffer) => {
+      try {
+        files.push(b);
+      } catch (err) {
+        body.destroy();
+        reject(err instanceof ExecError ? err : new ExecError('data_loss', `container ${short}: its output record is damaged: ${(err as Error).message}`));
+      }
+    });
+    body.on('end', () => (files.done || files.complete ? resolve() : reject(new ExecError('data_loss', `container ${short}: its output record ended early`))));
+    body.on('error', (err) => reject(new ExecError('unavailable', `container ${short}: reading its output record failed: ${err.message}`)));
+  });
+  if (unrecorded) {
+    throw new ExecError(
+      'data_loss',
+      `container ${short} could not write its output record (Docker's data disk full?): output it wrote while exec-stream was down may be missing`,
+    );
+  }
+  skipper.verifyComplete();
+}
+
+/** A parser feeding the skipper: output bytes, and the stream positions where a segment begins. */
+function recordParser(skipper: LogSkipper): ShimRecordParser {
+  return new ShimRecordParser({
+    output: (stream, data) => skipper.write(stream, data),
+    segment: (before) => skipper.skipTo(before),
+    end: () => undefined,
+  });
+}
