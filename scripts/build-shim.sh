@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Compiles the in-container output recorder (src/executor/docker/shim/exec-stream-shim.c) into a static
 # binary beside the service's compiled code, dist/src/executor/docker/shim/exec-stream-shim, which the
-# service puts into every run container (docs/DURABILITY.md). With musl-gcc (Debian's musl-tools,
-# installed here when missing) it is ~65 KB; where musl cannot be had, gcc -static makes it ~800 KB.
+# service puts into every run container (docs/DURABILITY.md). With musl-gcc (Debian's musl-tools and
+# gcc, installed here when missing) it is ~65 KB; where musl cannot be had, gcc -static makes it ~800 KB.
 # Does nothing when the binary is newer than its source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=src/executor/docker/shim/exec-stream-shim.c
 out=dist/src/executor/docker/shim/exec-stream-shim
 [ -x "$out" ] && [ "$out" -nt "$src" ] && exit 0
-if ! command -v musl-gcc >/dev/null 2>&1; then
+pkgs=()
+command -v musl-gcc >/dev/null 2>&1 || pkgs+=(musl-tools)
+command -v gcc >/dev/null 2>&1 || pkgs+=(gcc) # musl-gcc drives gcc
+if [ ${#pkgs[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "[build-shim] installing musl-tools" >&2
-  { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends musl-tools >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends musl-tools >/dev/null 2>&1; }; } ||
-    echo "[build-shim] musl-tools could not be installed: building with gcc -static" >&2
+  echo "[build-shim] installing ${pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1 ||
+    { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1; }; } ||
+    echo "[build-shim] ${pkgs[*]} could not be installed" >&2
 fi
 cc=gcc
 command -v musl-gcc >/dev/null 2>&1 && cc=musl-gcc
