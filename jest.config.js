@@ -30,6 +30,7 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
       slowTestThreshold: 60,
+      globalSetup: '<rootDir>/test/support/global-setup.js',
     },
     {
       // Hostile input, crashes and outages against the built service (docs/RELIABILITY.md).
@@ -40,6 +41,7 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
       slowTestThreshold: 120,
+      globalSetup: '<rootDir>/test/support/global-setup.js',
     },
   ],
 };

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): sets up what it needs, then runs every jest project.
-# e2e suites share one Docker engine and two cores, so they run one at a time (--runInBand).
+#   bash scripts/test.sh                  lint, then the unit project (parallel workers), then e2e and
+#                                         reliability (in band: they share one Docker engine and 2 cores)
+#   bash scripts/test.sh <jest args>      a focused run (paths, -t, --selectProjects …), no lint; in band
+#                                         unless the arguments set --maxWorkers
+# e2e and reliability build the service once per run (their globalSetup, test/support/global-setup.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-# Lint first (what `npm run lint` runs: ESLint, and Prettier's check), side by side, on a full run
-# (`npm test`, CI); a run given jest arguments (paths, -t, --selectProjects) is focused and skips it.
-if [ $# -eq 0 ]; then
-  echo "[test] lint: eslint . + prettier --check ." >&2
-  prettier --check --log-level warn . &
-  format_pid=$!
-  lint_rc=0
-  eslint . || lint_rc=$?
-  wait "$format_pid" || lint_rc=$?
-  if [ "$lint_rc" -ne 0 ]; then
-    echo "[test] lint failed: \`npm run format\` fixes layout and fixable rules (docs/TOOLCHAIN.md)" >&2
-    exit "$lint_rc"
-  fi
+jest_env() { NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" "$@"; } # Jest (CommonJS mode) loads the ESM-only NestJS 12 packages through vm modules
+if [ $# -gt 0 ]; then
+  inband=--runInBand
+  for a in "$@"; do case $a in --maxWorkers* | -w) inband= ;; esac; done
+  jest_env exec jest $inband "$@"
 fi
-# Jest (CommonJS mode) loads the ESM-only NestJS 12 packages through vm modules.
-export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
-exec jest --runInBand "$@"
+started=$(date +%s)
+phase() { echo "[test] $1 done, $(($(date +%s) - started)) s after the start" >&2; }
+# Lint first (what `npm run lint` runs: ESLint, and Prettier's check), side by side.
+echo "[test] lint: eslint . + prettier --check ." >&2
+prettier --check --log-level warn . &
+format_pid=$!
+lint_rc=0
+eslint . || lint_rc=$?
+wait "$format_pid" || lint_rc=$?
+if [ "$lint_rc" -ne 0 ]; then
+  echo "[test] lint failed: \`npm run format\` fixes layout and fixable rules (docs/TOOLCHAIN.md)" >&2
+  exit "$lint_rc"
+fi
+phase lint
+rc=0
+jest_env jest --selectProjects unit --maxWorkers=2 || rc=$?
+phase unit
+jest_env jest --selectProjects e2e reliability --runInBand || rc=$?
+phase "e2e and reliability"
+exit "$rc"

@@ -37,7 +37,7 @@ beforeAll(() => {
   try {
     docker('commit', '--change', 'CMD ["sh","-c","echo default-cmd-marker"]', c, MARKER_IMAGE);
   } finally {
-    docker('rm', '-f', c);
+    docker('rm', '-f', '-v', c);
   }
 });
 afterAll(() => docker('rmi', MARKER_IMAGE));
@@ -140,7 +140,7 @@ describe('what does not exist or is not ours', () => {
       const r = await rawCall(server, [start({ container_id: id, command: ['true'] })]);
       expect(r.code).toBe(status.PERMISSION_DENIED);
     } finally {
-      docker('rm', '-f', id);
+      docker('rm', '-f', '-v', id);
     }
   });
 
@@ -151,7 +151,7 @@ describe('what does not exist or is not ours', () => {
       expect(r.code).toBe(status.FAILED_PRECONDITION);
       expect(r.details).toContain('created');
     } finally {
-      docker('rm', '-f', id);
+      docker('rm', '-f', '-v', id);
     }
   });
 
@@ -367,7 +367,7 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
         expect({ rpc, ...r }).toMatchObject({ rpc, code: status.INVALID_ARGUMENT, details: expect.stringContaining('ambiguous') });
       }
     } finally {
-      docker('rm', '-f', ...made);
+      docker('rm', '-f', '-v', ...made);
     }
   });
 });

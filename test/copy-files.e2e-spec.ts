@@ -32,7 +32,7 @@ beforeAll(async () => {
   containerId = (await s.ready).containerId;
 });
 afterAll(async () => {
-  if (fixtures.length) docker('rm', '-f', ...fixtures);
+  if (fixtures.length) docker('rm', '-f', '-v', ...fixtures);
   await server?.close();
   rmSync(tokensDir, { recursive: true, force: true });
 });

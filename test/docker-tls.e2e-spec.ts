@@ -96,7 +96,7 @@ it('runs a session byte-exact through DOCKER_HOST=tcp://127.0.0.1:PORT with DOCK
   expect(out.stderr.toString()).toBe('to-stderr\n');
   // The container ran on the TLS engine (its unix socket is the same daemon), not on the shared one.
   expect(engine.docker('ps', '-aq', '--no-trunc', '--filter', `id=${containerId}`)).toBe(containerId);
-  engine.docker('rm', '-f', containerId);
+  engine.docker('rm', '-f', '-v', '-v', containerId);
 });
 
 it('without a client certificate the service does not start, naming DOCKER_CERT_PATH and cert.pem', async () => {

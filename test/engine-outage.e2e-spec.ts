@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   engine?.start(); // a failed test may have left it down: bring it back to remove what is left
-  for (const id of ours()) engine.docker('rm', '-f', id);
+  for (const id of ours()) engine.docker('rm', '-f', '-v', '-v', id);
   engine?.stop();
 });
 

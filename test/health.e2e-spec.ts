@@ -176,7 +176,7 @@ describe('start-up recovery', () => {
       await proxy.close();
       // dispose() removes containers on the shared engine only; the service removes these once they exit.
       try {
-        if (containers.length) execFileSync('docker', ['-H', engine.host, 'rm', '-f', ...containers], { stdio: 'ignore' });
+        if (containers.length) execFileSync('docker', ['-H', engine.host, 'rm', '-f', '-v', ...containers], { stdio: 'ignore' });
       } catch {
         /* some were removed already (exit status 1) */
       }

@@ -94,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const id of [...started, ...docker('ps', '-aq', '--filter', `label=exec-stream.replica=${REPLICA}`).split('\n')].filter(Boolean)) {
-    execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+    execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
   }
   execFileSync('docker', ['volume', 'rm', '-f', VOLUME], { stdio: 'ignore' });
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   ctlB = new ControlClient(b.connection);
 });
 afterAll(async () => {
-  for (const id of fixtures) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+  for (const id of fixtures) execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
   await a?.close();
   await b?.close();
 });

@@ -122,7 +122,7 @@ describe('Outcome after a restart', () => {
       for (const s of first.app.get(SessionManager).all()) if (s.running) s.files.seal();
       first.connection.close();
       await first.app.close();
-      docker('rm', '-f', containerId);
+      docker('rm', '-f', '-v', containerId);
       second = await startTestServer({ EXEC_DATA_DIR: first.dataDir });
 
       const again = await rawSession(second.connection, { session_id: done.messages[0].ready!.session_id });

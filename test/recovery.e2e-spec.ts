@@ -342,7 +342,7 @@ describe('the output record in the container (docs/DURABILITY.md)', () => {
     await backgroundUntil(s, 'line 40\n');
     await svc.stop('SIGKILL');
     const labels = JSON.parse(docker('inspect', '-f', '{{json .Config.Labels}}', containerId)) as Record<string, string>;
-    docker('rm', '-f', '-v', containerId);
+    docker('rm', '-f', '-v', '-v', containerId);
     const legacy = docker(
       'run',
       '-d',

@@ -14,7 +14,7 @@ beforeAll(async () => {
   control = new ControlClient(server.connection);
 });
 afterAll(async () => {
-  if (fixtures.length) docker('rm', '-f', ...fixtures);
+  if (fixtures.length) docker('rm', '-f', '-v', ...fixtures);
   for (const id of fixtures) expect(inspectContainer(id)).toBeUndefined();
   await server?.close();
 });

@@ -67,7 +67,7 @@ describe('on the shared engine', () => {
   it('re-adoption with the container gone → ABORTED naming the last chunk; ContainerStatus unknown', async () => {
     const r = await runningSession(svc.client);
     await svc.stop('SIGKILL');
-    docker('rm', '-f', r.containerId);
+    docker('rm', '-f', '-v', r.containerId);
     await svc.start();
     const a = await attachEnding(svc.client, r.sessionId);
     expect(a.text).toBe('line1\nline2\n');

@@ -24,7 +24,7 @@ afterAll(async () => {
   await s?.dispose();
   try {
     const ids = engine.docker('ps', '-aq', '--filter', 'label=exec-stream.managed=true').split('\n').filter(Boolean);
-    if (ids.length) engine.docker('rm', '-f', ...ids);
+    if (ids.length) engine.docker('rm', '-f', '-v', '-v', ...ids);
   } catch {
     /* the engine is down after a failed test: its next start cleans up */
   }

@@ -63,7 +63,7 @@ it('when fds run out, new sessions get RESOURCE_EXHAUSTED (never INTERNAL or UNK
   const aliveAfter = alive(s.pid());
   // The sleeping sessions end when their containers (this test's own) are removed.
   const mine = results.map((r) => r.ready?.container_id).filter((id): id is string => !!id);
-  if (mine.length) execFileSync('docker', ['rm', '-f', ...mine], { stdio: 'ignore' });
+  if (mine.length) execFileSync('docker', ['rm', '-f', '-v', ...mine], { stdio: 'ignore' });
   let probe = { alive: false, exact: false, exitCode: -1 };
   await waitFor(async () => (probe = await probeSession(s).catch(() => probe)).exact, 30_000);
   recordFigures('fd-exhaustion', { nofile: NOFILE, tightLimit: tight, fdsBefore: before.fds, concurrent: CONCURRENT, outcomes, details, aliveAfter, probe });

@@ -10,10 +10,12 @@ const ROOT = join(__dirname, '..', '..');
 const SERVE = join(ROOT, 'scripts', 'serve.sh');
 
 /**
- * Builds dist/ (scripts/build.sh: tsc, incremental, stale outputs removed). A build that fails stops the test: it never
- * runs an older dist/ in place of the code under test.
+ * Builds dist/ (scripts/build.sh: tsc, incremental, stale outputs removed) unless this test run's global
+ * setup (test/support/global-setup.js) already did. A build that fails stops the test: it never runs an
+ * older dist/ in place of the code under test.
  */
 export function buildService(): void {
+  if (process.env.EXEC_STREAM_BUILT === '1') return;
   try {
     execFileSync('bash', [join(ROOT, 'scripts', 'build.sh')], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
@@ -133,7 +135,7 @@ export async function childService(env: Record<string, string> = {}, options: Ch
         } catch {
           continue; // removed meanwhile
         }
-        if (existsSync(join(dataDir, 'sessions', session))) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+        if (existsSync(join(dataDir, 'sessions', session))) execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
       }
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       else for (const f of readdirSync(dataDir)) rmSync(join(dataDir, f), { recursive: true, force: true });

@@ -9,8 +9,9 @@ const ROOT = join(__dirname, '..', '..');
 export const CLI = join(ROOT, 'packages', 'client', 'dist', 'cli', 'main.js');
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
-/** Builds the client package (scripts/build-client.sh, incremental); a failed build stops the test. */
+/** Builds the client package (scripts/build-client.sh, incremental) unless the run's global setup did; a failed build stops the test. */
 export function buildCli(): void {
+  if (process.env.EXEC_STREAM_BUILT === '1') return;
   try {
     execFileSync('bash', [join(ROOT, 'scripts', 'build-client.sh')], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {

@@ -138,7 +138,7 @@ async function settled(steps: Array<Promise<unknown>>): Promise<void> {
 async function removeReplicaContainers(host: string, id: string): Promise<void> {
   const { stdout } = await run('docker', ['-H', host, 'ps', '-aq', '--filter', `label=exec-stream.replica=${id}`], { encoding: 'utf8' });
   const containers = stdout.split('\n').filter(Boolean);
-  if (containers.length) await run('docker', ['-H', host, 'rm', '-f', ...containers]);
+  if (containers.length) await run('docker', ['-H', host, 'rm', '-f', '-v', ...containers]);
 }
 
 /** Waits for `step` at most DISPOSE_STEP_MS; a failure or a timeout is reported on stderr, not thrown (cleanup goes on). */

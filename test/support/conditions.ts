@@ -56,7 +56,7 @@ export function inspectContainer(id: string): any {
 export function removeContainers(ids: string[]): void {
   for (const id of ids) {
     try {
-      execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+      execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
     } catch {
       /* already gone */
     }

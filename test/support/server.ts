@@ -70,7 +70,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       // Asynchronously: the service runs in this process, and a call the client just cancelled (a CopyFrom,
       // say) must still be able to let go of Docker's request, which locks its container, while rm waits.
       if (ids.length) {
-        await promisify(execFile)('docker', ['rm', '-f', ...new Set(ids)], { timeout: 120_000 }).catch(() => {
+        await promisify(execFile)('docker', ['rm', '-f', '-v', ...new Set(ids)], { timeout: 120_000 }).catch(() => {
           /* some were already removed (EXEC_REMOVE_CONTAINERS): docker rm -f then exits 1 */
         });
       }

@@ -1,11 +1,12 @@
 import { defaultReplicaId, loadConfig } from './exec-config';
 
 describe('loadConfig', () => {
-  it('has safe defaults: loopback, network none, local log driver', () => {
+  it('has safe defaults: loopback, network none, no Docker log (the output record serves recovery)', () => {
     const c = loadConfig({});
     expect(c.EXEC_LISTEN).toBe('127.0.0.1:50051');
     expect(c.EXEC_CONTAINER_NETWORK).toBe('none');
-    expect(c.EXEC_CONTAINER_LOG_DRIVER).toBe('local');
+    expect(c.EXEC_CONTAINER_LOG_DRIVER).toBe('none');
+    expect(c.EXEC_RECOVERY_RECORD_BYTES).toBe(128 << 20);
     expect(c.EXEC_RETENTION_SECONDS).toBeGreaterThanOrEqual(600);
   });
 
@@ -37,8 +38,11 @@ describe('loadConfig', () => {
     ['EXEC_PEERS_DNS', 'not a name'],
     ['EXEC_DNS_SERVER', 'dns.example.com:53'],
     ['EXEC_PEERS_REFRESH_MS', '99'],
+    ['EXEC_RECOVERY_RECORD_BYTES', '1000'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+    // Log options are checked for a driver that takes them.
+    const driver = name === 'EXEC_CONTAINER_LOG_OPTS' ? { EXEC_CONTAINER_LOG_DRIVER: 'local' } : {};
+    expect(() => loadConfig({ ...driver, [name]: value })).toThrow(new RegExp(`${name}=`));
   });
 
   it('without a token, refuses to listen beyond loopback and says why', () => {
