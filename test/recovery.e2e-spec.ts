@@ -368,3 +368,31 @@ describe('the output record in the container (docs/DURABILITY.md)', () => {
     expect(svc.logs.some((l) => l.msg === 'container re-adopted' && l.source === "Docker's log")).toBe(true);
   });
 });
+
+it('Starts in flight at SIGTERM: each gets Ready then UNAVAILABLE, or UNAVAILABLE and no container; the ready ones end with their exit code after restart', async () => {
+  // Ten Starts at once; SIGTERM as the first is Ready, while Docker sets the others up.
+  const starts = Array.from({ length: 10 }, (_, i) => ({
+    i,
+    s: svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 2; exit 3'], ...(i % 2 ? { requestId: `drain-${i}-${Date.now()}` } : {}) }),
+  }));
+  await Promise.any(starts.map(({ s }) => s.ready));
+  const outcomes = starts.map(({ s }) =>
+    s.ready.then(
+      async (r) => ({ sessionId: r.sessionId, end: await s.exit.then(String, (e: ServiceError) => status[e.code]) }),
+      (e: ServiceError) => ({ sessionId: undefined, end: status[e.code] }),
+    ),
+  );
+  await svc.stop('SIGTERM');
+  const got = await Promise.all(outcomes);
+  // No Start is cut (CANCELLED): Ready, then UNAVAILABLE (or its exit code, if it ended during the drain);
+  // or UNAVAILABLE without Ready.
+  for (const g of got) expect(g.sessionId ? ['UNAVAILABLE', '3'] : ['UNAVAILABLE']).toContain(g.end);
+  const ready = got.filter((g) => g.sessionId).map((g) => g.sessionId!);
+  // Every container this replica made belongs to a session whose client got its Ready.
+  const made = docker('ps', '-a', '--filter', `label=exec-stream.replica=${svc.replicaId}`, '--format', '{{.Label "exec-stream.session"}}')
+    .split('\n')
+    .filter(Boolean);
+  expect(made.filter((id) => !ready.includes(id))).toEqual([]);
+  await svc.start();
+  for (const sessionId of ready) expect((await svc.client.attach({ sessionId }).collect()).exitCode).toBe(3);
+});

@@ -18,7 +18,7 @@ import { ResourceSampler } from './container';
 import { ContainerFilesService, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
-import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RoutedCalls } from './cluster';
+import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RequestIdHome, RoutedCalls } from './cluster';
 
 @Module({
   imports: [ExecutorModule, LifecycleModule],
@@ -47,6 +47,7 @@ import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory,
     PeerDirectory,
     PeerChannels,
     OwnerRouter,
+    RequestIdHome,
     CallForwarder,
     RoutedCalls,
     MergedListing,

@@ -9,7 +9,7 @@ import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 
 /** How long a peer may take to answer its part of a merged ListSessions. */
-const PEER_LIST_DEADLINE_MS = 10_000;
+const PEER_LIST_DEADLINE_MS = 5_000;
 
 const createdMs = (s: SessionInfo) => Number(BigInt(String(s.created_at ?? '0')) / 1_000_000n);
 const byPosition = (a: SessionInfo, b: SessionInfo) =>

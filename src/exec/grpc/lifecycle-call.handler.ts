@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable, type Subscription } from 'rxjs';
 import { ExecError } from '../../common/errors';
@@ -98,6 +99,8 @@ export class LifecycleCallHandler {
     }
     return new Observable<never>((subscriber) => {
       const ended = new AbortController();
+      // The headers go at once: a client can tell "subscribed" from "hanging" before the first event.
+      call.sendMetadata?.(new Metadata());
       if (withPeers) this.peers.follow(req.resume_after_id, call as unknown as ForwardedCall, ended.signal);
       this.deliver(cursor, call, callContextOf(call.metadata, this.log, 'ContainerLifecycle').log).then(
         () => subscriber.complete(),

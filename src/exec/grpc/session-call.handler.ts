@@ -80,6 +80,9 @@ export class SessionCallHandler {
     // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
     call.pause();
     const { dto, mode } = start;
+    // Until this client is attached (its Ready written), a drain waits for this call (SessionDrain).
+    let setUp!: () => void;
+    this.sessions.trackStart(new Promise<void>((resolve) => (setUp = resolve)));
     let session: Session;
     /** A run or exec Start whose request_id already created a session: this call attaches to it. */
     let retried: boolean;
@@ -123,6 +126,7 @@ export class SessionCallHandler {
       ({ session, retried } = started);
       if (retried) this.sessions.admitClient(session);
     } catch (err) {
+      setUp();
       return this.reject(call, ctx, err, dto.session_id);
     } finally {
       call.removeListener('cancelled', onCancel);
@@ -131,7 +135,9 @@ export class SessionCallHandler {
     const writer = (mode !== 'attach' && !retried) || !!session.input?.mayWrite(false, dto.client_id);
     this.routeInput(call, ctx, session, writer);
     call.resume();
-    await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+    const attached = session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+    setUp(); // Ready is written: a drain from now on tells this client like any other
+    await attached;
   }
 
   /** The first message, which must be a valid Start. */

@@ -66,6 +66,8 @@ export class SessionManager implements OnModuleDestroy {
   onDockerLost?: (session: Session, error: ExecError) => boolean;
   /** Set on shutdown: no new sessions or clients; running containers are left for re-adoption. */
   private drainReason?: string;
+  /** Starts being set up (trackStart). */
+  private readonly starts = new Set<Promise<void>>();
 
   constructor(
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
@@ -179,6 +181,27 @@ export class SessionManager implements OnModuleDestroy {
     }
     await session.input?.applyInitial();
     return session;
+  }
+
+  /**
+   * A Start being set up (until its client is attached): the drain waits for these (startsSettled), so a
+   * Start in flight at SIGTERM either gets its Ready, then UNAVAILABLE, or makes no container.
+   */
+  trackStart(setup: Promise<unknown>): void {
+    const settled = setup.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.starts.add(settled);
+    void settled.then(() => this.starts.delete(settled));
+  }
+
+  /** Resolves once every Start tracked so far is set up or failed, or after `maxMs`. */
+  async startsSettled(maxMs: number): Promise<void> {
+    if (!this.starts.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.starts]), new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+    clearTimeout(timer);
   }
 
   /** A Start with this request_id created a session here (retained, or still being set up). */

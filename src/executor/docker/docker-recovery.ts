@@ -63,7 +63,10 @@ export class DockerRecovery implements ContainerRecovery {
     const tty = !!info.Config?.Tty;
     const recorder = info.Config?.Labels?.[LABEL_RECORDER];
     let done: Promise<ProcessOutcome>;
-    if (recorder === RECORDER_VERSION) {
+    if (info.State?.Status === 'created') {
+      // exec-stream stopped while setting it up: no process ever ran, there is no output and no exit code.
+      done = Promise.reject(new ExecError('aborted', `container ${short} was never started: exec-stream stopped while setting it up`));
+    } else if (recorder === RECORDER_VERSION) {
       const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `the output record of container ${short}`);
       done = (async () => {
         await readRecord(container, skipper, this.call, log);
