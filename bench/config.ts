@@ -29,7 +29,9 @@ export interface BenchConfig {
   s10StallBytes: number;
   /** Scenario 10: containers on A whose owner B looks up the first time. */
   s10Lookups: number;
-  /** Which scenarios to run (1..10; 9 only when named, 10 by default in the full preset only). */
+  /** Scenario 11: bytes of each line-oriented workload. */
+  s11Bytes: number;
+  /** Which scenarios to run (1..11; 9 only when named, 10 by default in the full preset only). */
   scenarios: number[];
   image: string;
   /** Start the server child with --cpu-prof, writing profiles here ('' = off). */
@@ -75,6 +77,7 @@ const PRESETS: Record<
     s10Clients: 4,
     s10StallBytes: 8 * MB,
     s10Lookups: 2,
+    s11Bytes: 256 * 1024,
   },
   quick: {
     reps: 2,
@@ -94,6 +97,7 @@ const PRESETS: Record<
     s10Clients: 16,
     s10StallBytes: 128 * MB,
     s10Lookups: 5,
+    s11Bytes: 8 * MB,
   },
   full: {
     reps: 3,
@@ -113,6 +117,7 @@ const PRESETS: Record<
     s10Clients: 16,
     s10StallBytes: 256 * MB,
     s10Lookups: 10,
+    s11Bytes: 20_000_000,
   },
 };
 
@@ -147,6 +152,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   S10_CLIENTS: ['s10Clients', parseInt10],
   S10_STALL_BYTES: ['s10StallBytes', parseBytes],
   S10_LOOKUPS: ['s10Lookups', parseInt10],
+  S11_BYTES: ['s11Bytes', parseBytes],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],
   CPU_PROF_DIR: ['cpuProfDir', String],
@@ -172,7 +178,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
     mode,
     ...PRESETS[mode],
     // 10 starts two more engines and replicas (~2.5 min at full sizes): in the full preset only.
-    scenarios: mode === 'full' ? [1, 2, 3, 4, 5, 6, 7, 8, 10] : [1, 2, 3, 4, 5, 6, 7, 8],
+    scenarios: mode === 'full' ? [1, 2, 3, 4, 5, 6, 7, 8, 10, 11] : [1, 2, 3, 4, 5, 6, 7, 8, 11],
     image: env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest',
     cpuProfDir: '',
     serverNodeArgs: '',
