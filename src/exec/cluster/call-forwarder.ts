@@ -7,6 +7,7 @@ import { forwardedMetadata } from './forwarded-metadata';
 import type { Owner } from './owner-router';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
+import { STATUS_FLUSH_MS } from '../session';
 
 /** A peer that is the owner. */
 export type RemoteOwner = Extract<Owner, { local: false }>;
@@ -68,7 +69,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
    * telling them to reconnect, which they can through any replica while the owner goes on (a cut
    * would reach them as CANCELLED, which ResumingSession rightly treats as final).
    */
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     if (!this.inFlight.size) return;
     this.log.info({ calls: this.inFlight.size }, 'draining: forwarded calls told to reconnect');
     const err = new ExecError(
@@ -77,6 +78,8 @@ export class CallForwarder implements BeforeApplicationShutdown {
         'with session_id and replay_from_sequence = last sequence seen + 1',
     );
     for (const end of [...this.inFlight]) end(err);
+    // The statuses go out before the server closes (which would cut the calls: CANCELLED).
+    await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
   }
 
   /** A unary call, answered by the owner (its status code kept), within the caller's deadline if it has one. */

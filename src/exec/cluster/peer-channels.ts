@@ -9,7 +9,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { channelCredentials } from '@exec-stream/client';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import type { ExecConfig } from '../../common/config/exec-config';
@@ -38,7 +38,7 @@ export const PEER_FLOW_CONTROL_WINDOW = 1024 * 1024;
  * passed on by the forwarder: the owner checks the same token the caller sent.
  */
 @Injectable()
-export class PeerChannels implements OnModuleDestroy {
+export class PeerChannels implements OnApplicationShutdown {
   private readonly clients = new Map<string, Client>();
   private readonly methods: ExecMethods;
   private creds?: ChannelCredentials;
@@ -86,7 +86,8 @@ export class PeerChannels implements OnModuleDestroy {
     return this.client(address).makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, metadata, {}, (err, res) => done(err, res as Res));
   }
 
-  onModuleDestroy(): void {
+  /** After the server closed: a draining replica's forwarded calls are ended by CallForwarder first, with their own message. */
+  onApplicationShutdown(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

@@ -7,7 +7,7 @@ import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { SessionManager } from './session-manager';
 
 /** Time given to grpc-js to send the UNAVAILABLE statuses before the server is shut down. */
-const STATUS_FLUSH_MS = 250;
+export const STATUS_FLUSH_MS = 250;
 /** The longest a drain waits for Starts in flight to be set up (a pull of a large image may not finish). */
 const START_WAIT_MS = 10_000;
 
