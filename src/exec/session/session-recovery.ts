@@ -29,9 +29,9 @@ export const DOCKER_RETURN_GRACE_MS = 5 * 60_000;
 /**
  * Restart recovery, session side (docs/DURABILITY.md). Before the server listens, every folder in
  * EXEC_DATA_DIR/sessions is loaded and registered: finished ones (exit.json) are readable as before;
- * unfinished ones are re-adopted: a run's container through CONTAINER_RECOVERY (Docker's log fills in what
- * was produced while the service was down, then live output and the true exit code); an exec cannot be
- * re-attached (Docker keeps no log of exec output), so it ends with an explicit ABORTED error.
+ * unfinished ones are re-adopted through CONTAINER_RECOVERY: a run's container, and an exec in a container
+ * that records its output (the output record fills in what was produced while the service was down,
+ * then live output and the true exit code); an exec in a container without one ends ABORTED.
  * Damaged files are detected (index check at load, data checksums in the background and on every
  * read): their chunks are never served; readers are told the gap.
  *
@@ -186,20 +186,17 @@ export class SessionRecovery implements OnApplicationBootstrap {
 
   private async resume(session: Session, containers: ManagedContainer[] | undefined): Promise<void> {
     const last = session.output.lastSequence;
-    if (session.info.kind === 'exec') {
-      const state = session.execId && this.recovery ? await this.recovery.execState(session.execId).catch(() => undefined) : undefined;
-      const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
-      throw new ExecError(
-        'aborted',
-        `exec-stream restarted while this exec ran; Docker keeps no log of exec output, so output after chunk ${last} is unknown (${what})`,
-      );
-    }
+    const exec = session.info.kind === 'exec';
+    if (exec && !session.execId) throw new ExecError('aborted', `exec-stream restarted before this exec started; output after chunk ${last} is unknown`);
     if (!containers)
       throw new ExecError(
         'unavailable',
         `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`,
       );
-    const found = containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId);
+    // A run's container carries the session's id; an exec's is the run's container it was started in.
+    const found = exec
+      ? containers.find((c) => !!session.containerId && c.containerId === session.containerId)
+      : (containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId));
     if (!found || !this.recovery) {
       throw new ExecError('aborted', `the container of this session no longer exists; output after chunk ${last} and the exit code are unknown`);
     }
@@ -211,7 +208,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     }
     const startedAt = session.startedAt;
     const readRecorded = (stream: StreamName, position: number, length: number) => session.files.readStream(stream, position, length);
-    const process = await this.recovery.readopt({ containerId: found.containerId, recorded, recordedTail, readRecorded }, session.tee);
+    const spec = { containerId: found.containerId, recorded, recordedTail, readRecorded };
+    const process = exec
+      ? await this.recovery.readoptExec({ ...spec, execId: session.execId!, sessionId: session.id }, session.tee)
+      : await this.recovery.readopt(spec, session.tee);
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
@@ -228,7 +228,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
         (err) => this.end(session, err),
       )
       .finally(() => {
-        if (this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
+        // A run's container goes with its session; an exec's belongs to its run.
+        if (!exec && this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
       });
   }
 
