@@ -257,7 +257,7 @@ const BASE_KINDS = ['NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service',
 const KINDS: Record<(typeof OVERLAYS)[number], string[]> = {
   dind: BASE_KINDS,
   'remote-docker': BASE_KINDS,
-  metrics: [...BASE_KINDS, 'Service', 'ServiceMonitor'].sort(),
+  metrics: [...BASE_KINDS, 'ConfigMap', 'Service', 'ServiceMonitor'].sort(),
 };
 
 describe.each(OVERLAYS)('deploy/overlays/%s', (overlay) => {
@@ -584,6 +584,12 @@ describe('the ServiceMonitor (deploy/overlays/metrics)', () => {
     expect(endpoint).toMatchObject({ port: service.spec.ports[0].name, path: '/metrics' });
     const container = serviceContainer(all).ports.find((p: Obj) => p.name === service.spec.ports[0].targetPort);
     expect(`0.0.0.0:${container.containerPort}`).toBe(envOf(all).EXEC_METRICS_LISTEN);
+    // The dashboard (its queries are checked against a real scrape in test/metrics.e2e-spec.ts), for Grafana's sidecar.
+    const dashboard = only(all, 'ConfigMap');
+    expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');
+    expect(JSON.parse(dashboard.data['exec-stream.json'])).toEqual(
+      JSON.parse(readFileSync(join(ROOT, 'deploy/overlays/metrics/grafana-dashboard.json'), 'utf8')),
+    );
   });
 });
 
