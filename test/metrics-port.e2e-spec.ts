@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { ControlClient } from '@exec-stream/client';
 import { status } from '@grpc/grpc-js';
@@ -82,11 +83,26 @@ it('renders a flood of scrapes at most once per 250 ms (X-Exec-Rendered-At), ans
     Array.from({ length: 24 }, async () => {
       const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       const text = await res.text();
-      return { status: res.status, renderedAt: Number(res.headers.get('x-exec-rendered-at')), bytes: text.length };
+      const encoding = res.headers.get('content-encoding');
+      return { status: res.status, encoding, renderedAt: Number(res.headers.get('x-exec-rendered-at')), bytes: text.length };
     }),
   );
   const spanMs = Date.now() - started;
-  expect(answers.every((a) => a.status === 200 && a.bytes > 1000 && a.renderedAt >= started - 250)).toBe(true);
+  // fetch asks for gzip (as Prometheus does): the render is gzipped once and sent so.
+  expect(answers.every((a) => a.status === 200 && a.encoding === 'gzip' && a.bytes > 1000 && a.renderedAt >= started - 250)).toBe(true);
   const renders = new Set(answers.map((a) => a.renderedAt)).size;
   expect(renders).toBeLessThanOrEqual(1 + Math.floor(spanMs / 250));
+});
+
+it('answers a client that does not ask for gzip in plain text', async () => {
+  const { headers, text } = await new Promise<{ headers: IncomingHttpHeaders; text: string }>((resolve, reject) =>
+    get(`http://127.0.0.1:${metricsPort}/metrics`, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ headers: res.headers, text }));
+    }).on('error', reject),
+  );
+  expect(headers['content-encoding']).toBeUndefined();
+  expect(text).toMatch(/^# HELP /);
+  expect(text).toContain('grpc_server_started_total');
 });
