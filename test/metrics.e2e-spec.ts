@@ -208,7 +208,7 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     expect(after.get('nodejs_active_handles')?.type).toBe('gauge');
   });
 
-  it("the Grafana dashboard's queries (deploy/overlays/metrics) read only series this service exports, by labels and values they carry", async () => {
+  it("the Grafana dashboard's queries (deploy/overlays/metrics) and the metrics docs/OPERATIONS.md quotes read only series this service exports, by labels and values they carry", async () => {
     // Real calls, so that every family has series: a run, a malformed and an unknown container's status.
     expect((await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo out; echo err >&2'] }).collect()).exitCode).toBe(0);
     await grpcError(new ControlClient(server.connection).status('not an id!'));
@@ -244,6 +244,18 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
         const carried = selectors.some(({ metric }) => series.get(metric)!.samples.some((x) => label in x.labels));
         expect({ where, label, carried }).toEqual({ where, label, carried: true });
       }
+    }
+    // docs/OPERATIONS.md quotes the service's metrics (`name` or `name{label="value"}`): each one is exported too.
+    const operations = readFileSync(join(__dirname, '..', 'docs/OPERATIONS.md'), 'utf8');
+    const quoted = [...operations.matchAll(/`((?:exec|grpc_server|process|nodejs)_[a-z_]+(?:\{[^}`]*\})?)`/g)].map((m) => m[1]);
+    expect(quoted.length).toBeGreaterThanOrEqual(10);
+    for (const q of quoted) {
+      const { selectors } = promql(q);
+      const [{ metric, matchers }] = selectors;
+      const family = series.get(metric) ?? series.get(`${metric}_count`);
+      expect({ q, exported: !!family }).toEqual({ q, exported: true });
+      // By label only: a value such as grpc_code="DATA_LOSS" appears with its first call.
+      for (const { label } of matchers) expect({ q, label, carried: family!.samples.some((x) => label in x.labels) }).toEqual({ q, label, carried: true });
     }
     // What the issue asks of it: sessions, bytes out, clients, errors by code, Docker latency, disk.
     expect([...used]).toEqual(
