@@ -40,11 +40,18 @@ beforeAll(() => {
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any };
 
-/** `kubectl kustomize dir`: the objects and whatever it printed on stderr (warnings). */
+/** `kubectl kustomize dir`: the objects and whatever it printed on stderr (warnings); rendered once per folder of the checkout. */
+const rendered = new Map<string, { text: string; stderr: string }>();
 function renderWithWarnings(dir: string): { objs: Obj[]; stderr: string } {
-  const out = spawnSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (out.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${out.stderr}`);
-  return { objs: parseAllDocuments(out.stdout).map((d) => d.toJS() as Obj), stderr: out.stderr };
+  let out = rendered.get(dir);
+  if (!out) {
+    const run = spawnSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);
+    out = { text: run.stdout, stderr: run.stderr };
+    if (!relative(ROOT, dir).startsWith('..')) rendered.set(dir, out);
+  }
+  // Parsed anew each time: tests may change what they get.
+  return { objs: parseAllDocuments(out.text).map((d) => d.toJS() as Obj), stderr: out.stderr };
 }
 const render = (dir: string) => renderWithWarnings(dir).objs;
 
