@@ -288,9 +288,11 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     expect(value(stalled, 'exec_attached_clients')).toBe(1);
     expect(delta(before, stalled, 'exec_session_starts_total{mode="attach"}')).toBe(1);
     call.cancel();
-    const gone = await waitUntil('the client gone', async () => {
+    // The client leaves the session on its stream's close, and its call is counted on grpc-js's cancel
+    // notice, a tick apart: a scrape may fall between them.
+    const gone = await waitUntil('the client gone and its call counted', async () => {
       const s = await scrape(port);
-      return value(s, 'exec_attached_clients') === 0 && s;
+      return value(s, 'exec_attached_clients') === 0 && delta(before, s, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`) >= 1 && s;
     });
     expect(value(gone, 'exec_clients_behind_tail')).toBe(0);
     expect(delta(before, gone, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`)).toBe(1);
