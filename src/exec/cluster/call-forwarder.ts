@@ -1,3 +1,4 @@
+import { statusName } from '../../common/log-levels';
 import type { Deadline, Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ExecError, kindOfGrpcCode } from '../../common/errors';
@@ -206,7 +207,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
       upstream.on('end', () => settle());
       upstream.on('error', (err: ServiceError) => {
         if (settled || call.cancelled) return;
-        this.log.info({ replica: owner.replica, code: err.code, details: err.details }, 'forwarded call ended with an error');
+        this.log.debug({ replica: owner.replica, code: statusName(err.code), details: err.details }, 'forwarded call ended with an error');
         settle(peerError(err, owner));
       });
       if (duplex && upstream.write && upstream.end) {

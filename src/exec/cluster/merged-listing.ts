@@ -1,3 +1,4 @@
+import { statusName } from '../../common/log-levels';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
@@ -41,7 +42,7 @@ export class MergedListing {
         this.channels
           .unary<ListSessionsResponse>(address, 'ListSessions', req, forwardedMetadata(metadata, this.directory.self), PEER_LIST_DEADLINE_MS)
           .catch((err: ServiceError) => {
-            this.log.info({ replica, code: err.code, details: err.details }, 'a peer could not be listed');
+            this.log.warn({ replica, code: statusName(err.code), details: err.details }, 'a peer could not be listed');
             unreachable.push(replica);
             return undefined;
           }),

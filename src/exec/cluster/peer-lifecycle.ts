@@ -1,3 +1,4 @@
+import { statusName } from '../../common/log-levels';
 import { status as Code, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContainerLifecycleEvent } from '@exec-stream/client/wire';
@@ -80,7 +81,7 @@ export class PeerLifecycle {
         if (err.code === Code.INVALID_ARGUMENT && lastId !== undefined) lastId = '0';
         if (reachable) {
           reachable = false;
-          this.log.info({ replica, code: err.code, details: err.details }, "a peer's lifecycle stream broke");
+          this.log.warn({ replica, code: statusName(err.code), details: err.details }, "a peer's lifecycle stream broke");
           call.write({
             event_type: 'replica_unreachable',
             replica,

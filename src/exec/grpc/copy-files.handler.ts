@@ -1,3 +1,4 @@
+import { statusName } from '../../common/log-levels';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassThrough } from 'node:stream';
@@ -81,7 +82,7 @@ export class CopyFilesHandler {
       answered = true;
       if (err) {
         const s = toGrpcStatus(err);
-        log.info({ code: s.code, details: s.details, bytes: received }, 'copy to container failed');
+        log.debug({ code: statusName(s.code), details: s.details, bytes: received }, 'copy to container failed');
         callback({ code: s.code, details: s.details, message: s.details });
       } else callback(null, value);
     };
@@ -148,11 +149,11 @@ export class CopyFilesHandler {
         return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call as unknown as ForwardedCall, 'CopyTo', { header: h }, owner));
       }
       const { id, path } = await this.files.resolve(h.container_id, h.path);
-      log.info({ containerId: id, path }, 'copy to container');
+      log.debug({ containerId: id, path }, 'copy to container');
       call.resume();
       await this.files.putArchive(id, path, tar, abort.signal);
       if (failed) throw failed;
-      log.info({ containerId: id, path, bytes: received }, 'copied to container');
+      log.debug({ containerId: id, path, bytes: received }, 'copied to container');
       answer(null, { bytes_received: String(received) });
     } catch (err) {
       answer(failed ?? err);
@@ -177,7 +178,7 @@ export class CopyFilesHandler {
           () => subscriber.complete(),
           (err) => {
             const s = toGrpcStatus(err);
-            log.info({ code: s.code, details: s.details }, 'copy from container failed');
+            log.debug({ code: statusName(s.code), details: s.details }, 'copy from container failed');
             subscriber.error(err); // GrpcExceptionFilter gives it its code
           },
         );
@@ -254,7 +255,7 @@ export class CopyFilesHandler {
           `CopyFrom's client took nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended after ${sent} bytes`,
         );
       }
-      log.info({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
+      log.debug({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
     } finally {
       call.removeListener('cancelled', gone);
       call.removeListener('close', gone);

@@ -6,7 +6,7 @@ import type { Logger } from '../../common/logger';
 import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
 import type { ClientStream } from '../session';
-import { callContextOf, requireScope, type CallContext } from './call-context';
+import { aboutSession, callContextOf, requireScope, type CallContext } from './call-context';
 import { parseStart, type StartDto, type StartMode } from './start.dto';
 import { startFingerprint } from './start-fingerprint';
 import type { Session } from '../session';
@@ -60,6 +60,7 @@ export class SessionCallHandler {
     let owner: Owner;
     try {
       start = await this.readStart(call);
+      if (start.dto.session_id) aboutSession(ctx, start.dto.session_id);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
       // An attach (or an exec) is served by the replica that owns its session or container; a run here,
@@ -131,6 +132,8 @@ export class SessionCallHandler {
     } finally {
       call.removeListener('cancelled', onCancel);
     }
+    aboutSession(ctx, session.id);
+    ctx.log.debug({ mode, retried, containerId: session.containerId.slice(0, 12) }, 'Session started');
     this.metrics?.sessionStarted(retried ? 'attach' : mode);
     const writer = (mode !== 'attach' && !retried) || !!session.input?.mayWrite(false, dto.client_id);
     this.routeInput(call, ctx, session, writer);
@@ -227,9 +230,9 @@ export class SessionCallHandler {
     );
   }
 
+  /** Ends the call with the error's status; the interceptor's end line says it, with the session when known. */
   private reject(call: SessionCallStream, ctx: CallContext, err: unknown, sessionId?: string): void {
-    const s = toGrpcStatus(err);
-    ctx.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
-    call.emit('error', s);
+    if (sessionId) aboutSession(ctx, sessionId);
+    call.emit('error', toGrpcStatus(err));
   }
 }

@@ -148,7 +148,7 @@ export class SessionManager implements OnModuleDestroy {
       const starting = spec.image
         ? this.runtime.run({ ...base, image: spec.image, limits: containerLimits, labels: spec.labels }, session.tee, spec.cancel)
         : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
-      process = await this.unlessCancelled(starting, spec.cancel, files, cancelled);
+      process = await this.unlessCancelled(starting, spec.cancel, files, cancelled, logger);
     } catch (err) {
       this.byId.delete(info.id);
       if (!cancelled.files) files.destroy();
@@ -234,6 +234,7 @@ export class SessionManager implements OnModuleDestroy {
     cancel: AbortSignal | undefined,
     files: SessionFiles,
     owner: { files: boolean },
+    logger: Logger,
   ): Promise<StartedProcess> {
     if (!cancel) return starting;
     return new Promise((resolve, reject) => {
@@ -248,7 +249,7 @@ export class SessionManager implements OnModuleDestroy {
         (p) => {
           cancel.removeEventListener('abort', onCancel);
           if (!gaveUp) return resolve(p);
-          this.log.warn({ containerId: p.containerId, execId: p.execId }, 'process started after its client cancelled: stopped');
+          logger.warn({ containerId: p.containerId, execId: p.execId }, 'process started after its client cancelled: stopped');
           if (p.execId) this.control?.signalExec(p.execId, 9).catch(() => undefined);
           else void this.runtime.remove(p.containerId);
           p.done.catch(() => undefined).finally(() => files.destroy());
