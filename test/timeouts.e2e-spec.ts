@@ -61,6 +61,19 @@ describe('Session Start: timeouts', () => {
     expect(killReason(sessionId)).toBeUndefined();
   });
 
+  it('timeouts beyond Node\'s 2^31-1 ms timer limit (up to 2^53-1 ms) do not fire early: the process ends by itself', async () => {
+    const s = server.client.start({
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'sleep 2; echo done'],
+      timeout_ms: String(Number.MAX_SAFE_INTEGER),
+      idle_timeout_ms: String(2 ** 31),
+    });
+    const { sessionId } = await s.ready;
+    const { stdout, exitCode } = await s.collect();
+    expect({ stdout: stdout.toString(), exitCode, outcome: s.outcome?.reason }).toEqual({ stdout: 'done\n', exitCode: 0, outcome: 'exited' });
+    expect(killReason(sessionId)).toBeUndefined();
+  });
+
   it("an exec's timeout ends the exec's process, not its container", async () => {
     const holder = server.client.run(BASE_IMAGE, { command: ['sleep', '120'] });
     const { containerId } = await holder.ready;

@@ -37,6 +37,11 @@ describe('loadConfig', () => {
     ['EXEC_PEERS_DNS', 'not a name'],
     ['EXEC_DNS_SERVER', 'dns.example.com:53'],
     ['EXEC_PEERS_REFRESH_MS', '99'],
+    // Durations that go to one Node timer: at most a day (Node runs a delay over 2^31-1 ms after 1 ms).
+    ['EXEC_PEERS_REFRESH_MS', '86400001'],
+    ['EXEC_PEERS_REFRESH_MS', String(2 ** 31)],
+    ['EXEC_COPY_STALL_MS', '86400001'],
+    ['EXEC_COPY_STALL_MS', String(2 ** 31)],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
   });

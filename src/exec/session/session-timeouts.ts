@@ -1,3 +1,4 @@
+import { setLongTimeout, type LongTimer } from '../../common/long-timer';
 import type { KillReason } from './session-outcome';
 import type { Session, TimeoutSpec } from './session';
 
@@ -31,9 +32,10 @@ export function readTimeoutSpec(value: unknown, defaultGraceMs: number): Timeout
  */
 export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: ProcessSignaller, startedAt = Date.now()): () => void {
   if (!session.process || (!spec.timeoutMs && !spec.idleTimeoutMs)) return () => {};
-  const timers = new Set<NodeJS.Timeout>();
+  // Every delay the service accepts (up to 2^53 − 1 ms) is honoured: setLongTimeout chains Node's 2^31 − 1 ms timers.
+  const timers = new Set<LongTimer>();
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => {
+    const t = setLongTimeout(() => {
       timers.delete(t);
       fn();
     }, ms);
@@ -54,7 +56,7 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
   };
   const pending = session.killReason === 'timeout' || session.killReason === 'idle_timeout' ? session.killReason : undefined;
   if (pending) later(0, () => expire(pending, pending === 'timeout' ? spec.timeoutMs : spec.idleTimeoutMs));
-  if (spec.timeoutMs) later(Math.max(0, startedAt + spec.timeoutMs - Date.now()), () => expire('timeout', spec.timeoutMs));
+  if (spec.timeoutMs) later(Math.max(0, spec.timeoutMs - (Date.now() - startedAt)), () => expire('timeout', spec.timeoutMs));
   let stopListening = () => {};
   if (spec.idleTimeoutMs) {
     let lastOutput = performance.now();
@@ -68,7 +70,7 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
   }
   const disarm = () => {
     stopListening();
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) t.clear();
     timers.clear();
   };
   session.process.done.then(disarm, disarm);
