@@ -5,6 +5,7 @@ import { EXEC_CONFIG } from '../../common/tokens';
 import { MergedListing, RoutedCalls } from '../cluster';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
+import { nameMap } from '../../common/name-map';
 import { optionalId, quoted } from '../../common/request-ids';
 import { START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
 
@@ -45,7 +46,7 @@ export function parseListRequest(req: ListSessionsRequest__Output): SessionFilte
   if (mode && mode !== 'run' && mode !== 'exec') throw new ExecError('invalid', `mode ${quoted(mode)}: use "run", "exec" or leave it empty`);
   const limit = req.limit ?? 0;
   if (limit > LIST_MAX_LIMIT) throw new ExecError('invalid', `limit ${limit} is above the maximum of ${LIST_MAX_LIMIT} sessions per page`);
-  const labels = req.labels ?? {};
+  const labels = nameMap(req.labels ?? {});
   if (Object.keys(labels).length > MAX_LABEL_FILTERS) throw new ExecError('invalid', `labels: at most ${MAX_LABEL_FILTERS} label filters`);
   const requestId = req.request_id ?? '';
   if (Buffer.byteLength(requestId) > START_REQUEST_ID_MAX_BYTES) throw new ExecError('invalid', `request_id is over ${START_REQUEST_ID_MAX_BYTES} bytes`);

@@ -43,4 +43,15 @@ describe('parseStart', () => {
   it('says which limit a 100 KB id broke, in a short message', () => {
     expect(() => parseStart({ container_id: 'a'.repeat(100_000) })).toThrow(/^invalid Start: .{0,300}$/);
   });
+
+  it('keeps env and label names that are JavaScript object keys (toString, __proto__, constructor …) as ordinary names', () => {
+    const names = ['toString', 'valueOf', 'hasOwnProperty', '__proto__', 'constructor', 'isPrototypeOf', '__defineGetter__'];
+    // JSON.parse makes own properties of every name, as protobufjs does for a decoded map.
+    const map = (prefix: string) => JSON.parse(JSON.stringify(Object.fromEntries(names.map((n) => [n, `${prefix}-${n}`])))) as Record<string, string>;
+    const { dto } = parseStart({ image: 'busybox', command: ['true'], env: map('e'), labels: map('l') });
+    expect(Object.entries(dto.env).sort()).toEqual(names.map((n) => [n, `e-${n}`]).sort());
+    expect(Object.entries(dto.labels).sort()).toEqual(names.map((n) => [n, `l-${n}`]).sort());
+    expect(Object.getPrototypeOf(dto.env)).toBeNull();
+    expect(Object.getPrototypeOf(dto.labels)).toBeNull();
+  });
 });

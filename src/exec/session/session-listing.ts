@@ -1,4 +1,5 @@
 import { ExecError } from '../../common/errors';
+import { ownValue } from '../../common/name-map';
 import type { Session, SessionKind } from './session';
 
 /** ListSessions: what to match (every filter given must match) and which page. */
@@ -54,7 +55,7 @@ function matches(s: Session, f: SessionFilter): boolean {
   if (f.state && (f.state === 'running') !== s.running) return false;
   if (f.mode && s.info.kind !== f.mode) return false;
   if (f.requestId && s.info.requestId !== f.requestId) return false;
-  if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (s.info.labels?.[k] !== v) return false;
+  if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (ownValue(s.info.labels, k) !== v) return false;
   return true;
 }
 
