@@ -43,6 +43,25 @@ describe('Session Start: timeouts', () => {
     expect(killReason(sessionId)).toBe('timeout');
   });
 
+  it('a process that handles the timeout\'s SIGTERM and exits 0 by itself: the Outcome says so (SIGTERM sent, no SIGKILL)', async () => {
+    const s = server.client.start({
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'trap "echo got-TERM; exit 0" TERM; echo armed; while :; do sleep 0.1; done'],
+      timeout_ms: 1000,
+      kill_grace_ms: 30_000,
+    });
+    await s.ready;
+    const { stdout, exitCode } = await s.collect();
+    expect({ stdout: stdout.toString(), exitCode }).toEqual({ stdout: 'armed\ngot-TERM\n', exitCode: 0 });
+    expect(s.outcome).toMatchObject({
+      reason: 'timeout',
+      exit_code: 0,
+      signal: 0,
+      timeout_signal: 15,
+      message: 'its hard timeout expired and the service sent SIGTERM; the process then exited by itself with code 0, before SIGKILL',
+    });
+  });
+
   it('an idle timeout ends a process that printed once and went quiet', async () => {
     const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo once; sleep 60'], idleTimeoutMs: 1500 });
     const { sessionId } = await s.ready;

@@ -10,6 +10,7 @@ function fakeSession() {
     process: { done },
     running: true,
     killReason: undefined as string | undefined,
+    timeoutSignal: undefined as number | undefined,
     tee: {
       addListener: (l: { onRecorded(): void }) => {
         listener = l;
@@ -38,6 +39,7 @@ describe('armSessionTimeouts', () => {
       [15, 'timeout'],
       [9, 'timeout'],
     ]);
+    expect(session.timeoutSignal).toBe(9);
   });
 
   it('no SIGKILL when the process ended within the grace', () => {
@@ -48,6 +50,7 @@ describe('armSessionTimeouts', () => {
     session.running = false;
     jest.advanceTimersByTime(1000);
     expect(sent).toEqual([15]);
+    expect(session.timeoutSignal).toBe(15);
   });
 
   it('idle timeout counts from the last output', () => {

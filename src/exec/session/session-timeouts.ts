@@ -47,11 +47,13 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
     expired = true;
     session.killReason ??= reason;
     session.logger.info({ reason, ms, killGraceMs: spec.killGraceMs }, 'timeout expired: SIGTERM, then SIGKILL after the grace');
-    const send = (n: number) =>
-      signal(n).catch((err: Error) => session.running && session.logger.warn({ err: err.message, signal: n }, 'could not signal the process'));
-    void send(SIGTERM);
+    const send = (n: number) => {
+      session.timeoutSignal = n; // before the signal: the process may end before the request returns
+      void signal(n).catch((err: Error) => session.running && session.logger.warn({ err: err.message, signal: n }, 'could not signal the process'));
+    };
+    send(SIGTERM);
     later(spec.killGraceMs, () => {
-      if (session.running) void send(SIGKILL);
+      if (session.running) send(SIGKILL);
     });
   };
   const pending = session.killReason === 'timeout' || session.killReason === 'idle_timeout' ? session.killReason : undefined;
