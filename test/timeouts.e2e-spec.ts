@@ -41,6 +41,7 @@ describe('Session Start: timeouts', () => {
     await out.done;
     expect(out.text()).toBe('armed\ngot-TERM\n');
     expect(killReason(sessionId)).toBe('timeout');
+    expect(s.outcome).toMatchObject({ reason: 'timeout', exit_code: 137, signal: 9, timeout_signal: 9 });
   });
 
   it('a process that handles the timeout\'s SIGTERM and exits 0 by itself: the Outcome says so (SIGTERM sent, no SIGKILL)', async () => {
