@@ -1,7 +1,7 @@
-import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels } from './support/helpers';
-import { ControlClient, type GRPCConnectionManager } from '@exec-stream/client';
+import { ControlClient, FileClient, type GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 
 let server: TestServer;
@@ -349,6 +349,38 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
     const { containerId } = await target.ready;
     const exec = await rawCall(fresh, [start({ container_id: containerId, command: ['true'], working_dir })]);
     expect(exec).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('255 bytes') });
+    await control.signal(containerId, 'KILL');
+    expect(await target.wait()).toBe(137);
+  });
+
+  it("a uid or gid beyond Docker's range (-u 4294967295): refused before Docker, run and exec", async () => {
+    const run = await rawCall(fresh, [start({ image: BASE_IMAGE, command: ['true'], user: '4294967295' })]);
+    expect(run).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('a uid or gid is at most 2147483647') });
+    const target = fresh.client.run(BASE_IMAGE, { command: ['sleep', '30'] });
+    const { containerId } = await target.ready;
+    const exec = await rawCall(fresh, [start({ container_id: containerId, command: ['true'], user: '0:4294967295' })]);
+    expect(exec).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('a uid or gid is at most 2147483647') });
+    await control.signal(containerId, 'KILL');
+    expect(await target.wait()).toBe(137);
+  });
+
+  it('a copy path of 260 components, or one whose symbolic links loop (Docker: "too many links")', async () => {
+    const target = fresh.client.run(BASE_IMAGE, { command: ['sh', '-c', 'ln -s /tmp/loop /tmp/loop; echo linked; sleep 30'] });
+    const { containerId } = await target.ready;
+    for await (const piece of target.output()) if (piece.data.toString().includes('linked')) break;
+    const files = new FileClient(fresh.connection);
+    const deep = '/' + Array(260).fill('a').join('/');
+    const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: ServiceError) => ({ code: e.code, details: e.details }));
+    const noEntries = async function* (): AsyncGenerator<Buffer> {};
+    const copyFrom = (path: string) => files.copyFrom(containerId, path).then(({ tar }) => tar.resume());
+    expect(await refusal(copyFrom(deep))).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('at most 255 components') });
+    expect(await refusal(files.copyTo(containerId, deep, noEntries()))).toMatchObject({ code: status.INVALID_ARGUMENT });
+    // Within the count, but Docker follows the loop until it gives up: Docker's words, without the host's paths.
+    const loop = await refusal(files.copyTo(containerId, '/tmp/loop/x', noEntries()));
+    expect(loop).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('too many components or symbolic links') });
+    expect((loop as { details: string }).details).not.toMatch(/overlay|\/var\/lib\/docker/);
+    // 255 components pass to Docker: this path does not exist.
+    expect(await refusal(copyFrom('/' + Array(255).fill('a').join('/')))).toMatchObject({ code: status.NOT_FOUND });
     await control.signal(containerId, 'KILL');
     expect(await target.wait()).toBe(137);
   });

@@ -5,6 +5,9 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 /** Start.user: a name or uid, optionally `:` a group name or gid (Docker's --user), at most 64 characters. */
 export const USER_PATTERN = /^(?=.{1,64}$)([A-Za-z_][A-Za-z0-9_.-]*|\d+)(:([A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/;
 
+/** The largest uid or gid Docker accepts ("uids and gids must be in range 0-2147483647"). */
+export const MAX_USER_ID = 2_147_483_647;
+
 /** Labels with this prefix are the service's own (exec-stream.managed, .session, .replica): a Start cannot set them. */
 export const RESERVED_LABEL_PREFIX = 'exec-stream.';
 

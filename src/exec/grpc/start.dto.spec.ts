@@ -26,6 +26,11 @@ describe('parseStart', () => {
     [{ container_id: 'abc', exec_id: '../x' }],
     [{ session_id: 'abc', client_id: 'é'.repeat(65) }],
     [{ image: 'busybox', working_dir: '/tmp/' + 'd'.repeat(256) }],
+    // Docker's uids and gids are 0-2147483647 (`-u 4294967295` was UNAVAILABLE from Docker's start).
+    [{ image: 'busybox', user: '4294967295' }],
+    [{ image: 'busybox', user: '2147483648' }],
+    [{ image: 'busybox', user: '0:4294967296' }],
+    [{ image: 'busybox', user: 'root:99999999999999999999' }],
   ])('refuses %j with INVALID_ARGUMENT', (start) => {
     try {
       parseStart(start);
@@ -34,6 +39,10 @@ describe('parseStart', () => {
       expect(err).toBeInstanceOf(ExecError);
       expect((err as ExecError).kind).toBe('invalid');
     }
+  });
+
+  it('accepts uids and gids up to 2147483647, and names', () => {
+    for (const user of ['2147483647', '0:2147483647', '1000:1000', 'nobody', 'node:0']) expect(parseStart({ image: 'busybox', user }).dto.user).toBe(user);
   });
 
   it('accepts a working_dir component of 255 bytes', () => {

@@ -19,7 +19,7 @@ import { nameMap } from '../../common/name-map';
 import { LIMITS } from '../../common/limits';
 import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../../common/request-ids';
 import { START_REQUEST_ID_MAX_BYTES } from '../session';
-import { checkFieldsForMode, labelProblems, toCount, USER_PATTERN } from './start-fields';
+import { checkFieldsForMode, labelProblems, MAX_USER_ID, toCount, USER_PATTERN } from './start-fields';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -154,6 +154,11 @@ export class StartDto {
 
   @IsOptional()
   @Matches(USER_PATTERN, { message: 'user must be a name or uid, optionally :group or :gid (e.g. 1000:1000), at most 64 characters' })
+  @Check(
+    'userIdRange',
+    (v) => typeof v !== 'string' || v.split(':').every((part) => !/^\d+$/.test(part) || Number(part) <= MAX_USER_ID),
+    `user: a uid or gid is at most ${MAX_USER_ID} (Docker's range)`,
+  )
   user?: string;
 
   @Check('labels', (v) => labelProblems(v).length === 0, 'labels: printable keys (at most 128 bytes, not exec-stream.*) and values (at most 1 KiB), at most 64')
