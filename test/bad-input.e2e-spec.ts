@@ -404,6 +404,52 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
   });
 });
 
+describe('status messages quote a value the client sent in part only (at most 32 characters), whoever wrote them', () => {
+  /** The value as a message shows it: its first 32 characters, then its size. */
+  const shown = (v: string) => `${JSON.stringify(v.slice(0, 32)).slice(0, -1)}…" (${Buffer.byteLength(v)} bytes)`;
+  /** No 33 characters of `v` (as sent or JSON-escaped) anywhere in `details`. */
+  const quotesInPart = (details: string, v: string) => {
+    for (let at = 0; at + 33 <= v.length; at += 11) {
+      const w = v.slice(at, at + 33);
+      if (details.includes(w) || details.includes(JSON.stringify(w).slice(1, -1))) return false;
+    }
+    return true;
+  };
+
+  it("the service's own messages and Docker's words: ids, images, users, label keys and copy paths", async () => {
+    const target = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+    const { containerId } = await target.ready;
+    const control = new ControlClient(server.connection);
+    const files = new FileClient(server.connection);
+    const failure = (p: Promise<unknown>) => p.then(() => ({ code: status.OK, details: '' }), (e: ServiceError) => ({ code: e.code, details: e.details }));
+    // The issue's case: a 753-byte path that does not exist (its message was 1,646 characters, the path twice).
+    const path = `/tmp/${'p'.repeat(248)}/${'q'.repeat(248)}/${'r'.repeat(248)}`;
+    const id = 'f'.repeat(128);
+    const image = `localhost:5000/${'i'.repeat(200)}:v1`;
+    const user = 'u'.repeat(64);
+    const label = `exec-stream.${'k'.repeat(100)}`;
+    const cases: Array<[string, string, number, Promise<{ code: number; details: string }>]> = [
+      ['CopyFrom path', path, status.NOT_FOUND, failure(files.copyFrom(containerId, path).then(({ tar }) => tar.resume()))],
+      ['CopyTo path', path, status.NOT_FOUND, failure(files.copyTo(containerId, path, []))],
+      ['CopyFrom container', id, status.NOT_FOUND, failure(files.copyFrom(id, '/tmp'))],
+      ['ContainerPause', id, status.NOT_FOUND, failure(control.pause(id))],
+      ['ContainerStatus', id, status.NOT_FOUND, failure(control.status(id))],
+      ['attach', id, status.NOT_FOUND, rawCall(server, [start({ session_id: id })])],
+      ['exec', id, status.NOT_FOUND, rawCall(server, [start({ container_id: id, command: ['true'] })])],
+      ['image', image, status.NOT_FOUND, rawCall(server, [run({ image })])],
+      ['user', user, status.INVALID_ARGUMENT, rawCall(server, [run({ user })])],
+      ['label key', label, status.INVALID_ARGUMENT, rawCall(server, [run({ labels: { [label]: 'v' } })])],
+    ];
+    for (const [what, value, code, answer] of cases) {
+      const { details, code: got } = await answer;
+      expect({ what, code: got, inPart: quotesInPart(details, value), shown: details.includes(shown(value)) }).toEqual({ what, code, inPart: true, shown: true });
+      expect(details.length).toBeLessThan(400);
+    }
+    await control.signal(containerId, 'KILL');
+    await target.wait().catch(() => undefined);
+  });
+});
+
 describe('an ambiguous prefix of retained sessions is INVALID_ARGUMENT everywhere', () => {
   let fresh: TestServer;
   let control: ControlClient;
