@@ -31,6 +31,8 @@ export function quoted(value: string): string {
   return value.length > QUOTED_MAX_CHARS ? `${shown.slice(0, -1)}…" (${Buffer.byteLength(value)} bytes)` : shown;
 }
 
+const ID_CHAR = /[A-Za-z0-9_.-]/;
+
 /**
  * `message` with every longer run of one of the client's `values` (as sent, or JSON-escaped) replaced by
  * quoted(value): for messages made by code that did not quote (Docker's own words echo ids, paths, images
@@ -43,12 +45,17 @@ export function quoteCallerValues(message: string, values: Iterable<string>): st
   for (const value of longest) {
     for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) {
       const head = form.slice(0, QUOTED_MAX_CHARS + 1);
-      for (let at = out.indexOf(head); at >= 0; at = out.indexOf(head, at + 1)) {
-        let end = at + head.length;
-        while (end < out.length && end - at < form.length && out[end] === form[end - at]) end++;
-        const q = quoted(value);
-        out = out.slice(0, at) + q + out.slice(end);
-        at += q.length - 1;
+      for (let found = out.indexOf(head); found >= 0; found = out.indexOf(head, found + 1)) {
+        let end = found + head.length;
+        while (end < out.length && end - found < form.length && out[end] === form[end - found]) end++;
+        // A value inside a longer id (a prefix the client gave, Docker's full id in its words) quotes that whole id.
+        const matched = end;
+        let start = found;
+        while (start > 0 && ID_CHAR.test(out[start - 1]) && ID_CHAR.test(out[start])) start--;
+        while (end < out.length && ID_CHAR.test(out[end]) && ID_CHAR.test(out[end - 1])) end++;
+        const q = quoted(start === found && end === matched ? value : out.slice(start, end));
+        out = out.slice(0, start) + q + out.slice(end);
+        found = start + q.length - 1;
       }
     }
   }
