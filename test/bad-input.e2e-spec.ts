@@ -370,7 +370,11 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
     for await (const piece of target.output()) if (piece.data.toString().includes('linked')) break;
     const files = new FileClient(fresh.connection);
     const deep = '/' + Array(260).fill('a').join('/');
-    const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: ServiceError) => ({ code: e.code, details: e.details }));
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: ServiceError) => ({ code: e.code, details: e.details }),
+      );
     const noEntries = async function* (): AsyncGenerator<Buffer> {};
     const copyFrom = (path: string) => files.copyFrom(containerId, path).then(({ tar }) => tar.resume());
     expect(await refusal(copyFrom(deep))).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('at most 255 components') });
@@ -421,7 +425,11 @@ describe('status messages quote a value the client sent in part only (at most 32
     const { containerId } = await target.ready;
     const control = new ControlClient(server.connection);
     const files = new FileClient(server.connection);
-    const failure = (p: Promise<unknown>) => p.then(() => ({ code: status.OK, details: '' }), (e: ServiceError) => ({ code: e.code, details: e.details }));
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ code: status.OK, details: '' }),
+        (e: ServiceError) => ({ code: e.code, details: e.details }),
+      );
     // The issue's case: a 753-byte path that does not exist (its message was 1,646 characters, the path twice).
     const path = `/tmp/${'p'.repeat(248)}/${'q'.repeat(248)}/${'r'.repeat(248)}`;
     const id = 'f'.repeat(128);
@@ -442,7 +450,12 @@ describe('status messages quote a value the client sent in part only (at most 32
     ];
     for (const [what, value, code, answer] of cases) {
       const { details, code: got } = await answer;
-      expect({ what, code: got, inPart: quotesInPart(details, value), shown: details.includes(shown(value)) }).toEqual({ what, code, inPart: true, shown: true });
+      expect({ what, code: got, inPart: quotesInPart(details, value), shown: details.includes(shown(value)) }).toEqual({
+        what,
+        code,
+        inPart: true,
+        shown: true,
+      });
       expect(details.length).toBeLessThan(400);
     }
     await control.signal(containerId, 'KILL');

@@ -115,12 +115,21 @@ describe('ListSessions', () => {
     );
     // A grpc-js client as a third party makes it: default options, 4 MiB receive limit.
     const pkg = loadPackageDefinition(loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)) as unknown as {
-      dagger: { exec: { Exec: new (address: string, creds: ChannelCredentials) => Client & Record<string, Function> } };
+      dagger: {
+        exec: {
+          Exec: new (
+            address: string,
+            creds: ChannelCredentials,
+          ) => Client & { ListSessions(req: ListSessionsRequest, cb: (err: ServiceError | null, res: ListSessionsResponse__Output) => void): void };
+        };
+      };
     };
     const plain = new pkg.dagger.exec.Exec(server.address, credentials.createInsecure());
     const page = (page_token: string) =>
       new Promise<ListSessionsResponse__Output>((resolve, reject) =>
-        plain.ListSessions({ labels: { suite }, page_token }, (err: ServiceError | null, res: ListSessionsResponse__Output) => (err ? reject(err) : resolve(res))),
+        plain.ListSessions({ labels: { suite }, page_token }, (err: ServiceError | null, res: ListSessionsResponse__Output) =>
+          err ? reject(err) : resolve(res),
+        ),
       );
     const seen: SessionInfo__Output[] = [];
     let pages = 0;

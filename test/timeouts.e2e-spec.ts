@@ -44,7 +44,7 @@ describe('Session Start: timeouts', () => {
     expect(s.outcome).toMatchObject({ reason: 'timeout', exit_code: 137, signal: 9, timeout_signal: 9 });
   });
 
-  it('a process that handles the timeout\'s SIGTERM and exits 0 by itself: the Outcome says so (SIGTERM sent, no SIGKILL)', async () => {
+  it("a process that handles the timeout's SIGTERM and exits 0 by itself: the Outcome says so (SIGTERM sent, no SIGKILL)", async () => {
     const s = server.client.start({
       image: BASE_IMAGE,
       command: ['sh', '-c', 'trap "echo got-TERM; exit 0" TERM; echo armed; while :; do sleep 0.1; done'],
@@ -81,7 +81,7 @@ describe('Session Start: timeouts', () => {
     expect(killReason(sessionId)).toBeUndefined();
   });
 
-  it('timeouts beyond Node\'s 2^31-1 ms timer limit (up to 2^53-1 ms) do not fire early: the process ends by itself', async () => {
+  it("timeouts beyond Node's 2^31-1 ms timer limit (up to 2^53-1 ms) do not fire early: the process ends by itself", async () => {
     const s = server.client.start({
       image: BASE_IMAGE,
       command: ['sh', '-c', 'sleep 2; echo done'],

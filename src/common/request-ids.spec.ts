@@ -87,7 +87,7 @@ describe('quoteCallerValues', () => {
     expect(quoteCallerValues(message, [path])).toBe(`archive ${quoted(path)} in container 3f2a: Could not find the file ${quoted(path)}`);
   });
 
-  it('a value inside a longer id (a prefix of Docker\'s full id in its words) quotes that id', () => {
+  it("a value inside a longer id (a prefix of Docker's full id in its words) quotes that id", () => {
     const full = '6f053bd6be3b11adf142ad1b5ef29c666a7c2ad37fa76d6c1a475fa5e936e5f9';
     const prefix = full.slice(0, 58);
     expect(quoteCallerValues(`pause of container ${full}: Container ${full} is not running`, [prefix])).toBe(

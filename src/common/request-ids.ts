@@ -68,7 +68,7 @@ export function longStringsOf(message: unknown, into: string[] = []): string[] {
     if (message.length > QUOTED_MAX_CHARS) into.push(message);
   } else if (Array.isArray(message)) {
     for (const item of message) longStringsOf(item, into);
-  } else if (typeof message === 'object' && message !== null && [Object.prototype, null].includes(Object.getPrototypeOf(message))) {
+  } else if (typeof message === 'object' && message !== null && isPlain(message)) {
     for (const [k, v] of Object.entries(message)) {
       longStringsOf(k, into);
       longStringsOf(v, into);
@@ -112,4 +112,10 @@ export function requiredId(field: string, value: unknown, what = 'the id (or a u
   const id = optionalId(field, value);
   if (!id) throw new ExecError('invalid', `${field} is empty: give ${what}`);
   return id;
+}
+
+/** A decoded message or map (not a Buffer, not a class instance). */
+function isPlain(o: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(o);
+  return proto === Object.prototype || proto === null;
 }

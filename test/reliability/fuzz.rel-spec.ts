@@ -98,7 +98,11 @@ async function fuzz(
         disallowed.push({ request: c.summary().slice(0, 300), outcome: o.outcome, details: o.details.slice(0, 300) });
       const inFull = quotedInFull(o.details, c.values);
       if (inFull !== undefined && disallowed.length < 20)
-        disallowed.push({ request: c.summary().slice(0, 300), outcome: `${o.outcome}, quoting ${inFull.length} characters in full`, details: o.details.slice(0, 300) });
+        disallowed.push({
+          request: c.summary().slice(0, 300),
+          outcome: `${o.outcome}, quoting ${inFull.length} characters in full`,
+          details: o.details.slice(0, 300),
+        });
     },
     () => !alive(s.pid()),
   );
@@ -191,7 +195,12 @@ it('fuzzed unary calls (status, pause, resume, signal): every answer is a clear 
         md = s.raw.metadata(rng.pick(BAD_AUTH));
         expect = new Set(['UNAUTHENTICATED']);
       }
-      return { summary: summary({ method, ...request }), expect, values: stringsOf(request), run: () => s.raw.unary(method, encodeRequest(method, request), md) };
+      return {
+        summary: summary({ method, ...request }),
+        expect,
+        values: stringsOf(request),
+        run: () => s.raw.unary(method, encodeRequest(method, request), md),
+      };
     },
     80_002,
   );
@@ -270,4 +279,3 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
   const kb = Object.keys(b).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
-

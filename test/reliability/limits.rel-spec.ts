@@ -87,16 +87,20 @@ it('timeouts past 2^31-1 ms do not fire early (hard and idle, up to 2^53-1); a t
   });
 });
 
-const LIST = (loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>)
-  .ListSessions;
+const LIST = (loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>).ListSessions;
 
 /** ListSessions as a client with grpc-js's default options makes it (4 MiB receive limit); the page with its size on the wire. */
 function listPage(client: Client, req: ListSessionsRequest): Promise<{ page: ListSessionsResponse__Output; bytes: number }> {
   const md = new Metadata();
   md.set('authorization', `Bearer ${TOKEN}`);
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(LIST.path, LIST.requestSerialize, (b: Buffer) => b, req, md, (err: ServiceError | null, raw?: Buffer) =>
-      err ? reject(err) : resolve({ page: LIST.responseDeserialize(raw!) as ListSessionsResponse__Output, bytes: raw!.length }),
+    client.makeUnaryRequest(
+      LIST.path,
+      LIST.requestSerialize,
+      (b: Buffer) => b,
+      req,
+      md,
+      (err: ServiceError | null, raw?: Buffer) => (err ? reject(err) : resolve({ page: LIST.responseDeserialize(raw!), bytes: raw!.length })),
     ),
   );
 }
@@ -107,7 +111,10 @@ it('ListSessions of the largest sessions, merged from a peer: pages stay under 1
   const holder = b.client.run(BASE_IMAGE, { command: ['sleep', '300'] });
   const { containerId } = await holder.ready;
   const command = (i: number) => ['true', ...[1, 2, 3, 4].map((n) => `${i}.${n}.`.padEnd(63 * 1024, 'x'))];
-  const labels = (i: number): Record<string, string> => ({ suite, ...Object.fromEntries(Array.from({ length: 63 }, (_, k) => [`l${k}`, `${i}`.padEnd(1024, 'v')])) });
+  const labels = (i: number): Record<string, string> => ({
+    suite,
+    ...Object.fromEntries(Array.from({ length: 63 }, (_, k) => [`l${k}`, `${i}`.padEnd(1024, 'v')])),
+  });
   const made = new Map<string, number>();
   await Promise.all(
     Array.from({ length: 13 }, async (_, i) => {
@@ -161,7 +168,11 @@ it('ListSessions of the largest sessions, merged from a peer: pages stay under 1
         case 3:
           return `${given.slice(0, 4)}${rng.pick(['*', '=', '!', ' ', '\t'])}${given.slice(4)}`; // base64url decoding would skip it
         case 4:
-          return Buffer.from(Buffer.from(given, 'base64url').toString().replace(/\d/, (d) => String((Number(d) + 1) % 10))).toString('base64url');
+          return Buffer.from(
+            Buffer.from(given, 'base64url')
+              .toString()
+              .replace(/\d/, (d) => String((Number(d) + 1) % 10)),
+          ).toString('base64url');
         default:
           return rng.bytes(1 + rng.int(60)).toString('base64url');
       }

@@ -87,15 +87,24 @@ it('certificates out of their dates: refused at start-up naming the variable and
   svc = await childService({ EXEC_AUTH_TOKEN: TOKEN, ...live });
   await svc.start();
   const address = svc.address;
-  const refusals = () => svc!.logs.filter((l) => l.msg === 'TLS certificate files changed but are not usable: keeping the previous ones').map((l) => String(l.problem));
+  const refusals = () =>
+    svc!.logs.filter((l) => l.msg === 'TLS certificate files changed but are not usable: keeping the previous ones').map((l) => String(l.problem));
   const rotations: Array<Record<string, unknown>> = [];
   for (const [name, cert] of [
     ['expired', expired],
     ['not yet valid', early],
   ] as const) {
     rotate(cert);
-    const logged = await waitUntil(`the service to refuse the ${name} pair`, () => refusals().find((p) => p.includes(cert === expired ? 'expired on' : 'not valid before')));
-    rotations.push({ to: name, logged, servedStill: (await served(address)) === good.fingerprint256, probe: await probe(address, 10), healthcheck: await healthcheck(address) });
+    const logged = await waitUntil(`the service to refuse the ${name} pair`, () =>
+      refusals().find((p) => p.includes(cert === expired ? 'expired on' : 'not valid before')),
+    );
+    rotations.push({
+      to: name,
+      logged,
+      servedStill: (await served(address)) === good.fingerprint256,
+      probe: await probe(address, 10),
+      healthcheck: await healthcheck(address),
+    });
   }
   // While the files hold a refused pair the HEALTHCHECK (which trusts the files) fails: back to a valid pair.
   rotate(next);

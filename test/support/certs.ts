@@ -140,7 +140,11 @@ function signWithDates(ca: Cert, name: string, dir: string, notBefore: Date, not
     'commonName = supplied',
   ];
   writeFileSync(join(dir, `${name}.cnf`), conf.join('\n') + '\n');
-  const asn1 = (d: Date) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  const asn1 = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
   openssl(
     [
       'ca',

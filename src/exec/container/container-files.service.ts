@@ -52,7 +52,10 @@ export function requirePath(path: string | undefined): string {
   if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw new ExecError('invalid', `path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
   if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw new ExecError('invalid', 'path: each component must be at most 255 bytes');
   if (resolvedDepth(path) > COPY_PATH_MAX_COMPONENTS) {
-    throw new ExecError('invalid', `path ${quoted(path)}: at most ${COPY_PATH_MAX_COMPONENTS} components once "." and ".." are resolved (Docker follows no more)`);
+    throw new ExecError(
+      'invalid',
+      `path ${quoted(path)}: at most ${COPY_PATH_MAX_COMPONENTS} components once "." and ".." are resolved (Docker follows no more)`,
+    );
   }
   return path;
 }
@@ -60,7 +63,9 @@ export function requirePath(path: string | undefined): string {
 /** Components of an absolute path once `.` and `..` are resolved lexically, as Docker's filepath.Clean does. */
 function resolvedDepth(path: string): number {
   let depth = 0;
-  for (const c of path.split('/')) if (c === '..') depth = Math.max(0, depth - 1);
-  else if (c && c !== '.') depth++;
+  for (const c of path.split('/')) {
+    if (c === '..') depth = Math.max(0, depth - 1);
+    else if (c && c !== '.') depth++;
+  }
   return depth;
 }

@@ -35,7 +35,12 @@ export const byPosition = (a: SessionInfo, b: SessionInfo): number =>
  * (at least one). The next token is the position of the last one kept when some were left out or
  * `more` says there are others after them.
  */
-export function boundPage(infos: readonly SessionInfo[], limit: number, more: boolean, maxBytes = LIST_MAX_PAGE_BYTES): Required<Pick<ListSessionsResponse, 'sessions' | 'next_page_token'>> {
+export function boundPage(
+  infos: readonly SessionInfo[],
+  limit: number,
+  more: boolean,
+  maxBytes = LIST_MAX_PAGE_BYTES,
+): Required<Pick<ListSessionsResponse, 'sessions' | 'next_page_token'>> {
   let n = 0;
   for (let bytes = 0; n < Math.min(limit, infos.length); n++) {
     bytes += sessionInfoBytes(infos[n]);

@@ -309,7 +309,10 @@ export class SessionManager implements OnModuleDestroy {
   containerByPrefix(prefix: string): string | undefined {
     const ids = new Set([...this.byId.values()].map((s) => s.containerId).filter((id) => !!id && id.startsWith(prefix)));
     if (ids.size > 1)
-      throw new ExecError('invalid', `container id prefix ${quoted(prefix)} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`);
+      throw new ExecError(
+        'invalid',
+        `container id prefix ${quoted(prefix)} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`,
+      );
     return [...ids][0];
   }
 

@@ -111,7 +111,7 @@ describe('armSessionTimeouts', () => {
     expect(session.killReason).toBe('idle_timeout');
   });
 
-  it('a hard timeout beyond Node\'s 2^31-1 ms timer limit fires exactly when due, not at once', () => {
+  it("a hard timeout beyond Node's 2^31-1 ms timer limit fires exactly when due, not at once", () => {
     const { session } = fakeSession();
     const sent: number[] = [];
     const ms = 600 * 3_600_000; // 600 h, the CLI's `--timeout 600h`

@@ -38,7 +38,7 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
       /not known in the image/,
     ],
     ['a redirect', Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301 }), /not a plain name/],
-    ['a uid beyond Docker\'s range (run: -u 4294967295)', dockerAnswer(500, 'uids and gids must be in range 0-2147483647'), /uid or gid.*2147483647/],
+    ["a uid beyond Docker's range (run: -u 4294967295)", dockerAnswer(500, 'uids and gids must be in range 0-2147483647'), /uid or gid.*2147483647/],
     [
       'a path whose symlinks loop or that has too many components (CopyTo)',
       dockerAnswer(500, 'evalSymlinksInScope: too many links in /var/lib/docker/overlay2/c28e/merged/tmp/loop/x'),

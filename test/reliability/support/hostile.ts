@@ -109,7 +109,18 @@ export const PROTOTYPE_KEYS = [
 ];
 
 /** Start.user values: Docker's uid range ends at 2147483647 (`-u 4294967295` was UNAVAILABLE), names the image lacks. */
-export const HOSTILE_USERS = ['4294967295', '2147483648', '2147483647', '0:4294967296', '99999999999999999999', 'nosuchuser', 'u'.repeat(64), 'root', '0:0', '__proto__'];
+export const HOSTILE_USERS = [
+  '4294967295',
+  '2147483648',
+  '2147483647',
+  '0:4294967296',
+  '99999999999999999999',
+  'nosuchuser',
+  'u'.repeat(64),
+  'root',
+  '0:0',
+  '__proto__',
+];
 
 /** Timeouts past Node's 2^31 - 1 ms timer limit (which once fired at once) and the largest accepted. */
 export const LONG_MS = [String(2 ** 31 - 1), String(2 ** 31), String(2 ** 32), String(600 * 3_600_000), String(Number.MAX_SAFE_INTEGER), '9007199254740992'];
