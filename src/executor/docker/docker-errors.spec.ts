@@ -55,6 +55,17 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
     expect(fromDockerError(err, 'archive in container 1').message).toMatch(/too many links in \/tmp\/loop\/x$/);
   });
 
+  it("a container whose state changed between the check and Docker's answer is FAILED_PRECONDITION, whatever code Docker chose", () => {
+    for (const words of [
+      'Container 3f2a is not paused',
+      'Container 3f2a is already paused',
+      'Container 3f2a is paused, unpause the container before stopping or killing',
+      'Container 3f2a is not running',
+    ]) {
+      expect(fromDockerError(dockerAnswer(500, words), 'resume of container 3f2a').kind).toBe('precondition');
+    }
+  });
+
   it('leaves server trouble UNAVAILABLE', () => {
     expect(fromDockerError(dockerAnswer(500, 'containerd: connection refused'), 'container 1').kind).toBe('unavailable');
     expect(fromDockerError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ping').kind).toBe('unavailable');

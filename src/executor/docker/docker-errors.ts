@@ -68,6 +68,11 @@ export function fromDockerError(err: unknown, what: string): ExecError {
   }
   const invalid = clientMistake(e);
   if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${dockerMessage(err)}`);
+  // The container's state changed between the service's check and Docker's answer (a concurrent pause,
+  // resume or exit): Docker 20.10 says so with 500, the call's precondition, not the engine, failed.
+  if (/^container \S+ is (not paused|already paused|paused|not running|restarting)\b/i.test(dockerMessage(err))) {
+    return new ExecError('precondition', `${what}: ${dockerMessage(err)}`);
+  }
   switch (e?.statusCode) {
     case 404:
       return new ExecError('not_found', `${what} not found: ${dockerMessage(err)}`);
