@@ -13,6 +13,8 @@ const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 const toNumber = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+/** The ceiling of the settings that arm one Node timer each (far below its 2^31 − 1 ms limit). */
+const ONE_DAY_MS = 86_400_000;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -263,6 +265,7 @@ export class ExecConfig {
   @Transform(toInt)
   @IsInt()
   @Min(100)
+  @Max(ONE_DAY_MS)
   EXEC_COPY_STALL_MS = 30_000;
 
   /** Remove a run's container once its exit code and all its output are recorded. */
@@ -308,6 +311,7 @@ export class ExecConfig {
   @Transform(toInt)
   @IsInt()
   @Min(100)
+  @Max(ONE_DAY_MS)
   EXEC_PEERS_REFRESH_MS = 10_000;
 
   get removeContainers(): boolean {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { ExecError } from '../../common/errors';
+import { quoted } from '../../common/request-ids';
 import { CONTAINER_CONTROL, CONTAINER_FILES } from '../../common/tokens';
 import type { ContainerControl, ContainerFiles, ContainerPathStat } from '../../executor';
 import { SessionManager } from '../session';
@@ -8,6 +9,8 @@ import { inspectUnambiguous, notManaged, requireContainerId } from './container-
 
 /** The most bytes of a CopyTo / CopyFrom path (Linux's PATH_MAX). */
 export const COPY_PATH_MAX_BYTES = 4096;
+/** The most components of a CopyTo / CopyFrom path once `.` and `..` are resolved: Docker follows fewer than 256 ("too many links"). */
+export const COPY_PATH_MAX_COMPONENTS = 255;
 
 /**
  * CopyTo / CopyFrom on a managed container: the id is resolved like ContainerStatus's (unique prefix,
@@ -41,12 +44,28 @@ export class ContainerFilesService {
   }
 }
 
-/** An absolute path without NUL, at most COPY_PATH_MAX_BYTES; INVALID_ARGUMENT otherwise. */
+/** An absolute path without NUL, at most COPY_PATH_MAX_BYTES and COPY_PATH_MAX_COMPONENTS; INVALID_ARGUMENT otherwise. */
 export function requirePath(path: string | undefined): string {
   if (!path) throw new ExecError('invalid', 'path is required: an absolute path in the container');
-  if (!path.startsWith('/')) throw new ExecError('invalid', `path ${JSON.stringify(path.slice(0, 200))} must be absolute (start with /)`);
+  if (!path.startsWith('/')) throw new ExecError('invalid', `path ${quoted(path)} must be absolute (start with /)`);
   if (path.includes('\0')) throw new ExecError('invalid', 'path must not contain NUL bytes');
   if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw new ExecError('invalid', `path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
   if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw new ExecError('invalid', 'path: each component must be at most 255 bytes');
+  if (resolvedDepth(path) > COPY_PATH_MAX_COMPONENTS) {
+    throw new ExecError(
+      'invalid',
+      `path ${quoted(path)}: at most ${COPY_PATH_MAX_COMPONENTS} components once "." and ".." are resolved (Docker follows no more)`,
+    );
+  }
   return path;
+}
+
+/** Components of an absolute path once `.` and `..` are resolved lexically, as Docker's filepath.Clean does. */
+function resolvedDepth(path: string): number {
+  let depth = 0;
+  for (const c of path.split('/')) {
+    if (c === '..') depth = Math.max(0, depth - 1);
+    else if (c && c !== '.') depth++;
+  }
+  return depth;
 }

@@ -3,7 +3,7 @@ import { ExecError } from '../../common/errors';
 import type { ContainerStatusRequest__Output, ContainerStatusResponse } from '@exec-stream/client/wire';
 import { CONTAINER_CONTROL } from '../../common/tokens';
 import type { ContainerControl, ContainerState } from '../../executor';
-import { requiredId } from '../../common/request-ids';
+import { quoted, requiredId } from '../../common/request-ids';
 import { ResourceSampler } from './resource-sampler';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
@@ -30,7 +30,7 @@ export class ContainerStatusService {
     });
     if (!state) {
       const session = this.retainedSession(id);
-      if (!session) throw new ExecError('not_found', `container ${id} not found: Docker does not have it and no retained session ran in it`);
+      if (!session) throw new ExecError('not_found', `container ${quoted(id)} not found: Docker does not have it and no retained session ran in it`);
       return fromSession(session);
     }
     if (!state.managed) throw notManaged(id);

@@ -4,6 +4,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { authInterceptor } from './auth.interceptor';
+import { callerQuotesInterceptor } from './caller-quotes.interceptor';
 import { TokenStore } from './token-store';
 import { createRootLogger, type Logger } from '../../common/logger';
 import { serverCredentials } from './server-credentials';
@@ -58,7 +59,12 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
       // grpc-js server options pass through channelOptions; interceptors run before any handler.
       channelOptions: {
         // The metrics interceptor first (innermost): it also counts the statuses the others send.
-        interceptors: [...metricsInterceptors(config), authInterceptor(tokens, logger.child({ component: 'call' })), undecodableRequestInterceptor],
+        interceptors: [
+          ...metricsInterceptors(config),
+          authInterceptor(tokens, logger.child({ component: 'call' })),
+          callerQuotesInterceptor,
+          undecodableRequestInterceptor,
+        ],
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);

@@ -1,6 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable, Inject, Optional } from '@nestjs/common';
 import { ExecError, toGrpcStatus } from '../../common/errors';
+import { quoted } from '../../common/request-ids';
 import type { SessionRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
@@ -163,10 +164,10 @@ export class SessionCallHandler {
   private findForAttach(dto: StartDto): Session {
     const session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
     if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
-      throw new ExecError('invalid', `session ${dto.session_id} does not belong to container ${dto.container_id}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to container ${quoted(dto.container_id)}`);
     }
     if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
-      throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to exec ${quoted(dto.exec_id)}`);
     }
     if (dto.replay_from_sequence > session.output.lastSequence + 1) {
       // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.

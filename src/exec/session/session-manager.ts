@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
+import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
@@ -301,7 +302,7 @@ export class SessionManager implements OnModuleDestroy {
 
   get(sessionId: string): Session {
     const s = this.byId.get(sessionId);
-    if (!s) throw new ExecError('not_found', `session ${sessionId} not found (unknown, or its retention expired)`);
+    if (!s) throw new ExecError('not_found', `session ${quoted(sessionId)} not found (unknown, or its retention expired)`);
     return s;
   }
 
@@ -320,7 +321,7 @@ export class SessionManager implements OnModuleDestroy {
         ))
       : (matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0]);
     if (!found) {
-      throw new ExecError('not_found', `no session for container ${containerId}${execId ? ` exec ${execId}` : ''}`);
+      throw new ExecError('not_found', `no session for container ${quoted(containerId)}${execId ? ` exec ${quoted(execId)}` : ''}`);
     }
     return found;
   }
@@ -332,7 +333,10 @@ export class SessionManager implements OnModuleDestroy {
   containerByPrefix(prefix: string): string | undefined {
     const ids = new Set([...this.byId.values()].map((s) => s.containerId).filter((id) => !!id && id.startsWith(prefix)));
     if (ids.size > 1)
-      throw new ExecError('invalid', `container id prefix ${prefix} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`);
+      throw new ExecError(
+        'invalid',
+        `container id prefix ${quoted(prefix)} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`,
+      );
     return [...ids][0];
   }
 
@@ -421,7 +425,7 @@ export class SessionManager implements OnModuleDestroy {
 /** The one exec session of `matches` (all starting with the prefix `execId`); several → INVALID_ARGUMENT. */
 function uniqueExec(matches: Session[], execId: string): Session | undefined {
   if (new Set(matches.map((s) => s.execId)).size > 1) {
-    throw new ExecError('invalid', `exec id prefix ${execId} is ambiguous: give more of the id`);
+    throw new ExecError('invalid', `exec id prefix ${quoted(execId)} is ambiguous: give more of the id`);
   }
   return matches[0];
 }

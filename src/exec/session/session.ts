@@ -47,6 +47,8 @@ export class Session {
   finishedAt?: number;
   outcome?: SessionOutcome;
   private reasonForKill?: KillReason;
+  /** The last signal a timeout sent the process (15, then 9 after the grace): Outcome.timeout_signal. */
+  timeoutSignal?: number;
   process?: StartedProcess;
   /** Stdin and terminal size, when the process has either. */
   input?: ProcessInput;
@@ -113,7 +115,14 @@ export class Session {
   finish(outcome: SessionOutcome): void {
     if (this.outcome) return;
     this.finishedAt = Date.now();
-    const built = buildOutcome({ outcome, killReason: this.killReason, startedAt: this.startedAt, finishedAt: this.finishedAt, bytes: this.output.bytes });
+    const built = buildOutcome({
+      outcome,
+      killReason: this.killReason,
+      timeoutSignal: this.timeoutSignal,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      bytes: this.output.bytes,
+    });
     this.outcome = { ...outcome, record: built };
     this.input?.dispose();
     const record =
