@@ -83,6 +83,38 @@ describe('CopyTo and CopyFrom', () => {
   });
 });
 
+describe('a file that changes while it is copied', () => {
+  it('a file truncated while CopyFrom streams it ends the copy with ABORTED naming the entry, never OK with a short tar', async () => {
+    await inContainer('head -c 33554432 /dev/urandom > /tmp/shrinks');
+    const shrinker = server.client.exec(containerId, { command: ['sh', '-c', 'read go; truncate -s 1048576 /tmp/shrinks; echo truncated'], openStdin: true });
+    await shrinker.ready;
+    const raw = server.connection.getClient();
+    const call = raw.CopyFrom({ container_id: containerId, path: '/tmp/shrinks' }, server.connection.getMetadata());
+    const received: Buffer[] = [];
+    const end = new Promise<ServiceError | null>((resolve) => {
+      call.on('error', resolve);
+      call.on('end', () => resolve(null));
+    });
+    // The stat, then nothing read: Docker's stream stops (flow control) with most of the file unread.
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    // The truncation comes from a process already running: a new exec would wait for Docker's lock on
+    // the container, which the copy holds.
+    await shrinker.write(Buffer.from('go\n'));
+    expect((await shrinker.collect()).stdout.toString()).toBe('truncated\n');
+    call.on('data', (m: { tar?: Buffer }) => m.tar && received.push(m.tar));
+    call.resume();
+    const err = await end;
+    expect(err && { code: Code[err.code], details: err.details }).toEqual({
+      code: 'ABORTED',
+      details: expect.stringMatching(
+        /^archive of \/tmp\/shrinks in container \w+ is incomplete: entry "shrinks" ended after \d+ of its 33554432 bytes; the file changed while it was copied/,
+      ),
+    });
+    expect(Buffer.concat(received).length).toBeLessThan(33554432);
+  });
+});
+
 describe('CopyTo and CopyFrom errors', () => {
   const expectCode = async (p: Promise<unknown>, code: Code, text: RegExp) => {
     const e = await grpcError(p);

@@ -6,7 +6,14 @@ import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
+import {
+  TarFraming,
+  waitForDrain,
+  type CopyFromRequest__Output,
+  type CopyFromResponse,
+  type CopyToRequest__Output,
+  type CopyToResponse,
+} from '@exec-stream/client/wire';
 import { ContainerFilesService } from '../container';
 import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
@@ -197,6 +204,10 @@ export class CopyFilesHandler {
       abort.signal.addEventListener('abort', stop, { once: true });
       let sent = 0;
       let stalled = false;
+      // The archive's framing is followed as it passes: Docker ends its stream early, and cleanly, when a
+      // file shrinks while it is read (its header said more), so only the framing tells a short copy.
+      const framing = new TarFraming();
+      const where = `archive of ${path} in container ${id.slice(0, 12)}`;
       // Full-size messages come from a pool and go back once written: no Buffer per message to collect.
       const pool = new FramedMessagePool(1, COPY_FROM_MESSAGE_BYTES, COPY_FROM_POOLED_MESSAGES);
       const writeTar = (piece: Buffer): boolean => {
@@ -215,6 +226,11 @@ export class CopyFilesHandler {
         await new Promise<void>((resolve, reject) => {
           const onData = (chunk: Buffer) => {
             noteShortLivedBytes(chunk.length);
+            try {
+              framing.push(chunk);
+            } catch (err) {
+              return reject(new ExecError('data_loss', `${where}: Docker sent bytes that are not tar framing after ${sent} bytes: ${(err as Error).message}`));
+            }
             let full = false;
             for (let at = 0; at < chunk.length; at += COPY_FROM_MESSAGE_BYTES) {
               const piece = chunk.subarray(at, at + COPY_FROM_MESSAGE_BYTES);
@@ -237,13 +253,23 @@ export class CopyFilesHandler {
             }
           };
           tar.on('data', onData);
-          tar.once('end', resolve);
+          tar.once('end', () => {
+            const problem = framing.problemAtEnd();
+            if (!problem) return resolve();
+            reject(
+              new ExecError(
+                'aborted',
+                `${where} is incomplete: ${problem}; the file changed while it was copied (or Docker's stream broke off): copy it again`,
+              ),
+            );
+          });
           tar.once('error', reject);
           tar.once('close', () => (abort.signal.aborted ? resolve() : undefined));
         });
       } catch (err) {
         if (abort.signal.aborted) return;
-        throw new ExecError('unavailable', `archive of ${path} in container ${id.slice(0, 12)} broke off after ${sent} bytes: ${(err as Error).message}`);
+        if (err instanceof ExecError) throw err;
+        throw new ExecError('unavailable', `${where} broke off after ${sent} bytes: ${(err as Error).message}`);
       } finally {
         abort.signal.removeEventListener('abort', stop);
         tar.destroy();
