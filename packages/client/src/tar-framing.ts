@@ -49,6 +49,7 @@ export class TarFraming {
   private zeroBlocks = 0;
   private ended = false;
   private entryStart = -1;
+  private accepted = false; // the header of the entry at entryStart passed onEntry
   private meta?: { type: string; parts: Buffer[] };
   private next: { path?: string; size?: number } = {};
   private entry?: TarEntryHeader;
@@ -68,6 +69,19 @@ export class TarFraming {
   /** Where the entry being read started (its first header block); the stream is cut cleanly before it. */
   get boundary(): number {
     return this.entryStart >= 0 ? this.entryStart : this.offset - this.headerFill;
+  }
+
+  /**
+   * The bytes before this offset belong to entries whose header `onEntry` has accepted (or to the
+   * end-of-archive blocks); a header block or record still being read, or not accepted, lies after it.
+   */
+  get settled(): number {
+    return this.entryStart >= 0 && !this.accepted ? this.entryStart : this.offset - this.headerFill;
+  }
+
+  /** Between two entries: no header, record or content is part-way. */
+  get atBoundary(): boolean {
+    return this.entryStart < 0 && this.headerFill === 0;
   }
 
   /** Takes the next bytes of the stream; throws TarFramingError at the first that is not tar framing. */
@@ -135,8 +149,11 @@ export class TarFraming {
       return;
     }
     this.zeroBlocks = 0;
+    if (this.entryStart < 0) {
+      this.entryStart = at;
+      this.accepted = false;
+    }
     if (!checksumOk(h)) throw new TarFramingError(`the bytes are not a tar archive: the header at byte ${at} has a wrong checksum`);
-    if (this.entryStart < 0) this.entryStart = at;
     const type = h[156] === 0 ? '0' : String.fromCharCode(h[156]);
     const size = readNumber(h, 124, 12);
     if (size === undefined) throw new TarFramingError(`the tar header at byte ${at} has a bad size field`);
@@ -155,6 +172,7 @@ export class TarFraming {
     const end = at + BLOCK + Math.ceil(contentBytes / BLOCK) * BLOCK;
     this.entry = { name, type, size: contentBytes, start, end };
     this.onEntry?.(this.entry);
+    this.accepted = true;
     this.left = contentBytes;
     this.pad = (BLOCK - (contentBytes % BLOCK)) % BLOCK;
     // GNU's old sparse format: when isextended is set, sparse-map blocks come before the content.
