@@ -234,6 +234,26 @@ export class ExecConfig {
   @Min(0)
   EXEC_RETENTION_BYTES = 10 * 1024 * 1024 * 1024;
 
+  /**
+   * The most output (stdout and stderr bytes) one session records; reaching it ends the process
+   * (Outcome.reason output_limit). 0 = a quarter of the smaller of EXEC_RETENTION_BYTES and the data
+   * directory's file system (src/exec/output/output-budget.ts). Start.output_limit_bytes may only lower it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_SESSION_OUTPUT_BYTES = 0;
+
+  /**
+   * Free space kept on the data directory's file system for running sessions: below it, finished
+   * sessions' files are removed, oldest-finished first, readers or not. 0 = one session's output limit
+   * (EXEC_SESSION_OUTPUT_BYTES as resolved), at most a quarter of the file system.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_DATA_RESERVE_BYTES = 0;
+
   /** Newest output kept in memory per session; older output is read back from the session's files. */
   @Transform(toInt)
   @IsInt()
