@@ -1,5 +1,7 @@
 import type { ClientWritableStream, ServiceError } from '@grpc/grpc-js';
 import { Readable } from 'node:stream';
+import { abortedError, cancelOnAbort, type CallOptions } from './call-options';
+import { toExecError } from './exec-error';
 import type { CopyFromResponse__Output, CopyToRequest, CopyToResponse__Output } from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 import { waitForDrain } from './wait-for-drain';
@@ -19,7 +21,8 @@ export const COPY_CHUNK_BYTES = 16 * 1024;
 /**
  * CopyTo and CopyFrom: tar streams into and out of a managed container. Both honour gRPC flow control:
  * copyTo reads its source only as fast as the server takes it, copyFrom's stream is read at the
- * consumer's pace.
+ * consumer's pace. CallOptions (last): a deadline bounds the whole copy; the signal cancels it.
+ * Failures are ExecErrors.
  */
 export class FileClient {
   constructor(private readonly connection: GRPCConnectionManager) {}
@@ -30,17 +33,27 @@ export class FileClient {
     path: string,
     tar: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
     options: { chunkBytes?: number } = {},
+    callOptions?: CallOptions,
   ): Promise<{ bytesReceived: number }> {
     const chunkBytes = options.chunkBytes ?? COPY_CHUNK_BYTES;
     const stop = new AbortController();
+    const signal = callOptions?.signal;
     let call!: ClientWritableStream<CopyToRequest>;
     const answered = new Promise<CopyToResponse__Output>((resolve, reject) => {
-      call = this.connection.getClient().CopyTo(this.connection.getMetadata(), (err: ServiceError | null, value?: CopyToResponse__Output) => {
-        stop.abort(); // the answer (or error) came: nothing more to send
-        if (err) reject(err);
-        else resolve(value!);
-      });
+      call = this.connection
+        .getClient()
+        .CopyTo(
+          this.connection.metadataFor(callOptions),
+          this.connection.grpcOptionsFor(callOptions),
+          (err: ServiceError | null, value?: CopyToResponse__Output) => {
+            stop.abort(); // the answer (or error) came: nothing more to send
+            unbind();
+            if (err) reject(signal?.aborted ? abortedError(signal) : toExecError(err));
+            else resolve(value!);
+          },
+        );
     });
+    const unbind = cancelOnAbort(signal, call);
     answered.catch(() => undefined);
     const send = async (m: CopyToRequest) => {
       if (!stop.signal.aborted && !call.write(m)) await waitForDrain(call, stop.signal);
@@ -61,11 +74,19 @@ export class FileClient {
     return { bytesReceived: Number(r.bytes_received ?? 0) };
   }
 
-  /** `path` as a tar stream, with its stat; destroying the stream cancels the call. */
-  async copyFrom(containerId: string, path: string): Promise<{ stat: PathStatInfo; tar: Readable }> {
-    const call = this.connection.getClient().CopyFrom({ container_id: containerId, path }, this.connection.getMetadata());
+  /** `path` as a tar stream, with its stat; destroying the stream (or aborting the signal) cancels the call. */
+  async copyFrom(containerId: string, path: string, callOptions?: CallOptions): Promise<{ stat: PathStatInfo; tar: Readable }> {
+    const call = this.connection
+      .getClient()
+      .CopyFrom({ container_id: containerId, path }, this.connection.metadataFor(callOptions), this.connection.grpcOptionsFor(callOptions));
+    const signal = callOptions?.signal;
+    const unbind = cancelOnAbort(signal, call);
+    call.on('status', unbind);
+    const failed = (err: unknown) => (signal?.aborted ? abortedError(signal) : toExecError(err));
     const it = call[Symbol.asyncIterator]() as AsyncIterator<CopyFromResponse__Output>;
-    const first = await it.next();
+    const first = await it.next().catch((err: unknown) => {
+      throw failed(err);
+    });
     if (first.done || !first.value.stat) {
       call.cancel();
       throw new Error('CopyFrom: the server sent no stat first');
@@ -75,7 +96,9 @@ export class FileClient {
     const tar = Readable.from(
       (async function* () {
         for (;;) {
-          const r = await it.next();
+          const r = await it.next().catch((err: unknown) => {
+            throw failed(err);
+          });
           if (r.done) break;
           if (r.value.tar?.length) yield r.value.tar;
         }

@@ -1,6 +1,6 @@
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
-import { ExecError, kindOfGrpcCode } from '../../common/errors';
+import { detailOfTrailers, ExecError, kindOfGrpcCode, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
 import { forwardedMetadata } from './forwarded-metadata';
@@ -31,13 +31,24 @@ export interface ForwardedCall {
   metadata?: Metadata;
 }
 
-/** A peer's failure as this replica answers it: the owner's own status, with UNAVAILABLE naming the replica. */
+/**
+ * A peer's failure as this replica answers it: the owner's own status and details, with UNAVAILABLE
+ * naming the replica (REPLICA_UNAVAILABLE when the replica itself could not be reached).
+ */
 export function peerError(err: unknown, owner: RemoteOwner): ExecError {
   const e = err as Partial<ServiceError>;
-  if (typeof e.code !== 'number') return new ExecError('internal', `forwarding to replica ${owner.replica}: ${String(err)}`);
+  if (typeof e.code !== 'number') {
+    return new ExecError('internal', `forwarding to replica ${owner.replica}: ${String(err)}`, { reason: 'INTERNAL', metadata: { replica: owner.replica } });
+  }
   const kind = kindOfGrpcCode(e.code);
   const details = e.details || e.message || '';
-  return new ExecError(kind, kind === 'unavailable' ? `replica ${owner.replica} (${owner.address}) is unavailable: ${details}` : details);
+  const detail = detailOfTrailers(e.code, e.metadata);
+  if (kind !== 'unavailable') return new ExecError(kind, details, detail);
+  return new ExecError(
+    'unavailable',
+    `replica ${owner.replica} (${owner.address}) is unavailable: ${details}`,
+    detail ?? { reason: 'REPLICA_UNAVAILABLE', metadata: { replica: owner.replica } },
+  );
 }
 
 /**
@@ -94,7 +105,7 @@ export class CallForwarder {
    * container: it and the rest go to the owner; the owner's answer (or status) is the answer.
    */
   clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
-    if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call'));
+    if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call', { reason: 'CLIENT_CANCELLED' }));
     return new Promise<Res>((resolve, reject) => {
       const upstream = this.channels.clientStream<Res>(owner.address, method, this.metadataFor(call.metadata), (err, res) =>
         err ? reject(peerError(err, owner)) : resolve(res as Res),
@@ -153,7 +164,7 @@ export class CallForwarder {
         settled = true;
         call.removeListener('cancelled', onClientGone);
         if (err && !duplex) return reject(err);
-        if (err) call.emit('error', { code: err.grpcCode, details: err.message });
+        if (err) call.emit('error', toGrpcStatus(err));
         else if (duplex) call.end();
         resolve();
       };

@@ -43,10 +43,11 @@ export class ContainerFilesService {
 
 /** An absolute path without NUL, at most COPY_PATH_MAX_BYTES; INVALID_ARGUMENT otherwise. */
 export function requirePath(path: string | undefined): string {
-  if (!path) throw new ExecError('invalid', 'path is required: an absolute path in the container');
-  if (!path.startsWith('/')) throw new ExecError('invalid', `path ${JSON.stringify(path.slice(0, 200))} must be absolute (start with /)`);
-  if (path.includes('\0')) throw new ExecError('invalid', 'path must not contain NUL bytes');
-  if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw new ExecError('invalid', `path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
-  if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw new ExecError('invalid', 'path: each component must be at most 255 bytes');
+  const invalid = (message: string) => new ExecError('invalid', message, { reason: 'FIELD_INVALID', field: 'path' });
+  if (!path) throw invalid('path is required: an absolute path in the container');
+  if (!path.startsWith('/')) throw invalid(`path ${JSON.stringify(path.slice(0, 200))} must be absolute (start with /)`);
+  if (path.includes('\0')) throw invalid('path must not contain NUL bytes');
+  if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw invalid(`path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
+  if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw invalid('path: each component must be at most 255 bytes');
   return path;
 }

@@ -1,6 +1,6 @@
-import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
-import { ExecError } from '../../common/errors';
+import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { bindCallContext, requireScope } from './call-context';
 import { FULL_ACCESS, type Principal, type Scope, type TokenStore } from './token-store';
@@ -48,6 +48,8 @@ export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
   // CopyTo changes a container's files, as a command could: `run`. CopyFrom only reads them.
   CopyTo: 'run',
   CopyFrom: 'read',
+  // Forgetting a session (and, with force, killing its process) is an operator's act, as pause and signal are.
+  RemoveSession: 'control',
 };
 
 /** The most bytes of a client's `x-request-id`; it must also be printable ASCII. */
@@ -60,7 +62,10 @@ export function requestIdOf(metadata: Metadata): string | undefined {
   if (values.length === 0) return undefined;
   const value = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
   if (value === undefined || !REQUEST_ID.test(value)) {
-    throw new ExecError('invalid', `x-request-id must be one value of 1-${REQUEST_ID_MAX_BYTES} printable ASCII characters`);
+    throw new ExecError('invalid', `x-request-id must be one value of 1-${REQUEST_ID_MAX_BYTES} printable ASCII characters`, {
+      reason: 'FIELD_INVALID',
+      field: 'x-request-id',
+    });
   }
   return value;
 }
@@ -80,9 +85,10 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
     const callId = randomUUID();
     const started = performance.now();
     let log = root.child({ callId, method });
-    const refuse = (code: status, details: string) => {
-      log.info({ code: status[code], details }, 'call refused');
-      call.sendStatus({ code, details, metadata: new Metadata() });
+    const refuse = (err: ExecError) => {
+      const s = toGrpcStatus(err);
+      log.info({ code: status[s.code], details: s.details }, 'call refused');
+      call.sendStatus(s);
     };
     return new ServerInterceptingCall(call, {
       start: (next) => {
@@ -95,8 +101,11 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
               const found = given === undefined ? undefined : store.lookup(given);
               if (!found) {
                 return refuse(
-                  status.UNAUTHENTICATED,
-                  'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                  new ExecError(
+                    'unauthenticated',
+                    'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                    { reason: 'TOKEN_INVALID' },
+                  ),
                 );
               }
               principal = found;
@@ -109,8 +118,7 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
               const scope = METHOD_SCOPES[method];
               if (scope) requireScope(principal, scope, method);
             } catch (err) {
-              const e = err as ExecError;
-              return refuse(e.grpcCode, e.message);
+              return refuse(err as ExecError);
             }
             bindCallContext(metadata, { callId, method, principal, requestId, log });
             mdNext(metadata);

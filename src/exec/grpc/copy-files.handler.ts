@@ -82,7 +82,7 @@ export class CopyFilesHandler {
       if (err) {
         const s = toGrpcStatus(err);
         log.info({ code: s.code, details: s.details, bytes: received }, 'copy to container failed');
-        callback({ code: s.code, details: s.details, message: s.details });
+        callback({ code: s.code, details: s.details, message: s.details, metadata: s.metadata });
       } else callback(null, value);
     };
     const fail = (err: ExecError) => {
@@ -100,12 +100,16 @@ export class CopyFilesHandler {
             first = false;
             call.pause(); // nothing more until the container and path are checked
             if (!msg.header)
-              return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
+              return reject(
+                new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`, {
+                  reason: 'UNEXPECTED_MESSAGE',
+                }),
+              );
             return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
           }
           if (failed) return;
           stall.refresh();
-          if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
+          if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only', { reason: 'UNEXPECTED_MESSAGE' }));
           const chunk = msg.tar;
           if (!chunk?.length) return;
           received += chunk.length;
@@ -115,14 +119,14 @@ export class CopyFilesHandler {
       call.on(
         'end',
         (onEnd = () => {
-          if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
+          if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)', { reason: 'UNEXPECTED_MESSAGE' }));
           else tar.end();
         }),
       );
     });
     const gone = () => {
       abort.abort();
-      fail(new ExecError('aborted', 'client cancelled the copy'));
+      fail(new ExecError('aborted', 'client cancelled the copy', { reason: 'CLIENT_CANCELLED' }));
     };
     call.on('cancelled', gone);
     call.on('error', gone);
@@ -132,7 +136,12 @@ export class CopyFilesHandler {
     // that stops sending for EXEC_COPY_STALL_MS ends the copy (and the request) rather than hold it.
     const stall = setTimeout(() => {
       abort.abort();
-      fail(new ExecError('aborted', `CopyTo sent nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended`));
+      fail(
+        new ExecError('aborted', `CopyTo sent nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended`, {
+          reason: 'COPY_STALLED',
+          metadata: { setting: 'EXEC_COPY_STALL_MS' },
+        }),
+      );
     }, this.config.EXEC_COPY_STALL_MS);
     stall.unref();
     try {
@@ -243,7 +252,9 @@ export class CopyFilesHandler {
         });
       } catch (err) {
         if (abort.signal.aborted) return;
-        throw new ExecError('unavailable', `archive of ${path} in container ${id.slice(0, 12)} broke off after ${sent} bytes: ${(err as Error).message}`);
+        throw new ExecError('unavailable', `archive of ${path} in container ${id.slice(0, 12)} broke off after ${sent} bytes: ${(err as Error).message}`, {
+          reason: 'DOCKER_ERROR',
+        });
       } finally {
         abort.signal.removeEventListener('abort', stop);
         tar.destroy();
@@ -252,6 +263,7 @@ export class CopyFilesHandler {
         throw new ExecError(
           'aborted',
           `CopyFrom's client took nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended after ${sent} bytes`,
+          { reason: 'COPY_STALLED', resource: { type: 'path', name: path, owner: id }, metadata: { setting: 'EXEC_COPY_STALL_MS' } },
         );
       }
       log.info({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');

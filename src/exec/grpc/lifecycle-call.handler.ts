@@ -94,7 +94,9 @@ export class LifecycleCallHandler {
     try {
       cursor = this.bus.open({ containerId, resumeAfterId });
     } catch (err) {
-      throw err instanceof RangeError ? new ExecError('invalid', `resume_after_id: ${err.message}`) : err;
+      throw err instanceof RangeError
+        ? new ExecError('invalid', `resume_after_id: ${err.message}`, { reason: 'FIELD_INVALID', field: 'resume_after_id' })
+        : err;
     }
     return new Observable<never>((subscriber) => {
       const ended = new AbortController();
@@ -141,7 +143,8 @@ export class LifecycleCallHandler {
 function parseResumeId(value: string | number | undefined): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const s = String(value);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new ExecError('invalid', `resume_after_id ${s} is not an event id`);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
+    throw new ExecError('invalid', `resume_after_id ${s} is not an event id`, { reason: 'FIELD_INVALID', field: 'resume_after_id' });
   return Number(s);
 }
 

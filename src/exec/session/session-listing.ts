@@ -11,6 +11,8 @@ export interface SessionFilter {
   mode?: SessionKind;
   /** Only the session a Start with this request_id created. */
   requestId?: string;
+  /** Only the session with this id. */
+  sessionId?: string;
   limit: number;
   /** A next_page_token of an earlier page; empty = from the first. */
   pageToken?: string;
@@ -42,7 +44,10 @@ function encodeToken(p: Position): string {
 function decodeToken(token: string): Position {
   const m = TOKEN.exec(Buffer.from(token, 'base64url').toString('utf8'));
   if (!m || token.length > 256)
-    throw new ExecError('invalid', 'page_token is not one this service gave out: pass next_page_token of the previous page as it is');
+    throw new ExecError('invalid', 'page_token is not one this service gave out: pass next_page_token of the previous page as it is', {
+      reason: 'FIELD_INVALID',
+      field: 'page_token',
+    });
   return { createdAt: Number(m[1]), id: m[2] };
 }
 
@@ -54,6 +59,7 @@ function matches(s: Session, f: SessionFilter): boolean {
   if (f.state && (f.state === 'running') !== s.running) return false;
   if (f.mode && s.info.kind !== f.mode) return false;
   if (f.requestId && s.info.requestId !== f.requestId) return false;
+  if (f.sessionId && s.id !== f.sessionId) return false;
   if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (s.info.labels?.[k] !== v) return false;
   return true;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional, type OnApplicationBootstrap } from '@nest
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { ExecError, type ErrorKind } from '../../common/errors';
+import { ExecError } from '../../common/errors';
 import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
@@ -14,7 +14,7 @@ import { assembleSession } from './session-assembly';
 import { SessionFiles } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
-import { buildOutcome, readOutcomeRecord, type KillReason } from './session-outcome';
+import { buildOutcome, readOutcomeRecord, restoredError, sessionEndError, type KillReason } from './session-outcome';
 import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
 
@@ -153,10 +153,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     if (exit) {
       if (report.tornBytes || report.unindexedBytes) files.addLostTail();
       session.outcome = exit.error
-        ? { error: new ExecError(exit.error.kind as ErrorKind, exit.error.message) }
+        ? { error: restoredError(exit.error, session.id) }
         : typeof exit.exitCode === 'number'
           ? { exitCode: exit.exitCode }
-          : { error: new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown') };
+          : { error: sessionEndError(new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown'), session.id) };
       session.finishedAt = exit.finishedAt;
       // The Outcome as it was sent; an exit.json written before Outcome existed gets one built from what it holds.
       session.outcome.record =
