@@ -73,6 +73,11 @@ export function kindOfGrpcCode(code: status): ErrorKind {
   return found ?? 'unavailable';
 }
 
+/**
+ * The one error type of the service: a kind (its gRPC code), a message, and the details a client can
+ * act on (ErrorDetail), whose reason must go with the kind (tsc checks it at every `new`). `instanceof`
+ * narrows to ExecError<any>: write `err as ExecError` where that matters.
+ */
 export class ExecError<K extends ErrorKind = ErrorKind> extends Error {
   /** Set where the error is raised; a caller that knows more may add it later (withDetail). */
   readonly detail?: ErrorDetail;

@@ -163,7 +163,7 @@ export class SessionManager implements OnModuleDestroy {
       .then(
         (outcome) => session.finish(outcome),
         (err) => {
-          const error = err instanceof ExecError ? err : new ExecError('unavailable', String(err));
+          const error = err instanceof ExecError ? (err as ExecError) : new ExecError('unavailable', String(err));
           // Docker went away mid-run: the session waits for Docker's own outcome instead (session-recovery.ts).
           if (!(err instanceof DataDirError) && this.onDockerLost?.(session, error)) return;
           session.finish({ error });
@@ -426,7 +426,10 @@ export class SessionManager implements OnModuleDestroy {
       await (session.execId ? control.signalExec(session.execId, 9) : control.kill(session.containerId, 9));
       await session.process?.done.catch(() => undefined);
       if (session.running) {
-        throw new ExecError('unavailable', `session ${session.id} was sent SIGKILL but its end is not recorded yet; retry`, { reason: 'OUTCOME_LOST', resource });
+        throw new ExecError('unavailable', `session ${session.id} was sent SIGKILL but its end is not recorded yet; retry`, {
+          reason: 'OUTCOME_LOST',
+          resource,
+        });
       }
       killed = true;
     }

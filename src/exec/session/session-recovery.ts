@@ -220,7 +220,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
   }
 
   private end(session: Session, err: unknown): void {
-    const error = err instanceof ExecError ? err : new ExecError('unavailable', String((err as Error)?.message ?? err));
+    const error = err instanceof ExecError ? (err as ExecError) : new ExecError('unavailable', String((err as Error)?.message ?? err));
     session.logger.error({ err: error.message }, 'session could not be recovered exactly: it ends with an error');
     session.finish({ error });
   }

@@ -64,7 +64,7 @@ function conflictDetail(words: string, what: string): ErrorDetail<'precondition'
  * ("image busybox:x", "container 3f2a…"), so the message says what is missing.
  */
 export function fromDockerError(err: unknown, what: string): ExecError {
-  if (err instanceof ExecError) return err;
+  if (err instanceof ExecError) return err as ExecError;
   const e = err as DockerodeError;
   if (e?.code === 'EMFILE' || e?.code === 'ENFILE') {
     return new ExecError(
