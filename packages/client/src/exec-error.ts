@@ -56,13 +56,8 @@ export function toExecError<E>(err: E): E | ExecError {
   if (err instanceof ExecError) return err;
   const e = err as Partial<StatusObject> | undefined;
   if (!e || typeof e.code !== 'number') return err;
-  const out = new ExecError(
-    e.code,
-    e.details ?? String((err as { message?: unknown }).message ?? ''),
-    e.metadata instanceof Metadata ? e.metadata : undefined,
-    {
-      cause: err,
-    },
-  );
+  const out = new ExecError(e.code, e.details ?? (err instanceof Error ? err.message : ''), e.metadata instanceof Metadata ? e.metadata : undefined, {
+    cause: err,
+  });
   return out;
 }
