@@ -58,13 +58,19 @@ export class FileClient {
     const send = async (m: CopyToRequest) => {
       if (!stop.signal.aborted && !call.write(m)) await waitForDrain(call, stop.signal);
     };
+    // The source is read piece by piece, each read raced with the answer: a server that answers early
+    // (an error, a stalled copy) ends the copy even while the source has nothing to give.
+    const source = (Symbol.asyncIterator in tar ? tar[Symbol.asyncIterator]() : tar[Symbol.iterator]()) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+    const stopped = new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
     try {
       await send({ header: { container_id: containerId, path } });
-      for await (const piece of tar) {
-        if (stop.signal.aborted) break;
-        const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+      for (;;) {
+        const next = await Promise.race([source.next(), stopped]);
+        if (next === 'stopped' || next.done) break;
+        const buf = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
         for (let at = 0; at < buf.length && !stop.signal.aborted; at += chunkBytes) await send({ tar: buf.subarray(at, at + chunkBytes) });
       }
+      if (stop.signal.aborted) void Promise.resolve(source.return?.()).catch(() => undefined);
       call.end();
     } catch (err) {
       call.cancel();

@@ -39,7 +39,7 @@ type ObjectType = 'image' | 'container' | 'exec';
  * instance: …", "Container … is not running"), else from the first word of `what`.
  */
 function objectOf(words: string, what: string): { type: ObjectType; name: string } | undefined {
-  const m = /no such (image|container|exec)(?: instance)?:\s*(\S+)/i.exec(words);
+  const m = /no such (image|container|exec)(?: instance)?:\s*(\S+?):?(?:\s|$)/i.exec(words);
   if (m) return { type: m[1].toLowerCase() as ObjectType, name: m[2] };
   const w = /^(image|container|exec) (\S+)/.exec(what);
   return w ? { type: w[1] as ObjectType, name: w[2] } : undefined;
