@@ -5,8 +5,9 @@
  * random token; start() returns once gRPC health says SERVING, with a connected client; stop() removes
  * the service's container and every container the service ran. Ryuk (testcontainers' reaper) cannot be
  * pulled here: TESTCONTAINERS_RYUK_DISABLED=true, and the module's own clean-up is what is checked.
- * This engine runs without a bridge network (dockerd --bridge=none), so the container uses the host's
- * network (withHostNetwork) instead of a published port.
+ * This engine runs without a bridge network (dockerd --bridge=none): the container uses the host's
+ * network (withHostNetwork) instead of a published port, and testcontainers is told the host
+ * (TESTCONTAINERS_HOST_OVERRIDE) instead of looking for the bridge network's gateway.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { BASE_IMAGE } from './support/server';
 
 jest.setTimeout(120_000);
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
 
 let image: string;
 let started: StartedExecStreamContainer | undefined;

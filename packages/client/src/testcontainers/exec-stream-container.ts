@@ -78,7 +78,12 @@ export class ExecStreamContainer extends GenericContainer {
     const address = (port: number) => `${host}:${port}`;
     this.withWaitStrategy(new GrpcHealthWaitStrategy((bound) => address(this.hostNetwork ? this.listenPort : bound.getBinding(EXEC_STREAM_PORT))));
     const started = await super.start();
-    return new StartedExecStreamContainer(started, address(this.hostNetwork ? this.listenPort : started.getMappedPort(EXEC_STREAM_PORT)), this.token, this.replicaId);
+    return new StartedExecStreamContainer(
+      started,
+      address(this.hostNetwork ? this.listenPort : started.getMappedPort(EXEC_STREAM_PORT)),
+      this.token,
+      this.replicaId,
+    );
   }
 }
 
@@ -135,13 +140,21 @@ export class StartedExecStreamContainer extends AbstractStartedContainer {
     return new FileClient(this.getConnection());
   }
 
-  protected override async containerStopping(): Promise<void> {
+  protected override containerStopping(): Promise<void> {
     this.connection?.close();
+    return Promise.resolve();
   }
 
   protected override async containerStopped(): Promise<void> {
     const runtime = await getContainerRuntimeClient();
     const left = await runtime.container.dockerode.listContainers({ all: true, filters: { label: [`exec-stream.replica=${this.replicaId}`] } });
-    await Promise.all(left.map((c) => runtime.container.getById(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    await Promise.all(
+      left.map((c) =>
+        runtime.container
+          .getById(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
   }
 }

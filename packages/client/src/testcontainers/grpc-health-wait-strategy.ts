@@ -1,14 +1,19 @@
-import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import type { BoundPorts, WaitStrategy } from 'testcontainers';
 
-const HealthClient = makeGenericClientConstructor(healthService as Parameters<typeof makeGenericClientConstructor>[0], 'Health');
+const HealthClient = makeGenericClientConstructor(healthService, 'Health');
+
+/** The Check method of grpc.health.v1.Health, as the generic client has it. */
+interface HealthStub {
+  Check(req: { service: string }, options: CallOptions, cb: (err: ServiceError | null, res?: { status?: string }) => void): unknown;
+}
 
 /** One grpc.health.v1 Check of the whole server (service ""): its status name, or the call's error. */
 export function checkHealth(address: string, deadlineMs = 2000): Promise<string> {
   const client = new HealthClient(address, credentials.createInsecure());
   return new Promise<string>((resolve) =>
-    (client as unknown as { Check: Function }).Check({ service: '' }, { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res?: { status?: string }) => {
+    (client as unknown as HealthStub).Check({ service: '' }, { deadline: Date.now() + deadlineMs }, (err, res) => {
       client.close();
       resolve(err ? `error: ${err.details || err.message}` : String(res?.status ?? 'UNKNOWN'));
     }),

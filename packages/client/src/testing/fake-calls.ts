@@ -50,8 +50,7 @@ export class FakeSessionCall extends FakeCall {
   private scheduled = false;
   private readonly pendingInput: SessionRequest[] = [];
   private unwatch?: () => void;
-  private readonly drop = () =>
-    this.failWith({ code: Code.UNAVAILABLE, details: 'Connection dropped (a scripted disconnect)', metadata: new Metadata() });
+  private readonly drop = () => this.failWith({ code: Code.UNAVAILABLE, details: 'Connection dropped (a scripted disconnect)', metadata: new Metadata() });
 
   constructor(private readonly service: FakeExecService) {
     super();
@@ -132,7 +131,11 @@ export class FakeSessionCall extends FakeCall {
     const refuse = (e: ScriptedError) => this.failWith(statusOf(e));
     const resource = { type: 'session' as const, name: s.id };
     if (!this.writer) {
-      return refuse({ reason: 'NOT_SESSION_WRITER', message: 'only the client that started this session (or one with its client_id) may send stdin or resize', resource });
+      return refuse({
+        reason: 'NOT_SESSION_WRITER',
+        message: 'only the client that started this session (or one with its client_id) may send stdin or resize',
+        resource,
+      });
     }
     if (msg.resize) {
       if (!s.start.tty) return refuse({ reason: 'NOT_A_TTY', message: 'resize needs a tty session', resource });
@@ -162,7 +165,8 @@ export class FakeSessionCall extends FakeCall {
     while (!this.done && !this.paused) {
       if (!this.replayAnnounced && this.next > this.replayEnd) {
         this.replayAnnounced = true;
-        if (s.finishedAt === undefined) this.emit('data', { msg: 'ready', ready: { ...this.ready(), replay_complete: true } } satisfies SessionResponse__Output);
+        if (s.finishedAt === undefined)
+          this.emit('data', { msg: 'ready', ready: { ...this.ready(), replay_complete: true } } satisfies SessionResponse__Output);
         continue;
       }
       const chunk = s.chunks[this.next - 1];
@@ -179,7 +183,11 @@ export class FakeSessionCall extends FakeCall {
             gap_before: '0',
           };
           this.emit('data', { msg: 'output_chunk', output_chunk } satisfies SessionResponse__Output);
-        } else this.emit('data', { msg: chunk.stream, ...(chunk.stream === 'stdout' ? { stdout: chunk.data } : { stderr: chunk.data }) } satisfies SessionResponse__Output);
+        } else
+          this.emit('data', {
+            msg: chunk.stream,
+            ...(chunk.stream === 'stdout' ? { stdout: chunk.data } : { stderr: chunk.data }),
+          } satisfies SessionResponse__Output);
         continue;
       }
       if (s.finishedAt !== undefined && s.outcome) {

@@ -118,11 +118,19 @@ export class FakeExecService {
     if (start.session_id || (start.container_id && !start.command?.length)) return this.find(start);
     const script = this.scripts.find((s) => s.match(start))?.script;
     if (!script) {
-      throw new ScriptedFailure({ reason: 'IMAGE_NOT_FOUND', message: `no script for ${start.image ? `image ${start.image}` : `exec ${String(start.command)}`} (FakeExecService.onRun / onExec)`, resource: { type: 'image', name: start.image ?? '' } });
+      throw new ScriptedFailure({
+        reason: 'IMAGE_NOT_FOUND',
+        message: `no script for ${start.image ? `image ${start.image}` : `exec ${String(start.command)}`} (FakeExecService.onRun / onExec)`,
+        resource: { type: 'image', name: start.image ?? '' },
+      });
     }
     if (script.refuse) throw new ScriptedFailure(script.refuse);
     if (start.container_id && !this.sessions.some((s) => s.containerId === start.container_id && !s.finishedAt)) {
-      throw new ScriptedFailure({ reason: 'CONTAINER_NOT_FOUND', message: `container ${start.container_id} not found`, resource: { type: 'container', name: start.container_id } });
+      throw new ScriptedFailure({
+        reason: 'CONTAINER_NOT_FOUND',
+        message: `container ${start.container_id} not found`,
+        resource: { type: 'container', name: start.container_id },
+      });
     }
     const now = Date.now();
     const session: FakeSession = {
@@ -153,7 +161,11 @@ export class FakeExecService {
         [...this.sessions].reverse().find((x) => x.containerId.startsWith(by.container_id ?? '')));
     if (!s) {
       const name = by.session_id ?? by.container_id ?? '';
-      throw new ScriptedFailure({ reason: 'SESSION_NOT_FOUND', message: `session ${name} not found (unknown, or its retention expired)`, resource: { type: 'session', name } });
+      throw new ScriptedFailure({
+        reason: 'SESSION_NOT_FOUND',
+        message: `session ${name} not found (unknown, or its retention expired)`,
+        resource: { type: 'session', name },
+      });
     }
     return s;
   }
@@ -162,7 +174,12 @@ export class FakeExecService {
   container(containerId: string): FakeSession {
     const all = this.sessions.filter((x) => x.containerId.startsWith(containerId));
     const s = all.find((x) => !x.execId) ?? all[all.length - 1];
-    if (!s) throw new ScriptedFailure({ reason: 'CONTAINER_NOT_FOUND', message: `container ${containerId} not found`, resource: { type: 'container', name: containerId } });
+    if (!s)
+      throw new ScriptedFailure({
+        reason: 'CONTAINER_NOT_FOUND',
+        message: `container ${containerId} not found`,
+        resource: { type: 'container', name: containerId },
+      });
     return s;
   }
 
@@ -289,7 +306,15 @@ export class FakeExecService {
     const times = { started_at: String(BigInt(s.startedAt) * 1_000_000n), finished_at: String(BigInt(s.finishedAt) * 1_000_000n) };
     if (script.error && s.killedBy === undefined) {
       s.error = script.error;
-      s.outcome = { exit_code: -1, signal: 0, reason: 'lost', message: script.error.message, stdout_bytes: bytes('stdout'), stderr_bytes: bytes('stderr'), ...times };
+      s.outcome = {
+        exit_code: -1,
+        signal: 0,
+        reason: 'lost',
+        message: script.error.message,
+        stdout_bytes: bytes('stdout'),
+        stderr_bytes: bytes('stderr'),
+        ...times,
+      };
     } else {
       const exitCode = s.killedBy !== undefined ? 128 + s.killedBy : (script.exitCode ?? 0);
       const signal = exitCode > 128 && exitCode <= 192 ? exitCode - 128 : 0;
