@@ -296,7 +296,8 @@ export class FakeExecService {
       }
       if (!('untilStdin' in step)) {
         const stream = 'stdout' in step ? 'stdout' : 'stderr';
-        const data = Buffer.from('stdout' in step ? step.stdout : step.stderr);
+        const text = 'stdout' in step ? step.stdout : step.stderr;
+        const data = Buffer.from(text);
         s.chunks.push({ sequence: s.chunks.length + 1, stream, data, timestampNs: BigInt(Date.now()) * 1_000_000n });
         this.changed(s);
       }
