@@ -95,22 +95,19 @@ export function isImageReference(value: string): boolean {
  */
 export function optionalId(field: string, value: unknown): string {
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new ExecError('invalid', `${field} must be a string`);
+  const invalid = (message: string) => new ExecError('invalid', message, { reason: 'FIELD_INVALID', field });
+  if (typeof value !== 'string') throw invalid(`${field} must be a string`);
   const id = value.trim();
   if (!id) return '';
-  if (id.length > LIMITS.idBytes) {
-    throw new ExecError('invalid', `${field} is ${Buffer.byteLength(id)} bytes: ids are at most ${LIMITS.idBytes}`);
-  }
-  if (!ID_PATTERN.test(id)) {
-    throw new ExecError('invalid', `${field} ${quoted(id)} is not an id: letters, digits, _ . - only, starting with a letter or digit`);
-  }
+  if (id.length > LIMITS.idBytes) throw invalid(`${field} is ${Buffer.byteLength(id)} bytes: ids are at most ${LIMITS.idBytes}`);
+  if (!ID_PATTERN.test(id)) throw invalid(`${field} ${quoted(id)} is not an id: letters, digits, _ . - only, starting with a letter or digit`);
   return id;
 }
 
 /** As optionalId, and empty is INVALID_ARGUMENT too. */
 export function requiredId(field: string, value: unknown, what = 'the id (or a unique prefix)'): string {
   const id = optionalId(field, value);
-  if (!id) throw new ExecError('invalid', `${field} is empty: give ${what}`);
+  if (!id) throw new ExecError('invalid', `${field} is empty: give ${what}`, { reason: 'FIELD_INVALID', field });
   return id;
 }
 

@@ -5,7 +5,7 @@
 // sessions answer UNAVAILABLE naming it, and are served again once it is back. Clients are our own
 // (ExecClient, ControlClient, FileClient, ResumingSession) over real gRPC.
 import { status as Code } from '@grpc/grpc-js';
-import { ControlClient, FileClient, ResumingSession, type ExecSession } from '@exec-stream/client';
+import { ControlClient, FileClient, ResumingSession, type ExecError, type ExecSession } from '@exec-stream/client';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
@@ -274,13 +274,30 @@ it('a run retried through B with the request_id of a run A made attaches to that
   expect(listed.sessions!.map((s) => s.session_id)).toEqual([sessionId]);
 });
 
+it("RemoveSession of A's session through C: refused while it runs (A's reason comes through), then forgotten on A", async () => {
+  const run = A.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo kept; sleep 600'] });
+  const { sessionId } = await run.ready;
+  const refused = (await grpcError(control(C).removeSession(sessionId))) as ExecError;
+  expect({ code: Code[refused.code], reason: refused.reason }).toEqual({ code: 'FAILED_PRECONDITION', reason: 'SESSION_RUNNING' });
+  expect(await control(C).removeSession(sessionId, { force: true })).toEqual({ sessionId, killed: true });
+  await run.wait().catch(() => undefined);
+  const gone = (await grpcError(A.client.attach({ sessionId }).collect())) as ExecError;
+  expect({ code: Code[gone.code], reason: gone.reason }).toEqual({ code: 'NOT_FOUND', reason: 'SESSION_NOT_FOUND' });
+});
+
 it('bad ids through a non-owner: a replica no peer knows is UNAVAILABLE naming it, an unknown session of A is NOT_FOUND from A, a malformed id INVALID_ARGUMENT', async () => {
   const uuid = '0c0ffee0-0000-4000-8000-000000000000';
   const nobody = await grpcError(B.client.attach({ sessionId: `es-zz.${uuid}` }).collect());
   expect({ code: Code[nobody.code], details: nobody.details }).toEqual({ code: 'UNAVAILABLE', details: expect.stringContaining('replica es-zz') });
+  expect((nobody as ExecError).reason).toBe('REPLICA_UNAVAILABLE');
   const unknown = await grpcError(B.client.attach({ sessionId: `es-a.${uuid}` }).collect());
   // (PROTOCOL.md: a message quotes at most 32 characters of what the caller sent)
   expect({ code: Code[unknown.code], details: unknown.details }).toEqual({ code: 'NOT_FOUND', details: expect.stringContaining(`es-a.${uuid}`.slice(0, 32)) });
+  // The owner's status details come through the forwarding replica unchanged (docs/PROTOCOL.md, "Errors").
+  expect({ reason: (unknown as ExecError).reason, resource: (unknown as ExecError).resource }).toEqual({
+    reason: 'SESSION_NOT_FOUND',
+    resource: { type: 'session', name: `es-a.${uuid}` },
+  });
   const malformed = await grpcError(control(C).status('../../containers/x'));
   expect(Code[malformed.code]).toBe('INVALID_ARGUMENT');
   // Each replica is still serving.

@@ -51,6 +51,7 @@ it('when fds run out, new sessions get RESOURCE_EXHAUSTED (never INTERNAL or UNK
   limitFds(s.pid(), tight);
   const outcomes: Record<string, number> = {};
   const details: Record<string, string> = {};
+  const reasons = new Set<string | undefined>();
   const start = encodeRequest('Session', { start: { image: BASE_IMAGE, command: ['sleep', '30'], open_stdin: true } });
   // One channel, connected before: new connections would need fds too (the kernel queues them).
   await s.raw.health();
@@ -58,6 +59,7 @@ it('when fds run out, new sessions get RESOURCE_EXHAUSTED (never INTERNAL or UNK
   for (const r of results) {
     tally(outcomes, r.outcome);
     if (r.outcome !== 'READY') details[r.outcome] ??= r.details.slice(0, 300);
+    if (r.outcome === 'RESOURCE_EXHAUSTED') reasons.add(r.reason);
   }
   limitFds(s.pid(), NOFILE);
   const aliveAfter = alive(s.pid());
@@ -69,6 +71,8 @@ it('when fds run out, new sessions get RESOURCE_EXHAUSTED (never INTERNAL or UNK
   recordFigures('fd-exhaustion', { nofile: NOFILE, tightLimit: tight, fdsBefore: before.fds, concurrent: CONCURRENT, outcomes, details, aliveAfter, probe });
   expect(outcomes.RESOURCE_EXHAUSTED).toBeGreaterThan(0); // the limit was really reached
   expect(Object.keys(outcomes).filter((k) => k !== 'READY' && k !== 'RESOURCE_EXHAUSTED')).toEqual([]);
+  // docs/PROTOCOL.md, "Errors" (the row test/error-details.e2e-spec.ts leaves to this file).
+  expect([...reasons]).toEqual(['FILE_DESCRIPTORS_EXHAUSTED']);
   expect(aliveAfter).toBe(true);
   expect(probe).toEqual({ alive: true, exact: true, exitCode: 3 });
 });

@@ -43,12 +43,14 @@ it('a full data disk: RESOURCE_EXHAUSTED naming the data directory, health NOT_S
   // A session whose output (8 MiB) does not fit in what is left.
   const filler = s.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 8388608 /dev/zero; exit 0'] });
   let fillerCode: number | undefined;
+  let fillerReason: string | undefined;
   let fillerDetails = '';
   let fillerExit: number | undefined;
   try {
     fillerExit = await filler.wait();
   } catch (err) {
     fillerCode = (err as { code?: number }).code;
+    fillerReason = (err as { reason?: string }).reason;
     fillerDetails = (err as { details?: string }).details ?? '';
   }
   const notServing = await waitFor(async () => (await s.raw.health()) === 'NOT_SERVING', 10_000);
@@ -70,9 +72,11 @@ it('a full data disk: RESOURCE_EXHAUSTED naming the data directory, health NOT_S
   expect(healthBefore).toBe('SERVING');
   expect(fillerExit).toBeUndefined(); // never a made-up exit 0 for output that was not kept
   expect(fillerCode).toBe(8); // RESOURCE_EXHAUSTED
+  expect(fillerReason).toBe('DATA_DIR_FULL'); // docs/PROTOCOL.md, "Errors" (the row test/error-details.e2e-spec.ts leaves to this file)
   expect(fillerDetails).toContain(dataDir);
   expect(notServing).toBe(true);
   expect(next.outcome).toBe('RESOURCE_EXHAUSTED');
+  expect(next.reason).toBe('DATA_DIR_FULL');
   expect(next.details).toContain(dataDir);
   expect(servingAgain).toBe(true);
   expect(probe).toEqual({ alive: true, exact: true, exitCode: 3 });

@@ -4,14 +4,16 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * A loopback TCP front for the Docker engine's unix socket (point a service at it with
  * DOCKER_HOST=tcp://…), passing bytes unchanged, that can cut one container's attach stream after a
  * chosen number of body bytes: Docker's output stream then ends wherever the test wants, e.g. inside
- * a frame, while the engine and the container carry on; and that can hold chosen requests back for a
- * while, as a slow or busy engine would.
+ * a frame, while the engine and the container carry on; that can hold chosen requests back for a
+ * while, as a slow or busy engine would; and that can answer chosen requests with an error status of
+ * its own, as a failing engine does (a 500 with Docker's JSON body).
  */
 export class DockerSocketProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private cut?: { afterBodyBytes: number; done: (containerId: string) => void };
   private delays: Array<{ requestLine: RegExp; ms: number }> = [];
+  private failures: Array<{ requestLine: RegExp; status: number; message: string }> = [];
   host = '';
 
   constructor(private readonly socketPath = '/var/run/docker.sock') {
@@ -41,6 +43,11 @@ export class DockerSocketProxy {
     this.delays.push({ requestLine, ms });
   }
 
+  /** Requests whose request line matches are answered `status` with Docker's error body `{"message"}`, and not passed on. */
+  fail(requestLine: RegExp, status: number, message: string): void {
+    this.failures.push({ requestLine, status, message });
+  }
+
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     return new Promise((r) => this.server.close(() => r()));
@@ -67,6 +74,13 @@ export class DockerSocketProxy {
         rule = this.cut;
         containerId = line[1];
         this.cut = undefined;
+      }
+      const failure = this.failures.find((f) => f.requestLine.test(start.split('\r\n')[0]));
+      if (failure) {
+        const body = JSON.stringify({ message: failure.message });
+        const head = `HTTP/1.1 ${failure.status} Engine Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+        client.end(head + body);
+        return;
       }
       const ms = this.delays.find((d) => d.requestLine.test(start.split('\r\n')[0]))?.ms;
       if (ms) held = held.then(() => new Promise((r) => setTimeout(r, ms)));

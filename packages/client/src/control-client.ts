@@ -1,4 +1,6 @@
-import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { status, type CallOptions as GrpcCallOptions, type ClientReadableStream, type ClientUnaryCall, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { abortedError, cancelOnAbort, type CallOptions } from './call-options';
+import { ExecError, toExecError } from './exec-error';
 import type {
   ContainerControlResponse__Output,
   ContainerLifecycleEvent__Output,
@@ -6,6 +8,7 @@ import type {
   ContainerStatusResponse__Output,
   ListSessionsRequest,
   ListSessionsResponse__Output,
+  RemoveSessionResponse__Output,
   ResourceUsage__Output,
 } from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
@@ -40,6 +43,8 @@ export interface ContainerStatusInfo {
 
 export type ControlResult = Camelized<ContainerControlResponse__Output>;
 
+export type RemoveSessionResult = Camelized<RemoveSessionResponse__Output>;
+
 /**
  * A live ContainerLifecycle subscription: events are queued as they arrive and read with next() /
  * waitFor(); close() cancels the call.
@@ -47,19 +52,24 @@ export type ControlResult = Camelized<ContainerControlResponse__Output>;
 export class LifecycleSubscription {
   private readonly queue: LifecycleEventInfo[] = [];
   private waiters: (() => void)[] = [];
-  error?: ServiceError;
+  error?: ExecError;
   ended = false;
 
-  constructor(readonly call: ClientReadableStream<ContainerLifecycleEvent__Output>) {
+  constructor(
+    readonly call: ClientReadableStream<ContainerLifecycleEvent__Output>,
+    signal?: AbortSignal,
+  ) {
     call.on('data', (m: ContainerLifecycleEvent__Output) => {
       this.queue.push(eventFromProto(m));
       this.wake();
     });
     call.on('error', (e: ServiceError) => {
-      if (e.code !== status.CANCELLED) this.error = e; // CANCELLED: by close()
+      if (e.code !== status.CANCELLED) this.error = toExecError(e) as ExecError; // CANCELLED: by close() or the signal
       this.ended = true;
       this.wake();
     });
+    const unbind = cancelOnAbort(signal, call);
+    call.on('status', unbind);
     call.on('end', () => {
       this.ended = true;
       this.wake();
@@ -114,21 +124,25 @@ export class LifecycleSubscription {
   }
 }
 
-/** Typed calls of the lifecycle, status and control RPCs. */
+/**
+ * Typed calls of the lifecycle, status and control RPCs. Each takes CallOptions last (deadline, signal,
+ * metadata) and rejects with an ExecError.
+ */
 export class ControlClient {
   constructor(private readonly connection: GRPCConnectionManager) {}
 
-  lifecycle(options: { containerId?: string; resumeAfterId?: number } = {}): LifecycleSubscription {
+  /** Lifecycle events (`resumeAfterId`: the held events after that id first); a deadline or the signal ends the stream. */
+  lifecycle(options: { containerId?: string; resumeAfterId?: number } = {}, call?: CallOptions): LifecycleSubscription {
     const req: ContainerLifecycleRequest = { container_id: options.containerId ?? '' };
     if (options.resumeAfterId !== undefined) req.resume_after_id = String(options.resumeAfterId);
-    return new LifecycleSubscription(this.connection.getClient().ContainerLifecycle(req, this.connection.getMetadata()));
+    const stream = this.connection.getClient().ContainerLifecycle(req, this.connection.metadataFor(call), this.connection.grpcOptionsFor(call));
+    return new LifecycleSubscription(stream, call?.signal);
   }
 
-  async status(containerId: string, includeResourceUsage = false): Promise<ContainerStatusInfo> {
+  async status(containerId: string, includeResourceUsage = false, call?: CallOptions): Promise<ContainerStatusInfo> {
     const client = this.connection.getClient();
-    const r = await unary<ContainerStatusResponse__Output>((cb) =>
-      client.ContainerStatus({ container_id: containerId, include_resource_usage: includeResourceUsage }, this.connection.getMetadata(), cb),
-    );
+    const req = { container_id: containerId, include_resource_usage: includeResourceUsage };
+    const r = await this.unary<ContainerStatusResponse__Output>(call, (md, opts, cb) => client.ContainerStatus(req, md, opts, cb));
     const u = r.resource_usage;
     return {
       containerId: String(r.container_id ?? ''),
@@ -143,42 +157,67 @@ export class ControlClient {
             memoryLimit: Number(u.memory_limit ?? 0),
             ioReadBytes: Number(u.io_read_bytes ?? 0),
             ioWriteBytes: Number(u.io_write_bytes ?? 0),
+            readings: Number(u.readings ?? 0),
           }
         : undefined,
     };
   }
 
-  pause(containerId: string): Promise<ControlResult> {
+  pause(containerId: string, call?: CallOptions): Promise<ControlResult> {
     const client = this.connection.getClient();
-    return unary<ContainerControlResponse__Output>((cb) => client.ContainerPause({ container_id: containerId }, this.connection.getMetadata(), cb)).then(
+    return this.unary<ContainerControlResponse__Output>(call, (md, opts, cb) => client.ContainerPause({ container_id: containerId }, md, opts, cb)).then(
       controlResult,
     );
   }
 
-  resume(containerId: string): Promise<ControlResult> {
+  resume(containerId: string, call?: CallOptions): Promise<ControlResult> {
     const client = this.connection.getClient();
-    return unary<ContainerControlResponse__Output>((cb) => client.ContainerResume({ container_id: containerId }, this.connection.getMetadata(), cb)).then(
+    return this.unary<ContainerControlResponse__Output>(call, (md, opts, cb) => client.ContainerResume({ container_id: containerId }, md, opts, cb)).then(
       controlResult,
     );
   }
 
   /** One page of ListSessions (filters as in the request; next_page_token empty on the last page). */
-  listSessions(request: ListSessionsRequest = {}): Promise<ListSessionsResponse__Output> {
+  listSessions(request: ListSessionsRequest = {}, call?: CallOptions): Promise<ListSessionsResponse__Output> {
     const client = this.connection.getClient();
-    return unary<ListSessionsResponse__Output>((cb) => client.ListSessions(request, this.connection.getMetadata(), cb));
+    return this.unary<ListSessionsResponse__Output>(call, (md, opts, cb) => client.ListSessions(request, md, opts, cb));
   }
 
   /** Signals the container's main process, or with execId that exec's process. */
-  signal(containerId: string, signal: string, execId?: string): Promise<ControlResult> {
+  signal(containerId: string, signal: string, execId?: string, call?: CallOptions): Promise<ControlResult> {
     const client = this.connection.getClient();
     const req = { container_id: containerId, signal, exec_id: execId ?? '' };
-    return unary<ContainerControlResponse__Output>((cb) => client.ContainerSignal(req, this.connection.getMetadata(), cb)).then(controlResult);
+    return this.unary<ContainerControlResponse__Output>(call, (md, opts, cb) => client.ContainerSignal(req, md, opts, cb)).then(controlResult);
   }
-}
 
-/** A unary call as a promise of its response. */
-function unary<T>(call: (cb: (err: ServiceError | null, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value!))));
+  /**
+   * Forgets a finished session before its retention ends (RemoveSession, scope `control`); a running
+   * one is FAILED_PRECONDITION (SESSION_RUNNING) unless `force`, which kills its process first.
+   */
+  async removeSession(sessionId: string, options: { force?: boolean } = {}, call?: CallOptions): Promise<RemoveSessionResult> {
+    const client = this.connection.getClient();
+    const r = await this.unary<RemoveSessionResponse__Output>(call, (md, opts, cb) =>
+      client.RemoveSession({ session_id: sessionId, force: !!options.force }, md, opts, cb),
+    );
+    return { sessionId: r.session_id ?? '', killed: !!r.killed };
+  }
+
+  /** A unary call with the call's metadata, deadline and signal, as a promise of its response (ExecError on failure). */
+  private unary<T>(
+    options: CallOptions | undefined,
+    start: (md: Metadata, opts: GrpcCallOptions, cb: (err: ServiceError | null, value?: T) => void) => ClientUnaryCall,
+  ): Promise<T> {
+    const signal = options?.signal;
+    return new Promise<T>((resolve, reject) => {
+      let aborted = false;
+      const call = start(this.connection.metadataFor(options), this.connection.grpcOptionsFor(options), (err, value) => {
+        unbind();
+        if (err) reject(aborted && signal ? abortedError(signal) : toExecError(err));
+        else resolve(value!);
+      });
+      const unbind = cancelOnAbort(signal, call, () => (aborted = true));
+    });
+  }
 }
 
 function controlResult(r: ContainerControlResponse__Output): ControlResult {

@@ -1,4 +1,6 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { abortedError, cancelOnAbort, deadlineOf, type CallOptions } from './call-options';
+import { Code, ExecError, toExecError } from './exec-error';
 import type { Outcome__Output, PullProgress__Output, SessionRequest, SessionResponse__Output, Start } from './gen';
 import { waitForDrain } from './wait-for-drain';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
@@ -75,6 +77,7 @@ const HIGH_WATER = 32;
  * One Session call seen from the client: `ready`, the output as an async iterable read at the caller's
  * pace (the call is paused while the caller is behind, so gRPC flow control reaches the server), and
  * the exit code. The output must be consumed (iterate `output()` or call `wait()`) for `exit` to settle.
+ * A failed call rejects `ready`, `exit` and the output with an ExecError.
  */
 export class ExecSession {
   readonly ready: Promise<ReadyInfo>;
@@ -85,7 +88,7 @@ export class ExecSession {
   readonly pullProgress: PullProgress__Output[] = [];
   private readonly queue: OutputPiece[] = [];
   private ended = false;
-  private error?: ServiceError;
+  private error?: Error;
   private wakeReader?: () => void;
   private resolveReady!: (r: ReadyInfo) => void;
   private rejectReady!: (e: unknown) => void;
@@ -95,17 +98,45 @@ export class ExecSession {
   /** Aborted when the call ends (a write blocked on flow control stops waiting). */
   private readonly ending = new AbortController();
 
-  constructor(readonly call: ClientDuplexStream<SessionRequest, SessionResponse__Output>) {
+  /**
+   * `options.signal` cancels the call whenever it aborts; `options.deadline` / `timeoutMs` cancels it
+   * only if Ready has not come by then (DEADLINE_EXCEEDED): it bounds the set-up, not the output.
+   */
+  constructor(
+    readonly call: ClientDuplexStream<SessionRequest, SessionResponse__Output>,
+    options: Pick<CallOptions, 'signal' | 'deadline' | 'timeoutMs'> = {},
+  ) {
     this.ready = new Promise((res, rej) => ((this.resolveReady = res), (this.rejectReady = rej)));
     this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
     this.ready.catch(() => undefined);
     this.exit.catch(() => undefined);
     call.on('data', (msg: SessionResponse__Output) => this.onMessage(msg));
     call.on('error', (err: ServiceError) => {
-      this.error = err;
+      this.error ??= toExecError(err);
       this.finish();
     });
     call.on('end', () => this.finish());
+    const signal = options.signal;
+    const unbind = cancelOnAbort(signal, call, () => (this.error ??= abortedError(signal!)));
+    const deadline = deadlineOf(options);
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              this.error ??= new ExecError(
+                Code.DEADLINE_EXCEEDED,
+                `the session was not set up (no Ready) by its deadline, ${new Date(deadline).toISOString()}`,
+              );
+              call.cancel();
+            },
+            Math.max(0, deadline - Date.now()),
+          );
+    const settle = () => {
+      if (timer) clearTimeout(timer);
+    };
+    this.ready.then(settle, settle);
+    call.on('status', unbind);
   }
 
   /** Output pieces in order, at the pace the caller reads them. Throws the call's error, if any. */
@@ -211,6 +242,7 @@ export class ExecSession {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
+    // No code: a call that ended with neither exit nor status (a dropped connection, for ResumingSession).
     const err = this.error ?? new Error('session call ended without an exit code');
     this.rejectReady(err);
     this.rejectExit(err); // no-op when exit already resolved
@@ -219,34 +251,40 @@ export class ExecSession {
   }
 }
 
-/** The TypeScript client of exec-stream: start a run, an exec, or attach to a session. */
+/**
+ * The TypeScript client of exec-stream: start a run, an exec, or attach to a session. Each method takes
+ * CallOptions last: metadata, a signal that cancels the call, and a deadline for the set-up (until Ready).
+ */
 export class ExecClient {
   constructor(private readonly connection: GRPCConnectionManager) {}
 
-  run(image: string, options: ProcessOptions = {}): ExecSession {
-    return this.start({ image, ...this.processFields(options) });
+  run(image: string, options: ProcessOptions = {}, call?: CallOptions): ExecSession {
+    return this.start({ image, ...this.processFields(options) }, call);
   }
 
-  exec(containerId: string, options: ProcessOptions & { command: string[] }): ExecSession {
-    return this.start({ container_id: containerId, ...this.processFields(options) });
+  exec(containerId: string, options: ProcessOptions & { command: string[] }, call?: CallOptions): ExecSession {
+    return this.start({ container_id: containerId, ...this.processFields(options) }, call);
   }
 
-  attach(options: AttachOptions): ExecSession {
-    return this.start({
-      session_id: options.sessionId ?? '',
-      container_id: options.containerId ?? '',
-      exec_id: options.execId ?? '',
-      replay_from_sequence: String(options.fromSequence ?? 0),
-      sequenced: !!options.sequenced,
-      client_id: options.clientId ?? '',
-    });
+  attach(options: AttachOptions, call?: CallOptions): ExecSession {
+    return this.start(
+      {
+        session_id: options.sessionId ?? '',
+        container_id: options.containerId ?? '',
+        exec_id: options.execId ?? '',
+        replay_from_sequence: String(options.fromSequence ?? 0),
+        sequenced: !!options.sequenced,
+        client_id: options.clientId ?? '',
+      },
+      call,
+    );
   }
 
   /** Opens a Session call and sends a raw Start message (for callers that need every field). */
-  start(start: Start): ExecSession {
-    const call = this.connection.getClient().Session(this.connection.getMetadata());
+  start(start: Start, options?: CallOptions): ExecSession {
+    const call = this.connection.getClient().Session(this.connection.metadataFor(options));
     call.write({ start });
-    return new ExecSession(call);
+    return new ExecSession(call, options);
   }
 
   private processFields(o: ProcessOptions): Start {

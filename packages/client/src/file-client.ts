@@ -1,6 +1,8 @@
 import { Metadata, status, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { Readable } from 'node:stream';
 import { TarFraming } from './tar-framing';
+import { abortedError, cancelOnAbort, type CallOptions } from './call-options';
+import { toExecError } from './exec-error';
 import type { CopyFromResponse__Output, CopyToRequest, CopyToResponse__Output } from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 import { waitForDrain } from './wait-for-drain';
@@ -20,7 +22,8 @@ export const COPY_CHUNK_BYTES = 16 * 1024;
 /**
  * CopyTo and CopyFrom: tar streams into and out of a managed container. Both honour gRPC flow control:
  * copyTo reads its source only as fast as the server takes it, copyFrom's stream is read at the
- * consumer's pace.
+ * consumer's pace. CallOptions (last): a deadline bounds the whole copy; the signal cancels it.
+ * Failures are ExecErrors.
  */
 export class FileClient {
   constructor(private readonly connection: GRPCConnectionManager) {}
@@ -31,28 +34,44 @@ export class FileClient {
     path: string,
     tar: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
     options: { chunkBytes?: number } = {},
+    callOptions?: CallOptions,
   ): Promise<{ bytesReceived: number }> {
     const chunkBytes = options.chunkBytes ?? COPY_CHUNK_BYTES;
     const stop = new AbortController();
+    const signal = callOptions?.signal;
     let call!: ClientWritableStream<CopyToRequest>;
     const answered = new Promise<CopyToResponse__Output>((resolve, reject) => {
-      call = this.connection.getClient().CopyTo(this.connection.getMetadata(), (err: ServiceError | null, value?: CopyToResponse__Output) => {
-        stop.abort(); // the answer (or error) came: nothing more to send
-        if (err) reject(err);
-        else resolve(value!);
-      });
+      call = this.connection
+        .getClient()
+        .CopyTo(
+          this.connection.metadataFor(callOptions),
+          this.connection.grpcOptionsFor(callOptions),
+          (err: ServiceError | null, value?: CopyToResponse__Output) => {
+            stop.abort(); // the answer (or error) came: nothing more to send
+            unbind();
+            if (err) reject(signal?.aborted ? abortedError(signal) : toExecError(err));
+            else resolve(value!);
+          },
+        );
     });
+    const unbind = cancelOnAbort(signal, call);
     answered.catch(() => undefined);
     const send = async (m: CopyToRequest) => {
       if (!stop.signal.aborted && !call.write(m)) await waitForDrain(call, stop.signal);
     };
+    // The source is read piece by piece, each read raced with the answer: a server that answers early
+    // (an error, a stalled copy) ends the copy even while the source has nothing to give.
+    const source = (Symbol.asyncIterator in tar ? tar[Symbol.asyncIterator]() : tar[Symbol.iterator]()) as AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+    const stopped = new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
     try {
       await send({ header: { container_id: containerId, path } });
-      for await (const piece of tar) {
-        if (stop.signal.aborted) break;
-        const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+      for (;;) {
+        const next = await Promise.race([source.next(), stopped]);
+        if (next === 'stopped' || next.done) break;
+        const buf = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
         for (let at = 0; at < buf.length && !stop.signal.aborted; at += chunkBytes) await send({ tar: buf.subarray(at, at + chunkBytes) });
       }
+      if (stop.signal.aborted) void Promise.resolve(source.return?.()).catch(() => undefined);
       call.end();
     } catch (err) {
       call.cancel();
@@ -63,14 +82,23 @@ export class FileClient {
   }
 
   /**
-   * `path` as a tar stream, with its stat; destroying the stream cancels the call. The archive's framing
-   * is checked as it arrives: a stream that ends without the whole archive (an entry shorter than its
-   * header says, no end-of-archive blocks) fails with DATA_LOSS naming the entry, even when the call ended OK.
+   * `path` as a tar stream, with its stat; destroying the stream (or aborting the signal) cancels the
+   * call. The archive's framing is checked as it arrives: a stream that ends without the whole archive
+   * (an entry shorter than its header says, no end-of-archive blocks) fails with DATA_LOSS naming the
+   * entry, even when the call ended OK.
    */
-  async copyFrom(containerId: string, path: string): Promise<{ stat: PathStatInfo; tar: Readable }> {
-    const call = this.connection.getClient().CopyFrom({ container_id: containerId, path }, this.connection.getMetadata());
+  async copyFrom(containerId: string, path: string, callOptions?: CallOptions): Promise<{ stat: PathStatInfo; tar: Readable }> {
+    const call = this.connection
+      .getClient()
+      .CopyFrom({ container_id: containerId, path }, this.connection.metadataFor(callOptions), this.connection.grpcOptionsFor(callOptions));
+    const signal = callOptions?.signal;
+    const unbind = cancelOnAbort(signal, call);
+    call.on('status', unbind);
+    const failed = (err: unknown) => (signal?.aborted ? abortedError(signal) : toExecError(err));
     const it = call[Symbol.asyncIterator]() as AsyncIterator<CopyFromResponse__Output>;
-    const first = await it.next();
+    const first = await it.next().catch((err: unknown) => {
+      throw failed(err);
+    });
     if (first.done || !first.value.stat) {
       call.cancel();
       throw new Error('CopyFrom: the server sent no stat first');
@@ -81,7 +109,9 @@ export class FileClient {
     const tar = Readable.from(
       (async function* () {
         for (;;) {
-          const r = await it.next();
+          const r = await it.next().catch((err: unknown) => {
+            throw failed(err);
+          });
           if (r.done) break;
           if (!r.value.tar?.length) continue;
           try {

@@ -1,6 +1,15 @@
-import { credentials, loadPackageDefinition, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  type CallOptions as GrpcCallOptions,
+  type ChannelCredentials,
+  type Interceptor,
+  type ChannelOptions,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { readFileSync } from 'node:fs';
+import { deadlineOf, hookInterceptor, mergedMetadata, type CallHook, type CallOptions } from './call-options';
 import type { ExecClient as ExecStub, ProtoGrpcType } from './gen';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto';
 
@@ -14,6 +23,10 @@ export interface ConnectionOptions {
   channelOptions?: ChannelOptions;
   /** Connect over TLS (the server has EXEC_TLS_CERT); unset = plaintext. */
   tls?: ClientTlsOptions;
+  /** Metadata sent with every call (a call's own CallOptions.metadata goes over it). */
+  defaultMetadata?: Record<string, string | string[]>;
+  /** Runs before every call and may see its end (call-options.ts): trace headers, logging, metrics. */
+  onCall?: CallHook;
 }
 
 /** Each value is PEM text (a string holding `-----BEGIN`, or a Buffer) or the path of a PEM file. */
@@ -78,6 +91,7 @@ export class GRPCConnectionManager {
         // fewer window updates and writes; its CPU per GiB fell ~25–45 % (docs/BENCHMARKS.md, issue 15).
         [CLIENT_FLOW_CONTROL_WINDOW_OPTION]: CLIENT_FLOW_CONTROL_WINDOW,
         ...this.options.channelOptions,
+        ...(this.options.onCall ? { interceptors: [...channelInterceptors(this.options.channelOptions), hookInterceptor(this.options.onCall)] } : {}),
       }) as RawExecClient;
     }
     return this.client;
@@ -86,7 +100,7 @@ export class GRPCConnectionManager {
   /** Metadata for every call (built once: the token does not change for a manager's life). */
   getMetadata(): Metadata {
     if (!this.metadata) {
-      this.metadata = new Metadata();
+      this.metadata = mergedMetadata(new Metadata(), this.options.defaultMetadata);
       const { token, authScheme = 'bearer' } = this.options;
       if (token) {
         this.metadata.set('authorization', authScheme === 'basic' ? `Basic ${Buffer.from(`:${token}`).toString('base64')}` : `Bearer ${token}`);
@@ -95,9 +109,25 @@ export class GRPCConnectionManager {
     return this.metadata;
   }
 
+  /** The metadata of one call (a copy, its own to change): the connection's, with the call's own over it. */
+  metadataFor(call?: CallOptions): Metadata {
+    return mergedMetadata(this.getMetadata(), call?.metadata);
+  }
+
+  /** grpc-js's options of a call that its deadline bounds as a whole (unary calls, CopyTo, CopyFrom, ContainerLifecycle). */
+  grpcOptionsFor(call?: CallOptions): GrpcCallOptions {
+    const deadline = deadlineOf(call);
+    return deadline === undefined ? {} : { deadline };
+  }
+
   close(): void {
     this.client?.close();
     this.client = undefined;
     this.metadata = undefined;
   }
+}
+
+function channelInterceptors(options: ChannelOptions | undefined): Interceptor[] {
+  const given = (options as { interceptors?: unknown } | undefined)?.interceptors;
+  return Array.isArray(given) ? (given as Interceptor[]) : [];
 }

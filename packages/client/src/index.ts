@@ -8,5 +8,10 @@ export {
   type ContainerStatusInfo,
   type ResourceUsageInfo,
   type ControlResult,
+  type RemoveSessionResult,
 } from './control-client';
 export { FileClient, COPY_CHUNK_BYTES, type PathStatInfo } from './file-client';
+export { ExecError, Code, toExecError } from './exec-error';
+export { ERROR_DOMAIN, ERROR_REASONS, isErrorReason, type ErrorReason, type ResourceType } from './error-reasons';
+export type { FieldViolation, ResourceInfo } from './status-details';
+export type { CallOptions, CallHook, CallInfo } from './call-options';

@@ -1,4 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
+import type { CallOptions } from './call-options';
 import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
 import type { Outcome__Output } from './gen';
 
@@ -46,28 +47,36 @@ export class ResumingSession {
     private current: ExecSession,
     private readonly options: ResumeOptions,
     fromSequence = 0,
+    /** The caller's CallOptions: the deadline bounded the first set-up; metadata and signal apply to every re-attach too. */
+    private readonly call: CallOptions = {},
   ) {
     this.lastSequence = Math.max(0, fromSequence - 1);
+    call.signal?.addEventListener('abort', () => this.cancel(), { once: true });
     this.ready = current.ready;
     this.ready.then((r) => (this.sessionId = r.sessionId)).catch(() => undefined);
     this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
     this.exit.catch(() => undefined);
   }
 
-  static run(client: ExecClient, image: string, options: ProcessOptions & ResumeOptions = {}): ResumingSession {
-    return new ResumingSession(client, client.run(image, { ...options, sequenced: true }), options).withClientId(options.clientId);
+  static run(client: ExecClient, image: string, options: ProcessOptions & ResumeOptions = {}, call?: CallOptions): ResumingSession {
+    return new ResumingSession(client, client.run(image, { ...options, sequenced: true }, call), options, 0, call).withClientId(options.clientId);
   }
 
-  static exec(client: ExecClient, containerId: string, options: ProcessOptions & ResumeOptions & { command: string[] }): ResumingSession {
-    return new ResumingSession(client, client.exec(containerId, { ...options, sequenced: true }), options).withClientId(options.clientId);
+  static exec(client: ExecClient, containerId: string, options: ProcessOptions & ResumeOptions & { command: string[] }, call?: CallOptions): ResumingSession {
+    return new ResumingSession(client, client.exec(containerId, { ...options, sequenced: true }, call), options, 0, call).withClientId(options.clientId);
   }
 
   /**
    * Attach to an existing session (e.g. one this process ran before it restarted), by session id, or by
    * container id (then reconnects use the session id Ready names).
    */
-  static attach(client: ExecClient, attach: AttachOptions & ({ sessionId: string } | { containerId: string }), options: ResumeOptions = {}): ResumingSession {
-    const s = new ResumingSession(client, client.attach({ ...attach, sequenced: true }), options, attach.fromSequence ?? 0);
+  static attach(
+    client: ExecClient,
+    attach: AttachOptions & ({ sessionId: string } | { containerId: string }),
+    options: ResumeOptions = {},
+    call?: CallOptions,
+  ): ResumingSession {
+    const s = new ResumingSession(client, client.attach({ ...attach, sequenced: true }, call), options, attach.fromSequence ?? 0, call);
     if (attach.sessionId) s.sessionId = attach.sessionId;
     return s.withClientId(attach.clientId);
   }
@@ -169,7 +178,10 @@ export class ResumingSession {
       this.options.onReconnect?.({ attempt, fromSequence, error });
       await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1)));
       if (this.cancelled) throw error; // cancel() during the back-off
-      const next = this.client.attach({ sessionId: this.sessionId, fromSequence, sequenced: true, clientId: this.clientId });
+      const next = this.client.attach(
+        { sessionId: this.sessionId, fromSequence, sequenced: true, clientId: this.clientId },
+        { metadata: this.call.metadata, signal: this.call.signal },
+      );
       try {
         await next.ready;
         if (this.cancelled) {

@@ -1,7 +1,7 @@
 import { statusName } from '../../common/log-levels';
 import type { Deadline, Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { ExecError, kindOfGrpcCode } from '../../common/errors';
+import { detailOfTrailers, ExecError, kindOfGrpcCode, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
 import { forwardedMetadata } from './forwarded-metadata';
@@ -33,13 +33,24 @@ export interface ForwardedCall {
   metadata?: Metadata;
 }
 
-/** A peer's failure as this replica answers it: the owner's own status, with UNAVAILABLE naming the replica. */
+/**
+ * A peer's failure as this replica answers it: the owner's own status and details, with UNAVAILABLE
+ * naming the replica (REPLICA_UNAVAILABLE when the replica itself could not be reached).
+ */
 export function peerError(err: unknown, owner: RemoteOwner): ExecError {
   const e = err as Partial<ServiceError>;
-  if (typeof e.code !== 'number') return new ExecError('internal', `forwarding to replica ${owner.replica}: ${String(err)}`);
+  if (typeof e.code !== 'number') {
+    return new ExecError('internal', `forwarding to replica ${owner.replica}: ${String(err)}`, { reason: 'INTERNAL', metadata: { replica: owner.replica } });
+  }
   const kind = kindOfGrpcCode(e.code);
   const details = e.details || e.message || '';
-  return new ExecError(kind, kind === 'unavailable' ? `replica ${owner.replica} (${owner.address}) is unavailable: ${details}` : details);
+  const detail = detailOfTrailers(e.code, e.metadata);
+  if (kind !== 'unavailable') return new ExecError(kind, details, detail);
+  return new ExecError(
+    'unavailable',
+    `replica ${owner.replica} (${owner.address}) is unavailable: ${details}`,
+    detail ?? { reason: 'REPLICA_UNAVAILABLE', metadata: { replica: owner.replica } },
+  );
 }
 
 /**
@@ -116,7 +127,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
    * container: it and the rest go to the owner; the owner's answer (or status) is the answer.
    */
   clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
-    if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call'));
+    if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call', { reason: 'CLIENT_CANCELLED' }));
     return new Promise<Res>((resolve, reject) => {
       const drain = (err: ExecError) => {
         upstream.cancel();
@@ -182,7 +193,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
         this.inFlight.delete(drain);
         call.removeListener('cancelled', onClientGone);
         if (err && !duplex) return reject(err);
-        if (err) call.emit('error', { code: err.grpcCode, details: err.message });
+        if (err) call.emit('error', toGrpcStatus(err));
         else if (duplex) call.end();
         resolve();
       };

@@ -108,6 +108,7 @@ export class OwnerRouter {
         'unavailable',
         `request_id ${JSON.stringify(requestId.slice(0, 32))} belongs to replica ${home}, which is not among the peers now (it may be restarting): ` +
           'retry with the same request_id; starting it elsewhere could run it twice',
+        { reason: 'REPLICA_UNAVAILABLE', metadata: { replicas: home } },
       );
     }
     return { local: false, replica: home, address };
@@ -152,12 +153,14 @@ export class OwnerRouter {
       throw new ExecError(
         'permission',
         `container ${containerId} is not on replica ${this.self}'s engine, and finding its replica asks the others with the caller's token: ${denied}`,
+        { reason: 'SCOPE_MISSING', metadata: { scope: 'read' } },
       );
     }
     if (unreachable.length) {
       throw new ExecError(
         'unavailable',
         `container ${containerId} is not on replica ${this.self}'s engine and these replicas could not be asked: ${unreachable.join('; ')}`,
+        { reason: 'REPLICA_UNAVAILABLE', metadata: { replicas: unreachable.map((u) => u.split(' ')[0]).join(',') } },
       );
     }
     return LOCAL; // nobody has it: the local handler answers NOT_FOUND
@@ -169,6 +172,7 @@ export class OwnerRouter {
       throw new ExecError(
         'unavailable',
         `${what} belongs to replica ${replica}, which is not among replica ${this.self}'s peers now (EXEC_PEERS / EXEC_PEERS_DNS): it may be down`,
+        { reason: 'REPLICA_UNAVAILABLE', metadata: { replica } },
       );
     }
     return { local: false, replica, address };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExecError } from '../../common/errors';
+import { ExecError, type ErrorDetail } from '../../common/errors';
 import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
@@ -36,7 +36,7 @@ export class ContainerControlService {
 
   async pause(containerId: string | undefined): Promise<ControlResponse> {
     const state = await this.managedState(containerId, 'ContainerPause');
-    if (state.paused) throw new ExecError('precondition', `container ${short(state.id)} is already paused`);
+    if (state.paused) throw new ExecError('precondition', `container ${short(state.id)} is already paused`, paused(state));
     if (!state.running) throw notRunning(state);
     await this.control.pause(state.id);
     this.bus.publish({ containerId: state.id, type: 'paused', status: 'paused', source: 'control', sessionId: state.sessionId });
@@ -46,7 +46,11 @@ export class ContainerControlService {
   async resume(containerId: string | undefined): Promise<ControlResponse> {
     const state = await this.managedState(containerId, 'ContainerResume');
     if (!state.paused) {
-      throw new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not paused: nothing to resume`);
+      throw new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not paused: nothing to resume`, {
+        reason: 'CONTAINER_NOT_PAUSED',
+        resource: { type: 'container', name: state.id },
+        metadata: { state: state.status },
+      });
     }
     await this.control.unpause(state.id);
     this.bus.publish({ containerId: state.id, type: 'resumed', status: 'running', source: 'control', sessionId: state.sessionId });
@@ -59,7 +63,7 @@ export class ContainerControlService {
     const execId = optionalId('exec_id', req.exec_id);
     const state = await this.managedState(id, 'ContainerSignal');
     if (state.paused) {
-      throw new ExecError('precondition', `container ${short(state.id)} is paused: resume it first (a frozen process cannot act on a signal)`);
+      throw new ExecError('precondition', `container ${short(state.id)} is paused: resume it first (a frozen process cannot act on a signal)`, paused(state));
     }
     if (!state.running) throw notRunning(state);
     if (!execId) {
@@ -73,10 +77,16 @@ export class ContainerControlService {
     }
     const exec = await this.startedExec(execId);
     if (exec.containerId !== state.id) {
-      throw new ExecError('invalid', `exec ${short(execId)} belongs to container ${short(exec.containerId)}, not ${short(state.id)}`);
+      throw new ExecError('invalid', `exec ${short(execId)} belongs to container ${short(exec.containerId)}, not ${short(state.id)}`, {
+        reason: 'FIELD_INVALID',
+        field: 'exec_id',
+      });
     }
     if (!exec.running) {
-      throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode ?? 'unknown'})`);
+      throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode ?? 'unknown'})`, {
+        reason: 'EXEC_NOT_RUNNING',
+        resource: { type: 'exec', name: exec.id, owner: exec.containerId },
+      });
     }
     this.markKilledByRequest(state.id, exec.id);
     const { pidInContainer } = await this.control.signalExec(exec.id, sig.number);
@@ -148,5 +158,13 @@ function short(id: string): string {
 }
 
 function notRunning(state: ContainerState): ExecError {
-  return new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not running`);
+  return new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not running`, {
+    reason: 'CONTAINER_NOT_RUNNING',
+    resource: { type: 'container', name: state.id },
+    metadata: { state: state.status },
+  });
+}
+
+function paused(state: ContainerState): ErrorDetail<'precondition'> {
+  return { reason: 'CONTAINER_PAUSED', resource: { type: 'container', name: state.id } };
 }

@@ -110,16 +110,14 @@ export function partialPath(dir: string, name: string): string | undefined {
 
 /** An absolute path without NUL, at most COPY_PATH_MAX_BYTES and COPY_PATH_MAX_COMPONENTS; INVALID_ARGUMENT otherwise. */
 export function requirePath(path: string | undefined): string {
-  if (!path) throw new ExecError('invalid', 'path is required: an absolute path in the container');
-  if (!path.startsWith('/')) throw new ExecError('invalid', `path ${quoted(path)} must be absolute (start with /)`);
-  if (path.includes('\0')) throw new ExecError('invalid', 'path must not contain NUL bytes');
-  if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw new ExecError('invalid', `path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
-  if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw new ExecError('invalid', 'path: each component must be at most 255 bytes');
+  const invalid = (message: string) => new ExecError('invalid', message, { reason: 'FIELD_INVALID', field: 'path' });
+  if (!path) throw invalid('path is required: an absolute path in the container');
+  if (!path.startsWith('/')) throw invalid(`path ${quoted(path)} must be absolute (start with /)`);
+  if (path.includes('\0')) throw invalid('path must not contain NUL bytes');
+  if (Buffer.byteLength(path) > COPY_PATH_MAX_BYTES) throw invalid(`path must be at most ${COPY_PATH_MAX_BYTES} bytes`);
+  if (path.split('/').some((c) => Buffer.byteLength(c) > 255)) throw invalid('path: each component must be at most 255 bytes');
   if (resolvedDepth(path) > COPY_PATH_MAX_COMPONENTS) {
-    throw new ExecError(
-      'invalid',
-      `path ${quoted(path)}: at most ${COPY_PATH_MAX_COMPONENTS} components once "." and ".." are resolved (Docker follows no more)`,
-    );
+    throw invalid(`path ${quoted(path)}: at most ${COPY_PATH_MAX_COMPONENTS} components once "." and ".." are resolved (Docker follows no more)`);
   }
   return path;
 }

@@ -33,7 +33,12 @@ export class ContainerStatusService {
     });
     if (!state) {
       const session = this.retainedSession(id);
-      if (!session) throw new ExecError('not_found', `container ${quoted(id)} not found: Docker does not have it and no retained session ran in it`);
+      if (!session) {
+        throw new ExecError('not_found', `container ${quoted(id)} not found: Docker does not have it and no retained session ran in it`, {
+          reason: 'CONTAINER_NOT_FOUND',
+          resource: { type: 'container', name: id },
+        });
+      }
       return fromSession(session);
     }
     if (!state.managed) throw notManaged(id);
@@ -44,7 +49,7 @@ export class ContainerStatusService {
         // It stopped while its readings were awaited: answer its final state, without usage.
         const final = await this.status({ container_id: id });
         if (final.status !== 'running' && final.status !== 'paused') return final;
-        throw new ExecError('unavailable', `Docker gave no resource readings for container ${state.id.slice(0, 12)}; retry`);
+        throw new ExecError('unavailable', `Docker gave no resource readings for container ${state.id.slice(0, 12)}; retry`, { reason: 'DOCKER_ERROR' });
       }
       res.resource_usage = {
         cpu_percent: Math.round(u.cpuPercent * 100) / 100,
@@ -52,6 +57,7 @@ export class ContainerStatusService {
         memory_limit: String(u.memoryLimit),
         io_read_bytes: String(u.ioReadBytes),
         io_write_bytes: String(u.ioWriteBytes),
+        readings: u.readings,
       };
     }
     return res;
@@ -81,6 +87,7 @@ export async function inspectUnambiguous(control: ContainerControl, sessions: Se
     throw new ExecError(
       'invalid',
       `container id prefix ${id} is ambiguous: it matches ${state.id.slice(0, 12)} and ${retained.slice(0, 12)}; give more of the id`,
+      { reason: 'ID_AMBIGUOUS', resource: { type: 'container', name: id } },
     );
   }
   return state;
@@ -90,6 +97,7 @@ export function notManaged(id: string): ExecError {
   return new ExecError(
     'permission',
     `container ${id} is not managed by this exec-stream instance (labels exec-stream.managed=true and exec-stream.replica=<EXEC_REPLICA_ID>)`,
+    { reason: 'CONTAINER_NOT_MANAGED', resource: { type: 'container', name: id } },
   );
 }
 

@@ -47,7 +47,10 @@ export class CopyProgress {
   check(): ExecError | undefined {
     const t = this.now();
     if (t - this.startedAt >= this.pace.maxMs) {
-      return new ExecError('aborted', `${this.what} ran for ${this.pace.maxMs} ms, the most a copy may hold its container (EXEC_COPY_MAX_MS): it was ended`);
+      return new ExecError('aborted', `${this.what} ran for ${this.pace.maxMs} ms, the most a copy may hold its container (EXEC_COPY_MAX_MS): it was ended`, {
+        reason: 'COPY_STALLED',
+        metadata: { setting: 'EXEC_COPY_MAX_MS' },
+      });
     }
     const waited = this.waitedMs + (this.waitingSince !== undefined ? t - this.waitingSince : 0);
     const bytes = this.windowBytes;
@@ -61,6 +64,7 @@ export class CopyProgress {
       'aborted',
       `${this.what}'s client ${verb} ${bytes} bytes in ${Math.round(waited)} ms of waiting on it, less than ${this.pace.minBytesPerSecond} bytes/s ` +
         `(EXEC_COPY_MIN_BYTES_PER_SECOND, over EXEC_COPY_STALL_MS=${this.pace.windowMs}): the copy was ended, as Docker holds the container's lock while it runs`,
+      { reason: 'COPY_STALLED', metadata: { setting: 'EXEC_COPY_MIN_BYTES_PER_SECOND' } },
     );
   }
 }

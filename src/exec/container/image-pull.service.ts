@@ -65,7 +65,10 @@ export class ImagePullService {
     try {
       logins = readRegistryAuthFile(file);
     } catch (err) {
-      throw new ExecError('unavailable', `registry credentials for ${registry} unreadable (EXEC_REGISTRY_AUTH_FILE): ${(err as Error).message}`);
+      throw new ExecError('unavailable', `registry credentials for ${registry} unreadable (EXEC_REGISTRY_AUTH_FILE): ${(err as Error).message}`, {
+        reason: 'REGISTRY_AUTH_FILE_UNREADABLE',
+        metadata: { setting: 'EXEC_REGISTRY_AUTH_FILE', registry },
+      });
     }
     const login = logins.get(registryKey(registry));
     return login ? { ...login, serverAddress: registry } : undefined;

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ExecError } from '../../common/errors';
 import { CONTAINER_CONTROL } from '../../common/tokens';
 import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatch } from '../../executor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
@@ -11,6 +10,8 @@ export interface ResourceUsage {
   memoryLimit: number;
   ioReadBytes: number;
   ioWriteBytes: number;
+  /** How many readings the figures come from: 2 all measured, 1 no CPU percent yet (0), 0 none yet (all 0). */
+  readings: 0 | 1 | 2;
 }
 
 /** How long a status call may wait for the readings of a container not watched yet. */
@@ -27,7 +28,8 @@ const MAX_ENDED = 1024;
  * figures are at most ~1 s old). Docker's one-shot stats is no substitute: it answers only on the
  * collector's next 1 s tick (docs/LIFECYCLE.md).
  * A container not watched yet (started before this process, or less than ~1 s ago) is watched from
- * the first status call, which then waits for two readings (at most ~1-2 s, once). A container that
+ * the first status call, which then waits for two readings (at most COLD_WAIT_MS, once) and answers
+ * with what it has (`readings` says how many: Docker's first one can take over 2 s). A container that
  * stops meanwhile (lifecycle `exited`, or Docker's empty reading of a stopped container) ends the wait
  * at once: usage() then answers undefined, and the caller reports the final state instead.
  */
@@ -57,7 +59,7 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     return this.watches.size;
   }
 
-  /** Current usage of a running (or paused) container; undefined once it has stopped. */
+  /** Current usage of a running (or paused) container (from fewer than two readings in its first seconds); undefined once it has stopped. */
   async usage(containerId: string): Promise<ResourceUsage | undefined> {
     if (this.ended.has(containerId)) return undefined;
     this.watch(containerId);
@@ -65,7 +67,8 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     if (entry.samples.length < 2) await this.readings(entry, 2, COLD_WAIT_MS);
     if (entry.stopped) return undefined;
     const n = entry.samples.length;
-    if (n < 2) throw new ExecError('unavailable', `Docker gave no resource readings for container ${containerId.slice(0, 12)} yet; retry`);
+    if (n === 0) return { cpuPercent: 0, memoryBytes: 0, memoryLimit: 0, ioReadBytes: 0, ioWriteBytes: 0, readings: 0 };
+    if (n === 1) return { ...toUsage(entry.samples[0], entry.samples[0]), cpuPercent: 0, readings: 1 };
     return toUsage(entry.samples[n - 2], entry.samples[n - 1]);
   }
 
@@ -146,5 +149,6 @@ function toUsage(prev: ResourceSample, now: ResourceSample): ResourceUsage {
     memoryLimit: now.memoryLimit,
     ioReadBytes: now.ioReadBytes,
     ioWriteBytes: now.ioWriteBytes,
+    readings: 2,
   };
 }

@@ -18,19 +18,19 @@ export const ACCEPTED_SIGNAL_FORMS = 'a signal name with or without SIG, any cas
  */
 export function parseSignal(input: string | undefined): ParsedSignal {
   const raw = (input ?? '').trim();
-  if (!raw) throw new ExecError('invalid', `signal is empty: give ${ACCEPTED_SIGNAL_FORMS}`);
-  if (Buffer.byteLength(raw) > LIMITS.idBytes) {
-    throw new ExecError('invalid', `signal is ${Buffer.byteLength(raw)} bytes (at most ${LIMITS.idBytes}): give ${ACCEPTED_SIGNAL_FORMS}`);
-  }
+  const invalid = (message: string) => new ExecError('invalid', message, { reason: 'FIELD_INVALID', field: 'signal' });
+  if (!raw) throw invalid(`signal is empty: give ${ACCEPTED_SIGNAL_FORMS}`);
+  if (Buffer.byteLength(raw) > LIMITS.idBytes)
+    throw invalid(`signal is ${Buffer.byteLength(raw)} bytes (at most ${LIMITS.idBytes}): give ${ACCEPTED_SIGNAL_FORMS}`);
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     const name = n >= 1 && n <= MAX_SIGNAL ? signalName(n) : undefined;
-    if (!name) throw new ExecError('invalid', `signal ${quoted(raw)} is out of range: give ${ACCEPTED_SIGNAL_FORMS}`);
+    if (!name) throw invalid(`signal ${quoted(raw)} is out of range: give ${ACCEPTED_SIGNAL_FORMS}`);
     return { name, number: n };
   }
   const upper = raw.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   const n = SIGNALS[name];
-  if (n === undefined) throw new ExecError('invalid', `unknown signal ${quoted(raw)}: give ${ACCEPTED_SIGNAL_FORMS}`);
+  if (n === undefined) throw invalid(`unknown signal ${quoted(raw)}: give ${ACCEPTED_SIGNAL_FORMS}`);
   return { name: signalName(n)!, number: n };
 }

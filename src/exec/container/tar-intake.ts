@@ -170,7 +170,8 @@ export class TarIntake {
       this.framing.push(chunk);
     } catch (err) {
       // A refused header (or bytes that are not one): nothing of that entry has been passed on.
-      const refused = err instanceof ExecError ? err : new ExecError('invalid', err instanceof TarFramingError ? err.message : String(err));
+      const refused: ExecError =
+        err instanceof ExecError ? (err as ExecError) : new ExecError('invalid', err instanceof TarFramingError ? err.message : String(err));
       return this.stop(refused, undefined, this.framing.boundary);
     }
     this.passOn(this.framing.settled);

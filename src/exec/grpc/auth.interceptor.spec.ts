@@ -78,6 +78,7 @@ describe('method scopes', () => {
       ListSessions: 'read',
       CopyTo: 'run',
       CopyFrom: 'read',
+      RemoveSession: 'control',
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
 import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
-import { ExecError } from '../../common/errors';
+import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { levelOfStatus, LogRateLimit, statusName } from '../../common/log-levels';
 import { bindCallContext, requireScope, type CallContext } from './call-context';
@@ -49,6 +49,8 @@ export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
   // CopyTo changes a container's files, as a command could: `run`. CopyFrom only reads them.
   CopyTo: 'run',
   CopyFrom: 'read',
+  // Forgetting a session (and, with force, killing its process) is an operator's act, as pause and signal are.
+  RemoveSession: 'control',
 };
 
 /** The most bytes of a client's `x-request-id`; it must also be printable ASCII. */
@@ -61,7 +63,10 @@ export function requestIdOf(metadata: Metadata): string | undefined {
   if (values.length === 0) return undefined;
   const value = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
   if (value === undefined || !REQUEST_ID.test(value)) {
-    throw new ExecError('invalid', `x-request-id must be one value of 1-${REQUEST_ID_MAX_BYTES} printable ASCII characters`);
+    throw new ExecError('invalid', `x-request-id must be one value of 1-${REQUEST_ID_MAX_BYTES} printable ASCII characters`, {
+      reason: 'FIELD_INVALID',
+      field: 'x-request-id',
+    });
   }
   return value;
 }
@@ -99,12 +104,12 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
       log: root.child({ callId, method, requestId: callId, peer: call.getPeer() }),
     };
     let refused = false;
-    const refuse = (code: status, details: string, fields: Record<string, unknown> = {}) => {
+    const refuse = (err: ExecError, fields: Record<string, unknown> = {}) => {
       refused = true;
-      if (limit.allow('call refused', 'warn')) context.log.warn({ code: statusName(code), details, ...fields }, 'call refused');
-      const trailers = new Metadata();
-      trailers.set('x-request-id', context.requestId!);
-      call.sendStatus({ code, details, metadata: trailers });
+      const s = toGrpcStatus(err);
+      if (limit.allow('call refused', 'warn')) context.log.warn({ code: statusName(s.code), details: s.details, ...fields }, 'call refused');
+      s.metadata.set('x-request-id', context.requestId!);
+      call.sendStatus(s);
     };
     return new ServerInterceptingCall(call, {
       start: (next) => {
@@ -128,8 +133,11 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
               const found = given === undefined ? undefined : store.lookup(given);
               if (!found) {
                 return refuse(
-                  status.UNAUTHENTICATED,
-                  'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                  new ExecError(
+                    'unauthenticated',
+                    'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                    { reason: 'TOKEN_INVALID' },
+                  ),
                   { token: null, authorization: authorizationProblem(header) },
                 );
               }
@@ -141,8 +149,7 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
               const scope = METHOD_SCOPES[method];
               if (scope) requireScope(context.principal, scope, method);
             } catch (err) {
-              const e = err as ExecError;
-              return refuse(e.grpcCode, e.message);
+              return refuse(err as ExecError);
             }
             bindCallContext(metadata, context);
             mdNext(metadata);

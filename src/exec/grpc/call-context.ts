@@ -43,5 +43,8 @@ export function callContextOf(metadata: Metadata | undefined, fallback: Logger, 
 /** Throws PERMISSION_DENIED naming the missing scope unless the caller holds it. */
 export function requireScope(principal: Principal, scope: Scope, what: string): void {
   if (principal.scopes.has(scope)) return;
-  throw new ExecError('permission', `${what} needs scope "${scope}"; token "${principal.name}" has ${[...principal.scopes].join(', ') || 'none'}`);
+  throw new ExecError('permission', `${what} needs scope "${scope}"; token "${principal.name}" has ${[...principal.scopes].join(', ') || 'none'}`, {
+    reason: 'SCOPE_MISSING',
+    metadata: { scope, token: principal.name, call: what },
+  });
 }

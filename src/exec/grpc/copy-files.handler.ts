@@ -2,7 +2,7 @@ import { statusName } from '../../common/log-levels';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { ExecError, toGrpcStatus } from '../../common/errors';
+import { ExecError, toGrpcStatus, type ErrorDetail } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
@@ -92,7 +92,7 @@ export class CopyFilesHandler {
       if (err) {
         const s = toGrpcStatus(err);
         log.debug({ code: statusName(s.code), details: s.details, bytes: intake.received, unpacked: intake.unpacked }, 'copy to container failed');
-        callback({ code: s.code, details: s.details, message: s.details });
+        callback({ code: s.code, details: s.details, message: s.details, metadata: s.metadata });
       } else callback(null, value);
     };
     let paused = false;
@@ -113,11 +113,15 @@ export class CopyFilesHandler {
             paused = true;
             waitOnClient();
             if (!msg.header)
-              return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
+              return reject(
+                new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`, {
+                  reason: 'UNEXPECTED_MESSAGE',
+                }),
+              );
             return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
           }
           if (intake.failure) return;
-          if (msg.header) return intake.fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
+          if (msg.header) return intake.fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only', { reason: 'UNEXPECTED_MESSAGE' }));
           const chunk = msg.tar;
           if (!chunk?.length) return;
           progress.moved(chunk.length);
@@ -133,7 +137,7 @@ export class CopyFilesHandler {
         (onEnd = () => {
           sending = false;
           waitOnClient();
-          if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
+          if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)', { reason: 'UNEXPECTED_MESSAGE' }));
           else intake.end();
         }),
       );
@@ -141,7 +145,7 @@ export class CopyFilesHandler {
     header.catch(() => undefined);
     const gone = () => {
       sending = false;
-      const err = new ExecError('aborted', 'client cancelled the copy');
+      const err = new ExecError('aborted', 'client cancelled the copy', { reason: 'CLIENT_CANCELLED' });
       refuseHeader(err);
       intake.fail(err);
     };
@@ -184,7 +188,7 @@ export class CopyFilesHandler {
       log.debug({ containerId: id, path, bytes: intake.received, unpacked: intake.unpacked }, 'copied to container');
       answer(null, { bytes_received: String(intake.received) });
     } catch (err) {
-      intake.fail(err instanceof ExecError ? err : new ExecError('aborted', 'the copy failed'));
+      intake.fail(err instanceof ExecError ? (err as ExecError) : new ExecError('aborted', 'the copy failed'));
       answer(err);
       call.resume(); // let grpc-js discard what the client still sends
     } finally {
@@ -293,13 +297,13 @@ export class CopyFilesHandler {
       } catch (err) {
         if (abort.signal.aborted) return;
         if (err instanceof ExecError) throw err;
-        throw new ExecError('unavailable', `${where} broke off after ${sent} bytes: ${(err as Error).message}`);
+        throw new ExecError('unavailable', `${where} broke off after ${sent} bytes: ${(err as Error).message}`, { reason: 'DOCKER_ERROR' });
       } finally {
         clearInterval(pace);
         abort.signal.removeEventListener('abort', stop);
         tar.destroy();
       }
-      if (stalled) throw new ExecError(stalled.kind, `${stalled.message} (after ${sent} bytes)`);
+      if (stalled) throw new ExecError('aborted', `${stalled.message} (after ${sent} bytes)`, stalled.detail as ErrorDetail<'aborted'> | undefined);
       log.debug({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
     } finally {
       call.removeListener('cancelled', gone);

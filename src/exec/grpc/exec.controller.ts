@@ -12,9 +12,13 @@ import type {
   CopyFromRequest__Output,
   ListSessionsRequest__Output,
   ListSessionsResponse,
+  RemoveSessionRequest__Output,
+  RemoveSessionResponse,
 } from '@exec-stream/client/wire';
+import { requiredId } from '../../common/request-ids';
 import { RoutedCalls } from '../cluster';
 import { ContainerControlService, ContainerStatusService } from '../container';
+import { SessionManager } from '../session';
 import { CopyFilesHandler, type CopyFromCallStream, type CopyToCallback, type CopyToCallStream } from './copy-files.handler';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
 import { ListSessionsHandler } from './list-sessions.handler';
@@ -35,6 +39,7 @@ export class ExecController {
     private readonly copies: CopyFilesHandler,
     private readonly listings: ListSessionsHandler,
     private readonly routed: RoutedCalls,
+    private readonly sessions: SessionManager,
   ) {}
 
   @GrpcStreamCall('Exec', 'Session')
@@ -73,6 +78,13 @@ export class ExecController {
   @GrpcMethod('Exec', 'ListSessions')
   listSessions(req: ListSessionsRequest__Output, metadata: Metadata): Promise<ListSessionsResponse> {
     return this.listings.list(req, metadata);
+  }
+
+  // Served by the replica the session id names, as an attach is.
+  @GrpcMethod('Exec', 'RemoveSession')
+  removeSession(req: RemoveSessionRequest__Output, metadata: Metadata): Promise<RemoveSessionResponse> {
+    const id = requiredId('session_id', req.session_id, 'the id of a session (Ready.session_id)');
+    return this.routed.unaryForSession('RemoveSession', id, req, metadata, async () => ({ session_id: id, ...(await this.sessions.remove(id, !!req.force)) }));
   }
 
   // Client streaming: Nest hands over the raw call and the unary callback; the handler answers through it.

@@ -1,6 +1,6 @@
 import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { GrpcException, RpcException } from '@nestjs/microservices';
-import { status as GrpcCode } from '@grpc/grpc-js';
+import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
 import { throwError, type Observable } from 'rxjs';
 import { boundMessage, toGrpcStatus } from '../../common/errors';
 
@@ -8,6 +8,8 @@ export interface GrpcErrorBody {
   code: GrpcCode;
   message: string;
   details: string;
+  /** Trailers grpc-js sends with the status: the error's details (grpc-status-details-bin), if any. */
+  metadata: Metadata;
 }
 
 /**
@@ -33,11 +35,11 @@ export function grpcErrorBody(exception: unknown): GrpcErrorBody {
     return body(GrpcCode.INTERNAL, `internal error: ${typeof e === 'string' ? e : exception.message}`);
   }
   const s = toGrpcStatus(exception);
-  return body(s.code, s.details);
+  return { code: s.code, message: s.details, details: s.details, metadata: s.metadata };
 }
 
 function body(code: GrpcCode, raw: string): GrpcErrorBody {
   // grpc-js reads `details` (falling back to `message`) for the status message; bounded, as every one.
   const message = boundMessage(raw);
-  return { code, message, details: message };
+  return { code, message, details: message, metadata: new Metadata() };
 }

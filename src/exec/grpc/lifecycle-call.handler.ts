@@ -106,7 +106,9 @@ export class LifecycleCallHandler implements BeforeApplicationShutdown {
     try {
       cursor = this.bus.open({ containerId, resumeAfterId });
     } catch (err) {
-      throw err instanceof RangeError ? new ExecError('invalid', `resume_after_id: ${err.message}`) : err;
+      throw err instanceof RangeError
+        ? new ExecError('invalid', `resume_after_id: ${err.message}`, { reason: 'FIELD_INVALID', field: 'resume_after_id' })
+        : err;
     }
     return new Observable<never>((subscriber) => {
       const ended = new AbortController();
@@ -162,7 +164,8 @@ export class LifecycleCallHandler implements BeforeApplicationShutdown {
 function parseResumeId(value: string | number | undefined): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const s = String(value);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new ExecError('invalid', `resume_after_id ${s} is not an event id`);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
+    throw new ExecError('invalid', `resume_after_id ${s} is not an event id`, { reason: 'FIELD_INVALID', field: 'resume_after_id' });
   return Number(s);
 }
 

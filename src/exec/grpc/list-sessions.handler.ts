@@ -43,23 +43,34 @@ export class ListSessionsHandler {
 export function parseListRequest(req: ListSessionsRequest__Output): SessionFilter {
   const state = req.state ?? '';
   if (state && state !== 'running' && state !== 'finished')
-    throw new ExecError('invalid', `state ${quoted(state)}: use "running", "finished" or leave it empty`);
+    throw new ExecError('invalid', `state ${quoted(state)}: use "running", "finished" or leave it empty`, { reason: 'FIELD_INVALID', field: 'state' });
   const mode = req.mode ?? '';
-  if (mode && mode !== 'run' && mode !== 'exec') throw new ExecError('invalid', `mode ${quoted(mode)}: use "run", "exec" or leave it empty`);
+  if (mode && mode !== 'run' && mode !== 'exec') {
+    throw new ExecError('invalid', `mode ${quoted(mode)}: use "run", "exec" or leave it empty`, { reason: 'FIELD_INVALID', field: 'mode' });
+  }
   const limit = req.limit ?? 0;
-  if (limit > LIST_MAX_LIMIT) throw new ExecError('invalid', `limit ${limit} is above the maximum of ${LIST_MAX_LIMIT} sessions per page`);
+  if (limit > LIST_MAX_LIMIT) {
+    throw new ExecError('invalid', `limit ${limit} is above the maximum of ${LIST_MAX_LIMIT} sessions per page`, { reason: 'FIELD_INVALID', field: 'limit' });
+  }
   const labels = nameMap(req.labels ?? {});
-  if (Object.keys(labels).length > MAX_LABEL_FILTERS) throw new ExecError('invalid', `labels: at most ${MAX_LABEL_FILTERS} label filters`);
+  if (Object.keys(labels).length > MAX_LABEL_FILTERS) {
+    throw new ExecError('invalid', `labels: at most ${MAX_LABEL_FILTERS} label filters`, { reason: 'FIELD_INVALID', field: 'labels' });
+  }
   const requestId = req.request_id ?? '';
-  if (Buffer.byteLength(requestId) > START_REQUEST_ID_MAX_BYTES) throw new ExecError('invalid', `request_id is over ${START_REQUEST_ID_MAX_BYTES} bytes`);
+  if (Buffer.byteLength(requestId) > START_REQUEST_ID_MAX_BYTES) {
+    throw new ExecError('invalid', `request_id is over ${START_REQUEST_ID_MAX_BYTES} bytes`, { reason: 'FIELD_INVALID', field: 'request_id' });
+  }
   const token = req.page_token ?? '';
-  if (Buffer.byteLength(token) > MAX_PAGE_TOKEN_BYTES) throw new ExecError('invalid', 'page_token is not one this service gave out (too long)');
+  if (Buffer.byteLength(token) > MAX_PAGE_TOKEN_BYTES) {
+    throw new ExecError('invalid', 'page_token is not one this service gave out (too long)', { reason: 'FIELD_INVALID', field: 'page_token' });
+  }
   return {
     containerId: optionalId('container_id', req.container_id) || undefined,
     state: state ? (state as SessionFilter['state']) : undefined,
     mode: mode ? (mode as SessionFilter['mode']) : undefined,
     labels: Object.keys(labels).length ? labels : undefined,
     requestId: requestId || undefined,
+    sessionId: optionalId('session_id', req.session_id) || undefined,
     limit: limit || LIST_DEFAULT_LIMIT,
     pageToken: token || undefined,
   };

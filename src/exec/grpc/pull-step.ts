@@ -31,21 +31,32 @@ export function pullRequestOf(start: { image?: string; pull?: unknown; registry_
     throw new ExecError(
       'invalid',
       `pull must be one of ${PULL_POLICIES.join(', ')} (empty = never), got ${typeof policy === 'string' ? JSON.stringify(policy.slice(0, 40)) : typeof policy}`,
+      { reason: 'FIELD_INVALID', field: 'start.pull' },
     );
   }
   const raw = start.registry_auth ?? undefined;
   const given = raw && Object.values(raw).some((v) => typeof v === 'string' && v !== '');
   if (mode !== 'run') {
-    if (policy !== 'never' || given) throw new ExecError('invalid', 'pull and registry_auth apply to a run (Start.image) only');
+    if (policy !== 'never' || given) {
+      throw new ExecError('invalid', 'pull and registry_auth apply to a run (Start.image) only', {
+        reason: 'FIELD_INVALID',
+        field: policy !== 'never' ? 'start.pull' : 'start.registry_auth',
+      });
+    }
     return undefined;
   }
   if (given) {
     for (const [k, v] of Object.entries(raw)) {
       if (typeof v === 'string' && Buffer.byteLength(v) > REGISTRY_AUTH_FIELD_BYTES) {
-        throw new ExecError('invalid', `registry_auth.${k} must be at most ${REGISTRY_AUTH_FIELD_BYTES} bytes`);
+        throw new ExecError('invalid', `registry_auth.${k} must be at most ${REGISTRY_AUTH_FIELD_BYTES} bytes`, {
+          reason: 'FIELD_INVALID',
+          field: `start.registry_auth.${k}`,
+        });
       }
     }
-    if (!raw.username && !raw.identity_token) throw new ExecError('invalid', 'registry_auth needs username (+ password) or identity_token');
+    if (!raw.username && !raw.identity_token) {
+      throw new ExecError('invalid', 'registry_auth needs username (+ password) or identity_token', { reason: 'FIELD_INVALID', field: 'start.registry_auth' });
+    }
   }
   if (policy === 'never') return undefined;
   return {

@@ -1,11 +1,17 @@
 import { reflectionPackage, splitDescriptorSet } from './reflection-descriptors';
 
 describe('splitDescriptorSet', () => {
-  it('splits the committed set into exec.proto and health.proto', () => {
+  it('splits the committed set into exec.proto, the google/rpc status protos (with their imports) and health.proto', () => {
     const files = reflectionPackage().descriptorSet.fileDescriptorProtos;
-    expect(files).toHaveLength(2);
     // Field 1 of a FileDescriptorProto is its name.
-    expect(files.map((f) => f.subarray(2, 2 + f[1]).toString())).toEqual(['exec.proto', 'health/v1/health.proto']);
+    expect(files.map((f) => f.subarray(2, 2 + f[1]).toString()).sort()).toEqual([
+      'exec.proto',
+      'google/protobuf/any.proto',
+      'google/protobuf/duration.proto',
+      'google/rpc/error_details.proto',
+      'google/rpc/status.proto',
+      'health/v1/health.proto',
+    ]);
   });
 
   it('refuses a truncated or foreign file rather than serving half a schema', () => {

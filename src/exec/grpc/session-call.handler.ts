@@ -96,7 +96,9 @@ export class SessionCallHandler {
     try {
       // Start.pull: the image is pulled (progress sent as pull_progress) before the session exists.
       await pullBeforeRun(this.pulls, dto, mode, call, setup.signal, ctx.log);
-      if (mode === 'attach' && dto.request_id) throw new ExecError('invalid', 'request_id belongs to a run or exec Start, not an attach');
+      if (mode === 'attach' && dto.request_id) {
+        throw new ExecError('invalid', 'request_id belongs to a run or exec Start, not an attach', { reason: 'FIELD_INVALID', field: 'start.request_id' });
+      }
       const started =
         mode === 'attach'
           ? { session: this.findForAttach(dto), retried: false }
@@ -151,28 +153,37 @@ export class SessionCallHandler {
       call.once('data', (msg: SessionRequest__Output) => {
         call.pause();
         try {
-          if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`);
+          if (!msg.start) throw new ExecError('invalid', `first message must be start, got ${msg.msg ?? 'an empty message'}`, { reason: 'UNEXPECTED_MESSAGE' });
           resolve({ ...parseStart(msg.start), message: msg });
         } catch (err) {
           reject(err);
         }
       });
-      call.once('end', () => reject(new ExecError('invalid', 'call closed before a Start message')));
-      call.once('cancelled', () => reject(new ExecError('aborted', 'client cancelled before Start')));
+      call.once('end', () => reject(new ExecError('invalid', 'call closed before a Start message', { reason: 'UNEXPECTED_MESSAGE' })));
+      call.once('cancelled', () => reject(new ExecError('aborted', 'client cancelled before Start', { reason: 'CLIENT_CANCELLED' })));
     });
   }
 
   private findForAttach(dto: StartDto): Session {
     const session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
     if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
-      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to container ${quoted(dto.container_id)}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to container ${quoted(dto.container_id)}`, {
+        reason: 'FIELD_INVALID',
+        field: 'start.container_id',
+      });
     }
     if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
-      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to exec ${quoted(dto.exec_id)}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to exec ${quoted(dto.exec_id)}`, {
+        reason: 'FIELD_INVALID',
+        field: 'start.exec_id',
+      });
     }
     if (dto.replay_from_sequence > session.output.lastSequence + 1) {
       // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.
-      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.output.lastSequence + 1})`);
+      throw new ExecError('invalid', `replay_from_sequence ${dto.replay_from_sequence} is past the session's next chunk (${session.output.lastSequence + 1})`, {
+        reason: 'FIELD_INVALID',
+        field: 'start.replay_from_sequence',
+      });
     }
     this.sessions.admitClient(session);
     return session;
@@ -191,24 +202,33 @@ export class SessionCallHandler {
     const input = session.input;
     call.on('data', (msg: SessionRequest__Output) => {
       try {
-        if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session');
+        if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session', { reason: 'UNEXPECTED_MESSAGE' });
         requireScope(ctx.principal, 'run', msg.resize ? 'Session resize' : 'Session stdin');
         if (!writer) {
-          throw new ExecError('permission', 'only the client that started this session (or one with its client_id) may send stdin or resize');
+          throw new ExecError('permission', 'only the client that started this session (or one with its client_id) may send stdin or resize', {
+            reason: 'NOT_SESSION_WRITER',
+            resource: { type: 'session', name: session.id },
+          });
         }
         if (msg.resize) {
-          if (!input) throw new ExecError('precondition', 'resize needs a tty session');
+          if (!input)
+            throw new ExecError('precondition', 'resize needs a tty session', { reason: 'NOT_A_TTY', resource: { type: 'session', name: session.id } });
           return input.resize(msg.resize.Width ?? 0, msg.resize.Height ?? 0);
         }
         if (msg.msg === 'stdin' || msg.stdin) {
-          if (!input) throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)');
+          if (!input) {
+            throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)', {
+              reason: 'STDIN_NOT_OPEN',
+              resource: { type: 'session', name: session.id },
+            });
+          }
           if (!input.write(msg.stdin ?? Buffer.alloc(0))) {
             call.pause();
             input.onDrain(() => call.resume());
           }
           return;
         }
-        throw new ExecError('invalid', 'empty SessionRequest');
+        throw new ExecError('invalid', 'empty SessionRequest', { reason: 'UNEXPECTED_MESSAGE' });
       } catch (err) {
         refuse(err);
       }

@@ -55,11 +55,17 @@ export function checkFieldsForMode(dto: Record<string, unknown>, mode: 'run' | '
       throw new ExecError(
         'invalid',
         `${given.join(', ')}: limits apply to a run's container; an exec shares its container's (Docker cannot limit an exec apart)`,
+        { reason: 'FIELD_INVALID', violations: given.map((f) => ({ field: `start.${f}`, description: 'applies to a run only' })) },
       );
     }
   }
   if (mode === 'attach') {
     const given = PROCESS_FIELDS.filter(set);
-    if (given.length) throw new ExecError('invalid', `${given.join(', ')}: an attach joins a process that already runs; these apply only to a run or an exec`);
+    if (given.length) {
+      throw new ExecError('invalid', `${given.join(', ')}: an attach joins a process that already runs; these apply only to a run or an exec`, {
+        reason: 'FIELD_INVALID',
+        violations: given.map((f) => ({ field: `start.${f}`, description: 'applies to a run or an exec only' })),
+      });
+    }
   }
 }

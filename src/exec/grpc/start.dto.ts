@@ -209,19 +209,32 @@ export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
   // Maps of caller-chosen names bypass class-transformer, which skips or trips on names of Object's members.
   if (env !== undefined) dto.env = nameMap(env);
   if (labels !== undefined) dto.labels = nameMap(labels);
-  const problems = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) =>
-    e.property === 'labels' && e.constraints?.labels ? labelProblems(dto.labels) : Object.values(e.constraints ?? {}),
+  const violations = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) =>
+    (e.property === 'labels' && e.constraints?.labels ? labelProblems(dto.labels) : Object.values(e.constraints ?? {})).map((description) => ({
+      field: `start.${e.property}`,
+      description,
+    })),
   );
-  if (problems.length) throw new ExecError('invalid', `invalid Start: ${problems.join('; ')}`);
+  if (violations.length) {
+    throw new ExecError('invalid', `invalid Start: ${violations.map((v) => v.description).join('; ')}`, { reason: 'FIELD_INVALID', violations });
+  }
   if (dto.image) {
     if (dto.container_id || dto.session_id || dto.exec_id) {
-      throw new ExecError('invalid', 'Start.image runs a new container: leave container_id, exec_id and session_id empty');
+      throw new ExecError('invalid', 'Start.image runs a new container: leave container_id, exec_id and session_id empty', {
+        reason: 'FIELD_INVALID',
+        field: 'start.image',
+      });
     }
     checkFieldsForMode(dto as unknown as Record<string, unknown>, 'run');
     return { dto, mode: 'run' };
   }
   if (dto.container_id && dto.command.length) {
-    if (dto.session_id || dto.exec_id) throw new ExecError('invalid', 'an exec (container_id + command) takes no session_id or exec_id');
+    if (dto.session_id || dto.exec_id) {
+      throw new ExecError('invalid', 'an exec (container_id + command) takes no session_id or exec_id', {
+        reason: 'FIELD_INVALID',
+        field: 'start.container_id',
+      });
+    }
     checkFieldsForMode(dto as unknown as Record<string, unknown>, 'exec');
     return { dto, mode: 'exec' };
   }
@@ -229,5 +242,8 @@ export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
     checkFieldsForMode(dto as unknown as Record<string, unknown>, 'attach');
     return { dto, mode: 'attach' };
   }
-  throw new ExecError('invalid', 'Start needs image (+ command) to run, container_id + command to exec, or session_id / container_id to attach');
+  throw new ExecError('invalid', 'Start needs image (+ command) to run, container_id + command to exec, or session_id / container_id to attach', {
+    reason: 'FIELD_INVALID',
+    field: 'start',
+  });
 }

@@ -1,4 +1,5 @@
-import { Metadata, ServerInterceptingCall, status, type MethodDefinition, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { ServerInterceptingCall, type MethodDefinition, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { ExecError, toGrpcStatus } from '../../common/errors';
 
 /** What a request deserializer returns for bytes that are not the method's message. */
 export class UndecodableRequest {
@@ -31,7 +32,7 @@ export const undecodableRequestInterceptor: ServerInterceptor = (_method, call) 
       next({
         onReceiveMessage: (message, nextMessage) => {
           if (message instanceof UndecodableRequest) {
-            call.sendStatus({ code: status.INVALID_ARGUMENT, details: message.details, metadata: new Metadata() });
+            call.sendStatus(toGrpcStatus(new ExecError('invalid', message.details, { reason: 'MESSAGE_UNDECODABLE' })));
             return;
           }
           nextMessage(message);

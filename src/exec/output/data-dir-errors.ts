@@ -16,7 +16,8 @@ export class DataDirError extends ExecError {
     readonly code: string,
     readonly diskProblem: boolean,
   ) {
-    super(kind, message);
+    const reason = kind === 'unavailable' ? 'DATA_DIR_UNWRITABLE' : diskProblem ? 'DATA_DIR_FULL' : 'FILE_DESCRIPTORS_EXHAUSTED';
+    super(kind, message, { reason, metadata: { errno: code, ...(diskProblem ? { setting: 'EXEC_DATA_DIR' } : {}) } });
   }
 }
 

@@ -64,10 +64,16 @@ export type ChunkBuffers = (stream: StreamName, length: number) => { data: Buffe
 
 export interface SessionExitRecord {
   exitCode?: number;
-  error?: { kind: string; message: string };
+  /** The error the session ended with (kind, message, and its reason of the error list). */
+  error?: { kind: string; message: string; reason?: string };
   finishedAt: number;
   /** The session's Outcome (src/exec/session/session-outcome.ts), kept as it was sent to clients. */
   outcome?: object;
+}
+
+/** A reader of a session whose files were closed for good (the session was removed meanwhile). */
+function closedError(): ExecError {
+  return new ExecError('not_found', 'session files are closed: the session was removed', { reason: 'SESSION_NOT_FOUND' });
 }
 
 function readAt(fd: number, length: number, position: number, buf: Buffer = Buffer.allocUnsafe(length)): Promise<Buffer> {
@@ -123,7 +129,7 @@ export class SessionFiles {
 
   /** The open handles, opening them (read-only) for a reader of a finished session. */
   private handles(): Handles {
-    if (this.closed) throw new ExecError('not_found', 'session files are closed');
+    if (this.closed) throw closedError();
     return (this.fds ??= this.openAll('r'));
   }
 
@@ -304,9 +310,9 @@ export class SessionFiles {
 
   /** Appends one chunk (data, then its index record); returns its sequence number. Throws on I/O failure. */
   append(stream: StreamName, data: Buffer, timestampNs: bigint): number {
-    if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here');
+    if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here', { reason: 'SHUTTING_DOWN' });
     // Closed fd numbers may already belong to another session's files: never write through them.
-    if (this.closed || !this.recording || !this.fds) throw new ExecError('internal', `session files in ${this.dir} are closed`);
+    if (this.closed || !this.recording || !this.fds) throw new ExecError('internal', `session files in ${this.dir} are closed`, { reason: 'INTERNAL' });
     const offset = this.offsets[stream];
     try {
       // Positional writes: files opened after a restart continue exactly at the indexed end.
@@ -322,8 +328,8 @@ export class SessionFiles {
 
   /** Reads chunk `sequence` back from disk (into `buffers`' data when given), checking both checksums. */
   async readChunk(sequence: number, buffers?: ChunkBuffers): Promise<ChunkRecord> {
-    if (this.closed) throw new ExecError('not_found', 'session files are closed');
-    if (sequence < 1 || sequence > this.count) throw new ExecError('internal', `chunk ${sequence} is not in the index`);
+    if (this.closed) throw closedError();
+    if (sequence < 1 || sequence > this.count) throw new ExecError('internal', `chunk ${sequence} is not in the index`, { reason: 'INTERNAL' });
     if (this.nextAvailable(sequence).gap) throw new ExecError('data_loss', `chunk ${sequence} is missing (damaged or lost) in ${this.dir}`);
     return this.reading((fds) => this.readChunkFrom(fds, sequence, buffers));
   }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadSync } from '@grpc/proto-loader';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
+import { decodeStatusDetails, execProtoPath, PROTO_LOADER_OPTIONS, STATUS_DETAILS_KEY } from '@exec-stream/client/wire';
+import type { Metadata } from '@grpc/grpc-js';
 import { ExecError } from '../../common/errors';
 import { ClientCursor, type ClientStream } from './client-cursor';
 import { OutputLog } from '../output/output-log';
@@ -29,7 +30,7 @@ class FakeCall extends EventEmitter implements ClientStream {
   sent: Array<Record<string, unknown>> = [];
   buffered = 0;
   ended = false;
-  status?: { code: number; details: string };
+  status?: { code: number; details: string; metadata?: Metadata };
   constructor(private readonly window: number) {
     super();
     this.on('error', (s) => (this.status = s));
@@ -134,7 +135,10 @@ describe('ClientCursor', () => {
     await cursor(call).run();
     expect(payloads(call)).toEqual(['o:partial']);
     expect(call.sent.some((m) => 'exit' in m)).toBe(false);
-    expect(call.status).toEqual({ code: 14, details: 'Docker went away' });
+    expect(call.status).toMatchObject({ code: 14, details: 'Docker went away' });
+    // The status details say the outcome of this session is lost (docs/PROTOCOL.md, "Errors").
+    const details = decodeStatusDetails(call.status!.metadata!.get(STATUS_DETAILS_KEY)[0] as Buffer);
+    expect(details).toMatchObject({ code: 14, reason: 'OUTCOME_LOST', domain: 'exec-stream', resource: { type: 'session' } });
   });
 
   it('sequenced: output_chunk with sequence numbers, replay marked, then Ready{replay_complete}', async () => {

@@ -5,7 +5,7 @@ import { waitForDrain } from '@exec-stream/client/wire';
 import type { ChunkRecord } from '../output';
 import { encodeOutputChunk, encodePlain } from '../output';
 import type { OutputLog } from '../output';
-import { toWireOutcome, type SessionOutcome } from './session-outcome';
+import { sessionEndError, toWireOutcome, type SessionOutcome } from './session-outcome';
 
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
@@ -120,7 +120,7 @@ export class ClientCursor {
   fail(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    this.call.emit('error', toGrpcStatus(err));
+    this.call.emit('error', toGrpcStatus(sessionEndError(err, this.options.ready.session_id ?? '')));
     this.done.abort();
     this.wake?.();
   }

@@ -55,12 +55,15 @@ export class ProcessInput {
   /** Writes one stdin message; an empty one means EOF. Returns false when the caller should wait for drain. */
   write(data: Buffer): boolean {
     if (!this.process.stdin) {
-      throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)');
+      throw new ExecError('precondition', 'stdin is not open for this session: start it with open_stdin (or tty)', { reason: 'STDIN_NOT_OPEN' });
     }
     if (data.length > MAX_STDIN_CHUNK) {
-      throw new ExecError('invalid', `stdin message of ${data.length} bytes is over the ${MAX_STDIN_CHUNK}-byte limit`);
+      throw new ExecError('invalid', `stdin message of ${data.length} bytes is over the ${MAX_STDIN_CHUNK}-byte limit`, {
+        reason: 'FIELD_INVALID',
+        field: 'stdin',
+      });
     }
-    if (this.ended) throw new ExecError('precondition', 'stdin was already closed (EOF)');
+    if (this.ended) throw new ExecError('precondition', 'stdin was already closed (EOF)', { reason: 'STDIN_NOT_OPEN', metadata: { stdin: 'closed' } });
     if (data.length === 0) {
       this.end();
       return true;
@@ -81,9 +84,9 @@ export class ProcessInput {
 
   /** Applies the latest of a burst of resizes, once the burst has paused. */
   resize(width: number, height: number): void {
-    if (!this.process.resize) throw new ExecError('precondition', 'resize needs a tty session');
+    if (!this.process.resize) throw new ExecError('precondition', 'resize needs a tty session', { reason: 'NOT_A_TTY' });
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width > 10_000 || height > 10_000) {
-      throw new ExecError('invalid', `terminal size ${width}x${height}: Width and Height must be 1..10000`);
+      throw new ExecError('invalid', `terminal size ${width}x${height}: Width and Height must be 1..10000`, { reason: 'FIELD_INVALID', field: 'resize' });
     }
     this.pending = { width, height };
     clearTimeout(this.timer);

@@ -23,12 +23,21 @@ export interface RequestedLimits {
 export function resolveContainerLimits(r: RequestedLimits, c: ExecConfig): ContainerLimits {
   const pick = (field: string, asked: number | undefined, def: number, max: number, setting: string): number => {
     if (!asked) return def;
-    if (max > 0 && asked > max) throw new ExecError('invalid', `${field} ${asked} is above the maximum ${max} (${setting})`);
+    if (max > 0 && asked > max) {
+      throw new ExecError('invalid', `${field} ${asked} is above the maximum ${max} (${setting})`, {
+        reason: 'FIELD_INVALID',
+        field: `start.${field}`,
+        metadata: { setting, maximum: String(max) },
+      });
+    }
     return asked;
   };
   const memoryBytes = pick('memory_bytes', r.memoryBytes, c.EXEC_DEFAULT_MEMORY_BYTES, c.EXEC_MAX_MEMORY_BYTES, 'EXEC_MAX_MEMORY_BYTES');
   if (memoryBytes && memoryBytes < MIN_MEMORY_BYTES) {
-    throw new ExecError('invalid', `memory_bytes ${memoryBytes} is below Docker's minimum ${MIN_MEMORY_BYTES} (6 MiB)`);
+    throw new ExecError('invalid', `memory_bytes ${memoryBytes} is below Docker's minimum ${MIN_MEMORY_BYTES} (6 MiB)`, {
+      reason: 'FIELD_INVALID',
+      field: 'start.memory_bytes',
+    });
   }
   const cpus = pick('cpus', r.cpus, c.EXEC_DEFAULT_CPUS, c.EXEC_MAX_CPUS, 'EXEC_MAX_CPUS');
   return {
@@ -46,7 +55,11 @@ export function resolveTimeouts(r: RequestedLimits, c: ExecConfig): TimeoutSpec 
     ['idle_timeout_ms', r.idleTimeoutMs],
   ] as const) {
     if (c.EXEC_MAX_TIMEOUT_MS > 0 && (ms ?? 0) > c.EXEC_MAX_TIMEOUT_MS) {
-      throw new ExecError('invalid', `${field} ${ms} is above the maximum ${c.EXEC_MAX_TIMEOUT_MS} (EXEC_MAX_TIMEOUT_MS)`);
+      throw new ExecError('invalid', `${field} ${ms} is above the maximum ${c.EXEC_MAX_TIMEOUT_MS} (EXEC_MAX_TIMEOUT_MS)`, {
+        reason: 'FIELD_INVALID',
+        field: `start.${field}`,
+        metadata: { setting: 'EXEC_MAX_TIMEOUT_MS', maximum: String(c.EXEC_MAX_TIMEOUT_MS) },
+      });
     }
   }
   return { timeoutMs: r.timeoutMs ?? 0, idleTimeoutMs: r.idleTimeoutMs ?? 0, killGraceMs: r.killGraceMs || c.EXEC_KILL_GRACE_MS };

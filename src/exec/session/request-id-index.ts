@@ -46,6 +46,7 @@ export class RequestIdIndex {
       throw new ExecError(
         'already_exists',
         `request_id ${quoted(requestId)} was already used for a different Start${session ? ` (session ${session.id})` : ''}: a retry must repeat the same Start`,
+        { reason: 'REQUEST_ID_CONFLICT', field: 'start.request_id', ...(session ? { resource: { type: 'session', name: session.id } } : {}) },
       );
     }
     return pending?.session ?? Promise.resolve(session!);

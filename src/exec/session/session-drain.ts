@@ -63,7 +63,7 @@ export class SessionDrain implements OnModuleDestroy, BeforeApplicationShutdown 
       }
     }
     let clients = 0;
-    const err = new ExecError('unavailable', DRAIN_MESSAGE);
+    const err = new ExecError('unavailable', DRAIN_MESSAGE, { reason: 'SHUTTING_DOWN' });
     for (const s of all) {
       clients += s.clientCount;
       s.disconnectClients(err);

@@ -13,6 +13,8 @@ export interface SessionFilter {
   mode?: SessionKind;
   /** Only the session a Start with this request_id created. */
   requestId?: string;
+  /** Only the session with this id. */
+  sessionId?: string;
   limit: number;
   /** A next_page_token of an earlier page; empty = from the first. */
   pageToken?: string;
@@ -52,7 +54,10 @@ function decodeToken(token: string): Position {
   const text = token.length <= 256 ? Buffer.from(token, 'base64url').toString('utf8') : '';
   const m = TOKEN.exec(text);
   if (!m || Buffer.from(text).toString('base64url') !== token || positionCheck(Number(m[1]), m[2]) !== m[3])
-    throw new ExecError('invalid', 'page_token is not one this service gave out: pass next_page_token of the previous page as it is');
+    throw new ExecError('invalid', 'page_token is not one this service gave out: pass next_page_token of the previous page as it is', {
+      reason: 'FIELD_INVALID',
+      field: 'page_token',
+    });
   return { createdAt: Number(m[1]), id: m[2] };
 }
 
@@ -64,6 +69,7 @@ function matches(s: Session, f: SessionFilter): boolean {
   if (f.state && (f.state === 'running') !== s.running) return false;
   if (f.mode && s.info.kind !== f.mode) return false;
   if (f.requestId && s.info.requestId !== f.requestId) return false;
+  if (f.sessionId && s.id !== f.sessionId) return false;
   if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (ownValue(s.info.labels, k) !== v) return false;
   return true;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { ExecError } from '../../common/errors';
+import { ExecError, withDetail, type DetailByKind } from '../../common/errors';
 import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
@@ -107,9 +107,12 @@ export class SessionManager implements OnModuleDestroy {
 
   /** Creates the session, its files and its TeeWriter, then has the runtime start the process. */
   async start(spec: NewProcess): Promise<Session> {
-    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason, { reason: 'SHUTTING_DOWN' });
     if (this.runningCount >= this.config.EXEC_MAX_SESSIONS) {
-      throw new ExecError('exhausted', `too many running sessions (EXEC_MAX_SESSIONS=${this.config.EXEC_MAX_SESSIONS})`);
+      throw new ExecError('exhausted', `too many running sessions (EXEC_MAX_SESSIONS=${this.config.EXEC_MAX_SESSIONS})`, {
+        reason: 'SESSION_LIMIT',
+        metadata: { setting: 'EXEC_MAX_SESSIONS', limit: String(this.config.EXEC_MAX_SESSIONS) },
+      });
     }
     this.dataDir?.assertWritable();
     const containerLimits = spec.image ? resolveContainerLimits(spec.limits ?? {}, this.config) : undefined;
@@ -165,7 +168,7 @@ export class SessionManager implements OnModuleDestroy {
     } catch (err) {
       this.byId.delete(info.id);
       if (!cancelled.files) files.destroy();
-      throw err;
+      throw withDetail(err, startFailure(spec));
     }
     session.bind(process, spec.clientId);
     this.armOutputLimit(session);
@@ -176,7 +179,7 @@ export class SessionManager implements OnModuleDestroy {
       .then(
         (outcome) => session.finish(outcome),
         (err) => {
-          const error = err instanceof ExecError ? err : new ExecError('unavailable', String(err));
+          const error = err instanceof ExecError ? (err as ExecError) : new ExecError('unavailable', String(err));
           // Docker went away mid-run: the session waits for Docker's own outcome instead (session-recovery.ts).
           if (!(err instanceof DataDirError) && this.onDockerLost?.(session, error)) return;
           session.finish({ error });
@@ -255,7 +258,7 @@ export class SessionManager implements OnModuleDestroy {
       let gaveUp = false;
       const onCancel = () => {
         gaveUp = owner.files = true;
-        reject(new ExecError('aborted', 'the client cancelled while its session was being set up'));
+        reject(new ExecError('aborted', 'the client cancelled while its session was being set up', { reason: 'CLIENT_CANCELLED' }));
       };
       if (cancel.aborted) onCancel();
       else cancel.addEventListener('abort', onCancel, { once: true });
@@ -327,13 +330,18 @@ export class SessionManager implements OnModuleDestroy {
   }
 
   private requireControl(): ContainerControl {
-    if (!this.control) throw new ExecError('internal', 'no CONTAINER_CONTROL: timeouts cannot signal the process');
+    if (!this.control) throw new ExecError('internal', 'no CONTAINER_CONTROL: timeouts cannot signal the process', { reason: 'INTERNAL' });
     return this.control;
   }
 
   get(sessionId: string): Session {
     const s = this.byId.get(sessionId);
-    if (!s) throw new ExecError('not_found', `session ${quoted(sessionId)} not found (unknown, or its retention expired)`);
+    if (!s) {
+      throw new ExecError('not_found', `session ${quoted(sessionId)} not found (unknown, or its retention expired)`, {
+        reason: 'SESSION_NOT_FOUND',
+        resource: { type: 'session', name: sessionId },
+      });
+    }
     return s;
   }
 
@@ -352,7 +360,10 @@ export class SessionManager implements OnModuleDestroy {
         ))
       : (matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0]);
     if (!found) {
-      throw new ExecError('not_found', `no session for container ${quoted(containerId)}${execId ? ` exec ${quoted(execId)}` : ''}`);
+      throw new ExecError('not_found', `no session for container ${quoted(containerId)}${execId ? ` exec ${quoted(execId)}` : ''}`, {
+        reason: 'SESSION_NOT_FOUND',
+        resource: { type: 'session', name: '', owner: execId ? `${containerId} exec ${execId}` : containerId },
+      });
     }
     return found;
   }
@@ -367,17 +378,26 @@ export class SessionManager implements OnModuleDestroy {
       throw new ExecError(
         'invalid',
         `container id prefix ${quoted(prefix)} is ambiguous: ${ids.size} containers of retained sessions match; give more of the id`,
+        {
+          reason: 'ID_AMBIGUOUS',
+          resource: { type: 'container', name: prefix },
+        },
       );
     return [...ids][0];
   }
 
   /** Checks the per-session client limit before a client attaches. */
   admitClient(session: Session): void {
-    if (this.drainReason) throw new ExecError('unavailable', this.drainReason);
+    if (this.drainReason) throw new ExecError('unavailable', this.drainReason, { reason: 'SHUTTING_DOWN' });
     if (session.clientCount >= this.config.EXEC_MAX_CLIENTS_PER_SESSION) {
       throw new ExecError(
         'exhausted',
         `session ${session.id} has ${session.clientCount} clients (EXEC_MAX_CLIENTS_PER_SESSION=${this.config.EXEC_MAX_CLIENTS_PER_SESSION})`,
+        {
+          reason: 'CLIENT_LIMIT',
+          resource: { type: 'session', name: session.id },
+          metadata: { setting: 'EXEC_MAX_CLIENTS_PER_SESSION', limit: String(this.config.EXEC_MAX_CLIENTS_PER_SESSION) },
+        },
       );
     }
   }
@@ -393,7 +413,7 @@ export class SessionManager implements OnModuleDestroy {
 
   /** Adds a session that was not started here: one loaded from the data dir after a restart. */
   register(session: Session): void {
-    if (this.byId.has(session.id)) throw new ExecError('internal', `session ${session.id} is registered twice`);
+    if (this.byId.has(session.id)) throw new ExecError('internal', `session ${session.id} is registered twice`, { reason: 'INTERNAL' });
     this.byId.set(session.id, session);
     this.requestIds.add(session);
   }
@@ -487,15 +507,69 @@ export class SessionManager implements OnModuleDestroy {
       if (!ok) s.logger.warn({ dir: s.files.dir }, 'session folder could not be removed (left on disk)');
     });
     this.removing.add(removal);
-    s.logger.info({ why }, why === 'disk_pressure' ? 'session removed to keep the data directory reserve' : 'session retention expired; files removed');
+    const line =
+      why === 'disk_pressure'
+        ? 'session removed to keep the data directory reserve'
+        : why === 'request'
+          ? 'session removed on request (RemoveSession); files removed'
+          : 'session retention expired; files removed';
+    s.logger.info({ why }, line);
     this.metrics?.retentionRemoved(why);
   }
+
+  /**
+   * RemoveSession: forgets a finished session now, as retention would later; clients still reading it
+   * are ended with NOT_FOUND. A running one is FAILED_PRECONDITION unless `force`: its process is then
+   * killed (SIGKILL, Outcome killed_by_request) and the session forgotten once its end is recorded.
+   */
+  async remove(sessionId: string, force: boolean): Promise<{ killed: boolean }> {
+    const session = this.get(sessionId);
+    const resource = { type: 'session' as const, name: session.id };
+    let killed = false;
+    if (session.running) {
+      if (!force) {
+        throw new ExecError('precondition', `session ${session.id} is running: stop its process first, or remove it with force (which kills it)`, {
+          reason: 'SESSION_RUNNING',
+          resource,
+        });
+      }
+      session.killReason ??= 'killed_by_request';
+      const control = this.requireControl();
+      await (session.execId ? control.signalExec(session.execId, 9) : control.kill(session.containerId, 9));
+      await session.process?.done.catch(() => undefined);
+      if (session.running) {
+        throw new ExecError('unavailable', `session ${session.id} was sent SIGKILL but its end is not recorded yet; retry`, {
+          reason: 'OUTCOME_LOST',
+          resource,
+        });
+      }
+      killed = true;
+    }
+    if (this.byId.get(session.id) !== session) return { killed }; // retention was quicker
+    session.disconnectClients(new ExecError('not_found', `session ${session.id} was removed (RemoveSession)`, { reason: 'SESSION_NOT_FOUND', resource }));
+    this.forget(session, 'request');
+    return { killed };
+  }
+}
+
+/**
+ * Details of the errors the runtime raises without them when it refuses to start a process (a run's
+ * image without a default command; an exec's container not managed here, or not running): the
+ * session manager knows what was asked of it.
+ */
+function startFailure(spec: NewProcess): DetailByKind {
+  if (spec.image) return { invalid: { reason: 'FIELD_INVALID', field: 'start.command' } };
+  const resource = { type: 'container' as const, name: spec.containerId ?? '' };
+  return { permission: { reason: 'CONTAINER_NOT_MANAGED', resource }, precondition: { reason: 'CONTAINER_NOT_RUNNING', resource } };
 }
 
 /** The one exec session of `matches` (all starting with the prefix `execId`); several → INVALID_ARGUMENT. */
 function uniqueExec(matches: Session[], execId: string): Session | undefined {
   if (new Set(matches.map((s) => s.execId)).size > 1) {
-    throw new ExecError('invalid', `exec id prefix ${quoted(execId)} is ambiguous: give more of the id`);
+    throw new ExecError('invalid', `exec id prefix ${quoted(execId)} is ambiguous: give more of the id`, {
+      reason: 'ID_AMBIGUOUS',
+      resource: { type: 'exec', name: execId },
+    });
   }
   return matches[0];
 }

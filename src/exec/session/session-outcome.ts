@@ -1,5 +1,5 @@
-import type { ExecError } from '../../common/errors';
-import type { Outcome } from '@exec-stream/client/wire';
+import { ExecError, withDetail, type ErrorKind } from '../../common/errors';
+import { ERROR_REASONS, isErrorReason, type Outcome } from '@exec-stream/client/wire';
 
 /** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
 export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request' | 'output_limit';
@@ -26,6 +26,41 @@ export interface OutcomeRecord {
  * clients are given instead; `record` is the Outcome built from it once the session finished.
  */
 export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
+
+/**
+ * The error that ends a session's clients instead of `exit`, with the session as its resource: its
+ * outcome is lost (UNAVAILABLE), its output incomplete (ABORTED) or damaged (DATA_LOSS). An error that
+ * already says more keeps what it says.
+ */
+export function sessionEndError<E>(err: E, sessionId: string): E {
+  const resource = { type: 'session' as const, name: sessionId };
+  return withDetail(err, {
+    unavailable: { reason: 'OUTCOME_LOST', resource },
+    aborted: { reason: 'OUTPUT_INCOMPLETE', resource },
+    data_loss: { reason: 'OUTPUT_DAMAGED', resource },
+    internal: { reason: 'INTERNAL', resource },
+  });
+}
+
+/** An ending error as exit.json keeps it: its kind, message and reason. */
+export interface StoredError {
+  kind: string;
+  message: string;
+  reason?: string;
+}
+
+export function storedError(err: ExecError): StoredError {
+  return { kind: err.kind, message: err.message, ...(err.detail ? { reason: err.detail.reason } : {}) };
+}
+
+/** The ending error exit.json kept (its reason, when it is one of the list and goes with its kind). */
+export function restoredError(stored: StoredError, sessionId: string): ExecError {
+  const err = new ExecError(stored.kind as ErrorKind, stored.message);
+  if (isErrorReason(stored.reason) && ERROR_REASONS[stored.reason].code === err.grpcCode) {
+    (err as { detail?: ExecError['detail'] }).detail = { reason: stored.reason, resource: { type: 'session', name: sessionId } };
+  }
+  return sessionEndError(err, sessionId);
+}
 
 const REASONS: ReadonlySet<string> = new Set<OutcomeReason>([
   'exited',

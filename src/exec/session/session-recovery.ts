@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { ExecError, type ErrorKind } from '../../common/errors';
+import { ExecError } from '../../common/errors';
 import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
@@ -15,7 +15,7 @@ import { assembleSession } from './session-assembly';
 import { removingDir, SessionFiles, sessionsDir } from '../output';
 import { verifySessionData } from '../output';
 import { SessionManager } from './session-manager';
-import { buildOutcome, readOutcomeRecord, type KillReason } from './session-outcome';
+import { buildOutcome, readOutcomeRecord, restoredError, sessionEndError, type KillReason } from './session-outcome';
 import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
 
@@ -167,10 +167,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     if (exit) {
       if (report.tornBytes || report.unindexedBytes) files.addLostTail();
       session.outcome = exit.error
-        ? { error: new ExecError(exit.error.kind as ErrorKind, exit.error.message) }
+        ? { error: restoredError(exit.error, session.id) }
         : typeof exit.exitCode === 'number'
           ? { exitCode: exit.exitCode }
-          : { error: new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown') };
+          : { error: sessionEndError(new ExecError('data_loss', 'the exit record holds no exit code: the outcome is unknown'), session.id) };
       session.finishedAt = exit.finishedAt;
       // The Outcome as it was sent; an exit.json written before Outcome existed gets one built from what it holds.
       session.outcome.record =
@@ -237,7 +237,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
   }
 
   private end(session: Session, err: unknown): void {
-    const error = err instanceof ExecError ? err : new ExecError('unavailable', String((err as Error)?.message ?? err));
+    const error = err instanceof ExecError ? (err as ExecError) : new ExecError('unavailable', String((err as Error)?.message ?? err));
     session.logger.error({ err: error.message }, 'session could not be recovered exactly: it ends with an error');
     session.finish({ error });
   }

@@ -6,7 +6,7 @@ import { ClientCursor, type ClientStream, type CursorOptions } from './client-cu
 import type { OutputLog } from '../output';
 import type { SessionFiles } from '../output';
 import { ProcessInput } from './process-input';
-import { buildOutcome, type KillReason, type SessionOutcome } from './session-outcome';
+import { buildOutcome, sessionEndError, storedError, type KillReason, type SessionOutcome } from './session-outcome';
 
 export type { SessionOutcome } from './session-outcome';
 export type SessionKind = 'run' | 'exec';
@@ -116,6 +116,7 @@ export class Session {
   /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
   finish(outcome: SessionOutcome): void {
     if (this.outcome) return;
+    if ('error' in outcome) sessionEndError(outcome.error, this.id);
     this.finishedAt = Date.now();
     const built = buildOutcome({
       outcome,
@@ -130,7 +131,7 @@ export class Session {
     const record =
       'exitCode' in outcome
         ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt, outcome: built }
-        : { error: { kind: outcome.error.kind, message: outcome.error.message }, finishedAt: this.finishedAt, outcome: built };
+        : { error: storedError(outcome.error), finishedAt: this.finishedAt, outcome: built };
     try {
       this.files.writeExit(record);
     } catch (err) {

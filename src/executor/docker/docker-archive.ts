@@ -29,12 +29,13 @@ export class DockerArchive implements ContainerFiles {
   }
 
   async putArchive(containerId: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void> {
-    if (cancel?.aborted) throw new ExecError('aborted', `copy to ${path} cancelled`);
+    if (cancel?.aborted) throw new ExecError('aborted', `copy to ${path} cancelled`, { reason: 'CLIENT_CANCELLED' });
     await this.docker
       .getContainer(containerId)
       .putArchive(tar, { path, abortSignal: cancel })
       .catch((err: unknown) => {
-        if (cancel?.aborted) throw new ExecError('aborted', `copy to ${path} in container ${containerId.slice(0, 12)} cancelled`);
+        if (cancel?.aborted)
+          throw new ExecError('aborted', `copy to ${path} in container ${containerId.slice(0, 12)} cancelled`, { reason: 'CLIENT_CANCELLED' });
         throw archiveError(err, containerId, path);
       });
     this.log.debug({ containerId, path }, 'archive unpacked into container');
@@ -91,22 +92,25 @@ function archiveError(err: unknown, containerId: string, path: string): ExecErro
   // dockerode puts its generic reason ("no such container") first: Docker's own words follow " - ".
   const words = (e?.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
   const where = `${path} in container ${containerId.slice(0, 12)}`;
-  if (e?.statusCode === 404) return new ExecError('not_found', `${where} not found: ${words}`);
-  if (e?.statusCode === 400 || e?.statusCode === 403) return new ExecError('invalid', `${where}: ${words}`);
+  const notFound = () =>
+    new ExecError('not_found', `${where} not found: ${words}`, { reason: 'PATH_NOT_FOUND', resource: { type: 'path', name: path, owner: containerId } });
+  if (e?.statusCode === 404) return notFound();
+  if (e?.statusCode === 400 || e?.statusCode === 403) return new ExecError('invalid', `${where}: ${words}`, { reason: 'REJECTED_BY_DOCKER', field: 'path' });
   if (/marked read-only/i.test(words)) {
     return new ExecError(
       'precondition',
       `${where}: the container's root file system is read-only (read_only_rootfs), so Docker cannot write into it: ${words}`,
+      { reason: 'READ_ONLY_ROOTFS', resource: { type: 'container', name: containerId } },
     );
   }
   if (e?.statusCode === 500 && /unexpected EOF/i.test(words)) {
     return new ArchiveEndedEarlyError(`${where}: the tar archive ends inside an entry: ${words}`);
   }
   if (e?.statusCode === 500 && /processing tar|archive\/tar|invalid tar header/i.test(words)) {
-    return new ExecError('invalid', `${where}: the bytes are not a complete tar archive: ${words}`);
+    return new ExecError('invalid', `${where}: the bytes are not a complete tar archive: ${words}`, { reason: 'FIELD_INVALID', field: 'tar' });
   }
   if (e?.statusCode === 500 && /not a directory|no such file|cannot overwrite|is a directory/i.test(words)) {
-    return new ExecError(/no such file/i.test(words) ? 'not_found' : 'invalid', `${where}: ${words}`);
+    return /no such file/i.test(words) ? notFound() : new ExecError('invalid', `${where}: ${words}`, { reason: 'REJECTED_BY_DOCKER', field: 'path' });
   }
   return fromDockerError(err, `archive ${where}`);
 }

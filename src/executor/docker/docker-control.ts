@@ -5,7 +5,7 @@ import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import type { ContainerControl, ContainerState, ExecInfo, ResourceSample, SampleWatch } from '../container-control';
 import { dockerMessage, fromDockerError, isStateConflict } from './docker-errors';
-import { ExecError } from '../../common/errors';
+import { ExecError, type ErrorDetail } from '../../common/errors';
 import { withDeadline } from './docker-deadline';
 import { signalExecProcess } from './docker-exec-signal';
 import { dockerTimeNs } from './docker-time';
@@ -90,6 +90,7 @@ export class DockerControl implements ContainerControl {
     throw new ExecError(
       'precondition',
       `container ${containerId.slice(0, 12)} is ${state}: the ${action} lost a race with another change (${dockerMessage(err)})`,
+      error.detail as ErrorDetail<'precondition'> | undefined,
     );
   }
 

@@ -59,9 +59,12 @@ export function isGiveUp(err: unknown): err is DockerGaveUp {
 
 /** The error a request past its deadline fails with. */
 export function deadlineError(operation: string, ms: number): ExecError {
-  return new DockerGaveUp('unavailable', `Docker did not answer ${operation} within ${ms / 1000} s (EXEC_DOCKER_TIMEOUT_MS=${ms})`);
+  return new DockerGaveUp('unavailable', `Docker did not answer ${operation} within ${ms / 1000} s (EXEC_DOCKER_TIMEOUT_MS=${ms})`, {
+    reason: 'DOCKER_TIMEOUT',
+    metadata: { request: operation, setting: 'EXEC_DOCKER_TIMEOUT_MS' },
+  });
 }
 
 function cancelledError(operation: string): ExecError {
-  return new DockerGaveUp('aborted', `cancelled by the client while waiting for Docker's answer to ${operation}`);
+  return new DockerGaveUp('aborted', `cancelled by the client while waiting for Docker's answer to ${operation}`, { reason: 'CLIENT_CANCELLED' });
 }

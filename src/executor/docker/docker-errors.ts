@@ -1,4 +1,4 @@
-import { ExecError } from '../../common/errors';
+import { ExecError, type ErrorDetail } from '../../common/errors';
 
 interface DockerodeError {
   statusCode?: number;
@@ -40,6 +40,34 @@ function clientMistake(e: DockerodeError | undefined): string | undefined {
   return undefined;
 }
 
+type ObjectType = 'image' | 'container' | 'exec';
+
+/**
+ * The object a failed request was about: from Docker's own words ("No such image: x", "No such exec
+ * instance: …", "Container … is not running"), else from the first word of `what`.
+ */
+function objectOf(words: string, what: string): { type: ObjectType; name: string } | undefined {
+  const m = /no such (image|container|exec)(?: instance)?:\s*(\S+?):?(?:\s|$)/i.exec(words);
+  if (m) return { type: m[1].toLowerCase() as ObjectType, name: m[2] };
+  const w = /^(image|container|exec) (\S+)/.exec(what);
+  return w ? { type: w[1] as ObjectType, name: w[2] } : undefined;
+}
+
+const NOT_FOUND_REASON = { image: 'IMAGE_NOT_FOUND', container: 'CONTAINER_NOT_FOUND', exec: 'EXEC_NOT_FOUND' } as const;
+
+function notFoundDetail(words: string, what: string): ErrorDetail<'not_found'> {
+  const o = objectOf(words, what) ?? { type: 'container' as const, name: '' };
+  return { reason: NOT_FOUND_REASON[o.type], resource: o };
+}
+
+function conflictDetail(words: string, what: string): ErrorDetail<'precondition'> {
+  const o = objectOf(words, what);
+  if (o?.type === 'exec') return { reason: 'EXEC_NOT_RUNNING', resource: o };
+  const resource = o && o.type === 'container' ? { resource: o } : {};
+  if (/is not paused/i.test(words)) return { reason: 'CONTAINER_NOT_PAUSED', ...resource };
+  return /is (already )?paused/i.test(words) ? { reason: 'CONTAINER_PAUSED', ...resource } : { reason: 'CONTAINER_NOT_RUNNING', ...resource };
+}
+
 /**
  * Docker's answer when the container was not in the state a request needs (paused, not paused, not
  * running, restarting, being removed), which Docker 20.10 sends as 409 or as 500 by request: the
@@ -62,16 +90,20 @@ export function isStateConflict(err: unknown): boolean {
  * ("image busybox:x", "container 3f2a…"), so the message says what is missing.
  */
 export function fromDockerError(err: unknown, what: string): ExecError {
-  if (err instanceof ExecError) return err;
+  if (err instanceof ExecError) return err as ExecError;
   const e = err as DockerodeError;
   if (e?.code === 'EMFILE' || e?.code === 'ENFILE') {
     return new ExecError(
       'exhausted',
       `exec-stream has run out of file descriptors (${e.code}: too many open files) for a Docker request for ${what}: raise its limit (ulimit -n) or let sessions end`,
+      { reason: 'FILE_DESCRIPTORS_EXHAUSTED', metadata: { errno: e.code } },
     );
   }
   if (e?.code && UNREACHABLE.has(e.code)) {
-    return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`);
+    return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`, {
+      reason: 'DOCKER_UNREACHABLE',
+      metadata: { errno: e.code },
+    });
   }
   // A TLS engine (DOCKER_TLS_VERIFY) that refuses our certificate, or whose certificate we refuse.
   if (
@@ -81,21 +113,31 @@ export function fromDockerError(err: unknown, what: string): ExecError {
     return new ExecError(
       'unavailable',
       `Docker engine unreachable: TLS handshake failed (${e?.code ?? 'TLS'}: ${dockerMessage(err)}); check DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem against the engine's`,
+      { reason: 'DOCKER_UNREACHABLE', metadata: { tls: 'handshake failed' } },
     );
   }
+  const words = dockerMessage(err);
   const invalid = clientMistake(e);
-  if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${dockerMessage(err)}`);
-  if (isStateConflict(err)) return new ExecError('precondition', `${what}: ${dockerMessage(err)}`);
+  if (invalid) return new ExecError('invalid', `${what}: ${invalid}: ${words}`, mistakeDetail(words, what, invalid));
+  if (isStateConflict(err)) return new ExecError('precondition', `${what}: ${words}`, conflictDetail(words, what));
   switch (e?.statusCode) {
     case 404:
-      return new ExecError('not_found', `${what} not found: ${dockerMessage(err)}`);
+      return new ExecError('not_found', `${what} not found: ${words}`, notFoundDetail(words, what));
     case 409:
-      return new ExecError('precondition', `${what}: ${dockerMessage(err)}`);
+      return new ExecError('precondition', `${what}: ${words}`, conflictDetail(words, what));
     case 400:
-      return new ExecError('invalid', `${what}: ${dockerMessage(err)}`);
+      return new ExecError('invalid', `${what}: ${words}`, { reason: 'REJECTED_BY_DOCKER' });
     case 500:
     case 503:
-      return new ExecError('unavailable', `Docker engine error on ${what}: ${dockerMessage(err)}`);
+      return new ExecError('unavailable', `Docker engine error on ${what}: ${words}`, { reason: 'DOCKER_ERROR' });
   }
-  return new ExecError('unavailable', `Docker request for ${what} failed: ${dockerMessage(err)}`);
+  return new ExecError('unavailable', `Docker request for ${what} failed: ${words}`, { reason: 'DOCKER_ERROR' });
+}
+
+/** An ambiguous prefix, an unknown user, or another request Docker refused as the caller's mistake. */
+function mistakeDetail(words: string, what: string, mistake: string): ErrorDetail<'invalid'> {
+  const o = objectOf(words, what);
+  if (/ambiguous/.test(mistake)) return { reason: 'ID_AMBIGUOUS', ...(o && o.type !== 'image' ? { resource: o } : {}) };
+  if (/user \(or group\)/.test(mistake)) return { reason: 'FIELD_INVALID', field: 'start.user' };
+  return { reason: 'REJECTED_BY_DOCKER' };
 }

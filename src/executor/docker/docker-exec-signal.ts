@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { ExecError } from '../../common/errors';
+import { ExecError, type ErrorDetail } from '../../common/errors';
 import { fromDockerError } from './docker-errors';
 import { withDeadline } from './docker-deadline';
 import { FrameDemuxer } from './frame-demuxer';
@@ -31,7 +31,10 @@ export async function signalExecProcess(docker: Docker, execId: string, signal: 
     throw fromDockerError(err, `exec ${execId}`);
   });
   if (!exec.Running || !exec.Pid) {
-    throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`);
+    throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`, {
+      reason: 'EXEC_NOT_RUNNING',
+      resource: { type: 'exec', name: execId },
+    });
   }
   const container = await withDeadline(ms, `inspect of container ${exec.ContainerID.slice(0, 12)}`, (abortSignal) =>
     docker.getContainer(exec.ContainerID).inspect({ abortSignal }),
@@ -52,10 +55,10 @@ export async function signalExecProcess(docker: Docker, execId: string, signal: 
         process.kill(hostPid, signal); // the image has no usable `kill`: signal it from here
         return pid;
       } catch (err) {
-        throw new ExecError('precondition', `could not signal exec ${execId.slice(0, 12)}: ${why}; direct: ${(err as Error).message}`);
+        throw new ExecError('precondition', `could not signal exec ${execId.slice(0, 12)}: ${why}; direct: ${(err as Error).message}`, unsignallable(execId));
       }
     }
-    throw new ExecError('precondition', `could not signal exec ${execId.slice(0, 12)} (pid ${pid} in its container): ${why}`);
+    throw new ExecError('precondition', `could not signal exec ${execId.slice(0, 12)} (pid ${pid} in its container): ${why}`, unsignallable(execId));
   }
   return pid;
 }
@@ -84,7 +87,7 @@ const LIST_EXEC_ROOTS =
 /** Step 2b. */
 async function pidInContainerByCommand(docker: Docker, containerId: string, command: string, execId: string, ms: number): Promise<number> {
   const listed = await runHelper(docker, containerId, ['sh', '-c', LIST_EXEC_ROOTS], ms).catch((err: unknown) => {
-    throw new ExecError('precondition', `cannot find the process of exec ${execId.slice(0, 12)}: ${(err as Error).message}`);
+    throw new ExecError('precondition', `cannot find the process of exec ${execId.slice(0, 12)}: ${(err as Error).message}`, unsignallable(execId));
   });
   const found = listed.output
     .split('\n')
@@ -95,6 +98,7 @@ async function pidInContainerByCommand(docker: Docker, containerId: string, comm
     throw new ExecError(
       'precondition',
       `cannot tell which process is exec ${execId.slice(0, 12)} (${found.length} processes run "${command}") without the host's /proc`,
+      unsignallable(execId),
     );
   }
   return found[0];
@@ -140,4 +144,9 @@ function demuxText(buf: Buffer): string {
   const out: Buffer[] = [];
   new FrameDemuxer({ write: (_stream, data) => out.push(data) }).push(buf);
   return Buffer.concat(out).toString('utf8');
+}
+
+/** An exec whose process could not be found or signalled from inside its container. */
+function unsignallable(execId: string): ErrorDetail<'precondition'> {
+  return { reason: 'EXEC_NOT_SIGNALLABLE', resource: { type: 'exec', name: execId } };
 }

@@ -65,13 +65,15 @@ export class DockerImagePuller implements ImagePuller {
       cancel,
       (late) => late.destroy(),
     ).catch((err) => {
-      throw err instanceof ExecError ? err : classifyPullError(streamErrorWords(err), what, (err as { statusCode?: number }).statusCode, err);
+      throw err instanceof ExecError
+        ? err
+        : classifyPullError(streamErrorWords(err), what, (err as { statusCode?: number }).statusCode, err, { image, registry });
     });
     this.log.info({ image, registry, authenticated: !!credentials }, 'image pull started');
     await new Promise<void>((resolve, reject) => {
       let failure: ExecError | undefined;
       const onCancel = () => {
-        failure = new ExecError('aborted', `${what} cancelled`);
+        failure = new ExecError('aborted', `${what} cancelled`, { reason: 'CLIENT_CANCELLED' });
         stream.destroy();
         reject(failure);
       };
@@ -80,7 +82,7 @@ export class DockerImagePuller implements ImagePuller {
       const parser = new JsonLines((value) => {
         const line = value as PullLine;
         if (line.error || line.errorDetail?.message) {
-          failure ??= classifyPullError(line.errorDetail?.message ?? line.error ?? 'pull failed', what);
+          failure ??= classifyPullError(line.errorDetail?.message ?? line.error ?? 'pull failed', what, undefined, undefined, { image, registry });
           return;
         }
         if (!line.status) return;
@@ -89,7 +91,7 @@ export class DockerImagePuller implements ImagePuller {
       stream.on('data', (b: Buffer) => parser.push(b));
       stream.on('error', (err: Error) => {
         cancel?.removeEventListener('abort', onCancel);
-        reject(failure ?? classifyPullError(err.message, what, undefined, err));
+        reject(failure ?? classifyPullError(err.message, what, undefined, err, { image, registry }));
       });
       stream.on('end', () => {
         cancel?.removeEventListener('abort', onCancel);
@@ -111,18 +113,32 @@ function streamErrorWords(err: unknown): string {
  * Docker's words for a failed pull → NOT_FOUND (no such repository, tag or manifest), UNAUTHENTICATED
  * (credentials missing or refused), UNAVAILABLE (registry or engine unreachable, or anything else).
  */
-export function classifyPullError(message: string, what: string, statusCode?: number, err?: unknown): ExecError {
+export function classifyPullError(
+  message: string,
+  what: string,
+  statusCode?: number,
+  err?: unknown,
+  about: { image?: string; registry?: string } = {},
+): ExecError {
   const m = message.trim();
+  const resource = about.image ? { resource: { type: 'image' as const, name: about.image } } : {};
+  const metadata = about.registry ? { metadata: { registry: about.registry } } : {};
   if (/unauthori[sz]ed|authentication required|no basic auth credentials|denied|incorrect username or password|401/i.test(m)) {
-    return new ExecError('unauthenticated', `${what}: the registry refused the credentials (or none were given): ${m}`);
+    return new ExecError('unauthenticated', `${what}: the registry refused the credentials (or none were given): ${m}`, {
+      reason: 'REGISTRY_AUTH_FAILED',
+      ...resource,
+      ...metadata,
+    });
   }
   if (/not found|manifest unknown|does not exist|name unknown|no such image/i.test(m) || statusCode === 404) {
-    return new ExecError('not_found', `${what}: not found: ${m}`);
+    return new ExecError('not_found', `${what}: not found: ${m}`, { reason: 'IMAGE_NOT_FOUND', ...resource, ...metadata });
   }
-  if (/invalid reference|invalid tag|repository name must/i.test(m) || statusCode === 400) return new ExecError('invalid', `${what}: ${m}`);
+  if (/invalid reference|invalid tag|repository name must/i.test(m) || statusCode === 400) {
+    return new ExecError('invalid', `${what}: ${m}`, { reason: 'REJECTED_BY_DOCKER', ...metadata });
+  }
   if (err !== undefined && statusCode === undefined) {
     const e = fromDockerError(err, what);
     if (e.kind !== 'unavailable') return e;
   }
-  return new ExecError('unavailable', `${what}: registry or Docker engine unavailable: ${m}`);
+  return new ExecError('unavailable', `${what}: registry or Docker engine unavailable: ${m}`, { reason: 'REGISTRY_UNAVAILABLE', ...resource, ...metadata });
 }

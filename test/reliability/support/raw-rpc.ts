@@ -1,7 +1,7 @@
 import { Client, credentials, Metadata, status, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
-import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
+import { decodeStatusDetails, execProtoPath, PROTO_LOADER_OPTIONS, STATUS_DETAILS_KEY } from '@exec-stream/client/wire';
 
 /** The Exec service's methods as proto-loader defines them (request encoders, response decoders). */
 const EXEC = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>;
@@ -15,6 +15,13 @@ export function encodeRequest(method: keyof typeof EXEC, request: object): Buffe
   return EXEC[method].requestSerialize(request);
 }
 
+/** A failed call's outcome: its code's name, its message and its reason. */
+function failed(err: { code: number; details: string; metadata?: Metadata | null }): CallOutcome {
+  const bin = err.metadata?.get(STATUS_DETAILS_KEY)[0];
+  const reason = Buffer.isBuffer(bin) ? decodeStatusDetails(bin)?.reason : undefined;
+  return { outcome: codeName(err.code), details: err.details, ...(reason ? { reason } : {}) };
+}
+
 /** The name of a gRPC status code (14 → 'UNAVAILABLE'). */
 export function codeName(code: number): string {
   return status[code] ?? `CODE_${code}`;
@@ -24,6 +31,8 @@ export interface CallOutcome {
   /** Status name, or 'READY' for a Session call that got its Ready (then left). */
   outcome: string;
   details: string;
+  /** ErrorInfo.reason of the status details (docs/PROTOCOL.md, "Errors"), when the service sent them. */
+  reason?: string;
   /** The Ready of a Session call that got one. */
   ready?: { session_id?: string; container_id?: string };
 }
@@ -63,7 +72,7 @@ export class RawExecChannel {
         body,
         md,
         { deadline: Date.now() + deadlineMs },
-        (err: ServiceError | null) => resolve(err ? { outcome: codeName(err.code), details: err.details } : { outcome: 'OK', details: '' }),
+        (err: ServiceError | null) => resolve(err ? failed(err) : { outcome: 'OK', details: '' }),
       );
     });
   }
@@ -97,8 +106,8 @@ export class RawExecChannel {
           call.cancel();
         }
       });
-      call.on('error', (err: ServiceError) => settle({ outcome: codeName(err.code), details: err.details }));
-      call.on('status', (s: { code: number; details: string }) => settle({ outcome: codeName(s.code), details: s.details }));
+      call.on('error', (err: ServiceError) => settle(failed(err)));
+      call.on('status', (s: { code: number; details: string; metadata?: Metadata }) => settle(failed(s)));
       for (const m of messages) call.write(m);
     });
   }

@@ -22,6 +22,8 @@ import type { PathStat as _dagger_exec_PathStat, PathStat__Output as _dagger_exe
 import type { PullProgress as _dagger_exec_PullProgress, PullProgress__Output as _dagger_exec_PullProgress__Output } from './dagger/exec/PullProgress';
 import type { Ready as _dagger_exec_Ready, Ready__Output as _dagger_exec_Ready__Output } from './dagger/exec/Ready';
 import type { RegistryAuth as _dagger_exec_RegistryAuth, RegistryAuth__Output as _dagger_exec_RegistryAuth__Output } from './dagger/exec/RegistryAuth';
+import type { RemoveSessionRequest as _dagger_exec_RemoveSessionRequest, RemoveSessionRequest__Output as _dagger_exec_RemoveSessionRequest__Output } from './dagger/exec/RemoveSessionRequest';
+import type { RemoveSessionResponse as _dagger_exec_RemoveSessionResponse, RemoveSessionResponse__Output as _dagger_exec_RemoveSessionResponse__Output } from './dagger/exec/RemoveSessionResponse';
 import type { Resize as _dagger_exec_Resize, Resize__Output as _dagger_exec_Resize__Output } from './dagger/exec/Resize';
 import type { ResourceUsage as _dagger_exec_ResourceUsage, ResourceUsage__Output as _dagger_exec_ResourceUsage__Output } from './dagger/exec/ResourceUsage';
 import type { SessionInfo as _dagger_exec_SessionInfo, SessionInfo__Output as _dagger_exec_SessionInfo__Output } from './dagger/exec/SessionInfo';
@@ -57,6 +59,8 @@ export interface ProtoGrpcType {
       PullProgress: MessageTypeDefinition<_dagger_exec_PullProgress, _dagger_exec_PullProgress__Output>
       Ready: MessageTypeDefinition<_dagger_exec_Ready, _dagger_exec_Ready__Output>
       RegistryAuth: MessageTypeDefinition<_dagger_exec_RegistryAuth, _dagger_exec_RegistryAuth__Output>
+      RemoveSessionRequest: MessageTypeDefinition<_dagger_exec_RemoveSessionRequest, _dagger_exec_RemoveSessionRequest__Output>
+      RemoveSessionResponse: MessageTypeDefinition<_dagger_exec_RemoveSessionResponse, _dagger_exec_RemoveSessionResponse__Output>
       Resize: MessageTypeDefinition<_dagger_exec_Resize, _dagger_exec_Resize__Output>
       ResourceUsage: MessageTypeDefinition<_dagger_exec_ResourceUsage, _dagger_exec_ResourceUsage__Output>
       SessionInfo: MessageTypeDefinition<_dagger_exec_SessionInfo, _dagger_exec_SessionInfo__Output>

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ControlResult } from '../../control-client';
-import { contextOf, type CommandContext } from '../context';
+import { containerOf, contextOf, type CommandContext } from '../context';
 import { CliError, describeError } from '../exit-codes';
 import { addConnectionOptions } from '../options';
 
@@ -8,19 +8,26 @@ import { addConnectionOptions } from '../options';
 export function registerControl(program: Command): void {
   addConnectionOptions(program.command('pause'))
     .description("pause a container's processes (cgroup freezer)")
-    .argument('<container>', 'container id or unique prefix')
-    .action((container: string, _flags: object, cmd: Command) => control(cmd, 'pause', container, (ctx) => ctx.control.pause(container)));
+    .argument('<session|container>', 'session id (its container), or container id / unique prefix')
+    .action((target: string, _flags: object, cmd: Command) =>
+      control(cmd, 'pause', target, async (ctx) => ctx.control.pause((await containerOf(ctx.control, target)).containerId)),
+    );
   addConnectionOptions(program.command('resume'))
     .description('resume a paused container')
-    .argument('<container>', 'container id or unique prefix')
-    .action((container: string, _flags: object, cmd: Command) => control(cmd, 'resume', container, (ctx) => ctx.control.resume(container)));
+    .argument('<session|container>', 'session id (its container), or container id / unique prefix')
+    .action((target: string, _flags: object, cmd: Command) =>
+      control(cmd, 'resume', target, async (ctx) => ctx.control.resume((await containerOf(ctx.control, target)).containerId)),
+    );
   addConnectionOptions(program.command('kill'))
-    .description("send a signal to a container's main process, or with --exec to one exec's process")
-    .argument('<container>', 'container id or unique prefix')
+    .description("send a signal to a container's main process, or with --exec (or an exec session's id) to one exec's process")
+    .argument('<session|container>', "session id (its process: an exec session's exec), or container id / unique prefix")
     .option('-s, --signal <signal>', 'signal name or number', 'SIGKILL')
     .option('--exec <id>', "the exec's id (Ready.exec_id of an exec session)")
-    .action((container: string, flags: { signal: string; exec?: string }, cmd: Command) =>
-      control(cmd, 'kill', container, (ctx) => ctx.control.signal(container, flags.signal, flags.exec)),
+    .action((target: string, flags: { signal: string; exec?: string }, cmd: Command) =>
+      control(cmd, 'kill', target, async (ctx) => {
+        const { containerId, execId } = await containerOf(ctx.control, target);
+        return ctx.control.signal(containerId, flags.signal, flags.exec ?? execId);
+      }),
     );
 }
 

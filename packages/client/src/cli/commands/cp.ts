@@ -6,7 +6,7 @@ import { basename, dirname, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileClient, type PathStatInfo } from '../../file-client';
-import { contextOf } from '../context';
+import { contextOf, resolveContainer } from '../context';
 import { CliError, describeError } from '../exit-codes';
 import { addConnectionOptions } from '../options';
 import { writeOut } from '../tty';
@@ -46,6 +46,8 @@ export function registerCp(program: Command): void {
     .action(async (srcArg: string, destArg: string, _flags: object, cmd: Command) => {
       const src = parseCpEndpoint(srcArg);
       const dest = parseCpEndpoint(destArg);
+      // A session id (REPLICA.UUID) names its container, as everywhere.
+      for (const side of [src, dest]) if (side.kind === 'container') side.container = await resolveContainer(cmd, side.container);
       if (src.kind === 'container' && dest.kind === 'container') throw new CliError('copying between containers is not supported');
       if (src.kind !== 'container' && dest.kind !== 'container') throw new CliError('one side of cp must be CONTAINER:PATH');
       const ctx = contextOf(cmd);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { LifecycleEventInfo } from '../../control-client';
-import { contextOf, isoFromNs, toJson } from '../context';
+import { contextOf, isoFromNs, resolveContainer, toJson } from '../context';
 import { CliError, describeError } from '../exit-codes';
 import { addConnectionOptions, integer } from '../options';
 
@@ -13,12 +13,13 @@ interface EventsFlags {
 export function registerEvents(program: Command): void {
   addConnectionOptions(program.command('events'))
     .description('print container lifecycle events as they happen, until interrupted (exit 0) or the service ends the stream')
-    .option('--container <id>', 'only events of this container')
+    .option('--container <id>', 'only events of this container (or of the container of this session id)')
     .option('--since-id <n>', 'first the held events after this id, then live ones (0 = all held)', integer)
     .option('--json', 'one JSON object per line (64-bit values as strings)')
     .action(async (flags: EventsFlags, cmd: Command) => {
+      const containerId = flags.container && (await resolveContainer(cmd, flags.container));
       const ctx = contextOf(cmd);
-      const sub = ctx.control.lifecycle({ containerId: flags.container, resumeAfterId: flags.sinceId });
+      const sub = ctx.control.lifecycle({ containerId, resumeAfterId: flags.sinceId });
       const stop = () => {
         sub.close();
         ctx.connection.close();

@@ -1,32 +1,74 @@
 import type { Command } from 'commander';
-import type { ExecSession, OutputPiece } from '../../exec-client';
+import type { ExecSession, OutputPiece, OutputStreamName } from '../../exec-client';
 import type { SessionResponse__Output } from '../../gen';
 import { contextOf, sessionOrContainer } from '../context';
 import { CliError, describeError } from '../exit-codes';
-import { addConnectionOptions } from '../options';
+import { addConnectionOptions, integer } from '../options';
 import { writeOut } from '../tty';
+
+interface LogsFlags {
+  follow?: boolean;
+  tail?: number;
+  since?: number;
+}
 
 export function registerLogs(program: Command): void {
   addConnectionOptions(program.command('logs'))
-    .description('print the output a session holds now (stdout and stderr apart), then exit 0; a running session is not followed')
+    .description('print the output a session holds (stdout and stderr apart), then exit 0; with -f, go on with its live output until it ends')
     .argument('<session|container>', 'session id, or container id / unique prefix')
-    .action(async (target: string, _flags: object, cmd: Command) => {
+    .option('-f, --follow', 'go on printing the output as it comes, until the process ends (exit 0)')
+    .option('-n, --tail <lines>', 'only the last N lines of what the session holds (per line, whichever its stream)', integer)
+    .option('--since <seq>', 'from this output chunk on (a sequence number, as attach --from; 1 = the first)', integer)
+    .action(async (target: string, flags: LogsFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
+      let session: ExecSession | undefined;
       try {
-        await printRetained(ctx.client.attach({ ...sessionOrContainer(target), sequenced: true }));
+        session = ctx.client.attach({ ...sessionOrContainer(target), sequenced: true, fromSequence: flags.since });
+        await printLogs(session, flags);
       } catch (err) {
         throw new CliError(`cannot read the output of ${target}: ${describeError(err)}`);
       } finally {
+        session?.cancel();
         ctx.connection.close();
       }
     });
 }
 
+/** The last `n` lines of what is pushed, each with its stream; a line cut short at the end counts as one. */
+export class TailLines {
+  private readonly lines: Array<{ stream: OutputStreamName; data: Buffer }> = [];
+  private readonly open: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
+
+  constructor(private readonly n: number) {}
+
+  push(stream: OutputStreamName, data: Buffer): void {
+    let from = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, from)) {
+      this.lines.push({ stream, data: Buffer.concat([...this.open[stream], data.subarray(from, nl + 1)]) });
+      this.open[stream] = [];
+      if (this.lines.length > this.n) this.lines.shift();
+      from = nl + 1;
+    }
+    if (from < data.length) this.open[stream].push(data.subarray(from));
+  }
+
+  /** The kept lines in order, then each stream's unfinished one. */
+  take(): Array<{ stream: OutputStreamName; data: Buffer }> {
+    const all = [...this.lines];
+    for (const stream of ['stdout', 'stderr'] as const) if (this.open[stream].length) all.push({ stream, data: Buffer.concat(this.open[stream]) });
+    return all.slice(Math.max(0, all.length - this.n));
+  }
+}
+
+const out = (stream: OutputStreamName, data: Buffer) => writeOut(stream === 'stderr' ? process.stderr : process.stdout, data);
+
 /**
  * A sequenced attach replays what the session holds, then sends Ready{replay_complete} (or, when the
- * session has finished, its exit): print the chunks received before that mark, then leave.
+ * session has finished, its exit): the chunks received before that mark are what it holds. They are
+ * printed (the last `tail` lines of them only, with --tail); with `follow` the live chunks after them
+ * too, until the process ends.
  */
-async function printRetained(session: ExecSession): Promise<void> {
+async function printLogs(session: ExecSession, flags: LogsFlags): Promise<void> {
   let received = 0;
   let held: number | undefined;
   let wake: () => void = () => undefined;
@@ -37,24 +79,33 @@ async function printRetained(session: ExecSession): Promise<void> {
       wake();
     }
   });
+  let tail = flags.tail === undefined ? undefined : new TailLines(flags.tail);
+  const flushTail = async () => {
+    for (const line of tail?.take() ?? []) await out(line.stream, line.data);
+    tail = undefined;
+  };
   const output = session.output();
   let printed = 0;
   let pending: Promise<IteratorResult<OutputPiece>> | undefined;
   try {
     for (;;) {
-      if (held !== undefined && printed >= held) return;
+      if (held !== undefined && printed >= held) {
+        await flushTail(); // everything held has been seen
+        if (!flags.follow) return;
+      }
       const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
       pending ??= output.next();
       const next = await Promise.race([pending, woken]);
       if (next === 'woken') continue; // the mark came: look again whether everything before it is out
       pending = undefined;
-      if (next.done) return;
-      if (next.value.isReplay === false && held !== undefined) return; // live output: not ours to wait for
-      await writeOut(next.value.stream === 'stderr' ? process.stderr : process.stdout, next.value.data);
+      if (next.done) break;
+      if (next.value.isReplay === false && held !== undefined && !flags.follow) break; // live output: not ours to wait for
+      if (tail) tail.push(next.value.stream, next.value.data);
+      else await out(next.value.stream, next.value.data);
       printed++;
     }
+    await flushTail();
   } finally {
     pending?.catch(() => undefined);
-    session.cancel();
   }
 }

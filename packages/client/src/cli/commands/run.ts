@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ProcessOptions } from '../../exec-client';
 import { ResumingSession } from '../../resuming-session';
 import { clientId } from '../client-id';
-import { contextOf } from '../context';
+import { contextOf, resolveContainer } from '../context';
 import { CliError, describeError, EXIT_FAILED, exitCodeFor } from '../exit-codes';
 import { follow } from '../follow';
 import { addConnectionOptions, byteSize, duration, envVar, integer, keyValue, oneOf, positiveNumber } from '../options';
@@ -72,12 +72,13 @@ export function registerRun(program: Command): void {
 export function registerExec(program: Command): void {
   addConnectionOptions(processOptions(program.command('exec')))
     .description("run a command in a running container (one this service manages); exits with the command's exit code")
-    .argument('<container>', 'container id or unique prefix')
+    .argument('<container>', 'container id or unique prefix, or a session id (its container)')
     .argument('<command...>', 'the command and its arguments')
     .action(async (container: string, command: string[], flags: ProcessFlags, cmd: Command) => {
       const argv = withoutSeparator(command);
       if (!argv.length) throw new CliError('exec needs a command after the container');
-      process.exitCode = await startProcess(cmd, flags, (ctx, options) => ResumingSession.exec(ctx.client, container, { ...options, command: argv }), {
+      const target = await resolveContainer(cmd, container);
+      process.exitCode = await startProcess(cmd, flags, (ctx, options) => ResumingSession.exec(ctx.client, target, { ...options, command: argv }), {
         command: argv,
       });
     });

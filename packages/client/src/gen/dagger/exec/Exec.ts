@@ -15,6 +15,8 @@ import type { CopyToRequest as _dagger_exec_CopyToRequest, CopyToRequest__Output
 import type { CopyToResponse as _dagger_exec_CopyToResponse, CopyToResponse__Output as _dagger_exec_CopyToResponse__Output } from '../../dagger/exec/CopyToResponse';
 import type { ListSessionsRequest as _dagger_exec_ListSessionsRequest, ListSessionsRequest__Output as _dagger_exec_ListSessionsRequest__Output } from '../../dagger/exec/ListSessionsRequest';
 import type { ListSessionsResponse as _dagger_exec_ListSessionsResponse, ListSessionsResponse__Output as _dagger_exec_ListSessionsResponse__Output } from '../../dagger/exec/ListSessionsResponse';
+import type { RemoveSessionRequest as _dagger_exec_RemoveSessionRequest, RemoveSessionRequest__Output as _dagger_exec_RemoveSessionRequest__Output } from '../../dagger/exec/RemoveSessionRequest';
+import type { RemoveSessionResponse as _dagger_exec_RemoveSessionResponse, RemoveSessionResponse__Output as _dagger_exec_RemoveSessionResponse__Output } from '../../dagger/exec/RemoveSessionResponse';
 import type { SessionRequest as _dagger_exec_SessionRequest, SessionRequest__Output as _dagger_exec_SessionRequest__Output } from '../../dagger/exec/SessionRequest';
 import type { SessionResponse as _dagger_exec_SessionResponse, SessionResponse__Output as _dagger_exec_SessionResponse__Output } from '../../dagger/exec/SessionResponse';
 
@@ -102,6 +104,25 @@ export interface ExecClient extends grpc.Client {
   listSessions(argument: _dagger_exec_ListSessionsRequest, callback: grpc.requestCallback<_dagger_exec_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * exec-stream: forgets a finished session before its retention ends (its record and output files go;
+   * clients still reading it are ended with NOT_FOUND). A running one is FAILED_PRECONDITION unless
+   * `force`, which first kills its process (SIGKILL), as `docker rm -f`. Scope `control`.
+   */
+  RemoveSession(argument: _dagger_exec_RemoveSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSession(argument: _dagger_exec_RemoveSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSession(argument: _dagger_exec_RemoveSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSession(argument: _dagger_exec_RemoveSessionRequest, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * exec-stream: forgets a finished session before its retention ends (its record and output files go;
+   * clients still reading it are ended with NOT_FOUND). A running one is FAILED_PRECONDITION unless
+   * `force`, which first kills its process (SIGKILL), as `docker rm -f`. Scope `control`.
+   */
+  removeSession(argument: _dagger_exec_RemoveSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  removeSession(argument: _dagger_exec_RemoveSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  removeSession(argument: _dagger_exec_RemoveSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  removeSession(argument: _dagger_exec_RemoveSessionRequest, callback: grpc.requestCallback<_dagger_exec_RemoveSessionResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
    */
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
@@ -141,6 +162,13 @@ export interface ExecHandlers extends grpc.UntypedServiceImplementation {
   ListSessions: grpc.handleUnaryCall<_dagger_exec_ListSessionsRequest__Output, _dagger_exec_ListSessionsResponse>;
   
   /**
+   * exec-stream: forgets a finished session before its retention ends (its record and output files go;
+   * clients still reading it are ended with NOT_FOUND). A running one is FAILED_PRECONDITION unless
+   * `force`, which first kills its process (SIGKILL), as `docker rm -f`. Scope `control`.
+   */
+  RemoveSession: grpc.handleUnaryCall<_dagger_exec_RemoveSessionRequest__Output, _dagger_exec_RemoveSessionResponse>;
+  
+  /**
    * Start -> Ready -> stdout/stderr (or output_chunk) as produced -> exit -> end of call (OK).
    */
   Session: grpc.handleBidiStreamingCall<_dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse>;
@@ -156,5 +184,6 @@ export interface ExecDefinition extends grpc.ServiceDefinition {
   CopyFrom: MethodDefinition<_dagger_exec_CopyFromRequest, _dagger_exec_CopyFromResponse, _dagger_exec_CopyFromRequest__Output, _dagger_exec_CopyFromResponse__Output>
   CopyTo: MethodDefinition<_dagger_exec_CopyToRequest, _dagger_exec_CopyToResponse, _dagger_exec_CopyToRequest__Output, _dagger_exec_CopyToResponse__Output>
   ListSessions: MethodDefinition<_dagger_exec_ListSessionsRequest, _dagger_exec_ListSessionsResponse, _dagger_exec_ListSessionsRequest__Output, _dagger_exec_ListSessionsResponse__Output>
+  RemoveSession: MethodDefinition<_dagger_exec_RemoveSessionRequest, _dagger_exec_RemoveSessionResponse, _dagger_exec_RemoveSessionRequest__Output, _dagger_exec_RemoveSessionResponse__Output>
   Session: MethodDefinition<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse, _dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse__Output>
 }

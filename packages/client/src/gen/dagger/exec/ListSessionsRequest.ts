@@ -30,6 +30,10 @@ export interface ListSessionsRequest {
    * exec-stream: only the session a Start with this request_id created (at most one).
    */
   'request_id'?: (string);
+  /**
+   * exec-stream: only the session with this id (at most one; with replicas, asked of its replica).
+   */
+  'session_id'?: (string);
 }
 
 /**
@@ -61,4 +65,8 @@ export interface ListSessionsRequest__Output {
    * exec-stream: only the session a Start with this request_id created (at most one).
    */
   'request_id'?: (string);
+  /**
+   * exec-stream: only the session with this id (at most one; with replicas, asked of its replica).
+   */
+  'session_id'?: (string);
 }
