@@ -1,4 +1,4 @@
-import { defaultReplicaId, loadConfig } from './exec-config';
+import { defaultReplicaId, loadConfig, trimmedSettings } from './exec-config';
 
 describe('loadConfig', () => {
   it('has safe defaults: loopback, network none, local log driver', () => {
@@ -39,6 +39,17 @@ describe('loadConfig', () => {
     ['EXEC_PEERS_REFRESH_MS', '99'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('drops the surrounding whitespace of EXEC_AUTH_TOKEN (a Secret made from `openssl rand -hex 32 > token`), and names it, never its value', () => {
+    const token = 'a'.repeat(64);
+    expect(loadConfig({ EXEC_AUTH_TOKEN: `${token}\n` }).EXEC_AUTH_TOKEN).toBe(token);
+    expect(loadConfig({ EXEC_AUTH_TOKEN: ` ${token}\r\n` }).EXEC_AUTH_TOKEN).toBe(token);
+    expect(trimmedSettings({ EXEC_AUTH_TOKEN: `${token}\n` })).toEqual(['EXEC_AUTH_TOKEN']);
+    expect(trimmedSettings({ EXEC_AUTH_TOKEN: token })).toEqual([]);
+    // Whitespace alone is no token: refused like a short one, never taken as "no token".
+    expect(() => loadConfig({ EXEC_AUTH_TOKEN: ' \n' })).toThrow(/EXEC_AUTH_TOKEN=.*at least 16/);
+    expect(() => loadConfig({ EXEC_AUTH_TOKEN: `${'b'.repeat(15)}\n` })).toThrow(/EXEC_AUTH_TOKEN=/);
   });
 
   it('without a token, refuses to listen beyond loopback and says why', () => {
