@@ -61,6 +61,19 @@ describe('request tracing in logs', () => {
     expect(line).toMatchObject({ method: 'ContainerStatus', token: 'tracer', code: 'NOT_FOUND' });
   });
 
+  it("logs the interceptor's refusals as 'call refused' with their code: no token (UNAUTHENTICATED), a token outside its scopes (PERMISSION_DENIED)", async () => {
+    const anonymous = new GRPCConnectionManager({ address: svc.address });
+    anonymous.getMetadata().set('x-request-id', 'trace-refused-anonymous');
+    connections.push(anonymous);
+    expect((await grpcError(new ControlClient(anonymous).status('deadbeefdeadbeef'))).code).toBe(status.UNAUTHENTICATED);
+    // 'tracer' has run and read; pausing needs control.
+    expect((await grpcError(withRequestId('trace-refused-scope').control.pause('deadbeefdeadbeef'))).code).toBe(status.PERMISSION_DENIED);
+    const refused = (requestId: string) =>
+      waitUntil(`the refusal of ${requestId}`, () => svc.logs.find((l) => l.requestId === requestId && l.msg === 'call refused'));
+    expect(await refused('trace-refused-anonymous')).toMatchObject({ method: 'ContainerStatus', code: 'UNAUTHENTICATED', callId: expect.any(String) });
+    expect(await refused('trace-refused-scope')).toMatchObject({ method: 'ContainerPause', token: 'tracer', code: 'PERMISSION_DENIED' });
+  });
+
   it('refuses an x-request-id over 128 bytes with INVALID_ARGUMENT', async () => {
     const { control } = withRequestId('r'.repeat(129));
     const err = await grpcError(control.status('deadbeefdeadbeef'));
