@@ -314,9 +314,14 @@ describe('the docs: every TypeScript snippet compiles as written (strict, Common
     expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'hi\nexit 3\n', stderr: '' });
   });
 
-  it('CLIENTS.md 1: forRootAsync with the real ConfigService, EXEC_TLS_CA unset (plaintext); Jobs.run streams and returns the exit code', async () => {
+  it('CLIENTS.md 1: forRootAsync with the real ConfigService, EXEC_TLS_CA unset (plaintext); Jobs.run streams and returns the exit code; a signal with enableShutdownHooks() closes the channel', async () => {
     const { code, stdout, stderr, json } = await runDoc(runnable('docs/CLIENTS.md', '1. ExecClientModule (recommended)'));
-    expect({ code, stdout, stderr, json }).toEqual({ code: 0, stdout: 'from-jobs\n{"code":5}\n', stderr: 'to-stderr\n', json: { code: 5 } });
+    expect({ code, stdout, stderr, json }).toEqual({
+      code: 0,
+      stdout: 'from-jobs\n{"code":5,"channel":"SHUTDOWN"}\n',
+      stderr: 'to-stderr\n',
+      json: { code: 5, channel: 'SHUTDOWN' },
+    });
   });
 
   it('CLIENTS.md 2: Runner.run is one process for two subscribers, leaves no client behind (refCount); ListSessions, CopyTo, CopyFrom typed', async () => {

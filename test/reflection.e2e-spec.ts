@@ -37,7 +37,7 @@ const EXEC_METHODS = ['Session', 'ContainerLifecycle', 'ContainerStatus', 'Conta
 const HEALTH_METHODS = ['Check', 'Watch'].map((m) => `grpc.health.v1.Health/${m}`);
 
 describe('the descriptor set that reflection serves', () => {
-  it('is what buf builds from the .proto files now (scripts/proto-descriptors.sh)', async () => {
+  it('is what buf builds from the .proto files now (PROTOCOL.md: `bash scripts/proto-descriptors.sh` after editing a .proto)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exec-stream-descriptors-'));
     try {
       const out = join(dir, 'fresh.binpb');

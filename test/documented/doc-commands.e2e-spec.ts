@@ -204,6 +204,17 @@ describe('the commands of the docs', () => {
     }
   });
 
+  it('every test file the docs name exists (a spec that moved must take its mentions along)', () => {
+    const missing: string[] = [];
+    for (const doc of docFiles()) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/(?<![\w/.-])((?:test|src|packages|bench)\/[\w./-]+?\.(?:e2e-|rel-)?spec\.ts)/g)) {
+        if (!existsSync(join(ROOT, m[1]))) missing.push(`${doc}: ${m[1]}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it("the benchmarks' flags and variables are ones the harness takes", () => {
     for (const c of take('bench flags')) {
       const env: NodeJS.ProcessEnv = {};
@@ -239,8 +250,8 @@ describe('the commands against the service', () => {
   });
 
   /** A command in bash, in the repository, stdout and stderr as one stream (as a terminal shows them). */
-  function sh(command: string, e: NodeJS.ProcessEnv = env, cwd = ROOT): Promise<{ code: number; out: string }> {
-    return promisify(execFile)('bash', ['-c', `exec 2>&1; ${command}`], { cwd, env: e, encoding: 'utf8', timeout: 120_000 }).then(
+  function sh(command: string, e: NodeJS.ProcessEnv = env, cwd = ROOT, timeout = 120_000): Promise<{ code: number; out: string }> {
+    return promisify(execFile)('bash', ['-c', `exec 2>&1; ${command}`], { cwd, env: e, encoding: 'utf8', timeout }).then(
       (r) => ({ code: 0, out: r.stdout }),
       (err: { code?: number; stdout?: string }) => ({ code: typeof err.code === 'number' ? err.code : -1, out: err.stdout ?? '' }),
     );
@@ -266,9 +277,7 @@ describe('the commands against the service', () => {
     const id = started.out.trim();
     expect(id).toMatch(/^[a-z0-9-]+\.[0-9a-f-]{36}$/);
     const withId = { ...env, id };
-    const listed = await sh(ls, withId);
-    expect(listed.code).toBe(0);
-    expect(listed.out).toContain(id);
+    expect(await sh(ls, withId)).toEqual({ code: 0, out: expect.stringContaining(id) });
     const container = JSON.parse((await sh(`${ls} --json`, withId)).out).find((s: { session_id: string }) => s.session_id === id).container_id as string;
     const inspect = JSON.parse(await dockerAsync('inspect', container))[0];
     expect([inspect.HostConfig.Memory, inspect.Config.Labels.job]).toEqual([256 * 1024 * 1024, 'nightly']);
@@ -395,12 +404,15 @@ describe('the commands against the service', () => {
     // list-sessions: a few sessions, a few calls
     expect(await run('node_modules/.bin/node dist/bench/list-sessions.js --sessions=3 --calls=2 --small-bytes=100 --large-bytes=1K --json')).toMatch(/p50/);
     // memory: the documented flags with small sizes, on the image scripts/image-build.sh builds (cached per tree)
-    const image = (await run('bash scripts/image-build.sh 2>/dev/null')).trim().split('\n').pop()!;
+    // (Cached per tree; a tree changed since the last build takes minutes here, and test/image.e2e-spec.ts then finds it built.)
+    const built = await sh('bash scripts/image-build.sh 2>/dev/null', env, ROOT, 900_000);
+    if (built.code !== 0) throw new Error(`scripts/image-build.sh exited ${built.code}:\n${built.out.slice(-2000)}`);
+    const image = built.out.trim().split('\n').pop()!;
     const memoryFlags =
       `--limit=1g --scenarios=fanout,stalled,sessions --stalled-bytes=1M --fanout-clients=2 --fanout-bytes=64K --sessions=2 --session-bytes=64K ` +
       `--node-args="--max-semi-space-size=1 --max-old-space-size=96" --env=EXEC_TAIL_BUDGET_BYTES=16777216 --image=${image}`;
     expect(await run(`node dist/bench/memory.js ${memoryFlags}`)).toMatch(/sessions/);
-  });
+  }, 900_000);
 });
 
 afterAll(() => {

@@ -12,17 +12,24 @@ export interface RunnableSnippet {
   harness?: string;
 }
 
-/** CLIENTS.md section 1: the module boots from configuration (no EXEC_TLS_CA: plaintext), Jobs.run streams and exits. */
+/**
+ * CLIENTS.md section 1: the module boots from configuration (no EXEC_TLS_CA: plaintext), Jobs.run streams
+ * and exits; then a SIGTERM with enableShutdownHooks() closes the application, and the channel with it.
+ */
 const clientsExecClientModule = `
 import 'reflect-metadata';
+import { connectivityState } from '@grpc/grpc-js';
 import { NestFactory } from '@nestjs/core';
+import { GRPCConnectionManager } from '@exec-stream/client';
 import { AppModule, Jobs } from './snippet';
 
 void (async () => {
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  app.enableShutdownHooks(['SIGTERM'], { useProcessExit: true });
+  const channel = app.get(GRPCConnectionManager).getClient().getChannel();
   const code = await app.get(Jobs).run('echo from-jobs; echo to-stderr >&2; exit 5');
-  await app.close();
-  console.log(JSON.stringify({ code }));
+  process.once('exit', () => console.log(JSON.stringify({ code, channel: connectivityState[channel.getConnectivityState(false)] })));
+  process.kill(process.pid, 'SIGTERM');
 })();
 `;
 
