@@ -65,13 +65,19 @@ describe('request tracing in logs', () => {
     const anonymous = new GRPCConnectionManager({ address: svc.address });
     anonymous.getMetadata().set('x-request-id', 'trace-refused-anonymous');
     connections.push(anonymous);
+    const before = svc.logs.length;
     expect((await grpcError(new ControlClient(anonymous).status('deadbeefdeadbeef'))).code).toBe(status.UNAUTHENTICATED);
+    // Refused before the token is known: the line has the call id and method (no token name, no request id yet).
+    const unauthenticated = await waitUntil('the UNAUTHENTICATED refusal', () =>
+      svc.logs.slice(before).find((l) => l.msg === 'call refused' && l.code === 'UNAUTHENTICATED' && l.method === 'ContainerStatus'),
+    );
+    expect(unauthenticated).toMatchObject({ callId: expect.stringMatching(/^[0-9a-f-]{36}$/), details: expect.stringContaining('token') });
     // 'tracer' has run and read; pausing needs control.
     expect((await grpcError(withRequestId('trace-refused-scope').control.pause('deadbeefdeadbeef'))).code).toBe(status.PERMISSION_DENIED);
-    const refused = (requestId: string) =>
-      waitUntil(`the refusal of ${requestId}`, () => svc.logs.find((l) => l.requestId === requestId && l.msg === 'call refused'));
-    expect(await refused('trace-refused-anonymous')).toMatchObject({ method: 'ContainerStatus', code: 'UNAUTHENTICATED', callId: expect.any(String) });
-    expect(await refused('trace-refused-scope')).toMatchObject({ method: 'ContainerPause', token: 'tracer', code: 'PERMISSION_DENIED' });
+    const denied = await waitUntil('the PERMISSION_DENIED refusal', () =>
+      svc.logs.find((l) => l.requestId === 'trace-refused-scope' && l.msg === 'call refused'),
+    );
+    expect(denied).toMatchObject({ method: 'ContainerPause', token: 'tracer', code: 'PERMISSION_DENIED' });
   });
 
   it('refuses an x-request-id over 128 bytes with INVALID_ARGUMENT', async () => {
