@@ -92,7 +92,7 @@ it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left runn
   expect(svc.logs.some((l) => l.msg?.toString().startsWith('draining') && l.sealed === true)).toBe(true);
 });
 
-it('a re-adopted session accepts no stdin: its writer is told FAILED_PRECONDITION, and the process runs on', async () => {
+it('a re-adopted session accepts no stdin: even its starting client_id is refused (PERMISSION_DENIED), and the process runs on', async () => {
   const s = svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; exec sleep 600'], openStdin: true, clientId: 'readopted-writer' });
   const { sessionId, containerId } = await s.ready;
   const first = backgroundReader(s.output());
@@ -105,7 +105,7 @@ it('a re-adopted session accepts no stdin: its writer is told FAILED_PRECONDITIO
   await again.ready;
   await again.write(Buffer.from('typed after the restart\n'));
   const err = await grpcError(again.wait());
-  expect({ code: status[err.code], details: err.details }).toEqual({ code: 'FAILED_PRECONDITION', details: expect.stringMatching(/stdin/) });
+  expect({ code: status[err.code], details: err.details }).toEqual({ code: 'PERMISSION_DENIED', details: expect.stringMatching(/stdin/) });
   expect(inspectContainer(containerId)?.State.Running).toBe(true);
   docker('rm', '-f', containerId);
 });
