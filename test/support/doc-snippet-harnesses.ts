@@ -29,6 +29,8 @@ void (async () => {
   const channel = app.get(GRPCConnectionManager).getClient().getChannel();
   const code = await app.get(Jobs).run('echo from-jobs; echo to-stderr >&2; exit 5');
   process.once('exit', () => console.log(JSON.stringify({ code, channel: connectivityState[channel.getConnectivityState(false)] })));
+  // A signal to ourselves is handled on a later turn: keep the process up until Nest's hook ends it (process.exit).
+  setTimeout(() => process.exit(3), 30_000);
   process.kill(process.pid, 'SIGTERM');
 })();
 `;
