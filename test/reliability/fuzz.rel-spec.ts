@@ -23,12 +23,10 @@ const UNARY_CALLS = 3000;
 /** ContainerLifecycle, ListSessions, CopyTo and CopyFrom together (each touches Docker less often than a Start). */
 const OTHER_CALLS = 800;
 /** A ContainerLifecycleRequest whose resume_after_id may be any string (the proto's uint64 encoder refuses non-numbers): raw fields. */
-const lifecycleBytes = (r: Record<string, unknown>) =>
+const lifecycleBytes = (r: { container_id?: string; resume_after_id?: string }) =>
   Buffer.concat([
-    ...(r.container_id !== undefined ? [pb.bytes(1, String(r.container_id))] : []),
-    ...(r.resume_after_id !== undefined
-      ? [/^\d+$/.test(String(r.resume_after_id)) ? pb.uint(2, BigInt(String(r.resume_after_id))) : pb.bytes(2, String(r.resume_after_id))]
-      : []),
+    ...(r.container_id !== undefined ? [pb.bytes(1, r.container_id)] : []),
+    ...(r.resume_after_id !== undefined ? [/^\d+$/.test(r.resume_after_id) ? pb.uint(2, BigInt(r.resume_after_id)) : pb.bytes(2, r.resume_after_id)] : []),
   ]);
 const CONCURRENCY = 16;
 /** How far above the start RSS may stay after a fuzz run (measured: +57 MiB after 2,000 Starts). */
@@ -198,7 +196,7 @@ it('fuzzed ContainerLifecycle, ListSessions, CopyTo and CopyFrom: every answer i
       const expectOf = (set: Set<string>) => (bad ? new Set(['UNAUTHENTICATED']) : set);
       switch (rng.int(4)) {
         case 0: {
-          const request: Record<string, unknown> = {};
+          const request: { container_id?: string; resume_after_id?: string } = {};
           if (rng.bool(0.7)) request.container_id = id(rng);
           if (rng.bool(0.5)) request.resume_after_id = rng.bool() ? String(rng.int(1e6)) : hostileString(rng);
           return {
