@@ -35,7 +35,7 @@ let port: number;
 const started: string[] = [];
 
 /**
- * README "Build the image" runs here through its stand-in, without a registry: scripts/image-build.sh
+ * README "Build the image" runs here through its stand-in, without a registry: `bash scripts/image-build.sh`
  * builds the same Dockerfile (for `docker build -t registry.example.com/exec-stream:0.1.0 .`, and
  * nothing to `docker push registry.example.com/exec-stream:0.1.0` to), and runImage() starts it with the
  * flags of the README's `docker run -d -e EXEC_AUTH_TOKEN=$(openssl rand -hex 32) -e EXEC_REPLICA_ID=exec-stream-1 -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)" -v exec-stream-data:/var/lib/exec-stream -p 127.0.0.1:50051:50051 registry.example.com/exec-stream:0.1.0`
@@ -108,7 +108,7 @@ afterAll(() => {
 
 it("runs with the README's `docker run` flags: the token, the replica id, the socket and its group, the data volume at the image's VOLUME", () => {
   const readme = docCommands(['README.md']).find((c) => c.command.startsWith('docker run -d'))!.command;
-  const flags = (cmd: string) => [...cmd.matchAll(/(-e|-v|--group-add) (\S+)/g)].map((m) => `${m[1]} ${m[2].split(/[=:]/)[0]}`);
+  const flags = (cmd: string) => [...cmd.matchAll(/(-e|-v|--group-add) ("[^"]*"|\S+)/g)].map((m) => `${m[1]} ${m[2].split(/[=:]/)[0]}`);
   expect(flags(readme)).toEqual([
     '-e EXEC_AUTH_TOKEN',
     '-e EXEC_REPLICA_ID',

@@ -272,7 +272,8 @@ describe('the commands against the service', () => {
     const shown = byText.get(first)![0].output!.join('\n') + '\n';
     expect(await sh(first)).toEqual({ code: 0, out: shown });
 
-    const started = await sh(detached.replace(/^id=\$\((.*)\)$/, '$1'));
+    // `sleep 30` as `sleep 600`: on a busy machine the commands below may take longer than 30 s, and they need it running.
+    const started = await sh(detached.replace(/^id=\$\((.*)\)$/, '$1').replace('sleep 30;', 'sleep 600;'));
     expect(started.code).toBe(0);
     const id = started.out.trim();
     expect(id).toMatch(/^[a-z0-9-]+\.[0-9a-f-]{36}$/);
