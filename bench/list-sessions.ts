@@ -43,8 +43,8 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** N finished sessions of `bytes` of output each (4 KiB chunks), as the service writes them. */
-function writeSessions(dir: string, n: number, bytes: number): void {
+/** N finished sessions of `bytes` of output each (4 KiB chunks), as the service writes them (test/list-sessions.e2e-spec.ts uses it too). */
+export function writeSessions(dir: string, n: number, bytes: number): void {
   const chunk = Buffer.alloc(Math.min(4096, Math.max(1, bytes)), 0x61);
   const t0 = Date.now() - n * 1000;
   for (let i = 0; i < n; i++) {
@@ -140,7 +140,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -15,19 +15,21 @@ log="${EXEC_DATA_DIR}/service.log"
 mkdir -p "$EXEC_DATA_DIR"
 bash scripts/serve.sh >"$log" 2>&1 &
 service=$!
-trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null || true' EXIT
+trap 'kill -TERM $service 2>/dev/null || true; wait $service 2>/dev/null || true' EXIT
 
-# Ready when the gRPC health service answers SERVING.
+# Ready when the gRPC health service answers SERVING (enums as names: SERVING, not 1); never ready = stop.
+ready=0
 for _ in $(seq 1 100); do
   if node -e '
     const grpc = require("@grpc/grpc-js"); const loader = require("@grpc/proto-loader");
-    const def = loader.loadSync(require.resolve("grpc-health-check/proto/health/v1/health.proto"));
+    const def = loader.loadSync(require.resolve("grpc-health-check/proto/health/v1/health.proto"), { enums: String });
     const H = grpc.loadPackageDefinition(def).grpc.health.v1.Health;
     new H(process.env.EXEC_LISTEN, grpc.credentials.createInsecure()).check({ service: "" }, (e, r) => process.exit(!e && r.status === "SERVING" ? 0 : 1));
-  ' 2>/dev/null; then break; fi
+  ' 2>/dev/null; then ready=1; break; fi
   kill -0 $service 2>/dev/null || { echo "service exited; its log:" >&2; cat "$log" >&2; exit 1; }
   sleep 0.2
 done
+[ "$ready" = 1 ] || { echo "the service never answered SERVING on $EXEC_LISTEN; its log:" >&2; cat "$log" >&2; exit 1; }
 echo "[demo] exec-stream listening on $EXEC_LISTEN (log: $log)"
 # The demo is the CLI (docs/CLI.md): start a command, follow it live, then read it again as a second
 # client. It exits with the command's exit code (125 if the CLI or the service failed).

@@ -7,7 +7,7 @@ setFlagsFromString('--external-memory-accounted-in-global-limit');
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { AppModule } from './app.module';
-import { loadConfig } from './common/config/exec-config';
+import { loadConfig, trimmedSettings } from './common/config/exec-config';
 import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { enableYoungCollections } from './common/young-collections';
@@ -21,6 +21,8 @@ async function bootstrap(): Promise<void> {
     process.exit(2);
   }
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
+  for (const name of trimmedSettings())
+    logger.warn({ setting: name }, `${name}: surrounding whitespace (e.g. a trailing newline from a file or Secret) removed`);
   // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts).
   if (!enableYoungCollections()) logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector (more memory per copy)');
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {

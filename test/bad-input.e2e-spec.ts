@@ -1,4 +1,5 @@
-import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeClientConstructor, Metadata, status, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels } from './support/helpers';
 import { ControlClient, FileClient, type GRPCConnectionManager } from '@exec-stream/client';
@@ -28,7 +29,18 @@ function rawCall(
 }
 
 /** The limits as docs/PROTOCOL.md states them (written out, not imported: a change to the source must show here). */
-const DOCUMENTED = { commandArgs: 1024, argBytes: 64 * 1024, envValueBytes: 64 * 1024, workingDirBytes: 4096 };
+const DOCUMENTED = {
+  commandArgs: 1024,
+  argBytes: 64 * 1024,
+  commandBytes: 256 * 1024,
+  envEntries: 1024,
+  envKeyBytes: 256,
+  envValueBytes: 64 * 1024,
+  envBytes: 256 * 1024,
+  workingDirBytes: 4096,
+};
+/** `n` env entries named K0, K1, … with `value`. */
+const envOf = (n: number, value = 'v') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, value]));
 
 /** An image whose default command prints a marker (made by docker commit, removed in afterAll). */
 const MARKER_IMAGE = `exec-stream/default-cmd-marker:${process.pid}`;
@@ -94,6 +106,17 @@ describe('malformed calls', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('env at its documented limits is accepted: 1024 entries, a 256-byte name, 256 KiB in all', async () => {
+    const quarter = DOCUMENTED.envBytes / 4;
+    // Four entries of `NAME=value\0` = 64 KiB each (as the kernel counts them) make 256 KiB in all; the first name is 256 bytes.
+    const longName = 'N'.repeat(DOCUMENTED.envKeyBytes);
+    const value = (name: string) => 'v'.repeat(quarter - name.length - 2);
+    const env = { [longName]: value(longName), B1: value('B1'), B2: value('B2'), B3: value('B3') };
+    expect((await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^B'], env }).collect()).stdout.toString()).toBe('3\n');
+    const many = await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^K'], env: envOf(DOCUMENTED.envEntries) }).collect();
+    expect(many.stdout.toString()).toBe(`${DOCUMENTED.envEntries}\n`);
+  });
+
   it('image not present → NOT_FOUND naming the image', async () => {
     const r = await rawCall(server, [run({ image: 'exec-stream/no-such-image:v9' })]);
     expect(r.code).toBe(status.NOT_FOUND);
@@ -110,6 +133,13 @@ describe('malformed calls', () => {
     ['relative working_dir', { working_dir: 'tmp' }],
     ['oversized working_dir', { working_dir: '/' + 'd'.repeat(DOCUMENTED.workingDirBytes) }],
     ['image reference with spaces', { image: 'bad image' }],
+    ['command over 256 KiB in all', { command: ['echo', ...Array(5).fill('c'.repeat(DOCUMENTED.commandBytes / 4 - 16))] }],
+    ['NUL in a command argument', { command: ['echo', 'a\0b'] }],
+    ['more than 1024 env entries', { env: envOf(DOCUMENTED.envEntries + 1) }],
+    ['env name over 256 bytes', { env: { ['N'.repeat(DOCUMENTED.envKeyBytes + 1)]: 'v' } }],
+    ['env over 256 KiB in all', { env: envOf(5, 'e'.repeat(DOCUMENTED.envBytes / 4 - 16)) }],
+    ['NUL in an env value', { env: { A: 'a\0b' } }],
+    ['NUL in working_dir', { working_dir: '/tmp/a\0b' }],
   ])('%s → INVALID_ARGUMENT', async (_name, fields) => {
     const r = await rawCall(server, [run(fields)]);
     expect(r.code).toBe(status.INVALID_ARGUMENT);
@@ -196,6 +226,19 @@ describe('Docker unreachable', () => {
   beforeAll(async () => (orphan = await startTestServer({ DOCKER_HOST: 'unix:///tmp/exec-stream-no-docker.sock' })));
   afterAll(() => orphan?.close());
 
+  it('health: NOT_SERVING from the first answer, for "" and dagger.exec.Exec (Docker was down at start-up)', async () => {
+    const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+    const health = new Health(orphan.address, credentials.createInsecure()) as unknown as Client & {
+      check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void;
+    };
+    try {
+      const check = (service: string) => new Promise<string>((resolve, reject) => health.check({ service }, (e, r) => (e ? reject(e) : resolve(r!.status))));
+      expect([await check(''), await check('dagger.exec.Exec')]).toEqual(['NOT_SERVING', 'NOT_SERVING']);
+    } finally {
+      health.close();
+    }
+  });
+
   it('run → UNAVAILABLE, not UNKNOWN and not an exit code', async () => {
     const err = await grpcError(orphan.client.run(BASE_IMAGE, { command: ['true'] }).wait());
     expect(err.code).toBe(status.UNAVAILABLE);
@@ -205,6 +248,12 @@ describe('Docker unreachable', () => {
   it('exec → UNAVAILABLE', async () => {
     const err = await grpcError(orphan.client.exec('abc123', { command: ['true'] }).wait());
     expect(err.code).toBe(status.UNAVAILABLE);
+  });
+
+  it('ContainerStatus, Pause, Resume and Signal → UNAVAILABLE naming the unreachable engine', async () => {
+    for (const [rpc, r] of await unaryCalls(new ControlClient(orphan.connection), 'abc123')) {
+      expect({ rpc, ...r }).toMatchObject({ rpc, code: status.UNAVAILABLE, details: expect.stringMatching(/Docker engine unreachable/) });
+    }
   });
 });
 

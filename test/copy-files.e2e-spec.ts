@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import { waitUntil } from './support/conditions';
+import { removeContainers, waitUntil } from './support/conditions';
+import { HangingDocker } from './support/hanging-docker';
 import { docker, grpcError, sha256 } from './support/helpers';
 import { gzipSync } from 'node:zlib';
 import { generatedTar, smallTar, tarHeader, TarDigest } from './support/tar';
@@ -257,6 +258,24 @@ describe('CopyTo and CopyFrom errors', () => {
     await expectCode(files.copyFrom('', '/tmp'), Code.INVALID_ARGUMENT, /container_id/);
   });
 
+  it('a path over 4096 bytes, or with a component over 255, is INVALID_ARGUMENT both ways', async () => {
+    const long = '/tmp/' + 'd/'.repeat(2046); // 4097 bytes
+    const component = '/tmp/' + 'c'.repeat(256);
+    for (const path of [long, component]) {
+      await expectCode(entriesOf(path), Code.INVALID_ARGUMENT, /path/);
+      await expectCode(files.copyTo(containerId, path, [smallTar({ x: 'x' })]), Code.INVALID_ARGUMENT, /path/);
+    }
+    // At the limits: a 255-byte component is a path like any other (here one that does not exist).
+    await expectCode(entriesOf('/tmp/' + 'c'.repeat(255)), Code.NOT_FOUND, /c{32}/);
+  });
+
+  it('CopyTo into a container with a read-only root file system is FAILED_PRECONDITION, its tmpfs /tmp included', async () => {
+    const ro = server.client.run(BASE_IMAGE, { command: ['sleep', '600'], readOnlyRootfs: true });
+    const { containerId: roId } = await ro.ready;
+    for (const dir of ['/tmp', '/etc']) await expectCode(files.copyTo(roId, dir, [smallTar({ x: 'x' })]), Code.FAILED_PRECONDITION, /read-only/);
+    ro.cancel();
+  });
+
   it('CopyTo without a header first, or with none at all, is INVALID_ARGUMENT', async () => {
     const raw = server.connection.getClient();
     const call = (messages: object[]) =>
@@ -336,5 +355,46 @@ describe('CopyTo and CopyFrom errors', () => {
     const digest = new TarDigest();
     await pipeline(tar, digest);
     expect({ size: stat.size, sha: digest.entries[0]?.sha256 }).toEqual({ size: 6, sha: sha256('alpha\n') });
+  });
+});
+
+describe('CopyTo backpressure', () => {
+  let docker: HangingDocker;
+  let held: TestServer;
+  beforeAll(async () => {
+    // Docker that never takes the archive's body (a real proxy in front of the engine holding that request).
+    docker = new HangingDocker();
+    held = await startTestServer({ DOCKER_HOST: await docker.listen(), EXEC_COPY_STALL_MS: '2000' });
+  });
+  afterAll(async () => {
+    await held?.close();
+    await docker?.close();
+    removeContainers(docker?.created ?? []);
+  });
+
+  it('the server reads the call only as fast as Docker takes the bytes: of 64 MiB offered, a few MiB are taken, then the stall ends it', async () => {
+    const holder = held.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
+    const { containerId: id } = await holder.ready;
+    docker.hang('PUT', /^\/containers\/[0-9a-f]+\/archive$/);
+    const raw = held.connection.getClient();
+    let accepted = 0;
+    let ended: ServiceError | null | undefined;
+    const call = raw.CopyTo(held.connection.getMetadata(), (err: ServiceError | null) => (ended = err));
+    const done = new Promise<void>((resolve) => call.on('status', () => resolve()));
+    call.write({ header: { container_id: id, path: '/tmp' } });
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    // As a fast client writes: as long as grpc-js takes them (write() true), else once it drains; until the call ends.
+    for (let i = 0; i < 1024 && ended === undefined; i++) {
+      const more = call.write({ tar: chunk }, () => (accepted += chunk.length));
+      if (!more) await Promise.race([new Promise((r) => call.once('drain', r)), done]);
+    }
+    await done;
+    // Ended by the stall limit (the server took nothing more for 2 s), not by a client that gave up.
+    expect({ code: Code[ended!.code], details: ended!.details }).toEqual({ code: 'ABORTED', details: expect.stringMatching(/EXEC_COPY_STALL_MS/) });
+    // 1 MiB held by the server, the rest HTTP/2 windows and socket buffers; without backpressure all 64 MiB would be taken.
+    expect(accepted).toBeLessThan(8 * 1024 * 1024);
+    expect(docker.held).toEqual([expect.objectContaining({ method: 'PUT' })]);
+    docker.answerAll();
+    holder.cancel();
   });
 });

@@ -1,6 +1,6 @@
 import { credentials, makeClientConstructor, status, type Client } from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { service as healthService } from 'grpc-health-check';
@@ -104,5 +104,39 @@ describe('a full data disk', () => {
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout.length).toBe(600_000);
     expect(ok.stderr.toString().split(' ')[0]).toBe(sha256(ok.stdout));
+  });
+
+  it("kills an exec's process whose output cannot be written; a read-only data directory counts the same (NOT_SERVING, new sessions UNAVAILABLE)", async () => {
+    const main = svc.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
+    const { containerId } = await main.ready;
+    const filler = join(mountPoint, 'filler');
+    // All but 256 KiB of what is free now (the sessions of the test above hold some of the 4 MiB).
+    const free = statfsSync(mountPoint);
+    writeFileSync(filler, Buffer.alloc(free.bavail * free.bsize - 256 * 1024));
+    const exec = svc.client.exec(containerId, { command: ['sh', '-c', 'head -c 2097152 /dev/zero; exec sleep 777'] });
+    expect((await grpcError(exec.collect())).code).toBe(status.RESOURCE_EXHAUSTED);
+    // The exec's process is killed (SIGKILL through exec signalling); the container and its main process go on.
+    let ps = docker('exec', containerId, 'ps', '-o', 'args');
+    for (let i = 0; i < 100 && ps.includes('sleep 777'); i++) {
+      await sleep(100);
+      ps = docker('exec', containerId, 'ps', '-o', 'args');
+    }
+    expect(ps).not.toContain('sleep 777');
+    expect(ps).toContain('sleep 600');
+    rmSync(filler);
+    expect(await healthBecomes('SERVING')).toBe('SERVING');
+    // No session file open for writing (a running session's would keep the mount busy): end the run first.
+    docker('rm', '-f', containerId);
+    await main.wait().catch(() => undefined);
+
+    execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+    try {
+      expect(await healthBecomes('NOT_SERVING')).toBe('NOT_SERVING');
+      const refused = await grpcError(svc.client.run(BASE_IMAGE, { command: ['true'] }).collect());
+      expect({ code: status[refused.code], details: refused.details }).toEqual({ code: 'UNAVAILABLE', details: expect.stringMatching(/EROFS/) });
+    } finally {
+      execFileSync('mount', ['-o', 'remount,rw', mountPoint]);
+    }
+    expect(await healthBecomes('SERVING')).toBe('SERVING');
   });
 });

@@ -1,13 +1,16 @@
 import { credentials, makeClientConstructor, status, type Client } from '@grpc/grpc-js';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { service as healthService } from 'grpc-health-check';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/common/config/exec-config';
 import { startTestServer, type TestServer } from './support/server';
+import { buildService, childService, type ChildService } from './support/child-service';
+import { docCommands, snippets } from './support/doc-snippets';
+import { ControlClient, GRPCConnectionManager } from '@exec-stream/client';
 
 /**
  * The Kubernetes manifests (deploy/, README "Deploy on Kubernetes"): each overlay rendered offline
@@ -700,5 +703,84 @@ describe('the token Secret', () => {
     const ref = serviceContainer(objs).env.find((e: Obj) => e.name === 'EXEC_AUTH_TOKEN').valueFrom.secretKeyRef;
     const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name)!;
     expect(Buffer.from(secret.data[ref.key], 'base64').toString()).toBe(TEST_TOKEN);
+  });
+
+  it("README's recipe as written: a token file from `openssl rand -hex 32`, its trailing newline in the Secret; the service takes the token and says it trimmed it", async () => {
+    // README "The token Secret": the overlay's kustomization.yaml, beside the file `token`, next to deploy/.
+    const recipe = snippets(['README.md']).find((x) => x.lang === 'yaml' && x.code.includes('secretGenerator'))!;
+    const makeToken = /`(openssl rand -hex 32)`/.exec(recipe.code)?.[1];
+    expect(makeToken).toBe('openssl rand -hex 32');
+    const dir = mkdtempSync(join(tmpdir(), 'exec-stream-deploy-recipe-'));
+    let svc: ChildService | undefined;
+    try {
+      cpSync(join(ROOT, 'deploy'), join(dir, 'deploy'), { recursive: true });
+      const overlay = join(dir, /^# (\S+)\/kustomization\.yaml/.exec(recipe.code)![1]);
+      mkdirSync(overlay);
+      writeFileSync(join(overlay, 'kustomization.yaml'), recipe.code);
+      execFileSync('bash', ['-c', `${makeToken} > token`], { cwd: overlay });
+      const objs = render(overlay);
+      const ref = serviceContainer(objs).env.find((e: Obj) => e.name === 'EXEC_AUTH_TOKEN').valueFrom.secretKeyRef;
+      const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name)!;
+      // What the kubelet puts in the variable: the Secret's bytes as they are, newline included.
+      const injected = Buffer.from(secret.data[ref.key], 'base64').toString();
+      const token = readFileSync(join(overlay, 'token'), 'utf8').trim(); // what `$(cat token)` gives a client
+      expect(injected).toBe(`${token}\n`);
+      buildService();
+      svc = await childService({ EXEC_AUTH_TOKEN: injected });
+      await svc.start();
+      const connection = new GRPCConnectionManager({ address: svc.address, token });
+      try {
+        // Authenticated (UNAUTHENTICATED would throw): the service's sessions, none yet.
+        expect((await new ControlClient(connection).listSessions({})).sessions ?? []).toEqual([]);
+      } finally {
+        connection.close();
+      }
+      const notice = svc.logs.find((l) => l.setting === 'EXEC_AUTH_TOKEN');
+      expect(notice?.msg).toMatch(/EXEC_AUTH_TOKEN: surrounding whitespace .* removed/);
+      expect(JSON.stringify(svc.logs)).not.toContain(token);
+    } finally {
+      await svc?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README "Apply" without a cluster: the stand-ins it names', () => {
+  it('each `kubectl apply -k` overlay renders with `kubectl kustomize` (the same directory)', () => {
+    const documented = docCommands(['README.md'])
+      .map((c) => c.command)
+      .filter((c) => c.startsWith('kubectl apply -k') || c.startsWith('kubectl kustomize'));
+    expect(documented).toEqual([
+      'kubectl apply -k deploy/overlays/dind',
+      'kubectl apply -k deploy/overlays/remote-docker',
+      'kubectl apply -k deploy/overlays/metrics',
+      'kubectl kustomize deploy/overlays/dind',
+      'kubectl kustomize',
+    ]);
+    for (const c of documented.filter((x) => x.includes('deploy/'))) {
+      const dir = c.split(' ').pop()!;
+      expect({ dir, kinds: render(join(ROOT, dir)).map((o) => o.kind) }).toEqual({ dir, kinds: expect.arrayContaining(['StatefulSet', 'Secret']) });
+    }
+  });
+
+  it('`kubectl create secret generic exec-stream-docker-tls …` (--dry-run=client) makes the Secret the remote-docker overlay mounts at DOCKER_CERT_PATH', () => {
+    const command = 'kubectl create secret generic exec-stream-docker-tls --from-file=ca.pem --from-file=cert.pem --from-file=key.pem';
+    expect(docCommands(['README.md']).map((c) => c.command)).toContain(command);
+    const dir = mkdtempSync(join(tmpdir(), 'exec-stream-deploy-secret-'));
+    try {
+      makeDockerTlsFiles(dir);
+      const [secret] = parseAllDocuments(execFileSync('bash', ['-c', `${command} --dry-run=client -o yaml`], { cwd: dir, encoding: 'utf8' })).map(
+        (d) => d.toJS() as Obj,
+      );
+      const objs = render(join(ROOT, 'deploy/overlays/remote-docker'));
+      const certPath = serviceContainer(objs).env.find((e: Obj) => e.name === 'DOCKER_CERT_PATH').value;
+      const mount = serviceContainer(objs).volumeMounts.find((m: Obj) => m.mountPath === certPath);
+      const volume = podSpec(objs).volumes.find((v: Obj) => v.name === mount.name);
+      expect(volume.secret.secretName).toBe(secret.metadata.name);
+      expect(Object.keys(secret.data).sort()).toEqual(['ca.pem', 'cert.pem', 'key.pem']);
+      expect(Buffer.from(secret.data['cert.pem'], 'base64').toString()).toBe(readFileSync(join(dir, 'cert.pem'), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

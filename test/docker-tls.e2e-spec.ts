@@ -1,4 +1,5 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { credentials, makeClientConstructor, status as GrpcStatus, type Client } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { buildService, childService } from './support/child-service';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
 import { grpcError, sha256 } from './support/helpers';
+import { waitUntil } from './support/conditions';
 import { BASE_IMAGE, freePort, startTestServer, type TestServer } from './support/server';
 
 // A remote Docker engine over TLS (README, DOCKER_TLS_VERIFY / DOCKER_CERT_PATH): a dockerd of this
@@ -122,4 +124,23 @@ it('with a client certificate the engine does not trust, a session fails UNAVAIL
   const err = await grpcError(s.wait());
   expect(err.code).toBe(GrpcStatus.UNAVAILABLE);
   expect(err.details).toMatch(/^Docker engine unreachable: TLS handshake failed .*DOCKER_CERT_PATH/);
+  // And health says so: NOT_SERVING, for the service and for "" alike (README, DOCKER_TLS_VERIFY).
+  const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+  const health = new Health(server.address, credentials.createInsecure()) as unknown as Client & {
+    check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void;
+  };
+  try {
+    const check = (service: string) => new Promise<string>((resolve, reject) => health.check({ service }, (e, r) => (e ? reject(e) : resolve(r!.status))));
+    await waitUntil('health NOT_SERVING', async () => (await check('')) === 'NOT_SERVING');
+    expect(await check('dagger.exec.Exec')).toBe('NOT_SERVING');
+  } finally {
+    health.close();
+  }
+});
+
+it('DOCKER_HOST=https://127.0.0.1:PORT is the TLS engine too', async () => {
+  const certs = certPath('https', { 'ca.pem': 'good-ca.pem', 'cert.pem': 'client.pem', 'key.pem': 'client-key.pem' });
+  server = await startTestServer({ DOCKER_HOST: `https://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs });
+  const r = await server.client.run(BASE_IMAGE, { command: ['echo', 'over https'] }).collect();
+  expect({ stdout: r.stdout.toString(), exitCode: r.exitCode }).toEqual({ stdout: 'over https\n', exitCode: 0 });
 });

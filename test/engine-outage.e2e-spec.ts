@@ -1,4 +1,6 @@
+import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
+import { backgroundReader } from './support/conditions';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
 import { managedLabels, sleep } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
@@ -93,4 +95,33 @@ it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no conta
   expect(again.stdout.toString()).toBe('before\n');
   expect(again.exitCode).toBe(exitCode);
   sub.close();
+});
+
+it('dockerd kill -9 mid-run: an exec ends with its error at once (Docker keeps no log of exec output), while the run waits for Docker', async () => {
+  const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; exec sleep 600'] });
+  const { containerId } = await run.ready;
+  const runOut = backgroundReader(run.output());
+  await runOut.until('up\n');
+  const exec = server.client.exec(containerId, { command: ['sh', '-c', 'echo in-exec; exec sleep 600'] });
+  const execOut = backgroundReader(exec.output());
+  await execOut.until('in-exec\n');
+  let runEnded = false;
+  runOut.done.then(
+    () => (runEnded = true),
+    () => (runEnded = true),
+  );
+  engine.kill();
+  try {
+    const err = await execOut.done.then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
+    // An error status, not an exit code; the run's session is still waiting at that moment.
+    expect(err && { code: Code[err.code], runEnded }).toEqual({ code: expect.stringMatching(/^(UNAVAILABLE|ABORTED)$/), runEnded: false });
+  } finally {
+    engine.start();
+  }
+  // Docker back (no live-restore: it stopped the container), the run ends with Docker's exit code.
+  await runOut.done;
+  expect([137, 143]).toContain(await run.exit);
 });

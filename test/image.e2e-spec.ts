@@ -9,6 +9,7 @@ import { backgroundReader, inspectContainer, waitUntil } from './support/conditi
 import { freePort } from './support/free-port';
 import { docker, sha256 } from './support/helpers';
 import { BASE_IMAGE } from './support/server';
+import { docCommands } from './support/doc-snippets';
 
 /**
  * The container image (Dockerfile), built by scripts/image-build.sh (cached per tree hash), run on the
@@ -36,6 +37,12 @@ const OTHER_TREE = `exec-stream:tree-other-${tag}`;
 const started: string[] = [];
 
 /**
+ * README "Build the image" runs here through its stand-in, without a registry: `bash scripts/image-build.sh`
+ * builds the same Dockerfile (for `docker build -t registry.example.com/exec-stream:0.1.0 .`, and
+ * nothing to `docker push registry.example.com/exec-stream:0.1.0` to), and runImage() starts it with the
+ * flags of the README's `docker run -d -e EXEC_AUTH_TOKEN=$(openssl rand -hex 32) -e EXEC_REPLICA_ID=exec-stream-1 -v /var/run/docker.sock:/var/run/docker.sock --group-add "$(stat -c %g /var/run/docker.sock)" -v exec-stream-data:/var/lib/exec-stream -p 127.0.0.1:50051:50051 registry.example.com/exec-stream:0.1.0`
+ * (checked below against the README); healthy() runs the image's `node scripts/healthcheck.js`.
+ *
  * Starts the image as container `name` (detached) on the data volume, reachable on 127.0.0.1 only. The
  * engine here runs with --bridge=none (no container networks, so no `-p`): the container shares the
  * host's network and the service listens on loopback, where elsewhere `-p 127.0.0.1:PORT:50051` would do.
@@ -105,6 +112,23 @@ afterAll(() => {
 
 it("leaves other checkouts' exec-stream:tree-* images on the engine (when it builds, it removes only what it made)", () => {
   expect(docker('image', 'inspect', '--format', '{{.Id}}', OTHER_TREE)).toBe(docker('image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE));
+});
+
+it("runs with the README's `docker run` flags: the token, the replica id, the socket and its group, the data volume at the image's VOLUME", () => {
+  const readme = docCommands(['README.md']).find((c) => c.command.startsWith('docker run -d'))!.command;
+  const flags = (cmd: string) => [...cmd.matchAll(/(-e|-v|--group-add) ("[^"]*"|\S+)/g)].map((m) => `${m[1]} ${m[2].split(/[=:]/)[0]}`);
+  expect(flags(readme)).toEqual([
+    '-e EXEC_AUTH_TOKEN',
+    '-e EXEC_REPLICA_ID',
+    '-v /var/run/docker.sock',
+    '--group-add "$(stat -c %g /var/run/docker.sock)"',
+    '-v exec-stream-data',
+  ]);
+  expect(readme).toContain('exec-stream-data:/var/lib/exec-stream');
+  // runImage()'s arguments carry the same ones (a named volume at the same path; -p is the one stand-in).
+  const source = readFileSync(__filename, 'utf8');
+  for (const needle of ['EXEC_AUTH_TOKEN=', 'EXEC_REPLICA_ID=', "'/var/run/docker.sock:/var/run/docker.sock'", "'--group-add'", ':/var/lib/exec-stream'])
+    expect(source).toContain(needle);
 });
 
 it('holds production node_modules, dist/, proto/ and the built client package only: no sources, no dev dependencies', () => {

@@ -246,13 +246,35 @@ describe('tty', () => {
     [-1, 24],
     [80, -5],
     [-2147483648, -2147483648],
-  ])('zero or negative sizes → INVALID_ARGUMENT (%i x %i)', async (width, height) => {
+    [10001, 24],
+    [80, 10001],
+  ])('zero, negative or over 10000 sizes → INVALID_ARGUMENT (%i x %i)', async (width, height) => {
     const s = server.client.run(BASE_IMAGE, { command: ['sleep', '5'], tty: true });
     await s.ready;
     s.resize(width, height);
     const err = await grpcError(s.wait());
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toContain(`terminal size ${width}x${height}`);
+  });
+
+  it('10000 x 10000, the largest size, is taken; a resize from a client that is not the writer → PERMISSION_DENIED', async () => {
+    const owner = server.client.run(BASE_IMAGE, {
+      command: ['sh', '-c', 'until [ "$(stty size)" = "10000 10000" ]; do usleep 10000; done; echo big-ok'],
+      tty: true,
+      openStdin: true,
+      clientId: 'resize-owner',
+    });
+    const { sessionId } = await owner.ready;
+    const out = backgroundReader(owner.output());
+    const stranger = server.client.attach({ sessionId });
+    await stranger.ready;
+    stranger.resize(100, 30);
+    const err = await grpcError(stranger.wait());
+    expect({ code: err.code, details: err.details }).toEqual({ code: status.PERMISSION_DENIED, details: expect.stringMatching(/resize|writer/) });
+    owner.resize(10000, 10000);
+    await out.done;
+    expect(out.text()).toMatch(/big-ok/);
+    expect(await owner.exit).toBe(0);
   });
 
   it('resize on a session without a tty → FAILED_PRECONDITION', async () => {

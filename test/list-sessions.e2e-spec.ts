@@ -6,6 +6,10 @@ import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/conditions';
 import { grpcError, sha256 } from './support/helpers';
 import { listSessions, rawSession } from './support/raw-session';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSessions } from '../bench/list-sessions';
 
 jest.setTimeout(60_000);
 
@@ -165,5 +169,36 @@ describe('ListSessions', () => {
     await bad({ page_token: given.slice(0, -3) }, 'page_token is not one this service gave out');
     await bad({ container_id: '../etc' }, 'container_id');
     expect((await list({ limit: 1000 })).sessions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('ListSessions pages of many retained sessions', () => {
+  let dir: string;
+  let retained: TestServer;
+  beforeAll(async () => {
+    // 101 finished sessions written as the service writes them (no Docker needed), loaded at start.
+    dir = mkdtempSync(join(tmpdir(), 'exec-stream-list-many-'));
+    writeSessions(dir, 101, 1);
+    retained = await startTestServer({ EXEC_DATA_DIR: dir, EXEC_RETENTION_SECONDS: String(7 * 86_400) });
+  });
+  afterAll(async () => {
+    await retained?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('limit 0 (or unset) is a page of 100, the rest on the next page', async () => {
+    for (const req of [{ limit: 0 }, {}]) {
+      const first = await listSessions(retained.connection, req);
+      expect({ items: first.sessions?.length, more: !!first.next_page_token }).toEqual({ items: 100, more: true });
+      const second = await listSessions(retained.connection, { ...req, page_token: first.next_page_token });
+      expect({ items: second.sessions?.length, more: !!second.next_page_token }).toEqual({ items: 1, more: false });
+    }
+  });
+
+  it('at most 64 label filters: 64 are a query, 65 INVALID_ARGUMENT naming labels', async () => {
+    const labels = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+    expect((await listSessions(retained.connection, { labels: labels(64) })).sessions ?? []).toEqual([]);
+    const err = await grpcError(listSessions(retained.connection, { labels: labels(65) }));
+    expect({ code: err.code, details: err.details }).toEqual({ code: Code.INVALID_ARGUMENT, details: expect.stringContaining('labels') });
   });
 });

@@ -1,11 +1,18 @@
-import { status, type ClientDuplexStream, type Metadata } from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { Client, credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { ControlClient, GRPCConnectionManager } from '@exec-stream/client';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlClient } from '@exec-stream/client';
+import { writeSessions } from '../bench/list-sessions';
+import { SessionFiles } from '../src/exec/output';
+import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
+import { buildService, childService, type ChildService } from './support/child-service';
 import { EXEC_METRICS } from '../src/common/tokens';
 import { MetricsServer } from '../src/metrics';
 import { waitUntil } from './support/conditions';
-import { grpcError, sha256 } from './support/helpers';
+import { dockerAsync, grpcError, sha256 } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 
 /** One scrape of /metrics: `name{labels}` → value (labels as Prometheus prints them). */
@@ -313,5 +320,144 @@ describe('metrics off (EXEC_METRICS_LISTEN unset)', () => {
     expect(server.app.get(EXEC_METRICS, { strict: false })).toBeNull();
     expect(server.app.get(MetricsServer).port).toBeUndefined();
     expect((await server.client.run(BASE_IMAGE, { command: ['true'] }).collect()).exitCode).toBe(0);
+  });
+});
+
+describe('metrics of start-up recovery, retention, refusals and the lifecycle bus', () => {
+  const TOKEN = 'metrics-e2e-token-0123456789abcdef';
+  let server: TestServer;
+  let port: number;
+  beforeAll(async () => {
+    // Every finished session is over EXEC_RETENTION_BYTES=1: retention removes it for size.
+    server = await startTestServer({ EXEC_METRICS_LISTEN: '127.0.0.1:0', EXEC_AUTH_TOKEN: TOKEN, EXEC_RETENTION_BYTES: '1' });
+    // A history of one event (settable before the first publish): a reader a step behind loses events.
+    server.app.get(LifecycleBus).historyLimit = 1;
+    port = server.app.get(MetricsServer).port!;
+  });
+  afterAll(() => server?.close());
+
+  it('counts UNAUTHENTICATED calls and undecodable requests under their method', async () => {
+    const before = await scrape(port);
+    const anonymous = new GRPCConnectionManager({ address: server.address });
+    try {
+      expect((await grpcError(new ControlClient(anonymous).status('deadbeefdeadbeef'))).code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      anonymous.close();
+    }
+    // Field 1 with wire type 7: no protobuf decoder accepts it (test/undecodable-request.e2e-spec.ts).
+    const raw = new Client(server.address, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${TOKEN}`);
+    const undecodable = await new Promise<ServiceError>((resolve, reject) =>
+      raw.makeUnaryRequest(
+        STATUS,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0f, 0xff]),
+        md,
+        (err) => (err ? resolve(err) : reject(new Error('accepted'))),
+      ),
+    );
+    raw.close();
+    expect(undecodable.code).toBe(status.INVALID_ARGUMENT);
+    const after = await scrape(port);
+    expect(delta(before, after, `exec_grpc_calls_total{method="${STATUS}",code="UNAUTHENTICATED"}`)).toBe(1);
+    expect(delta(before, after, `exec_grpc_calls_total{method="${STATUS}",code="INVALID_ARGUMENT"}`)).toBe(1);
+  });
+
+  it('counts a finished session removed by retention for size, and lifecycle events deduplicated and dropped', async () => {
+    const before = await scrape(port);
+    // A ContainerLifecycle reader that takes nothing, behind an HTTP/2 window of 0: the server's writes to it
+    // back up after grpc-js's 16 buffered messages, and then (history of one) every event it has not read is dropped.
+    const slow = new GRPCConnectionManager({ address: server.address, token: TOKEN, channelOptions: { 'grpc-node.flow_control_window': 0 } });
+    const call = slow.getClient().ContainerLifecycle({}, slow.getMetadata());
+    call.on('error', () => undefined);
+    call.pause();
+    // Eight runs, about six events each: well past the 16 messages grpc-js buffers for the call.
+    // (Each prints a line: retention by size counts output and index bytes on disk.)
+    for (let i = 0; i < 8; i++) expect(await server.client.run(BASE_IMAGE, { command: ['echo', 'x'] }).wait()).toBe(0);
+    // Retention sweeps every 10 s (EXEC_RETENTION_SECONDS=900): every finished session goes at the next sweep.
+    const after = await waitUntil(
+      'the sessions removed for size',
+      async () => {
+        const s = await scrape(port);
+        return delta(before, s, 'exec_retention_removals_total{reason="size"}') === 8 && s;
+      },
+      30_000,
+    );
+    expect(delta(before, after, 'exec_lifecycle_events_dropped_total')).toBeGreaterThanOrEqual(1);
+    expect(delta(before, after, 'exec_retention_removals_total{reason="age"}')).toBe(0);
+    // Docker's events and the executor both report a container's transitions: the second report is not published again.
+    expect(delta(before, after, 'exec_lifecycle_events_deduplicated_total')).toBeGreaterThanOrEqual(1);
+    call.cancel();
+    slow.close();
+  });
+});
+
+describe('metrics of start-up recovery (exec_recovery_sessions_total) and retention by age', () => {
+  const REPLICA = `metrics-recovery-${process.pid}`;
+  let dir: string;
+  let first: ChildService | undefined;
+  let second: TestServer | undefined;
+  let containerId = '';
+  afterAll(async () => {
+    if (containerId) await dockerAsync('rm', '-f', containerId).catch(() => undefined);
+    await second?.close();
+    await first?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts sessions loaded, re-adopted and aborted at start-up, then the loaded ones removed by age', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'exec-stream-metrics-recovery-'));
+    // A running run left behind by a service stopped with SIGTERM (its drain seals the files, the container runs on).
+    buildService();
+    first = await childService({ EXEC_REPLICA_ID: REPLICA }, { dataDir: dir });
+    await first.start();
+    const running = first.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+    containerId = (await running.ready).containerId;
+    running.wait().catch(() => undefined); // told UNAVAILABLE by the drain
+    await first.stop('SIGTERM');
+    // Two finished sessions, and an unfinished one whose container Docker does not have.
+    writeSessions(dir, 2, 1);
+    const lost = randomUUID();
+    const files = SessionFiles.create(join(dir, 'sessions', lost), {
+      version: 1,
+      id: lost,
+      kind: 'run',
+      image: BASE_IMAGE,
+      command: ['true'],
+      tty: false,
+      createdAt: Date.now(),
+    });
+    files.writeProcess({ containerId: 'f'.repeat(64), startedAt: Date.now() });
+    files.close();
+
+    second = await startTestServer({ EXEC_DATA_DIR: dir, EXEC_REPLICA_ID: REPLICA, EXEC_METRICS_LISTEN: '127.0.0.1:0', EXEC_RETENTION_SECONDS: '3' });
+    const port = second.app.get(MetricsServer).port!;
+    const recovered = await waitUntil('start-up recovery counted', async () => {
+      const s = await scrape(port);
+      return value(s, 'exec_recovery_sessions_total{outcome="readopted"}') === 1 && s;
+    });
+    expect(value(recovered, 'exec_recovery_sessions_total{outcome="loaded"}')).toBeGreaterThanOrEqual(2);
+    expect(value(recovered, 'exec_recovery_sessions_total{outcome="aborted"}')).toBe(1);
+    // The finished ones (and the aborted one) age past EXEC_RETENTION_SECONDS=3.
+    await waitUntil('the finished sessions removed by age', async () => value(await scrape(port), 'exec_retention_removals_total{reason="age"}') >= 2, 30_000);
+    await new ControlClient(second.connection).signal(containerId, 'KILL');
+  });
+});
+
+describe('EXEC_METRICS_LISTEN on a port it cannot take', () => {
+  it('stops start-up, naming the variable (the built service, as it runs)', async () => {
+    buildService();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const svc = await childService({ EXEC_METRICS_LISTEN: `127.0.0.1:${(taken.address() as AddressInfo).port}` });
+    try {
+      await expect(svc.start()).rejects.toThrow(/exited before listening \(code 1/);
+      expect(svc.logs.find((l) => l.msg === 'cannot listen')?.err).toMatch(/EXEC_METRICS_LISTEN=127\.0\.0\.1:\d+: cannot listen \(.*EADDRINUSE/);
+    } finally {
+      await svc.dispose();
+      taken.close();
+    }
   });
 });

@@ -1,18 +1,20 @@
 /**
  * ExecClientModule (@exec-stream/client/nest) in a consumer Nest application built with
  * Test.createTestingModule, against the real service (real gRPC on loopback, real Docker): forRoot and
- * forRootAsync (a ConfigService-like provider, global), run, attach, status, lifecycle, token auth, and
+ * forRootAsync (the real @nestjs/config, global), run, attach, status, lifecycle, token auth, TLS, and
  * the channel closed by app.close().
  */
 import 'reflect-metadata';
 import { connectivityState, status as Code } from '@grpc/grpc-js';
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ControlClient, ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { ExecClientModule } from '@exec-stream/client/nest';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { grpcError, sha256 } from './support/helpers';
 import { backgroundReader } from './support/conditions';
+import { makeCa, makeCert } from './support/certs';
 
 const TOKEN = 'nest-module-token-0123456789abcdef';
 let server: TestServer;
@@ -30,15 +32,6 @@ class Jobs {
     readonly exec: ExecClient,
     readonly control: ControlClient,
   ) {}
-}
-
-/** Stands in for @nestjs/config's ConfigModule: a global module with a ConfigService-like get(). */
-@Injectable()
-class FakeConfigService {
-  constructor(private readonly values: Record<string, string>) {}
-  get(key: string): string {
-    return this.values[key];
-  }
 }
 
 /** A feature module that does not import ExecClientModule: it sees ExecClient only when the module is global. */
@@ -88,22 +81,17 @@ describe('ExecClientModule.forRoot', () => {
   });
 });
 
-describe('ExecClientModule.forRootAsync (isGlobal, options from a ConfigService-like provider)', () => {
+describe('ExecClientModule.forRootAsync (isGlobal, options from @nestjs/config)', () => {
   it('a feature module that does not import it gets an ExecClient that works', async () => {
-    @Global()
-    @Module({
-      providers: [{ provide: FakeConfigService, useValue: new FakeConfigService({ EXEC_ADDR: server.address, EXEC_AUTH_TOKEN: TOKEN }) }],
-      exports: [FakeConfigService],
-    })
-    class FakeConfigModule {}
     const app = await Test.createTestingModule({
       imports: [
-        FakeConfigModule,
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ EXEC_ADDR: server.address, EXEC_AUTH_TOKEN: TOKEN })] }),
         ExecClientModule.forRootAsync({
           isGlobal: true,
-          imports: [FakeConfigModule],
-          inject: [FakeConfigService],
-          useFactory: (config: FakeConfigService) => ({ address: config.get('EXEC_ADDR'), token: config.get('EXEC_AUTH_TOKEN') }),
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          // As docs/CLIENTS.md: get() may be undefined, so getOrThrow for the address.
+          useFactory: (config: ConfigService) => ({ address: config.getOrThrow<string>('EXEC_ADDR'), token: config.get<string>('EXEC_AUTH_TOKEN') }),
         }),
         FeatureModule,
       ],
@@ -115,6 +103,31 @@ describe('ExecClientModule.forRootAsync (isGlobal, options from a ConfigService-
         .exec.run(BASE_IMAGE, { command: ['sh', '-c', 'echo async; exit 5'] })
         .collect();
       expect([stdout.toString(), exitCode]).toEqual(['async\n', 5]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('ExecClientModule with tls', () => {
+  const ca = makeCa();
+  const cert = makeCert(ca, { cn: 'exec-stream', sans: ['IP:127.0.0.1'] });
+  let tlsServer: TestServer;
+  beforeAll(async () => (tlsServer = await startTestServer({ EXEC_TLS_CERT: cert.certPath, EXEC_TLS_KEY: cert.keyPath })));
+  afterAll(() => tlsServer?.close());
+
+  it('forRoot({ tls: { ca } }) talks to a TLS service (the CA as a file path)', async () => {
+    const app = await Test.createTestingModule({
+      imports: [ExecClientModule.forRoot({ address: tlsServer.address, tls: { ca: ca.certPath } })],
+      providers: [Jobs],
+    }).compile();
+    await app.init();
+    try {
+      const { stdout, exitCode } = await app
+        .get(Jobs)
+        .exec.run(BASE_IMAGE, { command: ['sh', '-c', 'echo over-tls; exit 2'] })
+        .collect();
+      expect([stdout.toString(), exitCode]).toEqual(['over-tls\n', 2]);
     } finally {
       await app.close();
     }

@@ -1,7 +1,7 @@
 import { status as Code } from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecSession, ProcessOptions } from '@exec-stream/client';
@@ -106,6 +106,22 @@ describe('Start.pull', () => {
     expect(engineHas(image)).toBe(false);
     const { stdout } = await runEcho(image, { pull: 'if_missing', registryAuth: { username: USER, password: PASSWORD, serverAddress: registry } });
     expect(stdout).toBe('pulled\n');
+  });
+
+  it('EXEC_REGISTRY_AUTH_FILE is read again at every pull: a rotated file applies without a restart', async () => {
+    const file = join(dockerConfig, 'config.json');
+    const good = readFileSync(file, 'utf8');
+    try {
+      // Rotated to a password the registry refuses: the next pull is refused.
+      writeFileSync(file, JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`${USER}:not-the-password`).toString('base64') } } }));
+      removeLocal(image);
+      await expectCode(server.client.run(image, { command: ['true'], pull: 'if_missing' }).ready, Code.UNAUTHENTICATED, new RegExp(`registry ${registry}`));
+      // Rotated back: the same service pulls.
+      writeFileSync(file, good);
+      expect((await runEcho(image, { pull: 'if_missing' })).stdout).toBe('pulled\n');
+    } finally {
+      writeFileSync(file, good);
+    }
   });
 
   it('a registry the file has no credentials for is UNAUTHENTICATED (same registry, named localhost)', async () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { ResumingSession, type ExecSession } from '@exec-stream/client';
 import { childService, buildService, type ChildService } from './support/child-service';
 import { BASE_IMAGE } from './support/server';
-import { inspectContainer, waitUntil } from './support/conditions';
-import { docker } from './support/helpers';
+import { backgroundReader, inspectContainer, waitUntil } from './support/conditions';
+import { docker, grpcError } from './support/helpers';
 
 jest.setTimeout(90_000);
 
@@ -103,6 +103,24 @@ it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left runn
   expect(r.stderr).toBe('done\n');
   expect(r.exitCode).toBe(7);
   expect(svc.logs.some((l) => l.msg?.toString().startsWith('draining') && l.sealed === true)).toBe(true);
+});
+
+it('a re-adopted session accepts no stdin: even its starting client_id is refused (PERMISSION_DENIED), and the process runs on', async () => {
+  const s = svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; exec sleep 600'], openStdin: true, clientId: 'readopted-writer' });
+  const { sessionId, containerId } = await s.ready;
+  const first = backgroundReader(s.output());
+  first.done.catch(() => undefined); // cut by the kill
+  await first.until('up\n');
+  await svc.stop('SIGKILL');
+  await svc.start();
+  await waitUntil('the session re-adopted', () => svc.logs.some((l) => l.msg === 'session re-adopted'));
+  const again = svc.client.attach({ sessionId, clientId: 'readopted-writer' });
+  await again.ready;
+  await again.write(Buffer.from('typed after the restart\n'));
+  const err = await grpcError(again.wait());
+  expect({ code: status[err.code], details: err.details }).toEqual({ code: 'PERMISSION_DENIED', details: expect.stringMatching(/stdin/) });
+  expect(inspectContainer(containerId)?.State.Running).toBe(true);
+  docker('rm', '-f', containerId);
 });
 
 it('an exec running at the crash is re-adopted from its output record: every byte and its exit code', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descriptorSetPath } from '../src/common/proto-path';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { docCommands } from './support/doc-snippets';
 
 const ROOT = join(__dirname, '..');
 const BUF = join(ROOT, 'node_modules', '.bin', 'buf');
@@ -36,7 +37,7 @@ const EXEC_METHODS = ['Session', 'ContainerLifecycle', 'ContainerStatus', 'Conta
 const HEALTH_METHODS = ['Check', 'Watch'].map((m) => `grpc.health.v1.Health/${m}`);
 
 describe('the descriptor set that reflection serves', () => {
-  it('is what buf builds from the .proto files now (scripts/proto-descriptors.sh)', async () => {
+  it('is what buf builds from the .proto files now (PROTOCOL.md: `bash scripts/proto-descriptors.sh` after editing a .proto)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exec-stream-descriptors-'));
     try {
       const out = join(dir, 'fresh.binpb');
@@ -61,6 +62,30 @@ describe('server reflection with buf curl', () => {
     expect(r.code).toBe(0);
     const methods = r.stdout.trim().split('\n');
     for (const m of [...EXEC_METHODS, ...HEALTH_METHODS]) expect(methods).toContain(m);
+  });
+
+  it("PROTOCOL.md's two `buf curl` commands as written (buf from node_modules/.bin, the address this server's)", async () => {
+    const documented = docCommands(['docs/PROTOCOL.md'])
+      .map((c) => c.command)
+      .filter((c) => c.startsWith('buf curl'));
+    expect(documented).toEqual([
+      'buf curl --protocol grpc --http2-prior-knowledge --list-methods http://127.0.0.1:50051',
+      `buf curl --protocol grpc --http2-prior-knowledge -d '{"container_id":"abc"}' http://127.0.0.1:50051/dagger.exec.Exec/ContainerStatus`,
+    ]);
+    const run = (command: string) =>
+      new Promise<Run>((resolve) =>
+        execFile(
+          'bash',
+          ['-c', command.replaceAll('127.0.0.1:50051', server.address)],
+          { cwd: ROOT, env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+        ),
+      );
+    const list = await run(documented[0]);
+    expect({ code: list.code, methods: list.stdout.trim().split('\n') }).toEqual({ code: 0, methods: expect.arrayContaining(EXEC_METHODS) });
+    const status = await run(documented[1]);
+    expect(status.code).not.toBe(0);
+    expect(JSON.parse(status.stderr)).toMatchObject({ code: 'not_found' });
   });
 
   it('calls ContainerStatus through the reflected schema and gets a real error code', async () => {

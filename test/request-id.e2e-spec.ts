@@ -109,6 +109,14 @@ describe('Start.request_id', () => {
     const long = await rawSession(server.connection, { image: BASE_IMAGE, command: ['true'], request_id: 'r'.repeat(129) });
     expect(long.error?.code).toBe(Code.INVALID_ARGUMENT);
     expect(long.error?.details).toContain('request_id must be at most 128 bytes');
+    for (const control of ['a\nb', 'tab\there', 'nul\0', 'del\x7f']) {
+      const bad = await rawSession(server.connection, { image: BASE_IMAGE, command: ['true'], request_id: control });
+      expect({ id: control, code: bad.error?.code, details: bad.error?.details }).toEqual({
+        id: control,
+        code: Code.INVALID_ARGUMENT,
+        details: expect.stringContaining('request_id'),
+      });
+    }
     const attach = await rawSession(server.connection, { session_id: sessionId, request_id: id });
     expect(attach.error?.code).toBe(Code.INVALID_ARGUMENT);
     expect(attach.error?.details).toContain('request_id');

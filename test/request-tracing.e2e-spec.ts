@@ -65,6 +65,25 @@ describe('request tracing in logs', () => {
     expect(line).toMatchObject({ method: 'ContainerStatus', token: 'tracer', code: 'NOT_FOUND' });
   });
 
+  it("logs the interceptor's refusals as 'call refused' with their code: no token (UNAUTHENTICATED), a token outside its scopes (PERMISSION_DENIED)", async () => {
+    const anonymous = new GRPCConnectionManager({ address: svc.address });
+    anonymous.getMetadata().set('x-request-id', 'trace-refused-anonymous');
+    connections.push(anonymous);
+    const before = svc.logs.length;
+    expect((await grpcError(new ControlClient(anonymous).status('deadbeefdeadbeef'))).code).toBe(status.UNAUTHENTICATED);
+    // Refused before the token is known: the line has the call id and method (no token name, no request id yet).
+    const unauthenticated = await waitUntil('the UNAUTHENTICATED refusal', () =>
+      svc.logs.slice(before).find((l) => l.msg === 'call refused' && l.code === 'UNAUTHENTICATED' && l.method === 'ContainerStatus'),
+    );
+    expect(unauthenticated).toMatchObject({ callId: expect.stringMatching(/^[0-9a-f-]{36}$/), details: expect.stringContaining('token') });
+    // 'tracer' has run and read; pausing needs control.
+    expect((await grpcError(withRequestId('trace-refused-scope').control.pause('deadbeefdeadbeef'))).code).toBe(status.PERMISSION_DENIED);
+    const denied = await waitUntil('the PERMISSION_DENIED refusal', () =>
+      svc.logs.find((l) => l.requestId === 'trace-refused-scope' && l.msg === 'call refused'),
+    );
+    expect(denied).toMatchObject({ method: 'ContainerPause', token: 'tracer', code: 'PERMISSION_DENIED' });
+  });
+
   it('refuses an x-request-id over 128 bytes with INVALID_ARGUMENT', async () => {
     const { control } = withRequestId('r'.repeat(129));
     const err = await grpcError(control.status('deadbeefdeadbeef'));

@@ -96,6 +96,13 @@ describe('RPC → scope (docs/PROTOCOL.md, "Scoped tokens")', () => {
     ).toBe('ran\n');
   });
 
+  it('a retry of a Start by its request_id needs "run" too, like any run', async () => {
+    const start = { image: BASE_IMAGE, command: ['echo', 'once'], request_id: `scoped-retry-${process.pid}` };
+    expect((await as('runner').exec.start(start).collect()).stdout.toString()).toBe('once\n');
+    await deniedFor('run', as('reader').exec.start(start).wait());
+    expect((await as('runner').exec.start(start).collect()).stdout.toString()).toBe('once\n'); // the same session, attached again
+  });
+
   it('Session exec needs "run"', async () => {
     await deniedFor(
       'run',

@@ -161,6 +161,36 @@ describe('mTLS (EXEC_TLS_CLIENT_CA)', () => {
   });
 });
 
+describe('client CA rotation (EXEC_TLS_CLIENT_CA re-read like the certificate)', () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(serverCert.certPath, '..');
+    writeFileSync(join(dir, 'client-ca-live.crt'), ca.cert);
+    server = await startTestServer({
+      EXEC_TLS_CERT: serverCert.certPath,
+      EXEC_TLS_KEY: serverCert.keyPath,
+      EXEC_TLS_CLIENT_CA: join(dir, 'client-ca-live.crt'),
+    });
+  });
+  afterAll(() => server?.close());
+
+  /** The code a new connection with this client certificate gets for a run (0 = the command ran). */
+  const runAs = (cert: Cert) =>
+    clientFor(server, { ca: ca.cert, cert: cert.cert, key: cert.key })
+      .run(BASE_IMAGE, { command: ['true'] })
+      .wait()
+      .catch((e: ServiceError) => status[e.code]);
+
+  it("a replaced client CA file applies to new connections without a restart: the new CA's clients in, the old CA's out", async () => {
+    expect([await runAs(clientCert), await runAs(strangerCert)]).toEqual([0, 'UNAVAILABLE']);
+    writeFileSync(join(dir, 'client-ca-live.tmp'), otherCa.cert);
+    renameSync(join(dir, 'client-ca-live.tmp'), join(dir, 'client-ca-live.crt'));
+    await waitUntil('a client of the new CA to be served', async () => (await runAs(strangerCert)) === 0);
+    expect(await runAs(clientCert)).toBe('UNAVAILABLE');
+  });
+});
+
 describe('certificate rotation', () => {
   let server: TestServer;
   let dir: string;

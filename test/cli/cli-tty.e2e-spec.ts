@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buildCli, CLI, cliEnv, ensureTmux, NODE, TmuxPane } from '../support/cli';
 import { waitUntil } from '../support/conditions';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
+import { ControlClient } from '@exec-stream/client';
 
 const PROMPT = /^\/ # $/m;
 
@@ -59,6 +60,25 @@ describe('exec-stream CLI with a terminal (-t)', () => {
     pane.type('exit 3');
     expect(await fileText('rc')).toBe('3');
     expect(await fileText('after')).toBe(before);
+  });
+
+  it('a signal to the CLI (SIGTERM) restores the terminal and exits 128 + n; the session goes on', async () => {
+    // The CLI's own pid in a file: bash execs node, so $$ is the CLI's.
+    const pane = TmuxPane.start(
+      'cli-tty-signal',
+      `stty -g > ${dir}/sig-before; bash -c 'echo $$ > ${dir}/sig-pid; exec "${NODE}" "${CLI}" run -it ${BASE_IMAGE} sh'; echo "$?" > ${dir}/sig-rc; stty -g > ${dir}/sig-after; exec sleep 600`,
+      env,
+    );
+    panes.push(pane);
+    await pane.until(PROMPT);
+    const before = await fileText('sig-before');
+    expect(stty(pane.tty())).not.toBe(before); // raw
+    process.kill(Number(await fileText('sig-pid')), 'SIGTERM');
+    expect(await fileText('sig-rc')).toBe('143');
+    expect(await fileText('sig-after')).toBe(before);
+    // The shell goes on: the session is still running.
+    const sessions = (await new ControlClient(server.connection).listSessions({ state: 'running' })).sessions ?? [];
+    expect(sessions.some((x) => x.tty && (x.command ?? []).join(' ') === 'sh')).toBe(true);
   });
 
   it('Ctrl-P Ctrl-Q detaches (exit 0, the session goes on, how to come back is printed); attach brings back the same shell', async () => {

@@ -1,9 +1,10 @@
 // The exec-stream CLI (docs/CLI.md), built, run as a child process against the real service (real gRPC
 // on loopback, real Docker): each command, exit codes, byte-exact output, resume after a dropped
 // connection, the Start flags, and its connection over TLS / mTLS with a token.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { makeCa, makeCert } from '../support/certs';
-import { buildCli, cliEnv, runCli, startCli } from '../support/cli';
+import { buildCli, CLI, cliEnv, NODE, runCli, startCli } from '../support/cli';
 import { inspectContainer, waitUntil } from '../support/conditions';
 import { sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
@@ -233,6 +234,128 @@ describe('exec-stream CLI against the service', () => {
     expect(await cli(['kill', containerId])).toMatchObject({ code: 0 });
   });
 
+  it('run: -e K alone passes our value; --idle-timeout ends a silent process; --pull never names the image; --request-id twice is one process', async () => {
+    const withOurs = await runCli(['run', '-e', 'FROM_US', BASE_IMAGE, 'sh', '-c', 'echo "[$FROM_US]"'], { ...env, FROM_US: 'our value' });
+    expect({ code: withOurs.code, stdout: withOurs.stdout.toString() }).toEqual({ code: 0, stdout: '[our value]\n' });
+    // A silent process ended by --idle-timeout (SIGTERM through the init: 143), a duration in seconds.
+    const idle = await cli(['run', '--idle-timeout', '1s', BASE_IMAGE, 'sh', '-c', 'echo before; sleep 60']);
+    expect({ code: idle.code, stdout: idle.stdout.toString() }).toEqual({ code: 143, stdout: 'before\n' });
+    const never = await cli(['run', '--pull', 'never', 'exec-stream/not-pulled:1', 'true']);
+    expect({ code: never.code, stderr: never.stderr.toString() }).toEqual({
+      code: 125,
+      stderr: expect.stringMatching(/NOT_FOUND \(5\): image exec-stream\/not-pulled:1/),
+    });
+    const id = `cli-request-${process.pid}`;
+    const first = await cli(['run', '--request-id', id, BASE_IMAGE, 'sh', '-c', 'cat /proc/sys/kernel/random/uuid; exit 3']);
+    const again = await cli(['run', '--request-id', id, BASE_IMAGE, 'sh', '-c', 'cat /proc/sys/kernel/random/uuid; exit 3']);
+    expect(first.code).toBe(3);
+    expect({ code: again.code, stdout: again.stdout.toString() }).toEqual({ code: 3, stdout: first.stdout.toString() }); // the same process's output
+  });
+
+  it('exec -t and -d; attach -i and --no-stdin; logs by container id', async () => {
+    const sessionId = (await cli(['run', '-d', BASE_IMAGE, 'sleep', '60'])).stdout.toString().trim();
+    const containerId = await containerOf(sessionId);
+    const tty = await cli(['exec', '-t', containerId, 'sh', '-c', 'tty; exit 4']);
+    expect({ code: tty.code, stdout: tty.stdout.toString() }).toEqual({ code: 4, stdout: expect.stringMatching(/^\/dev\/pts\/\d+\r?\n$/) });
+    const detached = await cli(['exec', '-d', containerId, 'sh', '-c', 'echo from-detached > /tmp/detached']);
+    expect({ code: detached.code, id: detached.stdout.toString().trim() }).toEqual({ code: 0, id: expect.stringMatching(SESSION_ID) });
+    await waitUntil(
+      'the detached exec to have written',
+      async () => (await cli(['exec', containerId, 'cat', '/tmp/detached'])).stdout.toString() === 'from-detached\n',
+    );
+
+    // attach -i: our stdin (and its EOF) to a session that keeps stdin open.
+    const cat = (await cli(['run', '-d', '-i', BASE_IMAGE, 'sh', '-c', 'cat; echo eof'])).stdout.toString().trim();
+    const fed = await cli(['attach', '-i', cat], 'typed in\n');
+    expect({ code: fed.code, stdout: fed.stdout.toString() }).toEqual({ code: 0, stdout: 'typed in\neof\n' });
+    // attach --no-stdin on a tty session: follows it to its exit code, sending nothing.
+    const ttySession = (await cli(['run', '-d', '-t', BASE_IMAGE, 'sh', '-c', 'read -t 2 x || echo nothing-typed; exit 5'])).stdout.toString().trim();
+    const watched = await cli(['attach', '--no-stdin', ttySession], 'would be typed\n');
+    expect({ code: watched.code, stdout: watched.stdout.toString() }).toEqual({ code: 5, stdout: expect.stringContaining('nothing-typed') });
+
+    // logs CONTAINER: the container's run session.
+    expect(await cli(['kill', containerId])).toMatchObject({ code: 0 });
+    const byContainer = await cli(['run', BASE_IMAGE, 'echo', 'by-container']);
+    expect(byContainer.code).toBe(0);
+    const ran = (await cli(['ls', '--json'])).stdout.toString();
+    const session = (JSON.parse(ran) as Array<{ container_id: string; command: string[] }>).find((x) => x.command.join(' ') === 'echo by-container')!;
+    const logs = await cli(['logs', session.container_id]);
+    expect({ code: logs.code, stdout: logs.stdout.toString() }).toEqual({ code: 0, stdout: 'by-container\n' });
+  });
+
+  it('exit codes: 141 when our stdout is closed by its reader, 125 for -it without a terminal; signals to run go to the process, attach leaves on Ctrl-C (130)', async () => {
+    const piped = await promisify(execFile)(
+      'bash',
+      ['-c', `"${NODE}" "${CLI}" run ${BASE_IMAGE} sh -c 'yes | head -c 20000000' | head -c 5 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      { env, encoding: 'utf8' },
+    );
+    expect(piped.stdout.trim()).toBe('141');
+    const noTerminal = await cli(['run', '-it', BASE_IMAGE, 'sh']);
+    expect({ code: noTerminal.code, stderr: noTerminal.stderr.toString() }).toEqual({ code: 125, stderr: expect.stringMatching(/terminal/) });
+
+    // sig-proxy: SIGINT, SIGTERM and SIGHUP to `run` reach the process as ContainerSignal; its exit code follows.
+    for (const [sig, code] of [
+      ['INT', 7],
+      ['TERM', 8],
+      ['HUP', 9],
+    ] as const) {
+      const run = startCli(['run', BASE_IMAGE, 'sh', '-c', `trap 'echo got-${sig}; exit ${code}' ${sig}; echo up; while :; do sleep 0.1; done`], env);
+      await run.until('up\n');
+      run.proc.kill(`SIG${sig}`);
+      const r = await run.done;
+      expect({ sig, code: r.code, stdout: r.stdout.toString() }).toEqual({ sig, code, stdout: `up\ngot-${sig}\n` });
+    }
+
+    // attach: Ctrl-C leaves the session (130); the process goes on.
+    const sessionId = (await cli(['run', '-d', BASE_IMAGE, 'sh', '-c', 'echo up; sleep 60'])).stdout.toString().trim();
+    const follower = startCli(['attach', sessionId], env);
+    await follower.until('up\n');
+    follower.proc.kill('SIGINT');
+    expect((await follower.done).code).toBe(130);
+    const containerId = await containerOf(sessionId);
+    expect((await cli(['status', containerId])).stdout.toString()).toMatch(/status: +running/);
+    expect(await cli(['kill', containerId])).toMatchObject({ code: 0 });
+  });
+
+  it('after a dropped connection, stdin goes on to the process (the same client_id writes again)', async () => {
+    const [host, port] = server.address.split(':');
+    const proxy = new TcpProxy({ host, port: Number(port) });
+    const address = await proxy.listen();
+    try {
+      // After the cut the process prints a marker (on our cue): the CLI shows it only once it is attached again.
+      const script = 'read l; echo "got $l"; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo back; while read l; do echo "got $l"; done; echo eof';
+      const run = startCli(['--addr', address, 'run', '-i', '-l', 'cli-stdin-resume=1', BASE_IMAGE, 'sh', '-c', script], env);
+      run.proc.stdin!.write('one\n');
+      await run.until('got one\n');
+      expect(proxy.cutAll()).toBeGreaterThan(0);
+      const id = execFileSync(
+        'docker',
+        ['ps', '-q', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, '--filter', 'label=cli-stdin-resume=1'],
+        { encoding: 'utf8' },
+      ).trim();
+      execFileSync('docker', ['exec', id, 'touch', '/tmp/go']);
+      await run.until('back\n');
+      run.proc.stdin!.end('two\n');
+      await run.until('got two\n');
+      const r = await run.done;
+      expect({ code: r.code, stdout: r.stdout.toString() }).toEqual({ code: 0, stdout: 'got one\nback\ngot two\neof\n' });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('events ends when the service ends the stream', async () => {
+    const other = await startTestServer();
+    const events = startCli(['events', '--since-id', '0', '--json'], cliEnv({ EXEC_ADDR: other.address }));
+    const run = other.client.run(BASE_IMAGE, { command: ['true'] });
+    await run.ready;
+    await events.until('"exited"');
+    await other.close();
+    // The stream ended by the service (its shutdown) is an end, as CLI.md says: exit 0, nothing on stderr.
+    const r = await events.done;
+    expect({ code: r.code, stderr: r.stderr.toString() }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('a dropped connection resumes by sequence: the output is whole, once, byte-exact', async () => {
     const [host, port] = server.address.split(':');
     const proxy = new TcpProxy({ host, port: Number(port) });
@@ -336,5 +459,44 @@ describe('exec-stream CLI over TLS and mTLS with a token', () => {
     }
     expect(noToken.code).toBe(125);
     expect(noToken.stderr.toString()).toMatch(/^exec-stream: cannot get the status of abc: UNAUTHENTICATED \(16\): [^\n]*\n$/);
+  });
+});
+
+describe('exec-stream CLI over TLS trusting the system roots (--tls, EXEC_TLS=1)', () => {
+  const TOKEN = 'cli-tls-roots-token-0123456789';
+  const ca = makeCa();
+  const serverCert = makeCert(ca, { cn: 'exec-stream', sans: ['IP:127.0.0.1', 'DNS:localhost'] });
+  let server: TestServer;
+  beforeAll(async () => (server = await startTestServer({ EXEC_TLS_CERT: serverCert.certPath, EXEC_TLS_KEY: serverCert.keyPath, EXEC_AUTH_TOKEN: TOKEN })));
+  afterAll(() => server?.close());
+
+  // grpc-js takes "the system's roots" from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when set: here, a system whose roots hold the test CA.
+  const roots = (file: string) => cliEnv({ EXEC_ADDR: server.address, EXEC_AUTH_TOKEN: TOKEN, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: file });
+
+  it('--tls and EXEC_TLS=1 connect over TLS with the system roots; with roots that lack the CA, or without TLS, 125 UNAVAILABLE', async () => {
+    const flag = await runCli(['--tls', 'run', BASE_IMAGE, 'echo', 'roots'], roots(ca.certPath));
+    expect({ code: flag.code, stdout: flag.stdout.toString() }).toEqual({ code: 0, stdout: 'roots\n' });
+    const env = await runCli(['run', BASE_IMAGE, 'echo', 'roots'], { ...roots(ca.certPath), EXEC_TLS: '1' });
+    expect({ code: env.code, stdout: env.stdout.toString() }).toEqual({ code: 0, stdout: 'roots\n' });
+    const otherRoots = await runCli(['--tls', 'status', 'abc'], roots('/etc/ssl/certs/ca-certificates.crt'));
+    const plain = await runCli(['status', 'abc'], roots(ca.certPath));
+    for (const r of [otherRoots, plain])
+      expect({ code: r.code, stderr: r.stderr.toString() }).toEqual({ code: 125, stderr: expect.stringMatching(/UNAVAILABLE \(14\)/) });
+  });
+});
+
+describe('EXEC_CLIENT_ID', () => {
+  let server: TestServer;
+  beforeAll(async () => (server = await startTestServer()));
+  afterAll(() => server?.close());
+
+  it("names this client: another user's CLI with the same EXEC_CLIENT_ID may write the session's stdin, one without may not", async () => {
+    const owner = cliEnv({ EXEC_ADDR: server.address, EXEC_CLIENT_ID: 'cli-client-id-shared' });
+    const sessionId = (await runCli(['run', '-d', '-i', BASE_IMAGE, 'sh', '-c', 'cat; echo eof'], owner)).stdout.toString().trim();
+    // Each cliEnv() has a config folder of its own: a different default client id.
+    const stranger = await runCli(['attach', '-i', sessionId], cliEnv({ EXEC_ADDR: server.address }), 'not allowed\n');
+    expect({ code: stranger.code, stderr: stranger.stderr.toString() }).toEqual({ code: 125, stderr: expect.stringMatching(/PERMISSION_DENIED/) });
+    const sameId = await runCli(['attach', '-i', sessionId], cliEnv({ EXEC_ADDR: server.address, EXEC_CLIENT_ID: 'cli-client-id-shared' }), 'allowed\n');
+    expect({ code: sameId.code, stdout: sameId.stdout.toString() }).toEqual({ code: 0, stdout: 'allowed\neof\n' });
   });
 });

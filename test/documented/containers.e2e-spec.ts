@@ -1,7 +1,8 @@
 // The containers a run creates, as README.md and docs/PROTOCOL.md describe them: labels, network
 // `none`, the log driver setting, and EXEC_REMOVE_CONTAINERS, checked on the real engine.
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
-import { sha256 } from '../support/helpers';
+import { grpcError, sha256 } from '../support/helpers';
+import { status } from '@grpc/grpc-js';
 import { inspectContainer, waitUntil } from '../support/conditions';
 import { ControlClient } from '@exec-stream/client';
 
@@ -27,6 +28,9 @@ async function runAndInspect(server: TestServer) {
   return { ready, container, stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr).toString().trim(), exitCode: await s.exit };
 }
 
+/** Capability names as Docker stores them, without the CAP_ prefix it may add, sorted. */
+const capNames = (caps: string[]) => caps.map((c) => c.replace(/^CAP_/, '')).sort();
+
 describe('default settings', () => {
   let server: TestServer;
   beforeAll(async () => (server = await startTestServer()));
@@ -39,6 +43,35 @@ describe('default settings', () => {
     expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'local', Config: { compress: 'false' } });
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.exitCode).toBe(0);
+  });
+
+  it("EXEC_CONTAINER_INIT=true (default): Docker's init is pid 1, so SIGTERM ends a plain process (143), and 127 / 126 come from it", async () => {
+    const s = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+    const { containerId } = await s.ready;
+    expect(inspectContainer(containerId).HostConfig.Init).toBe(true);
+    await new ControlClient(server.connection).signal(containerId, 'TERM');
+    expect(await s.wait()).toBe(143);
+    expect((await server.client.run(BASE_IMAGE, { command: ['no-such-command'] }).collect()).exitCode).toBe(127);
+    expect((await server.client.run(BASE_IMAGE, { command: ['/etc/passwd'] }).collect()).exitCode).toBe(126);
+  });
+
+  it("the default capabilities: Docker's default set less NET_RAW, MKNOD, AUDIT_WRITE and SETFCAP; no-new-privileges; a writable root", async () => {
+    const r = await runAndInspect(server);
+    expect(r.container.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(capNames(r.container.HostConfig.CapAdd)).toEqual([
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FOWNER',
+      'FSETID',
+      'KILL',
+      'NET_BIND_SERVICE',
+      'SETGID',
+      'SETPCAP',
+      'SETUID',
+      'SYS_CHROOT',
+    ]);
+    expect(r.container.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    expect(r.container.HostConfig.ReadonlyRootfs).toBe(false);
   });
 
   it('network none: the process sees no interface but lo', async () => {
@@ -98,5 +131,67 @@ describe('EXEC_CONTAINER_LOG_DRIVER=none', () => {
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.stdout.length).toBe(65536);
     expect(r.exitCode).toBe(0);
+  });
+});
+
+describe('EXEC_CONTAINER_INIT=false, EXEC_CONTAINER_NETWORK=host, EXEC_CAPABILITIES=CHOWN,KILL, EXEC_READ_ONLY_ROOTFS=true, EXEC_MAX_TIMEOUT_MS=60000', () => {
+  let server: TestServer;
+  beforeAll(
+    async () =>
+      (server = await startTestServer({
+        EXEC_CONTAINER_INIT: 'false',
+        EXEC_CONTAINER_NETWORK: 'host',
+        EXEC_CAPABILITIES: 'CHOWN,KILL',
+        EXEC_READ_ONLY_ROOTFS: 'true',
+        EXEC_MAX_TIMEOUT_MS: '60000',
+      })),
+  );
+  afterAll(() => server?.close());
+
+  it('every run gets the settings: no init, the host network, only the capabilities given (in its bounding set too), a read-only root', async () => {
+    const r = await runAndInspect(server);
+    expect(r.container.HostConfig).toMatchObject({ NetworkMode: 'host', CapDrop: ['ALL'], ReadonlyRootfs: true });
+    expect(r.container.HostConfig.Init).not.toBe(true);
+    expect(capNames(r.container.HostConfig.CapAdd)).toEqual(['CHOWN', 'KILL']);
+    // CHOWN is bit 0, KILL bit 5: 0x21 is all the process may ever have.
+    const caps = await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'grep CapBnd /proc/self/status'] }).collect();
+    expect(caps.stdout.toString()).toMatch(/^CapBnd:\s+0000000000000021$/m);
+    expect(
+      (await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'ls /sys/class/net | grep -vx lo | wc -l'] }).collect()).stdout.toString().trim(),
+    ).not.toBe('0');
+  });
+
+  it('a read-only root with a writable /tmp unless Start.read_only_rootfs says otherwise', async () => {
+    const write = (readOnlyRootfs?: boolean) =>
+      server.client
+        .run(BASE_IMAGE, { command: ['sh', '-c', 'touch /tmp/t && echo tmp-ok; touch /root-file 2>/dev/null && echo root-ok; true'], readOnlyRootfs })
+        .collect();
+    expect((await write()).stdout.toString()).toBe('tmp-ok\n');
+    expect((await write(false)).stdout.toString()).toBe('tmp-ok\nroot-ok\n');
+  });
+
+  it("without init a plain process as pid 1 ignores SIGTERM; SIGKILL ends it (137); a missing command fails the Start with Docker's words", async () => {
+    const s = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+    const { containerId } = await s.ready;
+    const control = new ControlClient(server.connection);
+    await control.signal(containerId, 'TERM');
+    // Still running after the TERM was delivered: a second call sees it so (the kernel dropped the signal to pid 1).
+    expect(await control.status(containerId)).toMatchObject({ status: 'running' });
+    await control.signal(containerId, 'KILL');
+    expect(await s.wait()).toBe(137);
+    const err = await grpcError(server.client.run(BASE_IMAGE, { command: ['no-such-command'] }).wait());
+    expect(err.details).toMatch(/executable file not found/);
+  });
+
+  it('EXEC_MAX_TIMEOUT_MS: timeout_ms and idle_timeout_ms above it are INVALID_ARGUMENT naming it; at it, accepted', async () => {
+    for (const field of ['timeoutMs', 'idleTimeoutMs'] as const) {
+      const err = await grpcError(server.client.run(BASE_IMAGE, { command: ['true'], [field]: 60_001 }).wait());
+      expect({ field, code: err.code, details: err.details }).toEqual({
+        field,
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringContaining('EXEC_MAX_TIMEOUT_MS'),
+      });
+    }
+    expect(await server.client.run(BASE_IMAGE, { command: ['true'], timeoutMs: 60_000, idleTimeoutMs: 60_000 }).wait()).toBe(0);
   });
 });

@@ -3,7 +3,8 @@
 // (on a second engine of this suite's own, scripts/docker-engine.sh; never the shared one).
 import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
-import { docker } from '../support/helpers';
+import { docker, dockerAsync } from '../support/helpers';
+import { HangingDocker } from '../support/hanging-docker';
 import { backgroundReader } from '../support/conditions';
 import { engine } from '../support/engine-async';
 
@@ -97,5 +98,41 @@ describe('on a second engine (stopped and killed here)', () => {
     const after = await sub.waitFor((e) => e.containerId === containerId && e.type === 'exited');
     sub.close();
     expect(after.filter((e) => e.type.startsWith('events_'))).toHaveLength(0);
+  });
+});
+
+describe('transitions missed while the events connection is down (a proxy in front of the shared engine cuts it)', () => {
+  let proxy: HangingDocker;
+  let server: TestServer;
+  beforeAll(async () => {
+    proxy = new HangingDocker();
+    server = await startTestServer({ DOCKER_HOST: await proxy.listen() });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await proxy?.close();
+  });
+
+  it('a pause, an unpause and a removal made on the engine meanwhile are published once the events connection is back', async () => {
+    const sub = new ControlClient(server.connection).lifecycle();
+    const s = server.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
+    const { containerId } = await s.ready;
+    await sub.waitFor((e) => e.containerId === containerId && e.type === 'started');
+    // The engine stays up; only the service's events connection goes, and its reconnects are held.
+    proxy.hang('GET', /^\/events$/);
+    expect(proxy.cut('GET', /^\/events$/)).toBe(1);
+    await sub.waitFor((e) => e.type === 'events_disconnected');
+    await dockerAsync('pause', containerId);
+    await dockerAsync('unpause', containerId);
+    await dockerAsync('rm', '-f', containerId);
+    proxy.answerAll();
+    proxy.release(); // the held reconnect fails; the next one is answered
+    const seen = await sub.waitFor((e) => e.containerId === containerId && e.type === 'destroyed', 30_000);
+    const afterDisconnect = seen.filter((e) => e.containerId === containerId).map((e) => e.type);
+    expect(afterDisconnect).toEqual(expect.arrayContaining(['paused', 'resumed', 'destroyed']));
+    expect(afterDisconnect.indexOf('paused')).toBeLessThan(afterDisconnect.indexOf('resumed'));
+    expect(seen.some((e) => e.type === 'events_reconnected')).toBe(true);
+    await s.wait().catch(() => undefined); // the removal ended it (137)
+    sub.close();
   });
 });

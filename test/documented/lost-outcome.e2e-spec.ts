@@ -9,6 +9,7 @@ import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server'
 import { grpcError } from '../support/helpers';
 import { backgroundReader, inspectContainer, waitUntil } from '../support/conditions';
 import { DockerSocketProxy } from '../support/docker-socket-proxy';
+import { buildCli, cliEnv, runCli } from '../support/cli';
 
 jest.setTimeout(30_000);
 
@@ -54,6 +55,9 @@ it("Docker's output stream cut inside a frame → ABORTED, the bytes before the 
   await waitUntil('the container removed', () => inspectContainer(containerId) === undefined);
   const st = await control.status(containerId);
   expect(st).toMatchObject({ containerId, status: 'unknown', exitCode: undefined });
-  // A later client is told the same.
+  // A later client is told the same; the CLI exits 125 (never 0) with one line naming it (docs/CLI.md).
   expect((await grpcError(server.client.attach({ containerId }).wait())).code).toBe(status.ABORTED);
+  buildCli();
+  const cli = await runCli(['attach', containerId], cliEnv({ EXEC_ADDR: server.address }));
+  expect({ code: cli.code, stderr: cli.stderr.toString() }).toEqual({ code: 125, stderr: expect.stringMatching(/^exec-stream: .*ABORTED \(10\): .*\n$/) });
 });

@@ -25,6 +25,14 @@ const BAD_AUTH = [
 ];
 const START_CALLS = 2000;
 const UNARY_CALLS = 3000;
+/** ContainerLifecycle, ListSessions, CopyTo and CopyFrom together (each touches Docker less often than a Start). */
+const OTHER_CALLS = 800;
+/** A ContainerLifecycleRequest whose resume_after_id may be any string (the proto's uint64 encoder refuses non-numbers): raw fields. */
+const lifecycleBytes = (r: { container_id?: string; resume_after_id?: string }) =>
+  Buffer.concat([
+    ...(r.container_id !== undefined ? [pb.bytes(1, r.container_id)] : []),
+    ...(r.resume_after_id !== undefined ? [/^\d+$/.test(r.resume_after_id) ? pb.uint(2, BigInt(r.resume_after_id)) : pb.bytes(2, r.resume_after_id)] : []),
+  ]);
 const CONCURRENCY = 16;
 /** How far above the start RSS may stay after a fuzz run (measured: +57 MiB after 2,000 Starts). */
 const RSS_SLACK_KIB = 96 * 1024;
@@ -279,3 +287,77 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
   const kb = Object.keys(b).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
+it('fuzzed ContainerLifecycle, ListSessions, CopyTo and CopyFrom: every answer is a clear code, the service lives and still serves exact bytes', async () => {
+  // A stream that is open (a lifecycle subscription with nothing yet) or sends (DATA) is a request the service took.
+  const STREAMING = new Set([...ALLOWED, 'DATA', 'OPEN']);
+  const id = (rng: Prng) => (rng.bool(0.2) ? known.containerIds[0].slice(0, 1 + rng.int(64)) : hostileString(rng));
+  const path = (rng: Prng) => (rng.bool(0.3) ? rng.pick(['/tmp', '/etc/hostname', '/', '/no/such']) : hostileString(rng));
+  const r = await fuzz(
+    OTHER_CALLS,
+    (rng) => {
+      let md = s.raw.metadata();
+      const bad = rng.bool(0.05);
+      if (bad) md = s.raw.metadata(rng.pick(BAD_AUTH));
+      const expectOf = (set: Set<string>) => (bad ? new Set(['UNAUTHENTICATED']) : set);
+      switch (rng.int(4)) {
+        case 0: {
+          const request: { container_id?: string; resume_after_id?: string } = {};
+          if (rng.bool(0.7)) request.container_id = id(rng);
+          if (rng.bool(0.5)) request.resume_after_id = rng.bool() ? String(rng.int(1e6)) : hostileString(rng);
+          return {
+            summary: summary({ method: 'ContainerLifecycle', ...request }),
+            expect: expectOf(STREAMING),
+            values: stringsOf(request),
+            run: () => s.raw.serverStream('ContainerLifecycle', lifecycleBytes(request), md),
+          };
+        }
+        case 1: {
+          const request: Record<string, unknown> = {
+            container_id: rng.bool(0.5) ? id(rng) : '',
+            state: rng.bool(0.5) ? rng.pick(['running', 'finished', '', hostileString(rng)]) : '',
+            mode: rng.bool(0.3) ? rng.pick(['run', 'exec', hostileString(rng)]) : '',
+            limit: rng.bool(0.5) ? rng.int(2000) : 0,
+            page_token: rng.bool(0.3) ? hostileString(rng) : '',
+            request_id: rng.bool(0.2) ? hostileString(rng) : '',
+            labels: rng.bool(0.3)
+              ? Object.fromEntries(Array.from({ length: rng.int(80) }, () => [hostileString(rng).slice(0, 200), hostileString(rng).slice(0, 200)]))
+              : {},
+          };
+          return {
+            summary: summary({ method: 'ListSessions', ...request }),
+            expect: expectOf(ALLOWED),
+            values: stringsOf(request),
+            run: () => s.raw.listSessions(encodeRequest('ListSessions', request), md),
+          };
+        }
+        case 2: {
+          const request = { container_id: id(rng), path: path(rng) };
+          return {
+            summary: summary({ method: 'CopyFrom', ...request }),
+            expect: expectOf(STREAMING),
+            values: stringsOf(request),
+            run: () => s.raw.serverStream('CopyFrom', encodeRequest('CopyFrom', request), md, 15_000),
+          };
+        }
+        default: {
+          const header = { container_id: id(rng), path: path(rng) };
+          const messages = [
+            rng.bool(0.9) ? encodeRequest('CopyTo', { header }) : encodeRequest('CopyTo', { tar: rng.bytes(rng.int(600)) }),
+            ...Array.from({ length: rng.int(3) }, () =>
+              rng.bool(0.9) ? encodeRequest('CopyTo', { tar: rng.bytes(rng.int(2048)) }) : encodeRequest('CopyTo', { header }),
+            ),
+          ];
+          return {
+            summary: summary({ method: 'CopyTo', ...header, messages: messages.length }),
+            expect: expectOf(ALLOWED),
+            values: stringsOf(header),
+            run: () => s.raw.clientStream('CopyTo', messages, md),
+          };
+        }
+      }
+    },
+    80_003,
+  );
+  recordFigures('fuzz-other', { seed: 80_003, ...r });
+  expectHeld(r);
+});

@@ -68,5 +68,8 @@ it('kill -9 of the service mid-session, restarted, several times: the resuming c
   expect(Buffer.concat(err).toString()).toBe('done\n');
   expect(exitCode).toBe(9);
   expect(session.reconnects).toBeGreaterThanOrEqual(1);
+  // The drops were seen as UNAVAILABLE (docs/RELIABILITY.md), never as another code.
+  expect(reconnectCodes.length).toBeGreaterThanOrEqual(1);
+  expect(new Set(reconnectCodes)).toEqual(new Set([14]));
   expect(probe).toEqual({ alive: true, exact: true, exitCode: 3 });
 });

@@ -23,6 +23,10 @@ export class HangingDocker {
   private readonly dir = mkdtempSync(join(tmpdir(), 'hanging-docker-'));
   private readonly sockets = new Set<Socket>();
   private rules: Array<{ method: string; path: RegExp }> = [];
+  /** Requests passed through whose answer is still open (a stream such as GET /events), to cut() them. */
+  private readonly open = new Set<{ method: string; path: string; destroy: () => void }>();
+  /** The sockets of held requests, to release() them. */
+  private readonly heldSockets = new Set<Socket>();
   readonly socketPath = join(this.dir, 'docker.sock');
   /** Requests held so far, oldest first. */
   readonly held: HeldRequest[] = [];
@@ -32,6 +36,9 @@ export class HangingDocker {
   constructor(private readonly upstream = '/var/run/docker.sock') {
     this.server = createServer((req, res) => {
       if (this.hold(req)) return;
+      const entry = { method: req.method ?? '', path: pathOf(req), destroy: () => req.socket.destroy() };
+      this.open.add(entry);
+      res.on('close', () => this.open.delete(entry));
       const up = request({ socketPath: this.upstream, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         res.flushHeaders(); // a wait is registered when its headers arrive: pass them on at once
@@ -76,6 +83,23 @@ export class HangingDocker {
     this.rules = [];
   }
 
+  /** Cuts the connections of requests passed through and still open (e.g. the events stream) that match. */
+  cut(method: string, path: RegExp): number {
+    let n = 0;
+    for (const e of [...this.open]) {
+      if (e.method !== method || !path.test(e.path)) continue;
+      e.destroy();
+      n++;
+    }
+    return n;
+  }
+
+  /** Drops the connections of the requests held so far, as an engine that went away would (the caller sees an error). */
+  release(): void {
+    for (const s of this.heldSockets) s.destroy();
+    this.heldSockets.clear();
+  }
+
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     return new Promise((r) =>
@@ -87,10 +111,11 @@ export class HangingDocker {
   }
 
   private hold(req: IncomingMessage): boolean {
-    const path = (req.url ?? '').split('?')[0].replace(/^\/v[\d.]+/, '');
+    const path = pathOf(req);
     if (!this.rules.some((r) => r.method === req.method && r.path.test(path))) return false;
     const held: HeldRequest = { method: req.method ?? '', path, closed: false };
     this.held.push(held);
+    this.heldSockets.add(req.socket);
     req.socket.on('close', () => (held.closed = true));
     return true;
   }
@@ -114,4 +139,9 @@ export class HangingDocker {
     s.on('error', () => s.destroy());
     return s;
   }
+}
+
+/** A request's path without its query and API version prefix (`/containers/abc/json`). */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '').split('?')[0].replace(/^\/v[\d.]+/, '');
 }

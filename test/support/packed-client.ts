@@ -13,10 +13,23 @@ import { join, relative } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 const PKG = join(ROOT, 'packages', 'client');
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+export const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const CACHE = join(tmpdir(), 'exec-stream-packed-client');
-/** Installed beside the package: its optional Nest peers, and grpc-js for programs that make a Metadata. */
-const PEERS = ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', '@grpc/grpc-js'];
+/**
+ * Installed beside the package: its optional Nest peers, grpc-js for programs that make a Metadata, and
+ * what the docs' snippets import (@nestjs/microservices, @nestjs/config, @nestjs/testing, testcontainers).
+ */
+const PEERS = [
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/microservices',
+  '@nestjs/config',
+  '@nestjs/testing',
+  'rxjs',
+  'reflect-metadata',
+  '@grpc/grpc-js',
+  'testcontainers',
+];
 
 const version = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -57,6 +57,11 @@ export class TcpProxy {
     );
   }
 
+  /** Open connections (each side counted), e.g. to see that a client connected again after a cut. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
   /** Cuts every open connection (both sides), as a network failure would. */
   cutAll(): number {
     const n = this.sockets.size;

@@ -16,13 +16,16 @@ import { execProtoPath, PROTO_LOADER_OPTIONS } from './proto';
 export interface ConnectionOptions {
   /** host:port of the exec-stream server. */
   address: string;
-  /** EXEC_AUTH_TOKEN of the server, if it has one. */
+  /** EXEC_AUTH_TOKEN of the server, if it has one (surrounding whitespace, e.g. a file's newline, is dropped). */
   token?: string;
   /** How the token is sent: `Bearer <token>` (default) or the reference client's Basic form. */
   authScheme?: 'bearer' | 'basic';
   channelOptions?: ChannelOptions;
-  /** Connect over TLS (the server has EXEC_TLS_CERT); unset = plaintext. */
-  tls?: ClientTlsOptions;
+  /**
+   * Connect over TLS (the server has EXEC_TLS_CERT): `true` trusts the system's roots, an object names
+   * the files; unset, or an object with no field set (`{ ca: process.env.UNSET }`), is plaintext.
+   */
+  tls?: ClientTlsOptions | true;
   /** Metadata sent with every call (a call's own CallOptions.metadata goes over it). */
   defaultMetadata?: Record<string, string | string[]>;
   /** Runs before every call and may see its end (call-options.ts): trace headers, logging, metrics. */
@@ -41,11 +44,22 @@ export interface ClientTlsOptions {
 const pem = (v: string | Buffer | undefined): Buffer | null =>
   v === undefined ? null : Buffer.isBuffer(v) ? v : v.includes('-----BEGIN') ? Buffer.from(v) : readFileSync(v);
 
-/** Channel credentials for the options: TLS (with a client certificate for mTLS) or plaintext. */
-export function channelCredentials(tls?: ClientTlsOptions): ChannelCredentials {
-  if (!tls) return credentials.createInsecure();
+/**
+ * Channel credentials for the options: TLS (with a client certificate for mTLS) or plaintext. An object
+ * whose fields are all unset is plaintext, like no object: an optional CA read from an unset variable
+ * must not turn TLS on against a plaintext server.
+ */
+export function channelCredentials(tls?: ClientTlsOptions | true): ChannelCredentials {
+  if (tls === true) return credentials.createSsl();
+  if (!tls || (tls.ca === undefined && tls.cert === undefined && tls.key === undefined)) return credentials.createInsecure();
   if (!tls.cert !== !tls.key) throw new Error('tls.cert and tls.key go together');
   return credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
+}
+
+/** The `authorization` value for a token: `Bearer <token>` or the Basic form; the token's surrounding whitespace is dropped. */
+export function authorizationValue(token: string, scheme: 'bearer' | 'basic' = 'bearer'): string {
+  const t = token.trim();
+  return scheme === 'basic' ? `Basic ${Buffer.from(`:${t}`).toString('base64')}` : `Bearer ${t}`;
 }
 
 /**
@@ -102,9 +116,7 @@ export class GRPCConnectionManager {
     if (!this.metadata) {
       this.metadata = mergedMetadata(new Metadata(), this.options.defaultMetadata);
       const { token, authScheme = 'bearer' } = this.options;
-      if (token) {
-        this.metadata.set('authorization', authScheme === 'basic' ? `Basic ${Buffer.from(`:${token}`).toString('base64')}` : `Bearer ${token}`);
-      }
+      if (token?.trim()) this.metadata.set('authorization', authorizationValue(token, authScheme));
     }
     return this.metadata;
   }

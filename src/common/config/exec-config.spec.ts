@@ -1,4 +1,8 @@
-import { defaultReplicaId, loadConfig } from './exec-config';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultReplicaId, ExecConfig, loadConfig, trimmedSettings } from './exec-config';
+import { DOCKER_DEFAULT_CAPABILITIES } from './limits-config';
 
 describe('loadConfig', () => {
   it('has safe defaults: loopback, network none, no Docker log (the output record serves recovery)', () => {
@@ -50,6 +54,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...driver, [name]: value })).toThrow(new RegExp(`${name}=`));
   });
 
+  it('drops the surrounding whitespace of EXEC_AUTH_TOKEN (a Secret made from `openssl rand -hex 32 > token`), and names it, never its value', () => {
+    const token = 'a'.repeat(64);
+    expect(loadConfig({ EXEC_AUTH_TOKEN: `${token}\n` }).EXEC_AUTH_TOKEN).toBe(token);
+    expect(loadConfig({ EXEC_AUTH_TOKEN: ` ${token}\r\n` }).EXEC_AUTH_TOKEN).toBe(token);
+    expect(trimmedSettings({ EXEC_AUTH_TOKEN: `${token}\n` })).toEqual(['EXEC_AUTH_TOKEN']);
+    expect(trimmedSettings({ EXEC_AUTH_TOKEN: token })).toEqual([]);
+    // Whitespace alone is no token: refused like a short one, never taken as "no token".
+    expect(() => loadConfig({ EXEC_AUTH_TOKEN: ' \n' })).toThrow(/EXEC_AUTH_TOKEN=.*at least 16/);
+    expect(() => loadConfig({ EXEC_AUTH_TOKEN: `${'b'.repeat(15)}\n` })).toThrow(/EXEC_AUTH_TOKEN=/);
+  });
+
   it('without a token, refuses to listen beyond loopback and says why', () => {
     expect(() => loadConfig({ EXEC_LISTEN: '0.0.0.0:50051' })).toThrow(/EXEC_LISTEN=0.0.0.0:50051.*only on loopback/s);
     expect(loadConfig({ EXEC_LISTEN: '0.0.0.0:50051', EXEC_AUTH_TOKEN: 'x'.repeat(32) }).EXEC_LISTEN).toBe('0.0.0.0:50051');
@@ -91,5 +106,62 @@ describe('loadConfig', () => {
     expect(loadConfig({ EXEC_MAX_SESSIONS: '3' }).EXEC_MAX_SESSIONS).toBe(3);
     expect(loadConfig({ EXEC_DOCKER_TIMEOUT_MS: '1500' }).EXEC_DOCKER_TIMEOUT_MS).toBe(1500);
     expect(loadConfig({}).EXEC_DOCKER_TIMEOUT_MS).toBe(30_000);
+  });
+});
+
+describe('README "Configuration" states what loadConfig does', () => {
+  // The table's rows between "## Configuration" and the next heading: `NAME`[, `NAME`] | default | meaning.
+  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+  const rows = [...section.matchAll(/^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \| (.*?) \| /gm)].map((m) => ({
+    names: [...m[1].matchAll(/`([A-Z_]+)`/g)].map((n) => n[1]),
+    defaults: m[2],
+  }));
+  /** Read by docker-modem from the environment, not by loadConfig. */
+  const DOCKER_MODEM = ['DOCKER_HOST', 'DOCKER_CERT_PATH'];
+  const bytes: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+  /** A documented default as loadConfig({}) holds it: a string, a number, or undefined for unset / empty. */
+  function expected(name: string, text: string): unknown {
+    if (/^(unset|empty)\b/.test(text)) return undefined;
+    if (name === 'EXEC_DATA_DIR' && text === '`$TMPDIR/exec-stream`') return join(tmpdir(), 'exec-stream');
+    if (name === 'EXEC_REPLICA_ID' && /host name/.test(text)) return defaultReplicaId();
+    const less = /^Docker's default set less (.*)$/.exec(text);
+    if (name === 'EXEC_CAPABILITIES' && less) {
+      const dropped = [...less[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]);
+      return DOCKER_DEFAULT_CAPABILITIES.filter((c) => !dropped.includes(c))
+        .sort()
+        .join(',');
+    }
+    const literal = /^`([^`]*)`$/.exec(text);
+    if (literal) return literal[1];
+    const sized = /^(\d+) (KiB|MiB|GiB)$/.exec(text);
+    if (sized) return Number(sized[1]) * bytes[sized[2]];
+    if (/^\d+$/.test(text)) return Number(text);
+    throw new Error(`${name}: a documented default this test cannot read: ${text}`);
+  }
+
+  it('documents every setting that has a default', () => {
+    const documented = new Set(rows.flatMap((r) => r.names));
+    expect(Object.keys(new ExecConfig()).filter((k) => !documented.has(k))).toEqual([]);
+  });
+
+  it('with nothing set, every setting has the default the table gives', () => {
+    const config = loadConfig({}) as unknown as Record<string, unknown>;
+    const checked: string[] = [];
+    for (const { names, defaults } of rows) {
+      // `A`, `B` | 0, 0: one default each; `A`, `B` | unset: the same for both.
+      const values = names.length > 1 && defaults.includes(', ') ? defaults.split(', ') : names.map(() => defaults);
+      names.forEach((name, i) => {
+        if (DOCKER_MODEM.includes(name)) return;
+        const want = expected(name, values[i]);
+        let got = config[name];
+        if (name === 'EXEC_CAPABILITIES') got = String(got).split(',').sort().join(',');
+        if (want === undefined) expect({ name, value: got ?? '' }).toEqual({ name, value: '' });
+        else expect({ name, value: typeof want === 'number' ? Number(got) : String(got) }).toEqual({ name, value: want });
+        checked.push(name);
+      });
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(40);
   });
 });

@@ -16,6 +16,17 @@ const toNumber = ({ value }: { value: unknown }) =>
 /** The ceiling of the settings that arm one Node timer each (far below its 2^31 − 1 ms limit). */
 const ONE_DAY_MS = 86_400_000;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** Unset when empty; else without surrounding whitespace (all-whitespace stays a string, '' then, which MinLength refuses). */
+const trimmedToken = ({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? value.trim() : value);
+
+/** Settings whose surrounding whitespace loadConfig dropped (a token file's newline): their names, never their values. */
+export const TRIMMED_SETTINGS = ['EXEC_AUTH_TOKEN'] as const;
+export function trimmedSettings(env: Record<string, string | undefined> = process.env): string[] {
+  return TRIMMED_SETTINGS.filter((name) => {
+    const v = env[name];
+    return v !== undefined && v !== '' && v !== v.trim();
+  });
+}
 
 /**
  * Every setting the service reads, from environment variables of the same name. Validated once at
@@ -26,9 +37,12 @@ export class ExecConfig {
   @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_LISTEN must be host:port' })
   EXEC_LISTEN = '127.0.0.1:50051';
 
-  /** When set, every RPC needs `authorization: Bearer <token>` (or Basic base64(":"+token)). */
+  /**
+   * When set, every RPC needs `authorization: Bearer <token>` (or Basic base64(":"+token)). Surrounding
+   * whitespace is dropped (a file's or Secret's trailing newline); main.ts logs that it was.
+   */
   @IsOptional()
-  @Transform(emptyToUndefined)
+  @Transform(trimmedToken)
   @IsString()
   @MinLength(16, { message: 'EXEC_AUTH_TOKEN must be at least 16 characters' })
   EXEC_AUTH_TOKEN?: string;

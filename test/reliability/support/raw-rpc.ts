@@ -112,6 +112,59 @@ export class RawExecChannel {
     });
   }
 
+  /**
+   * One server-streaming call (ContainerLifecycle, CopyFrom) with these request bytes: 'DATA' once a first
+   * message arrives (the call is then cancelled), its status otherwise; a stream that is open but quiet
+   * when the deadline comes (a lifecycle stream with nothing to say yet) is 'OPEN'.
+   */
+  serverStream(method: 'ContainerLifecycle' | 'CopyFrom', body: Buffer, md = this.metadata(), deadlineMs = 2_000): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (o: CallOutcome) => {
+        if (settled) return;
+        settled = true;
+        resolve(o);
+      };
+      const call = this.client.makeServerStreamRequest(
+        `/dagger.exec.Exec/${method}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        body,
+        md,
+        {
+          deadline: Date.now() + deadlineMs,
+        },
+      );
+      call.on('data', () => {
+        settle({ outcome: 'DATA', details: '' });
+        call.cancel();
+      });
+      call.on('error', (err: ServiceError) => settle({ outcome: err.code === status.DEADLINE_EXCEEDED ? 'OPEN' : codeName(err.code), details: err.details }));
+      call.on('status', (s: { code: number; details: string }) => settle({ outcome: codeName(s.code), details: s.details }));
+    });
+  }
+
+  /** One client-streaming call (CopyTo): sends these messages (raw bytes), half-closes, settles with its status. */
+  clientStream(method: 'CopyTo', messages: Buffer[], md = this.metadata(), deadlineMs = 15_000): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      const call = this.client.makeClientStreamRequest(
+        `/dagger.exec.Exec/${method}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        md,
+        { deadline: Date.now() + deadlineMs },
+        (err: ServiceError | null) => resolve(err ? { outcome: codeName(err.code), details: err.details } : { outcome: 'OK', details: '' }),
+      );
+      for (const m of messages) call.write(m);
+      call.end();
+    });
+  }
+
+  /** ListSessions with these request bytes; settles with its status. */
+  listSessions(body: Buffer, md = this.metadata(), deadlineMs = 15_000): Promise<CallOutcome> {
+    return this.unary('ListSessions' as UnaryMethod, body, md, deadlineMs);
+  }
+
   /** grpc.health.v1 Check of the whole server ('' service): 'SERVING', 'NOT_SERVING', or the call's error code. */
   health(service = ''): Promise<string> {
     const m = HEALTH.Check;

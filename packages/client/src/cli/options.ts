@@ -31,7 +31,11 @@ export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process
   const key = flags.tlsKey ?? env.EXEC_TLS_CLIENT_KEY;
   if (!cert !== !key) throw new CliError('--tls-cert and --tls-key go together');
   const useTls = !!(flags.tls || env.EXEC_TLS === '1' || ca || cert);
-  const tls: ClientTlsOptions | undefined = useTls ? { ca: ca || undefined, cert: cert || undefined, key: key || undefined } : undefined;
+  const tls: ClientTlsOptions | true | undefined = useTls
+    ? ca || cert
+      ? { ca: ca || undefined, cert: cert || undefined, key: key || undefined }
+      : true
+    : undefined;
   return new GRPCConnectionManager({ address: flags.addr || env.EXEC_ADDR || DEFAULT_ADDR, token: flags.token || env.EXEC_AUTH_TOKEN || undefined, tls });
 }
 

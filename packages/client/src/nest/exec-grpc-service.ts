@@ -8,6 +8,12 @@ import type {
   ContainerSignalRequest,
   ContainerStatusRequest,
   ContainerStatusResponse__Output,
+  CopyFromRequest,
+  CopyFromResponse__Output,
+  CopyToRequest,
+  CopyToResponse__Output,
+  ListSessionsRequest,
+  ListSessionsResponse__Output,
   SessionRequest,
   SessionResponse__Output,
 } from '../gen';
@@ -25,6 +31,10 @@ export interface ExecGrpcService {
   containerPause(request: ContainerControlRequest, metadata?: Metadata): Observable<ContainerControlResponse__Output>;
   containerResume(request: ContainerControlRequest, metadata?: Metadata): Observable<ContainerControlResponse__Output>;
   containerSignal(request: ContainerSignalRequest, metadata?: Metadata): Observable<ContainerControlResponse__Output>;
+  listSessions(request: ListSessionsRequest, metadata?: Metadata): Observable<ListSessionsResponse__Output>;
+  /** A client stream: the Observable's first value is the header, then tar bytes; one response when it completes. */
+  copyTo(requests: Observable<CopyToRequest>, metadata?: Metadata): Observable<CopyToResponse__Output>;
+  copyFrom(request: CopyFromRequest, metadata?: Metadata): Observable<CopyFromResponse__Output>;
 }
 
 /** The part of Nest's ClientGrpc this needs (so that @nestjs/microservices is not a dependency). */

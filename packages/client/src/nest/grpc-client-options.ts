@@ -1,5 +1,5 @@
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { channelCredentials, type ClientTlsOptions } from '../grpc-connection-manager';
+import { authorizationValue, channelCredentials, type ClientTlsOptions } from '../grpc-connection-manager';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '../proto';
 
 /** The proto package of the Exec service, as Nest's `options.package` wants it. */
@@ -7,10 +7,7 @@ export const EXEC_PACKAGE = 'dagger.exec';
 /** The service name for ClientGrpc.getService(). */
 export const EXEC_SERVICE = 'Exec';
 
-/** The authorization header value exec-stream expects for a token: `Bearer <token>` (or the Basic form). */
-export function authorizationValue(token: string, scheme: 'bearer' | 'basic' = 'bearer'): string {
-  return scheme === 'basic' ? `Basic ${Buffer.from(`:${token}`).toString('base64')}` : `Bearer ${token}`;
-}
+export { authorizationValue };
 
 /**
  * A grpc-js client interceptor that adds `authorization` to every call's metadata (unless the call
@@ -34,8 +31,8 @@ export interface ExecGrpcClientOptions {
   /** EXEC_AUTH_TOKEN (or a scoped token) of the server: sent on every call by execAuthInterceptor. */
   token?: string;
   authScheme?: 'bearer' | 'basic';
-  /** TLS / mTLS as for GRPCConnectionManager (PEM text or file paths); unset = plaintext. */
-  tls?: ClientTlsOptions;
+  /** TLS / mTLS as for GRPCConnectionManager (PEM text or file paths, `true` for the system's roots); unset = plaintext. */
+  tls?: ClientTlsOptions | true;
   /** More grpc-js channel options (merged; `interceptors` are added after the auth one). */
   channelOptions?: Record<string, unknown>;
 }
@@ -47,7 +44,7 @@ export interface ExecGrpcClientOptions {
  */
 export function execGrpcClientOptions(o: ExecGrpcClientOptions) {
   const extra = (o.channelOptions?.interceptors as Interceptor[] | undefined) ?? [];
-  const interceptors = o.token ? [execAuthInterceptor(o.token, o.authScheme), ...extra] : extra;
+  const interceptors = o.token?.trim() ? [execAuthInterceptor(o.token, o.authScheme), ...extra] : extra;
   return {
     url: o.address,
     package: EXEC_PACKAGE,
