@@ -8,7 +8,7 @@
  * project against that package and the real Nest 12 packages, the runnable ones run (docs/TOOLCHAIN.md).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,7 +128,8 @@ it('CLI.md: `npm install -g` of the packed tarball puts an exec-stream on the PA
   const prefix = join(tmp, 'global');
   const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: prefix, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
   delete env.NODE_OPTIONS;
-  // The command as written, in the folder of the tarball; the prefix keeps the machine's own global folder out of it.
+  // The command as written, in a folder holding the tarball; the prefix keeps the machine's own global folder out of it.
+  copyFileSync(tarball, join(tmp, basename(tarball)));
   await promisify(execFile)('bash', ['-c', command], { cwd: tmp, env });
   const cli = join(prefix, 'bin', 'exec-stream');
   // The bin's `#!/usr/bin/env node` takes the first node on PATH: the machine's (Node 20, the package's minimum).
@@ -179,7 +180,8 @@ describe('the docs: every TypeScript snippet compiles as written (strict, Common
               emitDecoratorMetadata: true,
               skipLibCheck: true,
               typeRoots: [join(ROOT, 'node_modules', '@types')],
-              types: ['node'],
+              // CLIENTS.md "Testing your service" shows Jest specs, as a user's would be: Jest's globals.
+              types: ['node', 'jest'],
             },
             include: ['src'],
           }),
