@@ -746,6 +746,23 @@ describe('the token Secret', () => {
 });
 
 describe('README "Apply" without a cluster: the stand-ins it names', () => {
+  it('the namespace labels it gives: `restricted` holds for remote-docker, `privileged` is what dind and metrics need (their dind sidecar)', () => {
+    const commands = docCommands(['README.md']).map((c) => c.command);
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        'kubectl label namespace <ns> pod-security.kubernetes.io/enforce=privileged',
+        'kubectl label namespace <ns> pod-security.kubernetes.io/enforce=restricted',
+      ]),
+    );
+    expect(restrictedViolations(podSpec(render(join(ROOT, 'deploy/overlays/remote-docker'))))).toEqual([]);
+    for (const o of ['dind', 'metrics']) expect(restrictedViolations(podSpec(render(join(ROOT, 'deploy/overlays', o))))).toContain('dind: privileged');
+  });
+
+  it("the upgrade note's `kubectl delete statefulset exec-stream` names the StatefulSet every overlay makes", () => {
+    expect(docCommands(['README.md']).map((c) => c.command)).toContain('kubectl delete statefulset exec-stream');
+    for (const o of ['dind', 'remote-docker', 'metrics']) expect(statefulSet(render(join(ROOT, 'deploy/overlays', o))).metadata.name).toBe('exec-stream');
+  });
+
   it('each `kubectl apply -k` overlay renders with `kubectl kustomize` (the same directory)', () => {
     const documented = docCommands(['README.md'])
       .map((c) => c.command)

@@ -49,12 +49,30 @@ const HOW: Record<string, How> = {
   'npx exec-stream run -it exec-stream/busybox:latest sh': { here: 'terminal' },
   'npx exec-stream attach 5f0c…': { here: 'terminal' },
   [`id=$(npx exec-stream run -d -l job=nightly --memory 256m --timeout 10m exec-stream/busybox:latest sh -c 'sleep 30; echo done')`]: { here: 'console' },
-  'npx exec-stream ls --label job=nightly': { here: 'console' },
+  'npx exec-stream ps --filter label=job=nightly': { here: 'console' },
   'npx exec-stream logs "$id"': { here: 'console' },
   'npx exec-stream cp ./src <container>:/tmp': { here: 'console' },
   'npx exec-stream status --usage <container>; npx exec-stream pause <container>; npx exec-stream resume <container>': { here: 'console' },
   'npx exec-stream kill -s SIGTERM <container>': { here: 'console' },
   'npx exec-stream events --since-id 0 --json': { here: 'console' },
+  'npx exec-stream stop -t 5 "$id"; npx exec-stream wait "$id"; npx exec-stream rm "$id"': { here: 'console' },
+  // OPERATIONS.md: the CLI commands its tables point to
+  'exec-stream ls': { here: 'operations' },
+  'exec-stream attach --from 1 <session>': { here: 'operations' },
+  'exec-stream status --usage <container>': { here: 'operations' },
+  'exec-stream kill <container>': { here: 'operations' },
+  // README "Apply" and the upgrade note (no cluster here)
+  'kubectl label namespace <ns> pod-security.kubernetes.io/enforce=privileged': {
+    by: 'test/deploy.e2e-spec.ts',
+    why: 'no cluster here: the overlays it is written for have a privileged container (dind), the others none',
+  },
+  'kubectl label namespace <ns> pod-security.kubernetes.io/enforce=restricted': {
+    by: 'test/deploy.e2e-spec.ts',
+    why: "no cluster here: the remote-docker overlay's pod passes the restricted level's checks",
+  },
+  'kubectl delete statefulset exec-stream': { by: 'test/deploy.e2e-spec.ts', why: 'no cluster here: the StatefulSet the manifests make has that name' },
+  // PROTOCOL.md and RELIABILITY.md: a timeout longer than one Node timer
+  'exec-stream run --timeout 600h': { by: 'test/cli/cli.e2e-spec.ts', why: 'runs it (with --idle-timeout 600h) and sees the process end of itself' },
   // README: the image and Kubernetes (no registry, no cluster here: the stand-ins the README names)
   'docker build -t registry.example.com/exec-stream:0.1.0 .': {
     by: 'test/image.e2e-spec.ts',
@@ -106,7 +124,8 @@ const HOW: Record<string, How> = {
   'npm run test:reliability': { here: 'suite' },
   "npm run test:reliability -- -t 'fuzzed unary'": { here: 'suite' },
   'bash scripts/test.sh test/reliability/full-disk.rel-spec.ts': { here: 'suite' },
-  'bash scripts/test.sh test/recovery -t "measures"': { here: 'suite' },
+  'bash scripts/test.sh test/recovery -t "kill -9 mid-stream"': { here: 'suite' },
+  'bash scripts/test.sh test/reliability/metrics-flood.rel-spec.ts': { here: 'suite' },
   'bash scripts/test.sh test/status-control -t busy': { here: 'suite' },
   'bash scripts/test.sh <paths> [-t …]': { here: 'suite' },
   // BENCHMARKS
@@ -258,15 +277,16 @@ describe('the commands against the service', () => {
   }
 
   it('README "Use it from the terminal": each command, and what the README shows it printing', async () => {
-    const [first, detached, ls, logs, cp, status, kill, events] = [
+    const [first, detached, ps, logs, cp, status, kill, events, stopWaitRm] = [
       `npx exec-stream run exec-stream/busybox:latest sh -c 'echo hello; echo oops >&2; exit 3'; echo "exit $?"`,
       `id=$(npx exec-stream run -d -l job=nightly --memory 256m --timeout 10m exec-stream/busybox:latest sh -c 'sleep 30; echo done')`,
-      'npx exec-stream ls --label job=nightly',
+      'npx exec-stream ps --filter label=job=nightly',
       'npx exec-stream logs "$id"',
       'npx exec-stream cp ./src <container>:/tmp',
       'npx exec-stream status --usage <container>; npx exec-stream pause <container>; npx exec-stream resume <container>',
       'npx exec-stream kill -s SIGTERM <container>',
       'npx exec-stream events --since-id 0 --json',
+      'npx exec-stream stop -t 5 "$id"; npx exec-stream wait "$id"; npx exec-stream rm "$id"',
     ].map(one);
     take('console');
     // The lines the README shows, in a terminal's one stream: stdout's and stderr's lines may come in either order there.
@@ -282,8 +302,10 @@ describe('the commands against the service', () => {
     const id = started.out.trim();
     expect(id).toMatch(/^[a-z0-9-]+\.[0-9a-f-]{36}$/);
     const withId = { ...env, id };
-    expect(await sh(ls, withId)).toEqual({ code: 0, out: expect.stringContaining(id) });
-    const container = JSON.parse((await sh(`${ls} --json`, withId)).out).find((s: { session_id: string }) => s.session_id === id).container_id as string;
+    expect(await sh(ps, withId)).toEqual({ code: 0, out: expect.stringContaining(id) });
+    const container = JSON.parse((await sh('npx exec-stream ls --label job=nightly --json', withId)).out).find(
+      (s: { session_id: string }) => s.session_id === id,
+    ).container_id as string;
     const inspect = JSON.parse(await dockerAsync('inspect', container))[0];
     expect([inspect.HostConfig.Memory, inspect.Config.Labels.job]).toEqual([256 * 1024 * 1024, 'nightly']);
     expect(await sh(logs, withId)).toEqual({ code: 0, out: '' }); // nothing printed yet, and it does not wait
@@ -319,7 +341,31 @@ describe('the commands against the service', () => {
     expect(lines.filter((e) => e.containerId === container).map((e) => e.type)).toEqual(
       expect.arrayContaining(['created', 'started', 'paused', 'resumed', 'killed', 'exited']),
     );
+    // stop (already ended: no error) prints the target, wait its exit code, rm the target it forgot.
+    expect(await sh(stopWaitRm, withId)).toEqual({ code: 0, out: `${id}\n143\n${id}\n` });
+    expect((await sh('npx exec-stream logs "$id"', withId)).code).toBe(125); // forgotten
   }, 300_000);
+
+  it('OPERATIONS.md: the CLI commands its tables point to', async () => {
+    const [ls, attachFrom, usage, kill] = [
+      'exec-stream ls',
+      'exec-stream attach --from 1 <session>',
+      'exec-stream status --usage <container>',
+      'exec-stream kill <container>',
+    ].map(one);
+    take('operations');
+    const started = await sh(`exec-stream run -d exec-stream/busybox:latest sh -c 'echo one; exec sleep 600'`);
+    expect(started.code).toBe(0);
+    const id = started.out.trim();
+    const listed = await sh(ls);
+    expect({ code: listed.code, holds: listed.out.includes(id) }).toEqual({ code: 0, holds: true });
+    const container = JSON.parse((await sh('exec-stream ls --json')).out).find((x: { session_id: string }) => x.session_id === id).container_id as string;
+    const st = await sh(usage.replace('<container>', container));
+    expect({ code: st.code, out: st.out }).toEqual({ code: 0, out: expect.stringMatching(/running[\s\S]*memory/i) });
+    expect(await sh(kill.replace('<container>', container))).toEqual({ code: 0, out: `${container}\n` });
+    // Read again from its first chunk: all it printed, and its end (SIGKILL: 137).
+    expect(await sh(attachFrom.replace('<session>', id))).toEqual({ code: 137, out: 'one\n' });
+  });
 
   it('CLI.md: the first example, and the ways to start the CLI in this repository', async () => {
     const [example, byPath, byNpx, withAddr] = [

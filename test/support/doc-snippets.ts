@@ -122,7 +122,8 @@ export interface DocCommand {
 }
 
 /** Inline code that is a command a user would run, not a flag or a program named in passing. */
-const INLINE_COMMAND = /^(npm (run|start|test|install)\b|npx |exec-stream [a-z-]|kubectl [a-z]|bash scripts\/|node (dist|packages|scripts)\/|[A-Z_]+=\S* npm )/;
+const INLINE_COMMAND =
+  /^(npm (run|start|test|install)\b|npx |exec-stream (?!is )[a-z-]|kubectl [a-z]|bash scripts\/|node (dist|packages|scripts)\/|[A-Z_]+=\S* npm )/;
 
 /** Every command of the documents, in order. */
 export function docCommands(docs = docFiles()): DocCommand[] {
