@@ -24,6 +24,8 @@ export class HangingDocker {
   private readonly sockets = new Set<Socket>();
   private rules: Array<{ method: string; path: RegExp }> = [];
   readonly socketPath = join(this.dir, 'docker.sock');
+  /** Every request the service made through this endpoint, held or not, oldest first (path without query or API version). */
+  readonly requests: Array<{ method: string; path: string }> = [];
   /** Requests held so far, oldest first. */
   readonly held: HeldRequest[] = [];
   /** Ids of the containers Docker created through this endpoint. */
@@ -88,6 +90,7 @@ export class HangingDocker {
 
   private hold(req: IncomingMessage): boolean {
     const path = (req.url ?? '').split('?')[0].replace(/^\/v[\d.]+/, '');
+    this.requests.push({ method: req.method ?? '', path });
     if (!this.rules.some((r) => r.method === req.method && r.path.test(path))) return false;
     const held: HeldRequest = { method: req.method ?? '', path, closed: false };
     this.held.push(held);
