@@ -39,6 +39,8 @@ export class HangingDocker {
         res.flushHeaders(); // a wait is registered when its headers arrive: pass them on at once
         if (req.method === 'POST' && /^\/(v[\d.]+\/)?containers\/create\b/.test(req.url ?? '')) this.recordCreated(upRes);
         upRes.pipe(res);
+        // The engine dropped the answer midway (it stopped): so does this endpoint.
+        upRes.on('close', () => upRes.complete || res.destroy());
       });
       up.on('error', () => res.destroy());
       res.on('close', () => up.destroy());
