@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import { waitUntil } from './support/conditions';
+import { backgroundReader, waitUntil } from './support/conditions';
 import { docker, grpcError, sha256 } from './support/helpers';
 import { generatedTar, smallTar, TarDigest } from './support/tar';
 
@@ -25,8 +25,7 @@ beforeAll(async () => {
   tokensDir = mkdtempSync(join(tmpdir(), 'exec-stream-copy-files-'));
   const tokensFile = join(tokensDir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify([{ name: 'reader', sha256: sha256(READER), scopes: ['read'] }]));
-  // A short stall limit, for the stalled-client test (clients here otherwise read and write at once).
-  server = await startTestServer({ EXEC_AUTH_TOKEN: ADMIN, EXEC_AUTH_TOKENS_FILE: tokensFile, EXEC_COPY_STALL_MS: '2000' });
+  server = await startTestServer({ EXEC_AUTH_TOKEN: ADMIN, EXEC_AUTH_TOKENS_FILE: tokensFile });
   files = new FileClient(server.connection);
   const s = server.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
   containerId = (await s.ready).containerId;
@@ -53,8 +52,10 @@ async function entriesOf(path: string) {
 }
 
 describe('CopyTo and CopyFrom', () => {
-  it('a 16 MiB file goes in and comes back out byte-exactly (sha256 in the container and of the tar entry)', async () => {
-    const size = 16 * 1024 * 1024 + 123;
+  it('a 6 MiB file goes in and comes back out byte-exactly (sha256 in the container and of the tar entry)', async () => {
+    // 6 MiB and a part block: hundreds of 16 KiB messages each way, more than the client's 4 MiB HTTP/2
+    // window and the 1 MiB a copy may hold at the service.
+    const size = 6 * 1024 * 1024 + 123;
     const source = generatedTar('big.bin', size);
     const { bytesReceived } = await files.copyTo(containerId, '/tmp', source.tar);
     expect(bytesReceived).toBe(512 + Math.ceil(size / 512) * 512 + 1024);
@@ -118,15 +119,20 @@ describe('CopyTo and CopyFrom errors', () => {
     );
   });
 
-  /** docker inspect of the test's container answers within 3 s (it waits while Docker holds the container's lock). */
-  const inspectAnswers = () =>
+  /** docker inspect of a container answers within 3 s (it waits while Docker holds the container's lock). */
+  const inspectAnswers = (containerId: string) => () =>
     promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', containerId], { encoding: 'utf8', timeout: 3000 }).then(
       (r) => r.stdout.trim() === 'true',
       () => false,
     );
 
   it('a stalled client ends its copy with ABORTED and frees the container, which Docker locks while an archive request is open', async () => {
-    await inContainer('head -c 33554432 /dev/zero > /tmp/stall-big');
+    // A server of its own with a short stall limit: it applies to every copy of that server, and the
+    // copies of the other tests must not depend on how promptly a busy machine reads and writes.
+    const server = await startTestServer({ EXEC_COPY_STALL_MS: '2000' });
+    const holder = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 33554432 /dev/zero > /tmp/stall-big; echo ready; exec sleep 600'] });
+    const { containerId } = await holder.ready;
+    await backgroundReader(holder.output()).until('ready\n');
     const raw = server.connection.getClient();
     // CopyFrom: the stat arrives, then the client takes nothing more.
     const from = raw.CopyFrom({ container_id: containerId, path: '/tmp/stall-big' }, server.connection.getMetadata());
@@ -151,7 +157,7 @@ describe('CopyTo and CopyFrom errors', () => {
       });
       // While the CopyFrom client still reads nothing, the service has let go of Docker's request: inspect,
       // which takes the container's lock, answers (before, it waited as long as the client stalled).
-      await waitUntil('docker inspect answering while the CopyFrom client stalls', inspectAnswers, 30_000);
+      await waitUntil('docker inspect answering while the CopyFrom client stalls', inspectAnswers(containerId), 30_000);
       from.on('data', () => undefined);
       from.resume();
       const fromErr = await fromEnd;
@@ -161,7 +167,8 @@ describe('CopyTo and CopyFrom errors', () => {
       // docker CLI runs asynchronously) and lets go of Docker before the suite's synchronous clean-up.
       to?.cancel();
       from.cancel();
-      await waitUntil('docker inspect answering once both calls are cancelled', inspectAnswers, 30_000);
+      await waitUntil('docker inspect answering once both calls are cancelled', inspectAnswers(containerId), 30_000);
+      await server.close();
     }
   });
 
