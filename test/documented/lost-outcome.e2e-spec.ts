@@ -10,8 +10,6 @@ import { grpcError } from '../support/helpers';
 import { backgroundReader, inspectContainer, waitUntil } from '../support/conditions';
 import { DockerSocketProxy } from '../support/docker-socket-proxy';
 
-jest.setTimeout(30_000);
-
 let proxy: DockerSocketProxy;
 let server: TestServer;
 let control: ControlClient;
