@@ -256,7 +256,8 @@ describe('hostile ids and image references never reach Docker: the service proce
   });
 
   /** Requests about a container, exec or image made since `since` (the listing of managed containers aside). */
-  const askedAbout = (since: number) => docker.requests.slice(since).filter((r) => /^\/(containers|exec|images)\//.test(r.path) && r.path !== '/containers/json');
+  const askedAbout = (since: number) =>
+    docker.requests.slice(since).filter((r) => /^\/(containers|exec|images)\//.test(r.path) && r.path !== '/containers/json');
 
   const BAD_IDS = ['.', '..', '/', 'a/../b', '%2e%2e/x', '../x', 'a b', 'é'];
 

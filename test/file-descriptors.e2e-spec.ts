@@ -75,7 +75,14 @@ describe('file descriptors of finished sessions', () => {
     // 20 sessions asked for at once, each running until its stdin ends: each holds its files and Docker
     // connections meanwhile, and 20 of them cannot fit in what is free.
     const sessions = Array.from({ length: 20 }, () => svc!.client.run(BASE_IMAGE, { command: ['sh', '-c', 'read x; exit 0'], openStdin: true }));
-    const started = await Promise.all(sessions.map((s) => s.ready.then(() => true, () => false)));
+    const started = await Promise.all(
+      sessions.map((s) =>
+        s.ready.then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     for (const [i, s] of sessions.entries()) if (started[i]) s.closeStdin();
     const outcomes = await Promise.all(
       sessions.map((s) =>

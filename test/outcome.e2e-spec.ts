@@ -112,7 +112,9 @@ describe('Outcome', () => {
     expect(o).toMatchObject({ exit_code: 137, signal: 9 });
     expect(['oom_killed', 'signaled']).toContain(o.reason);
     expect(o.message).toBe(
-      o.reason === 'oom_killed' ? "killed by the kernel's OOM killer: the container reached its memory limit (exit code 137)" : expect.stringMatching(/signal 9/),
+      o.reason === 'oom_killed'
+        ? "killed by the kernel's OOM killer: the container reached its memory limit (exit code 137)"
+        : expect.stringMatching(/signal 9/),
     );
   });
 });

@@ -100,6 +100,11 @@ describe('server reflection with auth enabled', () => {
     const allowed = await bufCurl(server.address, ['-H', `Authorization: Bearer ${TOKEN}`, '--reflect-header', '*', '--list-methods', '{addr}']);
     expect(allowed.stderr).toBe('');
     expect(allowed.stdout.trim().split('\n')).toEqual(expect.arrayContaining([...EXEC_METHODS, ...HEALTH_METHODS]));
-    expect(allowed.stdout.trim().split('\n').filter((m) => m.startsWith('dagger.exec.Exec/'))).toHaveLength(EXEC_METHODS.length);
+    expect(
+      allowed.stdout
+        .trim()
+        .split('\n')
+        .filter((m) => m.startsWith('dagger.exec.Exec/')),
+    ).toHaveLength(EXEC_METHODS.length);
   });
 });

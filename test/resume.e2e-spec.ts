@@ -109,7 +109,7 @@ it('ResumingSession carries its caller across 10 network cuts in a 16 MiB stream
     const err: Buffer[] = [];
     let bytes = 0;
     let prev = 0;
-    let failure: unknown;
+    let failure: Error | undefined;
     const reading = (async () => {
       for await (const p of s.output()) {
         expect(p.sequence).toBe(prev + 1);
@@ -117,11 +117,11 @@ it('ResumingSession carries its caller across 10 network cuts in a 16 MiB stream
         (p.stream === 'stdout' ? out : err).push(p.data);
         if (p.stream === 'stdout') bytes += p.data.length;
       }
-    })().catch((e: unknown) => {
+    })().catch((e: Error) => {
       failure = e;
     });
     const read = (n: number) => {
-      if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (failure) throw failure;
       return bytes >= n;
     };
     // Each cut once the client has read up to its point and is connected again after the cut before

@@ -41,7 +41,7 @@ function reader(session: ExecSession) {
 /** Seconds since boot, as the kernel counts them (the same clock inside a container: /proc/uptime). */
 const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 /** A numbered line every 50 ms, each with the kernel's uptime when it was written (10 ms resolution). */
-const LOOP = "i=0; while :; do i=$((i+1)); echo \"$i $(cut -d' ' -f1 /proc/uptime)\"; sleep 0.05; done";
+const LOOP = 'i=0; while :; do i=$((i+1)); echo "$i $(cut -d\' \' -f1 /proc/uptime)"; sleep 0.05; done';
 
 it('pause stops output progress and resume continues it; status and lifecycle follow', async () => {
   const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', LOOP] });

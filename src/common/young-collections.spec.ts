@@ -12,7 +12,7 @@ async function minorCollectionsDuring(work: () => void, expected: number): Promi
   });
   observer.observe({ entryTypes: ['gc'] });
   work();
-  for (const end = Date.now() + 5000; minor < expected && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+  for (const end = Date.now() + 5000; minor < expected && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
   observer.disconnect();
   return minor;
 }

@@ -7,7 +7,22 @@ describe('limits settings', () => {
     expect(c.EXEC_DEFAULT_PIDS_LIMIT).toBe(1024);
     expect(c.EXEC_KILL_GRACE_MS).toBe(10_000);
     // Docker's default set (moby's oci/caps/defaults.go), written out here: a change to the source must show.
-    const dockerDefault = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+    const dockerDefault = [
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FSETID',
+      'FOWNER',
+      'MKNOD',
+      'NET_RAW',
+      'SETGID',
+      'SETUID',
+      'SETFCAP',
+      'SETPCAP',
+      'NET_BIND_SERVICE',
+      'SYS_CHROOT',
+      'KILL',
+      'AUDIT_WRITE',
+    ];
     const dropped = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'];
     expect(capabilityList(c.EXEC_CAPABILITIES).sort()).toEqual(dockerDefault.filter((cap) => !dropped.includes(cap)).sort());
     expect(capabilityList('cap_kill, chown')).toEqual(['KILL', 'CHOWN']);

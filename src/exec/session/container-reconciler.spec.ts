@@ -81,7 +81,7 @@ describe('ContainerReconciler', () => {
   it('after an events reconnect removes stopped containers no session owns, never a running one', async () => {
     const moduleRef = await build(true);
     fake.reconnect();
-    for (const end = Date.now() + 5000; !fake.removed.length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+    for (const end = Date.now() + 5000; !fake.removed.length && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
     // The pass the reconnect started has removed the stopped one; one more pass (it waits for any still
     // under way) ends where every pass must: the running container is still there.
     await moduleRef.get(ContainerReconciler).reconcile('test');
