@@ -14,6 +14,8 @@ export interface CommandRun {
 export interface RunningCommand {
   proc: ChildProcess;
   output(): string;
+  /** It has ended (and its output is all there). */
+  exited(): boolean;
   done: Promise<CommandRun>;
 }
 
@@ -27,18 +29,25 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `cmd args` in the repository root (asynchronously: an in-process service keeps running meanwhile). */
-export function startCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = userEnv(), cwd = ROOT): RunningCommand {
-  const proc = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `cmd args` in `cwd` (asynchronously: an in-process service keeps running meanwhile); with
+ * `group`, as the leader of a process group of its own, which process.kill(-pid) signals whole.
+ */
+export function startCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = userEnv(), cwd = ROOT, group = false): RunningCommand {
+  const proc = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   let stdout = '';
   let stderr = '';
+  let ended = false;
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CommandRun>((resolve, reject) => {
     proc.once('error', reject);
-    proc.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    proc.once('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal, stdout, stderr });
+    });
   });
-  return { proc, output: () => stdout + stderr, done };
+  return { proc, output: () => stdout + stderr, exited: () => ended, done };
 }
 
 /** Runs `cmd args` to its end. */
