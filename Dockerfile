@@ -36,6 +36,10 @@ RUN set -e; \
     mv node_modules dist proto package.json /out/; \
     mv packages/client/package.json packages/client/dist packages/client/proto /out/packages/client/; \
     cp scripts/healthcheck.js /out/scripts/
+# Names this build's stage image, so that scripts/image-build.sh removes its own leftovers and no other
+# build's on a shared engine (last: a new id changes no cached layer above).
+ARG BUILD_ID=
+LABEL exec-stream.build=${BUILD_ID}
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

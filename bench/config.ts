@@ -31,7 +31,9 @@ export interface BenchConfig {
   s10Lookups: number;
   /** Scenario 10: each replica beside an engine of its own (`own`, as in a cluster) or both on this machine's (`shared`: no engines to start). */
   s10Engines: 'own' | 'shared';
-  /** Which scenarios to run (1..10; 9 only when named, 10 by default in the full preset only). */
+  /** Scenario 11: bytes of each line-oriented workload. */
+  s11Bytes: number;
+  /** Which scenarios to run (1..11; 9 only when named, 10 by default in the full preset only). */
   scenarios: number[];
   image: string;
   /** Start the server child with --cpu-prof, writing profiles here ('' = off). */
@@ -79,6 +81,7 @@ const PRESETS: Record<
     s10StallBytes: 1 * MB,
     s10Lookups: 1,
     s10Engines: 'shared',
+    s11Bytes: 256 * 1024,
   },
   quick: {
     reps: 2,
@@ -99,6 +102,7 @@ const PRESETS: Record<
     s10StallBytes: 128 * MB,
     s10Lookups: 5,
     s10Engines: 'own',
+    s11Bytes: 8 * MB,
   },
   full: {
     reps: 3,
@@ -119,6 +123,7 @@ const PRESETS: Record<
     s10StallBytes: 256 * MB,
     s10Lookups: 10,
     s10Engines: 'own',
+    s11Bytes: 20_000_000,
   },
 };
 
@@ -160,6 +165,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
       return v;
     },
   ],
+  S11_BYTES: ['s11Bytes', parseBytes],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],
   CPU_PROF_DIR: ['cpuProfDir', String],
@@ -185,7 +191,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
     mode,
     ...PRESETS[mode],
     // 10 starts two more engines and replicas (~2.5 min at full sizes): in the full preset only.
-    scenarios: mode === 'full' ? [1, 2, 3, 4, 5, 6, 7, 8, 10] : [1, 2, 3, 4, 5, 6, 7, 8],
+    scenarios: mode === 'full' ? [1, 2, 3, 4, 5, 6, 7, 8, 10, 11] : [1, 2, 3, 4, 5, 6, 7, 8, 11],
     image: env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest',
     cpuProfDir: '',
     serverNodeArgs: '',

@@ -3,13 +3,20 @@ import type { BenchConfig } from './config';
 import { dockerRun, dockerSync } from './docker-cli';
 import { machineInfo, markdown, textTable, writeDocs, writeJson, type BenchReport } from './report';
 import { SCENARIOS, type BenchContext, type ScenarioResult } from './scenarios';
+import { lineOutput } from './line-output';
 import { repoRoot, startServer } from './server-process';
 import { ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
 import { compareBuilds } from './compare-builds';
 import { optionsCost } from './options-cost';
 import { throughForwarder } from './forwarding';
 
-const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { ...SCENARIOS, 8: optionsCost, 9: compareBuilds, 10: throughForwarder };
+const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  ...SCENARIOS,
+  8: optionsCost,
+  9: compareBuilds,
+  10: throughForwarder,
+  11: lineOutput,
+};
 
 export interface RunOutcome {
   report: BenchReport;

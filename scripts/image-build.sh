@@ -12,8 +12,9 @@
 #     context instead of npm ci + tsc + npm prune, which would need the registry. The context is a
 #     temporary folder with the checkout's files (git ls-files: tracked and new, not ignored) + prebuilt/.
 # The image is tagged exec-stream:tree-<hash of the files it is built from and the base image id>;
-# when that tag exists nothing is built. Older tree-* tags are removed (unless in use), and so are the
-# build stage's leftover images.
+# when that tag exists nothing is built. It removes only what this build made: its build stage's image
+# (labelled with this build's id) and, with --force, the image the tag named before if nothing else
+# uses it; never other tree-* tags (other checkouts build on the same engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[image-build] $*" >&2; }
@@ -64,6 +65,8 @@ if ! $force && docker image inspect "$tag" >/dev/null 2>&1; then
 fi
 
 started=$(date +%s)
+build_id="$started-$$-$RANDOM"
+previous=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 ctx=$(mktemp -d /tmp/exec-stream-image-ctx.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
 say "building dist/ (scripts/build.sh)"
@@ -78,11 +81,13 @@ npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s#^$PWD/##p" | grep '^
   awk '{ for (i = 1; i <= n; i++) if (index($0, kept[i] "/") == 1) next; kept[++n] = $0; print }' |
   tar -T - -cf - | tar -C "$ctx/prebuilt" -xf -
 say "docker build (NODE_IMAGE=$base PREBUILT=true) -> $tag"
-docker build --quiet --force-rm --build-arg "NODE_IMAGE=$base" --build-arg PREBUILT=true \
+docker build --quiet --force-rm --build-arg "NODE_IMAGE=$base" --build-arg PREBUILT=true --build-arg "BUILD_ID=$build_id" \
   --label "exec-stream.tree=$hash" -t "$tag" "$ctx" >&2
-docker image prune --force --filter label=exec-stream.stage=build >/dev/null
-for old in $(docker image ls exec-stream --format '{{.Repository}}:{{.Tag}}' | grep ':tree-' | grep -vx "$tag"); do
-  docker rmi "$old" >/dev/null 2>&1 || true
-done
+docker image prune --force --filter "label=exec-stream.build=$build_id" >/dev/null
+# --force rebuilt an existing tag: its former image is untagged now; removed unless a container or
+# another tag holds it (then rmi refuses, and it stays).
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$tag")" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 say "built $tag in $(($(date +%s) - started)) s, $(docker image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%.1f MiB", $1 / 1048576 }')"
 echo "$tag"

@@ -1,7 +1,7 @@
-import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels } from './support/helpers';
-import { ControlClient, type GRPCConnectionManager } from '@exec-stream/client';
+import { ControlClient, FileClient, type GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { HangingDocker } from './support/hanging-docker';
 
@@ -385,6 +385,42 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
     expect(await target.wait()).toBe(137);
   });
 
+  it("a uid or gid beyond Docker's range (-u 4294967295): refused before Docker, run and exec", async () => {
+    const run = await rawCall(fresh, [start({ image: BASE_IMAGE, command: ['true'], user: '4294967295' })]);
+    expect(run).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('a uid or gid is at most 2147483647') });
+    const target = fresh.client.run(BASE_IMAGE, { command: ['sleep', '30'] });
+    const { containerId } = await target.ready;
+    const exec = await rawCall(fresh, [start({ container_id: containerId, command: ['true'], user: '0:4294967295' })]);
+    expect(exec).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('a uid or gid is at most 2147483647') });
+    await control.signal(containerId, 'KILL');
+    expect(await target.wait()).toBe(137);
+  });
+
+  it('a copy path of 260 components, or one whose symbolic links loop (Docker: "too many links")', async () => {
+    const target = fresh.client.run(BASE_IMAGE, { command: ['sh', '-c', 'ln -s /tmp/loop /tmp/loop; echo linked; sleep 30'] });
+    const { containerId } = await target.ready;
+    for await (const piece of target.output()) if (piece.data.toString().includes('linked')) break;
+    const files = new FileClient(fresh.connection);
+    const deep = '/' + Array(260).fill('a').join('/');
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: ServiceError) => ({ code: e.code, details: e.details }),
+      );
+    const noEntries = async function* (): AsyncGenerator<Buffer> {};
+    const copyFrom = (path: string) => files.copyFrom(containerId, path).then(({ tar }) => tar.resume());
+    expect(await refusal(copyFrom(deep))).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('at most 255 components') });
+    expect(await refusal(files.copyTo(containerId, deep, noEntries()))).toMatchObject({ code: status.INVALID_ARGUMENT });
+    // Within the count, but Docker follows the loop until it gives up: Docker's words, without the host's paths.
+    const loop = await refusal(files.copyTo(containerId, '/tmp/loop/x', noEntries()));
+    expect(loop).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('too many components or symbolic links') });
+    expect((loop as { details: string }).details).not.toMatch(/overlay|\/var\/lib\/docker/);
+    // 255 components pass to Docker: this path does not exist.
+    expect(await refusal(copyFrom('/' + Array(255).fill('a').join('/')))).toMatchObject({ code: status.NOT_FOUND });
+    await control.signal(containerId, 'KILL');
+    expect(await target.wait()).toBe(137);
+  });
+
   it('Docker\'s "multiple IDs found" for a prefix of containers it has', async () => {
     const made: string[] = [];
     try {
@@ -401,6 +437,61 @@ describe('client mistakes Docker or Node refuse are INVALID_ARGUMENT, not UNAVAI
     } finally {
       docker('rm', '-f', '-v', ...made);
     }
+  });
+});
+
+describe('status messages quote a value the client sent in part only (at most 32 characters), whoever wrote them', () => {
+  /** The value as a message shows it: its first 32 characters, then its size. */
+  const shown = (v: string) => `${JSON.stringify(v.slice(0, 32)).slice(0, -1)}…" (${Buffer.byteLength(v)} bytes)`;
+  /** No 33 characters of `v` (as sent or JSON-escaped) anywhere in `details`. */
+  const quotesInPart = (details: string, v: string) => {
+    for (let at = 0; at + 33 <= v.length; at += 11) {
+      const w = v.slice(at, at + 33);
+      if (details.includes(w) || details.includes(JSON.stringify(w).slice(1, -1))) return false;
+    }
+    return true;
+  };
+
+  it("the service's own messages and Docker's words: ids, images, users, label keys and copy paths", async () => {
+    const target = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
+    const { containerId } = await target.ready;
+    const control = new ControlClient(server.connection);
+    const files = new FileClient(server.connection);
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ code: status.OK, details: '' }),
+        (e: ServiceError) => ({ code: e.code, details: e.details }),
+      );
+    // The issue's case: a 753-byte path that does not exist (its message was 1,646 characters, the path twice).
+    const path = `/tmp/${'p'.repeat(248)}/${'q'.repeat(248)}/${'r'.repeat(248)}`;
+    const id = 'f'.repeat(128);
+    const image = `localhost:5000/${'i'.repeat(200)}:v1`;
+    const user = 'u'.repeat(64);
+    const label = `exec-stream.${'k'.repeat(100)}`;
+    const cases: Array<[string, string, number, Promise<{ code: number; details: string }>]> = [
+      ['CopyFrom path', path, status.NOT_FOUND, failure(files.copyFrom(containerId, path).then(({ tar }) => tar.resume()))],
+      ['CopyTo path', path, status.NOT_FOUND, failure(files.copyTo(containerId, path, []))],
+      ['CopyFrom container', id, status.NOT_FOUND, failure(files.copyFrom(id, '/tmp'))],
+      ['ContainerPause', id, status.NOT_FOUND, failure(control.pause(id))],
+      ['ContainerStatus', id, status.NOT_FOUND, failure(control.status(id))],
+      ['attach', id, status.NOT_FOUND, rawCall(server, [start({ session_id: id })])],
+      ['exec', id, status.NOT_FOUND, rawCall(server, [start({ container_id: id, command: ['true'] })])],
+      ['image', image, status.NOT_FOUND, rawCall(server, [run({ image })])],
+      ['user', user, status.INVALID_ARGUMENT, rawCall(server, [run({ user })])],
+      ['label key', label, status.INVALID_ARGUMENT, rawCall(server, [run({ labels: { [label]: 'v' } })])],
+    ];
+    for (const [what, value, code, answer] of cases) {
+      const { details, code: got } = await answer;
+      expect({ what, code: got, inPart: quotesInPart(details, value), shown: details.includes(shown(value)) }).toEqual({
+        what,
+        code,
+        inPart: true,
+        shown: true,
+      });
+      expect(details.length).toBeLessThan(400);
+    }
+    await control.signal(containerId, 'KILL');
+    await target.wait().catch(() => undefined);
   });
 });
 

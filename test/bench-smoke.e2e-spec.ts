@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCommand, summary, type CommandRun } from './support/commands';
 
-const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 let outDir: string;
 let bench: CommandRun;

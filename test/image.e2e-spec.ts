@@ -31,6 +31,8 @@ const EXPECTED = Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join
 
 let image: string;
 let port: number;
+/** Another checkout's image on the shared engine: a build must leave it alone. */
+const OTHER_TREE = `exec-stream:tree-other-${tag}`;
 const started: string[] = [];
 
 /**
@@ -85,6 +87,7 @@ function inImage(script: string): string {
 }
 
 beforeAll(async () => {
+  docker('tag', BASE_IMAGE, OTHER_TREE);
   image = execFileSync('bash', [join(ROOT, 'scripts/image-build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
     .trim()
     .split('\n')
@@ -93,10 +96,15 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(() => {
+  execFileSync('docker', ['rmi', OTHER_TREE], { stdio: 'ignore' });
   for (const id of [...started, ...docker('ps', '-aq', '--filter', `label=exec-stream.replica=${REPLICA}`).split('\n')].filter(Boolean)) {
     execFileSync('docker', ['rm', '-f', '-v', id], { stdio: 'ignore' });
   }
   execFileSync('docker', ['volume', 'rm', '-f', VOLUME], { stdio: 'ignore' });
+});
+
+it("leaves other checkouts' exec-stream:tree-* images on the engine (when it builds, it removes only what it made)", () => {
+  expect(docker('image', 'inspect', '--format', '{{.Id}}', OTHER_TREE)).toBe(docker('image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE));
 });
 
 it('holds production node_modules, dist/, proto/ and the built client package only: no sources, no dev dependencies', () => {

@@ -1,8 +1,10 @@
-import { status as Code } from '@grpc/grpc-js';
-import type { ListSessionsRequest, SessionInfo__Output } from '@exec-stream/client/wire';
+import { credentials, loadPackageDefinition, status as Code, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
+import type { ListSessionsRequest, ListSessionsResponse__Output, SessionInfo__Output } from '@exec-stream/client/wire';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/conditions';
-import { grpcError } from './support/helpers';
+import { grpcError, sha256 } from './support/helpers';
 import { listSessions, rawSession } from './support/raw-session';
 
 jest.setTimeout(60_000);
@@ -97,6 +99,56 @@ describe('ListSessions', () => {
     expect(ids((await list({ labels: { batch: 'paging' } })).sessions)).toEqual(started); // default limit: one page
   });
 
+  it('pages of sessions with the largest commands and labels stay within 1 MiB: a client with grpc-js default limits reads them all, exactly once', async () => {
+    const holder = server.client.run(BASE_IMAGE, { command: ['sleep', '120'] });
+    const { containerId } = await holder.ready;
+    const suite = `big-${process.pid}`;
+    // 252 KiB of arguments (`true` ignores them) and 64 labels of 1 KiB: ~330 KiB per session, 13 of them ~4.3 MiB.
+    const command = (i: number) => ['true', ...[1, 2, 3, 4].map((a) => `${i}.${a}.`.padEnd(63 * 1024, 'x'))];
+    const labels = (i: number) => ({ suite, ...Object.fromEntries(Array.from({ length: 63 }, (_, k) => [`l${k}`, `${i}`.padEnd(1024, 'v')])) });
+    const made = await Promise.all(
+      Array.from({ length: 13 }, async (_, i) => {
+        const r = await rawSession(server.connection, { container_id: containerId, command: command(i), labels: labels(i) });
+        expect(r.messages.find((m) => m.exit !== undefined)?.exit).toBe(0);
+        return r.messages[0].ready!.session_id!;
+      }),
+    );
+    // A grpc-js client as a third party makes it: default options, 4 MiB receive limit.
+    const pkg = loadPackageDefinition(loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)) as unknown as {
+      dagger: {
+        exec: {
+          Exec: new (
+            address: string,
+            creds: ChannelCredentials,
+          ) => Client & { ListSessions(req: ListSessionsRequest, cb: (err: ServiceError | null, res: ListSessionsResponse__Output) => void): void };
+        };
+      };
+    };
+    const plain = new pkg.dagger.exec.Exec(server.address, credentials.createInsecure());
+    const page = (page_token: string) =>
+      new Promise<ListSessionsResponse__Output>((resolve, reject) =>
+        plain.ListSessions({ labels: { suite }, page_token }, (err: ServiceError | null, res: ListSessionsResponse__Output) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+    const seen: SessionInfo__Output[] = [];
+    let pages = 0;
+    for (let token = ''; pages === 0 || token; pages++) {
+      const p = await page(token);
+      expect(p.sessions!.length).toBeGreaterThan(0);
+      seen.push(...p.sessions!);
+      token = p.next_page_token ?? '';
+    }
+    plain.close();
+    expect(ids(seen).sort()).toEqual([...made].sort());
+    expect(pages).toBeGreaterThanOrEqual(5);
+    for (const info of seen) {
+      const i = made.indexOf(info.session_id!);
+      expect({ command: sha256(info.command!.join('\0')), labels: info.labels }).toEqual({ command: sha256(command(i).join('\0')), labels: labels(i) });
+    }
+    holder.cancel();
+  });
+
   it('bad input is INVALID_ARGUMENT naming the field', async () => {
     const bad = async (req: ListSessionsRequest, field: string) => {
       const err = await grpcError(list(req));
@@ -107,6 +159,10 @@ describe('ListSessions', () => {
     await bad({ state: 'done' }, 'state');
     await bad({ mode: 'daemon' }, 'mode');
     await bad({ page_token: 'not-a-token' }, 'page_token');
+    // Made up in the form tokens have: a position (creation ms : session id), without the check a given-out token carries.
+    await bad({ page_token: Buffer.from('0:a').toString('base64url') }, 'page_token is not one this service gave out');
+    const given = (await list({ limit: 1 })).next_page_token;
+    await bad({ page_token: given.slice(0, -3) }, 'page_token is not one this service gave out');
     await bad({ container_id: '../etc' }, 'container_id');
     expect((await list({ limit: 1000 })).sessions.length).toBeGreaterThan(0);
   });

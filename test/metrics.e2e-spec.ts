@@ -1,4 +1,5 @@
 import { status, type ClientDuplexStream, type Metadata } from '@grpc/grpc-js';
+import { join } from 'node:path';
 import { ControlClient } from '@exec-stream/client';
 import { EXEC_METRICS } from '../src/common/tokens';
 import { MetricsServer } from '../src/metrics';
@@ -11,17 +12,75 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 /** One scrape of /metrics: `name{labels}` → value (labels as Prometheus prints them). */
 type Sample = Map<string, number>;
 
+/** A scrape's text, rendered after this call began (the server reuses a render for 250 ms: X-Exec-Rendered-At). */
+async function scrapeText(port: number): Promise<string> {
+  const asked = Date.now();
+  return waitUntil('a scrape rendered after it was asked for', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    return Number(res.headers.get('x-exec-rendered-at')) >= asked && text;
+  });
+}
+
 async function scrape(port: number): Promise<Sample> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const samples: Sample = new Map();
-  for (const line of (await res.text()).split('\n')) {
+  for (const line of (await scrapeText(port)).split('\n')) {
     if (!line || line.startsWith('#')) continue;
     const at = line.lastIndexOf(' ');
     samples.set(line.slice(0, at), Number(line.slice(at + 1)));
   }
   return samples;
+}
+
+type Series = Map<string, { type: string; samples: Array<{ labels: Record<string, string>; value: number }> }>;
+
+/** The series of a scrape: sample name → its family's type (from `# TYPE`) and its samples with their labels. */
+function seriesOf(text: string): Series {
+  const series: Series = new Map();
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) types.set(type[1], type[2]);
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)!;
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    const family = types.has(m[1]) ? m[1] : m[1].replace(/_(bucket|sum|count)$/, '');
+    if (!series.has(m[1])) series.set(m[1], { type: types.get(family) ?? 'untyped', samples: [] });
+    series.get(m[1])!.samples.push({ labels, value: Number(m[3]) });
+  }
+  return series;
+}
+
+/** The sum of `name`'s samples whose labels include `labels`. */
+const total = (s: Series, name: string, labels: Record<string, string> = {}) =>
+  (s.get(name)?.samples ?? []).filter((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((n, x) => n + x.value, 0);
+
+/** Labels Prometheus adds to every series it scrapes (the target's), which the service does not export. */
+const TARGET_LABELS = new Set(['instance', 'job', 'namespace', 'pod', 'service', 'container', 'endpoint']);
+const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset']);
+
+/** The metric selectors of a PromQL expression (name and label matchers), and the labels it groups by. */
+function promql(expr: string): { selectors: Array<{ metric: string; matchers: Array<{ label: string; op: string; value: string }> }>; grouping: string[] } {
+  const selectors: Array<{ metric: string; matchers: Array<{ label: string; op: string; value: string }> }> = [];
+  const grouping: string[] = [];
+  const token = /\[[^\]]*\]|"(?:[^"\\]|\\.)*"|\b(by|without|on|ignoring)\s*\(([^)]*)\)|([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?|\S/g;
+  // A name followed by `(`, perhaps after its `by (…)`, is a function or an aggregation.
+  const call = /^\s*(?:(?:by|without)\s*\([^)]*\)\s*)?\(/;
+  for (const m of expr.matchAll(token)) {
+    if (m[1])
+      grouping.push(
+        ...m[2]
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
+    if (!m[3] || PROMQL_WORDS.has(m[3]) || call.test(expr.slice(m.index + m[0].length))) continue;
+    const matchers = [...(m[4] ?? '').matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map((x) => ({ label: x[1], op: x[2], value: x[3] }));
+    selectors.push({ metric: m[3], matchers });
+  }
+  return { selectors, grouping };
 }
 
 const value = (s: Sample, key: string) => s.get(key) ?? 0;
@@ -91,6 +150,127 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     expect(delta(before, after, 'exec_docker_request_errors_total{operation="GET /containers/{id}/json"}')).toBe(1);
   });
 
+  it('exports the grpc-ecosystem server metrics (go-grpc-prometheus names, labels, types) beside its own; no gauge is named _total', async () => {
+    const before = seriesOf(await scrapeText(port));
+    expect((await server.client.run(BASE_IMAGE, { command: ['echo', 'hi'] }).collect()).stdout.toString()).toBe('hi\n');
+    expect((await grpcError(new ControlClient(server.connection).status('not an id!'))).code).toBe(status.INVALID_ARGUMENT);
+    const after = seriesOf(await scrapeText(port));
+    const delta = (name: string, labels: Record<string, string>) => total(after, name, labels) - total(before, name, labels);
+    const session = { grpc_type: 'bidi_stream', grpc_service: 'dagger.exec.Exec', grpc_method: 'Session' };
+    const statusCall = { grpc_type: 'unary', grpc_service: 'dagger.exec.Exec', grpc_method: 'ContainerStatus' };
+    expect({
+      started: delta('grpc_server_started_total', session),
+      received: delta('grpc_server_msg_received_total', session),
+      handledOk: delta('grpc_server_handled_total', { ...session, grpc_code: 'OK' }),
+      timed: delta('grpc_server_handling_seconds_count', session),
+    }).toEqual({ started: 1, received: 1, handledOk: 1, timed: 1 });
+    // ready, the output, the exit: at least three messages sent.
+    expect(delta('grpc_server_msg_sent_total', session)).toBeGreaterThanOrEqual(3);
+    expect({
+      started: delta('grpc_server_started_total', statusCall),
+      received: delta('grpc_server_msg_received_total', statusCall),
+      sent: delta('grpc_server_msg_sent_total', statusCall),
+      handled: delta('grpc_server_handled_total', { ...statusCall, grpc_code: 'INVALID_ARGUMENT' }),
+      timed: delta('grpc_server_handling_seconds_count', statusCall),
+    }).toEqual({ started: 1, received: 1, sent: 0, handled: 1, timed: 1 });
+    const types = Object.fromEntries(
+      [
+        'grpc_server_started_total',
+        'grpc_server_handled_total',
+        'grpc_server_msg_received_total',
+        'grpc_server_msg_sent_total',
+        'grpc_server_handling_seconds_bucket',
+      ].map((n) => [n, after.get(n)?.type]),
+    );
+    expect(types).toEqual({
+      grpc_server_started_total: 'counter',
+      grpc_server_handled_total: 'counter',
+      grpc_server_msg_received_total: 'counter',
+      grpc_server_msg_sent_total: 'counter',
+      grpc_server_handling_seconds_bucket: 'histogram',
+    });
+    for (const [name, { samples }] of after) {
+      if (!name.startsWith('grpc_server_')) continue;
+      const keys =
+        name === 'grpc_server_handled_total' ? ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'] : ['grpc_method', 'grpc_service', 'grpc_type'];
+      for (const { labels } of samples)
+        expect({
+          name,
+          labels: Object.keys(labels)
+            .filter((k) => k !== 'le')
+            .sort(),
+        }).toEqual({ name, labels: keys });
+    }
+    // The exec-specific ones stay.
+    expect(
+      total(after, 'exec_grpc_calls_total', { method: SESSION, code: 'OK' }) - total(before, 'exec_grpc_calls_total', { method: SESSION, code: 'OK' }),
+    ).toBe(1);
+    expect([...after].filter(([name, { type }]) => type === 'gauge' && name.endsWith('_total')).map(([name]) => name)).toEqual([]);
+    expect(after.get('nodejs_active_handles')?.type).toBe('gauge');
+  });
+
+  it("the Grafana dashboard's queries (deploy/overlays/metrics) and the metrics docs/OPERATIONS.md quotes read only series this service exports, by labels and values they carry", async () => {
+    // Real calls, so that every family has series: a run, a malformed and an unknown container's status.
+    expect((await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo out; echo err >&2'] }).collect()).exitCode).toBe(0);
+    await grpcError(new ControlClient(server.connection).status('not an id!'));
+    await grpcError(new ControlClient(server.connection).status('f'.repeat(64)));
+    const series = seriesOf(await scrapeText(port));
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'deploy/overlays/metrics/grafana-dashboard.json'), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+      templating: { list: Array<{ definition?: string }> };
+    };
+    const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr })));
+    for (const v of dashboard.templating.list) {
+      const m = v.definition && /^label_values\(([\w:]+),\s*(\w+)\)$/.exec(v.definition);
+      if (m) queries.push({ where: `variable ${v.definition}`, expr: `${m[1]}{${m[2]}=~".*"}` });
+    }
+    expect(queries.length).toBeGreaterThanOrEqual(15);
+    const used = new Set<string>();
+    for (const { where, expr } of queries) {
+      const { selectors, grouping } = promql(expr);
+      expect({ where, selectors: selectors.length > 0 }).toEqual({ where, selectors: true });
+      for (const { metric, matchers } of selectors) {
+        used.add(metric);
+        const samples = series.get(metric)?.samples ?? [];
+        expect({ where, metric, exported: samples.length > 0 }).toEqual({ where, metric, exported: true });
+        for (const { label, op, value } of matchers) {
+          if (TARGET_LABELS.has(label)) continue;
+          expect({ where, metric, label, carried: samples.some((x) => label in x.labels) }).toEqual({ where, metric, label, carried: true });
+          if (op === '=')
+            expect({ where, metric, label, value, seen: samples.some((x) => x.labels[label] === value) }).toEqual({ where, metric, label, value, seen: true });
+        }
+      }
+      for (const label of grouping) {
+        if (TARGET_LABELS.has(label)) continue;
+        const carried = selectors.some(({ metric }) => series.get(metric)!.samples.some((x) => label in x.labels));
+        expect({ where, label, carried }).toEqual({ where, label, carried: true });
+      }
+    }
+    // docs/OPERATIONS.md quotes the service's metrics (`name` or `name{label="value"}`): each one is exported too.
+    const operations = readFileSync(join(__dirname, '..', 'docs/OPERATIONS.md'), 'utf8');
+    const quoted = [...operations.matchAll(/`((?:exec|grpc_server|process|nodejs)_[a-z_]+(?:\{[^}`]*\})?)`/g)].map((m) => m[1]);
+    expect(quoted.length).toBeGreaterThanOrEqual(10);
+    for (const q of quoted) {
+      const { selectors } = promql(q);
+      const [{ metric, matchers }] = selectors;
+      const family = series.get(metric) ?? series.get(`${metric}_count`);
+      expect({ q, exported: !!family }).toEqual({ q, exported: true });
+      // By label only: a value such as grpc_code="DATA_LOSS" appears with its first call.
+      for (const { label } of matchers) expect({ q, label, carried: family!.samples.some((x) => label in x.labels) }).toEqual({ q, label, carried: true });
+    }
+    // What the issue asks of it: sessions, bytes out, clients, errors by code, Docker latency, disk.
+    expect([...used]).toEqual(
+      expect.arrayContaining([
+        'exec_sessions',
+        'exec_output_sent_bytes_total',
+        'exec_attached_clients',
+        'grpc_server_handled_total',
+        'exec_docker_request_duration_seconds_bucket',
+        'exec_session_files_bytes',
+      ]),
+    );
+  });
+
   it('counts a client stalled behind the in-memory tail, reading from disk, while it is attached', async () => {
     const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 8000000 /dev/zero'] });
     const { sessionId } = await run.ready;
@@ -109,9 +289,11 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     expect(value(stalled, 'exec_attached_clients')).toBe(1);
     expect(delta(before, stalled, 'exec_session_starts_total{mode="attach"}')).toBe(1);
     call.cancel();
-    const gone = await waitUntil('the client gone', async () => {
+    // The client leaves the session on its stream's close, and its call is counted on grpc-js's cancel
+    // notice, a tick apart: a scrape may fall between them.
+    const gone = await waitUntil('the client gone and its call counted', async () => {
       const s = await scrape(port);
-      return value(s, 'exec_attached_clients') === 0 && s;
+      return value(s, 'exec_attached_clients') === 0 && delta(before, s, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`) >= 1 && s;
     });
     expect(value(gone, 'exec_clients_behind_tail')).toBe(0);
     expect(delta(before, gone, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`)).toBe(1);

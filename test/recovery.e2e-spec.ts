@@ -105,25 +105,21 @@ it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left runn
   expect(svc.logs.some((l) => l.msg?.toString().startsWith('draining') && l.sealed === true)).toBe(true);
 });
 
-it('an exec running at the crash ends with an explicit ABORTED error after restart, never a made-up exit code', async () => {
+it('an exec running at the crash is re-adopted from its output record: every byte and its exit code', async () => {
   const host = svc.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
   const { containerId } = await host.ready;
-  const ex = svc.client.exec(containerId, { command: ['sh', '-c', 'echo before; sleep 2; echo after'], sequenced: true });
+  const ex = svc.client.exec(containerId, { command: ['sh', '-c', 'echo before; sleep 2; echo after; echo err >&2; exit 6'], sequenced: true });
   const { sessionId } = await ex.ready;
   for await (const p of ex.output()) if (p.data.toString().includes('before')) break;
   await svc.stop('SIGKILL');
   await svc.start();
-  const again = svc.client.attach({ sessionId, sequenced: true });
-  const got: string[] = [];
-  let error: ServiceError | undefined;
-  try {
-    for await (const p of again.output()) got.push(p.data.toString());
-  } catch (e) {
-    error = e as ServiceError;
-  }
-  expect(got.join('')).toBe('before\n');
-  expect(error?.code).toBe(status.ABORTED);
-  expect(error?.details).toMatch(/Docker keeps no log of exec output/);
+  const again = await svc.client.attach({ sessionId }).collect();
+  expect({ out: again.stdout.toString(), err: again.stderr.toString(), exitCode: again.exitCode }).toEqual({
+    out: 'before\nafter\n',
+    err: 'err\n',
+    exitCode: 6,
+  });
+  expect(svc.logs.some((l) => l.msg === 'exec re-adopted' && l.containerId === containerId.slice(0, 12))).toBe(true);
 });
 
 describe('damaged files in the data dir', () => {
@@ -367,4 +363,32 @@ describe('the output record in the container (docs/DURABILITY.md)', () => {
     expect(r.exitCode).toBe(9);
     expect(svc.logs.some((l) => l.msg === 'container re-adopted' && l.source === "Docker's log")).toBe(true);
   });
+});
+
+it('Starts in flight at SIGTERM: each gets Ready then UNAVAILABLE, or UNAVAILABLE and no container; the ready ones end with their exit code after restart', async () => {
+  // Ten Starts at once; SIGTERM as the first is Ready, while Docker sets the others up.
+  const starts = Array.from({ length: 10 }, (_, i) => ({
+    i,
+    s: svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 2; exit 3'], ...(i % 2 ? { requestId: `drain-${i}-${Date.now()}` } : {}) }),
+  }));
+  await Promise.any(starts.map(({ s }) => s.ready));
+  const outcomes = starts.map(({ s }) =>
+    s.ready.then(
+      async (r) => ({ sessionId: r.sessionId, end: await s.exit.then(String, (e: ServiceError) => status[e.code]) }),
+      (e: ServiceError) => ({ sessionId: undefined, end: status[e.code] }),
+    ),
+  );
+  await svc.stop('SIGTERM');
+  const got = await Promise.all(outcomes);
+  // No Start is cut (CANCELLED): Ready, then UNAVAILABLE (or its exit code, if it ended during the drain);
+  // or UNAVAILABLE without Ready.
+  for (const g of got) expect(g.sessionId ? ['UNAVAILABLE', '3'] : ['UNAVAILABLE']).toContain(g.end);
+  const ready = got.filter((g) => g.sessionId).map((g) => g.sessionId!);
+  // Every container this replica made belongs to a session whose client got its Ready.
+  const made = docker('ps', '-a', '--filter', `label=exec-stream.replica=${svc.replicaId}`, '--format', '{{.Label "exec-stream.session"}}')
+    .split('\n')
+    .filter(Boolean);
+  expect(made.filter((id) => !ready.includes(id))).toEqual([]);
+  await svc.start();
+  for (const sessionId of ready) expect((await svc.client.attach({ sessionId }).collect()).exitCode).toBe(3);
 });

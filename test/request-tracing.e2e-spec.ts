@@ -38,14 +38,18 @@ afterAll(async () => {
 describe('request tracing in logs', () => {
   it("carries the client's x-request-id, the call id, the method and the token name on every line of the call", async () => {
     const { exec } = withRequestId('trace-run-42');
-    // A Start the handler refuses logs a line of its own ('call rejected') before the call's end line.
+    // A Start the handler refuses ends at warn with its code and message; the run ends at info.
     await grpcError(exec.run(BASE_IMAGE, { command: ['true'], env: { 'BAD=NAME': 'x' } }).wait());
     expect((await exec.run(BASE_IMAGE, { command: ['echo', 'traced'] }).collect()).stdout.toString()).toBe('traced\n');
     const lines = await waitUntil('two ended Session calls with the request id', () => {
       const mine = svc.logs.filter((l) => l.requestId === 'trace-run-42');
       return mine.filter((l) => l.msg === 'call ended').length === 2 && mine;
     });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['call rejected', 'call ended']));
+    expect(lines.filter((l) => l.msg === 'call ended').map((l) => [l.level, l.code])).toEqual([
+      [40, 'INVALID_ARGUMENT'],
+      [30, 'OK'],
+    ]);
+    expect(lines.find((l) => l.code === 'INVALID_ARGUMENT')?.details).toMatch(/^invalid Start: env/);
     for (const l of lines) expect(l).toMatchObject({ method: 'Session', token: 'tracer', callId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     // Two calls, two ids; every line of a call (by its id) carries the request id.
     const ids = new Set(lines.map((l) => l.callId));

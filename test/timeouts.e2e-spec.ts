@@ -41,6 +41,26 @@ describe('Session Start: timeouts', () => {
     await out.done;
     expect(out.text()).toBe('armed\ngot-TERM\n');
     expect(killReason(sessionId)).toBe('timeout');
+    expect(s.outcome).toMatchObject({ reason: 'timeout', exit_code: 137, signal: 9, timeout_signal: 9 });
+  });
+
+  it("a process that handles the timeout's SIGTERM and exits 0 by itself: the Outcome says so (SIGTERM sent, no SIGKILL)", async () => {
+    const s = server.client.start({
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'trap "echo got-TERM; exit 0" TERM; echo armed; while :; do sleep 0.1; done'],
+      timeout_ms: 1000,
+      kill_grace_ms: 30_000,
+    });
+    await s.ready;
+    const { stdout, exitCode } = await s.collect();
+    expect({ stdout: stdout.toString(), exitCode }).toEqual({ stdout: 'armed\ngot-TERM\n', exitCode: 0 });
+    expect(s.outcome).toMatchObject({
+      reason: 'timeout',
+      exit_code: 0,
+      signal: 0,
+      timeout_signal: 15,
+      message: 'its hard timeout expired and the service sent SIGTERM; the process then exited by itself with code 0, before SIGKILL',
+    });
   });
 
   it('an idle timeout ends a process that printed once and went quiet', async () => {
@@ -58,6 +78,19 @@ describe('Session Start: timeouts', () => {
     const { stdout, exitCode } = await s.collect();
     expect(exitCode).toBe(0);
     expect(stdout.toString()).toBe('1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n');
+    expect(killReason(sessionId)).toBeUndefined();
+  });
+
+  it("timeouts beyond Node's 2^31-1 ms timer limit (up to 2^53-1 ms) do not fire early: the process ends by itself", async () => {
+    const s = server.client.start({
+      image: BASE_IMAGE,
+      command: ['sh', '-c', 'sleep 2; echo done'],
+      timeout_ms: String(Number.MAX_SAFE_INTEGER),
+      idle_timeout_ms: String(2 ** 31),
+    });
+    const { sessionId } = await s.ready;
+    const { stdout, exitCode } = await s.collect();
+    expect({ stdout: stdout.toString(), exitCode, outcome: s.outcome?.reason }).toEqual({ stdout: 'done\n', exitCode: 0, outcome: 'exited' });
     expect(killReason(sessionId)).toBeUndefined();
   });
 

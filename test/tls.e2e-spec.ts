@@ -21,6 +21,19 @@ const otherCa = makeCa();
 const serverCert = makeCert(ca, { cn: 'exec-stream', sans: SANS });
 const clientCert = makeCert(ca, { cn: 'a-client', client: true });
 const strangerCert = makeCert(otherCa, { cn: 'a-stranger', client: true });
+/** A server certificate a replica (or the image's HEALTHCHECK) can also present as a client under mTLS. */
+const dualCert = makeCert(ca, { cn: 'exec-stream', sans: SANS, extendedKeyUsage: 'serverAuth,clientAuth' });
+
+/** Runs the image's HEALTHCHECK script (scripts/healthcheck.js) with this environment: its exit code and line. */
+function healthcheck(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...env };
+  const node = join(__dirname, '..', 'node_modules', '.bin', 'node');
+  const proc = spawn(node, [join(__dirname, '..', 'scripts', 'healthcheck.js')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, out })));
+}
 
 const managers: GRPCConnectionManager[] = [];
 function clientFor(server: TestServer, tls?: ClientTlsOptions, token?: string): ExecClient {
@@ -95,6 +108,16 @@ describe('TLS (EXEC_TLS_CERT, EXEC_TLS_KEY) with a token', () => {
     expect(err.code).toBe(status.UNAVAILABLE);
   });
 
+  it("the image's HEALTHCHECK speaks TLS when EXEC_TLS_CERT is set, trusting the server's own certificate", async () => {
+    const env = { EXEC_LISTEN: server.address, EXEC_TLS_CERT: serverCert.certPath, EXEC_TLS_KEY: serverCert.keyPath };
+    expect(await healthcheck(env)).toEqual({ code: 0, out: `exec-stream health ${server.address} (TLS) "": SERVING\n` });
+    // It verifies: trusting another certificate, the handshake fails.
+    expect(await healthcheck({ ...env, EXEC_TLS_CERT: strangerCert.certPath, EXEC_TLS_KEY: strangerCert.keyPath })).toMatchObject({
+      code: 1,
+      out: expect.stringContaining('UNAVAILABLE'),
+    });
+  });
+
   it('health answers SERVING over TLS without a token', async () => {
     const health = healthClient(server.address, channelCredentials({ ca: ca.cert }));
     try {
@@ -109,9 +132,14 @@ describe('TLS (EXEC_TLS_CERT, EXEC_TLS_KEY) with a token', () => {
 describe('mTLS (EXEC_TLS_CLIENT_CA)', () => {
   let server: TestServer;
   beforeAll(
-    async () => (server = await startTestServer({ EXEC_TLS_CERT: serverCert.certPath, EXEC_TLS_KEY: serverCert.keyPath, EXEC_TLS_CLIENT_CA: ca.certPath })),
+    async () => (server = await startTestServer({ EXEC_TLS_CERT: dualCert.certPath, EXEC_TLS_KEY: dualCert.keyPath, EXEC_TLS_CLIENT_CA: ca.certPath })),
   );
   afterAll(() => server?.close());
+
+  it("the image's HEALTHCHECK presents the server's own certificate as its client certificate", async () => {
+    const env = { EXEC_LISTEN: server.address, EXEC_TLS_CERT: dualCert.certPath, EXEC_TLS_KEY: dualCert.keyPath, EXEC_TLS_CLIENT_CA: ca.certPath };
+    expect(await healthcheck(env)).toMatchObject({ code: 0, out: expect.stringContaining('SERVING') });
+  });
 
   it('serves a client with a certificate signed by the client CA', async () => {
     const r = await clientFor(server, { ca: ca.cert, cert: clientCert.certPath, key: clientCert.key })
@@ -206,6 +234,14 @@ describe('bad TLS files stop start-up, naming the variable', () => {
       'a key of another certificate',
       () => ({ EXEC_TLS_CERT: serverCert.certPath, EXEC_TLS_KEY: clientCert.keyPath }),
       /EXEC_TLS_KEY=.*not a PEM private key matching/,
+    ],
+    [
+      'an expired certificate',
+      () => {
+        const old = makeCert(ca, { cn: 'exec-stream', sans: SANS, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
+        return { EXEC_TLS_CERT: old.certPath, EXEC_TLS_KEY: old.keyPath };
+      },
+      /EXEC_TLS_CERT=.*: the certificate CN=exec-stream expired on 2020-01-02T00:00:00.000Z/,
     ],
     [
       'a client CA that is not a certificate',

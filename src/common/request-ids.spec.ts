@@ -1,6 +1,6 @@
 import { ExecError } from './errors';
 import { LIMITS } from './limits';
-import { isImageReference, optionalId, quoted, requiredId } from './request-ids';
+import { isImageReference, longStringsOf, optionalId, quoteCallerValues, quoted, requiredId } from './request-ids';
 
 const invalid = (fn: () => unknown): ExecError => {
   try {
@@ -78,4 +78,36 @@ describe('image references (Docker reference grammar)', () => {
     'a'.repeat(LIMITS.imageBytes + 1),
     '-a',
   ])('refuses %j', (ref) => expect(isImageReference(ref)).toBe(false));
+});
+
+describe('quoteCallerValues', () => {
+  const path = `/tmp/${'p'.repeat(200)}/x`;
+  it('replaces every run of a long client value, whole or cut short, by its quoted form', () => {
+    const message = `archive ${path} in container 3f2a: Could not find the file ${path.slice(0, 150)}`;
+    expect(quoteCallerValues(message, [path])).toBe(`archive ${quoted(path)} in container 3f2a: Could not find the file ${quoted(path)}`);
+  });
+
+  it("a value inside a longer id (a prefix of Docker's full id in its words) quotes that id", () => {
+    const full = '6f053bd6be3b11adf142ad1b5ef29c666a7c2ad37fa76d6c1a475fa5e936e5f9';
+    const prefix = full.slice(0, 58);
+    expect(quoteCallerValues(`pause of container ${full}: Container ${full} is not running`, [prefix])).toBe(
+      `pause of container ${quoted(full)}: Container ${quoted(full)} is not running`,
+    );
+  });
+
+  it('also in its JSON-escaped form; values of at most 32 characters and other text stay', () => {
+    const odd = `"quoted"\n${'q'.repeat(40)}`;
+    expect(quoteCallerValues(`user ${JSON.stringify(odd)} unknown`, [odd])).toBe(`user "${quoted(odd)}" unknown`);
+    expect(quoteCallerValues('no such user short-user', ['short-user', 'x'.repeat(40)])).toBe('no such user short-user');
+  });
+
+  it('collects the long strings of a decoded request: fields, map keys and values, list items', () => {
+    const long = (c: string) => c.repeat(33);
+    expect(longStringsOf({ a: long('a'), b: 'short', env: { [long('k')]: long('v') }, command: ['x', long('c')], stdin: Buffer.alloc(64), n: 5 })).toEqual([
+      long('a'),
+      long('k'),
+      long('v'),
+      long('c'),
+    ]);
+  });
 });

@@ -41,6 +41,11 @@ export interface ContainerRecovery {
   /** Output the container produced since `recorded` (from the engine's own log), then its live output
    *  and true exit code; `done` rejects (data_loss / aborted) where that cannot be known exactly. */
   readopt(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess>;
+  /**
+   * An exec's output since `recorded` and its true exit code, where the engine kept a record of it (an
+   * exec in a container made with one); `done` rejects (aborted / data_loss) where they cannot be known.
+   */
+  readoptExec(spec: ReadoptSpec & { execId: string; sessionId: string }, sink: OutputSink): Promise<StartedProcess>;
   /** An exec's state, or undefined when the engine no longer knows it. */
   execState(execId: string): Promise<ExecState | undefined>;
 }

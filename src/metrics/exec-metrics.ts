@@ -31,6 +31,36 @@ export interface SessionCensus {
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** grpc_server_handling_seconds: LATENCY_BUCKETS, then the lengths of streams (Session, lifecycle) up to an hour. */
+const HANDLING_BUCKETS = [...LATENCY_BUCKETS, 60, 300, 900, 3600];
+
+/** The grpc-ecosystem `grpc_type` of a method (go-grpc-prometheus, grpc-prometheus). */
+export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
+
+export function grpcTypeOf(requestStream: boolean, responseStream: boolean): GrpcType {
+  if (requestStream) return responseStream ? 'bidi_stream' : 'client_stream';
+  return responseStream ? 'server_stream' : 'unary';
+}
+
+/**
+ * One method's calls started and messages received and sent, as plain numbers: bumped per message on
+ * the hot path and read by the registry only when /metrics is scraped.
+ */
+export class GrpcMethodTally {
+  /** The grpc-ecosystem labels: type, service (`dagger.exec.Exec`) and method (`Session`). */
+  readonly labels: { grpc_type: GrpcType; grpc_service: string; grpc_method: string };
+  started = 0;
+  received = 0;
+  sent = 0;
+
+  constructor(path: string, type: GrpcType) {
+    const slash = path.lastIndexOf('/');
+    this.labels = { grpc_type: type, grpc_service: path.slice(1, slash), grpc_method: path.slice(slash + 1) };
+  }
+}
+
+/** Prometheus' default metrics that are gauges named `_total` (which tools take for counters); `nodejs_active_*` by type stays. */
+const GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * Every metric of one service instance, on a registry of its own (two instances in one process, as in
@@ -53,10 +83,15 @@ export class ExecMetrics {
   private readonly dockerErrors: Counter<'operation'>;
   private readonly dockerLatency: Histogram<'operation'>;
   private census?: () => SessionCensus;
+  /** Per method path, created with the method's first call. */
+  private readonly grpcMethods = new Map<string, GrpcMethodTally>();
+  private readonly grpcHandled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  private readonly grpcHandling: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
     tallyCounters(this.registry, 'exec_output_recorded', 'recorded from containers (the session files)', this.recorded);
     tallyCounters(this.registry, 'exec_output_sent', 'sent to clients (each client counts)', this.sent);
 
@@ -145,6 +180,42 @@ export class ExecMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    // The grpc-ecosystem server metrics (go-grpc-prometheus), which existing gRPC dashboards read.
+    const methods = this.grpcMethods;
+    const GRPC_LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+    for (const [name, help, field] of [
+      ['grpc_server_started_total', 'Total number of RPCs started on the server.', 'started'],
+      ['grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', 'received'],
+      ['grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', 'sent'],
+    ] as const) {
+      const reported = new Map<GrpcMethodTally, number>();
+      new Counter({
+        name,
+        help,
+        labelNames: GRPC_LABELS,
+        registers,
+        collect() {
+          for (const tally of methods.values()) {
+            const now = tally[field];
+            this.inc(tally.labels, now - (reported.get(tally) ?? 0));
+            reported.set(tally, now);
+          }
+        },
+      });
+    }
+    this.grpcHandled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: [...GRPC_LABELS, 'grpc_code'],
+      registers,
+    });
+    this.grpcHandling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames: GRPC_LABELS,
+      buckets: HANDLING_BUCKETS,
+      registers,
+    });
     this.dockerRequests = new Counter({ name: 'exec_docker_requests_total', help: 'Docker API requests, by operation', labelNames: ['operation'], registers });
     this.dockerErrors = new Counter({
       name: 'exec_docker_request_errors_total',
@@ -178,10 +249,20 @@ export class ExecMetrics {
     this.recovery.inc({ outcome }, count);
   }
 
-  /** One gRPC call ended with `code` (a grpc-js status name); `seconds` only for unary calls. */
-  grpcCall(method: string, code: string, seconds?: number): void {
-    this.grpcCalls.inc({ method, code });
-    if (seconds !== undefined) this.grpcUnary.observe({ method }, seconds);
+  /** The tally of a method (its path, e.g. `/dagger.exec.Exec/Session`), counted as one more call started. */
+  grpcStarted(path: string, type: GrpcType): GrpcMethodTally {
+    let tally = this.grpcMethods.get(path);
+    if (!tally) this.grpcMethods.set(path, (tally = new GrpcMethodTally(path, type)));
+    tally.started++;
+    return tally;
+  }
+
+  /** One gRPC call ended with `code` (a grpc-js status name) after `seconds`. */
+  grpcHandledCall(tally: GrpcMethodTally, path: string, code: string, seconds: number): void {
+    this.grpcHandled.inc({ ...tally.labels, grpc_code: code });
+    this.grpcHandling.observe(tally.labels, seconds);
+    this.grpcCalls.inc({ method: path, code });
+    if (tally.labels.grpc_type === 'unary') this.grpcUnary.observe({ method: path }, seconds);
   }
 
   /** The executor's BackendRequestObserver: one Docker request answered or failed. */

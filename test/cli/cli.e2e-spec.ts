@@ -206,6 +206,9 @@ describe('exec-stream CLI against the service', () => {
     });
     expect(await cli(['kill', c.Id])).toMatchObject({ code: 0 });
     expect((await cli(['run', '--timeout', '500ms', BASE_IMAGE, 'sleep', '30'])).code).toBe(143);
+    // 600 h is over Node's 2^31-1 ms timer limit: it must not fire at once.
+    const long = await cli(['run', '--timeout', '600h', '--idle-timeout', '600h', BASE_IMAGE, 'sh', '-c', 'sleep 2; echo done']);
+    expect({ code: long.code, stdout: long.stdout.toString() }).toEqual({ code: 0, stdout: 'done\n' });
   });
 
   it('ls [--label] [--state] [--container] [--json]: the sessions the service holds, filtered', async () => {

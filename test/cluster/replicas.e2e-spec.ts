@@ -1,17 +1,21 @@
 // Three replicas on one machine, as issue 14 asks: three service processes, each beside its own Docker
 // engine (three dockerd), finding each other through a real DNS server (dnsmasq on loopback serving the
-// headless Service's SRV and A records). Every call that names another replica's session or container is
+// headless Service's SRV and A records). One cluster for every cluster test (it costs a minute to start). Every call that names another replica's session or container is
 // forwarded to it; ListSessions and an unfiltered ContainerLifecycle merge all three; a killed replica's
 // sessions answer UNAVAILABLE naming it, and are served again once it is back. Clients are our own
 // (ExecClient, ControlClient, FileClient, ResumingSession) over real gRPC.
 import { status as Code } from '@grpc/grpc-js';
 import { ControlClient, FileClient, ResumingSession, type ExecSession } from '@exec-stream/client';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/common/config/exec-config';
+import { PeerDirectory } from '../../src/exec/cluster/peer-directory';
 import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { waitUntil } from '../support/conditions';
 import { buildService, type ChildService } from '../support/child-service';
-import { startCluster, type Cluster } from '../support/cluster';
+import { CLUSTER_DNS_NAME, CLUSTER_SRV, dnsServer, startCluster, type Cluster } from '../support/cluster';
 import { grpcError, sha256 } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
 import { generatedTar, TarDigest } from '../support/tar';
@@ -35,6 +39,84 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   await cluster?.dispose();
+});
+
+/** Peer discovery through real DNS: each replica finds the others from the SRV and A records, and a PeerDirectory of this process follows the records as they change. */
+describe('peer discovery', () => {
+  const IDS = ['es-a', 'es-b', 'es-c'];
+  /** id → 127.0.0.1:port of the given replicas, as the SRV and A records publish them. */
+  const addresses = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, `127.0.0.1:${cluster.ports[id]}`]));
+
+  /** The `peers` of each "peers: …" line replica `id` logged, oldest first. */
+  const peerLines = (id: string) =>
+    cluster.replicas[id].logs.filter((l) => l.component === 'peer-directory' && typeof l.peers === 'object').map((l) => l.peers as Record<string, string>);
+
+  /** A PeerDirectory of this process resolving the cluster's dnsmasq, with its log lines collected. */
+  function directory(self: string) {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const config = loadConfig({ EXEC_REPLICA_ID: self, EXEC_PEERS_DNS: CLUSTER_SRV, EXEC_DNS_SERVER: `127.0.0.1:${cluster.dnsPort}` });
+    return { dir: new PeerDirectory(config, pino({ level: 'info' }, sink)), lines };
+  }
+
+  it('each replica finds the other two, with the addresses the SRV and A records give', async () => {
+    for (const id of IDS) {
+      const others = IDS.filter((x) => x !== id);
+      await waitUntil(`${id} logs its peers ${others.join(', ')}`, () => peerLines(id).length > 0, 10_000);
+      expect({ id, peers: peerLines(id).at(-1) }).toEqual({ id, peers: addresses(others) });
+    }
+  });
+
+  it('a PeerDirectory resolves the three, leaves out itself, and drops a replica once DNS no longer lists it', async () => {
+    const probe = directory('probe');
+    const asA = directory('es-a');
+    try {
+      await Promise.all([probe.dir.refresh(), asA.dir.refresh()]);
+      expect(Object.fromEntries(probe.dir.peers())).toEqual(addresses(IDS));
+      expect(Object.fromEntries(asA.dir.peers())).toEqual(addresses(['es-b', 'es-c']));
+      expect(probe.lines.filter((l) => l.peers).map((l) => l.msg)).toEqual([
+        `peers: es-a=127.0.0.1:${cluster.ports['es-a']}, es-b=127.0.0.1:${cluster.ports['es-b']}, es-c=127.0.0.1:${cluster.ports['es-c']}`,
+      ]);
+
+      await cluster.publish(['es-a', 'es-b']);
+      await probe.dir.refresh();
+      expect(Object.fromEntries(probe.dir.peers())).toEqual(addresses(['es-a', 'es-b']));
+      // The replicas follow too (EXEC_PEERS_REFRESH_MS=500): A now knows only B.
+      await waitUntil('es-a logs es-b as its only peer', () => JSON.stringify(peerLines('es-a').at(-1)) === JSON.stringify(addresses(['es-b'])), 10_000);
+
+      // Listed again: an unknown id is looked up on demand (no timer runs here).
+      await cluster.publish();
+      expect(await probe.dir.addressOf('es-c')).toBe(`127.0.0.1:${cluster.ports['es-c']}`);
+      expect(await probe.dir.addressOf('es-z')).toBeUndefined();
+    } finally {
+      await cluster.publish();
+      probe.dir.onModuleDestroy();
+      asA.dir.onModuleDestroy();
+    }
+  });
+
+  it('while DNS does not answer, the previous peers are kept and one warning is logged', async () => {
+    const probe = directory('probe');
+    try {
+      await probe.dir.refresh();
+      expect([...probe.dir.peers().keys()]).toEqual(IDS);
+      await dnsServer(CLUSTER_DNS_NAME, 'stop');
+      await probe.dir.refresh();
+      await probe.dir.refresh();
+      expect(Object.fromEntries(probe.dir.peers())).toEqual(addresses(IDS));
+      const warnings = probe.lines.filter((l) => l.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].msg).toContain(`resolving ${CLUSTER_SRV} failed; keeping the previous peers`);
+    } finally {
+      await cluster.publish();
+      probe.dir.onModuleDestroy();
+    }
+  });
 });
 
 /** Collects a session's output and exit code as hashes (the bytes themselves can be large). */
@@ -197,7 +279,8 @@ it('bad ids through a non-owner: a replica no peer knows is UNAVAILABLE naming i
   const nobody = await grpcError(B.client.attach({ sessionId: `es-zz.${uuid}` }).collect());
   expect({ code: Code[nobody.code], details: nobody.details }).toEqual({ code: 'UNAVAILABLE', details: expect.stringContaining('replica es-zz') });
   const unknown = await grpcError(B.client.attach({ sessionId: `es-a.${uuid}` }).collect());
-  expect({ code: Code[unknown.code], details: unknown.details }).toEqual({ code: 'NOT_FOUND', details: expect.stringContaining(`es-a.${uuid}`) });
+  // (PROTOCOL.md: a message quotes at most 32 characters of what the caller sent)
+  expect({ code: Code[unknown.code], details: unknown.details }).toEqual({ code: 'NOT_FOUND', details: expect.stringContaining(`es-a.${uuid}`.slice(0, 32)) });
   const malformed = await grpcError(control(C).status('../../containers/x'));
   expect(Code[malformed.code]).toBe('INVALID_ARGUMENT');
   // Each replica is still serving.
@@ -236,3 +319,153 @@ it('kill -9 of A: B answers UNAVAILABLE naming es-a for its sessions and serves 
   expect(resuming.reconnects).toBeGreaterThanOrEqual(1);
   expect((await control(C).status(sleeper)).status).toBe('running');
 }, 180_000);
+
+/**
+ * A run that writes ROUNDS × 64 KiB of `line <round> …` text with pauses between rounds, then exits 7:
+ * realistic output (lines, bursts) over ~ROUNDS × 0.4 s, the same bytes every time.
+ */
+const ROUNDS = 48;
+const ROUND_LINE = (i: number) => `line ${i} abcdefghijklmnopqrstuvwxyz0123456789\n`;
+const ROUND_SCRIPT = `i=1; while [ $i -le ${ROUNDS} ]; do yes "line $i abcdefghijklmnopqrstuvwxyz0123456789" | head -c 65536; i=$((i+1)); sleep 0.4; done; exit 7`;
+const ROUND_OUTPUT = sha256(
+  Buffer.concat(
+    Array.from({ length: ROUNDS }, (_, k) => Buffer.from(ROUND_LINE(k + 1).repeat(Math.ceil(65536 / ROUND_LINE(k + 1).length))).subarray(0, 65536)),
+  ),
+);
+
+/** Reads a resuming client to its end: the sha256 of what it got, its exit code or final error, its reconnects. `got` counts its bytes as they come. */
+async function followed(s: ResumingSession, got: { bytes: number } = { bytes: 0 }) {
+  const h = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const p of s.output()) {
+      h.update(p.data);
+      bytes += p.data.length;
+      got.bytes = bytes;
+    }
+    return { sha: h.digest('hex'), exitCode: await s.exit, error: undefined as string | undefined, bytes, reconnects: s.reconnects };
+  } catch (err) {
+    const error = `${Code[(err as { code: number }).code]}: ${(err as Error).message}`;
+    return { sha: h.digest('hex'), exitCode: undefined as number | undefined, error, bytes, reconnects: s.reconnects };
+  }
+}
+
+describe('a rolling restart loses nothing (issue 29)', () => {
+  const resume = { reconnectWindowMs: 90_000 };
+
+  it('SIGTERM of each replica in turn while three sessions stream to resuming clients, direct and through peers: every client byte-exact with exit 7, none gives up', async () => {
+    const owners: ChildService[] = [A, B, C];
+    const runs = owners.map((r) => ResumingSession.run(r.client, BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT], ...resume }));
+    const readies = await Promise.all(runs.map((r) => r.ready));
+    // Each session also followed through the next replica (a forwarded stream).
+    const through = readies.map(({ sessionId }, i) => ResumingSession.attach(owners[(i + 1) % 3].client, { sessionId }, resume));
+    const got = Array.from({ length: 6 }, () => ({ bytes: 0 }));
+    const results = Promise.all([...runs, ...through].map((c, i) => followed(c, got[i])));
+    await waitUntil('every client streaming', () => got.every((g) => g.bytes > 0), 30_000);
+    for (const r of owners) {
+      await r.stop('SIGTERM');
+      await r.start();
+    }
+    const all = await results;
+    expect(all.map(({ sha, exitCode, error }) => ({ sha, exitCode, error }))).toEqual(Array(6).fill({ sha: ROUND_OUTPUT, exitCode: 7, error: undefined }));
+    // A drained first, while every session streamed: its own client and the one it forwarded for (C's
+    // session) were cut and came back; the later drains cut whoever was still streaming then.
+    expect([all[0].reconnects, all[5].reconnects].every((n) => n >= 1)).toBe(true);
+    expect(A.logs.some((l) => l.msg === 'draining: forwarded calls told to reconnect')).toBe(true);
+  }, 240_000);
+
+  it('kill -9 of the owner mid-stream: resuming clients direct and through B get every byte and exit 7', async () => {
+    const run = ResumingSession.run(A.client, BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT], ...resume });
+    const { sessionId } = await run.ready;
+    const viaB = ResumingSession.attach(B.client, { sessionId }, resume);
+    const results = Promise.all([followed(run), followed(viaB)]);
+    await waitUntil('some output recorded on A', async () => ((await control(B).listSessions({})).sessions ?? []).some((s) => s.session_id === sessionId));
+    await new Promise((r) => setTimeout(r, 2000)); // mid-stream: a few of the rounds are out
+    await A.stop('SIGKILL');
+    await A.start();
+    const [direct, forwarded] = await results;
+    expect([direct, forwarded].map(({ sha, exitCode, error }) => ({ sha, exitCode, error }))).toEqual(
+      Array(2).fill({ sha: ROUND_OUTPUT, exitCode: 7, error: undefined }),
+    );
+    expect(direct.reconnects).toBeGreaterThanOrEqual(1);
+  }, 180_000);
+
+  it('a Start with a request_id while a replica is down: ids whose home is up start at once, the others are UNAVAILABLE naming it until it is back', async () => {
+    await C.stop('SIGTERM');
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `rolling-${i}`);
+      const tries = await Promise.all(
+        ids.map((requestId) =>
+          B.client
+            .run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId })
+            .collect()
+            .then(
+              (r) => ({ requestId, out: r.stdout.toString() }),
+              (err: { code: number; details: string }) => ({ requestId, code: Code[err.code], details: err.details }),
+            ),
+        ),
+      );
+      const started = tries.filter((t) => 'out' in t);
+      const waiting = tries.filter((t) => 'code' in t);
+      expect(started.length).toBeGreaterThan(0);
+      expect(waiting.length).toBeGreaterThan(0);
+      for (const t of started) expect(t).toEqual({ requestId: t.requestId, out: `${t.requestId}\n` });
+      for (const t of waiting) expect(t).toEqual({ requestId: t.requestId, code: 'UNAVAILABLE', details: expect.stringContaining('es-c') });
+      await C.start();
+      await waitUntil('B reaches es-c again', async () => !(await control(B).listSessions({})).unreachable_replicas?.length, 15_000);
+      // The ones that waited run now, once each: a second retry attaches to the same session.
+      for (const { requestId } of waiting) {
+        const first = await B.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
+        const again = await A.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
+        expect([first.stdout.toString(), again.stdout.toString()]).toEqual([`${requestId}\n`, `${requestId}\n`]);
+        const listed = await control(A).listSessions({ request_id: requestId });
+        expect(listed.sessions!.map((s) => s.replica)).toEqual(['es-c']);
+      }
+    } finally {
+      if (!C.proc || C.proc.exitCode !== null || C.proc.signalCode !== null) await C.start();
+    }
+  }, 180_000);
+
+  it('a hung owner (SIGSTOP): calls through a peer end UNAVAILABLE while it is still stopped, ListSessions names it, a resuming client gets every byte once it answers', async () => {
+    const run = A.client.run(BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT] });
+    const { sessionId } = await run.ready;
+    const viaB = ResumingSession.attach(B.client, { sessionId }, resume);
+    const result = followed(viaB);
+    const own = digestOf(run).catch(() => undefined); // A's own client stalls with it
+    process.kill(A.proc!.pid!, 'SIGSTOP');
+    let continued = false;
+    const safety = setTimeout(() => {
+      continued = true;
+      process.kill(A.proc!.pid!, 'SIGCONT');
+    }, 45_000);
+    try {
+      const status = await grpcError(control(B).status(sleeper));
+      const listed = await control(C).listSessions({});
+      expect(continued).toBe(false); // both answered while A was still stopped
+      expect({ code: Code[status.code], details: status.details }).toEqual({ code: 'UNAVAILABLE', details: expect.stringContaining('es-a') });
+      expect(listed.unreachable_replicas).toEqual(['es-a']);
+    } finally {
+      clearTimeout(safety);
+      if (!continued) process.kill(A.proc!.pid!, 'SIGCONT');
+    }
+    expect(await result).toMatchObject({ sha: ROUND_OUTPUT, exitCode: 7 });
+    await own;
+  }, 180_000);
+
+  it('an unfiltered ContainerLifecycle stream sends its headers at once, and says when a replica is unreachable and when it answers again', async () => {
+    const sub = control(B).lifecycle();
+    let headers = false;
+    sub.call.on('metadata', () => (headers = true));
+    try {
+      // Before any event: a client can tell a subscribed stream from a hanging one.
+      await waitUntil('the response headers of the merged stream', () => headers, 10_000);
+      expect(sub.drain()).toEqual([]);
+      await A.stop('SIGKILL');
+      await collectUntil(sub, (all) => all.some((e) => e.type === 'replica_unreachable' && e.replica === 'es-a'));
+      await A.start();
+      await collectUntil(sub, (all) => all.some((e) => e.type === 'replica_reachable' && e.replica === 'es-a'));
+    } finally {
+      sub.close();
+    }
+  }, 120_000);
+});

@@ -6,10 +6,29 @@ import { ControlClient, type ExecClient, type ExecSession } from '@exec-stream/c
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { grpcError } from '../support/helpers';
 import { backgroundReader, removeContainers, waitUntil } from '../support/conditions';
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
 import { buildService } from '../support/child-service';
 import { serviceInOwnPidNamespace } from '../support/pid-ns-service';
 
 jest.setTimeout(60_000);
+
+/** The docker CLI, without blocking the event loop of the in-process service. */
+const dockerAsync = async (...args: string[]) => (await promisify(execFile)('docker', args, { encoding: 'utf8' })).stdout.trim();
+
+/** GET of Docker's API on its default socket (the CLI has no command for an exec's state). */
+function dockerApi(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: '/var/run/docker.sock', path }, (res) => {
+      let body = '';
+      res.on('data', (b) => (body += b));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** A running container of the service's, to exec into. */
 async function target(client: ExecClient) {
@@ -20,9 +39,12 @@ async function target(client: ExecClient) {
   return { run, containerId, out };
 }
 
-/** An exec that prints its own pid (as the container sees it) and then becomes `sleep`. */
+/**
+ * An exec that prints the pid of its root (as the container sees it: the exec-stream-shim that runs it
+ * and records its output, which passes signals on) and then becomes `sleep`.
+ */
 async function pidPrintingExec(client: ExecClient, containerId: string, seconds: number) {
-  const s = client.exec(containerId, { command: ['sh', '-c', `echo $$; exec sleep ${seconds}`] });
+  const s = client.exec(containerId, { command: ['sh', '-c', `echo $PPID; exec sleep ${seconds}`] });
   const { execId } = await s.ready;
   const out = backgroundReader(s.output());
   await out.until('\n');
@@ -42,7 +64,7 @@ describe('the service sees the host /proc (step 2a)', () => {
     await server?.close();
   });
 
-  it('finds the pid the process has inside the container, signals it, and the exec ends 143', async () => {
+  it("finds the pid the exec's root has inside the container, signals it (the root passes it on), and the exec ends 143", async () => {
     const t = await target(server.client);
     containers.push(t.containerId);
     const e = await pidPrintingExec(server.client, t.containerId, 301);
@@ -103,17 +125,38 @@ describe('the service in its own pid namespace (step 2b)', () => {
     expect((await control.status(t.containerId)).status).toBe('running');
   });
 
-  it('two execs with the same command line → FAILED_PRECONDITION instead of a guess', async () => {
+  it('two execs with the same command: each is told apart (its root names its own record) and only it is signalled', async () => {
     const t = await target(svc.client);
     containers.push(t.containerId);
     const a = svc.client.exec(t.containerId, { command: ['sleep', '304'] });
     const b = svc.client.exec(t.containerId, { command: ['sleep', '304'] });
     const { execId } = await a.ready;
     await b.ready;
+    await waitUntil(
+      'exec a signalled',
+      async () =>
+        await control.signal(t.containerId, 'TERM', execId).then(
+          (r) => r,
+          () => undefined,
+        ),
+    );
+    expect(await a.exit).toBe(143);
+    expect((await control.status(t.containerId)).status).toBe('running');
+    b.cancel();
+  });
+
+  it("a process whose command line is exactly an exec root's → FAILED_PRECONDITION instead of a guess", async () => {
+    const t = await target(svc.client);
+    containers.push(t.containerId);
+    const a = svc.client.exec(t.containerId, { command: ['sleep', '305'] });
+    const { execId } = await a.ready;
+    // A second exec root with the same command line, made past the service (docker exec of the same argv).
+    const argv = (JSON.parse(await dockerApi(`/exec/${execId}/json`)) as { ProcessConfig: { entrypoint?: string; arguments?: string[] } }).ProcessConfig;
+    expect(argv.entrypoint).toContain('exec-stream-shim');
+    await dockerAsync('exec', '-d', t.containerId, argv.entrypoint!, ...argv.arguments!);
     const err = await grpcError(control.signal(t.containerId, 'TERM', execId));
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(err.details).toContain('cannot tell which process');
     a.cancel();
-    b.cancel();
   });
 });

@@ -1,7 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlClient, ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { buildService } from '../support/child-service';
+import { sha256 } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally, type ProcessUsage } from './support/figures';
-import { fuzzedStart, hostileString, HOSTILE_SIGNALS, mustRefuse } from './support/hostile';
+import { fuzzedStart, hostileString, HOSTILE_SIGNALS, mustRefuse, PROTOTYPE_KEYS, quotedInFull, stringsOf } from './support/hostile';
 import { Prng } from './support/prng';
 import { encodeRequest, pb, type CallOutcome, type UnaryMethod } from './support/raw-rpc';
 import { runPool } from './support/pool';
@@ -34,9 +39,19 @@ let s: ServiceUnderTest;
 /** Ids of real sessions and of a running container, so that prefixes of real ids are in the mix. */
 const known = { sessionIds: [] as string[], containerIds: [] as string[] };
 
+/** Scoped tokens named like members of Object.prototype (EXEC_AUTH_TOKENS_FILE), with their scopes. */
+const NAMED_TOKENS: Array<{ name: string; token: string; scopes: string[] }> = [
+  { name: 'constructor', token: 'token-constructor-0123456789', scopes: ['read'] },
+  { name: 'toString', token: 'token-toString-0123456789', scopes: ['read', 'run', 'control'] },
+  { name: 'valueOf', token: 'token-valueOf-0123456789', scopes: ['run'] },
+  { name: 'hasOwnProperty', token: 'token-hasOwnProperty-0123456789', scopes: ['read'] },
+];
+
 beforeAll(async () => {
   buildService();
-  s = await serviceUnderTest();
+  const tokensFile = join(mkdtempSync(join(tmpdir(), 'exec-stream-rel-tokens-')), 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify(NAMED_TOKENS.map(({ name, token, scopes }) => ({ name, sha256: sha256(token), scopes }))));
+  s = await serviceUnderTest({ EXEC_AUTH_TOKENS_FILE: tokensFile });
   const finished = s.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo hello'], sequenced: true });
   known.sessionIds.push((await finished.ready).sessionId);
   await finished.wait();
@@ -53,6 +68,7 @@ interface FuzzResult {
   outcomes: Record<string, number>;
   /** Per outcome: slowest answer in ms. */
   slowestMs: Record<string, number>;
+  /** Answers outside the property: a code not allowed, or a message quoting more than 32 characters of a value the call sent. */
   disallowed: Array<{ request: string; outcome: string; details: string }>;
   before: ProcessUsage;
   after: ProcessUsage;
@@ -64,7 +80,7 @@ interface FuzzResult {
 /** Runs `count` calls made by `call`, tallies their outcomes, and measures the service before and after. */
 async function fuzz(
   count: number,
-  call: (rng: Prng, i: number) => { summary: () => string; expect: Set<string>; run: () => Promise<CallOutcome> },
+  call: (rng: Prng, i: number) => { summary: () => string; expect: Set<string>; values: string[]; run: () => Promise<CallOutcome> },
   seed: number,
 ): Promise<FuzzResult> {
   const rng = new Prng(seed);
@@ -86,6 +102,13 @@ async function fuzz(
       slowestMs[o.outcome] = Math.max(slowestMs[o.outcome] ?? 0, Date.now() - t);
       if (!c.expect.has(o.outcome) && disallowed.length < 20)
         disallowed.push({ request: c.summary().slice(0, 300), outcome: o.outcome, details: o.details.slice(0, 300) });
+      const inFull = quotedInFull(o.details, c.values);
+      if (inFull !== undefined && disallowed.length < 20)
+        disallowed.push({
+          request: c.summary().slice(0, 300),
+          outcome: `${o.outcome}, quoting ${inFull.length} characters in full`,
+          details: o.details.slice(0, 300),
+        });
     },
     () => !alive(s.pid()),
   );
@@ -119,6 +142,7 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
       let expect = ALLOWED;
       let md = s.raw.metadata();
       let described: unknown;
+      const values: string[] = [];
       if (shape === 0) {
         // First message not a Start.
         described = { first: 'stdin/resize' };
@@ -137,6 +161,7 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
           expect = INVALID;
           described = { mustRefuse: refuse, ...start };
         }
+        stringsOf(start, values);
         let bytes = encodeRequest('Session', { start });
         // Unknown fields and repeated scalars are legal protobuf: they must change nothing.
         if (shape === 1) bytes = Buffer.concat([bytes, pb.bytes(99, rng.bytes(rng.int(32))), pb.uint(98, rng.int(1e9))]);
@@ -145,7 +170,11 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
         const then = rng.int(6);
         if (then === 0) messages.push(encodeRequest('Session', { stdin: rng.bytes(rng.int(256)) }));
         if (then === 1) messages.push(encodeRequest('Session', { resize: { Width: rng.int(70000) - 1000, Height: rng.int(70000) - 1000 } }));
-        if (then === 2) messages.push(encodeRequest('Session', { start: fuzzedStart(rng, known) }));
+        if (then === 2) {
+          const second = fuzzedStart(rng, known);
+          stringsOf(second, values);
+          messages.push(encodeRequest('Session', { start: second }));
+        }
       }
       if (shape === 2) {
         const auth = rng.pick(BAD_AUTH);
@@ -153,7 +182,7 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
         described = { auth, ...(described as object) };
         expect = new Set(['UNAUTHENTICATED']);
       }
-      return { summary: summary(described), expect, run: () => s.raw.session(messages, md) };
+      return { summary: summary(described), expect, values, run: () => s.raw.session(messages, md) };
     },
     80_001,
   );
@@ -182,10 +211,87 @@ it('fuzzed unary calls (status, pause, resume, signal): every answer is a clear 
         md = s.raw.metadata(rng.pick(BAD_AUTH));
         expect = new Set(['UNAUTHENTICATED']);
       }
-      return { summary: summary({ method, ...request }), expect, run: () => s.raw.unary(method, encodeRequest(method, request), md) };
+      return {
+        summary: summary({ method, ...request }),
+        expect,
+        values: stringsOf(request),
+        run: () => s.raw.unary(method, encodeRequest(method, request), md),
+      };
     },
     80_002,
   );
   recordFigures('fuzz-unary', { seed: 80_002, ...r });
   expectHeld(r);
 });
+
+it('names that are JavaScript object keys: env names reach the process, labels are kept, listed and filtered, token names and metadata keys work', async () => {
+  const as = (name: string) => {
+    const { token } = NAMED_TOKENS.find((t) => t.name === name)!;
+    return new GRPCConnectionManager({ address: s.svc.address, token });
+  };
+  const runner = as('toString');
+  const reader = as('constructor');
+  try {
+    const suite = `names-${process.pid}`;
+    const env = Object.fromEntries(PROTOTYPE_KEYS.map((n) => [n, `v-${n}`]));
+    const labels = { suite, ...Object.fromEntries(PROTOTYPE_KEYS.map((n) => [n, `l-${n}`])) };
+    const options = { command: ['env'], env, labels, requestId: `names-${process.pid}` };
+    const first = await new ExecClient(runner).run(BASE_IMAGE, options).collect();
+    const lines = new Set(first.stdout.toString().split('\n'));
+    const envArrived = PROTOTYPE_KEYS.filter((n) => lines.has(`${n}=v-${n}`));
+    // A retry with the same request_id (its fingerprint holds the same maps) attaches to the same session.
+    const retry = new ExecClient(runner).run(BASE_IMAGE, options);
+    const retried = await retry.collect();
+    const control = new ControlClient(reader);
+    const all = await control.listSessions({ labels: { suite } });
+    const listed = all.sessions ?? [];
+    const filtered: string[] = [];
+    for (const n of PROTOTYPE_KEYS) {
+      const one = await control.listSessions({ labels: { [n]: `l-${n}`, suite } });
+      if ((one.sessions ?? []).length === 1 && one.sessions![0].session_id === listed[0]?.session_id) filtered.push(n);
+    }
+    // Metadata keys with those names beside the token: nothing reads them, nothing breaks.
+    const md = reader.getMetadata();
+    for (const key of ['__proto__', 'constructor', 'tostring', 'hasownproperty']) md.set(key, 'x');
+    const withKeys = await new Promise<string>((resolve) =>
+      reader.getClient().ListSessions({ labels: { suite } }, md, (err: { code: number } | null) => resolve(err ? `code ${err.code}` : 'OK')),
+    );
+    const denied = await control.pause('0123456789ab').then(
+      () => 'OK',
+      (err: { details: string }) => err.details,
+    );
+    const figures = {
+      names: PROTOTYPE_KEYS.length,
+      envArrived: envArrived.length,
+      exitCode: first.exitCode,
+      retrySameSession: (await retry.ready).sessionId === listed[0]?.session_id && retried.stdout.equals(first.stdout),
+      sessionsListed: listed.length,
+      labelsKept: sameMap(listed[0]?.labels ?? {}, labels),
+      filtersMatched: filtered.length,
+      metadataKeys: withKeys,
+      permissionDenied: denied,
+    };
+    recordFigures('prototype-key-names', figures);
+    expect(figures).toEqual({
+      names: PROTOTYPE_KEYS.length,
+      envArrived: PROTOTYPE_KEYS.length,
+      exitCode: 0,
+      retrySameSession: true,
+      sessionsListed: 1,
+      labelsKept: true,
+      filtersMatched: PROTOTYPE_KEYS.length,
+      metadataKeys: 'OK',
+      permissionDenied: 'ContainerPause needs scope "control"; token "constructor" has read',
+    });
+  } finally {
+    runner.close();
+    reader.close();
+  }
+});
+
+/** Equal string maps, keys in any order. */
+function sameMap(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}

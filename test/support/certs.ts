@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +22,12 @@ export interface CertOptions {
   sans?: string[];
   /** A client certificate (extendedKeyUsage clientAuth) instead of a server one. */
   client?: boolean;
+  /** extendedKeyUsage as openssl takes it (e.g. `serverAuth,clientAuth`), instead of the one `client` picks. */
+  extendedKeyUsage?: string;
   days?: number;
+  /** Validity dates instead of `days` from now (expired or not yet valid certificates), signed through `openssl ca`. */
+  notBefore?: Date;
+  notAfter?: Date;
 }
 
 let checked = false;
@@ -32,7 +37,7 @@ function openssl(args: string[], cwd: string): void {
     try {
       execFileSync('openssl', ['version'], { stdio: 'ignore' });
     } catch {
-      execFileSync('bash', ['-c', 'apt-get install -y openssl || (apt-get update && apt-get install -y openssl)'], { stdio: 'ignore' });
+      execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'apt-install.sh'), 'openssl'], { stdio: 'inherit' });
     }
     checked = true;
   }
@@ -83,11 +88,15 @@ export function makeCert(ca: Cert, options: CertOptions): Cert {
   const ext = [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
-    `extendedKeyUsage=${options.client ? 'clientAuth' : 'serverAuth'}`,
+    `extendedKeyUsage=${options.extendedKeyUsage ?? (options.client ? 'clientAuth' : 'serverAuth')}`,
     ...(options.sans?.length ? [`subjectAltName=${options.sans.join(',')}`] : []),
   ];
   writeFileSync(join(dir, `${name}.ext`), ext.join('\n') + '\n');
   openssl(['req', '-new', ...ECKEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${options.cn}`], dir);
+  if (options.notBefore || options.notAfter) {
+    signWithDates(ca, name, dir, options.notBefore ?? new Date(), options.notAfter ?? new Date(Date.now() + 2 * 86_400_000));
+    return load(dir, name);
+  }
   openssl(
     [
       'x509',
@@ -109,4 +118,55 @@ export function makeCert(ca: Cert, options: CertOptions): Cert {
     dir,
   );
   return load(dir, name);
+}
+
+/** `openssl ca` signs with given dates (`openssl x509 -req` takes only -days from now), in a database of its own. */
+function signWithDates(ca: Cert, name: string, dir: string, notBefore: Date, notAfter: Date): void {
+  const db = join(dir, `${name}.db`);
+  mkdirSync(db);
+  writeFileSync(join(db, 'index.txt'), '');
+  writeFileSync(join(db, 'serial'), `${randomBytes(8).toString('hex')}\n`);
+  const conf = [
+    '[ca]',
+    'default_ca = d',
+    '[d]',
+    `database = ${join(db, 'index.txt')}`,
+    `new_certs_dir = ${db}`,
+    `serial = ${join(db, 'serial')}`,
+    'default_md = sha256',
+    'policy = p',
+    'unique_subject = no',
+    '[p]',
+    'commonName = supplied',
+  ];
+  writeFileSync(join(dir, `${name}.cnf`), conf.join('\n') + '\n');
+  const asn1 = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      `${name}.cnf`,
+      '-cert',
+      ca.certPath,
+      '-keyfile',
+      ca.keyPath,
+      '-in',
+      `${name}.csr`,
+      '-extfile',
+      `${name}.ext`,
+      '-startdate',
+      asn1(notBefore),
+      '-enddate',
+      asn1(notAfter),
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
 }

@@ -27,6 +27,8 @@ export function buildService(): void {
 export interface ChildService {
   address: string;
   dataDir: string;
+  /** Its EXEC_REPLICA_ID: the label `exec-stream.replica` of the containers it makes. */
+  replicaId: string;
   /** Every log line (pino JSON) the current and earlier processes wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   proc?: ChildProcess;
@@ -65,6 +67,7 @@ export async function childService(env: Record<string, string> = {}, options: Ch
   const svc: ChildService = {
     address,
     dataDir,
+    replicaId,
     logs: [],
     spawnedAt: 0,
     connection,

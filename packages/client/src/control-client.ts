@@ -80,7 +80,8 @@ export class LifecycleSubscription {
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
+        // Node runs a delay over 2^31 - 1 ms after 1 ms; the loop waits again for what is left.
+        const t = setTimeout(resolve, Math.min(left, 2 ** 31 - 1));
         this.waiters.push(() => {
           clearTimeout(t);
           resolve();

@@ -93,6 +93,11 @@ describe('loadConfig', () => {
     ['EXEC_DNS_SERVER', 'dns.example.com:53'],
     ['EXEC_PEERS_REFRESH_MS', '99'],
     ['EXEC_RECOVERY_RECORD_BYTES', '1000'],
+    // Durations that go to one Node timer: at most a day (Node runs a delay over 2^31-1 ms after 1 ms).
+    ['EXEC_PEERS_REFRESH_MS', '86400001'],
+    ['EXEC_PEERS_REFRESH_MS', String(2 ** 31)],
+    ['EXEC_COPY_STALL_MS', '86400001'],
+    ['EXEC_COPY_STALL_MS', String(2 ** 31)],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     // Log options are checked for a driver that takes them.
     const driver = name === 'EXEC_CONTAINER_LOG_OPTS' ? { EXEC_CONTAINER_LOG_DRIVER: 'local' } : {};

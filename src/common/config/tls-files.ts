@@ -16,11 +16,26 @@ export interface TlsMaterial {
   ca?: Buffer;
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Why a certificate of the chain in `pem` is refused at `now` (expired, or not valid yet), naming it and its dates; undefined when all are valid. */
+export function certificateDateProblem(pem: Buffer, now: Date): string | undefined {
+  for (const block of pem.toString('utf8').match(PEM_CERTIFICATE) ?? []) {
+    const x = new X509Certificate(block);
+    const name = x.subject.replace(/\n/g, ', ');
+    const [from, to] = [x.validFromDate, x.validToDate];
+    if (now > to) return `the certificate ${name} expired on ${to.toISOString()} (valid from ${from.toISOString()}): clients would refuse it`;
+    if (now < from) return `the certificate ${name} is not valid before ${from.toISOString()} (valid until ${to.toISOString()}): clients would refuse it`;
+  }
+  return undefined;
+}
+
 /**
- * Reads the TLS files and checks that they make a usable server identity (certificate parses, key
- * matches it, client CA parses); throws an Error naming the variable at fault.
+ * Reads the TLS files and checks that they make a usable server identity at `now` (every certificate of
+ * the chain parses and is within its dates, key matches it, client CA parses); throws an Error naming
+ * the variable at fault.
  */
-export function readTlsMaterial(s: TlsFileSettings): TlsMaterial {
+export function readTlsMaterial(s: TlsFileSettings, now = new Date()): TlsMaterial {
   const read = (name: keyof TlsFileSettings): Buffer => {
     try {
       return readFileSync(s[name] as string);
@@ -41,6 +56,8 @@ export function readTlsMaterial(s: TlsFileSettings): TlsMaterial {
   const key = read('EXEC_TLS_KEY');
   const ca = s.EXEC_TLS_CLIENT_CA ? read('EXEC_TLS_CLIENT_CA') : undefined;
   parse('EXEC_TLS_CERT', cert);
+  const dates = certificateDateProblem(cert, now);
+  if (dates) throw new Error(`EXEC_TLS_CERT=${JSON.stringify(s.EXEC_TLS_CERT)}: ${dates}`);
   if (ca) parse('EXEC_TLS_CLIENT_CA', ca);
   try {
     createSecureContext({ cert, key });

@@ -11,6 +11,14 @@ describe('parseTokensFile', () => {
     expect(tokens.get(HASH)).toEqual({ name: 'ci', scopes: new Set(['run', 'read']) });
   });
 
+  it('takes names that are JavaScript object keys (constructor, toString …) as ordinary names, unique as any other', () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const tokens = parseTokensFile(JSON.stringify(names.map((name, i) => ({ name, sha256: String(i).repeat(64), scopes: ['read'] }))));
+    expect([...tokens.values()].map((p) => p.name)).toEqual(names);
+    const twice = JSON.stringify(['constructor', 'constructor'].map((name, i) => ({ name, sha256: String(i).repeat(64), scopes: ['read'] })));
+    expect(() => parseTokensFile(twice)).toThrow(/name constructor appears twice/);
+  });
+
   it.each([
     ['not JSON', '{', /not JSON/],
     ['an object', '{}', /JSON array/],

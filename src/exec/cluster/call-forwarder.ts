@@ -1,5 +1,6 @@
-import type { Metadata, ServiceError } from '@grpc/grpc-js';
-import { Inject, Injectable } from '@nestjs/common';
+import { statusName } from '../../common/log-levels';
+import type { Deadline, Metadata, ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ExecError, kindOfGrpcCode } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
@@ -7,11 +8,12 @@ import { forwardedMetadata } from './forwarded-metadata';
 import type { Owner } from './owner-router';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
+import { STATUS_FLUSH_MS } from '../session';
 
 /** A peer that is the owner. */
 export type RemoteOwner = Extract<Owner, { local: false }>;
 
-/** How long a forwarded unary call may take (the owner's own Docker deadlines are shorter). */
+/** How long a forwarded unary call may take without a sooner deadline of its caller (the owner's own Docker deadlines are shorter). */
 const UNARY_DEADLINE_MS = 120_000;
 
 /**
@@ -50,8 +52,10 @@ export function peerError(err: unknown, owner: RemoteOwner): ExecError {
  * (its container never waits).
  */
 @Injectable()
-export class CallForwarder {
+export class CallForwarder implements BeforeApplicationShutdown {
   private readonly log: Logger;
+  /** Ends each forwarded call in flight with this error (and cancels its owner's call): see beforeApplicationShutdown. */
+  private readonly inFlight = new Set<(err: ExecError) => void>();
 
   constructor(
     private readonly channels: PeerChannels,
@@ -61,10 +65,28 @@ export class CallForwarder {
     this.log = root.child({ component: 'forwarder' });
   }
 
-  /** A unary call, answered by the owner (its status code kept). */
-  async unary<Res>(owner: RemoteOwner, method: string, req: unknown, metadata: Metadata | undefined): Promise<Res> {
+  /**
+   * This replica is draining (SIGTERM): its forwarded calls end as its own clients' do, UNAVAILABLE
+   * telling them to reconnect, which they can through any replica while the owner goes on (a cut
+   * would reach them as CANCELLED, which ResumingSession rightly treats as final).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.inFlight.size) return;
+    this.log.info({ calls: this.inFlight.size }, 'draining: forwarded calls told to reconnect');
+    const err = new ExecError(
+      'unavailable',
+      `replica ${this.directory.self}, which forwarded this call, is shutting down; its owner goes on: reconnect (through any replica) ` +
+        'with session_id and replay_from_sequence = last sequence seen + 1',
+    );
+    for (const end of [...this.inFlight]) end(err);
+    // The statuses go out before the server closes (which would cut the calls: CANCELLED).
+    await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
+  }
+
+  /** A unary call, answered by the owner (its status code kept), within the caller's deadline if it has one. */
+  async unary<Res>(owner: RemoteOwner, method: string, req: unknown, metadata: Metadata | undefined, deadline?: Deadline): Promise<Res> {
     try {
-      return await this.channels.unary<Res>(owner.address, method, req, this.metadataFor(metadata), UNARY_DEADLINE_MS);
+      return await this.channels.unary<Res>(owner.address, method, req, this.metadataFor(metadata), UNARY_DEADLINE_MS, deadline);
     } catch (err) {
       throw peerError(err, owner);
     }
@@ -96,9 +118,15 @@ export class CallForwarder {
   clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
     if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call'));
     return new Promise<Res>((resolve, reject) => {
-      const upstream = this.channels.clientStream<Res>(owner.address, method, this.metadataFor(call.metadata), (err, res) =>
-        err ? reject(peerError(err, owner)) : resolve(res as Res),
-      );
+      const drain = (err: ExecError) => {
+        upstream.cancel();
+        reject(err);
+      };
+      this.inFlight.add(drain);
+      const upstream = this.channels.clientStream<Res>(owner.address, method, this.metadataFor(call.metadata), (err, res) => {
+        this.inFlight.delete(drain);
+        return err ? reject(peerError(err, owner)) : resolve(res as Res);
+      });
       upstream.write(first);
       this.pumpRequests(call, upstream);
     });
@@ -151,6 +179,7 @@ export class CallForwarder {
       const settle = (err?: ExecError) => {
         if (settled) return;
         settled = true;
+        this.inFlight.delete(drain);
         call.removeListener('cancelled', onClientGone);
         if (err && !duplex) return reject(err);
         if (err) call.emit('error', { code: err.grpcCode, details: err.message });
@@ -159,9 +188,15 @@ export class CallForwarder {
       };
       const onClientGone = () => {
         upstream.cancel();
+        this.inFlight.delete(drain);
         settled = true;
         resolve();
       };
+      const drain = (err: ExecError) => {
+        settle(err);
+        upstream.cancel();
+      };
+      this.inFlight.add(drain);
       call.once('cancelled', onClientGone);
       upstream.on('data', (message: Buffer) => {
         if (!call.write(message)) {
@@ -172,7 +207,7 @@ export class CallForwarder {
       upstream.on('end', () => settle());
       upstream.on('error', (err: ServiceError) => {
         if (settled || call.cancelled) return;
-        this.log.info({ replica: owner.replica, code: err.code, details: err.details }, 'forwarded call ended with an error');
+        this.log.debug({ replica: owner.replica, code: statusName(err.code), details: err.details }, 'forwarded call ended with an error');
         settle(peerError(err, owner));
       });
       if (duplex && upstream.write && upstream.end) {

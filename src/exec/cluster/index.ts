@@ -5,4 +5,5 @@ export * from './owner-router';
 export * from './peer-channels';
 export * from './peer-directory';
 export * from './peer-lifecycle';
+export * from './request-id-home';
 export * from './routed-calls';

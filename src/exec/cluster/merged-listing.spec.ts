@@ -1,7 +1,7 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { createRootLogger } from '../../common/logger';
-import { pageTokenAt } from '../session';
+import { LIST_MAX_PAGE_BYTES, pageTokenAt, sessionInfoBytes } from '../session';
 import { FORWARDED_BY } from './forwarded-metadata';
 import { MergedListing } from './merged-listing';
 import type { PeerChannels } from './peer-channels';
@@ -79,7 +79,7 @@ describe('MergedListing', () => {
     expect(ids(page)).toEqual(order.slice(0, 3));
     const last = order[2];
     expect(page.next_page_token).toBe(pageTokenAt(1000, last));
-    expect(Buffer.from(page.next_page_token!, 'base64url').toString()).toBe(`1000:${last}`);
+    expect(Buffer.from(page.next_page_token!, 'base64url').toString()).toMatch(new RegExp(`^1000:${last.replace(/\./g, '\\.')}\\.[0-9a-f]{16}$`));
   });
 
   it('sets the next token when a replica has more beyond its page, even though the union fits the limit', async () => {
@@ -88,6 +88,25 @@ describe('MergedListing', () => {
     const page = await merged.list(req, 3, { sessions: [session('es-a', 1, 1000)], next_page_token: '' }, undefined);
     expect(ids(page)).toHaveLength(2);
     expect(page.next_page_token).toBe(pageTokenAt(1000, page.sessions![1].session_id!));
+  });
+
+  it('bounds a page by bytes too, and never passes the end of a peer page that was cut: the next token continues exactly', async () => {
+    const big = (replica: string, n: number, ms: number): SessionInfo => ({ ...session(replica, n, ms), command: ['true', 'x'.repeat(300 * 1024)] });
+    // es-b cut its own page after one session (bytes): what it has after 1000 ms is not on this page.
+    channels.answers.set(PEERS['es-b'], { sessions: [big('es-b', 1, 1000)], next_page_token: pageTokenAt(1000, session('es-b', 1, 1000).session_id!) });
+    channels.answers.set(PEERS['es-c'], { sessions: [big('es-c', 1, 500), big('es-c', 2, 4000)], next_page_token: '' });
+    const mine = { sessions: [big('es-a', 1, 1000), big('es-a', 2, 3000)], next_page_token: '' };
+    const page = await merged.list(req, 100, mine, undefined);
+    expect(ids(page)).toEqual(order.slice(0, 3));
+    expect(page.next_page_token).toBe(pageTokenAt(1000, order[2]));
+    // Seven sessions of 300 KiB: pages of at most 1 MiB (LIST_MAX_PAGE_BYTES), three sessions each.
+    channels.answers.set(PEERS['es-b'], { sessions: [], next_page_token: '' });
+    channels.answers.set(PEERS['es-c'], { sessions: [], next_page_token: '' });
+    const seven = { sessions: Array.from({ length: 7 }, (_, i) => big('es-a', i, 1000 + i)), next_page_token: '' };
+    const first = await merged.list(req, 100, seven, undefined);
+    expect(ids(first)).toEqual(ids(seven).slice(0, 3));
+    expect(first.next_page_token).toBe(pageTokenAt(1002, seven.sessions[2].session_id!));
+    expect(first.sessions!.reduce((n, s) => n + sessionInfoBytes(s), 0)).toBeLessThanOrEqual(LIST_MAX_PAGE_BYTES);
   });
 
   it('names a peer that cannot be asked in unreachable_replicas, and lists the others without its sessions', async () => {

@@ -1,25 +1,23 @@
+import { statusName } from '../../common/log-levels';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
+import type { ListSessionsRequest__Output, ListSessionsResponse } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
-import { pageTokenAt } from '../session';
+import { boundPage, byPosition } from '../session';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 
 /** How long a peer may take to answer its part of a merged ListSessions. */
-const PEER_LIST_DEADLINE_MS = 10_000;
-
-const createdMs = (s: SessionInfo) => Number(BigInt(String(s.created_at ?? '0')) / 1_000_000n);
-const byPosition = (a: SessionInfo, b: SessionInfo) =>
-  createdMs(a) - createdMs(b) || ((a.session_id ?? '') < (b.session_id ?? '') ? -1 : (a.session_id ?? '') > (b.session_id ?? '') ? 1 : 0);
+const PEER_LIST_DEADLINE_MS = 5_000;
 
 /**
  * ListSessions over every replica. A page token is a position in one order (creation time, then
- * session id) that every replica understands, so each replica is asked for its first `limit` sessions
- * after the same position, and the merged page is the first `limit` of their union; the next token is
- * the position of its last session. Replicas that cannot be asked are named in `unreachable_replicas`.
+ * session id) that every replica understands, so each replica is asked for its first page after the
+ * same position, and the merged page is the first `limit` of their union that fit in
+ * LIST_MAX_PAGE_BYTES, never past the last session of a replica's page that had more; the next token
+ * is the position of its last session. Replicas that cannot be asked are named in `unreachable_replicas`.
  */
 @Injectable()
 export class MergedListing {
@@ -41,7 +39,7 @@ export class MergedListing {
         this.channels
           .unary<ListSessionsResponse>(address, 'ListSessions', req, forwardedMetadata(metadata, this.directory.self), PEER_LIST_DEADLINE_MS)
           .catch((err: ServiceError) => {
-            this.log.info({ replica, code: err.code, details: err.details }, 'a peer could not be listed');
+            this.log.warn({ replica, code: statusName(err.code), details: err.details }, 'a peer could not be listed');
             unreachable.push(replica);
             return undefined;
           }),
@@ -49,13 +47,10 @@ export class MergedListing {
     );
     const all = [local, ...pages].filter((p): p is ListSessionsResponse => !!p);
     const sessions = all.flatMap((p) => p.sessions ?? []).sort(byPosition);
-    const page = sessions.slice(0, limit);
-    const more = sessions.length > limit || all.some((p) => !!p.next_page_token);
-    const last = page[page.length - 1];
-    return {
-      sessions: page,
-      next_page_token: more && last ? pageTokenAt(createdMs(last), last.session_id ?? '') : '',
-      unreachable_replicas: unreachable.sort(),
-    };
+    // A replica's page with more after it (cut by count or bytes) is complete only up to its last session: the merged page stops there.
+    let end = sessions.length;
+    for (const p of all) if (p.next_page_token && p.sessions?.length) end = Math.min(end, sessions.indexOf(p.sessions[p.sessions.length - 1]) + 1);
+    const more = end < sessions.length || all.some((p) => !!p.next_page_token);
+    return { ...boundPage(sessions.slice(0, end), limit, more), unreachable_replicas: unreachable.sort() };
   }
 }

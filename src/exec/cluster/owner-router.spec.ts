@@ -8,6 +8,7 @@ import { FORWARDED_BY } from './forwarded-metadata';
 import { LOCAL, OwnerRouter, replicaOfSession } from './owner-router';
 import type { PeerChannels } from './peer-channels';
 import type { PeerDirectory } from './peer-directory';
+import type { RequestIdHome } from './request-id-home';
 
 const UUID = '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const PEERS = { 'es-b': '10.0.0.2:50051', 'es-c': '10.0.0.3:50051' };
@@ -42,7 +43,11 @@ class FakeChannels {
 
 class FakeSessions {
   containers: string[] = [];
+  requestIds: string[] = [];
   asked = 0;
+  hasRequestId(id: string) {
+    return this.requestIds.includes(id);
+  }
   containerByPrefix(prefix: string) {
     this.asked++;
     return this.containers.find((id) => id.startsWith(prefix));
@@ -98,11 +103,14 @@ describe('OwnerRouter', () => {
   let channels: FakeChannels;
   let sessions: FakeSessions;
   let control: FakeControl;
+  /** request_id → its home replica (RequestIdHome is specified in request-id-home.spec.ts). */
+  const homes: Record<string, string> = { 'job-b': 'es-b', 'job-gone': 'es-z' };
   const router = (env: Record<string, string> = { EXEC_PEERS: 'es-b=10.0.0.2:50051,es-c=10.0.0.3:50051' }) =>
     new OwnerRouter(
       directory as unknown as PeerDirectory,
       channels as unknown as PeerChannels,
       sessions as unknown as SessionManager,
+      { of: (id: string) => homes[id] ?? 'es-a' } as unknown as RequestIdHome,
       control as unknown as ContainerControl,
       loadConfig({ EXEC_REPLICA_ID: 'es-a', ...env }),
       createRootLogger('silent'),
@@ -227,6 +235,31 @@ describe('OwnerRouter', () => {
       channels.answers.set(PEERS['es-b'], grpcError(Code.DEADLINE_EXCEEDED, 'deadline'));
       channels.answers.set(PEERS['es-c'], FULL_ID);
       expect(await router().ofContainer('c0ffee', undefined)).toEqual({ local: false, replica: 'es-c', address: PEERS['es-c'] });
+    });
+  });
+
+  describe('ofRequestId', () => {
+    it('is here when this replica is the home or already has the id, and asks nobody', async () => {
+      expect(await router().ofRequestId('job-a')).toBe(LOCAL);
+      sessions.requestIds.push('job-b');
+      expect(await router().ofRequestId('job-b')).toBe(LOCAL);
+      expect(channels.calls).toEqual([]);
+    });
+
+    it('is the home replica when it is another one, without asking any peer', async () => {
+      expect(await router().ofRequestId('job-b')).toEqual({ local: false, replica: 'es-b', address: PEERS['es-b'] });
+      expect(channels.calls).toEqual([]);
+    });
+
+    it('a home that is not among the peers now is UNAVAILABLE naming it (only its ids wait)', async () => {
+      const err = await execError(router().ofRequestId('job-gone'));
+      expect(err.kind).toBe('unavailable');
+      expect(err.message).toMatch(/belongs to replica es-z, which is not among the peers now.*retry with the same request_id/);
+      expect(await router().ofRequestId('job-a')).toBe(LOCAL);
+    });
+
+    it('without peers configured everything is local', async () => {
+      expect(await router({}).ofRequestId('job-b')).toBe(LOCAL);
     });
   });
 });

@@ -9,6 +9,7 @@ import { SessionManager } from '../session';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
+import { RequestIdHome } from './request-id-home';
 
 /** Where a call is served: here, or by the replica `replica` at `address`. */
 export type Owner = { local: true } | { local: false; replica: string; address: string };
@@ -44,6 +45,7 @@ export class OwnerRouter {
     private readonly directory: PeerDirectory,
     private readonly channels: PeerChannels,
     private readonly sessions: SessionManager,
+    private readonly homes: RequestIdHome,
     @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
@@ -91,42 +93,24 @@ export class OwnerRouter {
   }
 
   /**
-   * Where a run with this request_id goes: the replica that already made its session (the Start is
-   * forwarded there and attaches to it, as a retry here would), else here. UNAVAILABLE when it is not
-   * here and some peer cannot be asked: starting it anyway could run it twice.
+   * Where a run with this request_id goes: its home replica (RequestIdHome), which alone decides whether
+   * the id is new (then it runs there) or a retry (then the Start attaches there); here when this is the
+   * home, or when this replica already has the id. UNAVAILABLE when the home cannot be reached: only
+   * the ids of a replica that is down wait for it, a new id may start at once.
    */
-  async ofRequestId(requestId: string, metadata: Metadata | undefined): Promise<Owner> {
+  async ofRequestId(requestId: string): Promise<Owner> {
     if (!this.clustered || this.sessions.hasRequestId(requestId)) return LOCAL;
-    const unreachable: string[] = [];
-    const answers = await Promise.all(
-      [...this.directory.peers()].map(([replica, address]) =>
-        this.channels
-          .unary<{ sessions?: unknown[] }>(
-            address,
-            'ListSessions',
-            { request_id: requestId, limit: 1 },
-            forwardedMetadata(metadata, this.self),
-            OWNER_QUERY_DEADLINE_MS,
-          )
-          .then(
-            (page) => (page.sessions?.length ? { local: false as const, replica, address } : undefined),
-            (err: ServiceError) => {
-              // A token without scope `read` may not list: its retries are recognised on one replica only (SCALING.md).
-              if (err.code !== Code.PERMISSION_DENIED) unreachable.push(`${replica} (${err.details})`);
-              return undefined;
-            },
-          ),
-      ),
-    );
-    const found = answers.find((a) => !!a);
-    if (found) return found;
-    if (unreachable.length) {
+    const home = this.homes.of(requestId);
+    if (home === this.self) return LOCAL;
+    const address = await this.directory.addressOf(home);
+    if (!address) {
       throw new ExecError(
         'unavailable',
-        `request_id ${JSON.stringify(requestId)} cannot be checked on every replica (${unreachable.join('; ')}): starting it here could run it twice; retry`,
+        `request_id ${JSON.stringify(requestId.slice(0, 32))} belongs to replica ${home}, which is not among the peers now (it may be restarting): ` +
+          'retry with the same request_id; starting it elsewhere could run it twice',
       );
     }
-    return LOCAL;
+    return { local: false, replica: home, address };
   }
 
   private async askPeers(containerId: string, metadata: Metadata | undefined): Promise<Owner> {

@@ -4,11 +4,12 @@ import {
   type ClientDuplexStream,
   type ClientReadableStream,
   type ClientWritableStream,
+  type Deadline,
   type Metadata,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { channelCredentials } from '@exec-stream/client';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import type { ExecConfig } from '../../common/config/exec-config';
@@ -19,6 +20,9 @@ type ExecMethods = Record<string, MethodDefinition<unknown, unknown>>;
 
 /** Responses as the peer's bytes, undecoded: a forwarded stream passes them on as they are (byte-exact, no copy). */
 const raw = (b: Buffer): Buffer => b;
+
+/** Keepalive ping interval, and how long a ping may go unanswered, on the channels to peers. */
+export const PEER_KEEPALIVE_MS = 2_000;
 
 /** HTTP/2 receive window of a peer channel (per stream and per connection). */
 export const PEER_FLOW_CONTROL_WINDOW = 1024 * 1024;
@@ -34,7 +38,7 @@ export const PEER_FLOW_CONTROL_WINDOW = 1024 * 1024;
  * passed on by the forwarder: the owner checks the same token the caller sent.
  */
 @Injectable()
-export class PeerChannels implements OnModuleDestroy {
+export class PeerChannels implements OnApplicationShutdown {
   private readonly clients = new Map<string, Client>();
   private readonly methods: ExecMethods;
   private creds?: ChannelCredentials;
@@ -44,9 +48,13 @@ export class PeerChannels implements OnModuleDestroy {
     this.methods = pkg['dagger.exec.Exec'] as unknown as ExecMethods;
   }
 
-  /** A unary call, decoded; `deadlineMs` bounds it (a peer that hangs does not hang the caller). */
-  unary<Res>(address: string, method: string, req: unknown, metadata: Metadata, deadlineMs: number): Promise<Res> {
+  /**
+   * A unary call, decoded; `deadlineMs` bounds it (a peer that hangs does not hang the caller), and so
+   * does `callerDeadline`, the deadline of the call being answered, when it is sooner.
+   */
+  unary<Res>(address: string, method: string, req: unknown, metadata: Metadata, deadlineMs: number, callerDeadline?: Deadline): Promise<Res> {
     const m = this.method(method);
+    const caller = callerDeadline === undefined ? Infinity : callerDeadline instanceof Date ? callerDeadline.getTime() : callerDeadline;
     return new Promise((resolve, reject) => {
       this.client(address).makeUnaryRequest(
         m.path,
@@ -54,7 +62,7 @@ export class PeerChannels implements OnModuleDestroy {
         m.responseDeserialize,
         req,
         metadata,
-        { deadline: Date.now() + deadlineMs },
+        { deadline: Math.min(Date.now() + deadlineMs, caller) },
         (err: ServiceError | null, res?: unknown) => (err ? reject(err) : resolve(res as Res)),
       );
     });
@@ -78,7 +86,8 @@ export class PeerChannels implements OnModuleDestroy {
     return this.client(address).makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, metadata, {}, (err, res) => done(err, res as Res));
   }
 
-  onModuleDestroy(): void {
+  /** After the server closed: a draining replica's forwarded calls are ended by CallForwarder first, with their own message. */
+  onApplicationShutdown(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
@@ -98,6 +107,11 @@ export class PeerChannels implements OnModuleDestroy {
         // A restarted owner is reachable again within a second, not after grpc-js's minutes of back-off.
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 2000,
+        // A hung owner (stopped, partitioned) fails its calls UNAVAILABLE within PEER_KEEPALIVE_MS × 2 instead
+        // of stalling them: its calls' clients can then resume elsewhere (docs/SCALING.md).
+        'grpc.keepalive_time_ms': PEER_KEEPALIVE_MS,
+        'grpc.keepalive_timeout_ms': PEER_KEEPALIVE_MS,
+        'grpc.keepalive_permit_without_calls': 1,
       });
       this.clients.set(address, c);
     }

@@ -13,6 +13,14 @@ describe('parseStaticPeers', () => {
     );
   });
 
+  it('takes replica ids that are JavaScript object keys (constructor) as ordinary ids', () => {
+    expect([...parseStaticPeers('constructor=h:1,es-b=h:2')]).toEqual([
+      ['constructor', 'h:1'],
+      ['es-b', 'h:2'],
+    ]);
+    expect([...parseStaticPeers('constructor=h:1,es-b=h:2', 'constructor').keys()]).toEqual(['es-b']);
+  });
+
   it('leaves out this replica, so every replica can be given the same list', () => {
     expect([...parseStaticPeers('es-a=h:1,es-b=h:2', 'es-a').keys()]).toEqual(['es-b']);
   });

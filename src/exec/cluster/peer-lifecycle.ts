@@ -1,3 +1,4 @@
+import { statusName } from '../../common/log-levels';
 import { status as Code, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContainerLifecycleEvent } from '@exec-stream/client/wire';
@@ -16,7 +17,8 @@ const RECONNECT_MS = 1_000;
  * filter. Each peer's stream is opened (forwarded: the peer sends only its own events, each naming its
  * replica) and written into the call as its events come, paused while the call does not drain. A peer
  * whose stream breaks gets one `replica_unreachable` event and is opened again every second, resuming
- * after the last id it sent; ids are per replica. The peers are those known when the call starts.
+ * after the last id it sent, and one `replica_reachable` once it is open again; ids are per replica.
+ * The peers are those known when the call starts.
  */
 @Injectable()
 export class PeerLifecycle {
@@ -52,8 +54,21 @@ export class PeerLifecycle {
         setTimeout(open, RECONNECT_MS).unref();
       };
       stream = this.channels.serverStream(address, 'ContainerLifecycle', req, forwardedMetadata(call.metadata, this.directory.self), false);
-      stream.on('data', (event: ContainerLifecycleEvent) => {
+      // The peer's headers say its stream is open (it sends them at once): reachable again, said once.
+      const answers = () => {
+        if (reachable) return;
         reachable = true;
+        this.log.info({ replica }, "a peer's lifecycle stream is open again");
+        call.write({
+          event_type: 'replica_reachable',
+          replica,
+          message: `replica ${replica} (${address}) answers again; its events from where it left off follow`,
+          timestamp: String(BigInt(Date.now()) * 1_000_000n),
+        } satisfies ContainerLifecycleEvent);
+      };
+      stream.on('metadata', answers);
+      stream.on('data', (event: ContainerLifecycleEvent) => {
+        answers();
         if (event.id !== undefined) lastId = String(event.id);
         if (!call.write(event)) {
           stream!.pause();
@@ -66,7 +81,7 @@ export class PeerLifecycle {
         if (err.code === Code.INVALID_ARGUMENT && lastId !== undefined) lastId = '0';
         if (reachable) {
           reachable = false;
-          this.log.info({ replica, code: err.code, details: err.details }, "a peer's lifecycle stream broke");
+          this.log.warn({ replica, code: statusName(err.code), details: err.details }, "a peer's lifecycle stream broke");
           call.write({
             event_type: 'replica_unreachable',
             replica,

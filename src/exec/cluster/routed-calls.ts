@@ -1,4 +1,4 @@
-import type { Metadata } from '@grpc/grpc-js';
+import type { Deadline, Metadata } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { optionalId } from '../../common/request-ids';
 import { CallForwarder } from './call-forwarder';
@@ -33,20 +33,21 @@ export class RoutedCalls {
     return !id || isForwarded(metadata) ? LOCAL : this.owners.ofContainer(id, metadata);
   }
 
-  /** The replica that already made a run with this request_id, if another one did. */
+  /** The home replica of a run's request_id (request-id-home.ts): it runs the Start, or attaches it to the run it made. */
   async forRequestId(requestId: string | undefined, metadata: Metadata | undefined): Promise<Owner> {
-    return !requestId || isForwarded(metadata) ? LOCAL : this.owners.ofRequestId(requestId, metadata);
+    return !requestId || isForwarded(metadata) ? LOCAL : this.owners.ofRequestId(requestId);
   }
 
-  /** A unary call about a container: served here by `local`, or by its owner. */
+  /** A unary call about a container: served here by `local`, or by its owner within the caller's `deadline`. */
   async unaryForContainer<Res>(
     method: string,
     containerId: string | undefined,
     req: unknown,
     metadata: Metadata | undefined,
+    deadline: Deadline | undefined,
     local: () => Promise<Res>,
   ): Promise<Res> {
     const owner = await this.forContainer(containerId, metadata);
-    return owner.local ? local() : this.forwarder.unary<Res>(owner, method, req, metadata);
+    return owner.local ? local() : this.forwarder.unary<Res>(owner, method, req, metadata, deadline);
   }
 }

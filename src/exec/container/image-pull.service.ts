@@ -45,9 +45,9 @@ export class ImagePullService {
         const key = line.layer ?? '';
         if (statuses.get(key) !== line.status) {
           statuses.set(key, line.status);
-          log.info({ image: req.image, layer: line.layer, status: line.status }, 'pull progress');
+          log.debug({ image: req.image, layer: line.layer, status: line.status }, 'pull progress');
         } else {
-          log.debug({ image: req.image, layer: line.layer, status: line.status, current: line.current, total: line.total }, 'pull progress');
+          log.trace({ image: req.image, layer: line.layer, status: line.status, current: line.current, total: line.total }, 'pull progress');
         }
         onProgress(line);
       },

@@ -2,8 +2,9 @@ import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from
 import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { bindCallContext, requireScope } from './call-context';
-import { FULL_ACCESS, type Principal, type Scope, type TokenStore } from './token-store';
+import { levelOfStatus, LogRateLimit, statusName } from '../../common/log-levels';
+import { bindCallContext, requireScope, type CallContext } from './call-context';
+import { FULL_ACCESS, type Scope, type TokenStore } from './token-store';
 
 /** Health checks stay open so that Kubernetes probes need no secret. */
 const OPEN_PREFIXES = ['/grpc.health.v1.Health/'];
@@ -65,61 +66,105 @@ export function requestIdOf(metadata: Metadata): string | undefined {
   return value;
 }
 
+/** What the authorization header was, on the line of a call refused UNAUTHENTICATED (never the header itself). */
+function authorizationProblem(header: string | undefined): 'absent' | 'not Bearer or Basic' | 'unknown token' {
+  if (header === undefined) return 'absent';
+  return tokenFromAuthorization(header) === undefined ? 'not Bearer or Basic' : 'unknown token';
+}
+
 /**
  * A grpc-js server interceptor: it runs before any Nest handler, for unary and streaming calls alike.
  * It refuses a call without a known token (UNAUTHENTICATED) or without the method's scope
- * (PERMISSION_DENIED, METHOD_SCOPES), binds the call's CallContext to its metadata, and logs the call's
- * end with its code, token name (never the token) and request id. Without any token configured every
- * call is `anonymous` with all scopes.
+ * (PERMISSION_DENIED, METHOD_SCOPES), binds the call's CallContext to its metadata, and logs one line
+ * per call: `call refused` (warn) or, when it ends, `call ended` at the level of its code
+ * (levelOfStatus; warn and error lines rate limited), each with the call's request id (its
+ * `x-request-id`, or the call id, which then becomes the call's `x-request-id` for the handlers and the
+ * replicas it is forwarded to), peer address, token name (never the token), code name and, once the
+ * handler knows it, session id. The request id is also sent back in the response headers. Without any
+ * token configured every call is `anonymous` with all scopes.
  */
 export function authInterceptor(store: TokenStore, root: Logger): ServerInterceptor {
+  const limit = new LogRateLimit(root);
   return (methodDescriptor, call) => {
     if (OPEN_PREFIXES.some((p) => methodDescriptor.path.startsWith(p))) return new ServerInterceptingCall(call);
     const path = methodDescriptor.path;
     const method = path.slice(path.lastIndexOf('/') + 1);
     const callId = randomUUID();
     const started = performance.now();
-    let log = root.child({ callId, method });
-    const refuse = (code: status, details: string) => {
-      log.info({ code: status[code], details }, 'call refused');
-      call.sendStatus({ code, details, metadata: new Metadata() });
+    const context: CallContext = {
+      callId,
+      method,
+      principal: FULL_ACCESS('anonymous'),
+      requestId: callId,
+      log: root.child({ callId, method, requestId: callId, peer: call.getPeer() }),
+    };
+    let refused = false;
+    const refuse = (code: status, details: string, fields: Record<string, unknown> = {}) => {
+      refused = true;
+      if (limit.allow('call refused', 'warn')) context.log.warn({ code: statusName(code), details, ...fields }, 'call refused');
+      const trailers = new Metadata();
+      trailers.set('x-request-id', context.requestId!);
+      call.sendStatus({ code, details, metadata: trailers });
     };
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata: Metadata, mdNext) => {
-            let principal: Principal = FULL_ACCESS('anonymous');
+            // The request id first, so that even a refusal's line carries it; a bad one is refused after auth.
+            let badRequestId: ExecError | undefined;
+            try {
+              const requestId = requestIdOf(metadata);
+              if (requestId !== undefined) {
+                context.requestId = requestId;
+                context.log = root.child({ callId, method, requestId, peer: call.getPeer() });
+              } else metadata.set('x-request-id', callId);
+            } catch (err) {
+              badRequestId = err as ExecError;
+            }
             if (store.enabled) {
-              const header = metadata.get('authorization')[0];
-              const given = tokenFromAuthorization(typeof header === 'string' ? header : header?.toString());
+              const raw = metadata.get('authorization')[0];
+              const header = typeof raw === 'string' ? raw : raw?.toString();
+              const given = tokenFromAuthorization(header);
               const found = given === undefined ? undefined : store.lookup(given);
               if (!found) {
                 return refuse(
                   status.UNAUTHENTICATED,
                   'missing or wrong token: send metadata "authorization: Bearer <token>" (or Basic base64(":" + token)) with EXEC_AUTH_TOKEN or a token of EXEC_AUTH_TOKENS_FILE',
+                  { token: null, authorization: authorizationProblem(header) },
                 );
               }
-              principal = found;
+              context.principal = found;
             }
-            log = log.child({ token: principal.name });
-            let requestId: string | undefined;
+            context.log = context.log.child({ token: context.principal.name });
             try {
-              requestId = requestIdOf(metadata);
-              if (requestId !== undefined) log = log.child({ requestId });
+              if (badRequestId) throw badRequestId;
               const scope = METHOD_SCOPES[method];
-              if (scope) requireScope(principal, scope, method);
+              if (scope) requireScope(context.principal, scope, method);
             } catch (err) {
               const e = err as ExecError;
               return refuse(e.grpcCode, e.message);
             }
-            bindCallContext(metadata, { callId, method, principal, requestId, log });
+            bindCallContext(metadata, context);
             mdNext(metadata);
           },
         });
       },
+      sendMetadata: (metadata, next) => {
+        metadata.set('x-request-id', context.requestId!);
+        next(metadata);
+      },
       sendStatus: (s, next) => {
-        log.info({ code: status[s.code] ?? s.code, ms: Math.round(performance.now() - started) }, 'call ended');
-        next(s);
+        // Also in the trailers: a call that fails before sending headers sends trailers only.
+        const trailers = s.metadata ?? new Metadata();
+        trailers.set('x-request-id', context.requestId!);
+        if (!refused) {
+          const level = levelOfStatus(s.code);
+          if (level === 'info' || limit.allow(`call ended: ${level}`, level)) {
+            const fields = { code: statusName(s.code), ms: Math.round(performance.now() - started), ...(s.code === status.OK ? {} : { details: s.details }) };
+            context.log[level](fields, 'call ended');
+          }
+        }
+        next({ ...s, metadata: trailers });
       },
     });
   };

@@ -9,10 +9,18 @@ export interface CallContext {
   /** The RPC name (e.g. `Session`). */
   method: string;
   principal: Principal;
-  /** The client's `x-request-id`, when it sent one. */
+  /** The client's `x-request-id`, or the call id when it sent none. */
   requestId?: string;
-  /** A child logger carrying callId, method, token (the principal's name) and requestId. */
+  /**
+   * A child logger carrying callId, method, requestId, peer and token (the principal's name); the
+   * call's end line is written through it too, so what is bound here (aboutSession) is on that line.
+   */
   log: Logger;
+}
+
+/** From now on, every line of the call (its end line included) carries the session it is about. */
+export function aboutSession(context: CallContext, sessionId: string): void {
+  if (context.log.bindings().sessionId !== sessionId) context.log = context.log.child({ sessionId });
 }
 
 // Keyed by the request Metadata object: grpc-js hands the same object from the interceptor to the handler

@@ -1,4 +1,4 @@
-import type { Metadata } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
@@ -51,23 +51,23 @@ export class ExecController {
 
   // Calls about one container are served by the replica whose engine has it (docs/SCALING.md).
   @GrpcMethod('Exec', 'ContainerStatus')
-  containerStatus(req: ContainerStatusRequest__Output, metadata: Metadata): Promise<ContainerStatusResponse> {
-    return this.routed.unaryForContainer('ContainerStatus', req.container_id, req, metadata, () => this.statuses.status(req));
+  containerStatus(req: ContainerStatusRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerStatusResponse> {
+    return this.routed.unaryForContainer('ContainerStatus', req.container_id, req, metadata, call.getDeadline(), () => this.statuses.status(req));
   }
 
   @GrpcMethod('Exec', 'ContainerPause')
-  containerPause(req: ContainerControlRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerPause', req.container_id, req, metadata, () => this.controls.pause(req.container_id));
+  containerPause(req: ContainerControlRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerPause', req.container_id, req, metadata, call.getDeadline(), () => this.controls.pause(req.container_id));
   }
 
   @GrpcMethod('Exec', 'ContainerResume')
-  containerResume(req: ContainerControlRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerResume', req.container_id, req, metadata, () => this.controls.resume(req.container_id));
+  containerResume(req: ContainerControlRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerResume', req.container_id, req, metadata, call.getDeadline(), () => this.controls.resume(req.container_id));
   }
 
   @GrpcMethod('Exec', 'ContainerSignal')
-  containerSignal(req: ContainerSignalRequest__Output, metadata: Metadata): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerSignal', req.container_id, req, metadata, () => this.controls.signal(req));
+  containerSignal(req: ContainerSignalRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
+    return this.routed.unaryForContainer('ContainerSignal', req.container_id, req, metadata, call.getDeadline(), () => this.controls.signal(req));
   }
 
   @GrpcMethod('Exec', 'ListSessions')

@@ -4,6 +4,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { authInterceptor } from './auth.interceptor';
+import { callerQuotesInterceptor } from './caller-quotes.interceptor';
 import { TokenStore } from './token-store';
 import { createRootLogger, type Logger } from '../../common/logger';
 import { serverCredentials } from './server-credentials';
@@ -13,6 +14,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
+import { drainingInterceptor } from './draining.interceptor';
 import { installFramedSerializer } from './framed-serializer';
 
 export const EXEC_PACKAGE = 'dagger.exec';
@@ -58,7 +60,13 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
       // grpc-js server options pass through channelOptions; interceptors run before any handler.
       channelOptions: {
         // The metrics interceptor first (innermost): it also counts the statuses the others send.
-        interceptors: [...metricsInterceptors(config), authInterceptor(tokens, logger.child({ component: 'call' })), undecodableRequestInterceptor],
+        interceptors: [
+          ...metricsInterceptors(config),
+          authInterceptor(tokens, logger.child({ component: 'call' })),
+          callerQuotesInterceptor,
+          undecodableRequestInterceptor,
+          drainingInterceptor(healthStateFor(config)),
+        ],
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
         passPreEncoded(pkg as PackageDefinition);

@@ -5,8 +5,9 @@ import { EXEC_CONFIG } from '../../common/tokens';
 import { MergedListing, RoutedCalls } from '../cluster';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
+import { nameMap } from '../../common/name-map';
 import { optionalId, quoted } from '../../common/request-ids';
-import { START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
+import { boundPage, START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
 
 /** ListSessions page size when the request gives none, and the most it may ask for. */
 export const LIST_DEFAULT_LIMIT = 100;
@@ -17,7 +18,8 @@ const MAX_PAGE_TOKEN_BYTES = 256;
 
 /**
  * ListSessions: validates the filters (bad input is INVALID_ARGUMENT naming the field), then one page of
- * SessionInfo: this replica's, merged with every peer's when there are peers (docs/SCALING.md).
+ * SessionInfo, at most `limit` sessions and LIST_MAX_PAGE_BYTES: this replica's, merged with every
+ * peer's when there are peers (docs/SCALING.md).
  */
 @Injectable()
 export class ListSessionsHandler {
@@ -31,7 +33,8 @@ export class ListSessionsHandler {
   async list(req: ListSessionsRequest__Output, metadata?: Metadata): Promise<ListSessionsResponse> {
     const filter = parseListRequest(req);
     const page = this.sessions.list(filter);
-    const local = { sessions: page.sessions.map((s) => sessionInfoOf(s, this.config.EXEC_REPLICA_ID)), next_page_token: page.nextPageToken };
+    const infos = page.sessions.map((s) => sessionInfoOf(s, this.config.EXEC_REPLICA_ID));
+    const local = boundPage(infos, filter.limit, !!page.nextPageToken);
     return this.routed.mergesPeers(metadata) ? this.merged.list(req, filter.limit, local, metadata) : local;
   }
 }
@@ -45,7 +48,7 @@ export function parseListRequest(req: ListSessionsRequest__Output): SessionFilte
   if (mode && mode !== 'run' && mode !== 'exec') throw new ExecError('invalid', `mode ${quoted(mode)}: use "run", "exec" or leave it empty`);
   const limit = req.limit ?? 0;
   if (limit > LIST_MAX_LIMIT) throw new ExecError('invalid', `limit ${limit} is above the maximum of ${LIST_MAX_LIMIT} sessions per page`);
-  const labels = req.labels ?? {};
+  const labels = nameMap(req.labels ?? {});
   if (Object.keys(labels).length > MAX_LABEL_FILTERS) throw new ExecError('invalid', `labels: at most ${MAX_LABEL_FILTERS} label filters`);
   const requestId = req.request_id ?? '';
   if (Buffer.byteLength(requestId) > START_REQUEST_ID_MAX_BYTES) throw new ExecError('invalid', `request_id is over ${START_REQUEST_ID_MAX_BYTES} bytes`);

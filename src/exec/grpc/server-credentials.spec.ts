@@ -8,13 +8,15 @@ import { serverCredentials, TlsFilesCertificateProvider } from './server-credent
 const ca = makeCa();
 const first = makeCert(ca, { cn: 'first', sans: ['DNS:localhost'] });
 const second = makeCert(ca, { cn: 'second', sans: ['DNS:localhost'] });
+const expired = makeCert(ca, { cn: 'expired', notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
+const early = makeCert(ca, { cn: 'early', notBefore: new Date(Date.now() + 10 * 86_400_000), notAfter: new Date(Date.now() + 20 * 86_400_000) });
 
 function logSpy() {
-  const lines: Array<{ level: string; msg: string }> = [];
+  const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
   return {
     lines,
-    info: (_o: object, msg: string) => lines.push({ level: 'info', msg }),
-    warn: (_o: object, msg: string) => lines.push({ level: 'warn', msg }),
+    info: (obj: object, msg: string) => lines.push({ level: 'info', msg, obj: obj as Record<string, unknown> }),
+    warn: (obj: object, msg: string) => lines.push({ level: 'warn', msg, obj: obj as Record<string, unknown> }),
   };
 }
 
@@ -66,6 +68,23 @@ describe('TlsFilesCertificateProvider', () => {
     expect(provider.fingerprint).toBe(second.fingerprint256);
     provider.removeIdentityCertificateListener(onIdentity);
     provider.removeCaCertificateListener(onCa);
+  });
+
+  it('keeps the previous files when the new pair is expired or not yet valid, and says so once with the dates', () => {
+    put(first.cert, first.key);
+    const log = logSpy();
+    const provider = new TlsFilesCertificateProvider(files, log, 60_000);
+    for (const stale of [expired, early]) {
+      put(stale.cert, stale.key);
+      expect(provider.check()).toBe(false);
+      expect(provider.check()).toBe(false);
+      expect(provider.fingerprint).toBe(first.fingerprint256);
+    }
+    const warnings = log.lines.filter((l) => l.level === 'warn').map((l) => String(l.obj.problem));
+    expect(warnings).toEqual([expect.stringMatching(/CN=expired expired on 2020-01-02/), expect.stringMatching(/CN=early is not valid before/)]);
+    put(second.cert, second.key);
+    expect(provider.check()).toBe(true);
+    expect(provider.fingerprint).toBe(second.fingerprint256);
   });
 
   it('refuses to start from unusable files, naming the variable', () => {

@@ -13,4 +13,6 @@ export interface ServerStreamCall<T> {
   removeListener(event: string, fn: () => void): unknown;
   cancelled?: boolean;
   metadata?: Metadata;
+  /** Sends the response headers now (grpc-js sends them with the first message otherwise). */
+  sendMetadata?(headers: Metadata): void;
 }

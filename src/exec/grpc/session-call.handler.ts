@@ -1,12 +1,13 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable, Inject, Optional } from '@nestjs/common';
 import { ExecError, toGrpcStatus } from '../../common/errors';
+import { quoted } from '../../common/request-ids';
 import type { SessionRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
 import type { ClientStream } from '../session';
-import { callContextOf, requireScope, type CallContext } from './call-context';
+import { aboutSession, callContextOf, requireScope, type CallContext } from './call-context';
 import { parseStart, type StartDto, type StartMode } from './start.dto';
 import { startFingerprint } from './start-fingerprint';
 import type { Session } from '../session';
@@ -60,6 +61,7 @@ export class SessionCallHandler {
     let owner: Owner;
     try {
       start = await this.readStart(call);
+      if (start.dto.session_id) aboutSession(ctx, start.dto.session_id);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
       // An attach (or an exec) is served by the replica that owns its session or container; a run here,
@@ -80,6 +82,9 @@ export class SessionCallHandler {
     // Messages after Start (stdin may follow at once) wait in gRPC's flow control until the session exists.
     call.pause();
     const { dto, mode } = start;
+    // Until this client is attached (its Ready written), a drain waits for this call (SessionDrain).
+    let setUp!: () => void;
+    this.sessions.trackStart(new Promise<void>((resolve) => (setUp = resolve)));
     let session: Session;
     /** A run or exec Start whose request_id already created a session: this call attaches to it. */
     let retried: boolean;
@@ -118,20 +123,26 @@ export class SessionCallHandler {
                 timeoutMs: dto.timeout_ms,
                 idleTimeoutMs: dto.idle_timeout_ms,
                 killGraceMs: dto.kill_grace_ms,
+                outputLimitBytes: dto.output_limit_bytes,
               },
             });
       ({ session, retried } = started);
       if (retried) this.sessions.admitClient(session);
     } catch (err) {
+      setUp();
       return this.reject(call, ctx, err, dto.session_id);
     } finally {
       call.removeListener('cancelled', onCancel);
     }
+    aboutSession(ctx, session.id);
+    ctx.log.debug({ mode, retried, containerId: session.containerId.slice(0, 12) }, 'Session started');
     this.metrics?.sessionStarted(retried ? 'attach' : mode);
     const writer = (mode !== 'attach' && !retried) || !!session.input?.mayWrite(false, dto.client_id);
     this.routeInput(call, ctx, session, writer);
     call.resume();
-    await session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+    const attached = session.attach(call, { fromSequence: dto.replay_from_sequence || 1, sequenced: dto.sequenced });
+    setUp(); // Ready is written: a drain from now on tells this client like any other
+    await attached;
   }
 
   /** The first message, which must be a valid Start. */
@@ -154,10 +165,10 @@ export class SessionCallHandler {
   private findForAttach(dto: StartDto): Session {
     const session = dto.session_id ? this.sessions.get(dto.session_id) : this.sessions.findByContainer(dto.container_id!, dto.exec_id);
     if (dto.session_id && dto.container_id && !session.containerId.startsWith(dto.container_id)) {
-      throw new ExecError('invalid', `session ${dto.session_id} does not belong to container ${dto.container_id}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to container ${quoted(dto.container_id)}`);
     }
     if (dto.session_id && dto.exec_id && session.execId !== dto.exec_id) {
-      throw new ExecError('invalid', `session ${dto.session_id} does not belong to exec ${dto.exec_id}`);
+      throw new ExecError('invalid', `session ${quoted(dto.session_id)} does not belong to exec ${quoted(dto.exec_id)}`);
     }
     if (dto.replay_from_sequence > session.output.lastSequence + 1) {
       // A client cannot have seen chunks that do not exist yet: a wrong number, not a resume point.
@@ -221,9 +232,9 @@ export class SessionCallHandler {
     );
   }
 
+  /** Ends the call with the error's status; the interceptor's end line says it, with the session when known. */
   private reject(call: SessionCallStream, ctx: CallContext, err: unknown, sessionId?: string): void {
-    const s = toGrpcStatus(err);
-    ctx.log.info({ code: s.code, details: s.details, sessionId, peer: call.getPeer() }, 'call rejected');
-    call.emit('error', s);
+    if (sessionId) aboutSession(ctx, sessionId);
+    call.emit('error', toGrpcStatus(err));
   }
 }

@@ -1,9 +1,13 @@
 import { ExecError } from '../../common/errors';
+import { quoted } from '../../common/request-ids';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** Start.user: a name or uid, optionally `:` a group name or gid (Docker's --user), at most 64 characters. */
 export const USER_PATTERN = /^(?=.{1,64}$)([A-Za-z_][A-Za-z0-9_.-]*|\d+)(:([A-Za-z_][A-Za-z0-9_.-]*|\d+))?$/;
+
+/** The largest uid or gid Docker accepts ("uids and gids must be in range 0-2147483647"). */
+export const MAX_USER_ID = 2_147_483_647;
 
 /** Labels with this prefix are the service's own (exec-stream.managed, .session, .replica): a Start cannot set them. */
 export const RESERVED_LABEL_PREFIX = 'exec-stream.';
@@ -21,12 +25,12 @@ export function labelProblems(value: unknown): string[] {
   const problems: string[] = [];
   for (const [k, v] of entries) {
     if (!k || bytes(k) > LABEL_LIMITS.keyBytes || !PRINTABLE.test(k)) {
-      problems.push(`labels: key ${JSON.stringify(k.slice(0, 40))} must be 1-${LABEL_LIMITS.keyBytes} bytes of printable characters`);
+      problems.push(`labels: key ${quoted(k)} must be 1-${LABEL_LIMITS.keyBytes} bytes of printable characters`);
     } else if (k.toLowerCase().startsWith(RESERVED_LABEL_PREFIX)) {
-      problems.push(`labels: key ${JSON.stringify(k)} starts with ${RESERVED_LABEL_PREFIX}, which is the service's own`);
+      problems.push(`labels: key ${quoted(k)} starts with ${RESERVED_LABEL_PREFIX}, which is the service's own`);
     }
     if (typeof v !== 'string' || bytes(v) > LABEL_LIMITS.valueBytes || !PRINTABLE.test(v)) {
-      problems.push(`labels: the value of ${JSON.stringify(k.slice(0, 40))} must be at most ${LABEL_LIMITS.valueBytes} bytes of printable characters`);
+      problems.push(`labels: the value of ${quoted(k)} must be at most ${LABEL_LIMITS.valueBytes} bytes of printable characters`);
     }
   }
   return problems;
@@ -40,7 +44,7 @@ export const toCount = ({ value }: { value: unknown }) =>
 export const CONTAINER_ONLY_FIELDS = ['memory_bytes', 'cpus', 'pids_limit', 'read_only_rootfs'] as const;
 
 /** Fields that describe a new process: an attach (to a process that already runs) takes none of them. */
-export const PROCESS_FIELDS = [...CONTAINER_ONLY_FIELDS, 'user', 'timeout_ms', 'idle_timeout_ms', 'kill_grace_ms'] as const;
+export const PROCESS_FIELDS = [...CONTAINER_ONLY_FIELDS, 'user', 'timeout_ms', 'idle_timeout_ms', 'kill_grace_ms', 'output_limit_bytes'] as const;
 
 /** INVALID_ARGUMENT when a Start of `mode` sets a field it cannot apply. */
 export function checkFieldsForMode(dto: Record<string, unknown>, mode: 'run' | 'exec' | 'attach'): void {

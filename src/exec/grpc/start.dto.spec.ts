@@ -26,6 +26,11 @@ describe('parseStart', () => {
     [{ container_id: 'abc', exec_id: '../x' }],
     [{ session_id: 'abc', client_id: 'é'.repeat(65) }],
     [{ image: 'busybox', working_dir: '/tmp/' + 'd'.repeat(256) }],
+    // Docker's uids and gids are 0-2147483647 (`-u 4294967295` was UNAVAILABLE from Docker's start).
+    [{ image: 'busybox', user: '4294967295' }],
+    [{ image: 'busybox', user: '2147483648' }],
+    [{ image: 'busybox', user: '0:4294967296' }],
+    [{ image: 'busybox', user: 'root:99999999999999999999' }],
   ])('refuses %j with INVALID_ARGUMENT', (start) => {
     try {
       parseStart(start);
@@ -36,11 +41,26 @@ describe('parseStart', () => {
     }
   });
 
+  it('accepts uids and gids up to 2147483647, and names', () => {
+    for (const user of ['2147483647', '0:2147483647', '1000:1000', 'nobody', 'node:0']) expect(parseStart({ image: 'busybox', user }).dto.user).toBe(user);
+  });
+
   it('accepts a working_dir component of 255 bytes', () => {
     expect(parseStart({ image: 'busybox', working_dir: '/' + 'd'.repeat(255) + '/x/' }).dto.working_dir).toHaveLength(259);
   });
 
   it('says which limit a 100 KB id broke, in a short message', () => {
     expect(() => parseStart({ container_id: 'a'.repeat(100_000) })).toThrow(/^invalid Start: .{0,300}$/);
+  });
+
+  it('keeps env and label names that are JavaScript object keys (toString, __proto__, constructor …) as ordinary names', () => {
+    const names = ['toString', 'valueOf', 'hasOwnProperty', '__proto__', 'constructor', 'isPrototypeOf', '__defineGetter__'];
+    // JSON.parse makes own properties of every name, as protobufjs does for a decoded map.
+    const map = (prefix: string) => JSON.parse(JSON.stringify(Object.fromEntries(names.map((n) => [n, `${prefix}-${n}`])))) as Record<string, string>;
+    const { dto } = parseStart({ image: 'busybox', command: ['true'], env: map('e'), labels: map('l') });
+    expect(Object.entries(dto.env).sort()).toEqual(names.map((n) => [n, `e-${n}`]).sort());
+    expect(Object.entries(dto.labels).sort()).toEqual(names.map((n) => [n, `l-${n}`]).sort());
+    expect(Object.getPrototypeOf(dto.env)).toBeNull();
+    expect(Object.getPrototypeOf(dto.labels)).toBeNull();
   });
 });

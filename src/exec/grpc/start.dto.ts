@@ -15,10 +15,11 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { ExecError } from '../../common/errors';
+import { nameMap } from '../../common/name-map';
 import { LIMITS } from '../../common/limits';
 import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../../common/request-ids';
 import { START_REQUEST_ID_MAX_BYTES } from '../session';
-import { checkFieldsForMode, labelProblems, toCount, USER_PATTERN } from './start-fields';
+import { checkFieldsForMode, labelProblems, MAX_USER_ID, toCount, USER_PATTERN } from './start-fields';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -95,7 +96,7 @@ export class StartDto {
   command: string[] = [];
 
   @EnvWithinLimits()
-  env: Record<string, string> = {};
+  env: Record<string, string> = nameMap({});
 
   @IsOptional()
   @IsString()
@@ -153,10 +154,15 @@ export class StartDto {
 
   @IsOptional()
   @Matches(USER_PATTERN, { message: 'user must be a name or uid, optionally :group or :gid (e.g. 1000:1000), at most 64 characters' })
+  @Check(
+    'userIdRange',
+    (v) => typeof v !== 'string' || v.split(':').every((part) => !/^\d+$/.test(part) || Number(part) <= MAX_USER_ID),
+    `user: a uid or gid is at most ${MAX_USER_ID} (Docker's range)`,
+  )
   user?: string;
 
   @Check('labels', (v) => labelProblems(v).length === 0, 'labels: printable keys (at most 128 bytes, not exec-stream.*) and values (at most 1 KiB), at most 64')
-  labels: Record<string, string> = {};
+  labels: Record<string, string> = nameMap({});
 
   @Transform(toCount)
   @IsInt({ message: 'timeout_ms must be a whole number of ms' })
@@ -177,6 +183,11 @@ export class StartDto {
   @IsBoolean()
   read_only_rootfs?: boolean;
 
+  @Transform(toCount)
+  @IsInt({ message: 'output_limit_bytes must be a whole number of bytes' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'output_limit_bytes is too large' })
+  output_limit_bytes = 0;
+
   // A retried Start with the same request_id attaches to the session the first one created (run and exec).
   @IsOptional()
   @Check(
@@ -191,8 +202,13 @@ export type StartMode = 'run' | 'exec' | 'attach';
 
 /** Validates a decoded Start and says which of the three things it asks for. */
 export function parseStart(raw: unknown): { dto: StartDto; mode: StartMode } {
-  const plain = Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+  const { env, labels, ...plain } = Object.fromEntries(
+    Object.entries((raw ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+  );
   const dto = plainToInstance(StartDto, plain);
+  // Maps of caller-chosen names bypass class-transformer, which skips or trips on names of Object's members.
+  if (env !== undefined) dto.env = nameMap(env);
+  if (labels !== undefined) dto.labels = nameMap(labels);
   const problems = validateSync(dto, { forbidUnknownValues: false }).flatMap((e) =>
     e.property === 'labels' && e.constraints?.labels ? labelProblems(dto.labels) : Object.values(e.constraints ?? {}),
   );

@@ -36,6 +36,9 @@ class FakeExecutor implements ContainerRuntime, ContainerRecovery, ContainerEven
   async readopt(): Promise<never> {
     throw new Error('not used');
   }
+  async readoptExec(): Promise<never> {
+    throw new Error('not used');
+  }
   async execState() {
     return undefined;
   }

@@ -7,15 +7,18 @@ import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { SessionManager } from './session-manager';
 
 /** Time given to grpc-js to send the UNAVAILABLE statuses before the server is shut down. */
-const STATUS_FLUSH_MS = 250;
+export const STATUS_FLUSH_MS = 250;
+/** The longest a drain waits for Starts in flight to be set up (a pull of a large image may not finish). */
+const START_WAIT_MS = 10_000;
 
 export const DRAIN_MESSAGE =
   'exec-stream is shutting down; running processes go on and are re-adopted when it is back: ' +
   'reconnect with session_id and replay_from_sequence = last sequence seen + 1';
 
 /**
- * SIGTERM / SIGINT (main.ts enables Nest's shutdown hooks): refuse new sessions and clients, tell every
- * attached client (status UNAVAILABLE, DRAIN_MESSAGE), flush and seal the files of running sessions
+ * SIGTERM / SIGINT (main.ts enables Nest's shutdown hooks): refuse new sessions and clients, let Starts
+ * in flight finish setting up (at most START_WAIT_MS), tell every attached client (status UNAVAILABLE,
+ * DRAIN_MESSAGE, after its Ready), flush and seal the files of running sessions
  * and leave their containers running, so that the next start re-adopts them (session-recovery.ts).
  * Nest runs this before it closes the gRPC server; afterwards it re-raises the signal, and the
  * process exits even though Docker sockets are still open.
@@ -45,6 +48,9 @@ export class SessionDrain implements OnModuleDestroy, BeforeApplicationShutdown 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.onModuleDestroy(); // in case the destroy hooks were skipped
     this.sessions.beginDrain(DRAIN_MESSAGE);
+    // A Start in flight completes (its client gets Ready, then UNAVAILABLE below) rather than being cut
+    // while its container may start with nobody told of it.
+    await this.sessions.startsSettled(START_WAIT_MS);
     const all = this.sessions.all();
     const running = all.filter((s) => s.running);
     if (signal) {

@@ -1,4 +1,4 @@
-import { listSessions } from './session-listing';
+import { listSessions, pageTokenAt } from './session-listing';
 import type { Session } from './session';
 
 /** The few fields of a Session the listing reads. */
@@ -41,5 +41,28 @@ describe('listSessions', () => {
 
   it('a token it did not give out is INVALID_ARGUMENT', () => {
     expect(() => listSessions(all, { limit: 2, pageToken: 'bm9wZQ' })).toThrow(expect.objectContaining({ kind: 'invalid' }));
+  });
+
+  it('a made-up, altered or truncated token is INVALID_ARGUMENT; the one it gave out works', () => {
+    const given = listSessions(all, { limit: 1 }).nextPageToken;
+    expect(ids(listSessions(all, { limit: 5, pageToken: given }).sessions)).toEqual(['a', 'b']);
+    expect(ids(listSessions(all, { limit: 5, pageToken: pageTokenAt(1, 'c') }).sessions)).toEqual(['a', 'b']);
+    const text = Buffer.from(given, 'base64url').toString();
+    const flip = (t: string, i: number) => t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+    const madeUp = [
+      Buffer.from('1:c').toString('base64url'), // a position in the form tokens carry, without their check
+      Buffer.from('0:0').toString('base64url'),
+      Buffer.from(text.replace(/^1:/, '2:')).toString('base64url'), // another position, the same check
+      flip(given, 2),
+      flip(given, given.length - 1),
+      given.slice(0, -2),
+      `${given}==`, // the same bytes, not as given
+      `${given.slice(0, 4)}*${given.slice(4)}`, // base64url decoding skips the '*'
+      ` ${given}`,
+      '',
+    ].filter((t) => t !== given);
+    for (const pageToken of madeUp.filter(Boolean)) {
+      expect(() => listSessions(all, { limit: 2, pageToken })).toThrow(expect.objectContaining({ kind: 'invalid' }));
+    }
   });
 });

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ExecError } from '../../common/errors';
+import { ownValue } from '../../common/name-map';
 import type { Session, SessionKind } from './session';
 
 /** ListSessions: what to match (every filter given must match) and which page. */
@@ -28,7 +30,13 @@ interface Position {
   id: string;
 }
 
-const TOKEN = /^(\d{1,16}):([A-Za-z0-9][A-Za-z0-9_.-]{0,127})$/;
+/** A token's text: `createdAt:id.check`, check = 16 hex digits of positionCheck (a replica before it read `id.check` as the id: the same position). */
+const TOKEN = /^(\d{1,16}):([A-Za-z0-9][A-Za-z0-9_.-]{0,110})\.([0-9a-f]{16})$/;
+
+/** The check a token carries: not a secret (a position is none), it tells a token the service gave out from an altered or made-up one. */
+function positionCheck(createdAt: number, id: string): string {
+  return createHash('sha256').update(`exec-stream ListSessions page token\0${createdAt}:${id}`).digest('hex').slice(0, 16);
+}
 
 /** The page token of a position: sessions after (createdAt ms, id) in the listing order (also across replicas). */
 export function pageTokenAt(createdAt: number, id: string): string {
@@ -36,12 +44,14 @@ export function pageTokenAt(createdAt: number, id: string): string {
 }
 
 function encodeToken(p: Position): string {
-  return Buffer.from(`${p.createdAt}:${p.id}`).toString('base64url');
+  return Buffer.from(`${p.createdAt}:${p.id}.${positionCheck(p.createdAt, p.id)}`).toString('base64url');
 }
 
+/** The position of a token this service gave out, exactly as given (base64url decoding is lenient: it is re-encoded and compared). */
 function decodeToken(token: string): Position {
-  const m = TOKEN.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!m || token.length > 256)
+  const text = token.length <= 256 ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  const m = TOKEN.exec(text);
+  if (!m || Buffer.from(text).toString('base64url') !== token || positionCheck(Number(m[1]), m[2]) !== m[3])
     throw new ExecError('invalid', 'page_token is not one this service gave out: pass next_page_token of the previous page as it is');
   return { createdAt: Number(m[1]), id: m[2] };
 }
@@ -54,7 +64,7 @@ function matches(s: Session, f: SessionFilter): boolean {
   if (f.state && (f.state === 'running') !== s.running) return false;
   if (f.mode && s.info.kind !== f.mode) return false;
   if (f.requestId && s.info.requestId !== f.requestId) return false;
-  if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (s.info.labels?.[k] !== v) return false;
+  if (f.labels) for (const [k, v] of Object.entries(f.labels)) if (ownValue(s.info.labels, k) !== v) return false;
   return true;
 }
 

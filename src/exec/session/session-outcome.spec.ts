@@ -25,6 +25,24 @@ describe('buildOutcome', () => {
     expect(buildOutcome(facts(over))).toMatchObject({ reason, exitCode, signal, startedAt: 1_000, finishedAt: 3_000, stdoutBytes: 5, stderrBytes: 2 });
   });
 
+  it('a timeout says which signal the service sent and whether the process died of it or exited by itself', () => {
+    const timeout = (exitCode: number, timeoutSignal: number, killReason: 'timeout' | 'idle_timeout' = 'timeout') =>
+      buildOutcome(facts({ outcome: { exitCode }, killReason, timeoutSignal }));
+    expect(timeout(143, 15)).toMatchObject({ reason: 'timeout', exitCode: 143, signal: 15, timeoutSignal: 15 });
+    expect(timeout(143, 15).message).toBe('ended by the service after its hard timeout: SIGTERM (exit code 143)');
+    expect(timeout(137, 9).message).toBe('ended by the service after its hard timeout: SIGTERM, then SIGKILL after the grace (exit code 137)');
+    // A process that handles SIGTERM and exits 0 by itself, before the grace runs out: not "ended by the service".
+    expect(timeout(0, 15)).toMatchObject({ reason: 'timeout', exitCode: 0, signal: 0, timeoutSignal: 15 });
+    expect(timeout(0, 15).message).toBe('its hard timeout expired and the service sent SIGTERM; the process then exited by itself with code 0, before SIGKILL');
+    expect(timeout(3, 15, 'idle_timeout').message).toBe(
+      'its idle timeout expired (no output for too long) and the service sent SIGTERM; the process then exited by itself with code 3, before SIGKILL',
+    );
+    // A timeout remembered from before a restart (kill.json is written right before SIGTERM is sent).
+    expect(timeout(0, 0)).toMatchObject({ reason: 'timeout', timeoutSignal: 15 });
+    expect(buildOutcome(facts({ outcome: { exitCode: 0 } })).timeoutSignal).toBe(0);
+    expect(toWireOutcome(timeout(0, 15))).toMatchObject({ timeout_signal: 15 });
+  });
+
   it('an error outcome is lost, with exit code -1 and the error as its message', () => {
     const r = buildOutcome(facts({ outcome: { error: new ExecError('aborted', 'the container vanished') } }));
     expect(r).toMatchObject({ reason: 'lost', exitCode: -1, signal: 0, message: 'the container vanished' });
@@ -39,6 +57,10 @@ describe('buildOutcome', () => {
     expect(readOutcomeRecord(JSON.parse(JSON.stringify(r)))).toEqual(r);
     expect(readOutcomeRecord({ ...r, reason: 'made-up' })).toBeUndefined();
     expect(readOutcomeRecord(undefined)).toBeUndefined();
+    // exit.json written before timeoutSignal existed
+    const { timeoutSignal, ...older } = r;
+    expect(timeoutSignal).toBe(0);
+    expect(readOutcomeRecord(JSON.parse(JSON.stringify(older)))).toEqual(r);
     expect(toWireOutcome(r)).toMatchObject({ exit_code: 2, started_at: '1000000000', finished_at: '3000000000', stdout_bytes: '5', stderr_bytes: '2' });
   });
 });

@@ -2,7 +2,7 @@ import type { ExecError } from '../../common/errors';
 import type { Outcome } from '@exec-stream/client/wire';
 
 /** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
-export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request';
+export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request' | 'output_limit';
 
 /** Outcome.reason values (docs/PROTOCOL.md, "Outcome"). */
 export type OutcomeReason = 'exited' | 'signaled' | 'oom_killed' | 'lost' | KillReason;
@@ -17,6 +17,8 @@ export interface OutcomeRecord {
   stdoutBytes: number;
   stderrBytes: number;
   message: string;
+  /** The last signal the service sent on a timeout (15 SIGTERM, 9 SIGKILL after the grace); 0 when none. */
+  timeoutSignal: number;
 }
 
 /**
@@ -25,7 +27,16 @@ export interface OutcomeRecord {
  */
 export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
 
-const REASONS: ReadonlySet<string> = new Set<OutcomeReason>(['exited', 'signaled', 'oom_killed', 'lost', 'timeout', 'idle_timeout', 'killed_by_request']);
+const REASONS: ReadonlySet<string> = new Set<OutcomeReason>([
+  'exited',
+  'signaled',
+  'oom_killed',
+  'lost',
+  'timeout',
+  'idle_timeout',
+  'killed_by_request',
+  'output_limit',
+]);
 
 /** The signal number behind an exit code (Docker and shells report 128 + n for a process killed by signal n), else 0. */
 export function signalOf(exitCode: number): number {
@@ -35,19 +46,32 @@ export function signalOf(exitCode: number): number {
 export interface OutcomeFacts {
   outcome: SessionOutcome;
   killReason?: KillReason;
+  /** The last signal a timeout sent (Session.timeoutSignal); 0 / unset when none was sent in this process's life. */
+  timeoutSignal?: number;
   startedAt?: number;
   finishedAt: number;
   bytes: { stdout: number; stderr: number };
 }
 
+const SIGTERM = 15;
+const SIGKILL = 9;
+
 /**
  * The Outcome of a finished session. Precedence: an error outcome is `lost` (exit_code -1); Docker's
- * OOMKilled is `oom_killed`; a timeout the service enforced is `timeout` / `idle_timeout`; a
+ * OOMKilled is `oom_killed`; a timeout the service enforced is `timeout` / `idle_timeout` (its message
+ * says which signals were sent, and whether the process died of one or then exited by itself), its output
+ * limit `output_limit` (whatever the exit code: the output is cut); a
  * ContainerSignal counts (`killed_by_request`) only when the process then ended by a signal; any other
  * 128+n is `signaled`; else `exited`.
  */
 export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
-  const base = { startedAt: f.startedAt ?? f.finishedAt, finishedAt: f.finishedAt, stdoutBytes: f.bytes.stdout, stderrBytes: f.bytes.stderr };
+  const base = {
+    startedAt: f.startedAt ?? f.finishedAt,
+    finishedAt: f.finishedAt,
+    stdoutBytes: f.bytes.stdout,
+    stderrBytes: f.bytes.stderr,
+    timeoutSignal: 0,
+  };
   if (!('exitCode' in f.outcome)) return { ...base, exitCode: -1, signal: 0, reason: 'lost', message: f.outcome.error.message };
   const { exitCode } = f.outcome;
   const signal = signalOf(exitCode);
@@ -55,9 +79,26 @@ export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
   if (f.outcome.oomKilled) {
     return { ...base, exitCode, signal, reason: 'oom_killed', message: `killed by the kernel's OOM killer: the container reached its memory limit (${code})` };
   }
-  if (f.killReason === 'timeout') return { ...base, exitCode, signal, reason: 'timeout', message: `ended by the service after its hard timeout (${code})` };
-  if (f.killReason === 'idle_timeout') {
-    return { ...base, exitCode, signal, reason: 'idle_timeout', message: `ended by the service after its idle timeout: no output for too long (${code})` };
+  if (f.killReason === 'timeout' || f.killReason === 'idle_timeout') {
+    // A timeout remembered across a restart (kill.json) sent at least SIGTERM: kill.json is written right before it.
+    const timeoutSignal = f.timeoutSignal || SIGTERM;
+    const which = f.killReason === 'timeout' ? 'its hard timeout' : 'its idle timeout';
+    const sent = timeoutSignal === SIGKILL ? 'SIGTERM, then SIGKILL after the grace' : 'SIGTERM';
+    const message = signal
+      ? `ended by the service after ${which}${f.killReason === 'idle_timeout' ? ' (no output for too long)' : ''}: ${sent} (${code})`
+      : `${which} expired${f.killReason === 'idle_timeout' ? ' (no output for too long)' : ''} and the service sent ${sent}; ` +
+        `the process then exited by itself with code ${exitCode}${timeoutSignal === SIGKILL ? '' : ', before SIGKILL'}`;
+    return { ...base, exitCode, signal, reason: f.killReason, timeoutSignal, message };
+  }
+  if (f.killReason === 'output_limit') {
+    const limit = f.bytes.stdout + f.bytes.stderr;
+    return {
+      ...base,
+      exitCode,
+      signal,
+      reason: 'output_limit',
+      message: `ended by the service when its output reached its limit of ${limit} bytes; what it wrote after was not recorded (${code})`,
+    };
   }
   if (f.killReason === 'killed_by_request' && signal) {
     return { ...base, exitCode, signal, reason: 'killed_by_request', message: `ended by signal ${signal}, sent through ContainerSignal` };
@@ -73,7 +114,7 @@ export function readOutcomeRecord(value: unknown): OutcomeRecord | undefined {
   const numbers = ['exitCode', 'signal', 'startedAt', 'finishedAt', 'stdoutBytes', 'stderrBytes'];
   if (!numbers.every((k) => typeof r[k] === 'number') || typeof r.reason !== 'string' || !REASONS.has(r.reason) || typeof r.message !== 'string')
     return undefined;
-  return r as unknown as OutcomeRecord;
+  return { ...(r as unknown as OutcomeRecord), timeoutSignal: typeof r.timeoutSignal === 'number' ? r.timeoutSignal : 0 };
 }
 
 const ns = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
@@ -89,6 +130,7 @@ export function toWireOutcome(r: OutcomeRecord): Outcome {
     stdout_bytes: String(r.stdoutBytes),
     stderr_bytes: String(r.stderrBytes),
     message: r.message,
+    timeout_signal: r.timeoutSignal,
   };
 }
 

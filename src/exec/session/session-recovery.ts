@@ -20,7 +20,7 @@ import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
 
 /** What kill.json may hold (anything else is ignored). */
-const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request']);
+const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request', 'output_limit']);
 /** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
 const TAIL_CHECK_BYTES = 4096;
 /** How long a run that lost Docker mid-way waits for Docker to answer again before ending UNAVAILABLE. */
@@ -29,9 +29,9 @@ export const DOCKER_RETURN_GRACE_MS = 5 * 60_000;
 /**
  * Restart recovery, session side (docs/DURABILITY.md). Before the server listens, every folder in
  * EXEC_DATA_DIR/sessions is loaded and registered: finished ones (exit.json) are readable as before;
- * unfinished ones are re-adopted: a run's container through CONTAINER_RECOVERY (Docker's log fills in what
- * was produced while the service was down, then live output and the true exit code); an exec cannot be
- * re-attached (Docker keeps no log of exec output), so it ends with an explicit ABORTED error.
+ * unfinished ones are re-adopted through CONTAINER_RECOVERY: a run's container, and an exec in a container
+ * that records its output (the output record fills in what was produced while the service was down,
+ * then live output and the true exit code); an exec in a container without one ends ABORTED.
  * Damaged files are detected (index check at load, data checksums in the background and on every
  * read): their chunks are never served; readers are told the gap.
  *
@@ -142,6 +142,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       requestId: meta.requestId,
       requestFingerprint: meta.requestFingerprint,
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
+      outputLimitBytes: typeof meta.outputLimitBytes === 'number' && meta.outputLimitBytes > 0 ? meta.outputLimitBytes : undefined,
     };
     const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
@@ -186,20 +187,17 @@ export class SessionRecovery implements OnApplicationBootstrap {
 
   private async resume(session: Session, containers: ManagedContainer[] | undefined): Promise<void> {
     const last = session.output.lastSequence;
-    if (session.info.kind === 'exec') {
-      const state = session.execId && this.recovery ? await this.recovery.execState(session.execId).catch(() => undefined) : undefined;
-      const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
-      throw new ExecError(
-        'aborted',
-        `exec-stream restarted while this exec ran; Docker keeps no log of exec output, so output after chunk ${last} is unknown (${what})`,
-      );
-    }
+    const exec = session.info.kind === 'exec';
+    if (exec && !session.execId) throw new ExecError('aborted', `exec-stream restarted before this exec started; output after chunk ${last} is unknown`);
     if (!containers)
       throw new ExecError(
         'unavailable',
         `Docker could not be asked for the container of this session at start-up; output after chunk ${last} and the exit code are unknown`,
       );
-    const found = containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId);
+    // A run's container carries the session's id; an exec's is the run's container it was started in.
+    const found = exec
+      ? containers.find((c) => !!session.containerId && c.containerId === session.containerId)
+      : (containers.find((c) => c.sessionId === session.id) ?? containers.find((c) => !!session.containerId && c.containerId === session.containerId));
     if (!found || !this.recovery) {
       throw new ExecError('aborted', `the container of this session no longer exists; output after chunk ${last} and the exit code are unknown`);
     }
@@ -211,10 +209,15 @@ export class SessionRecovery implements OnApplicationBootstrap {
     }
     const startedAt = session.startedAt;
     const readRecorded = (stream: StreamName, position: number, length: number) => session.files.readStream(stream, position, length);
-    const process = await this.recovery.readopt({ containerId: found.containerId, recorded, recordedTail, readRecorded }, session.tee);
+    const spec = { containerId: found.containerId, recorded, recordedTail, readRecorded };
+    const process = exec
+      ? await this.recovery.readoptExec({ ...spec, execId: session.execId!, sessionId: session.id }, session.tee)
+      : await this.recovery.readopt(spec, session.tee);
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
+    // Its output limit holds as before (a process it ended before the restart is ended again).
+    this.sessions.armOutputLimit(session);
     // The hard timeout still counts from the process's start (already past: SIGTERM now); the idle one from now.
     const timeouts = session.info.timeouts;
     if (timeouts) {
@@ -228,7 +231,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
         (err) => this.end(session, err),
       )
       .finally(() => {
-        if (this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
+        // A run's container goes with its session; an exec's belongs to its run.
+        if (!exec && this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
       });
   }
 

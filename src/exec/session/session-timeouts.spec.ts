@@ -10,6 +10,7 @@ function fakeSession() {
     process: { done },
     running: true,
     killReason: undefined as string | undefined,
+    timeoutSignal: undefined as number | undefined,
     tee: {
       addListener: (l: { onRecorded(): void }) => {
         listener = l;
@@ -38,6 +39,7 @@ describe('armSessionTimeouts', () => {
       [15, 'timeout'],
       [9, 'timeout'],
     ]);
+    expect(session.timeoutSignal).toBe(9);
   });
 
   it('no SIGKILL when the process ended within the grace', () => {
@@ -48,6 +50,7 @@ describe('armSessionTimeouts', () => {
     session.running = false;
     jest.advanceTimersByTime(1000);
     expect(sent).toEqual([15]);
+    expect(session.timeoutSignal).toBe(15);
   });
 
   it('idle timeout counts from the last output', () => {
@@ -104,6 +107,40 @@ describe('armSessionTimeouts', () => {
     const sent: number[] = [];
     armSessionTimeouts(session as unknown as Session, { timeoutMs: 0, idleTimeoutMs: 5000, killGraceMs: 500 }, async (n) => sent.push(n));
     jest.advanceTimersByTime(0);
+    expect(sent).toEqual([15]);
+    expect(session.killReason).toBe('idle_timeout');
+  });
+
+  it("a hard timeout beyond Node's 2^31-1 ms timer limit fires exactly when due, not at once", () => {
+    const { session } = fakeSession();
+    const sent: number[] = [];
+    const ms = 600 * 3_600_000; // 600 h, the CLI's `--timeout 600h`
+    armSessionTimeouts(session as unknown as Session, { timeoutMs: ms, idleTimeoutMs: 0, killGraceMs: 500 }, async (n) => sent.push(n));
+    jest.advanceTimersByTime(1000);
+    expect(sent).toEqual([]);
+    jest.advanceTimersByTime(ms - 1001);
+    expect(sent).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(sent).toEqual([15]);
+    expect(session.killReason).toBe('timeout');
+  });
+
+  it('an idle timeout beyond 2^31-1 ms waits without spinning and fires once the quiet lasted that long', () => {
+    const { session, output } = fakeSession();
+    const sent: number[] = [];
+    const ms = 2 ** 31 + 5_000;
+    armSessionTimeouts(session as unknown as Session, { timeoutMs: 0, idleTimeoutMs: ms, killGraceMs: 500 }, async (n) => sent.push(n));
+    // Node runs a delay over 2^31-1 ms after 1 ms: re-armed each time, that is a timer per ms (a spinning session).
+    const armed = jest.spyOn(global, 'setTimeout');
+    jest.advanceTimersByTime(1000);
+    expect(sent).toEqual([]);
+    expect(armed.mock.calls.length).toBeLessThanOrEqual(1);
+    armed.mockRestore();
+    jest.advanceTimersByTime(ms - 2000);
+    output(); // output 1 s before the quiet would have lasted `ms`: counts again from here
+    jest.advanceTimersByTime(ms - 1);
+    expect(sent).toEqual([]);
+    jest.advanceTimersByTime(1);
     expect(sent).toEqual([15]);
     expect(session.killReason).toBe('idle_timeout');
   });

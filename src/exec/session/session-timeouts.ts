@@ -1,3 +1,4 @@
+import { setLongTimeout, type LongTimer } from '../../common/long-timer';
 import type { KillReason } from './session-outcome';
 import type { Session, TimeoutSpec } from './session';
 
@@ -31,9 +32,10 @@ export function readTimeoutSpec(value: unknown, defaultGraceMs: number): Timeout
  */
 export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: ProcessSignaller, startedAt = Date.now()): () => void {
   if (!session.process || (!spec.timeoutMs && !spec.idleTimeoutMs)) return () => {};
-  const timers = new Set<NodeJS.Timeout>();
+  // Every delay the service accepts (up to 2^53 − 1 ms) is honoured: setLongTimeout chains Node's 2^31 − 1 ms timers.
+  const timers = new Set<LongTimer>();
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => {
+    const t = setLongTimeout(() => {
       timers.delete(t);
       fn();
     }, ms);
@@ -45,16 +47,18 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
     expired = true;
     session.killReason ??= reason;
     session.logger.info({ reason, ms, killGraceMs: spec.killGraceMs }, 'timeout expired: SIGTERM, then SIGKILL after the grace');
-    const send = (n: number) =>
-      signal(n).catch((err: Error) => session.running && session.logger.warn({ err: err.message, signal: n }, 'could not signal the process'));
-    void send(SIGTERM);
+    const send = (n: number) => {
+      session.timeoutSignal = n; // before the signal: the process may end before the request returns
+      void signal(n).catch((err: Error) => session.running && session.logger.warn({ err: err.message, signal: n }, 'could not signal the process'));
+    };
+    send(SIGTERM);
     later(spec.killGraceMs, () => {
-      if (session.running) void send(SIGKILL);
+      if (session.running) send(SIGKILL);
     });
   };
   const pending = session.killReason === 'timeout' || session.killReason === 'idle_timeout' ? session.killReason : undefined;
   if (pending) later(0, () => expire(pending, pending === 'timeout' ? spec.timeoutMs : spec.idleTimeoutMs));
-  if (spec.timeoutMs) later(Math.max(0, startedAt + spec.timeoutMs - Date.now()), () => expire('timeout', spec.timeoutMs));
+  if (spec.timeoutMs) later(Math.max(0, spec.timeoutMs - (Date.now() - startedAt)), () => expire('timeout', spec.timeoutMs));
   let stopListening = () => {};
   if (spec.idleTimeoutMs) {
     let lastOutput = performance.now();
@@ -68,7 +72,7 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
   }
   const disarm = () => {
     stopListening();
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) t.clear();
     timers.clear();
   };
   session.process.done.then(disarm, disarm);

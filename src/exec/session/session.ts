@@ -34,6 +34,8 @@ export interface SessionInfo {
   requestFingerprint?: string;
   /** Start's timeouts when it set any (meta.json): a session re-adopted after a restart is held to them. */
   timeouts?: TimeoutSpec;
+  /** The most output it records (Start.output_limit_bytes, or EXEC_SESSION_OUTPUT_BYTES); kept in meta.json. */
+  outputLimitBytes?: number;
 }
 
 /**
@@ -47,6 +49,8 @@ export class Session {
   finishedAt?: number;
   outcome?: SessionOutcome;
   private reasonForKill?: KillReason;
+  /** The last signal a timeout sent the process (15, then 9 after the grace): Outcome.timeout_signal. */
+  timeoutSignal?: number;
   process?: StartedProcess;
   /** Stdin and terminal size, when the process has either. */
   input?: ProcessInput;
@@ -113,7 +117,14 @@ export class Session {
   finish(outcome: SessionOutcome): void {
     if (this.outcome) return;
     this.finishedAt = Date.now();
-    const built = buildOutcome({ outcome, killReason: this.killReason, startedAt: this.startedAt, finishedAt: this.finishedAt, bytes: this.output.bytes });
+    const built = buildOutcome({
+      outcome,
+      killReason: this.killReason,
+      timeoutSignal: this.timeoutSignal,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      bytes: this.output.bytes,
+    });
     this.outcome = { ...outcome, record: built };
     this.input?.dispose();
     const record =

@@ -38,10 +38,32 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
       /not known in the image/,
     ],
     ['a redirect', Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301 }), /not a plain name/],
+    ["a uid beyond Docker's range (run: -u 4294967295)", dockerAnswer(500, 'uids and gids must be in range 0-2147483647'), /uid or gid.*2147483647/],
+    [
+      'a path whose symlinks loop or that has too many components (CopyTo)',
+      dockerAnswer(500, 'evalSymlinksInScope: too many links in /var/lib/docker/overlay2/c28e/merged/tmp/loop/x'),
+      /too many components or symbolic links/,
+    ],
   ])('%s', (_name, err, says) => {
     const mapped = fromDockerError(err, 'container 1');
     expect(mapped.kind).toBe('invalid');
     expect(mapped.message).toMatch(says);
+  });
+
+  it("keeps the path in the container, not the host's path of the container's root", () => {
+    const err = dockerAnswer(500, 'evalSymlinksInScope: too many links in /var/lib/docker/overlay2/c28e80c203534559c43a/merged/tmp/loop/x');
+    expect(fromDockerError(err, 'archive in container 1').message).toMatch(/too many links in \/tmp\/loop\/x$/);
+  });
+
+  it("a container whose state changed between the check and Docker's answer is FAILED_PRECONDITION, whatever code Docker chose", () => {
+    for (const words of [
+      'Container 3f2a is not paused',
+      'Container 3f2a is already paused',
+      'Container 3f2a is paused, unpause the container before stopping or killing',
+      'Container 3f2a is not running',
+    ]) {
+      expect(fromDockerError(dockerAnswer(500, words), 'resume of container 3f2a').kind).toBe('precondition');
+    }
   });
 
   it('leaves server trouble UNAVAILABLE', () => {

@@ -10,10 +10,16 @@ interface DockerodeError {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
-/** Docker's own words for an error, without dockerode's "(HTTP code 404) no such container -" prefix. */
+/** A container's root on the engine's host (`/var/lib/docker/overlay2/<id>/merged`), which Docker's words name before a path in it. */
+const HOST_ROOTFS = /\/\S*?\/overlay2?\/[0-9a-f]{16,}\/merged(?=\/|$|\s)/g;
+
+/**
+ * Docker's own words for an error, without dockerode's "(HTTP code 404) no such container -" prefix and
+ * without the host's path of a container's root file system (a path in the container stays).
+ */
 export function dockerMessage(err: unknown): string {
   const e = err as DockerodeError;
-  return (e?.json?.message ?? e?.reason ?? e?.message ?? String(err)).toString().trim();
+  return (e?.json?.message ?? e?.reason ?? e?.message ?? String(err)).toString().trim().replace(HOST_ROOTFS, '');
 }
 
 /**
@@ -29,6 +35,8 @@ function clientMistake(e: DockerodeError | undefined): string | undefined {
   if (e.code === 'ENAMETOOLONG' || /file name too long/i.test(text)) return 'a path component is too long (at most 255 bytes)';
   if (/unable to find (user|group)|no matching entries in (passwd|group) file/i.test(text))
     return 'the user (or group) is not known in the image: give a uid[:gid] or a name in its /etc/passwd';
+  if (/uids and gids must be in range/i.test(text)) return "a uid or gid is out of Docker's range 0-2147483647";
+  if (/too many links/i.test(text)) return 'the path has too many components or symbolic links to resolve (Docker follows at most 255)';
   return undefined;
 }
 

@@ -13,7 +13,7 @@ import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';
 import { LogSkipper } from './log-skipper';
 import { withDeadline } from './docker-deadline';
-import { LABEL_RECORDER, RECORDER_VERSION } from './shim/shim-payload';
+import { execRecordDir, LABEL_RECORDER, RECORDER_VERSION, SHIM_RECORD_DIR } from './shim/shim-payload';
 import { readRecord, waitStopped } from './shim/shim-readopt';
 
 /** A log stream that ends while the container still runs is read again from the start, this often. */
@@ -63,10 +63,13 @@ export class DockerRecovery implements ContainerRecovery {
     const tty = !!info.Config?.Tty;
     const recorder = info.Config?.Labels?.[LABEL_RECORDER];
     let done: Promise<ProcessOutcome>;
-    if (recorder === RECORDER_VERSION) {
+    if (info.State?.Status === 'created') {
+      // exec-stream stopped while setting it up: no process ever ran, there is no output and no exit code.
+      done = Promise.reject(new ExecError('aborted', `container ${short} was never started: exec-stream stopped while setting it up`));
+    } else if (recorder === RECORDER_VERSION) {
       const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `the output record of container ${short}`);
       done = (async () => {
-        await readRecord(container, skipper, this.call, log);
+        await readRecord(container, SHIM_RECORD_DIR, skipper, this.call, log);
         await waitStopped(container);
         const outcome = await this.exitOf(container, short);
         log.info({ ...outcome, recovered: skipper.recorded }, 're-adopted container exited');
@@ -138,6 +141,38 @@ export class DockerRecovery implements ContainerRecovery {
         `container ${short} stopped with Docker reporting "${state.State.Error.slice(0, 200)}": its exit code (${exitCode}) is not the process's`,
       );
     return { exitCode, oomKilled: !!state.State?.OOMKilled };
+  }
+
+  async readoptExec(spec: ReadoptSpec & { execId: string; sessionId: string }, sink: OutputSink): Promise<StartedProcess> {
+    const short = spec.containerId.slice(0, 12);
+    const execShort = spec.execId.slice(0, 12);
+    const container = this.docker.getContainer(spec.containerId);
+    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
+      throw fromDockerError(err, `container ${short}`);
+    });
+    if (info.Config?.Labels?.[LABEL_RECORDER] !== RECORDER_VERSION) {
+      const state = await this.execState(spec.execId).catch(() => undefined);
+      const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
+      throw new ExecError(
+        'aborted',
+        `exec-stream restarted while this exec ran, in a container made without an output record: output after what was recorded is unknown (${what})`,
+      );
+    }
+    const log = this.log.child({ containerId: short, execId: execShort });
+    const skipper = new LogSkipper(sink, spec.recorded, spec.recordedTail, `the output record of exec ${execShort}`);
+    const done = (async (): Promise<ProcessOutcome> => {
+      const recordedEnd = await readRecord(container, execRecordDir(spec.sessionId), skipper, this.call, log);
+      // The record's end holds the exit code; without it (the container was stopped under the exec),
+      // Docker's, if it still knows the exec.
+      const state = recordedEnd === undefined ? await this.execState(spec.execId).catch(() => undefined) : undefined;
+      const exitCode = recordedEnd ?? (state && !state.running ? state.exitCode : undefined);
+      if (exitCode === undefined) throw new ExecError('aborted', `exec ${execShort} ended without an exit code in its record or in Docker`);
+      log.info({ exitCode, recovered: skipper.recorded }, 're-adopted exec exited');
+      return { exitCode };
+    })();
+    done.catch(() => undefined); // observed by the session through `done`
+    log.info({ recorded: spec.recorded, containerRunning: !!info.State?.Running }, 'exec re-adopted');
+    return { containerId: info.Id, execId: spec.execId, done };
   }
 
   async execState(execId: string): Promise<ExecState | undefined> {

@@ -14,7 +14,7 @@ import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
 import { hostLimits } from './host-limits';
 import { logConfig } from './log-config';
-import { LABEL_RECORDER, RECORDER_VERSION, SHIM_VOLUME, shimEntrypoint, shimUpload } from './shim/shim-payload';
+import { execRecordDir, LABEL_RECORDER, RECORDER_VERSION, SHIM_VOLUME, shimEntrypoint, shimUpload } from './shim/shim-payload';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
@@ -170,12 +170,15 @@ export class DockerRuntime implements ContainerRuntime {
       throw new ExecError('precondition', `container ${spec.containerId} is ${state}; exec needs a running container`);
     }
     const containerId = info.Id;
+    // In a container made with the output record, the exec's command runs under the shim too: its
+    // output is recorded beside the run's, and it can be re-adopted after a restart.
+    const recorded = info.Config?.Labels?.[LABEL_RECORDER] === RECORDER_VERSION;
     const exec = await this.call(
       `exec create in container ${spec.containerId}`,
       (abortSignal) =>
         container.exec({
           abortSignal,
-          Cmd: spec.command,
+          Cmd: recorded ? [...shimEntrypoint(spec.tty, this.config.EXEC_RECOVERY_RECORD_BYTES, execRecordDir(spec.sessionId)), ...spec.command] : spec.command,
           Env: envList(spec.env),
           WorkingDir: spec.workingDir || undefined,
           User: spec.user || undefined,

@@ -91,6 +91,40 @@ export const HOSTILE_SIGNALS = [
   'CONT',
 ];
 
+/** Names that are JavaScript object keys: as env names, labels, filters, token names they are names like any other. */
+export const PROTOTYPE_KEYS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'prototype',
+];
+
+/** Start.user values: Docker's uid range ends at 2147483647 (`-u 4294967295` was UNAVAILABLE), names the image lacks. */
+export const HOSTILE_USERS = [
+  '4294967295',
+  '2147483648',
+  '2147483647',
+  '0:4294967296',
+  '99999999999999999999',
+  'nosuchuser',
+  'u'.repeat(64),
+  'root',
+  '0:0',
+  '__proto__',
+];
+
+/** Timeouts past Node's 2^31 - 1 ms timer limit (which once fired at once) and the largest accepted. */
+export const LONG_MS = [String(2 ** 31 - 1), String(2 ** 31), String(2 ** 32), String(600 * 3_600_000), String(Number.MAX_SAFE_INTEGER), '9007199254740992'];
+
 export const REPLAY_NUMBERS = ['0', '1', '2', '1000', '4294967296', '9007199254740993', '9223372036854775808', '18446744073709551615'];
 
 const ALPHABET = 'abcdef0123456789/.%\\ \0\t\n?#:@=-_☃';
@@ -117,7 +151,12 @@ export function fuzzedStart(rng: Prng, known: { sessionIds: string[]; containerI
     () => Array.from({ length: rng.bool(0.02) ? 1025 : rng.int(5) }, () => (rng.bool(0.6) ? rng.pick(['true', 'sh', 'echo', '']) : hostileString(rng))),
     'command',
   );
-  maybe(0.2, () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [hostileString(rng), hostileString(rng)])), 'env');
+  const name = () => (rng.bool(0.3) ? rng.pick(PROTOTYPE_KEYS) : hostileString(rng));
+  maybe(0.2, () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [name(), hostileString(rng)])), 'env');
+  maybe(0.15, () => Object.fromEntries(Array.from({ length: rng.int(4) }, () => [name(), rng.bool(0.5) ? 'v' : hostileString(rng)])), 'labels');
+  maybe(0.1, () => rng.pick(HOSTILE_USERS), 'user');
+  maybe(0.1, () => rng.pick(LONG_MS), 'timeout_ms');
+  maybe(0.1, () => rng.pick(LONG_MS), 'idle_timeout_ms');
   maybe(0.2, () => (rng.bool(0.3) ? '/' + 'd'.repeat(256) : hostileString(rng)), 'working_dir');
   maybe(0.2, () => rng.bool(), 'tty');
   maybe(0.4, () => (rng.bool(0.3) && known.sessionIds.length ? rng.pick(known.sessionIds).slice(0, 1 + rng.int(40)) : hostileString(rng)), 'session_id');
@@ -171,6 +210,33 @@ export function mustRefuse(start: Record<string, unknown>): string | undefined {
     if (bytes(image) > 512) return 'image over 512 bytes';
     // Characters no reference in Docker's grammar has, and shapes it never takes.
     if (/[^A-Za-z0-9._:/@+-]/.test(image) || /^[/:@.]|\/$|\/\/|(^|\/)\.\.?(\/|:|@|$)/.test(image)) return 'image not a reference';
+  }
+  return undefined;
+}
+
+/** Every string a request carries (fields, map keys and values, list items), as the client sent them. */
+export function stringsOf(value: unknown, into: string[] = []): string[] {
+  if (typeof value === 'string') into.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, into);
+  else if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      into.push(k);
+      stringsOf(v, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * The first of `values` that a status message quotes more of than 33 characters (as sent or JSON-escaped),
+ * or undefined: docs/PROTOCOL.md promises at most 32 characters of a client's value in a message.
+ */
+export function quotedInFull(details: string, values: readonly string[]): string | undefined {
+  for (const v of values) {
+    for (let at = 0; at + 33 <= v.length; at += Math.max(1, Math.floor((v.length - 33) / 8))) {
+      const w = v.slice(at, at + 33);
+      if (details.includes(w) || details.includes(JSON.stringify(w).slice(1, -1))) return v;
+    }
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
-import { childService, type ChildService } from '../../support/child-service';
+import { childService, type ChildService, type ChildServiceOptions } from '../../support/child-service';
 import { BASE_IMAGE } from '../../support/server';
 import { RawExecChannel } from './raw-rpc';
 import { alive } from './figures';
@@ -19,8 +19,8 @@ export interface ServiceUnderTest {
 }
 
 /** Starts the built service as a child process with a token and returns clients for it. */
-export async function serviceUnderTest(env: Record<string, string> = {}): Promise<ServiceUnderTest> {
-  const svc = await childService({ EXEC_AUTH_TOKEN: TOKEN, ...env });
+export async function serviceUnderTest(env: Record<string, string> = {}, options: ChildServiceOptions = {}): Promise<ServiceUnderTest> {
+  const svc = await childService({ EXEC_AUTH_TOKEN: TOKEN, ...env }, options);
   await svc.start();
   const connection = new GRPCConnectionManager({
     address: svc.address,

@@ -45,7 +45,8 @@ export function keyValue(value: string, previous: Record<string, string> = {}): 
 /** An env flag: K=V, or K alone to pass the local value of K (as docker does). */
 export function envVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   if (value.includes('=')) return keyValue(value, previous);
-  return process.env[value] === undefined ? previous : { ...previous, [value]: process.env[value] };
+  // Only the variable itself: process.env answers toString, constructor … with Object's members.
+  return Object.hasOwn(process.env, value) ? { ...previous, [value]: process.env[value] as string } : previous;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -3,7 +3,7 @@
  * container itself (docs/DURABILITY.md "The output record in the container").
  *
  *   exec-stream-shim run DIR SEGMENT_BYTES SEGMENTS TTY -- COMMAND [ARG...]
- *     Runs COMMAND as its child and copies every byte the child writes to stdout and stderr (or to its
+ *     (DIR is made if missing.) Runs COMMAND as its child and copies every byte the child writes to stdout and stderr (or to its
  *     terminal, TTY=1) first into DIR/out.<n> as records, then to its own stdout/stderr, which Docker
  *     attaches to the service. Signals it receives go to the child; it exits as the child did
  *     (128 + n for a signal). Output is never held back waiting for more.
@@ -104,8 +104,12 @@ static int record(int type, const void *data, uint32_t len) {
   while (n < 0 && errno == EINTR);
   if (n != (ssize_t)want) {
     /* Disk full or the like: keep the child's output flowing; what is not recorded here is what a
-       restart of the service cannot recover, and the missing end record tells it so. */
+       restart of the service cannot recover, which the marker file tells it. */
     recording = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/unrecorded", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
     return -1;
   }
   in_segment += want;
@@ -120,6 +124,9 @@ static void open_segment(void) {
   out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (out_fd < 0) {
     recording = 0;
+    snprintf(path, sizeof path, "%s/unrecorded", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
     return;
   }
   in_segment = 0;
@@ -174,6 +181,7 @@ static int run(int argc, char **argv) {
   char **command = argv + 6;
   if (segment_bytes < 4096) segment_bytes = 4096;
   if (segments < 1) segments = 1;
+  mkdir(dir, 0755); /* an exec's record folder is made by its shim; a run's was put there before start */
   open_segment();
 
   /* Every signal we may forward is taken through a signalfd; the child gets the mask it had. */

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { shimUploadTar, TarFileReader } from './shim-archive';
 
 describe('shim archive', () => {
-  it('the upload unpacks with tar(1) into the binary (0755) and a folder anyone can write (0777)', () => {
+  it('the upload unpacks with tar(1) into the binary (0755) and folders anyone can write (1777)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shim-tar-'));
-    writeFileSync(join(dir, 'upload.tar'), shimUploadTar('exec-stream-shim', Buffer.from('#!binary'), 'out'));
+    writeFileSync(join(dir, 'upload.tar'), shimUploadTar('exec-stream-shim', Buffer.from('#!binary'), ['out', 'execs']));
     execFileSync('tar', ['-xf', 'upload.tar', '--no-same-owner', '--no-same-permissions', '-p'], { cwd: dir });
     expect(readFileSync(join(dir, 'exec-stream-shim'), 'utf8')).toBe('#!binary');
     expect(statSync(join(dir, 'exec-stream-shim')).mode & 0o777).toBe(0o755);
-    expect(statSync(join(dir, 'out')).mode & 0o777).toBe(0o777);
+    for (const d of ['out', 'execs']) expect(statSync(join(dir, d)).mode & 0o7777).toBe(0o1777);
   });
 
   it('TarFileReader gives each regular file of a tar(1) archive, byte-exact, whatever the pieces', () => {

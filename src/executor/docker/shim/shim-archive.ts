@@ -20,10 +20,10 @@ function entry(name: string, mode: number, data?: Buffer): Buffer[] {
 
 /**
  * The archive unpacked into a new container's record volume before it starts: the shim binary and
- * the record's folder, writable by whatever user the process runs as.
+ * the records' folders, writable by whatever user the process (or an exec) runs as.
  */
-export function shimUploadTar(binaryName: string, binary: Buffer, outDir: string): Buffer {
-  return Buffer.concat([...entry(binaryName, 0o755, binary), ...entry(`${outDir}/`, 0o777), Buffer.alloc(2 * BLOCK)]);
+export function shimUploadTar(binaryName: string, binary: Buffer, dirs: string[]): Buffer {
+  return Buffer.concat([...entry(binaryName, 0o755, binary), ...dirs.flatMap((d) => entry(`${d}/`, 0o1777)), Buffer.alloc(2 * BLOCK)]);
 }
 
 /** Receives the regular files of a tar stream, in archive order, in pieces. */

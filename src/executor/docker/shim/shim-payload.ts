@@ -6,6 +6,12 @@ import { shimUploadTar } from './shim-archive';
 export const SHIM_VOLUME = '/.exec-stream';
 export const SHIM_BINARY = `${SHIM_VOLUME}/exec-stream-shim`;
 export const SHIM_RECORD_DIR = `${SHIM_VOLUME}/out`;
+/** An exec's record: one folder per exec session, made by its shim. */
+export const SHIM_EXECS_DIR = `${SHIM_VOLUME}/execs`;
+
+export function execRecordDir(sessionId: string): string {
+  return `${SHIM_EXECS_DIR}/${sessionId}`;
+}
 /** Label on containers whose output the shim records (value: the record format's version). */
 export const LABEL_RECORDER = 'exec-stream.recorder';
 export const RECORDER_VERSION = 'shim-1';
@@ -31,15 +37,20 @@ let upload: Buffer | undefined;
 
 /** The tar put into every new run container's SHIM_VOLUME before it starts (made once). */
 export function shimUpload(): Buffer {
-  upload ??= shimUploadTar(BINARY_NAME, readFileSync(binaryPath()), 'out');
+  upload ??= shimUploadTar(BINARY_NAME, readFileSync(binaryPath()), ['out', 'execs']);
   return upload;
 }
 
-/** The shim's command line in front of the process's own: the record keeps at least the newest `recordBytes`. */
-export function shimEntrypoint(tty: boolean, recordBytes: number): string[] {
+/**
+ * The shim's command line in front of the process's own, recording into `dir` (a run's: SHIM_RECORD_DIR;
+ * an exec's: execRecordDir): the record keeps at least the newest `recordBytes`.
+ */
+export function shimEntrypoint(tty: boolean, recordBytes: number, dir = SHIM_RECORD_DIR): string[] {
   const segmentBytes = Math.max(65536, Math.ceil(recordBytes / SEGMENTS));
-  return [SHIM_BINARY, 'run', SHIM_RECORD_DIR, String(segmentBytes), String(SEGMENTS + 1), tty ? '1' : '0', '--'];
+  return [SHIM_BINARY, 'run', dir, String(segmentBytes), String(SEGMENTS + 1), tty ? '1' : '0', '--'];
 }
 
-/** The reader's command line (a `docker exec` in the running container): the record from its oldest byte, followed to its end. */
-export const SHIM_CAT = [SHIM_BINARY, 'cat', SHIM_RECORD_DIR];
+/** The reader's command line (a `docker exec` in the running container): the record in `dir` from its oldest byte, followed to its end. */
+export function shimCat(dir: string): string[] {
+  return [SHIM_BINARY, 'cat', dir];
+}

@@ -8,7 +8,7 @@ import { fromDockerError } from '../docker-errors';
 import type { LogSkipper } from '../log-skipper';
 import { pumpOutput } from '../output-pump';
 import { TarFileReader } from './shim-archive';
-import { SHIM_CAT, SHIM_RECORD_DIR } from './shim-payload';
+import { shimCat } from './shim-payload';
 import { ShimRecordParser } from './shim-records';
 
 /** Reader execs started while the container runs before waiting for its exit instead. */
@@ -18,13 +18,15 @@ const MAX_FOLLOWS = 5;
 export type DockerCall = <T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
- * Reads a re-adopted container's output record (exec-stream-shim) into `skipper`, which drops what the
- * session already recorded: while the container runs, through a reader exec that follows the record
- * to its end; once it has stopped, from the record's files (Docker's archive API), which no longer
- * change. Resolves when every byte the process wrote has passed; the container may not have stopped yet.
+ * Reads an output record (exec-stream-shim's, in `dir`: a run's or an exec's) of a re-adopted container
+ * into `skipper`, which drops what the session already recorded: while the container runs, through a
+ * reader exec that follows the record to its end; once it has stopped, from the record's files
+ * (Docker's archive API), which no longer change. Resolves when every byte the process wrote has
+ * passed (the container may not have stopped yet), with the exit code the record's end holds, if any.
  */
-export async function readRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall, log: Logger): Promise<void> {
+export async function readRecord(container: Docker.Container, dir: string, skipper: LogSkipper, call: DockerCall, log: Logger): Promise<number | undefined> {
   const short = container.id.slice(0, 12);
+  const ended: { exitCode?: number } = {};
   for (let follows = 0; ;) {
     const info = await call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
       throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
@@ -41,14 +43,15 @@ export async function readRecord(container: Docker.Container, skipper: LogSkippe
       continue;
     }
     follows++;
-    if (await followRecord(container, skipper, call, log).catch((err: unknown) => failedFollow(err, short, log))) {
+    if (await followRecord(container, dir, skipper, ended, call, log).catch((err: unknown) => failedFollow(err, short, log))) {
       skipper.verifyComplete();
-      return;
+      return ended.exitCode;
     }
     skipper.rewind();
   }
   skipper.rewind();
-  await readStoppedRecord(container, skipper, call);
+  await readStoppedRecord(container, dir, skipper, ended, call);
+  return ended.exitCode;
 }
 
 /** Resolves once the container is not running (no deadline: a process may run for days). */
@@ -68,13 +71,20 @@ function failedFollow(err: unknown, short: string, log: Logger): false {
 }
 
 /** One reader exec: true when it passed the record's end (the process ended), false when it stopped early. */
-async function followRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall, log: Logger): Promise<boolean> {
+async function followRecord(
+  container: Docker.Container,
+  dir: string,
+  skipper: LogSkipper,
+  ended: { exitCode?: number },
+  call: DockerCall,
+  log: Logger,
+): Promise<boolean> {
   const short = container.id.slice(0, 12);
   const exec = await call(`exec create in container ${short}`, (abortSignal) =>
-    container.exec({ abortSignal, Cmd: SHIM_CAT, AttachStdout: true, AttachStderr: true, Tty: false }),
+    container.exec({ abortSignal, Cmd: shimCat(dir), AttachStdout: true, AttachStderr: true, Tty: false }),
   );
   const stream = await call<Duplex>(`exec start ${exec.id.slice(0, 12)}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }));
-  const parser = recordParser(skipper);
+  const parser = recordParser(skipper, ended);
   const complaints: Buffer[] = [];
   await pumpOutput(
     stream,
@@ -89,19 +99,21 @@ async function followRecord(container: Docker.Container, skipper: LogSkipper, ca
 }
 
 /** The whole record of a stopped container, segment by segment, from Docker's archive of its folder. */
-async function readStoppedRecord(container: Docker.Container, skipper: LogSkipper, call: DockerCall): Promise<void> {
+async function readStoppedRecord(container: Docker.Container, dir: string, skipper: LogSkipper, ended: { exitCode?: number }, call: DockerCall): Promise<void> {
   const short = container.id.slice(0, 12);
-  const tar = await call(`archive of the output record of container ${short}`, (abortSignal) =>
-    container.getArchive({ path: SHIM_RECORD_DIR, abortSignal }),
-  ).catch((err) => {
-    throw new ExecError('data_loss', `container ${short}: its output record cannot be read: ${fromDockerError(err, 'archive').message}`);
-  });
+  const tar = await call(`archive of the output record of container ${short}`, (abortSignal) => container.getArchive({ path: dir, abortSignal })).catch(
+    (err) => {
+      throw new ExecError('data_loss', `container ${short}: its output record cannot be read: ${fromDockerError(err, 'archive').message}`);
+    },
+  );
   let parser: ShimRecordParser | undefined;
   let unrecorded = false;
   const files = new TarFileReader({
+    // Entries are the folder's own (Docker names them <folder name>/<file>): segments, and the marker.
     file: (name) => {
-      parser = /\/out\.\d+$/.test(name) ? recordParser(skipper) : undefined;
-      if (name.endsWith('/unrecorded')) unrecorded = true;
+      const file = name.slice(name.indexOf('/') + 1);
+      parser = /^out\.\d+$/.test(file) ? recordParser(skipper, ended) : undefined;
+      if (file === 'unrecorded') unrecorded = true;
     },
     data: (piece) => parser?.push(piece),
   });
@@ -127,11 +139,11 @@ async function readStoppedRecord(container: Docker.Container, skipper: LogSkippe
   skipper.verifyComplete();
 }
 
-/** A parser feeding the skipper: output bytes, and the stream positions where a segment begins. */
-function recordParser(skipper: LogSkipper): ShimRecordParser {
+/** A parser feeding the skipper: output bytes, and the stream positions where a segment begins; the end's exit code into `ended`. */
+function recordParser(skipper: LogSkipper, ended: { exitCode?: number }): ShimRecordParser {
   return new ShimRecordParser({
     output: (stream, data) => skipper.write(stream, data),
     segment: (before) => skipper.skipTo(before),
-    end: () => undefined,
+    end: (exitCode) => (ended.exitCode = exitCode),
   });
 }

@@ -12,7 +12,7 @@ export interface Outcome {
    */
   'signal'?: (number);
   /**
-   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request or lost (docs/PROTOCOL.md).
+   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request, output_limit or lost (docs/PROTOCOL.md).
    */
   'reason'?: (string);
   /**
@@ -29,6 +29,12 @@ export interface Outcome {
    * A sentence a person can read, e.g. "killed after the 5 s timeout".
    */
   'message'?: (string);
+  /**
+   * exec-stream: the last signal the service sent on a timeout (reason timeout or idle_timeout): 15
+   * (SIGTERM), or 9 once the grace ran out (SIGKILL); 0 when it sent none. With `signal` 0 the process
+   * exited by itself after it (e.g. code 0 from a SIGTERM handler) before any SIGKILL.
+   */
+  'timeout_signal'?: (number);
 }
 
 /**
@@ -41,7 +47,7 @@ export interface Outcome__Output {
    */
   'signal'?: (number);
   /**
-   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request or lost (docs/PROTOCOL.md).
+   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request, output_limit or lost (docs/PROTOCOL.md).
    */
   'reason'?: (string);
   /**
@@ -58,4 +64,10 @@ export interface Outcome__Output {
    * A sentence a person can read, e.g. "killed after the 5 s timeout".
    */
   'message'?: (string);
+  /**
+   * exec-stream: the last signal the service sent on a timeout (reason timeout or idle_timeout): 15
+   * (SIGTERM), or 9 once the grace ran out (SIGKILL); 0 when it sent none. With `signal` 0 the process
+   * exited by itself after it (e.g. code 0 from a SIGTERM handler) before any SIGKILL.
+   */
+  'timeout_signal'?: (number);
 }
