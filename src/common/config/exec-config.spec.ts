@@ -16,7 +16,7 @@ function readmeConfigurationTable(): Array<{ names: string[]; text: string }> {
     });
 }
 
-/** A default as the README writes it: `value`, a number, a size (4 MiB), or unset / empty (→ undefined). */
+/** A default as the README writes it: `value`, a number (maybe explained in parentheses), a size (4 MiB), or unset / empty (→ undefined). */
 function readmeValue(text: string): unknown {
   if (/^(unset|empty)\b/.test(text)) return undefined;
   const code = /^`([^`]*)`$/.exec(text);
@@ -24,6 +24,9 @@ function readmeValue(text: string): unknown {
   const size = /^(\d+) (KiB|MiB|GiB)$/.exec(text);
   if (size) return Number(size[1]) * { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[size[2] as 'KiB' | 'MiB' | 'GiB'];
   if (/^\d+$/.test(text)) return Number(text);
+  // A number with what it stands for in words ("0 (a quarter of …)"): the setting holds the number.
+  const explained = /^(\d+) \(.*\)$/.exec(text);
+  if (explained) return Number(explained[1]);
   throw new Error(`README default ${JSON.stringify(text)}: not a form this test reads`);
 }
 
