@@ -1,5 +1,5 @@
 /**
- * Sizes and repetitions of every scenario. Three presets (smoke: seconds, inside the test suite;
+ * Sizes and repetitions of every scenario. Three presets (smoke: the least that runs each scenario, inside the test suite;
  * quick: under 2 minutes; full: under 15), each figure overridable by an environment variable or a
  * `--name=value` flag of the same name in lower case without the BENCH_ prefix
  * (BENCH_S1_BYTES=64M  ≡  --s1-bytes=64M). Byte sizes accept K, M, G suffixes (binary).
@@ -29,6 +29,8 @@ export interface BenchConfig {
   s10StallBytes: number;
   /** Scenario 10: containers on A whose owner B looks up the first time. */
   s10Lookups: number;
+  /** Scenario 10: each replica beside an engine of its own (`own`, as in a cluster) or both on this machine's (`shared`: no engines to start). */
+  s10Engines: 'own' | 'shared';
   /** Scenario 11: bytes of each line-oriented workload. */
   s11Bytes: number;
   /** Which scenarios to run (1..11; 9 only when named, 10 by default in the full preset only). */
@@ -59,24 +61,26 @@ const PRESETS: Record<
   BenchMode,
   Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios' | 'compareRoot'>
 > = {
+  // The least that runs every code path of every scenario (the suite's bench smoke): numbers, not figures.
   smoke: {
     reps: 1,
-    s1Bytes: 2 * MB,
-    s2Bytes: 1 * MB,
-    s2Clients: [1, 4],
-    s3DurationMs: 600,
+    s1Bytes: 256 * 1024,
+    s2Bytes: 256 * 1024,
+    s2Clients: [1, 2],
+    s3DurationMs: 200,
     s3IntervalMs: 20,
     s3Reps: 1,
-    s4Bytes: 4 * MB,
-    s4StallMs: 500,
+    s4Bytes: 1 * MB,
+    s4StallMs: 100,
     s5Reps: 1,
-    s6Sessions: 4,
+    s6Sessions: 2,
     s6Bytes: 64 * 1024,
     s6Reps: 1,
-    s7Calls: 10,
-    s10Clients: 4,
-    s10StallBytes: 8 * MB,
-    s10Lookups: 2,
+    s7Calls: 2,
+    s10Clients: 2,
+    s10StallBytes: 1 * MB,
+    s10Lookups: 1,
+    s10Engines: 'shared',
     s11Bytes: 256 * 1024,
   },
   quick: {
@@ -97,6 +101,7 @@ const PRESETS: Record<
     s10Clients: 16,
     s10StallBytes: 128 * MB,
     s10Lookups: 5,
+    s10Engines: 'own',
     s11Bytes: 8 * MB,
   },
   full: {
@@ -117,6 +122,7 @@ const PRESETS: Record<
     s10Clients: 16,
     s10StallBytes: 256 * MB,
     s10Lookups: 10,
+    s10Engines: 'own',
     s11Bytes: 20_000_000,
   },
 };
@@ -152,6 +158,13 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   S10_CLIENTS: ['s10Clients', parseInt10],
   S10_STALL_BYTES: ['s10StallBytes', parseBytes],
   S10_LOOKUPS: ['s10Lookups', parseInt10],
+  S10_ENGINES: [
+    's10Engines',
+    (v: string) => {
+      if (v !== 'own' && v !== 'shared') throw new Error(`not own or shared: ${v}`);
+      return v;
+    },
+  ],
   S11_BYTES: ['s11Bytes', parseBytes],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],

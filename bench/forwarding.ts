@@ -15,7 +15,11 @@ import { Scenario, alternate, drain, errText, sleep, type BenchContext, type Sce
 const execFileAsync = promisify(execFile);
 const nowMs = () => performance.now();
 
-/** Replica ids (the first label of their SRV targets); each has its own engine, `bench-fwd-<id>` (scripts/docker-engine.sh). */
+/**
+ * Replica ids (the first label of their SRV targets); each has its own engine, `bench-fwd-<id>`
+ * (scripts/docker-engine.sh), unless BENCH_S10_ENGINES=shared: then both use this machine's engine,
+ * and the ids (and the dnsmasq's name) carry this process's pid, so that runs side by side do not meet.
+ */
 const A_ID = 'bench-a';
 const B_ID = 'bench-b';
 const engineName = (id: string) => `bench-fwd-${id}`;
@@ -27,6 +31,8 @@ const SRV = `_grpc._tcp.${DOMAIN}`;
 interface Pair {
   a: ServerHandle;
   b: ServerHandle;
+  /** Replica ids of A and B. */
+  ids: { a: string; b: string };
   /** Replica id → DOCKER_HOST of its engine. */
   hosts: Record<string, string>;
   stop(): Promise<void>;
@@ -105,23 +111,33 @@ async function startPair(ctx: BenchContext, spawnServer: NonNullable<BenchContex
     (await execFileAsync('bash', [join(root, 'scripts', name), ...args], { encoding: 'utf8' })).stdout.trim();
   const confDir = mkdtempSync(join(tmpdir(), 'exec-stream-bench-dns-'));
   const conf = join(confDir, 'dnsmasq.conf');
+  const shared = ctx.cfg.s10Engines === 'shared';
+  const tag = shared ? `-${process.pid}` : '';
+  const ids = { a: A_ID + tag, b: B_ID + tag };
+  const dnsName = DNS_NAME + tag;
   const hosts: Record<string, string> = {};
   const servers: Record<string, ServerHandle> = {};
   let dnsStarted = false;
   const stop = async () => {
     for (const s of Object.values(servers)) await s.stop().catch(() => undefined);
-    if (dnsStarted) await script('dns-server.sh', DNS_NAME, 'stop').catch(() => undefined);
+    if (dnsStarted) await script('dns-server.sh', dnsName, 'stop').catch(() => undefined);
     await Promise.all(
       Object.entries(hosts).map(async ([id, host]) => {
         await removeReplicaContainers(host, id).catch(() => undefined);
-        await script('docker-engine.sh', engineName(id), 'stop').catch((e: unknown) => ctx.log(`  s10 engine ${engineName(id)} stop: ${errText(e)}`));
+        if (!shared) {
+          await script('docker-engine.sh', engineName(id), 'stop').catch((e: unknown) => ctx.log(`  s10 engine ${engineName(id)} stop: ${errText(e)}`));
+        }
       }),
     );
     rmSync(confDir, { recursive: true, force: true });
   };
   try {
     await Promise.all(
-      [A_ID, B_ID].map(async (id) => {
+      [ids.a, ids.b].map(async (id) => {
+        if (shared) {
+          hosts[id] = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+          return;
+        }
         hosts[id] = await script('docker-engine.sh', engineName(id), 'socket');
         await script('docker-engine.sh', engineName(id), 'start');
         await removeReplicaContainers(hosts[id], id); // a killed earlier bench's leftovers would be re-adopted
@@ -130,10 +146,10 @@ async function startPair(ctx: BenchContext, spawnServer: NonNullable<BenchContex
     // Up before the services with no records (an immediate answer), then with theirs once their ports are known.
     const dnsPort = await freePort();
     writeFileSync(conf, '');
-    await script('dns-server.sh', DNS_NAME, 'start', String(dnsPort), conf);
+    await script('dns-server.sh', dnsName, 'start', String(dnsPort), conf);
     dnsStarted = true;
     await Promise.all(
-      [A_ID, B_ID].map(async (id) => {
+      [ids.a, ids.b].map(async (id) => {
         servers[id] = await spawnServer({
           EXEC_REPLICA_ID: id,
           DOCKER_HOST: hosts[id],
@@ -148,13 +164,13 @@ async function startPair(ctx: BenchContext, spawnServer: NonNullable<BenchContex
       `host-record=${id}.${DOMAIN},127.0.0.1`,
     ]);
     writeFileSync(conf, lines.join('\n') + '\n');
-    await script('dns-server.sh', DNS_NAME, 'start', String(dnsPort), conf);
-    await waitUntilKnown(servers[B_ID], A_ID);
+    await script('dns-server.sh', dnsName, 'start', String(dnsPort), conf);
+    await waitUntilKnown(servers[ids.b], ids.a);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { a: servers[A_ID], b: servers[B_ID], hosts, stop };
+  return { a: servers[ids.a], b: servers[ids.b], ids, hosts, stop };
 }
 
 /** Until `via` forwards to replica `id`: an unknown session of `id` is NOT_FOUND (from it), not UNAVAILABLE. */
@@ -404,7 +420,7 @@ async function ownerLookup(ctx: BenchContext, sc: Scenario, p: Pair, controlA: C
   await alternate(1, ['cached', 'direct'] as const, async (v) => {
     for (let i = 0; i < cfg.s7Calls; i++) await call(v, ids[i % ids.length]);
   });
-  await removeReplicaContainers(p.hosts[A_ID], A_ID).catch(() => undefined);
+  await removeReplicaContainers(p.hosts[p.ids.a], p.ids.a).catch(() => undefined);
   ctx.log(`  s10 lookups: first ${lat.first.map((x) => x.toFixed(1)).join(' ')} ms`);
   sc.row('ContainerStatus of a container on A', 'through B, first (B asks its peers)', 'ms', lat.first, 'on A');
   sc.row('ContainerStatus of a container on A', 'through B, owner remembered', 'ms', lat.cached, 'on A');

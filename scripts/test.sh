@@ -3,7 +3,7 @@
 #   bash scripts/test.sh                  lint, then the unit project (parallel workers), then e2e and
 #                                         reliability (in band: they share one Docker engine and 2 cores)
 #   bash scripts/test.sh <jest args>      a focused run (paths, -t, --selectProjects …), no lint; in band
-#                                         unless the arguments set --maxWorkers
+#                                         unless the arguments set --maxWorkers; paths may follow the projects
 # e2e and reliability build the service once per run (their globalSetup, test/support/global-setup.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +12,20 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 jest_env() { NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" "$@"; } # Jest (CommonJS mode) loads the ESM-only NestJS 12 packages through vm modules
 if [ $# -gt 0 ]; then
   inband=--runInBand
-  for a in "$@"; do case $a in --maxWorkers* | -w) inband= ;; esac; done
-  jest_env exec jest $inband "$@"
+  # Jest's --selectProjects takes every word after it, paths too (`npm run test:e2e -- test/x.e2e-spec.ts`
+  # would run all of e2e): the project names (unit, e2e, reliability) are moved to the end.
+  args=() projects=() taking=0
+  for a in "$@"; do
+    case $a in --maxWorkers* | -w) inband= ;; esac
+    if [ "$a" = --selectProjects ]; then taking=1; continue; fi
+    if [ $taking = 1 ]; then
+      case $a in unit | e2e | reliability) projects+=("$a") && continue ;; esac
+      taking=0
+    fi
+    args+=("$a")
+  done
+  [ ${#projects[@]} -eq 0 ] || args+=(--selectProjects "${projects[@]}")
+  jest_env exec jest $inband "${args[@]}"
 fi
 started=$(date +%s)
 phase() { echo "[test] $1 done, $(($(date +%s) - started)) s after the start" >&2; }

@@ -4,6 +4,7 @@ import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './sup
 import { docker, grpcError, managedLabels } from './support/helpers';
 import { ControlClient, FileClient, type GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
+import { HangingDocker } from './support/hanging-docker';
 
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer()));
@@ -199,23 +200,28 @@ describe('limits', () => {
   beforeAll(async () => (limited = await startTestServer({ EXEC_MAX_SESSIONS: '1', EXEC_MAX_CLIENTS_PER_SESSION: '2' })));
   afterAll(() => limited?.close());
 
+  // The first session runs until its starter writes a line: it is running for as long as the test needs.
+  const UNTIL_TOLD = { command: ['sh', '-c', 'read x; exit 0'], openStdin: true };
+
   it('too many running sessions → RESOURCE_EXHAUSTED; a slot frees when one ends', async () => {
-    const first = limited.client.run(BASE_IMAGE, { command: ['sleep', '2'] });
+    const first = limited.client.run(BASE_IMAGE, UNTIL_TOLD);
     await first.ready;
     const err = await grpcError(limited.client.run(BASE_IMAGE, { command: ['true'] }).wait());
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(err.details).toContain('EXEC_MAX_SESSIONS');
+    await first.write(Buffer.from('go\n'));
     expect(await first.wait()).toBe(0);
     expect(await limited.client.run(BASE_IMAGE, { command: ['true'] }).wait()).toBe(0);
   });
 
   it('too many clients on one session → RESOURCE_EXHAUSTED', async () => {
-    const first = limited.client.run(BASE_IMAGE, { command: ['sleep', '2'] });
+    const first = limited.client.run(BASE_IMAGE, UNTIL_TOLD);
     const { sessionId } = await first.ready;
     const second = limited.client.attach({ sessionId });
     await second.ready;
     const err = await grpcError(limited.client.attach({ sessionId }).wait());
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    await first.write(Buffer.from('go\n'));
     expect(await first.wait()).toBe(0);
     expect(await second.wait()).toBe(0);
   });
@@ -283,40 +289,59 @@ describe('hostile ids and image references never reach Docker: the service proce
   let svc: ChildService;
   let control: ControlClient;
   let pid: number | undefined;
+  // The service reaches Docker only through this endpoint, which passes every request on and logs it.
+  let docker: HangingDocker;
   beforeAll(async () => {
     buildService();
-    svc = await childService();
+    docker = new HangingDocker();
+    svc = await childService({ DOCKER_HOST: await docker.listen() });
     await svc.start();
     pid = svc.proc?.pid;
     control = new ControlClient(svc.connection);
   });
-  afterAll(() => svc?.dispose());
+  afterAll(async () => {
+    await svc?.dispose();
+    await docker?.close();
+  });
+
+  /** Requests about a container, exec or image made since `since` (the listing of managed containers aside). */
+  const askedAbout = (since: number) =>
+    docker.requests.slice(since).filter((r) => /^\/(containers|exec|images)\//.test(r.path) && r.path !== '/containers/json');
 
   const BAD_IDS = ['.', '..', '/', 'a/../b', '%2e%2e/x', '../x', 'a b', 'é'];
 
-  it.each(BAD_IDS)('container_id %j → INVALID_ARGUMENT on every unary RPC', async (id) => {
+  it.each(BAD_IDS)('container_id %j → INVALID_ARGUMENT on every unary RPC, Docker never asked', async (id) => {
+    const since = docker.requests.length;
     for (const [rpc, r] of await unaryCalls(control, id)) {
       expect({ rpc, ...r }).toMatchObject({ rpc, code: status.INVALID_ARGUMENT, details: expect.stringContaining('container_id') });
     }
+    expect(askedAbout(since)).toEqual([]);
   });
 
-  it.each(['../x', '..', '%2e%2e/x', 'a/b'])('ContainerSignal exec_id %j → INVALID_ARGUMENT', async (execId) => {
+  it.each(['../x', '..', '%2e%2e/x', 'a/b'])('ContainerSignal exec_id %j → INVALID_ARGUMENT, Docker never asked', async (execId) => {
+    const since = docker.requests.length;
     const r = await outcome(control.signal('deadbeefdeadbeef', 'TERM', execId));
     expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('exec_id') });
+    expect(askedAbout(since)).toEqual([]);
   });
 
-  it.each(['a/../b', '..', '../b', 'a/./b', '%2e%2e/x', '/', 'a//b'])('Session Start image %j → INVALID_ARGUMENT', async (image) => {
+  it.each(['a/../b', '..', '../b', 'a/./b', '%2e%2e/x', '/', 'a//b'])('Session Start image %j → INVALID_ARGUMENT, Docker never asked', async (image) => {
+    const since = docker.requests.length;
     const r = await rawCall(svc, [start({ image, command: ['true'] })]);
     expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('image must be') });
+    expect(askedAbout(since)).toEqual([]);
   });
 
-  it.each(BAD_IDS)('Session Start container_id %j (exec and attach) → INVALID_ARGUMENT', async (id) => {
+  it.each(BAD_IDS)('Session Start container_id %j (exec and attach) → INVALID_ARGUMENT, Docker never asked', async (id) => {
+    const since = docker.requests.length;
     expect((await rawCall(svc, [start({ container_id: id, command: ['true'] })])).code).toBe(status.INVALID_ARGUMENT);
     expect((await rawCall(svc, [start({ container_id: id })])).code).toBe(status.INVALID_ARGUMENT);
     expect((await rawCall(svc, [start({ container_id: 'deadbeefdeadbeef', exec_id: id })])).code).toBe(status.INVALID_ARGUMENT);
+    expect(askedAbout(since)).toEqual([]);
   });
 
-  it('the same process then still runs sessions and answers status', async () => {
+  it('the same process then still runs sessions and answers status (and its Docker requests are seen)', async () => {
+    const since = docker.requests.length;
     const s = svc.client.run(BASE_IMAGE, { command: ['echo', 'alive'] });
     const { containerId } = await s.ready;
     expect((await s.collect()).stdout.toString()).toBe('alive\n');
@@ -324,6 +349,13 @@ describe('hostile ids and image references never reach Docker: the service proce
     expect(svc.proc?.pid).toBe(pid);
     expect(svc.proc?.exitCode).toBeNull();
     expect(svc.logs.filter((l) => /uncaught|unhandled/i.test(String(l.msg)))).toEqual([]);
+    // The log above would show a hostile request: it does show these.
+    expect(askedAbout(since)).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', path: '/containers/create' },
+        { method: 'GET', path: `/containers/${containerId}/json` },
+      ]),
+    );
   });
 });
 

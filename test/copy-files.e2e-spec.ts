@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import { removeContainers, waitUntil } from './support/conditions';
+import { backgroundReader, removeContainers, waitUntil } from './support/conditions';
 import { HangingDocker } from './support/hanging-docker';
 import { docker, grpcError, sha256 } from './support/helpers';
 import { gzipSync } from 'node:zlib';
@@ -52,9 +52,9 @@ async function inContainer(script: string): Promise<string> {
   return r.stdout.toString();
 }
 
-/** docker inspect of the test's container answers within 3 s (it waits while Docker holds the container's lock). */
-const inspectAnswers = () =>
-  promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', containerId], { encoding: 'utf8', timeout: 3000 }).then(
+/** docker inspect of a container (the test's by default) answers within 3 s (it waits while Docker holds the container's lock). */
+const inspectAnswers = (id = containerId) =>
+  promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', id], { encoding: 'utf8', timeout: 3000 }).then(
     (r) => r.stdout.trim() === 'true',
     () => false,
   );
@@ -68,8 +68,10 @@ async function entriesOf(path: string) {
 }
 
 describe('CopyTo and CopyFrom', () => {
-  it('a 16 MiB file goes in and comes back out byte-exactly (sha256 in the container and of the tar entry)', async () => {
-    const size = 16 * 1024 * 1024 + 123;
+  it('a 6 MiB file goes in and comes back out byte-exactly (sha256 in the container and of the tar entry)', async () => {
+    // 6 MiB and a part block: hundreds of 16 KiB messages each way, more than the client's 4 MiB HTTP/2
+    // window and the 1 MiB a copy may hold at the service.
+    const size = 6 * 1024 * 1024 + 123;
     const source = generatedTar('big.bin', size);
     const { bytesReceived } = await files.copyTo(containerId, '/tmp', source.tar);
     expect(bytesReceived).toBe(512 + Math.ceil(size / 512) * 512 + 1024);
@@ -181,7 +183,7 @@ describe('hostile archives and clients', () => {
         code: 'ABORTED',
         details: expect.stringMatching(/EXEC_COPY_MIN_BYTES_PER_SECOND.*the part of \/tmp\/drip\/dripped it had unpacked was removed$/),
       });
-      await waitUntil('docker inspect answering once the copy ended', inspectAnswers, 30_000);
+      await waitUntil('docker inspect answering once the copy ended', () => inspectAnswers(), 30_000);
       expect(await listing('/tmp/drip')).toEqual([]); // the partial file was removed
       expect((await new ControlClient(server.connection).status(containerId)).status).toBe('running');
     } finally {
@@ -294,7 +296,12 @@ describe('CopyTo and CopyFrom errors', () => {
   });
 
   it('a stalled client ends its copy with ABORTED and frees the container, which Docker locks while an archive request is open', async () => {
-    await inContainer('head -c 33554432 /dev/zero > /tmp/stall-big');
+    // A server and a container of their own: the container's 32 MiB file and Docker's lock on it stay
+    // out of the other tests' way.
+    const server = await startTestServer({ EXEC_COPY_STALL_MS: '2000' });
+    const holder = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 33554432 /dev/zero > /tmp/stall-big; echo ready; exec sleep 600'] });
+    const { containerId } = await holder.ready;
+    await backgroundReader(holder.output()).until('ready\n');
     const raw = server.connection.getClient();
     // CopyFrom: the stat arrives, then the client takes nothing more.
     const from = raw.CopyFrom({ container_id: containerId, path: '/tmp/stall-big' }, server.connection.getMetadata());
@@ -319,7 +326,7 @@ describe('CopyTo and CopyFrom errors', () => {
       });
       // While the CopyFrom client still reads nothing, the service has let go of Docker's request: inspect,
       // which takes the container's lock, answers (before, it waited as long as the client stalled).
-      await waitUntil('docker inspect answering while the CopyFrom client stalls', inspectAnswers, 30_000);
+      await waitUntil('docker inspect answering while the CopyFrom client stalls', () => inspectAnswers(containerId), 30_000);
       from.on('data', () => undefined);
       from.resume();
       const fromErr = await fromEnd;
@@ -329,7 +336,8 @@ describe('CopyTo and CopyFrom errors', () => {
       // docker CLI runs asynchronously) and lets go of Docker before the suite's synchronous clean-up.
       to?.cancel();
       from.cancel();
-      await waitUntil('docker inspect answering once both calls are cancelled', inspectAnswers, 30_000);
+      await waitUntil('docker inspect answering once both calls are cancelled', () => inspectAnswers(containerId), 30_000);
+      await server.close();
     }
   });
 

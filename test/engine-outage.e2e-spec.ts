@@ -2,10 +2,14 @@ import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { ControlClient, type LifecycleEventInfo } from '@exec-stream/client';
 import { backgroundReader } from './support/conditions';
 import { secondEngine, type SecondEngine } from './support/docker-engine';
-import { managedLabels, sleep } from './support/helpers';
+import { engine as engineScript } from './support/engine-async';
+import { dockerAsync, managedLabels, sleep } from './support/helpers';
+import { subscriptionsRegistered } from './support/lifecycle';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 
 // Docker outages, on a second engine of this suite's own (scripts/docker-engine.sh): never the shared one.
+// The engine is started, stopped and killed asynchronously (engine-async.ts) once the service runs in
+// this process: it must go on serving, and retrying, meanwhile.
 jest.setTimeout(120_000);
 
 let engine: SecondEngine;
@@ -20,13 +24,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   engine?.start(); // a failed test may have left it down: bring it back to remove what is left
-  for (const id of ours()) engine.docker('rm', '-f', '-v', '-v', id);
+  for (const id of await ours()) engine.docker('rm', '-f', '-v', '-v', id);
   engine?.stop();
 });
 
 /** Ids of the containers this suite's service instance has on the engine (label exec-stream.replica). */
-function ours(): string[] {
-  return engine.docker('ps', '-aq', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`).split('\n').filter(Boolean);
+async function ours(): Promise<string[]> {
+  const ids = await dockerAsync('-H', engine.host, 'ps', '-aq', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`);
+  return ids.split('\n').filter(Boolean);
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -39,13 +44,13 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
 
 it('a dockerd restart (SIGTERM) is reported and the subscription goes on', async () => {
   const sub = control.lifecycle();
-  await sleep(100); // the subscription is registered server-side
+  await subscriptionsRegistered(server.app, 'e'.repeat(64), sub);
   try {
-    engine.stop();
+    await engineScript(engine.name, 'stop');
     const down = await sub.waitFor((e) => e.type === 'events_disconnected', 30_000);
     expect(down[down.length - 1]).toMatchObject({ containerId: '', source: 'service' });
   } finally {
-    engine.start();
+    await engineScript(engine.name, 'start');
   }
   const up = await sub.waitFor((e) => e.type === 'events_reconnected', 30_000);
   expect(up[up.length - 1].message).toMatch(/reconnected/);
@@ -63,6 +68,7 @@ it('a dockerd restart (SIGTERM) is reported and the subscription goes on', async
 
 it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no container of this instance remains", async () => {
   const sub = control.lifecycle();
+  await subscriptionsRegistered(server.app, 'e'.repeat(64), sub);
   const events: LifecycleEventInfo[] = [];
   /** The events so far (in any order relative to the session's end) once one matches. */
   const seen = async (what: string, pred: (e: LifecycleEventInfo) => boolean) => {
@@ -74,12 +80,14 @@ it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no conta
   const out = s.output()[Symbol.asyncIterator]();
   expect((await out.next()).value?.data.toString()).toBe('before\n');
   // A container of this instance that no session owns and that never started (as made during a shutdown).
-  const orphan = engine.docker('create', ...managedLabels(server.config.EXEC_REPLICA_ID), '--label', 'exec-stream.session=never-started', BASE_IMAGE, 'true');
-  expect(ours()).toEqual(expect.arrayContaining([containerId.slice(0, 12), orphan.slice(0, 12)]));
+  const orphan = await dockerAsync(
+    ...['-H', engine.host, 'create', ...managedLabels(server.config.EXEC_REPLICA_ID), '--label', 'exec-stream.session=never-started', BASE_IMAGE, 'true'],
+  );
+  expect(await ours()).toEqual(expect.arrayContaining([containerId.slice(0, 12), orphan.slice(0, 12)]));
 
-  engine.kill();
+  await engineScript(engine.name, 'kill');
   await seen('events_disconnected', (e) => e.type === 'events_disconnected');
-  engine.start(); // dockerd (no live-restore) stops the container it finds running (SIGTERM via init: 143)
+  await engineScript(engine.name, 'start'); // dockerd (no live-restore) stops the container it finds running (SIGTERM via init: 143)
 
   // The session waited for Docker instead of ending UNAVAILABLE: it ends with the exit code Docker recorded.
   for (let r = await out.next(); !r.done; r = await out.next()) expect(r.value.data.toString()).toBe('');
@@ -89,7 +97,7 @@ it("dockerd kill -9 mid-run: the session ends with Docker's outcome and no conta
   expect([137, 143]).toContain(exitCode);
   await seen('events_reconnected', (e) => e.type === 'events_reconnected');
   // Nothing asked for it: the reconciliation after the events reconnect removes the orphan.
-  await until('no container of this instance left on the engine', () => ours().length === 0);
+  await until('no container of this instance left on the engine', async () => (await ours()).length === 0);
   expect(await control.status(containerId)).toMatchObject({ status: 'exited', exitCode });
   const again = await server.client.attach({ sessionId }).collect();
   expect(again.stdout.toString()).toBe('before\n');

@@ -132,8 +132,6 @@ it("runs with the README's `docker run` flags: the token, the replica id, the so
 });
 
 it('holds production node_modules, dist/, proto/ and the built client package only: no sources, no dev dependencies', () => {
-  const bytes = Number(docker('image', 'inspect', '--format', '{{.Size}}', image));
-  process.stdout.write(`[measure] image ${image}: ${(bytes / 1048576).toFixed(1)} MiB\n`);
   const listing = inImage(
     'cd /app && ls -A; echo ---; cd node_modules && ls -d * @*/*; echo ---; id -u; echo ---; ls -A /app/packages/client; readlink /app/node_modules/@exec-stream/client',
   ).split('---\n');

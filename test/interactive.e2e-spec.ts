@@ -42,14 +42,15 @@ describe('stdin', () => {
   });
 
   it('a sender faster than the process is held back by flow control, then everything arrives', async () => {
-    // The process reads nothing until told (USR1); the client tries to push 64 MB meanwhile.
+    // The process reads nothing until told (USR1); the client tries to push 16 MiB meanwhile: twice the
+    // bound below, which is itself several times what the gRPC windows, socket and pipe buffers hold.
     const s = server.client.run(BASE_IMAGE, {
       command: ['sh', '-c', 'trap "go=1" USR1; while [ -z "$go" ]; do usleep 20000; done; cat | sha256sum | cut -d" " -f1'],
       openStdin: true,
     });
     const { containerId } = await s.ready;
     const out = text(s);
-    const input = randomBytes(64 * 1024 * 1024);
+    const input = randomBytes(16 * 1024 * 1024);
     let accepted = 0;
     const sending = (async () => {
       for (let off = 0; off < input.length; off += 64 * 1024) {
@@ -59,9 +60,10 @@ describe('stdin', () => {
       s.closeStdin();
     })();
     // Proving nothing happens: for 2 s the process reads nothing, and what the client could push is
-    // bounded by gRPC windows, socket and pipe buffers: nowhere near the 64 MB offered.
+    // bounded by gRPC windows, socket and pipe buffers (a few MiB): a service that buffered stdin for
+    // the process would take all 16 MiB.
     await sleep(2000);
-    expect(accepted).toBeLessThan(24 * 1024 * 1024);
+    expect(accepted).toBeLessThan(8 * 1024 * 1024);
     await new ControlClient(server.connection).signal(containerId, 'USR1');
     await sending;
     expect((await out).trim()).toBe(sha256(input));
@@ -201,7 +203,7 @@ describe('stdin resume (the starter leaves without a half-close)', () => {
     starter.cancel();
     expect((await seen.done).toString()).toBe('hi\neof-seen\n');
     expect(await observer.exit).toBe(0);
-  }, 30_000); // bounded: without the EOF cat would wait for ever
+  }); // bounded by the file's timeout: without the EOF cat would wait for ever
 });
 
 describe('tty', () => {

@@ -8,6 +8,7 @@ import { ContainerReconciler } from '../src/exec/session';
 import { SessionRecovery } from '../src/exec/session';
 import { docker, grpcError } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { subscriptionsRegistered } from './support/lifecycle';
 
 // Two instances of the service on the shared engine, replica ids `iso-a-…` and `iso-b-…` (issue 8, item 15).
 const tag = `${process.pid}`;
@@ -31,6 +32,9 @@ afterAll(async () => {
 it("an instance's lifecycle stream carries no event of another instance's containers", async () => {
   const subA = ctlA.lifecycle();
   const subB = ctlB.lifecycle();
+  // Both streams open before B's container exists: A's would have B's events if anything leaked.
+  await subscriptionsRegistered(a.app, 'e'.repeat(64), subA);
+  await subscriptionsRegistered(b.app, 'e'.repeat(64), subB);
   const sb = b.client.run(BASE_IMAGE, { command: ['echo', 'from-b'] });
   const { containerId: idB } = await sb.ready;
   fixtures.push(idB);

@@ -2,30 +2,10 @@ import { ControlClient, GRPCConnectionManager, type LifecycleEventInfo } from '@
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import type { LifecycleSubscription } from '@exec-stream/client';
-import { waitUntil } from './support/conditions';
+import { subscriptionsRegistered } from './support/lifecycle';
 
-let probes = 0;
-/**
- * Resolves once every subscription's call is registered on the server: a probe event published now
- * reaches them all (a new one each try; each try reads up to its probe, so none is left queued).
- */
-async function registered(containerId: string, ...subs: LifecycleSubscription[]): Promise<void> {
-  await waitUntil('lifecycle subscriptions registered', async () => {
-    const message = `probe ${++probes}`;
-    server.app.get(LifecycleBus).publish({ containerId, type: 'probe', status: '', message, source: 'service' });
-    const got = await Promise.all(
-      subs.map((sub) =>
-        sub
-          .waitFor((e) => e.type === 'probe' && e.message === message, 200)
-          .then(
-            () => true,
-            () => false,
-          ),
-      ),
-    );
-    return got.every(Boolean);
-  });
-}
+/** Resolves once every subscription is registered on this file's server (support/lifecycle.ts). */
+const registered = (containerId: string, ...subs: LifecycleSubscription[]) => subscriptionsRegistered(server.app, containerId, ...subs);
 
 let server: TestServer;
 let control: ControlClient;
@@ -55,6 +35,7 @@ const of = (events: LifecycleEventInfo[], containerId: string) => events.filter(
 
 it('SIGTERM gives exit 143 and started → killed(15) → exited(143), each transition once', async () => {
   const sub = control.lifecycle();
+  await registered('e'.repeat(64), sub); // before the run: its first events must reach the subscription
   // pid 1 of a container ignores signals it has no handler for (kernel rule), so the main process
   // traps TERM as any well-behaved pid 1 does; the trap's output proves the signal reached it.
   const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', "trap 'echo got-TERM; exit 143' TERM; echo ready; while :; do sleep 0.05; done"] });
@@ -85,6 +66,7 @@ it('SIGTERM gives exit 143 and started → killed(15) → exited(143), each tran
 
 it('SIGKILL of the main process ends the session with 137 and a killed(9) event', async () => {
   const sub = control.lifecycle();
+  await registered('e'.repeat(64), sub);
   const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo ready; while :; do sleep 0.05; done'] });
   const { containerId } = await s.ready;
   await outputUntil(s, 'ready');

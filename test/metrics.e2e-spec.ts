@@ -1,8 +1,8 @@
 import { Client, credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { ControlClient, GRPCConnectionManager } from '@exec-stream/client';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSessions } from '../bench/list-sessions';
@@ -13,7 +13,7 @@ import { EXEC_METRICS } from '../src/common/tokens';
 import { MetricsServer } from '../src/metrics';
 import { waitUntil } from './support/conditions';
 import { dockerAsync, grpcError, sha256 } from './support/helpers';
-import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { BASE_IMAGE, freePort, startTestServer, type TestServer } from './support/server';
 
 /** One scrape of /metrics: `name{labels}` → value (labels as Prometheus prints them). */
 type Sample = Map<string, number>;
@@ -311,15 +311,58 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
   });
 });
 
+/** TCP ports a process listens on: its sockets (/proc/PID/fd) that /proc/PID/net/tcp{,6} lists in state LISTEN. */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const m = /^socket:\[(\d+)\]$/.exec(readlinkSafe(`/proc/${pid}/fd/${fd}`));
+    if (m) inodes.add(m[1]);
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports.sort((x, y) => x - y);
+}
+
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return ''; // closed meanwhile
+  }
+}
+
 describe('metrics off (EXEC_METRICS_LISTEN unset)', () => {
   let server: TestServer;
   beforeAll(async () => (server = await startTestServer()));
   afterAll(() => server?.close());
 
-  it('counts nothing and listens on nothing', async () => {
+  it('counts nothing', async () => {
     expect(server.app.get(EXEC_METRICS, { strict: false })).toBeNull();
     expect(server.app.get(MetricsServer).port).toBeUndefined();
     expect((await server.client.run(BASE_IMAGE, { command: ['true'] }).collect()).exitCode).toBe(0);
+  });
+
+  it('listens on nothing but gRPC: the service process has one listening socket, and a second once metrics are on', async () => {
+    buildService();
+    const svc = await childService();
+    try {
+      const grpcPort = Number(svc.address.split(':')[1]);
+      await svc.start();
+      expect((await svc.client.run(BASE_IMAGE, { command: ['true'] }).collect()).exitCode).toBe(0);
+      expect(listeningPorts(svc.proc!.pid!)).toEqual([grpcPort]);
+      // The same reading sees the metrics port when there is one.
+      await svc.stop('SIGTERM');
+      const metricsPort = await freePort();
+      await svc.start({ EXEC_METRICS_LISTEN: `127.0.0.1:${metricsPort}` });
+      expect(listeningPorts(svc.proc!.pid!)).toEqual([grpcPort, metricsPort].sort((x, y) => x - y));
+    } finally {
+      await svc.dispose();
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { grpcError, sha256 } from './support/helpers';
 import { backgroundReader } from './support/conditions';
 import { makeCa, makeCert } from './support/certs';
+import { subscriptionsRegistered } from './support/lifecycle';
 
 const TOKEN = 'nest-module-token-0123456789abcdef';
 let server: TestServer;
@@ -72,6 +73,7 @@ describe('ExecClientModule.forRoot', () => {
     await out.until('up');
     expect(await control.status(containerId)).toMatchObject({ containerId, status: 'running' });
     const events = control.lifecycle({ containerId });
+    await subscriptionsRegistered(server.app, containerId, events); // before the kill: its events must reach the subscription
     await control.signal(containerId, 'SIGKILL');
     const seen = await events.waitFor((e) => e.type === 'exited');
     events.close();

@@ -3,12 +3,15 @@
  * is not held by the Docker engine it started, the service runs on the project's Node 24 even when npm
  * hands scripts its own Node in $NODE, an older Node is refused with a message, and `npm run demo`
  * exits with the command's exit code (and with DEMO_KEEP_RUNNING=1 leaves the service up until Ctrl-C).
+ * Then every other script in package.json, as written, with its cheapest arguments (`npm test` itself
+ * excepted; the bench scripts are test/bench-smoke.e2e-spec.ts's).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './support/server';
+import { runCommand, startCommand, summary, userEnv } from './support/commands';
 import { waitUntil } from './support/conditions';
 
 const ROOT = join(__dirname, '..');
@@ -43,8 +46,14 @@ function holders(file: string): Array<{ pid: number; comm: string }> {
 it('setup leaves its lock free: the Docker engine it started does not hold it', () => {
   // The test command ran scripts/setup.sh (and so docker-up.sh) before jest started.
   execFileSync('bash', ['scripts/setup.sh'], { cwd: ROOT, stdio: 'pipe' });
+  // The engine answering on the default socket is the one docker-up.sh starts (its command line): on a
+  // machine whose Docker something else started, this test has nothing to check and says so.
+  const pid = Number(readFileSync('/var/run/docker.pid', 'utf8'));
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  expect(cmdline).toEqual(['dockerd', '--bridge=none', '--iptables=false', '--ip6tables=false']);
   const dockerd = holders(LOCK).filter((h) => /dockerd|containerd/.test(h.comm));
   expect(dockerd).toEqual([]);
+  expect(holders(LOCK).map((h) => h.pid)).not.toContain(pid);
   // A second setup (the second README command) gets the lock at once.
   expect(spawnSync('flock', ['-n', LOCK, 'true']).status).toBe(0);
 });
@@ -110,4 +119,113 @@ it("npm run demo (README's `DEMO_KEEP_RUNNING=1 npm run demo -- 'exit 4'`): the 
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+describe('every script in package.json works as written', () => {
+  const npm = (args: string[], extra: Record<string, string> = {}, cwd = ROOT) => runCommand('npm', ['run', '--silent', ...args], userEnv(extra), cwd);
+  /** Where each script is run: here, or in the file named. */
+  const WHERE: Record<string, string> = {
+    build: 'here',
+    'docker:up': 'here',
+    start: 'here',
+    demo: 'here (scripts/demo.sh, with the $NODE npm gives it)',
+    test: 'excepted: it runs all of this',
+    'test:unit': 'here',
+    'test:e2e': 'here',
+    'test:reliability': 'here',
+    bench: 'test/bench-smoke.e2e-spec.ts',
+    'bench:memory': 'test/bench-smoke.e2e-spec.ts',
+    'bench:copy-files': 'test/bench-smoke.e2e-spec.ts',
+    typecheck: 'here',
+    'gen:types': 'here',
+    lint: 'here',
+    format: 'here',
+  };
+
+  it('each script has its place in the suite (a new script needs a test)', () => {
+    const scripts = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+    expect(scripts.sort()).toEqual(Object.keys(WHERE).sort());
+  });
+
+  it('npm run build and npm run docker:up', async () => {
+    const [build, up] = await Promise.all([npm(['build']), npm(['docker:up'])]);
+    expect(summary(build)).toMatchObject({ code: 0 });
+    expect(existsSync(join(ROOT, 'dist', 'src', 'main.js'))).toBe(true);
+    expect(existsSync(join(ROOT, 'node_modules', '.bin', 'exec-stream'))).toBe(true);
+    expect(summary(up)).toMatchObject({ code: 0 });
+    expect(up.stderr).toMatch(/\[docker-up\] ready: \S+ with exec-stream\/busybox:latest/);
+  });
+
+  it('npm start: the service listens, answers, and stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-start-'));
+    const address = `127.0.0.1:${await freePort()}`;
+    // npm, its shell, scripts/serve.sh (which execs node): one process group, signalled as a terminal would.
+    const started = startCommand('npm', ['start'], userEnv({ EXEC_LISTEN: address, EXEC_DATA_DIR: dataDir }), ROOT, true);
+    try {
+      await waitUntil('npm start listening', () => started.output().includes('"msg":"exec-stream listening"') || started.exited(), 120_000);
+      expect(started.output()).toContain(`"listen":"${address}"`);
+      const { ExecClient, GRPCConnectionManager } = await import('@exec-stream/client');
+      const connection = new GRPCConnectionManager({ address });
+      try {
+        expect(await new ExecClient(connection).run('exec-stream/busybox:latest', { command: ['sh', '-c', 'exit 5'] }).wait()).toBe(5);
+      } finally {
+        connection.close();
+      }
+      process.kill(-started.proc.pid!, 'SIGTERM');
+      const end = await started.done;
+      expect(end.stdout).toContain('draining');
+      expect(started.exited()).toBe(true);
+    } finally {
+      if (!started.exited()) process.kill(-started.proc.pid!, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run test:unit, test:e2e and test:reliability, each with one small spec', async () => {
+    const runs = await Promise.all([
+      npm(['test:unit', '--', 'src/node-version.spec.ts']),
+      npm(['test:e2e', '--', 'test/documented/health-open.e2e-spec.ts']),
+      npm(['test:reliability', '--', 'test/reliability/full-disk.rel-spec.ts']),
+    ]);
+    for (const r of runs) expect(summary(r)).toMatchObject({ code: 0 });
+    // The one spec named, and only it (a path that jest took for a project name would run them all).
+    expect(runs.map((r) => /^Test Suites: 1 passed, 1 total$/m.test(r.stderr))).toEqual([true, true, true]);
+  });
+
+  it('npm run typecheck, and npm run gen:types writing the wire types committed in packages/client/src/gen', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'exec-stream-gen-'));
+    try {
+      const [typecheck, gen] = await Promise.all([npm(['typecheck']), npm(['gen:types', '--', join(out, 'gen')])]);
+      expect(summary(typecheck)).toMatchObject({ code: 0 });
+      expect(summary(gen)).toMatchObject({ code: 0 });
+      const files = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
+      const committed = join(ROOT, 'packages', 'client', 'src', 'gen');
+      expect(files(join(out, 'gen')).sort()).toEqual(files(committed).sort());
+      for (const f of files(committed))
+        expect({ f, same: readFileSync(join(out, 'gen', f), 'utf8') === readFileSync(join(committed, f), 'utf8') }).toEqual({ f, same: true });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run lint fails on a badly laid out file, npm run format fixes it, then lint passes (a small copy of the config)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exec-stream-lint-'));
+    try {
+      for (const f of ['package.json', 'eslint.config.mjs', '.prettierrc.json', '.prettierignore', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f));
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+      mkdirSync(join(dir, 'src'));
+      cpSync(join(ROOT, 'src', 'node-version.ts'), join(dir, 'src', 'node-version.ts'));
+      // Layout for Prettier, and a double negation ESLint's fixer removes (no-extra-boolean-cast).
+      writeFileSync(join(dir, 'src', 'sample.ts'), 'export function sample(  x:number ) { if (!!x) return   1; return 2 }\n');
+      const before = await npm(['lint'], {}, dir);
+      expect(before.code).not.toBe(0);
+      expect(before.stdout + before.stderr).toMatch(/no-extra-boolean-cast/);
+      expect(summary(await npm(['format'], {}, dir))).toMatchObject({ code: 0 });
+      expect(readFileSync(join(dir, 'src', 'sample.ts'), 'utf8')).toBe('export function sample(x: number) {\n  if (x) return 1;\n  return 2;\n}\n');
+      expect(summary(await npm(['lint'], {}, dir))).toMatchObject({ code: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

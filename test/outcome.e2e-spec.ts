@@ -97,14 +97,25 @@ describe('Outcome', () => {
     expect(outcomeOf(r)).toMatchObject({ exit_code: 137, signal: 9, reason: 'killed_by_request', message: expect.stringContaining('ContainerSignal') });
   });
 
-  it('oom_killed: a process that allocates past a small memory limit (Docker State.OOMKilled)', async () => {
+  it('a process that allocates past a small memory limit: exit 137, signal 9, oom_killed when Docker says so (else signaled)', async () => {
     const r = await rawSession(server.connection, {
       image: BASE_IMAGE,
       command: ['sh', '-c', 'head -c 256m /dev/zero | tail'],
       memory_bytes: String(16 * 1024 * 1024),
     });
     expect(r.error).toBeUndefined();
-    expect(outcomeOf(r)).toMatchObject({ reason: 'oom_killed', exit_code: 137, signal: 9 });
+    expect(r.messages.at(-1)!.exit).toBe(137);
+    // The reason comes from Docker's State.OOMKilled, which Docker 20.10 on cgroup v1 misses about one
+    // time in three (docs/PROTOCOL.md, Outcome): then the service knows a SIGKILL, nothing more. That
+    // the kernel's OOM killer did it is start-limits.e2e-spec.ts's (the cgroup's own OOM count).
+    const o = outcomeOf(r)!;
+    expect(o).toMatchObject({ exit_code: 137, signal: 9 });
+    expect(['oom_killed', 'signaled']).toContain(o.reason);
+    expect(o.message).toBe(
+      o.reason === 'oom_killed'
+        ? "killed by the kernel's OOM killer: the container reached its memory limit (exit code 137)"
+        : expect.stringMatching(/signal 9/),
+    );
   });
 });
 

@@ -1,19 +1,25 @@
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { ExecClient, GRPCConnectionManager, ResumingSession, type OutputPiece } from '@exec-stream/client';
-import { DRAIN_MESSAGE } from '../src/exec/session';
-import { SessionManager } from '../src/exec/session';
+import { DRAIN_MESSAGE, SessionDrain } from '../src/exec/session';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { TcpProxy } from './support/tcp-proxy';
+import { backgroundReader, waitUntil } from './support/conditions';
 
 jest.setTimeout(60_000);
 
-const MB50 = 50 * 1024 * 1024;
-/** 50 MB of random bytes on stdout, and the container's own sha256 of them on stderr. */
-const RANDOM_50MB = ['sh', '-c', `head -c ${MB50} /dev/urandom > /tmp/d && cat /tmp/d && sha256sum /tmp/d | cut -d' ' -f1 >&2`];
+/**
+ * 16 MiB: ten cuts ~1 MiB apart, at least 32 chunks of the 512 KiB largest, and four times the 4 MiB tail
+ * kept in memory, so that a resume replays from disk as well as from memory.
+ */
+const SIZE = 16 * 1024 * 1024;
+const RANDOM = `head -c ${SIZE} /dev/urandom > /tmp/d && cat /tmp/d && sha256sum /tmp/d | cut -d' ' -f1 >&2`;
+/** SIZE random bytes on stdout, and the container's own sha256 of them on stderr. */
+const RANDOM_OUTPUT = ['sh', '-c', RANDOM];
+/** The same, then the process waits until /tmp/go exists: its call stays open until the test lets it end. */
+const RANDOM_OUTPUT_THEN_WAIT = ['sh', '-c', `${RANDOM} && while [ ! -e /tmp/go ]; do usleep 10000; done`];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** 10 distinct random byte positions in (0, size). */
 /** Ten cut points in the first 70 % of the stream: the call is still open at each (exit not yet sent). */
 function cutPoints(size: number): number[] {
   const s = new Set<number>();
@@ -31,10 +37,15 @@ interface Raw {
 }
 /** A raw Session call: every message as sent, for checks the client library would hide (Ready twice). */
 function rawCall(start: Record<string, unknown>): Promise<Raw> {
+  return openRawCall(start).ended;
+}
+
+/** rawCall, with the messages so far readable while the call goes on. */
+function openRawCall(start: Record<string, unknown>): { so: Raw; ended: Promise<Raw> } {
   const client = server.connection.getClient();
   const call = (client.Session as (md: unknown) => ClientDuplexStream<object, Record<string, any>>).call(client, server.connection.getMetadata());
   const out: Raw = { messages: [] };
-  return new Promise((resolve) => {
+  const ended = new Promise<Raw>((resolve) => {
     call.on('data', (m) => out.messages.push(m));
     call.on('error', (e: ServiceError) => {
       out.error = e;
@@ -43,12 +54,13 @@ function rawCall(start: Record<string, unknown>): Promise<Raw> {
     call.on('end', () => resolve(out));
     call.write({ start });
   });
+  return { so: out, ended };
 }
 
-it('a client dropped at 10 random points of a 50 MB stream resumes with replay_from_sequence = last + 1: sha256 equal', async () => {
-  const first = server.client.run(BASE_IMAGE, { command: RANDOM_50MB, sequenced: true });
+it('a client dropped at 10 random points of a 16 MiB stream resumes with replay_from_sequence = last + 1: sha256 equal', async () => {
+  const first = server.client.run(BASE_IMAGE, { command: RANDOM_OUTPUT, sequenced: true });
   const { sessionId } = await first.ready;
-  const cuts = cutPoints(MB50);
+  const cuts = cutPoints(SIZE);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let bytes = 0;
@@ -77,12 +89,12 @@ it('a client dropped at 10 random points of a 50 MB stream resumes with replay_f
     current = server.client.attach({ sessionId, fromSequence: last + 1, sequenced: true });
   }
   const data = Buffer.concat(out);
-  expect(data.length).toBe(MB50);
+  expect(data.length).toBe(SIZE);
   expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
   expect(exitCode).toBe(0);
 });
 
-it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream without a seam', async () => {
+it('ResumingSession carries its caller across 10 network cuts in a 16 MiB stream without a seam', async () => {
   const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(server.address.split(':')[1]) });
   const address = await proxy.listen();
   const connection = new GRPCConnectionManager({
@@ -90,34 +102,43 @@ it('ResumingSession carries its caller across 10 network cuts in a 50 MB stream 
     channelOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 },
   });
   try {
-    const s = ResumingSession.run(new ExecClient(connection), BASE_IMAGE, { command: RANDOM_50MB });
-    const cuts = cutPoints(MB50);
+    const s = ResumingSession.run(new ExecClient(connection), BASE_IMAGE, { command: RANDOM_OUTPUT_THEN_WAIT });
+    const { containerId } = await s.ready;
+    const cuts = cutPoints(SIZE);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let bytes = 0;
     let prev = 0;
-    // A cut lands when it destroys a live connection; one that finds none (the client is still reading
-    // what it had buffered before the last cut, not yet reconnected) changes nothing.
-    let landed = 0;
-    for await (const p of s.output()) {
-      expect(p.sequence).toBe(prev + 1);
-      prev = p.sequence!;
-      (p.stream === 'stdout' ? out : err).push(p.data);
-      if (p.stream === 'stdout') bytes += p.data.length;
-      if (cuts.length && bytes >= cuts[0]) {
-        while (cuts.length && bytes >= cuts[0]) cuts.shift();
-        if (proxy.cutAll() > 0) landed++;
+    let failure: Error | undefined;
+    const reading = (async () => {
+      for await (const p of s.output()) {
+        expect(p.sequence).toBe(prev + 1);
+        prev = p.sequence!;
+        (p.stream === 'stdout' ? out : err).push(p.data);
+        if (p.stream === 'stdout') bytes += p.data.length;
       }
+    })().catch((e: Error) => {
+      failure = e;
+    });
+    const read = (n: number) => {
+      if (failure) throw failure;
+      return bytes >= n;
+    };
+    // Each cut once the client has read up to its point and is connected again after the cut before
+    // (the process waits at its end, so its call is open at every cut): every cut lands, and costs one reconnect.
+    for (let landed = 0; landed < cuts.length; landed++) {
+      await waitUntil(`${cuts[landed]} bytes read and reconnect ${landed} made`, () => read(cuts[landed]) && s.reconnects === landed && proxy.open > 0, 30_000);
+      proxy.cutAll();
     }
+    await waitUntil('the reconnect after the last cut', () => s.reconnects === cuts.length, 30_000);
+    expect(await server.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+    await reading;
+    expect(failure).toBeUndefined();
     const data = Buffer.concat(out);
-    expect(data.length).toBe(MB50);
+    expect(data.length).toBe(SIZE);
     expect(sha256(data)).toBe(Buffer.concat(err).toString().trim());
     expect(await s.exit).toBe(0);
-    expect(landed).toBeGreaterThanOrEqual(3);
-    // Every cut that landed cost one reconnect, but for one: the client reads from what it has received
-    // (up to its 4 MiB window), so the last cut can find the connection open after the call already ended.
-    expect(s.reconnects).toBeLessThanOrEqual(landed);
-    expect(s.reconnects).toBeGreaterThanOrEqual(landed - 1);
+    expect(s.reconnects).toBe(cuts.length);
   } finally {
     connection.close();
     await proxy.close();
@@ -191,21 +212,29 @@ describe('replay', () => {
 });
 
 it('a client attaching mid-run gets the past as replay, then Ready{replay_complete}, then live chunks with the same boundaries as everyone', async () => {
+  // Ten lines, then the process waits until the test has seen the second client's replay complete; ten more.
+  const lines = (from: number) => `i=${from}; while [ $i -le ${from + 9} ]; do echo "n $i"; i=$((i+1)); usleep 20000; done`;
   const a = server.client.run(BASE_IMAGE, {
-    command: ['sh', '-c', 'i=1; while [ $i -le 60 ]; do echo "n $i"; i=$((i+1)); usleep 20000; done'],
+    command: ['sh', '-c', `${lines(1)}; while [ ! -e /tmp/go ]; do usleep 10000; done; ${lines(11)}`],
     sequenced: true,
   });
-  const { sessionId } = await a.ready;
+  const { sessionId, containerId } = await a.ready;
   const seenA: OutputPiece[] = [];
   const itA = a.output()[Symbol.asyncIterator]();
-  while (seenA.length < 10) seenA.push((await itA.next()).value as OutputPiece);
-  const b = await rawCall({ session_id: sessionId, replay_from_sequence: '1', sequenced: true });
+  const textA = () => Buffer.concat(seenA.map((p) => p.data)).toString();
+  while (!textA().includes('n 10\n')) seenA.push((await itA.next()).value as OutputPiece);
+  const b = openRawCall({ session_id: sessionId, replay_from_sequence: '1', sequenced: true });
+  await waitUntil("the second client's replay complete", () => b.so.messages.some((m) => m.ready?.replay_complete) || b.so.error);
+  expect(await server.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
   for (let n = await itA.next(); !n.done; n = await itA.next()) seenA.push(n.value);
-  const chunksB = b.messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
-  const completeAt = b.messages.findIndex((m) => m.ready?.replay_complete);
-  const replayed = b.messages.slice(1, completeAt).filter((m) => m.output_chunk).length;
-  expect(replayed).toBeGreaterThanOrEqual(10);
-  expect(replayed).toBeLessThan(seenA.length); // part of it really was live
+  const { messages } = await b.ended;
+  expect(b.so.error).toBeUndefined();
+  const chunksB = messages.filter((m) => m.output_chunk).map((m) => m.output_chunk);
+  const completeAt = messages.findIndex((m) => m.ready?.replay_complete);
+  const replayed = messages.slice(1, completeAt).filter((m) => m.output_chunk).length;
+  expect(textA()).toBe(Array.from({ length: 20 }, (_, i) => `n ${i + 1}\n`).join(''));
+  expect(replayed).toBeGreaterThanOrEqual(1); // lines 1-10, however they were chunked
+  expect(replayed).toBeLessThan(seenA.length); // lines 11-20 were written after it: live
   expect(chunksB.map((c) => !!c.is_replay)).toEqual(chunksB.map((_, i) => i < replayed));
   expect(chunksB.map((c) => [Number(c.sequence), (c.stdout ?? c.stderr).toString()])).toEqual(seenA.map((p) => [p.sequence, p.data.toString()]));
 });
@@ -216,12 +245,17 @@ it('while draining, new sessions and attaches are refused with UNAVAILABLE and c
     const done = own.client.run(BASE_IMAGE, { command: ['echo', 'hi'] });
     const { sessionId } = await done.ready;
     await done.wait();
-    own.app.get(SessionManager).beginDrain(DRAIN_MESSAGE);
+    const running = own.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo up; sleep 60'] });
+    const attached = backgroundReader(running.output());
+    await attached.until('up\n');
+    // What a SIGTERM runs (Nest's shutdown hook; without a signal it does not seal the files).
+    await own.app.get(SessionDrain).beforeApplicationShutdown();
+    const told = await running.exit.catch((e: ServiceError) => e);
+    expect(told).toMatchObject({ code: status.UNAVAILABLE, details: DRAIN_MESSAGE });
     const run = await own.client.run(BASE_IMAGE, { command: ['true'] }).exit.catch((e: ServiceError) => e);
-    expect((run as ServiceError).code).toBe(status.UNAVAILABLE);
-    expect((run as ServiceError).details).toBe(DRAIN_MESSAGE);
+    expect(run).toMatchObject({ code: status.UNAVAILABLE, details: DRAIN_MESSAGE });
     const attach = await own.client.attach({ sessionId }).exit.catch((e: ServiceError) => e);
-    expect((attach as ServiceError).code).toBe(status.UNAVAILABLE);
+    expect(attach).toMatchObject({ code: status.UNAVAILABLE, details: DRAIN_MESSAGE });
   } finally {
     await own.close();
   }

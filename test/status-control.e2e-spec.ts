@@ -1,7 +1,9 @@
 import { status as Code } from '@grpc/grpc-js';
 import { ControlClient } from '@exec-stream/client';
-import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
+import { subscriptionsRegistered } from './support/lifecycle';
 import { docker, grpcError, managedLabels, sleep } from './support/helpers';
 import { inspectContainer, waitUntil } from './support/conditions';
 import type { ExecSession } from '@exec-stream/client';
@@ -36,34 +38,35 @@ function reader(session: ExecSession) {
   };
 }
 
-const LOOP = 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done';
+/** Seconds since boot, as the kernel counts them (the same clock inside a container: /proc/uptime). */
+const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+/** A numbered line every 50 ms, each with the kernel's uptime when it was written (10 ms resolution). */
+const LOOP = 'i=0; while :; do i=$((i+1)); echo "$i $(cut -d\' \' -f1 /proc/uptime)"; sleep 0.05; done';
 
 it('pause stops output progress and resume continues it; status and lifecycle follow', async () => {
   const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', LOOP] });
   const { containerId } = await s.ready;
   const out = reader(s);
   await out.until((t) => t.split('\n').length > 5);
-  const cursors = server.app.get(LifecycleBus).openCursors; // the file's first test: none closing meanwhile
   const sub = control.lifecycle({ containerId });
-  await waitUntil('the lifecycle subscription registered', () => server.app.get(LifecycleBus).openCursors > cursors);
+  await subscriptionsRegistered(server.app, containerId, sub);
 
   expect(await control.pause(containerId)).toMatchObject({ success: true, message: expect.stringContaining('paused') });
-  // Output in flight before the freeze: wait until what arrived stops growing for 300 ms (6 loop turns).
-  let atPause = -1;
-  await waitUntil('output to stop after the pause', async () => {
-    const n = out.lines().length;
-    if (n === atPause) return true;
-    atPause = n;
-    await sleep(300);
-    return false;
-  });
-  await sleep(800); // proving nothing happens: not one more line in 0.8 s (16 loop turns)
-  expect(out.lines().length).toBe(atPause);
+  const pausedAt = uptime(); // Docker has frozen the container: nothing it writes can be stamped after this
   expect((await control.status(containerId)).status).toBe('paused');
-
+  const linesAtPause = out.lines().length;
+  await sleep(500); // the stretch observed (10 loop turns): what it must not contain is asserted below, from stamps
+  const resumedAt = uptime();
   expect(await control.resume(containerId)).toMatchObject({ success: true });
-  await out.until((t) => t.split('\n').filter(Boolean).length > atPause + 5);
+  await out.until((t) => t.split('\n').filter(Boolean).length > linesAtPause + 5);
   expect((await control.status(containerId)).status).toBe('running');
+  // Every line was written before the pause or after the resume (stamps are 10 ms ticks: 20 ms of slack
+  // each side); the loop numbers them without a gap, so none was lost either.
+  const lines = out.lines().map((l) => l.split(' ').map(Number));
+  expect(lines.filter(([, at]) => at > pausedAt + 0.02 && at < resumedAt - 0.02)).toEqual([]);
+  expect(lines.some(([, at]) => at <= pausedAt)).toBe(true);
+  expect(lines.some(([, at]) => at >= resumedAt)).toBe(true);
+  expect(lines.map(([n]) => n)).toEqual(lines.map((_, i) => i + 1));
 
   await control.signal(containerId, 'SIGKILL');
   await out.done;
@@ -83,29 +86,15 @@ it('status during a busy loop: running, a real CPU percentage on the first call,
   expect(first).toMatchObject({ containerId, status: 'running', exitCode: undefined, finishedAtNs: undefined });
   expect(first.startedAtNs).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000_000n);
   const u = first.resourceUsage!;
-  // A shell spinning: up to 100 % of one CPU; far less when other work shares the two cores, but never
-  // zero, and never more than the 2 CPUs there are.
-  process.stdout.write(`busy loop cpu_percent on the first call: ${u.cpuPercent}\n`);
-  expect(u.cpuPercent).toBeGreaterThan(5);
-  expect(u.cpuPercent).toBeLessThan(210);
+  // A shell spinning: up to 100 % of one CPU, less when other work shares the cores, but never zero,
+  // and never more than the CPUs there are (Docker's percentage is of one CPU).
+  expect(u.cpuPercent).toBeGreaterThan(0);
+  expect(u.cpuPercent).toBeLessThanOrEqual(cpus().length * 100 + 5);
   expect(u.memoryBytes).toBeGreaterThan(0);
   expect(u.memoryLimit).toBeGreaterThan(u.memoryBytes);
-
-  // Latency: 100 calls with resource usage while the loop spins (docs/LIFECYCLE.md quotes this).
-  const times: number[] = [];
-  for (let i = 0; i < 100; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await control.status(containerId, true);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    expect(r.resourceUsage!.cpuPercent).toBeGreaterThan(1);
-  }
-  times.sort((a, b) => a - b);
-  const median = times[49];
-  const p99 = times[98];
-  // Printed, not asserted: speed targets live in the benchmarks (bench scenario 7).
-  process.stdout.write(
-    `ContainerStatus(include_resource_usage) latency over 100 calls: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${times[99].toFixed(1)} ms\n`,
-  );
+  // A later call answers from the sampler's newer readings: the loop still counts. (How fast such calls
+  // are is bench scenario 7's, ContainerStatus with resource usage.)
+  expect((await control.status(containerId, true)).resourceUsage!.cpuPercent).toBeGreaterThan(0);
 
   expect((await control.status(containerId)).resourceUsage).toBeUndefined(); // only when asked
   await control.signal(containerId, '9');
@@ -165,9 +154,6 @@ it('status right after the exit, while the service removes the container: exited
   expect(events).toContain('destroyed');
   sub.close();
   expect(seen.at(-1)).toBe('exited');
-  process.stdout.write(
-    `status answers around the exit and removal: ${JSON.stringify(Object.fromEntries([...new Set(seen)].map((k) => [k, seen.filter((x) => x === k).length])))}\n`,
-  );
 });
 
 it('status with resource usage of a container that exits while its first readings are awaited answers its final state', async () => {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { makeCa, makeCert } from '../support/certs';
 import { buildCli, CLI, cliEnv, NODE, runCli, startCli } from '../support/cli';
 import { inspectContainer, waitUntil } from '../support/conditions';
-import { sha256 } from '../support/helpers';
+import { dockerAsync, sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -14,11 +14,14 @@ import { TcpProxy } from '../support/tcp-proxy';
 const SESSION_ID = /^[a-z0-9-]+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** `seq a b` as the container prints it. */
 const seqText = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
-/** The container of a session, by the label the service puts on it. */
+/**
+ * The container of a session, by the label the service puts on it. Docker is asked asynchronously here
+ * and below: the service runs in this process and must go on reading its containers' streams meanwhile.
+ */
 const containerOf = (sessionId: string) =>
   waitUntil(
     `the container of session ${sessionId}`,
-    () => execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=exec-stream.session=${sessionId}`], { encoding: 'utf8' }).trim() || undefined,
+    async () => (await dockerAsync('ps', '-aq', '--no-trunc', '--filter', `label=exec-stream.session=${sessionId}`)) || undefined,
   );
 
 beforeAll(() => buildCli());
@@ -38,9 +41,11 @@ describe('exec-stream CLI against the service', () => {
     expect({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() }).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
   });
 
-  it('run: 50 MB of stdout and interleaved stderr arrive byte-exact (sha256), each on its own stream', async () => {
+  it('run: 8 MiB of stdout and interleaved stderr arrive byte-exact (sha256), each on its own stream', async () => {
     const line = 'abcdefghijklmnopqrstuvwxyz0123456789\n';
-    const size = 50 * 1024 * 1024;
+    // 8 MiB: at least 16 chunks of the 512 KiB largest, twice the client's 4 MiB window, and 128 times the
+    // pipe the CLI writes into; 100,000 lines of stderr meanwhile.
+    const size = 8 * 1024 * 1024;
     const expected = line.repeat(Math.ceil(size / line.length)).slice(0, size);
     const r = await cli(['run', BASE_IMAGE, '--', 'sh', '-c', `seq 1 100000 >&2 & yes abcdefghijklmnopqrstuvwxyz0123456789 | head -c ${size}; wait`]);
     expect(r.code).toBe(0);
@@ -91,7 +96,7 @@ describe('exec-stream CLI against the service', () => {
 
     const follower = startCli(['attach', sessionId], env);
     await follower.until('one\n');
-    execFileSync('docker', ['exec', containerId, 'touch', '/tmp/go']);
+    await dockerAsync('exec', containerId, 'touch', '/tmp/go');
     const followed = await follower.done;
     expect({ code: followed.code, stdout: followed.stdout.toString(), stderr: followed.stderr.toString() }).toEqual({
       code: 4,
@@ -377,12 +382,8 @@ describe('exec-stream CLI against the service', () => {
       );
       await run.until('\n20000\n');
       expect(proxy.cutAll()).toBeGreaterThan(0);
-      const id = execFileSync(
-        'docker',
-        ['ps', '-q', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, '--filter', 'label=cli-resume=1'],
-        { encoding: 'utf8' },
-      ).trim();
-      execFileSync('docker', ['exec', id, 'touch', '/tmp/go']);
+      const id = await dockerAsync('ps', '-q', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, '--filter', 'label=cli-resume=1');
+      await dockerAsync('exec', id, 'touch', '/tmp/go');
       const r = await run.done;
       expect(r.code).toBe(6);
       expect(sha256(r.stdout)).toBe(sha256(seqText(1, 40000)));

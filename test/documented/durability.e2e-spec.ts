@@ -23,7 +23,7 @@ async function runningSession(client: ExecClient) {
   const out = backgroundReader(s.output());
   await out.until('line2\n');
   const last = out.pieces[out.pieces.length - 1].sequence!;
-  return { ...ready, last, out };
+  return { ...ready, last, out, session: s };
 }
 
 /** Attaches from the start and returns the bytes and the status the call ended with. */
@@ -46,6 +46,12 @@ describe('on the shared engine', () => {
     control = new ControlClient(svc.connection);
   });
   afterAll(() => svc?.dispose());
+
+  /**
+   * Whether ListSessions still lists the session. The waits for retention ask this, not an attach: an
+   * attach is a client of the session while it lasts, and a session with a client is never removed.
+   */
+  const listed = async (sessionId: string) => (await control.listSessions({ limit: 1000 })).sessions?.some((i) => i.session_id === sessionId);
 
   it('a damaged exit.json → DATA_LOSS, never an exit code; the output before it stays readable', async () => {
     const s = svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo kept; exit 3'] });
@@ -81,12 +87,18 @@ describe('on the shared engine', () => {
     await svc.stop('SIGKILL');
     await svc.start({ EXEC_RETENTION_SECONDS: '1', EXEC_RETENTION_BYTES: '0' });
     const r = await runningSession(svc.client);
-    // No client of it is left.
+    // Its starter leaves: no client of it is left (the service says so), only the rule for running sessions keeps it.
+    r.session.cancel();
+    await waitUntil('no client attached to the running session', async () => {
+      const { sessions } = await control.listSessions({ state: 'running' });
+      return sessions?.find((i) => i.session_id === r.sessionId)?.clients_attached === 0;
+    });
     const f = svc.client.run(BASE_IMAGE, { command: ['echo', 'finished'] });
     const { sessionId: finished } = await f.ready;
     expect(await f.wait()).toBe(0);
     // The sweeper has run (it removed the finished session) ...
-    await waitUntil('the finished session swept', async () => (await attachEnding(svc.client, finished)).grpc === status.NOT_FOUND);
+    await waitUntil('the finished session swept', async () => !(await listed(finished)));
+    expect((await attachEnding(svc.client, finished)).grpc).toBe(status.NOT_FOUND);
     // ... and the running one is all there, and goes on to its exit.
     const again = svc.client.attach({ sessionId: r.sessionId });
     const out = backgroundReader(again.output());
@@ -114,7 +126,8 @@ describe('on the shared engine', () => {
     mkdirSync(join(svc.dataDir, 'removing'), { recursive: true });
     cpSync(join(svc.dataDir, 'sessions', recentId), crashed, { recursive: true });
     await svc.start({ EXEC_RETENTION_SECONDS: '20' }); // swept every 5 s: the first sweep removes it
-    await waitUntil('the hour-old session removed', async () => (await attachEnding(svc.client, oldId)).grpc === status.NOT_FOUND, 10_000);
+    await waitUntil('the hour-old session forgotten', async () => !(await listed(oldId)), 10_000);
+    expect((await attachEnding(svc.client, oldId)).grpc).toBe(status.NOT_FOUND);
     // The contract (docs/DURABILITY.md, Retention): NOT_FOUND once forgotten, and by then the folder has
     // left sessions/ (one rename); it is deleted from removing/ in the background within seconds.
     expect(existsSync(join(svc.dataDir, 'sessions', oldId))).toBe(false);

@@ -11,8 +11,6 @@ import { backgroundReader, inspectContainer, waitUntil } from '../support/condit
 import { DockerSocketProxy } from '../support/docker-socket-proxy';
 import { buildCli, cliEnv, runCli } from '../support/cli';
 
-jest.setTimeout(30_000);
-
 let proxy: DockerSocketProxy;
 let server: TestServer;
 let control: ControlClient;

@@ -7,8 +7,6 @@ import { grpcError } from '../support/helpers';
 import { backgroundReader, waitUntil } from '../support/conditions';
 import { TcpProxy } from '../support/tcp-proxy';
 
-jest.setTimeout(30_000);
-
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer()));
 afterAll(() => server?.close());

@@ -6,8 +6,6 @@ import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server'
 import { docker, managedLabels } from '../support/helpers';
 import { backgroundReader, removeContainers, waitUntil } from '../support/conditions';
 
-jest.setTimeout(30_000);
-
 let server: TestServer;
 let control: ControlClient;
 const fixtures: string[] = [];

@@ -11,13 +11,18 @@ const SEED = 80_004;
 const CLIENTS = 600;
 const CHANNELS = 8;
 const LINES = 4000;
-/** A known stream: numbered lines on stdout (and every 100th on stderr), written over several seconds, then exit 5. */
+/**
+ * A known stream: numbered lines on stdout (and every 100th on stderr), written over several seconds;
+ * then the process waits until the test has created /tmp/go (so the session is live for the whole
+ * storm and the final attach), writes a last line and exits 5.
+ */
 const COMMAND = [
   'sh',
   '-c',
-  `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; exit 5`,
+  `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; ` +
+    'while [ ! -e /tmp/go ]; do usleep 10000; done; echo "after the storm"; exit 5',
 ];
-const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the storm\n`).join('');
+const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the storm\n`).join('') + 'after the storm\n';
 const EXPECTED_STDERR = Array.from({ length: LINES / 100 }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -31,7 +36,7 @@ afterAll(() => s?.dispose());
 it('a storm of clients attaching and cancelling on a live session; a final attach is byte-exact with the true exit code', async () => {
   const rng = new Prng(SEED);
   const session = s.client.run(BASE_IMAGE, { command: COMMAND, sequenced: true });
-  const { sessionId } = await session.ready;
+  const { sessionId, containerId } = await session.ready;
   session.cancel(); // even the starter leaves: the session must go on regardless
   const channels = Array.from({ length: CHANNELS }, () => new GRPCConnectionManager({ address: s.svc.address, token: TOKEN }));
   const clients = channels.map((c) => new ExecClient(c));
@@ -71,14 +76,20 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
   });
   const stormMs = Date.now() - t0;
   for (const c of channels) c.close();
-  // The final attach, on a fresh channel, from the first chunk: every byte, in order, and the true exit code.
+  // The final attach, on a fresh channel, from the first chunk: every byte, in order, and the true exit
+  // code. The process is let go once this attach has had its replay: what follows reaches it live.
   const last = s.client.attach({ sessionId, sequenced: true });
   const parts: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
-  let liveChunks = 0; // > 0: the session was still producing when the storm ended (recorded, not asserted)
-  for await (const p of last.output()) {
-    parts[p.stream].push(p.data);
-    if (!p.isReplay) liveChunks++;
-  }
+  let liveChunks = 0;
+  const reading = (async () => {
+    for await (const p of last.output()) {
+      parts[p.stream].push(p.data);
+      if (!p.isReplay) liveChunks++;
+    }
+  })();
+  await last.ready;
+  expect(await s.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+  await reading;
   const final = { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await last.exit };
   const aliveAfter = alive(s.pid());
   await waitFor(() => processUsage(s.pid()).fds <= before.fds + 8, 15_000);
@@ -102,6 +113,7 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
   expect(sha256(final.stdout)).toBe(sha256(EXPECTED_STDOUT));
   expect(final.stderr.toString()).toBe(EXPECTED_STDERR);
   expect(final.exitCode).toBe(5);
+  expect(liveChunks).toBeGreaterThan(0); // the session was live all through the storm
   expect(aliveAfter).toBe(true);
   // Only the per-session client limit (RESOURCE_EXHAUSTED) or a replay start past the output so far
   // (INVALID_ARGUMENT, docs/DURABILITY.md) may turn a client away.

@@ -6,14 +6,20 @@ import { buildService } from '../support/child-service';
 import { sha256 } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally, type ProcessUsage } from './support/figures';
-import { fuzzedStart, hostileString, HOSTILE_SIGNALS, PROTOTYPE_KEYS, quotedInFull, stringsOf } from './support/hostile';
+import { fuzzedStart, hostileString, HOSTILE_SIGNALS, mustRefuse, PROTOTYPE_KEYS, quotedInFull, stringsOf } from './support/hostile';
 import { Prng } from './support/prng';
 import { encodeRequest, pb, type CallOutcome, type UnaryMethod } from './support/raw-rpc';
 import { runPool } from './support/pool';
 import { probeSession, serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './support/service';
 
-/** Codes a hostile request may get: each names the caller's mistake. OK / READY where the request was legitimate. */
-const ALLOWED = new Set(['OK', 'READY', 'INVALID_ARGUMENT', 'NOT_FOUND', 'PERMISSION_DENIED', 'FAILED_PRECONDITION', 'RESOURCE_EXHAUSTED']);
+/** Codes a hostile request may get: each names the caller's mistake. */
+const REFUSALS = ['INVALID_ARGUMENT', 'NOT_FOUND', 'PERMISSION_DENIED', 'FAILED_PRECONDITION', 'RESOURCE_EXHAUSTED'];
+/** ... and OK / READY where the request may have been legitimate. */
+const ALLOWED = new Set(['OK', 'READY', ...REFUSALS]);
+/** A request that breaks a documented limit: INVALID_ARGUMENT and nothing else (docs/PROTOCOL.md, limits on requests). */
+const INVALID = new Set(['INVALID_ARGUMENT']);
+/** A Session call whose first message is not a Start: INVALID_ARGUMENT. */
+const NOT_A_START = INVALID;
 /** Authorization values that are not one of the two documented forms: always UNAUTHENTICATED. */
 const BAD_AUTH = [
   `Bearer ${TOKEN} extra`,
@@ -135,6 +141,7 @@ function expectHeld(r: FuzzResult): void {
 const summary = (o: unknown) => () => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'string' && v.length > 40 ? `${v.slice(0, 40)}…(${v.length})` : v));
 
 it('fuzzed Session Starts: every answer is a clear client-error code, the service lives and still serves exact bytes', async () => {
+  let refusable = 0; // Starts that break a documented limit: each must be INVALID_ARGUMENT
   const r = await fuzz(
     START_CALLS,
     (rng) => {
@@ -147,6 +154,7 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
       if (shape === 0) {
         // First message not a Start.
         described = { first: 'stdin/resize' };
+        expect = NOT_A_START;
         messages.push(
           rng.bool()
             ? encodeRequest('Session', { stdin: rng.bytes(rng.int(64)) })
@@ -155,6 +163,12 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
       } else {
         const start = fuzzedStart(rng, known);
         described = start;
+        const refuse = mustRefuse(start);
+        if (refuse) {
+          refusable++;
+          expect = INVALID;
+          described = { mustRefuse: refuse, ...start };
+        }
         stringsOf(start, values);
         let bytes = encodeRequest('Session', { start });
         // Unknown fields and repeated scalars are legal protobuf: they must change nothing.
@@ -180,8 +194,10 @@ it('fuzzed Session Starts: every answer is a clear client-error code, the servic
     },
     80_001,
   );
-  recordFigures('fuzz-start', { seed: 80_001, ...r });
+  recordFigures('fuzz-start', { seed: 80_001, mustRefuse: refusable, ...r });
   expectHeld(r);
+  // The seeded mix holds many of them (a check that flags none checks nothing).
+  expect(refusable).toBeGreaterThan(START_CALLS / 4);
 });
 
 it('fuzzed unary calls (status, pause, resume, signal): every answer is a clear code, the service lives and still serves exact bytes', async () => {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { buildService } from '../support/child-service';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { Prng } from './support/prng';
-import { encodeRequest, pb } from './support/raw-rpc';
+import { encodeRequest, HUNG_MS, pb } from './support/raw-rpc';
 import { runPool } from './support/pool';
 import { probeSession, serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './support/service';
 
@@ -85,11 +85,12 @@ function send(address: string, m: ReturnType<typeof malformed>): Promise<{ answe
       session.destroy();
       resolve(r);
     };
-    // A request the server never answers is a hang: bounded, then reported as 'hung'.
-    // A lifecycle request that decoded is a live subscription (grpc-js sends headers with the first
-    // event): still open after a second, it is 'subscribed' and the client leaves.
+    // A request the server never answers is a hang: bounded (HUNG_MS, far beyond any answer: no claim
+    // about speed), then reported as 'hung'. A lifecycle request that decoded is a live subscription
+    // (grpc-js sends headers with the first event): still open after a second, it is 'subscribed' and
+    // the client leaves.
     const subscription = m.headers[':path'] === LIFECYCLE_PATH;
-    const timer = setTimeout(() => finish({ answer: subscription ? 'subscribed' : 'hung' }), subscription ? 1000 : m.end ? 10_000 : 1500);
+    const timer = setTimeout(() => finish({ answer: subscription ? 'subscribed' : 'hung' }), subscription ? 1000 : m.end ? HUNG_MS : 1500);
     session.on('error', () => finish({ answer: 'closed' }));
     session.on('goaway', () => undefined);
     const req = session.request(m.headers);

@@ -28,6 +28,8 @@ export class HangingDocker {
   /** The sockets of held requests, to release() them. */
   private readonly heldSockets = new Set<Socket>();
   readonly socketPath = join(this.dir, 'docker.sock');
+  /** Every request the service made through this endpoint, held or not, oldest first (path without query or API version). */
+  readonly requests: Array<{ method: string; path: string }> = [];
   /** Requests held so far, oldest first. */
   readonly held: HeldRequest[] = [];
   /** Ids of the containers Docker created through this endpoint. */
@@ -44,6 +46,8 @@ export class HangingDocker {
         res.flushHeaders(); // a wait is registered when its headers arrive: pass them on at once
         if (req.method === 'POST' && /^\/(v[\d.]+\/)?containers\/create\b/.test(req.url ?? '')) this.recordCreated(upRes);
         upRes.pipe(res);
+        // The engine dropped the answer midway (it stopped): so does this endpoint.
+        upRes.on('close', () => upRes.complete || res.destroy());
       });
       up.on('error', () => res.destroy());
       res.on('close', () => up.destroy());
@@ -112,6 +116,7 @@ export class HangingDocker {
 
   private hold(req: IncomingMessage): boolean {
     const path = pathOf(req);
+    this.requests.push({ method: req.method ?? '', path });
     if (!this.rules.some((r) => r.method === req.method && r.path.test(path))) return false;
     const held: HeldRequest = { method: req.method ?? '', path, closed: false };
     this.held.push(held);

@@ -62,6 +62,13 @@ export class TcpProxy {
     return this.sockets.size;
   }
 
+  /** Sockets (both sides of each connection) open now. */
+  get open(): number {
+    let n = 0;
+    for (const s of this.sockets) if (!s.destroyed) n++;
+    return n;
+  }
+
   /** Cuts every open connection (both sides), as a network failure would. */
   cutAll(): number {
     const n = this.sockets.size;

@@ -114,9 +114,10 @@ describe('ClientCursor', () => {
     const call = new FakeCall(4);
     const done = cursor(call).run();
     for (let i = 0; i < 200; i++) append('stdout', `${i};`);
-    await until('the window to fill', () => call.sent.length >= 4);
-    await settle(); // and then nothing more
-    expect(call.sent.length).toBe(4); // ready + 3 chunks, then it waits for drain: no queue
+    // Ready + 3 chunks fill the window; then the cursor waits for 'drain' (it listens for it), and no
+    // write can come before that event: no queue.
+    await until("the cursor waiting for 'drain'", () => call.sent.length >= 4 && call.listenerCount('drain') > 0);
+    expect(call.sent.length).toBe(4);
     outcome = { exitCode: 0 };
     log.finish();
     while (!call.ended) {

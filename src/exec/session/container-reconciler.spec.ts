@@ -14,6 +14,7 @@ import { SessionManager } from './session-manager';
 class FakeExecutor implements ContainerRuntime, ContainerRecovery, ContainerEventsSource {
   containers: ManagedContainer[] = [];
   removed: string[] = [];
+  listings = 0;
   isConnected = true;
   private readonly listeners = new Set<() => void>();
   async ping() {}
@@ -23,10 +24,13 @@ class FakeExecutor implements ContainerRuntime, ContainerRecovery, ContainerEven
   async exec(): Promise<never> {
     throw new Error('not used');
   }
+  /** As Docker: a removed container is not listed again. */
   async remove(id: string) {
     this.removed.push(id);
+    this.containers = this.containers.filter((c) => c.containerId !== id);
   }
   async listManaged() {
+    this.listings++;
     return this.containers;
   }
   async readopt(): Promise<never> {
@@ -80,8 +84,12 @@ describe('ContainerReconciler', () => {
   it('after an events reconnect removes stopped containers no session owns, never a running one', async () => {
     const moduleRef = await build(true);
     fake.reconnect();
-    await new Promise((r) => setTimeout(r, 10));
+    for (const end = Date.now() + 5000; !fake.removed.length && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
+    // The pass the reconnect started has removed the stopped one; one more pass (it waits for any still
+    // under way) ends where every pass must: the running container is still there.
+    await moduleRef.get(ContainerReconciler).reconcile('test');
     expect(fake.removed).toEqual(['stopped-orphan']);
+    expect(fake.containers.map((c) => c.containerId)).toEqual(['running-orphan']);
     await moduleRef.close();
   });
 
@@ -89,8 +97,10 @@ describe('ContainerReconciler', () => {
     const moduleRef = await build(false);
     expect(await moduleRef.get(ContainerReconciler).reconcile('test')).toBe(0);
     fake.reconnect();
-    await new Promise((r) => setTimeout(r, 10));
+    // Waits for the pass the reconnect started (a pass under way is what reconcile() returns).
+    expect(await moduleRef.get(ContainerReconciler).reconcile('test')).toBe(0);
     expect(fake.removed).toEqual([]);
+    expect(fake.listings).toBe(0);
     await moduleRef.close();
   });
 });

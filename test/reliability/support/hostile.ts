@@ -170,6 +170,50 @@ export function fuzzedStart(rng: Prng, known: { sessionIds: string[]; containerI
   return start;
 }
 
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+/** An id as docs/PROTOCOL.md states it (after trimming: an empty one is absent). */
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * Why a fuzzed Start must be refused, from docs/PROTOCOL.md's limits on requests alone (written out
+ * here, not imported: a change to the service must show), or undefined when it may be legitimate. Only
+ * what the limits make certain counts: a Start this finds nothing in may still be refused for other
+ * reasons (mixed modes, an unknown id), but one it names must never be accepted (OK or Ready).
+ */
+export function mustRefuse(start: Record<string, unknown>): string | undefined {
+  const str = (k: string) => (typeof start[k] === 'string' ? start[k] : undefined);
+  for (const k of ['container_id', 'exec_id', 'session_id']) {
+    const id = str(k)?.trim();
+    if (id && (bytes(id) > 128 || !ID.test(id))) return `${k} is not an id`;
+  }
+  const client = str('client_id');
+  if (client !== undefined && bytes(client) > 128) return 'client_id over 128 bytes';
+  const command = start.command as string[] | undefined;
+  if (command?.length) {
+    if (command.length > 1024) return 'command over 1024 arguments';
+    if (command[0] === '') return 'command with an empty program name';
+    if (command.some((a) => a.includes('\0') || bytes(a) > 64 * 1024)) return 'command argument with NUL or over 64 KiB';
+    if (command.reduce((n, a) => n + bytes(a), 0) > 256 * 1024) return 'command over 256 KiB';
+  }
+  const env = start.env as Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) || bytes(name) > 256) return `env name ${JSON.stringify(name.slice(0, 20))}`;
+    if (value.includes('\0') || bytes(value) > 64 * 1024) return 'env value with NUL or over 64 KiB';
+  }
+  const dir = str('working_dir');
+  if (dir) {
+    if (!dir.startsWith('/') || dir.includes('\0') || bytes(dir) > 4096) return 'working_dir not absolute, with NUL or over 4096 bytes';
+    if (dir.split('/').some((c) => bytes(c) > 255)) return 'working_dir component over 255 bytes';
+  }
+  const image = str('image')?.trim();
+  if (image) {
+    if (bytes(image) > 512) return 'image over 512 bytes';
+    // Characters no reference in Docker's grammar has, and shapes it never takes.
+    if (/[^A-Za-z0-9._:/@+-]/.test(image) || /^[/:@.]|\/$|\/\/|(^|\/)\.\.?(\/|:|@|$)/.test(image)) return 'image not a reference';
+  }
+  return undefined;
+}
+
 /** Every string a request carries (fields, map keys and values, list items), as the client sent them. */
 export function stringsOf(value: unknown, into: string[] = []): string[] {
   if (typeof value === 'string') into.push(value);

@@ -3,6 +3,9 @@ import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { decodeStatusDetails, execProtoPath, PROTO_LOADER_OPTIONS, STATUS_DETAILS_KEY } from '@exec-stream/client/wire';
 
+/** A call not answered within this is hung (a minute: far beyond any answer, busy machine or not). */
+export const HUNG_MS = 60_000;
+
 /** The Exec service's methods as proto-loader defines them (request encoders, response decoders). */
 const EXEC = loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>;
 const HEALTH_PROTO = join(__dirname, '..', '..', '..', 'node_modules', 'grpc-health-check', 'proto', 'health', 'v1', 'health.proto');
@@ -62,8 +65,11 @@ export class RawExecChannel {
     return md;
   }
 
-  /** One unary call with these request bytes; settles with its status. */
-  unary(method: UnaryMethod, body: Buffer, md = this.metadata(), deadlineMs = 15_000): Promise<CallOutcome> {
+  /**
+   * One unary call with these request bytes; settles with its status. The deadline only tells a hung
+   * call (DEADLINE_EXCEEDED, which no scenario allows) from an answer: it is no claim about speed.
+   */
+  unary(method: UnaryMethod, body: Buffer, md = this.metadata(), deadlineMs = HUNG_MS): Promise<CallOutcome> {
     return new Promise((resolve) => {
       this.client.makeUnaryRequest(
         `/dagger.exec.Exec/${method}`,
@@ -81,7 +87,7 @@ export class RawExecChannel {
    * One Session call: sends these request messages (raw bytes), then waits for Ready (the call is then
    * cancelled: the session goes on for others) or the call's status.
    */
-  session(messages: Buffer[], md = this.metadata(), deadlineMs = 15_000): Promise<CallOutcome> {
+  session(messages: Buffer[], md = this.metadata(), deadlineMs = HUNG_MS): Promise<CallOutcome> {
     const decode = EXEC.Session.responseDeserialize;
     return new Promise((resolve) => {
       let settled = false;
