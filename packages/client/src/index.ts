@@ -10,3 +10,14 @@ export {
   type ControlResult,
 } from './control-client';
 export { FileClient, COPY_CHUNK_BYTES, type PathStatInfo } from './file-client';
+export {
+  AUDIT_ANCHORS_FILE,
+  AUDIT_GENESIS_HASH,
+  AUDIT_SEGMENT_NAME,
+  AUDIT_SHIPPED_PREFIX,
+  auditSegmentName,
+  openAuditLine,
+  sealAuditLine,
+  type OpenedAuditLine,
+} from './audit/audit-line';
+export { verifyAuditTrail, type AuditBreak, type AuditVerification } from './audit/audit-verify';
