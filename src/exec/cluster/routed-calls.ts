@@ -38,6 +38,19 @@ export class RoutedCalls {
     return !requestId || isForwarded(metadata) ? LOCAL : this.owners.ofRequestId(requestId);
   }
 
+  /** A unary call about a session: served here by `local`, or by its owner within the caller's `deadline`. */
+  async unaryForSession<Res>(
+    method: string,
+    sessionId: string | undefined,
+    req: unknown,
+    metadata: Metadata | undefined,
+    deadline: Deadline | undefined,
+    local: () => Promise<Res>,
+  ): Promise<Res> {
+    const owner = await this.forSession(sessionId, metadata);
+    return owner.local ? local() : this.forwarder.unary<Res>(owner, method, req, metadata, deadline);
+  }
+
   /** A unary call about a container: served here by `local`, or by its owner within the caller's `deadline`. */
   async unaryForContainer<Res>(
     method: string,

@@ -78,6 +78,8 @@ describe('method scopes', () => {
       ListSessions: 'read',
       CopyTo: 'run',
       CopyFrom: 'read',
+      AuditEvents: 'audit',
+      SessionResizes: 'read',
     });
   });
 });

@@ -12,7 +12,7 @@ import { ContainerFilesService } from '../container';
 import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
-import { callContextOf } from './call-context';
+import { boundCallContext, callContextOf } from './call-context';
 import type { ServerStreamCall } from './server-stream-call';
 
 /** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
@@ -154,6 +154,9 @@ export class CopyFilesHandler {
       await this.files.putArchive(id, path, tar, abort.signal);
       if (failed) throw failed;
       log.debug({ containerId: id, path, bytes: received }, 'copied to container');
+      // Its audit event (written as the answer goes out) says which container and how many bytes.
+      const audit = boundCallContext(call.metadata)?.audit?.details;
+      if (audit) Object.assign(audit, { container_id: id, request: { path, bytes: received } });
       answer(null, { bytes_received: String(received) });
     } catch (err) {
       answer(failed ?? err);
@@ -193,6 +196,8 @@ export class CopyFilesHandler {
     call.on('error', gone);
     try {
       const { id, path } = await this.files.resolve(req.container_id, req.path);
+      const audit = boundCallContext(call.metadata)?.audit?.details;
+      if (audit) Object.assign(audit, { container_id: id, request: { path } });
       const { stat, tar } = await this.files.getArchive(id, path, abort.signal);
       const stop = () => tar.destroy();
       abort.signal.addEventListener('abort', stop, { once: true });

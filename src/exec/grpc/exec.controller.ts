@@ -3,6 +3,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import type {
+  AuditEventsRequest__Output,
   ContainerControlRequest__Output,
   ContainerControlResponse,
   ContainerLifecycleRequest__Output,
@@ -12,6 +13,8 @@ import type {
   CopyFromRequest__Output,
   ListSessionsRequest__Output,
   ListSessionsResponse,
+  SessionResizesRequest__Output,
+  SessionResizesResponse,
 } from '@exec-stream/client/wire';
 import { RoutedCalls } from '../cluster';
 import { ContainerControlService, ContainerStatusService } from '../container';
@@ -19,6 +22,10 @@ import { CopyFilesHandler, type CopyFromCallStream, type CopyToCallback, type Co
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
 import { ListSessionsHandler } from './list-sessions.handler';
 import { SessionCallHandler, type SessionCallStream } from './session-call.handler';
+import { AuditEventsHandler, type AuditEventsCallStream } from './audit-events.handler';
+import { SessionResizesHandler } from './session-resizes.handler';
+import { boundCallContext } from './call-context';
+import { SessionManager } from '../session';
 
 /**
  * The gRPC edge of the Exec service: proto messages in, domain calls out. Session uses
@@ -35,6 +42,9 @@ export class ExecController {
     private readonly copies: CopyFilesHandler,
     private readonly listings: ListSessionsHandler,
     private readonly routed: RoutedCalls,
+    private readonly audits: AuditEventsHandler,
+    private readonly resizes: SessionResizesHandler,
+    private readonly sessions: SessionManager,
   ) {}
 
   @GrpcStreamCall('Exec', 'Session')
@@ -52,22 +62,30 @@ export class ExecController {
   // Calls about one container are served by the replica whose engine has it (docs/SCALING.md).
   @GrpcMethod('Exec', 'ContainerStatus')
   containerStatus(req: ContainerStatusRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerStatusResponse> {
-    return this.routed.unaryForContainer('ContainerStatus', req.container_id, req, metadata, call.getDeadline(), () => this.statuses.status(req));
+    return this.routed.unaryForContainer('ContainerStatus', req.container_id, req, metadata, call.getDeadline(), () =>
+      this.served(metadata, req.container_id, undefined, () => this.statuses.status(req)),
+    );
   }
 
   @GrpcMethod('Exec', 'ContainerPause')
   containerPause(req: ContainerControlRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerPause', req.container_id, req, metadata, call.getDeadline(), () => this.controls.pause(req.container_id));
+    return this.routed.unaryForContainer('ContainerPause', req.container_id, req, metadata, call.getDeadline(), () =>
+      this.served(metadata, req.container_id, undefined, () => this.controls.pause(req.container_id)),
+    );
   }
 
   @GrpcMethod('Exec', 'ContainerResume')
   containerResume(req: ContainerControlRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerResume', req.container_id, req, metadata, call.getDeadline(), () => this.controls.resume(req.container_id));
+    return this.routed.unaryForContainer('ContainerResume', req.container_id, req, metadata, call.getDeadline(), () =>
+      this.served(metadata, req.container_id, undefined, () => this.controls.resume(req.container_id)),
+    );
   }
 
   @GrpcMethod('Exec', 'ContainerSignal')
   containerSignal(req: ContainerSignalRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<ContainerControlResponse> {
-    return this.routed.unaryForContainer('ContainerSignal', req.container_id, req, metadata, call.getDeadline(), () => this.controls.signal(req));
+    return this.routed.unaryForContainer('ContainerSignal', req.container_id, req, metadata, call.getDeadline(), () =>
+      this.served(metadata, req.container_id, req.exec_id, () => this.controls.signal(req)),
+    );
   }
 
   @GrpcMethod('Exec', 'ListSessions')
@@ -75,10 +93,44 @@ export class ExecController {
     return this.listings.list(req, metadata);
   }
 
+  // The audit trail (docs/AUDIT.md): every replica's, merged, unless forwarded.
+  @GrpcMethod('Exec', 'AuditEvents')
+  auditEvents(req: AuditEventsRequest__Output, _metadata: Metadata, call: AuditEventsCallStream): Observable<never> {
+    return this.audits.handle(req, call);
+  }
+
+  @GrpcMethod('Exec', 'SessionResizes')
+  sessionResizes(req: SessionResizesRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<SessionResizesResponse> {
+    return this.routed.unaryForSession('SessionResizes', req.session_id, req, metadata, call.getDeadline(), () => Promise.resolve().then(() => this.resizes.resizes(req)));
+  }
+
   // Client streaming: Nest hands over the raw call and the unary callback; the handler answers through it.
   @GrpcStreamCall('Exec', 'CopyTo')
   copyTo(call: CopyToCallStream, callback: CopyToCallback): Promise<void> {
     return this.copies.copyTo(call, callback);
+  }
+
+  /**
+   * A container call served here: once done (or refused), its audit event gets the container's full id
+   * and its session (the request may give a prefix).
+   */
+  private async served<T>(metadata: Metadata, containerId: string | undefined, execId: string | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      const details = boundCallContext(metadata)?.audit?.details;
+      if (details && containerId) {
+        try {
+          const full = this.sessions.containerByPrefix(containerId);
+          if (full) {
+            details.container_id = full;
+            details.session_id = this.sessions.findByContainer(full, execId || undefined).id;
+          }
+        } catch {
+          /* an unknown or ambiguous container: the event keeps the id as the call gave it */
+        }
+      }
+    }
   }
 
   @GrpcMethod('Exec', 'CopyFrom')

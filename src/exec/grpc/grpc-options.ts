@@ -15,6 +15,7 @@ import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 import { installFramedSerializer } from './framed-serializer';
+import { auditTrailFor } from '../../audit';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
@@ -61,7 +62,7 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
         // The metrics interceptor first (innermost): it also counts the statuses the others send.
         interceptors: [
           ...metricsInterceptors(config),
-          authInterceptor(tokens, logger.child({ component: 'call' })),
+          authInterceptor(tokens, logger.child({ component: 'call' }), auditTrailFor(config, logger)),
           callerQuotesInterceptor,
           undecodableRequestInterceptor,
         ],

@@ -143,7 +143,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       requestFingerprint: meta.requestFingerprint,
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
     };
-    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
+    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.sessions.audit);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
     session.containerId = proc?.containerId ?? meta.containerId ?? '';
     session.execId = proc?.execId;
