@@ -21,3 +21,6 @@ export {
   type OpenedAuditLine,
 } from './audit/audit-line';
 export { verifyAuditTrail, type AuditBreak, type AuditVerification } from './audit/audit-verify';
+export { AuditClient, AuditStream, type AuditQuery } from './audit-client';
+export { asciicast, AsciicastWriter, sessionResizes, DEFAULT_CAST_SIZE, type RecordedResize } from './recording';
+export { heldOutput } from './held-output';

@@ -101,7 +101,9 @@ export class ExecController {
 
   @GrpcMethod('Exec', 'SessionResizes')
   sessionResizes(req: SessionResizesRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<SessionResizesResponse> {
-    return this.routed.unaryForSession('SessionResizes', req.session_id, req, metadata, call.getDeadline(), () => Promise.resolve().then(() => this.resizes.resizes(req)));
+    return this.routed.unaryForSession('SessionResizes', req.session_id, req, metadata, call.getDeadline(), () =>
+      Promise.resolve().then(() => this.resizes.resizes(req)),
+    );
   }
 
   // Client streaming: Nest hands over the raw call and the unary callback; the handler answers through it.

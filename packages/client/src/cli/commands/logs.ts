@@ -3,17 +3,35 @@ import type { ExecSession, OutputPiece } from '../../exec-client';
 import type { SessionResponse__Output } from '../../gen';
 import { contextOf, sessionOrContainer } from '../context';
 import { CliError, describeError } from '../exit-codes';
-import { addConnectionOptions } from '../options';
+import { addConnectionOptions, oneOf } from '../options';
 import { writeOut } from '../tty';
+import { TimestampLines } from '../timestamps';
+import { asciicast } from '../../recording';
+
+interface LogsFlags {
+  timestamps?: boolean;
+  format: 'raw' | 'asciicast';
+}
 
 export function registerLogs(program: Command): void {
   addConnectionOptions(program.command('logs'))
     .description('print the output a session holds now (stdout and stderr apart), then exit 0; a running session is not followed')
     .argument('<session|container>', 'session id, or container id / unique prefix')
-    .action(async (target: string, _flags: object, cmd: Command) => {
+    .option('-t, --timestamps', "prefix each line with its chunk's time (RFC 3339, ns), as docker logs -t")
+    .option(
+      '--format <format>',
+      'raw: the output as it was (default); asciicast: an asciicast v2 recording of it, with its terminal sizes',
+      oneOf('raw', 'asciicast'),
+      'raw',
+    )
+    .action(async (target: string, flags: LogsFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       try {
-        await printRetained(ctx.client.attach({ ...sessionOrContainer(target), sequenced: true }));
+        if (flags.format === 'asciicast') {
+          for await (const line of asciicast(ctx.connection, sessionOrContainer(target))) await writeOut(process.stdout, Buffer.from(`${line}\n`));
+        } else {
+          await printRetained(ctx.client.attach({ ...sessionOrContainer(target), sequenced: true }), flags.timestamps ? new TimestampLines() : undefined);
+        }
       } catch (err) {
         throw new CliError(`cannot read the output of ${target}: ${describeError(err)}`);
       } finally {
@@ -26,7 +44,7 @@ export function registerLogs(program: Command): void {
  * A sequenced attach replays what the session holds, then sends Ready{replay_complete} (or, when the
  * session has finished, its exit): print the chunks received before that mark, then leave.
  */
-async function printRetained(session: ExecSession): Promise<void> {
+async function printRetained(session: ExecSession, stamps?: TimestampLines): Promise<void> {
   let received = 0;
   let held: number | undefined;
   let wake: () => void = () => undefined;
@@ -50,7 +68,7 @@ async function printRetained(session: ExecSession): Promise<void> {
       pending = undefined;
       if (next.done) return;
       if (next.value.isReplay === false && held !== undefined) return; // live output: not ours to wait for
-      await writeOut(next.value.stream === 'stderr' ? process.stderr : process.stdout, next.value.data);
+      await writeOut(next.value.stream === 'stderr' ? process.stderr : process.stdout, stamps ? stamps.apply(next.value) : next.value.data);
       printed++;
     }
   } finally {
