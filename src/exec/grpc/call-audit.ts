@@ -3,6 +3,7 @@ import type { PeerCertificate } from 'node:tls';
 import type { Start__Output } from '@exec-stream/client/wire';
 import type { AuditAction, AuditCallerRecord, AuditEventInput, AuditRequestRecord, AuditTrail } from '../../audit';
 import { FORWARDED_BY, ORIGIN_PEER, ORIGIN_SUBJECT } from '../cluster';
+import type { SessionManager } from '../session';
 import type { AuditDetails, CallAudit, CallContext } from './call-context';
 
 /** The action each RPC's calls are recorded as (a Session's own is run, exec or attach once its Start is read). */
@@ -169,5 +170,21 @@ function decode(v: string): string {
     return decodeURIComponent(v);
   } catch {
     return v;
+  }
+}
+
+/**
+ * Gives a container call's audit event the container's full id and its session (the call may name a
+ * prefix); an unknown or ambiguous container leaves the id as the call gave it.
+ */
+export function noteContainer(ctx: CallContext | undefined, sessions: SessionManager, containerId: string | undefined, execId?: string): void {
+  if (!ctx?.audit || !containerId) return;
+  try {
+    const full = sessions.containerByPrefix(containerId);
+    if (!full) return;
+    ctx.audit.details.container_id = full;
+    ctx.audit.details.session_id = sessions.findByContainer(full, execId || undefined).id;
+  } catch {
+    /* the event keeps the id as the call gave it */
   }
 }

@@ -13,6 +13,8 @@ import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
 import { boundCallContext, callContextOf } from './call-context';
+import { noteContainer } from './call-audit';
+import { SessionManager } from '../session';
 import type { ServerStreamCall } from './server-stream-call';
 
 /** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
@@ -65,6 +67,7 @@ export class CopyFilesHandler {
     @Inject(ROOT_LOGGER) root: Logger,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     private readonly routed: RoutedCalls,
+    private readonly sessions: SessionManager,
   ) {
     this.log = root.child({ component: 'copy-files' });
   }
@@ -155,8 +158,9 @@ export class CopyFilesHandler {
       if (failed) throw failed;
       log.debug({ containerId: id, path, bytes: received }, 'copied to container');
       // Its audit event (written as the answer goes out) says which container and how many bytes.
-      const audit = boundCallContext(call.metadata)?.audit?.details;
-      if (audit) Object.assign(audit, { container_id: id, request: { path, bytes: received } });
+      const ctx = boundCallContext(call.metadata);
+      if (ctx?.audit) ctx.audit.details.request = { path, bytes: received };
+      noteContainer(ctx, this.sessions, id);
       answer(null, { bytes_received: String(received) });
     } catch (err) {
       answer(failed ?? err);
@@ -196,8 +200,9 @@ export class CopyFilesHandler {
     call.on('error', gone);
     try {
       const { id, path } = await this.files.resolve(req.container_id, req.path);
-      const audit = boundCallContext(call.metadata)?.audit?.details;
-      if (audit) Object.assign(audit, { container_id: id, request: { path } });
+      const ctx = boundCallContext(call.metadata);
+      if (ctx?.audit) ctx.audit.details.request = { path };
+      noteContainer(ctx, this.sessions, id);
       const { stat, tar } = await this.files.getArchive(id, path, abort.signal);
       const stop = () => tar.destroy();
       abort.signal.addEventListener('abort', stop, { once: true });

@@ -25,6 +25,7 @@ import { SessionCallHandler, type SessionCallStream } from './session-call.handl
 import { AuditEventsHandler, type AuditEventsCallStream } from './audit-events.handler';
 import { SessionResizesHandler } from './session-resizes.handler';
 import { boundCallContext } from './call-context';
+import { noteContainer } from './call-audit';
 import { SessionManager } from '../session';
 
 /**
@@ -120,18 +121,7 @@ export class ExecController {
     try {
       return await work();
     } finally {
-      const details = boundCallContext(metadata)?.audit?.details;
-      if (details && containerId) {
-        try {
-          const full = this.sessions.containerByPrefix(containerId);
-          if (full) {
-            details.container_id = full;
-            details.session_id = this.sessions.findByContainer(full, execId || undefined).id;
-          }
-        } catch {
-          /* an unknown or ambiguous container: the event keeps the id as the call gave it */
-        }
-      }
+      noteContainer(boundCallContext(metadata), this.sessions, containerId, execId);
     }
   }
 
