@@ -3,16 +3,17 @@
 // each on its own client certificate, and a call forwarded by the peer), refusals with their reason; an
 // edited or deleted event is named by `exec-stream audit verify`; a kill -9 loses no answered call's
 // event; the trail outlives the sessions it describes; the copy on stdout verifies too; a TTY session's
-// recording and a session's timestamps are read through either replica.
+// recording (played by Debian's asciinema) and a session's timestamps are read through either replica.
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { AuditClient, ControlClient, ExecClient, FileClient, GRPCConnectionManager } from '@exec-stream/client';
 import type { AuditEvent__Output, ListSessionsResponse__Output } from '@exec-stream/client/wire';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, makeCert, type Cert } from '../support/certs';
 import { buildService, childService, type ChildService } from '../support/child-service';
-import { buildCli, cliEnv, runCli } from '../support/cli';
+import { buildCli, cliEnv, ensureAsciinema, runCli } from '../support/cli';
 import { backgroundReader, waitUntil } from '../support/conditions';
 import { freePort } from '../support/free-port';
 import { grpcError, sha256 } from '../support/helpers';
@@ -176,6 +177,12 @@ it('records every action once, in order, with its caller (token, certificate, fo
       .map((e) => (e as unknown[])[2])
       .join(''),
   ).toBe(ttyOut.stdout.toString());
+  // Played by Debian's asciinema (`asciinema cat` wants a terminal: `script` gives it one, output untranslated).
+  ensureAsciinema();
+  const castFile = join(mkdtempSync(join(tmpdir(), 'exec-stream-cast-')), 's.cast');
+  writeFileSync(castFile, cast.stdout);
+  const played = execFileSync('script', ['-q', '-e', '-c', `stty -opost -echo; asciinema cat ${castFile}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  expect(sha256(played)).toBe(sha256(ttyOut.stdout));
 
   const timed = ci.exec.run(BASE_IMAGE, { command: ['sleep', '30'], timeoutMs: 300, killGraceMs: 10_000 });
   S.timed = (await timed.ready).sessionId;
