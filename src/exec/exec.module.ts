@@ -16,7 +16,7 @@ import { ContainerControlService } from './container';
 import { ContainerStatusService } from './container';
 import { LifecycleCallHandler } from './grpc';
 import { ResourceSampler } from './container';
-import { ContainerFilesService, ImagePullService } from './container';
+import { ContainerFilesService, CopiesInFlight, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
 import { AuditEventsHandler, SessionResizesHandler } from './grpc';
@@ -42,6 +42,7 @@ import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, P
     // Image pulls before a run, and CopyTo / CopyFrom (docs/PROTOCOL.md).
     ImagePullService,
     ContainerFilesService,
+    CopiesInFlight,
     CopyFilesHandler,
     // ListSessions (docs/PROTOCOL.md).
     ListSessionsHandler,

@@ -11,6 +11,7 @@ import { auditSessionEnd } from './session-audit';
  */
 export function assembleSession(info: SessionInfo, files: SessionFiles, tail: TailBudget, tees: TeeWriterFactory, logger: Logger, audit?: AuditTrail): Session {
   const output = new OutputLog(files, tail);
+  if (info.outputLimitBytes) output.limitBytes = info.outputLimitBytes;
   const tee = tees.create(output, logger);
   output.sentTally = tees.sent;
   tee.addListener({ onRecorded: () => output.notify() });
