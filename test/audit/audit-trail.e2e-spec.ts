@@ -18,7 +18,7 @@ import { backgroundReader, waitUntil } from '../support/conditions';
 import { freePort } from '../support/free-port';
 import { grpcError, sha256 } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
-import { smallTar } from '../support/tar';
+import { smallTar, tarHeader } from '../support/tar';
 
 const CI = 'audit-ci-token-0123456789abcdef';
 const OPS = 'audit-ops-token-0123456789abcdef';
@@ -142,6 +142,11 @@ it('records every action once, in order, with its caller (token, certificate, fo
   expect(await ci.files.copyTo(containerId, '/tmp', [tar])).toEqual({ bytesReceived: tar.length });
   const copied = await ci.files.copyFrom(containerId, '/tmp/note.txt');
   for await (const _ of copied.tar);
+  // Copies refused by the service: a device entry (before Docker sees it), a path that is not there.
+  const deviceTar = Buffer.concat([tarHeader('null', 0, 0o666, '3', { major: 1, minor: 3 }), Buffer.alloc(1024)]);
+  expect((await grpcError(ci.files.copyTo(containerId, '/tmp', [deviceTar]))).code).toBe(Code.INVALID_ARGUMENT);
+  // CopyFrom answers the path's stat first: a missing path fails the call before any tar.
+  expect((await grpcError(ci.files.copyFrom(containerId, '/no/such/file'))).code).toBe(Code.NOT_FOUND);
   await listSessions(ci.connection);
   const refusedRun = await grpcError(ops.exec.run(BASE_IMAGE, { command: ['true'] }).collect());
   expect(refusedRun.code).toBe(Code.PERMISSION_DENIED);
@@ -210,6 +215,8 @@ it('records every action once, in order, with its caller (token, certificate, fo
     'container_status ops ok s1 -',
     'copy_to ci ok s1 -',
     'copy_from ci ok s1 -',
+    'copy_to ci INVALID_ARGUMENT s1 -',
+    'copy_from ci NOT_FOUND s1 -',
     'list_sessions ci ok - -',
     'run ops PERMISSION_DENIED - -',
     'list_sessions - UNAUTHENTICATED - -',
@@ -252,6 +259,10 @@ it('records every action once, in order, with its caller (token, certificate, fo
   const refused = all.find((e) => e.action === 'run' && e.result === 'PERMISSION_DENIED')!;
   expect(refused.reason).toBe('Session run needs scope "run"; token "ops" has control, read');
   expect(refused.request?.command).toEqual(['true']);
+  const refusedCopy = all.find((e) => e.action === 'copy_to' && e.result === 'INVALID_ARGUMENT')!;
+  expect(refusedCopy.reason).toMatch(/"null" is a char device/);
+  expect(refusedCopy.container_id).toBe(containerId);
+  expect(all.find((e) => e.action === 'copy_from' && e.result === 'NOT_FOUND')!.request?.path).toBe('/no/such/file');
   const unauthenticated = all.find((e) => e.result === 'UNAUTHENTICATED')!;
   expect(unauthenticated.caller).toEqual({ subject: 'CN=ci-runner', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
   expect(unauthenticated.reason).toMatch(/^missing or wrong token/);
