@@ -3,7 +3,8 @@
 // each on its own client certificate, and a call forwarded by the peer), refusals with their reason; an
 // edited or deleted event is named by `exec-stream audit verify`; a kill -9 loses no answered call's
 // event; the trail outlives the sessions it describes; the copy on stdout verifies too; a TTY session's
-// recording (played by Debian's asciinema) and a session's timestamps are read through either replica.
+// recording (played by Debian's asciinema) and a session's timestamps are read through either replica; a call
+// refused while the service drains is recorded with its caller (an in-process server).
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { AuditClient, ControlClient, ExecClient, FileClient, GRPCConnectionManager } from '@exec-stream/client';
 import type { AuditEvent__Output, ListSessionsResponse__Output } from '@exec-stream/client/wire';
@@ -17,7 +18,9 @@ import { buildCli, cliEnv, ensureAsciinema, runCli } from '../support/cli';
 import { backgroundReader, waitUntil } from '../support/conditions';
 import { freePort } from '../support/free-port';
 import { grpcError, sha256 } from '../support/helpers';
-import { BASE_IMAGE } from '../support/server';
+import { BASE_IMAGE, startTestServer } from '../support/server';
+import { HEALTH_PROBLEM, healthStateFor } from '../../src/common/health-state';
+import { DRAIN_MESSAGE } from '../../src/exec/session';
 import { smallTar, tarHeader } from '../support/tar';
 
 const CI = 'audit-ci-token-0123456789abcdef';
@@ -411,4 +414,27 @@ it('with a bad request or resume point: INVALID_ARGUMENT naming it', async () =>
   const all = await trail(A, { actions: ['session_end'] });
   const after = await trail(A, { actions: ['session_end'], resumeAfter: [String(all[1].id)] });
   expect(after.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
+});
+
+it('a call refused while the service drains is recorded with its caller, request id and the drain as its reason', async () => {
+  const own = await startTestServer({ EXEC_AUTH_TOKEN: 'audit-drain-token-0123456789abcd' });
+  try {
+    const health = healthStateFor(own.config);
+    health.set(HEALTH_PROBLEM.draining, 'draining: shutting down');
+    const refused = await grpcError(listSessions(own.connection, 'audit-drain-1'));
+    expect([refused.code, refused.details]).toEqual([Code.UNAVAILABLE, DRAIN_MESSAGE]);
+    health.set(HEALTH_PROBLEM.draining); // serving again, to read the trail
+    const events: AuditEvent__Output[] = [];
+    for await (const m of new AuditClient(own.connection).events()) if (m.event) events.push(m.event);
+    expect(events.filter((e) => e.request_id === 'audit-drain-1')).toEqual([
+      expect.objectContaining({
+        action: 'list_sessions',
+        result: 'UNAVAILABLE',
+        reason: DRAIN_MESSAGE,
+        caller: expect.objectContaining({ token: 'EXEC_AUTH_TOKEN', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }),
+      }),
+    ]);
+  } finally {
+    await own.close();
+  }
 });
