@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = __dirname;
 const IMPORT = /(?:from|import|require)\s*\(?\s*['"]([^'"]+)['"]/g;
-const BARRELS = ['exec/grpc', 'exec/cluster', 'exec/session', 'exec/output', 'exec/container', 'executor/docker', 'executor', 'metrics'];
+const BARRELS = ['audit', 'exec/grpc', 'exec/cluster', 'exec/session', 'exec/output', 'exec/container', 'executor/docker', 'executor', 'metrics'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -6,9 +6,16 @@ export type ServingStatus = 'SERVING' | 'NOT_SERVING';
  * The problems that turn health NOT_SERVING, by who sets them: the data directory cannot be written
  * (DataDirHealth), Docker does not answer (DockerEventsSource: from a lost events connection, or before
  * the first one, until it connects), start-up recovery is still loading and re-adopting sessions
- * (SessionRecovery), and a drain has begun (SessionDrain; it is never cleared).
+ * (SessionRecovery), a drain has begun (SessionDrain; it is never cleared), and the audit trail cannot be
+ * written (AuditTrail: full disk, or its own size limit with nothing past its retention).
  */
-export const HEALTH_PROBLEM = { dataDir: 'data-dir', docker: 'docker-unreachable', recovering: 'recovering', draining: 'draining' } as const;
+export const HEALTH_PROBLEM = {
+  dataDir: 'data-dir',
+  docker: 'docker-unreachable',
+  recovering: 'recovering',
+  draining: 'draining',
+  audit: 'audit-trail',
+} as const;
 
 /** What health is reported through: grpc-health-check's HealthImplementation. */
 export interface HealthTarget {

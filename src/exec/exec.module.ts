@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { GrpcExceptionFilter } from './grpc';
 import { ExecutorModule } from '../executor/executor.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
+import { AuditModule } from '../audit';
 import { ExecController } from './grpc';
 import { SessionCallHandler } from './grpc';
 import { SessionManager } from './session';
@@ -18,10 +19,11 @@ import { ResourceSampler } from './container';
 import { ContainerFilesService, CopiesInFlight, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
-import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RequestIdHome, RoutedCalls } from './cluster';
+import { AuditEventsHandler, SessionResizesHandler } from './grpc';
+import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RequestIdHome, RoutedCalls } from './cluster';
 
 @Module({
-  imports: [ExecutorModule, LifecycleModule],
+  imports: [ExecutorModule, LifecycleModule, AuditModule],
   controllers: [ExecController],
   providers: [
     SessionManager,
@@ -44,6 +46,9 @@ import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory,
     CopyFilesHandler,
     // ListSessions (docs/PROTOCOL.md).
     ListSessionsHandler,
+    // The audit trail and a TTY session's sizes for its recording (docs/AUDIT.md).
+    AuditEventsHandler,
+    SessionResizesHandler,
     // Replicas: peers from EXEC_PEERS / EXEC_PEERS_DNS, calls forwarded to the owner (docs/SCALING.md).
     PeerDirectory,
     PeerChannels,
@@ -52,6 +57,7 @@ import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory,
     CallForwarder,
     RoutedCalls,
     MergedListing,
+    MergedAudit,
     PeerLifecycle,
     // Every @GrpcMethod error reaches the client with its real code, never UNKNOWN.
     { provide: APP_FILTER, useClass: GrpcExceptionFilter },

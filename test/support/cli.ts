@@ -96,6 +96,18 @@ export function ensureTmux(): void {
   tmuxChecked = true;
 }
 
+let asciinemaChecked = false;
+/** The asciinema CLI (Debian package `asciinema`, 2.x: `asciinema cat`); installed when missing, like tmux. */
+export function ensureAsciinema(): void {
+  if (asciinemaChecked) return;
+  try {
+    execFileSync('asciinema', ['--version'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'apt-install.sh'), 'asciinema'], { stdio: 'inherit' });
+  }
+  asciinemaChecked = true;
+}
+
 /** One tmux session on a tmux server of its own (-L): a real pseudo-terminal running `script` in bash. */
 export class TmuxPane {
   private constructor(

@@ -15,3 +15,17 @@ export { ExecError, Code, toExecError } from './exec-error';
 export { ERROR_DOMAIN, ERROR_REASONS, isErrorReason, type ErrorReason, type ResourceType } from './error-reasons';
 export type { FieldViolation, ResourceInfo } from './status-details';
 export type { CallOptions, CallHook, CallInfo } from './call-options';
+export {
+  AUDIT_ANCHORS_FILE,
+  AUDIT_GENESIS_HASH,
+  AUDIT_SEGMENT_NAME,
+  AUDIT_SHIPPED_PREFIX,
+  auditSegmentName,
+  openAuditLine,
+  sealAuditLine,
+  type OpenedAuditLine,
+} from './audit/audit-line';
+export { verifyAuditTrail, type AuditBreak, type AuditVerification } from './audit/audit-verify';
+export { AuditClient, AuditStream, type AuditQuery } from './audit-client';
+export { asciicast, AsciicastWriter, sessionResizes, DEFAULT_CAST_SIZE, type RecordedResize } from './recording';
+export { heldOutput } from './held-output';

@@ -277,6 +277,36 @@ export class ExecConfig {
   @Min(0)
   EXEC_DATA_RESERVE_BYTES = 0;
 
+  /** The audit trail (docs/AUDIT.md): `on` records every call and session end in EXEC_DATA_DIR/audit; `off` records nothing. */
+  @IsIn(['on', 'off'])
+  EXEC_AUDIT = 'on';
+
+  /** An audit event is kept at least this long (seconds), and removed (with its segment) once older; session retention never removes it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  EXEC_AUDIT_RETENTION_SECONDS = 30 * 86_400;
+
+  /** The most disk the audit trail may take; reached with nothing past its retention, the calls it records are refused. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(64 * 1024)
+  EXEC_AUDIT_MAX_BYTES = 1024 * 1024 * 1024;
+
+  /** Size at which the trail's current file (segment) is closed and a new one begun (its head then recorded in the anchors file). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16 * 1024)
+  EXEC_AUDIT_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+  /** `interval`: events reach the disk within a second (fdatasync every second); `always`: each event is fdatasynced before its call is answered. */
+  @IsIn(['interval', 'always'])
+  EXEC_AUDIT_FSYNC = 'interval';
+
+  /** `true`: every audit event is also written to standard output as one JSON line with "type":"audit" (for log shippers). */
+  @IsIn(['true', 'false'])
+  EXEC_AUDIT_STDOUT = 'false';
+
   /** Newest output kept in memory per session; older output is read back from the session's files. */
   @Transform(toInt)
   @IsInt()
@@ -436,6 +466,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(
       `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN or EXEC_TLS_CLIENT_CA the service listens only on loopback ` +
         '(127.0.0.0/8, localhost, ::1), so that nobody else can run containers through it; set EXEC_AUTH_TOKEN (or mTLS)',
+    );
+  }
+  if (config.EXEC_AUDIT_MAX_BYTES < 2 * config.EXEC_AUDIT_SEGMENT_BYTES) {
+    problems.push(
+      `EXEC_AUDIT_MAX_BYTES=${config.EXEC_AUDIT_MAX_BYTES}: the audit trail needs room for at least two segments of EXEC_AUDIT_SEGMENT_BYTES (${config.EXEC_AUDIT_SEGMENT_BYTES})`,
     );
   }
   const metricsPort = config.EXEC_METRICS_LISTEN?.slice(config.EXEC_METRICS_LISTEN.lastIndexOf(':') + 1);

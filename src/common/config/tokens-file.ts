@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-/** What a token may do: `read` (attach, status, lifecycle), `run` (run, exec, stdin, resize), `control` (pause, resume, signal). */
-export type Scope = 'read' | 'run' | 'control';
-export const SCOPES: readonly Scope[] = ['read', 'run', 'control'];
+/**
+ * What a token may do: `read` (attach, status, lifecycle), `run` (run, exec, stdin, resize), `control`
+ * (pause, resume, signal), `audit` (read the audit trail).
+ */
+export type Scope = 'read' | 'run' | 'control' | 'audit';
+export const SCOPES: readonly Scope[] = ['read', 'run', 'control', 'audit'];
 
 /** Who made a call: the token's name (never the token) and what it may do. */
 export interface Principal {

@@ -4,7 +4,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/comm
 import { detailOfTrailers, ExecError, kindOfGrpcCode, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
-import { forwardedMetadata } from './forwarded-metadata';
+import { forwardedMetadata, markHandedToOwner } from './forwarded-metadata';
 import type { Owner } from './owner-router';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
@@ -143,7 +143,9 @@ export class CallForwarder implements BeforeApplicationShutdown {
     });
   }
 
+  /** The owner's metadata for a call; the call is marked as handed over (its owner records it in its audit trail). */
   private metadataFor(incoming: Metadata | undefined): Metadata {
+    markHandedToOwner(incoming);
     return forwardedMetadata(incoming, this.directory.self);
   }
 

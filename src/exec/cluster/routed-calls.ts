@@ -38,10 +38,17 @@ export class RoutedCalls {
     return !requestId || isForwarded(metadata) ? LOCAL : this.owners.ofRequestId(requestId);
   }
 
-  /** A unary call about a session: served here by `local`, or by the replica its id names. */
-  async unaryForSession<Res>(method: string, sessionId: string, req: unknown, metadata: Metadata | undefined, local: () => Promise<Res>): Promise<Res> {
+  /** A unary call about a session: served here by `local`, or by its owner within the caller's `deadline`. */
+  async unaryForSession<Res>(
+    method: string,
+    sessionId: string | undefined,
+    req: unknown,
+    metadata: Metadata | undefined,
+    deadline: Deadline | undefined,
+    local: () => Promise<Res>,
+  ): Promise<Res> {
     const owner = await this.forSession(sessionId, metadata);
-    return owner.local ? local() : this.forwarder.unary<Res>(owner, method, req, metadata);
+    return owner.local ? local() : this.forwarder.unary<Res>(owner, method, req, metadata, deadline);
   }
 
   /** A unary call about a container: served here by `local`, or by its owner within the caller's `deadline`. */

@@ -79,6 +79,8 @@ describe('method scopes', () => {
       CopyTo: 'run',
       CopyFrom: 'read',
       RemoveSession: 'control',
+      AuditEvents: 'audit',
+      SessionResizes: 'read',
     });
   });
 });

@@ -3,6 +3,9 @@ import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
 import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { levelOfStatus, LogRateLimit, statusName } from '../../common/log-levels';
+import type { AuditTrail } from '../../audit';
+import { handedToOwner } from '../cluster';
+import { callAudit, callerOf, certificateSubject, recordCall } from './call-audit';
 import { bindCallContext, requireScope, type CallContext } from './call-context';
 import { FULL_ACCESS, type Scope, type TokenStore } from './token-store';
 
@@ -51,6 +54,9 @@ export const METHOD_SCOPES: Readonly<Record<string, Scope>> = {
   CopyFrom: 'read',
   // Forgetting a session (and, with force, killing its process) is an operator's act, as pause and signal are.
   RemoveSession: 'control',
+  // Who did what is for auditors, not for everyone who may read output.
+  AuditEvents: 'audit',
+  SessionResizes: 'read',
 };
 
 /** The most bytes of a client's `x-request-id`; it must also be printable ASCII. */
@@ -87,8 +93,14 @@ function authorizationProblem(header: string | undefined): 'absent' | 'not Beare
  * replicas it is forwarded to), peer address, token name (never the token), code name and, once the
  * handler knows it, session id. The request id is also sent back in the response headers. Without any
  * token configured every call is `anonymous` with all scopes.
+ *
+ * With an audit trail (docs/AUDIT.md) it also records the call there, before it is answered: a refusal
+ * (its own, or a handler's error status) with its reason, and the call's action when its response
+ * headers go out (a Session's handler records its own events). A call is refused RESOURCE_EXHAUSTED,
+ * naming the trail, while the trail cannot be written. A call handed to its owner replica is recorded
+ * there, not here.
  */
-export function authInterceptor(store: TokenStore, root: Logger): ServerInterceptor {
+export function authInterceptor(store: TokenStore, root: Logger, trail?: AuditTrail): ServerInterceptor {
   const limit = new LogRateLimit(root);
   return (methodDescriptor, call) => {
     if (OPEN_PREFIXES.some((p) => methodDescriptor.path.startsWith(p))) return new ServerInterceptingCall(call);
@@ -96,17 +108,35 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
     const method = path.slice(path.lastIndexOf('/') + 1);
     const callId = randomUUID();
     const started = performance.now();
+    const peer = call.getPeer();
+    const subject = trail?.enabled ? certificateSubject(call.getAuthContext()) : undefined;
     const context: CallContext = {
       callId,
       method,
       principal: FULL_ACCESS('anonymous'),
       requestId: callId,
-      log: root.child({ callId, method, requestId: callId, peer: call.getPeer() }),
+      log: root.child({ callId, method, requestId: callId, peer }),
+      caller: { subject, peer },
+      audit: { recorded: false, details: {} },
+    };
+    let requestMetadata: Metadata | undefined;
+    /** Writes the call's event (unless its handler did, or its owner replica will); a failure after the fact is logged. */
+    const audit = (result?: { code: status; details: string }) => {
+      if (!trail?.enabled || callAudit(context).recorded || handedToOwner(requestMetadata)) return;
+      try {
+        recordCall(trail, context, result ? { result: statusName(result.code), reason: result.details } : {});
+      } catch (err) {
+        context.log.error(
+          { err: (err as Error).message },
+          result ? 'a refused call could not be recorded in the audit trail' : 'an answered call could not be recorded in the audit trail',
+        );
+      }
     };
     let refused = false;
     const refuse = (err: ExecError, fields: Record<string, unknown> = {}) => {
       refused = true;
       const s = toGrpcStatus(err);
+      audit({ code: s.code, details: s.details });
       if (limit.allow('call refused', 'warn')) context.log.warn({ code: statusName(s.code), details: s.details, ...fields }, 'call refused');
       s.metadata.set('x-request-id', context.requestId!);
       call.sendStatus(s);
@@ -115,6 +145,7 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
       start: (next) => {
         next({
           onReceiveMetadata: (metadata: Metadata, mdNext) => {
+            requestMetadata = metadata;
             // The request id first, so that even a refusal's line carries it; a bad one is refused after auth.
             let badRequestId: ExecError | undefined;
             try {
@@ -144,26 +175,38 @@ export function authInterceptor(store: TokenStore, root: Logger): ServerIntercep
               context.principal = found;
             }
             context.log = context.log.child({ token: context.principal.name });
+            if (trail?.enabled) context.caller = callerOf(metadata, context.principal.name, subject, peer);
             try {
               if (badRequestId) throw badRequestId;
               const scope = METHOD_SCOPES[method];
               if (scope) requireScope(context.principal, scope, method);
+              // Nothing is done that the trail could not record (docs/AUDIT.md); reading the trail stays open.
+              if (method !== 'AuditEvents') trail?.assertWritable();
             } catch (err) {
               return refuse(err as ExecError);
             }
             bindCallContext(metadata, context);
             mdNext(metadata);
           },
+          onReceiveMessage: (message, next) => {
+            // The first request message says what was asked (a unary request, a Start, a CopyTo header).
+            const a = callAudit(context);
+            if (a.first === undefined) a.first = message;
+            next(message);
+          },
         });
       },
       sendMetadata: (metadata, next) => {
         metadata.set('x-request-id', context.requestId!);
+        // The answer begins: its call is recorded first (a Session's handler records its own events).
+        if (!refused && method !== 'Session') audit();
         next(metadata);
       },
       sendStatus: (s, next) => {
         // Also in the trailers: a call that fails before sending headers sends trailers only.
         const trailers = s.metadata ?? new Metadata();
         trailers.set('x-request-id', context.requestId!);
+        if (!refused && s.code !== status.CANCELLED && (s.code !== status.OK || method !== 'Session')) audit(s.code === status.OK ? undefined : s);
         if (!refused) {
           const level = levelOfStatus(s.code);
           if (level === 'info' || limit.allow(`call ended: ${level}`, level)) {

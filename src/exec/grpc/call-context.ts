@@ -1,7 +1,26 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
+import type { AuditAction, AuditCallerRecord, AuditEventInput } from '../../audit';
 import { FULL_ACCESS, type Principal, type Scope } from './token-store';
+
+/** The ids and request fields of an audit event, as far as they are known. */
+export type AuditDetails = Pick<AuditEventInput, 'session_id' | 'container_id' | 'exec_id' | 'request'>;
+
+/**
+ * What the audit trail is told of one call, gathered as the call goes: its first request message (a
+ * unary request, a Session's Start, a CopyTo header), what its handler learnt (full ids, its session),
+ * and whether its event is written. The interceptor writes the event of a call its handler did not
+ * (at the answer's headers, or at a refusal); a call handed to its owner is the owner's to record.
+ */
+export interface CallAudit {
+  first?: unknown;
+  /** Set once the call's event is written: nothing more is recorded at its end. */
+  recorded: boolean;
+  /** The action, when the handler knows a more precise one than the method's (run, exec, attach). */
+  action?: AuditAction;
+  details: AuditDetails;
+}
 
 /** One call as the auth interceptor saw it: its id, method, caller and the logger all its lines go through. */
 export interface CallContext {
@@ -16,6 +35,10 @@ export interface CallContext {
    * call's end line is written through it too, so what is bound here (aboutSession) is on that line.
    */
   log: Logger;
+  /** The caller as the audit trail records it: token name, certificate subject, address, forwarding replica. */
+  caller?: AuditCallerRecord;
+  /** What the audit trail is told of this call (call-audit.ts). */
+  audit?: CallAudit;
 }
 
 /** From now on, every line of the call (its end line included) carries the session it is about. */
@@ -29,6 +52,11 @@ const contexts = new WeakMap<Metadata, CallContext>();
 
 export function bindCallContext(metadata: Metadata, context: CallContext): void {
   contexts.set(metadata, context);
+}
+
+/** The context the interceptor bound to this call's metadata, if any. */
+export function boundCallContext(metadata: Metadata | undefined): CallContext | undefined {
+  return metadata && contexts.get(metadata);
 }
 
 /**

@@ -18,7 +18,9 @@ import { ContainerFilesService, CopyProgress, TarIntake, type CopyPace } from '.
 import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
-import { callContextOf } from './call-context';
+import { boundCallContext, callContextOf } from './call-context';
+import { noteContainer } from './call-audit';
+import { SessionManager } from '../session';
 import type { ServerStreamCall } from './server-stream-call';
 
 /** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
@@ -76,6 +78,7 @@ export class CopyFilesHandler {
     @Inject(ROOT_LOGGER) root: Logger,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     private readonly routed: RoutedCalls,
+    private readonly sessions: SessionManager,
   ) {
     this.log = root.child({ component: 'copy-files' });
   }
@@ -179,6 +182,9 @@ export class CopyFilesHandler {
         return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call as unknown as ForwardedCall, 'CopyTo', { header: h }, owner));
       }
       const { id, path } = await this.files.resolve(h.container_id, h.path);
+      // Its audit event (written as the answer goes out, a refusal's too) names the container and its session.
+      const ctx = boundCallContext(call.metadata);
+      noteContainer(ctx, this.sessions, id);
       if (intake.failure) throw intake.failure;
       log.debug({ containerId: id, path }, 'copy to container');
       paused = false;
@@ -186,6 +192,8 @@ export class CopyFilesHandler {
       call.resume();
       await this.files.copyTo(id, path, intake);
       log.debug({ containerId: id, path, bytes: intake.received, unpacked: intake.unpacked }, 'copied to container');
+      // Its audit event (written as the answer goes out) says how many bytes came in.
+      if (ctx?.audit) ctx.audit.details.request = { path, bytes: intake.received };
       answer(null, { bytes_received: String(intake.received) });
     } catch (err) {
       intake.fail(err instanceof ExecError ? (err as ExecError) : new ExecError('aborted', 'the copy failed'));
@@ -225,6 +233,9 @@ export class CopyFilesHandler {
     call.on('error', gone);
     try {
       const { id, path } = await this.files.resolve(req.container_id, req.path);
+      const ctx = boundCallContext(call.metadata);
+      if (ctx?.audit) ctx.audit.details.request = { path };
+      noteContainer(ctx, this.sessions, id);
       const { stat, tar } = await this.files.getArchive(id, path, abort.signal);
       const stop = () => tar.destroy();
       abort.signal.addEventListener('abort', stop, { once: true });

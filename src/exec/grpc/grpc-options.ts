@@ -16,6 +16,7 @@ import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 import { drainingInterceptor } from './draining.interceptor';
 import { installFramedSerializer } from './framed-serializer';
+import { auditTrailFor } from '../../audit';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
@@ -62,7 +63,7 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
         // The metrics interceptor first (innermost): it also counts the statuses the others send.
         interceptors: [
           ...metricsInterceptors(config),
-          authInterceptor(tokens, logger.child({ component: 'call' })),
+          authInterceptor(tokens, logger.child({ component: 'call' }), auditTrailFor(config, logger)),
           callerQuotesInterceptor,
           undecodableRequestInterceptor,
           drainingInterceptor(healthStateFor(config)),

@@ -15,6 +15,9 @@ import { SessionManager } from '../session';
 import { ImagePullService } from '../container';
 import { pullBeforeRun } from './pull-step';
 import { RoutedCalls, type Owner } from '../cluster';
+import { AuditTrail, type AuditAction, type AuditRequestRecord } from '../../audit';
+import { statusName } from '../../common/log-levels';
+import { callAudit, recordCall } from './call-audit';
 
 /**
  * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
@@ -51,6 +54,7 @@ export class SessionCallHandler {
     private readonly routed: RoutedCalls,
     @Inject(ROOT_LOGGER) root: Logger,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
+    @Optional() private readonly trail?: AuditTrail,
   ) {
     this.log = root.child({ component: 'session-call' });
   }
@@ -61,6 +65,8 @@ export class SessionCallHandler {
     let owner: Owner;
     try {
       start = await this.readStart(call);
+      // A refusal from here on is recorded as the run, exec or attach it was (with what its Start asked).
+      callAudit(ctx).action = start.mode;
       if (start.dto.session_id) aboutSession(ctx, start.dto.session_id);
       // attach needs `read`; run and exec need `run` (docs/PROTOCOL.md, "Scoped tokens").
       requireScope(ctx.principal, start.mode === 'attach' ? 'read' : 'run', `Session ${start.mode}`);
@@ -137,6 +143,13 @@ export class SessionCallHandler {
       call.removeListener('cancelled', onCancel);
     }
     aboutSession(ctx, session.id);
+    try {
+      // Recorded before Ready answers it; a retried run's Start attaches to the session it made.
+      recordCall(this.trail, ctx, { action: retried ? 'attach' : mode, session_id: session.id, container_id: session.containerId, exec_id: session.execId });
+    } catch (err) {
+      setUp();
+      return this.reject(call, ctx, err, session.id);
+    }
     ctx.log.debug({ mode, retried, containerId: session.containerId.slice(0, 12) }, 'Session started');
     this.metrics?.sessionStarted(retried ? 'attach' : mode);
     const writer = (mode !== 'attach' && !retried) || !!session.input?.mayWrite(false, dto.client_id);
@@ -195,12 +208,35 @@ export class SessionCallHandler {
    * so gRPC flow control slows the sender instead of memory filling here.
    */
   private routeInput(call: SessionCallStream, ctx: CallContext, session: Session, writer: boolean): void {
-    const refuse = (err: unknown) => {
+    const input = session.input;
+    // The audit trail records the first stdin message of a call (stdin opened) and every resize, before they reach the process.
+    let stdinRecorded = false;
+    const record = (action: AuditAction, request?: AuditRequestRecord, err?: unknown) => {
+      const status = err === undefined ? undefined : toGrpcStatus(err);
+      this.trail?.record({
+        action,
+        result: status ? statusName(status.code) : 'ok',
+        reason: status?.details,
+        caller: ctx.caller,
+        request_id: ctx.requestId,
+        session_id: session.id,
+        container_id: session.containerId,
+        exec_id: session.execId,
+        request,
+      });
+    };
+    const refuse = (err: unknown, action: AuditAction, request?: AuditRequestRecord) => {
       call.pause();
+      try {
+        record(action, request, err);
+      } catch (e) {
+        ctx.log.error({ err: (e as Error).message }, 'a refused call could not be recorded in the audit trail');
+      }
       this.reject(call, ctx, err, session.id);
     };
-    const input = session.input;
     call.on('data', (msg: SessionRequest__Output) => {
+      const action: AuditAction = msg.resize ? 'resize' : msg.start ? 'session' : 'stdin';
+      const request = msg.resize ? { width: msg.resize.Width ?? 0, height: msg.resize.Height ?? 0 } : undefined;
       try {
         if (msg.start) throw new ExecError('invalid', 'a call carries one Start; open a new call for another session', { reason: 'UNEXPECTED_MESSAGE' });
         requireScope(ctx.principal, 'run', msg.resize ? 'Session resize' : 'Session stdin');
@@ -213,7 +249,9 @@ export class SessionCallHandler {
         if (msg.resize) {
           if (!input)
             throw new ExecError('precondition', 'resize needs a tty session', { reason: 'NOT_A_TTY', resource: { type: 'session', name: session.id } });
-          return input.resize(msg.resize.Width ?? 0, msg.resize.Height ?? 0);
+          // Checked and scheduled (the size is applied after RESIZE_DEBOUNCE_MS), then recorded before it is applied.
+          input.resize(msg.resize.Width ?? 0, msg.resize.Height ?? 0);
+          return record('resize', request);
         }
         if (msg.msg === 'stdin' || msg.stdin) {
           if (!input) {
@@ -221,6 +259,10 @@ export class SessionCallHandler {
               reason: 'STDIN_NOT_OPEN',
               resource: { type: 'session', name: session.id },
             });
+          }
+          if (!stdinRecorded) {
+            record('stdin');
+            stdinRecorded = true;
           }
           if (!input.write(msg.stdin ?? Buffer.alloc(0))) {
             call.pause();
@@ -230,7 +272,7 @@ export class SessionCallHandler {
         }
         throw new ExecError('invalid', 'empty SessionRequest', { reason: 'UNEXPECTED_MESSAGE' });
       } catch (err) {
-        refuse(err);
+        refuse(err, action, request);
       }
     });
     if (!writer || !input) return;

@@ -17,7 +17,7 @@ describe('TokenStore', () => {
     writeFileSync(file, JSON.stringify([entry('ci', 'ci-token-0123456789', ['read'])]));
     const store = new TokenStore('env-token-0123456789', file);
     expect(store.enabled).toBe(true);
-    expect(store.lookup('env-token-0123456789')).toEqual({ name: 'EXEC_AUTH_TOKEN', scopes: new Set(['read', 'run', 'control']) });
+    expect(store.lookup('env-token-0123456789')).toEqual({ name: 'EXEC_AUTH_TOKEN', scopes: new Set(['read', 'run', 'control', 'audit']) });
     expect(store.lookup('ci-token-0123456789')).toEqual({ name: 'ci', scopes: new Set(['read']) });
     expect(store.lookup('ci-token-012345678')).toBeUndefined();
     expect(new TokenStore(undefined, undefined).enabled).toBe(false);

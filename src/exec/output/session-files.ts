@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   closeSync,
   mkdirSync,
   openSync,
@@ -31,7 +32,9 @@ import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexRepor
  *   meta.json       what the session is (written at start), with Start's timeouts when it set any;
  *   process.json    the container (and exec) it runs in, written once the process started;
  *   kill.json       why the service itself ended the process ({reason, at}), written when it decides to;
- *   exit.json       how it ended (written once, by rename, when it ends).
+ *   exit.json       how it ended (written once, by rename, when it ends);
+ *   resizes         a TTY session's terminal sizes, one JSON line each ({timestamp (Unix ns, as a
+ *                   string), width, height, after_sequence}), appended as they are applied.
  * Sequence numbers are implicit in the index position, so they are the same for every reader and
  * after every restart; replay in order is: read the record, read its bytes from its stream file.
  * The three files are open while the session records and while a reader holds them (hold()); a
@@ -61,6 +64,16 @@ export interface ChunkRecord {
  * the `plainMessage` that will carry it (so plain clients are sent it without another copy).
  */
 export type ChunkBuffers = (stream: StreamName, length: number) => { data: Buffer; plainMessage?: Buffer };
+
+/** One line of `resizes`: a terminal size applied, when, and after which chunk. */
+export interface ResizeRecord {
+  /** Unix ns, the clock of the chunks' timestamps. */
+  timestamp: bigint;
+  width: number;
+  height: number;
+  /** The last chunk recorded before it (0: none yet). */
+  after_sequence: number;
+}
 
 export interface SessionExitRecord {
   exitCode?: number;
@@ -230,6 +243,28 @@ export class SessionFiles {
     if (!existsSync(file)) return undefined;
     const { reason } = JSON.parse(readFileSync(file, 'utf8')) as { reason?: unknown };
     return typeof reason === 'string' ? reason : undefined;
+  }
+
+  /** Appends one terminal size to `resizes` (rare: once per applied resize). Throws on I/O failure. */
+  appendResize(r: ResizeRecord): void {
+    const line = JSON.stringify({ timestamp: String(r.timestamp), width: r.width, height: r.height, after_sequence: r.after_sequence });
+    appendFileSync(join(this.dir, 'resizes'), `${line}\n`);
+  }
+
+  /** The sizes `resizes` holds, in order; none for a session recorded without it. A torn last line is left out. */
+  readResizes(): ResizeRecord[] {
+    const file = join(this.dir, 'resizes');
+    if (!existsSync(file)) return [];
+    const out: ResizeRecord[] = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      try {
+        const r = JSON.parse(line) as { timestamp: string; width: number; height: number; after_sequence: number };
+        out.push({ timestamp: BigInt(r.timestamp), width: r.width, height: r.height, after_sequence: r.after_sequence });
+      } catch {
+        /* the empty end, or a torn last line */
+      }
+    }
+    return out;
   }
 
   /** Marks a chunk unusable (its data failed its checksum): readers skip it and report the gap. */

@@ -29,6 +29,8 @@ export class ProcessInput {
     private readonly process: StartedProcess,
     readonly starterClientId: string,
     private readonly logger: Logger,
+    /** Told each size once the terminal has it (the session records it beside its output). */
+    private readonly onResized?: (size: TerminalSize) => void,
   ) {
     this.process.stdin?.on('error', (err) => this.logger.warn({ err: err.message }, 'stdin write failed'));
     if (process.resize) this.size = { ...DEFAULT_TERMINAL };
@@ -95,7 +97,12 @@ export class ProcessInput {
 
   /** Sets the terminal to its current size now (at start: Docker's tty starts 0x0). */
   async applyInitial(): Promise<void> {
-    if (this.process.resize && this.size) await this.process.resize(this.size.width, this.size.height).catch(() => undefined);
+    if (!this.process.resize || !this.size) return;
+    const size = this.size;
+    await this.process.resize(size.width, size.height).then(
+      () => this.onResized?.(size),
+      () => undefined,
+    );
   }
 
   dispose(): void {
@@ -109,6 +116,7 @@ export class ProcessInput {
     try {
       await this.process.resize(size.width, size.height);
       this.size = size;
+      this.onResized?.(size);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, size }, 'resize failed');
     }

@@ -7,6 +7,8 @@ import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
+import { AuditTrail } from '../../audit';
+import { auditTimeoutKill } from './session-audit';
 import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
 import { dataDirBudget, tailBudgetFor, TeeWriterFactory, type OutputBudget } from '../output';
@@ -81,6 +83,8 @@ export class SessionManager implements OnModuleDestroy {
     @Optional() private readonly dataDir?: DataDirHealth,
     @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
+    /** The audit trail: every session's end and timeout kills are recorded in it. */
+    @Optional() readonly audit?: AuditTrail,
   ) {
     this.log = root.child({ component: 'sessions' });
     metrics?.observeSessions(() => sessionCensus(this.byId.values()));
@@ -140,7 +144,7 @@ export class SessionManager implements OnModuleDestroy {
       this.dataDir?.failed(err);
       throw err;
     }
-    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
+    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.audit);
     // Output that cannot be recorded stops the process at once (once it is known: it may come first).
     let unrecorded: DataDirError | undefined;
     session.output.onRecordFailed = (err) => {
@@ -323,6 +327,7 @@ export class SessionManager implements OnModuleDestroy {
       spec,
       (n) => (session.execId ? this.requireControl().signalExec(session.execId, n) : this.requireControl().kill(session.containerId, n)),
       startedAt,
+      (reason, n) => auditTimeoutKill(this.audit, session, reason, n),
     );
     this.timeoutDisarms.add(disarm);
     const forget = () => this.timeoutDisarms.delete(disarm);

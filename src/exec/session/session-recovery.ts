@@ -144,7 +144,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
       outputLimitBytes: typeof meta.outputLimitBytes === 'number' && meta.outputLimitBytes > 0 ? meta.outputLimitBytes : undefined,
     };
-    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
+    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.sessions.audit);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
     session.containerId = proc?.containerId ?? meta.containerId ?? '';
     session.execId = proc?.execId;

@@ -30,7 +30,14 @@ export function readTimeoutSpec(value: unknown, defaultGraceMs: number): Timeout
  * session whose killReason is already a timeout (set before a restart) is signalled again at once.
  * Everything is disarmed when the process ends, or by the returned function.
  */
-export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: ProcessSignaller, startedAt = Date.now()): () => void {
+export function armSessionTimeouts(
+  session: Session,
+  spec: TimeoutSpec,
+  signal: ProcessSignaller,
+  startedAt = Date.now(),
+  /** Told of each signal right before it is sent (the audit trail's timeout_kill). */
+  onSignal?: (reason: KillReason, signal: number) => void,
+): () => void {
   if (!session.process || (!spec.timeoutMs && !spec.idleTimeoutMs)) return () => {};
   // Every delay the service accepts (up to 2^53 − 1 ms) is honoured: setLongTimeout chains Node's 2^31 − 1 ms timers.
   const timers = new Set<LongTimer>();
@@ -49,6 +56,7 @@ export function armSessionTimeouts(session: Session, spec: TimeoutSpec, signal: 
     session.logger.info({ reason, ms, killGraceMs: spec.killGraceMs }, 'timeout expired: SIGTERM, then SIGKILL after the grace');
     const send = (n: number) => {
       session.timeoutSignal = n; // before the signal: the process may end before the request returns
+      onSignal?.(reason, n);
       void signal(n).catch((err: Error) => session.running && session.logger.warn({ err: err.message, signal: n }, 'could not signal the process'));
     };
     send(SIGTERM);

@@ -3,9 +3,9 @@ import { ExecError } from '../../common/errors';
 import type { StartedProcess } from '../../executor';
 import type { TeeWriter } from '../output';
 import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
-import type { OutputLog } from '../output';
+import { nowNs, type OutputLog } from '../output';
 import type { SessionFiles } from '../output';
-import { ProcessInput } from './process-input';
+import { ProcessInput, type TerminalSize } from './process-input';
 import { buildOutcome, sessionEndError, storedError, type KillReason, type SessionOutcome } from './session-outcome';
 
 export type { SessionOutcome } from './session-outcome';
@@ -55,6 +55,8 @@ export class Session {
   /** Stdin and terminal size, when the process has either. */
   input?: ProcessInput;
   private readonly clients = new Set<ClientCursor>();
+  /** Called once when the session has finished, before its exit record is written (the audit trail's session_end). */
+  onFinished?: (session: Session) => void;
 
   constructor(
     readonly info: SessionInfo,
@@ -110,7 +112,16 @@ export class Session {
     this.containerId = process.containerId;
     this.execId = process.execId;
     this.startedAt = Date.now();
-    if (process.stdin || process.resize) this.input = new ProcessInput(process, starterClientId, this.logger);
+    if (process.stdin || process.resize) this.input = new ProcessInput(process, starterClientId, this.logger, (size) => this.recordResize(size));
+  }
+
+  /** A terminal size applied, recorded beside the output (`resizes`) for the session's recording. */
+  private recordResize(size: TerminalSize): void {
+    try {
+      this.files.appendResize({ timestamp: nowNs(), width: size.width, height: size.height, after_sequence: this.output.lastSequence });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, size }, 'terminal size not recorded: the recording will miss it');
+    }
   }
 
   /** Records how the process ended, then lets readers drain to it. Only the first call counts. */
@@ -128,6 +139,11 @@ export class Session {
     });
     this.outcome = { ...outcome, record: built };
     this.input?.dispose();
+    try {
+      this.onFinished?.(this);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'the end of the session could not be recorded in the audit trail');
+    }
     const record =
       'exitCode' in outcome
         ? { exitCode: outcome.exitCode, finishedAt: this.finishedAt, outcome: built }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerAttach } from './commands/attach';
+import { registerAudit } from './commands/audit';
 import { registerControl } from './commands/control';
 import { registerCp } from './commands/cp';
 import { registerEvents } from './commands/events';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerWait(program);
   registerRm(program);
   registerCp(program);
+  registerAudit(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

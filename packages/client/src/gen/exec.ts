@@ -1,6 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AuditCaller as _dagger_exec_AuditCaller, AuditCaller__Output as _dagger_exec_AuditCaller__Output } from './dagger/exec/AuditCaller';
+import type { AuditEvent as _dagger_exec_AuditEvent, AuditEvent__Output as _dagger_exec_AuditEvent__Output } from './dagger/exec/AuditEvent';
+import type { AuditEventsRequest as _dagger_exec_AuditEventsRequest, AuditEventsRequest__Output as _dagger_exec_AuditEventsRequest__Output } from './dagger/exec/AuditEventsRequest';
+import type { AuditEventsResponse as _dagger_exec_AuditEventsResponse, AuditEventsResponse__Output as _dagger_exec_AuditEventsResponse__Output } from './dagger/exec/AuditEventsResponse';
+import type { AuditRequest as _dagger_exec_AuditRequest, AuditRequest__Output as _dagger_exec_AuditRequest__Output } from './dagger/exec/AuditRequest';
 import type { ContainerControlRequest as _dagger_exec_ContainerControlRequest, ContainerControlRequest__Output as _dagger_exec_ContainerControlRequest__Output } from './dagger/exec/ContainerControlRequest';
 import type { ContainerControlResponse as _dagger_exec_ContainerControlResponse, ContainerControlResponse__Output as _dagger_exec_ContainerControlResponse__Output } from './dagger/exec/ContainerControlResponse';
 import type { ContainerLifecycleEvent as _dagger_exec_ContainerLifecycleEvent, ContainerLifecycleEvent__Output as _dagger_exec_ContainerLifecycleEvent__Output } from './dagger/exec/ContainerLifecycleEvent';
@@ -28,8 +33,11 @@ import type { Resize as _dagger_exec_Resize, Resize__Output as _dagger_exec_Resi
 import type { ResourceUsage as _dagger_exec_ResourceUsage, ResourceUsage__Output as _dagger_exec_ResourceUsage__Output } from './dagger/exec/ResourceUsage';
 import type { SessionInfo as _dagger_exec_SessionInfo, SessionInfo__Output as _dagger_exec_SessionInfo__Output } from './dagger/exec/SessionInfo';
 import type { SessionRequest as _dagger_exec_SessionRequest, SessionRequest__Output as _dagger_exec_SessionRequest__Output } from './dagger/exec/SessionRequest';
+import type { SessionResizesRequest as _dagger_exec_SessionResizesRequest, SessionResizesRequest__Output as _dagger_exec_SessionResizesRequest__Output } from './dagger/exec/SessionResizesRequest';
+import type { SessionResizesResponse as _dagger_exec_SessionResizesResponse, SessionResizesResponse__Output as _dagger_exec_SessionResizesResponse__Output } from './dagger/exec/SessionResizesResponse';
 import type { SessionResponse as _dagger_exec_SessionResponse, SessionResponse__Output as _dagger_exec_SessionResponse__Output } from './dagger/exec/SessionResponse';
 import type { Start as _dagger_exec_Start, Start__Output as _dagger_exec_Start__Output } from './dagger/exec/Start';
+import type { TerminalResize as _dagger_exec_TerminalResize, TerminalResize__Output as _dagger_exec_TerminalResize__Output } from './dagger/exec/TerminalResize';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -38,6 +46,11 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   dagger: {
     exec: {
+      AuditCaller: MessageTypeDefinition<_dagger_exec_AuditCaller, _dagger_exec_AuditCaller__Output>
+      AuditEvent: MessageTypeDefinition<_dagger_exec_AuditEvent, _dagger_exec_AuditEvent__Output>
+      AuditEventsRequest: MessageTypeDefinition<_dagger_exec_AuditEventsRequest, _dagger_exec_AuditEventsRequest__Output>
+      AuditEventsResponse: MessageTypeDefinition<_dagger_exec_AuditEventsResponse, _dagger_exec_AuditEventsResponse__Output>
+      AuditRequest: MessageTypeDefinition<_dagger_exec_AuditRequest, _dagger_exec_AuditRequest__Output>
       ContainerControlRequest: MessageTypeDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlRequest__Output>
       ContainerControlResponse: MessageTypeDefinition<_dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlResponse__Output>
       ContainerLifecycleEvent: MessageTypeDefinition<_dagger_exec_ContainerLifecycleEvent, _dagger_exec_ContainerLifecycleEvent__Output>
@@ -65,8 +78,11 @@ export interface ProtoGrpcType {
       ResourceUsage: MessageTypeDefinition<_dagger_exec_ResourceUsage, _dagger_exec_ResourceUsage__Output>
       SessionInfo: MessageTypeDefinition<_dagger_exec_SessionInfo, _dagger_exec_SessionInfo__Output>
       SessionRequest: MessageTypeDefinition<_dagger_exec_SessionRequest, _dagger_exec_SessionRequest__Output>
+      SessionResizesRequest: MessageTypeDefinition<_dagger_exec_SessionResizesRequest, _dagger_exec_SessionResizesRequest__Output>
+      SessionResizesResponse: MessageTypeDefinition<_dagger_exec_SessionResizesResponse, _dagger_exec_SessionResizesResponse__Output>
       SessionResponse: MessageTypeDefinition<_dagger_exec_SessionResponse, _dagger_exec_SessionResponse__Output>
       Start: MessageTypeDefinition<_dagger_exec_Start, _dagger_exec_Start__Output>
+      TerminalResize: MessageTypeDefinition<_dagger_exec_TerminalResize, _dagger_exec_TerminalResize__Output>
     }
   }
 }

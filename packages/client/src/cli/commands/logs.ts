@@ -3,13 +3,17 @@ import type { ExecSession, OutputPiece, OutputStreamName } from '../../exec-clie
 import type { SessionResponse__Output } from '../../gen';
 import { contextOf, sessionOrContainer } from '../context';
 import { CliError, describeError } from '../exit-codes';
-import { addConnectionOptions, integer } from '../options';
+import { addConnectionOptions, integer, oneOf } from '../options';
 import { writeOut } from '../tty';
+import { TimestampLines } from '../timestamps';
+import { asciicast } from '../../recording';
 
 interface LogsFlags {
   follow?: boolean;
   tail?: number;
   since?: number;
+  timestamps?: boolean;
+  format: 'raw' | 'asciicast';
 }
 
 export function registerLogs(program: Command): void {
@@ -19,12 +23,23 @@ export function registerLogs(program: Command): void {
     .option('-f, --follow', 'go on printing the output as it comes, until the process ends (exit 0)')
     .option('-n, --tail <lines>', 'only the last N lines of what the session holds (per line, whichever its stream)', integer)
     .option('--since <seq>', 'from this output chunk on (a sequence number, as attach --from; 1 = the first)', integer)
+    .option('-t, --timestamps', "prefix each line with its chunk's time (RFC 3339, ns), as docker logs -t")
+    .option(
+      '--format <format>',
+      'raw: the output as it was (default); asciicast: an asciicast v2 recording of it, with its terminal sizes',
+      oneOf('raw', 'asciicast'),
+      'raw',
+    )
     .action(async (target: string, flags: LogsFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       let session: ExecSession | undefined;
       try {
-        session = ctx.client.attach({ ...sessionOrContainer(target), sequenced: true, fromSequence: flags.since });
-        await printLogs(session, flags);
+        if (flags.format === 'asciicast') {
+          for await (const line of asciicast(ctx.connection, sessionOrContainer(target))) await writeOut(process.stdout, Buffer.from(`${line}\n`));
+        } else {
+          session = ctx.client.attach({ ...sessionOrContainer(target), sequenced: true, fromSequence: flags.since });
+          await printLogs(session, flags, flags.timestamps ? new TimestampLines() : undefined);
+        }
       } catch (err) {
         throw new CliError(`cannot read the output of ${target}: ${describeError(err)}`);
       } finally {
@@ -68,7 +83,7 @@ const out = (stream: OutputStreamName, data: Buffer) => writeOut(stream === 'std
  * printed (the last `tail` lines of them only, with --tail); with `follow` the live chunks after them
  * too, until the process ends.
  */
-async function printLogs(session: ExecSession, flags: LogsFlags): Promise<void> {
+async function printLogs(session: ExecSession, flags: LogsFlags, stamps?: TimestampLines): Promise<void> {
   let received = 0;
   let held: number | undefined;
   let wake: () => void = () => undefined;
@@ -100,8 +115,9 @@ async function printLogs(session: ExecSession, flags: LogsFlags): Promise<void> 
       pending = undefined;
       if (next.done) break;
       if (next.value.isReplay === false && held !== undefined && !flags.follow) break; // live output: not ours to wait for
-      if (tail) tail.push(next.value.stream, next.value.data);
-      else await out(next.value.stream, next.value.data);
+      const data = stamps ? stamps.apply(next.value) : next.value.data;
+      if (tail) tail.push(next.value.stream, data);
+      else await out(next.value.stream, data);
       printed++;
     }
     await flushTail();

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AuditEventsRequest as _dagger_exec_AuditEventsRequest, AuditEventsRequest__Output as _dagger_exec_AuditEventsRequest__Output } from '../../dagger/exec/AuditEventsRequest';
+import type { AuditEventsResponse as _dagger_exec_AuditEventsResponse, AuditEventsResponse__Output as _dagger_exec_AuditEventsResponse__Output } from '../../dagger/exec/AuditEventsResponse';
 import type { ContainerControlRequest as _dagger_exec_ContainerControlRequest, ContainerControlRequest__Output as _dagger_exec_ContainerControlRequest__Output } from '../../dagger/exec/ContainerControlRequest';
 import type { ContainerControlResponse as _dagger_exec_ContainerControlResponse, ContainerControlResponse__Output as _dagger_exec_ContainerControlResponse__Output } from '../../dagger/exec/ContainerControlResponse';
 import type { ContainerLifecycleEvent as _dagger_exec_ContainerLifecycleEvent, ContainerLifecycleEvent__Output as _dagger_exec_ContainerLifecycleEvent__Output } from '../../dagger/exec/ContainerLifecycleEvent';
@@ -18,9 +20,26 @@ import type { ListSessionsResponse as _dagger_exec_ListSessionsResponse, ListSes
 import type { RemoveSessionRequest as _dagger_exec_RemoveSessionRequest, RemoveSessionRequest__Output as _dagger_exec_RemoveSessionRequest__Output } from '../../dagger/exec/RemoveSessionRequest';
 import type { RemoveSessionResponse as _dagger_exec_RemoveSessionResponse, RemoveSessionResponse__Output as _dagger_exec_RemoveSessionResponse__Output } from '../../dagger/exec/RemoveSessionResponse';
 import type { SessionRequest as _dagger_exec_SessionRequest, SessionRequest__Output as _dagger_exec_SessionRequest__Output } from '../../dagger/exec/SessionRequest';
+import type { SessionResizesRequest as _dagger_exec_SessionResizesRequest, SessionResizesRequest__Output as _dagger_exec_SessionResizesRequest__Output } from '../../dagger/exec/SessionResizesRequest';
+import type { SessionResizesResponse as _dagger_exec_SessionResizesResponse, SessionResizesResponse__Output as _dagger_exec_SessionResizesResponse__Output } from '../../dagger/exec/SessionResizesResponse';
 import type { SessionResponse as _dagger_exec_SessionResponse, SessionResponse__Output as _dagger_exec_SessionResponse__Output } from '../../dagger/exec/SessionResponse';
 
 export interface ExecClient extends grpc.Client {
+  /**
+   * exec-stream: the audit trail (docs/AUDIT.md): who did what, when and from where, filtered; the held
+   * events in order, then with `follow` the live ones. Scope `audit`. With replicas, every replica's
+   * trail, merged by time.
+   */
+  AuditEvents(argument: _dagger_exec_AuditEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_AuditEventsResponse__Output>;
+  AuditEvents(argument: _dagger_exec_AuditEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_AuditEventsResponse__Output>;
+  /**
+   * exec-stream: the audit trail (docs/AUDIT.md): who did what, when and from where, filtered; the held
+   * events in order, then with `follow` the live ones. Scope `audit`. With replicas, every replica's
+   * trail, merged by time.
+   */
+  auditEvents(argument: _dagger_exec_AuditEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_AuditEventsResponse__Output>;
+  auditEvents(argument: _dagger_exec_AuditEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_AuditEventsResponse__Output>;
+  
   ContainerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
   ContainerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
   containerLifecycle(argument: _dagger_exec_ContainerLifecycleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_dagger_exec_ContainerLifecycleEvent__Output>;
@@ -133,9 +152,33 @@ export interface ExecClient extends grpc.Client {
   session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
   session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse__Output>;
   
+  /**
+   * exec-stream: a TTY session's terminal sizes with their times, recorded beside its output (its
+   * recording's resize events, docs/DURABILITY.md). Scope `read`.
+   */
+  SessionResizes(argument: _dagger_exec_SessionResizesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  SessionResizes(argument: _dagger_exec_SessionResizesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  SessionResizes(argument: _dagger_exec_SessionResizesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  SessionResizes(argument: _dagger_exec_SessionResizesRequest, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * exec-stream: a TTY session's terminal sizes with their times, recorded beside its output (its
+   * recording's resize events, docs/DURABILITY.md). Scope `read`.
+   */
+  sessionResizes(argument: _dagger_exec_SessionResizesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  sessionResizes(argument: _dagger_exec_SessionResizesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  sessionResizes(argument: _dagger_exec_SessionResizesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  sessionResizes(argument: _dagger_exec_SessionResizesRequest, callback: grpc.requestCallback<_dagger_exec_SessionResizesResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface ExecHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * exec-stream: the audit trail (docs/AUDIT.md): who did what, when and from where, filtered; the held
+   * events in order, then with `follow` the live ones. Scope `audit`. With replicas, every replica's
+   * trail, merged by time.
+   */
+  AuditEvents: grpc.handleServerStreamingCall<_dagger_exec_AuditEventsRequest__Output, _dagger_exec_AuditEventsResponse>;
+  
   ContainerLifecycle: grpc.handleServerStreamingCall<_dagger_exec_ContainerLifecycleRequest__Output, _dagger_exec_ContainerLifecycleEvent>;
   
   ContainerPause: grpc.handleUnaryCall<_dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse>;
@@ -173,9 +216,16 @@ export interface ExecHandlers extends grpc.UntypedServiceImplementation {
    */
   Session: grpc.handleBidiStreamingCall<_dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse>;
   
+  /**
+   * exec-stream: a TTY session's terminal sizes with their times, recorded beside its output (its
+   * recording's resize events, docs/DURABILITY.md). Scope `read`.
+   */
+  SessionResizes: grpc.handleUnaryCall<_dagger_exec_SessionResizesRequest__Output, _dagger_exec_SessionResizesResponse>;
+  
 }
 
 export interface ExecDefinition extends grpc.ServiceDefinition {
+  AuditEvents: MethodDefinition<_dagger_exec_AuditEventsRequest, _dagger_exec_AuditEventsResponse, _dagger_exec_AuditEventsRequest__Output, _dagger_exec_AuditEventsResponse__Output>
   ContainerLifecycle: MethodDefinition<_dagger_exec_ContainerLifecycleRequest, _dagger_exec_ContainerLifecycleEvent, _dagger_exec_ContainerLifecycleRequest__Output, _dagger_exec_ContainerLifecycleEvent__Output>
   ContainerPause: MethodDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse__Output>
   ContainerResume: MethodDefinition<_dagger_exec_ContainerControlRequest, _dagger_exec_ContainerControlResponse, _dagger_exec_ContainerControlRequest__Output, _dagger_exec_ContainerControlResponse__Output>
@@ -186,4 +236,5 @@ export interface ExecDefinition extends grpc.ServiceDefinition {
   ListSessions: MethodDefinition<_dagger_exec_ListSessionsRequest, _dagger_exec_ListSessionsResponse, _dagger_exec_ListSessionsRequest__Output, _dagger_exec_ListSessionsResponse__Output>
   RemoveSession: MethodDefinition<_dagger_exec_RemoveSessionRequest, _dagger_exec_RemoveSessionResponse, _dagger_exec_RemoveSessionRequest__Output, _dagger_exec_RemoveSessionResponse__Output>
   Session: MethodDefinition<_dagger_exec_SessionRequest, _dagger_exec_SessionResponse, _dagger_exec_SessionRequest__Output, _dagger_exec_SessionResponse__Output>
+  SessionResizes: MethodDefinition<_dagger_exec_SessionResizesRequest, _dagger_exec_SessionResizesResponse, _dagger_exec_SessionResizesRequest__Output, _dagger_exec_SessionResizesResponse__Output>
 }
