@@ -31,7 +31,7 @@ afterAll(() => {
 
 it('runs every scenario and every correctness check holds', () => {
   const ids = run.report.results.map((r) => r.id);
-  expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 11]);
   const failed = run.report.results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.id}. ${c.name}: ${c.detail}`));
   expect(failed).toEqual([]);
   // Every scenario must have checked something (sha256 / byte counts / codes): a harness that checks nothing passes nothing.
@@ -52,7 +52,7 @@ it('every scenario produced numbers', () => {
     }
   }
   const s1 = run.report.results.find((r) => r.id === 1)!;
-  expect(s1.goals.map((g) => g.text)).toHaveLength(3);
+  expect(s1.goals.map((g) => g.text)).toHaveLength(4);
   // CPU-seconds from /proc: the server's, the client's, the docker CLI's and dockerd's, per GiB.
   expect(s1.rows.filter((r) => r.metric === 'CPU per GiB' && r.summary.median > 0).length).toBeGreaterThanOrEqual(6);
 });
