@@ -13,13 +13,7 @@ pkgs=()
 command -v musl-gcc >/dev/null 2>&1 || pkgs+=(musl-tools)
 command -v gcc >/dev/null 2>&1 || pkgs+=(gcc) # musl-gcc drives gcc
 if [ ${#pkgs[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "[build-shim] installing ${pkgs[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  { $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1; }; } ||
-    echo "[build-shim] ${pkgs[*]} could not be installed" >&2
+  scripts/apt-install.sh "${pkgs[@]}" || echo "[build-shim] ${pkgs[*]} could not be installed" >&2
 fi
 cc=gcc
 command -v musl-gcc >/dev/null 2>&1 && cc=musl-gcc

@@ -21,11 +21,7 @@ pid_of() { local p; p=$(cat "$PIDFILE" 2>/dev/null || true); [ -n "$p" ] && kill
 
 install_package() {
   command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] && return 0
-  say "installing dnsmasq-base"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dnsmasq-base >/dev/null 2>&1 || {
-    $SUDO apt-get update >/dev/null 2>&1
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dnsmasq-base >/dev/null
-  }
+  "$(dirname "$0")/apt-install.sh" dnsmasq-base
 }
 
 stop() {

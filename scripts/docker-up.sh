@@ -17,10 +17,7 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx head || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ] && ! docker info >/dev/null 2>&1; then
-  say "installing ${need_pkgs[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null
-  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  "$(dirname "$0")/apt-install.sh" "${need_pkgs[@]}"
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
-import { FileClient, GRPCConnectionManager } from '@exec-stream/client';
+import { ControlClient, FileClient, GRPCConnectionManager } from '@exec-stream/client';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/conditions';
 import { docker, grpcError, sha256 } from './support/helpers';
-import { generatedTar, smallTar, TarDigest } from './support/tar';
+import { gzipSync } from 'node:zlib';
+import { generatedTar, smallTar, tarHeader, TarDigest } from './support/tar';
 
 // Tokens: the service holds only their sha256 (EXEC_AUTH_TOKENS_FILE); ADMIN is EXEC_AUTH_TOKEN.
 const ADMIN = 'copy-files-admin-token-0123456789';
@@ -25,8 +26,14 @@ beforeAll(async () => {
   tokensDir = mkdtempSync(join(tmpdir(), 'exec-stream-copy-files-'));
   const tokensFile = join(tokensDir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify([{ name: 'reader', sha256: sha256(READER), scopes: ['read'] }]));
-  // A short stall limit, for the stalled-client test (clients here otherwise read and write at once).
-  server = await startTestServer({ EXEC_AUTH_TOKEN: ADMIN, EXEC_AUTH_TOKENS_FILE: tokensFile, EXEC_COPY_STALL_MS: '2000' });
+  // A short progress window, for the stalled and dripping clients (clients here otherwise read and write
+  // at once), and a CopyTo limit of 24 MiB unpacked (the largest copy here is 16 MiB).
+  server = await startTestServer({
+    EXEC_AUTH_TOKEN: ADMIN,
+    EXEC_AUTH_TOKENS_FILE: tokensFile,
+    EXEC_COPY_STALL_MS: '2000',
+    EXEC_COPY_MAX_BYTES: String(24 << 20),
+  });
   files = new FileClient(server.connection);
   const s = server.client.run(BASE_IMAGE, { command: ['sleep', '600'] });
   containerId = (await s.ready).containerId;
@@ -43,6 +50,13 @@ async function inContainer(script: string): Promise<string> {
   expect({ exitCode: r.exitCode, stderr: r.stderr.toString() }).toEqual({ exitCode: 0, stderr: '' });
   return r.stdout.toString();
 }
+
+/** docker inspect of the test's container answers within 3 s (it waits while Docker holds the container's lock). */
+const inspectAnswers = () =>
+  promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', containerId], { encoding: 'utf8', timeout: 3000 }).then(
+    (r) => r.stdout.trim() === 'true',
+    () => false,
+  );
 
 /** Reads a CopyFrom stream through to its entries (name, size, sha256 of the content). */
 async function entriesOf(path: string) {
@@ -83,6 +97,148 @@ describe('CopyTo and CopyFrom', () => {
   });
 });
 
+describe('a file that changes while it is copied', () => {
+  it('a file truncated while CopyFrom streams it ends the copy with ABORTED naming the entry, never OK with a short tar', async () => {
+    await inContainer('head -c 33554432 /dev/urandom > /tmp/shrinks');
+    const shrinker = server.client.exec(containerId, { command: ['sh', '-c', 'read go; truncate -s 1048576 /tmp/shrinks; echo truncated'], openStdin: true });
+    await shrinker.ready;
+    const raw = server.connection.getClient();
+    const call = raw.CopyFrom({ container_id: containerId, path: '/tmp/shrinks' }, server.connection.getMetadata());
+    const received: Buffer[] = [];
+    const end = new Promise<ServiceError | null>((resolve) => {
+      call.on('error', resolve);
+      call.on('end', () => resolve(null));
+    });
+    // The stat, then nothing read: Docker's stream stops (flow control) with most of the file unread.
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    // The truncation comes from a process already running: a new exec would wait for Docker's lock on
+    // the container, which the copy holds.
+    await shrinker.write(Buffer.from('go\n'));
+    expect((await shrinker.collect()).stdout.toString()).toBe('truncated\n');
+    call.on('data', (m: { tar?: Buffer }) => m.tar && received.push(m.tar));
+    call.resume();
+    const err = await end;
+    expect(err && { code: Code[err.code], details: err.details }).toEqual({
+      code: 'ABORTED',
+      details: expect.stringMatching(
+        /^archive of \/tmp\/shrinks in container \w+ is incomplete: entry "shrinks" ended after \d+ of its 33554432 bytes; the file changed while it was copied/,
+      ),
+    });
+    expect(Buffer.concat(received).length).toBeLessThan(33554432);
+  });
+});
+
+describe('hostile archives and clients', () => {
+  const expectCode = async (p: Promise<unknown>, code: Code, text: RegExp) => {
+    const e = await grpcError(p);
+    expect({ code: Code[e.code], details: e.details }).toEqual({ code: Code[code], details: expect.stringMatching(text) });
+  };
+  /** The names in a container directory, sorted. */
+  const listing = async (dir: string) => (await inContainer(`ls -A ${dir}`)).split('\n').filter(Boolean).sort();
+  /** A unary call on the raw client, failing with DEADLINE_EXCEEDED after `ms` rather than waiting on. */
+  const unary = (method: 'ContainerStatus' | 'ContainerPause' | 'ContainerSignal', req: object, ms = 10_000) =>
+    new Promise((resolve, reject) => {
+      const raw = server.connection.getClient() as unknown as Record<string, (...a: unknown[]) => void>;
+      raw[method](req, server.connection.getMetadata(), { deadline: Date.now() + ms }, (err: ServiceError | null, v: unknown) =>
+        err ? reject(err) : resolve(v),
+      );
+    });
+
+  it('while a copy holds the container, status, pause and signal of it fail at once naming the copy; a client that then sends empty messages and single bytes is ended ABORTED naming the minimum rate; no partial file is left', async () => {
+    await inContainer('mkdir -p /tmp/drip');
+    const raw = server.connection.getClient();
+    let feed: NodeJS.Timeout | undefined;
+    let to: ReturnType<typeof raw.CopyTo> | undefined;
+    try {
+      const ended = new Promise<ServiceError | null>((resolve) => {
+        to = raw.CopyTo(server.connection.getMetadata(), (err: ServiceError | null) => resolve(err));
+        to.write({ header: { container_id: containerId, path: '/tmp/drip' } });
+        to.write({ tar: tarHeader('dripped', 1 << 20) });
+        // 80 KiB/s, above the minimum rate (16 KiB/s): the copy goes on, and Docker holds the container's lock.
+        feed = setInterval(() => to!.write({ tar: Buffer.alloc(8192, 1) }), 100);
+      });
+      const busy = /container \w+ is busy: Docker holds its lock while a CopyTo into it runs/;
+      await waitUntil(
+        'ContainerStatus to say the copy holds the container',
+        // (A call that reached Docker just as the copy began waits for it: 2 s each, then the next.)
+        () =>
+          unary('ContainerStatus', { container_id: containerId }, 2000).then(
+            () => false,
+            (e: ServiceError) => e.code === Code.UNAVAILABLE && busy.test(e.details),
+          ),
+        15_000,
+      );
+      await expectCode(unary('ContainerPause', { container_id: containerId }), Code.UNAVAILABLE, busy);
+      await expectCode(unary('ContainerSignal', { container_id: containerId, signal: 'SIGCONT' }), Code.UNAVAILABLE, busy);
+      // Now empty messages and single bytes only, every 100 ms: far below the minimum rate.
+      clearInterval(feed);
+      let n = 0;
+      feed = setInterval(() => to!.write({ tar: n++ % 2 ? Buffer.from('x') : Buffer.alloc(0) }), 100);
+      const err = await Promise.race([ended, new Promise<'still open after 20 s'>((resolve) => setTimeout(() => resolve('still open after 20 s'), 20_000))]);
+      expect(typeof err === 'string' || !err ? err : { code: Code[err.code], details: err.details }).toEqual({
+        code: 'ABORTED',
+        details: expect.stringMatching(/EXEC_COPY_MIN_BYTES_PER_SECOND.*the part of \/tmp\/drip\/dripped it had unpacked was removed$/),
+      });
+      await waitUntil('docker inspect answering once the copy ended', inspectAnswers, 30_000);
+      expect(await listing('/tmp/drip')).toEqual([]); // the partial file was removed
+      expect((await new ControlClient(server.connection).status(containerId)).status).toBe('running');
+    } finally {
+      clearInterval(feed);
+      to?.cancel();
+    }
+  });
+
+  it('device entries are refused (INVALID_ARGUMENT naming the entry) before Docker sees them; the entries before stay whole, none after is unpacked', async () => {
+    await inContainer('mkdir -p /tmp/dev');
+    for (const [type, name] of [
+      ['3', 'char-null'],
+      ['4', 'block-loop'],
+    ]) {
+      const tar = Buffer.concat([
+        smallTar({ 'before.txt': 'before\n' }).subarray(0, 1024),
+        tarHeader(name, 0, 0o666, type, { major: type === '3' ? 1 : 7, minor: 3 }),
+        smallTar({ 'after.txt': 'after\n' }),
+      ]);
+      await expectCode(files.copyTo(containerId, '/tmp/dev', [tar]), Code.INVALID_ARGUMENT, new RegExp(`"${name}" is a (char|block) device`));
+      expect(await listing('/tmp/dev')).toEqual(['before.txt']);
+      expect(await inContainer('cat /tmp/dev/before.txt')).toBe('before\n');
+    }
+  });
+
+  it('a gzip archive unpacks byte-exactly and counts what it unpacks: one that expands past EXEC_COPY_MAX_BYTES is refused at that entry, leaving nothing of it', async () => {
+    await inContainer('mkdir -p /tmp/gz');
+    const source = generatedTar('gz.bin', 3 << 20);
+    const plain = Buffer.concat([...source.tar]);
+    const gz = gzipSync(plain);
+    expect(await files.copyTo(containerId, '/tmp/gz', [gz])).toEqual({ bytesReceived: gz.length });
+    expect((await inContainer('sha256sum /tmp/gz/gz.bin')).split(' ')[0]).toBe(source.sha256());
+    // 64 MiB of zeros in 65 KB: past the 24 MiB this server unpacks per copy.
+    const bomb = gzipSync(
+      Buffer.concat([smallTar({ 'small.txt': 'small\n' }).subarray(0, 1024), tarHeader('bomb.bin', 64 << 20), Buffer.alloc(64 << 20), Buffer.alloc(1024)]),
+    );
+    expect(bomb.length).toBeLessThan(200_000);
+    await expectCode(files.copyTo(containerId, '/tmp/gz', [bomb]), Code.RESOURCE_EXHAUSTED, /entry "bomb\.bin" .*EXEC_COPY_MAX_BYTES/);
+    expect(await listing('/tmp/gz')).toEqual(['gz.bin', 'small.txt']);
+  });
+
+  it('archives compressed otherwise (bzip2, xz) are INVALID_ARGUMENT naming the compression', async () => {
+    await expectCode(files.copyTo(containerId, '/tmp', [Buffer.from('BZh91AY&SY' + 'x'.repeat(100))]), Code.INVALID_ARGUMENT, /bzip2/);
+    await expectCode(
+      files.copyTo(containerId, '/tmp', [Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(100)])]),
+      Code.INVALID_ARGUMENT,
+      /xz/,
+    );
+  });
+
+  it('a tar that ends inside an entry is INVALID_ARGUMENT naming it, and the partial file is removed', async () => {
+    await inContainer('mkdir -p /tmp/cut');
+    const tar = Buffer.concat([smallTar({ 'whole.txt': 'whole\n' }).subarray(0, 1024), tarHeader('cut.bin', 1 << 20), Buffer.alloc(100_000, 2)]);
+    await expectCode(files.copyTo(containerId, '/tmp/cut', [tar]), Code.INVALID_ARGUMENT, /entry "cut\.bin" ended after 100000 of its 1048576 bytes/);
+    expect(await listing('/tmp/cut')).toEqual(['whole.txt']);
+  });
+});
+
 describe('CopyTo and CopyFrom errors', () => {
   const expectCode = async (p: Promise<unknown>, code: Code, text: RegExp) => {
     const e = await grpcError(p);
@@ -117,13 +273,6 @@ describe('CopyTo and CopyFrom errors', () => {
       /one header/,
     );
   });
-
-  /** docker inspect of the test's container answers within 3 s (it waits while Docker holds the container's lock). */
-  const inspectAnswers = () =>
-    promisify(execFile)('docker', ['inspect', '--format', '{{.State.Running}}', containerId], { encoding: 'utf8', timeout: 3000 }).then(
-      (r) => r.stdout.trim() === 'true',
-      () => false,
-    );
 
   it('a stalled client ends its copy with ABORTED and frees the container, which Docker locks while an archive request is open', async () => {
     await inContainer('head -c 33554432 /dev/zero > /tmp/stall-big');

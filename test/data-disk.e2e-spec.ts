@@ -1,6 +1,6 @@
 import { credentials, makeClientConstructor, status, type Client } from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { service as healthService } from 'grpc-health-check';
@@ -9,9 +9,11 @@ import { docker, grpcError, sha256, sleep } from './support/helpers';
 import { BASE_IMAGE } from './support/server';
 
 /**
- * A full data disk (issue 8, item 10): EXEC_DATA_DIR on a 4 MiB tmpfs. A run whose output does not
- * fit → RESOURCE_EXHAUSTED naming the directory, its container killed and removed; later Starts →
- * the same; health NOT_SERVING; once space is freed, SERVING again and a session works byte-exact.
+ * A full data disk (issue 8, item 10; issue 23, item 7): EXEC_DATA_DIR on a 4 MiB tmpfs. A run whose
+ * output does not fit → RESOURCE_EXHAUSTED naming the directory, its container killed and removed; its
+ * files, a finished session's, go to make room and health recovers by itself. A disk full of what the
+ * service cannot remove: health NOT_SERVING, later Starts → the same; once space is freed, SERVING
+ * again and a session works byte-exact.
  */
 const MiB = 1024 * 1024;
 let mountPoint: string;
@@ -36,7 +38,8 @@ beforeAll(async () => {
   mountPoint = mkdtempSync(join(tmpdir(), 'exec-stream-tmpfs-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
   // EXEC_REMOVE_CONTAINERS=false: the container of a run whose output is lost must go all the same.
-  svc = await childService({ EXEC_REMOVE_CONTAINERS: 'false' }, { dataDir: mountPoint });
+  // An output limit larger than the disk: the run meets the full disk, not its limit.
+  svc = await childService({ EXEC_REMOVE_CONTAINERS: 'false', EXEC_SESSION_OUTPUT_BYTES: String(64 * MiB) }, { dataDir: mountPoint });
   await svc.start();
   const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
   health = new Health(svc.address, credentials.createInsecure()) as unknown as typeof health;
@@ -70,17 +73,30 @@ describe('a full data disk', () => {
     }
     expect({ containerId, left }).toEqual({ containerId, left: '' });
 
+    // Short of room, a finished session's files go (its later clients get NOT_FOUND), and health
+    // recovers by itself, the filler still there.
+    let again = '';
+    for (let i = 0; i < 100 && again !== 'NOT_FOUND'; i++) {
+      again = await grpcError(svc.client.attach({ sessionId }).collect()).then((e) => status[e.code]);
+      if (again !== 'NOT_FOUND') await sleep(100);
+    }
+    expect(again).toBe('NOT_FOUND');
+    expect(await healthBecomes('SERVING')).toBe('SERVING');
+
+    // A disk full of what the service cannot remove: NOT_SERVING until space is freed, new sessions refused.
+    const rest = join(mountPoint, 'rest');
+    try {
+      for (;;) appendFileSync(rest, Buffer.alloc(64 * 1024));
+    } catch (e) {
+      expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
     expect(await healthBecomes('NOT_SERVING')).toBe('NOT_SERVING');
     expect(await healthOf('dagger.exec.Exec')).toBe('NOT_SERVING');
-
     const next = await grpcError(svc.client.run(BASE_IMAGE, { command: ['echo', 'hi'] }).collect());
     expect(next.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(next.details).toContain(`the data directory ${mountPoint} (EXEC_DATA_DIR) is full`);
 
-    // What was recorded stays readable; the session's status is the recording failure.
-    const again = await grpcError(svc.client.attach({ sessionId }).collect());
-    expect(again.code).toBe(status.RESOURCE_EXHAUSTED);
-
+    rmSync(rest);
     rmSync(filler);
     expect(await healthBecomes('SERVING')).toBe('SERVING');
     expect(await healthOf('dagger.exec.Exec')).toBe('SERVING');

@@ -45,6 +45,11 @@ export class HealthState {
     return this.problems.size === 0;
   }
 
+  /** Whether `problem` stands. */
+  has(problem: string): boolean {
+    return this.problems.has(problem);
+  }
+
   /** Why it is not serving (empty when serving). */
   get reasons(): string[] {
     return [...this.problems.values()];

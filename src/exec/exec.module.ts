@@ -15,7 +15,7 @@ import { ContainerControlService } from './container';
 import { ContainerStatusService } from './container';
 import { LifecycleCallHandler } from './grpc';
 import { ResourceSampler } from './container';
-import { ContainerFilesService, ImagePullService } from './container';
+import { ContainerFilesService, CopiesInFlight, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
 import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RequestIdHome, RoutedCalls } from './cluster';
@@ -40,6 +40,7 @@ import { CallForwarder, MergedListing, OwnerRouter, PeerChannels, PeerDirectory,
     // Image pulls before a run, and CopyTo / CopyFrom (docs/PROTOCOL.md).
     ImagePullService,
     ContainerFilesService,
+    CopiesInFlight,
     CopyFilesHandler,
     // ListSessions (docs/PROTOCOL.md).
     ListSessionsHandler,

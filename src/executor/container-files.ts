@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ExecError } from '../common/errors';
 
 /** A path's stat in a container, from the engine (Docker's X-Docker-Container-Path-Stat). */
 export interface ContainerPathStat {
@@ -12,6 +13,16 @@ export interface ContainerPathStat {
 }
 
 /**
+ * putArchive's failure when the tar stream ended inside an entry (INVALID_ARGUMENT): the engine has
+ * unpacked everything it was given, the last entry only in part.
+ */
+export class ArchiveEndedEarlyError extends ExecError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
+}
+
+/**
  * Files in and out of a container as tar streams (CONTAINER_FILES; DockerArchive implements it). Both
  * directions stream with backpressure: nothing is held beyond the streams' own buffers. Failures are
  * ExecErrors: a missing path NOT_FOUND, a path the engine refuses INVALID_ARGUMENT.
@@ -21,4 +32,6 @@ export interface ContainerFiles {
   putArchive(containerId: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void>;
   /** `path` as a tar stream, with its stat; destroying the stream abandons the transfer. */
   getArchive(containerId: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }>;
+  /** Removes the file `path` in the running container, as root (a file a failed copy left part-written). */
+  removeFile(containerId: string, path: string): Promise<void>;
 }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCli, cliEnv, runCli } from '../support/cli';
+import { buildCli, cliEnv, runCli, startCli } from '../support/cli';
+import { waitUntil } from '../support/conditions';
 import { sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { TarDigest } from '../support/tar';
@@ -126,4 +127,28 @@ it('bad arguments: no CONTAINER: side, two containers, a directory onto a file: 
   });
   expect(dirOntoFile.code).toBe(125);
   expect(dirOntoFile.stderr.toString()).toMatch(/^exec-stream: cannot copy \S+ to \S+: cannot copy a directory to a file: \S+a-file\n$/);
+});
+
+it('a file truncated while it is copied out: exit 125 naming the entry, never exit 0 with a short archive', async () => {
+  await inContainer('head -c 33554432 /dev/urandom > /tmp/shrinks');
+  // The truncation comes from a process already running: a new exec would wait for Docker's lock on
+  // the container, which the copy holds.
+  const shrinker = server.client.exec(containerId, { command: ['sh', '-c', 'read go; truncate -s 1048576 /tmp/shrinks; echo truncated'], openStdin: true });
+  await shrinker.ready;
+  const cp = startCli(['cp', `${containerId}:/tmp/shrinks`, '-'], env);
+  // Our end of the CLI's stdout is not read: the CLI, the call and Docker's stream stop with most of the file unread.
+  cp.proc.stdout!.pause();
+  await waitUntil('the archive streaming to the CLI', () => cp.proc.stdout!.readableLength > 0, 15_000);
+  await shrinker.write(Buffer.from('go\n'));
+  expect((await shrinker.collect()).stdout.toString()).toBe('truncated\n');
+  cp.proc.stdout!.resume();
+  const r = await cp.done;
+  expect({ code: r.code, stderr: r.stderr.toString() }).toEqual({
+    code: 125,
+    // ABORTED from the service; DATA_LOSS when only the client's own check of the archive finds it.
+    stderr: expect.stringMatching(
+      /^exec-stream: cannot copy \S+:\/tmp\/shrinks to -: (ABORTED \(10\)|DATA_LOSS \(15\)): [^\n]*entry "shrinks" ended after \d+ of its 33554432 bytes[^\n]*\n$/,
+    ),
+  });
+  expect(r.stdout.length).toBeLessThan(33554432);
 });

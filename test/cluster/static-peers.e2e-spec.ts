@@ -2,7 +2,8 @@
 // a replica that drains (SIGTERM, as in a rolling restart) ends the calls it forwards as it ends its
 // own clients' calls: UNAVAILABLE with a message to reconnect, never CANCELLED (which a resuming
 // client takes as final), and the client resumes byte-exact through it once it is back.
-import { ResumingSession } from '@exec-stream/client';
+import { status } from '@grpc/grpc-js';
+import { ControlClient, ResumingSession } from '@exec-stream/client';
 import { childService, type ChildService } from '../support/child-service';
 import { waitUntil } from '../support/conditions';
 import { freePort } from '../support/free-port';
@@ -38,4 +39,18 @@ it('SIGTERM of a replica forwarding a session: its client is told UNAVAILABLE to
   expect(out.join('')).toBe(Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join(''));
   expect(await via.exit).toBe(7);
   expect(errors[0]).toMatch(/^14 UNAVAILABLE: replica sp-a, which forwarded this call, is shutting down; its owner goes on: reconnect/);
+});
+
+it('SIGTERM of a replica: its lifecycle subscribers (a merged stream) are told UNAVAILABLE to resume, not cut', async () => {
+  const sub = new ControlClient(A.connection).lifecycle();
+  let headers = false;
+  sub.call.on('metadata', () => (headers = true));
+  await waitUntil('subscribed', () => headers);
+  await A.stop('SIGTERM');
+  await waitUntil('the stream ended', () => sub.ended);
+  expect({ code: sub.error?.code, details: sub.error?.details }).toEqual({
+    code: status.UNAVAILABLE,
+    details: expect.stringContaining('resume with resume_after_id'),
+  });
+  await A.start();
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildService } from '../support/child-service';
@@ -8,9 +8,13 @@ import { alive, recordFigures } from './support/figures';
 import { encodeRequest } from './support/raw-rpc';
 import { probeSession, serviceUnderTest, waitFor, type ServiceUnderTest } from './support/service';
 
-/** The data disk: a tmpfs of this size, most of it taken by a ballast file the test can free. */
+/**
+ * The data disk: a tmpfs of this size, all of it but LEFT_KIB taken by a ballast file the test can free
+ * (less than the health probe's 64 KiB: removing the sessions' files, as the service does when short of
+ * room, cannot make it writable again).
+ */
 const DISK_MIB = 16;
-const BALLAST_MIB = 12;
+const LEFT_KIB = 32;
 
 let mount: string;
 let s: ServiceUnderTest;
@@ -29,7 +33,12 @@ afterAll(async () => {
 it('a full data disk: RESOURCE_EXHAUSTED naming the data directory, health NOT_SERVING, recovery once space is freed', async () => {
   const dataDir = join(mount, 'data');
   const ballast = join(mount, 'ballast');
-  writeFileSync(ballast, Buffer.alloc(BALLAST_MIB * 1024 * 1024, 1));
+  const free = () => {
+    const st = statfsSync(mount);
+    return st.bavail * st.bsize;
+  };
+  writeFileSync(ballast, Buffer.alloc(free() - LEFT_KIB * 1024, 1));
+  const ballastBytes = DISK_MIB * 1024 * 1024 - free();
   const healthBefore = await s.raw.health();
   // A session whose output (8 MiB) does not fit in what is left.
   const filler = s.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 8388608 /dev/zero; exit 0'] });
@@ -49,7 +58,7 @@ it('a full data disk: RESOURCE_EXHAUSTED naming the data directory, health NOT_S
   const probe = await probeSession(s);
   recordFigures('full-disk', {
     diskMiB: DISK_MIB,
-    ballastMiB: BALLAST_MIB,
+    ballastMiB: +(ballastBytes / 1024 / 1024).toFixed(2),
     healthBefore,
     filler: { exitCode: fillerExit, code: fillerCode, details: fillerDetails.slice(0, 300) },
     notServing,

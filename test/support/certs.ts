@@ -37,7 +37,7 @@ function openssl(args: string[], cwd: string): void {
     try {
       execFileSync('openssl', ['version'], { stdio: 'ignore' });
     } catch {
-      execFileSync('bash', ['-c', 'apt-get install -y openssl || (apt-get update && apt-get install -y openssl)'], { stdio: 'ignore' });
+      execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'apt-install.sh'), 'openssl'], { stdio: 'inherit' });
     }
     checked = true;
   }

@@ -91,7 +91,7 @@ export function ensureTmux(): void {
   try {
     execFileSync('tmux', ['-V'], { stdio: 'ignore' });
   } catch {
-    execFileSync('bash', ['-c', 'apt-get install -y tmux || (apt-get update && apt-get install -y tmux)'], { stdio: 'ignore' });
+    execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'apt-install.sh'), 'tmux'], { stdio: 'inherit' });
   }
   tmuxChecked = true;
 }

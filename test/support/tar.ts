@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 
 const BLOCK = 512;
 
-/** A ustar header block for one regular file (size < 8 GiB). */
-export function tarHeader(name: string, size: number, mode = 0o644): Buffer {
+/** A ustar header block: a regular file (size < 8 GiB) unless `type` says otherwise ('3' / '4' char / block device, with `device`). */
+export function tarHeader(name: string, size: number, mode = 0o644, type = '0', device?: { major: number; minor: number }): Buffer {
   const h = Buffer.alloc(BLOCK);
   h.write(name, 0, 100, 'utf8');
   h.write(mode.toString(8).padStart(7, '0') + '\0', 100, 'ascii');
@@ -19,8 +19,12 @@ export function tarHeader(name: string, size: number, mode = 0o644): Buffer {
     'ascii',
   );
   h.write('        ', 148, 'ascii'); // checksum placeholder
-  h.write('0', 156, 'ascii');
+  h.write(type, 156, 'ascii');
   h.write('ustar\0' + '00', 257, 'ascii');
+  if (device) {
+    h.write(device.major.toString(8).padStart(7, '0') + '\0', 329, 'ascii');
+    h.write(device.minor.toString(8).padStart(7, '0') + '\0', 337, 'ascii');
+  }
   let sum = 0;
   for (const b of h) sum += b;
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');

@@ -7,6 +7,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+  private frozen = false;
   address = '';
 
   constructor(target: { host: string; port: number }) {
@@ -17,11 +19,33 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
+      const pair = { client, upstream };
+      this.pairs.add(pair);
       client.pipe(upstream);
-      upstream.pipe(client);
+      if (!this.frozen) upstream.pipe(client);
       client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      upstream.on('close', () => {
+        this.pairs.delete(pair);
+        client.destroy();
+      });
     });
+  }
+
+  /**
+   * Stops passing the service's bytes on to the clients, until thaw(): to the service, every client
+   * behind the proxy reads nothing (its HTTP/2 window is never opened again), while its requests still go through.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const { client, upstream } of this.pairs) upstream.pipe(client);
   }
 
   listen(): Promise<string> {

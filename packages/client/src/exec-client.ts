@@ -54,6 +54,8 @@ export interface ProcessOptions {
   registryAuth?: { username?: string; password?: string; serverAddress?: string; identityToken?: string };
   /** Read-only root filesystem (run); unset = the service's default. */
   readOnlyRootfs?: boolean;
+  /** The most output (both streams) the session records; reaching it ends the process (Outcome.reason output_limit). 0 or unset = the service's EXEC_SESSION_OUTPUT_BYTES. */
+  outputLimitBytes?: number;
 }
 
 export interface AttachOptions {
@@ -277,6 +279,7 @@ export class ExecClient {
           }
         : {}),
       ...(o.readOnlyRootfs === undefined ? {} : { read_only_rootfs: o.readOnlyRootfs }),
+      output_limit_bytes: o.outputLimitBytes ?? 0,
     };
   }
 }

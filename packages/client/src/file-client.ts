@@ -1,5 +1,6 @@
-import type { ClientWritableStream, ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { Readable } from 'node:stream';
+import { TarFraming } from './tar-framing';
 import type { CopyFromResponse__Output, CopyToRequest, CopyToResponse__Output } from './gen';
 import type { GRPCConnectionManager } from './grpc-connection-manager';
 import { waitForDrain } from './wait-for-drain';
@@ -61,7 +62,11 @@ export class FileClient {
     return { bytesReceived: Number(r.bytes_received ?? 0) };
   }
 
-  /** `path` as a tar stream, with its stat; destroying the stream cancels the call. */
+  /**
+   * `path` as a tar stream, with its stat; destroying the stream cancels the call. The archive's framing
+   * is checked as it arrives: a stream that ends without the whole archive (an entry shorter than its
+   * header says, no end-of-archive blocks) fails with DATA_LOSS naming the entry, even when the call ended OK.
+   */
   async copyFrom(containerId: string, path: string): Promise<{ stat: PathStatInfo; tar: Readable }> {
     const call = this.connection.getClient().CopyFrom({ container_id: containerId, path }, this.connection.getMetadata());
     const it = call[Symbol.asyncIterator]() as AsyncIterator<CopyFromResponse__Output>;
@@ -72,14 +77,23 @@ export class FileClient {
     }
     const s = first.value.stat;
     let ended = false;
+    const framing = new TarFraming();
     const tar = Readable.from(
       (async function* () {
         for (;;) {
           const r = await it.next();
           if (r.done) break;
-          if (r.value.tar?.length) yield r.value.tar;
+          if (!r.value.tar?.length) continue;
+          try {
+            framing.push(r.value.tar);
+          } catch (err) {
+            throw dataLoss(`CopyFrom of ${path}: the server sent bytes that are not a tar archive: ${(err as Error).message}`);
+          }
+          yield r.value.tar;
         }
         ended = true;
+        const problem = framing.problemAtEnd();
+        if (problem) throw dataLoss(`CopyFrom of ${path} ended OK but its archive is incomplete: ${problem}`);
       })(),
       { objectMode: false },
     );
@@ -97,4 +111,9 @@ export class FileClient {
       tar,
     };
   }
+}
+
+/** A failure found by the client itself, shaped as a gRPC error (code, details) like the server's. */
+function dataLoss(details: string): ServiceError {
+  return Object.assign(new Error(`${status.DATA_LOSS} DATA_LOSS: ${details}`), { code: status.DATA_LOSS, details, metadata: new Metadata() });
 }

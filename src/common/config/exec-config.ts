@@ -243,6 +243,26 @@ export class ExecConfig {
   @Min(0)
   EXEC_RETENTION_BYTES = 10 * 1024 * 1024 * 1024;
 
+  /**
+   * The most output (stdout and stderr bytes) one session records; reaching it ends the process
+   * (Outcome.reason output_limit). 0 = a quarter of the smaller of EXEC_RETENTION_BYTES and the data
+   * directory's file system (src/exec/output/output-budget.ts). Start.output_limit_bytes may only lower it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_SESSION_OUTPUT_BYTES = 0;
+
+  /**
+   * Free space kept on the data directory's file system for running sessions: below it, finished
+   * sessions' files are removed, oldest-finished first, readers or not. 0 = one session's output limit
+   * (EXEC_SESSION_OUTPUT_BYTES as resolved), at most a quarter of the file system.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_DATA_RESERVE_BYTES = 0;
+
   /** Newest output kept in memory per session; older output is read back from the session's files. */
   @Transform(toInt)
   @IsInt()
@@ -259,14 +279,33 @@ export class ExecConfig {
   EXEC_TAIL_BUDGET_BYTES = 32 * 1024 * 1024;
 
   /**
-   * A CopyTo client that sends nothing, or a CopyFrom client that takes nothing, for this long ends its
-   * copy with ABORTED: Docker holds the container's lock while an archive request is open.
+   * The window over which a copy's progress is measured: Docker holds the container's lock while an
+   * archive request is open, so a CopyTo client that sends, or a CopyFrom client that takes, less than
+   * EXEC_COPY_MIN_BYTES_PER_SECOND over a window it kept the copy waiting ends the copy with ABORTED.
    */
   @Transform(toInt)
   @IsInt()
   @Min(100)
   @Max(ONE_DAY_MS)
   EXEC_COPY_STALL_MS = 30_000;
+
+  /** The least a copy's client must move per second, averaged over EXEC_COPY_STALL_MS; 0 = any byte at all. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXEC_COPY_MIN_BYTES_PER_SECOND = 16 * 1024;
+
+  /** The longest a CopyTo or CopyFrom may hold its container (Docker's lock), in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  EXEC_COPY_MAX_MS = 3_600_000;
+
+  /** The most tar bytes one CopyTo unpacks into a container, counted after gzip; an entry that would end past it is refused. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  EXEC_COPY_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
   /** Remove a run's container once its exit code and all its output are recorded. */
   @IsIn(['true', 'false'])

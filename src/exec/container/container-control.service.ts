@@ -9,6 +9,7 @@ import { inspectUnambiguous, notManaged, requireContainerId } from './container-
 import { optionalId } from '../../common/request-ids';
 import { parseSignal } from './signal-names';
 import { SessionManager } from '../session';
+import { CopiesInFlight } from './copies-in-flight';
 
 /** How long a just-started exec may take to show as running in Docker's inspect. */
 const EXEC_START_WAIT_MS = 2000;
@@ -28,12 +29,13 @@ export class ContainerControlService {
     private readonly bus: LifecycleBus,
     private readonly sessions: SessionManager,
     @Inject(ROOT_LOGGER) root: Logger,
+    private readonly copies: CopiesInFlight,
   ) {
     this.log = root.child({ component: 'container-control' });
   }
 
   async pause(containerId: string | undefined): Promise<ControlResponse> {
-    const state = await this.managedState(containerId);
+    const state = await this.managedState(containerId, 'ContainerPause');
     if (state.paused) throw new ExecError('precondition', `container ${short(state.id)} is already paused`);
     if (!state.running) throw notRunning(state);
     await this.control.pause(state.id);
@@ -42,7 +44,7 @@ export class ContainerControlService {
   }
 
   async resume(containerId: string | undefined): Promise<ControlResponse> {
-    const state = await this.managedState(containerId);
+    const state = await this.managedState(containerId, 'ContainerResume');
     if (!state.paused) {
       throw new ExecError('precondition', `container ${short(state.id)} is ${state.status}, not paused: nothing to resume`);
     }
@@ -55,7 +57,7 @@ export class ContainerControlService {
     const id = requireContainerId(req.container_id);
     const sig = parseSignal(req.signal);
     const execId = optionalId('exec_id', req.exec_id);
-    const state = await this.managedState(id);
+    const state = await this.managedState(id, 'ContainerSignal');
     if (state.paused) {
       throw new ExecError('precondition', `container ${short(state.id)} is paused: resume it first (a frozen process cannot act on a signal)`);
     }
@@ -109,8 +111,10 @@ export class ContainerControlService {
     this.bus.publish({ containerId, type: 'killed', status: 'running', source: 'control', signal, sessionId, execId, message });
   }
 
-  private async managedState(containerId: string | undefined): Promise<ContainerState> {
+  /** The managed container's state; UNAVAILABLE at once while a copy holds it (Docker would not answer `call` before it ends). */
+  private async managedState(containerId: string | undefined, call: string): Promise<ContainerState> {
     const id = requireContainerId(containerId);
+    this.copies.assertFree(id, call);
     const state = await inspectUnambiguous(this.control, this.sessions, id);
     if (!state.managed) throw notManaged(id);
     return state;

@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { quoted } from '../../common/request-ids';
-import { CONTAINER_CONTROL, CONTAINER_FILES } from '../../common/tokens';
-import type { ContainerControl, ContainerFiles, ContainerPathStat } from '../../executor';
+import type { Logger } from '../../common/logger';
+import { CONTAINER_CONTROL, CONTAINER_FILES, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { ArchiveEndedEarlyError, type ContainerControl, type ContainerFiles, type ContainerPathStat } from '../../executor';
 import { SessionManager } from '../session';
+import { CopiesInFlight } from './copies-in-flight';
 import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
+import type { TarIntake } from './tar-intake';
 
 /** The most bytes of a CopyTo / CopyFrom path (Linux's PATH_MAX). */
 export const COPY_PATH_MAX_BYTES = 4096;
@@ -15,15 +20,23 @@ export const COPY_PATH_MAX_COMPONENTS = 255;
 /**
  * CopyTo / CopyFrom on a managed container: the id is resolved like ContainerStatus's (unique prefix,
  * PERMISSION_DENIED for a container this instance does not manage), the path must be absolute, then
- * the tar streams go through the backend's archive API (CONTAINER_FILES) with backpressure.
+ * the tar streams go through the backend's archive API (CONTAINER_FILES) with backpressure. Each copy
+ * is recorded in CopiesInFlight while Docker's request is open (it holds the container's lock).
  */
 @Injectable()
 export class ContainerFilesService {
+  private readonly log: Logger;
+
   constructor(
     @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
     @Inject(CONTAINER_FILES) private readonly files: ContainerFiles,
     private readonly sessions: SessionManager,
-  ) {}
+    private readonly copies: CopiesInFlight,
+    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.log = root.child({ component: 'container-files' });
+  }
 
   /** Checks the id and path before any byte is read: the full id of the managed container. */
   async resolve(containerId: string | undefined, path: string | undefined): Promise<{ id: string; path: string }> {
@@ -34,14 +47,65 @@ export class ContainerFilesService {
     return { id: state.id, path: p };
   }
 
-  /** Unpacks `tar` into the directory `path` of a container `resolve` returned. */
-  putArchive(id: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void> {
-    return this.files.putArchive(id, path, tar, cancel);
+  /**
+   * Unpacks `intake.tar` into the directory `path` of a container `resolve` returned; rejects with the
+   * intake's failure when it failed. When it failed inside an entry, Docker has unpacked part of that
+   * entry's file, which is then removed (rm in the container, as root): a failed copy leaves no partial
+   * file (the whole entries before it stay). Docker, whose stream has ended, must answer within
+   * EXEC_DOCKER_TIMEOUT_MS of the failure, or its request is abandoned.
+   */
+  async copyTo(id: string, path: string, intake: TarIntake): Promise<void> {
+    const done = this.copies.begin(id, 'CopyTo');
+    const abandon = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    intake.onFailed(() => {
+      timer = setTimeout(() => abandon.abort(), this.config.EXEC_DOCKER_TIMEOUT_MS);
+      timer.unref();
+    });
+    let dockerFailure: Error | undefined;
+    try {
+      await this.files.putArchive(id, path, intake.tar, abandon.signal).catch((err: unknown) => {
+        dockerFailure = err instanceof Error ? err : new ExecError('internal', String(err));
+      });
+    } finally {
+      clearTimeout(timer);
+      done();
+    }
+    if (!intake.failure) {
+      if (dockerFailure) throw dockerFailure;
+      return;
+    }
+    const partial = intake.partial && dockerFailure instanceof ArchiveEndedEarlyError ? partialPath(path, intake.partial.name) : undefined;
+    if (!partial) throw intake.failure;
+    const removed = await this.files.removeFile(id, partial).then(
+      () => `; the part of ${partial} it had unpacked was removed`,
+      (err: Error) => {
+        this.log.warn({ containerId: id, path: partial, err: err.message }, 'a failed copy left a partial file that could not be removed');
+        return `; the part of ${partial} it had unpacked could not be removed (${err.message})`;
+      },
+    );
+    throw new ExecError(intake.failure.kind, intake.failure.message + removed);
   }
 
-  getArchive(id: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }> {
-    return this.files.getArchive(id, path, cancel);
+  /** `path` as a tar stream, with its stat; the copy is recorded in CopiesInFlight until the stream closes. */
+  async getArchive(id: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }> {
+    const done = this.copies.begin(id, 'CopyFrom');
+    try {
+      const r = await this.files.getArchive(id, path, cancel);
+      r.tar.once('close', done);
+      return r;
+    } catch (err) {
+      done();
+      throw err;
+    }
   }
+}
+
+/** Where Docker put an entry named `name` under `dir` (as it cleans names), or undefined for a name it refuses (one leaving `dir`). */
+export function partialPath(dir: string, name: string): string | undefined {
+  const clean = posix.normalize(name).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (!clean || clean === '.' || clean === '..' || clean.startsWith('../')) return undefined;
+  return posix.join(dir, clean);
 }
 
 /** An absolute path without NUL, at most COPY_PATH_MAX_BYTES and COPY_PATH_MAX_COMPONENTS; INVALID_ARGUMENT otherwise. */

@@ -7,6 +7,7 @@ import { quoted, requiredId } from '../../common/request-ids';
 import { ResourceSampler } from './resource-sampler';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
+import { CopiesInFlight } from './copies-in-flight';
 
 /**
  * ContainerStatus: Docker's inspect (milliseconds, never waits on the container), plus resource usage
@@ -19,11 +20,13 @@ export class ContainerStatusService {
     @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
     private readonly sessions: SessionManager,
     private readonly sampler: ResourceSampler,
+    private readonly copies: CopiesInFlight,
   ) {}
 
   /** Timestamps are Unix ns, as every timestamp of this service. */
   async status(req: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
     const id = requireContainerId(req.container_id);
+    this.copies.assertFree(id, 'ContainerStatus'); // Docker's inspect would wait for the copy to end
     const state = await inspectUnambiguous(this.control, this.sessions, id).catch((err) => {
       if (err instanceof ExecError && err.kind === 'not_found') return undefined;
       throw err;

@@ -1,14 +1,20 @@
 import { statusName } from '../../common/log-levels';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
-import { PassThrough } from 'node:stream';
 import { Observable } from 'rxjs';
 import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import { waitForDrain, type CopyFromRequest__Output, type CopyFromResponse, type CopyToRequest__Output, type CopyToResponse } from '@exec-stream/client/wire';
-import { ContainerFilesService } from '../container';
+import {
+  TarFraming,
+  waitForDrain,
+  type CopyFromRequest__Output,
+  type CopyFromResponse,
+  type CopyToRequest__Output,
+  type CopyToResponse,
+} from '@exec-stream/client/wire';
+import { ContainerFilesService, CopyProgress, TarIntake, type CopyPace } from '../container';
 import { RoutedCalls, type ForwardedCall } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
@@ -17,6 +23,11 @@ import type { ServerStreamCall } from './server-stream-call';
 
 /** Tar bytes held between the incoming CopyTo messages and Docker's request before the call is paused. */
 export const COPY_TO_BUFFER_BYTES = 1 << 20;
+
+/** The copy settings as CopyProgress takes them. */
+function copyPace(c: ExecConfig): CopyPace {
+  return { windowMs: c.EXEC_COPY_STALL_MS, minBytesPerSecond: c.EXEC_COPY_MIN_BYTES_PER_SECOND, maxMs: c.EXEC_COPY_MAX_MS };
+}
 
 /**
  * The most tar bytes per CopyFrom message. Full-size messages are pooled per call (reused once written),
@@ -69,30 +80,29 @@ export class CopyFilesHandler {
     this.log = root.child({ component: 'copy-files' });
   }
 
-  /** One CopyTo call: header, then tar chunks piped to Docker; answers bytes_received once Docker has unpacked them. */
+  /** One CopyTo call: header, then tar chunks on their way to Docker (TarIntake); answers bytes_received once Docker has unpacked them. */
   async copyTo(call: CopyToCallStream, callback: CopyToCallback): Promise<void> {
     const log = callContextOf(call.metadata, this.log, 'CopyTo').log;
-    const abort = new AbortController();
-    const tar = new PassThrough({ highWaterMark: COPY_TO_BUFFER_BYTES });
-    let received = 0;
-    let failed: ExecError | undefined;
+    const intake = new TarIntake({ maxBytes: this.config.EXEC_COPY_MAX_BYTES, bufferBytes: COPY_TO_BUFFER_BYTES });
+    const progress = new CopyProgress('CopyTo', copyPace(this.config));
     let answered = false;
     const answer = (err: unknown, value?: CopyToResponse) => {
       if (answered) return;
       answered = true;
       if (err) {
         const s = toGrpcStatus(err);
-        log.debug({ code: statusName(s.code), details: s.details, bytes: received }, 'copy to container failed');
+        log.debug({ code: statusName(s.code), details: s.details, bytes: intake.received, unpacked: intake.unpacked }, 'copy to container failed');
         callback({ code: s.code, details: s.details, message: s.details });
       } else callback(null, value);
     };
-    const fail = (err: ExecError) => {
-      failed ??= err;
-      tar.destroy(err);
-    };
+    let paused = false;
+    let sending = true; // the client may still send
+    const waitOnClient = () => progress.waitingOnClient(sending && !paused);
     let onData: (msg: CopyToRequest__Output) => void = () => undefined;
     let onEnd: () => void = () => undefined;
+    let refuseHeader: (err: ExecError) => void = () => undefined;
     const header = new Promise<{ container_id: string; path: string }>((resolve, reject) => {
+      refuseHeader = reject;
       let first = true;
       call.on(
         'data',
@@ -100,48 +110,64 @@ export class CopyFilesHandler {
           if (first) {
             first = false;
             call.pause(); // nothing more until the container and path are checked
+            paused = true;
+            waitOnClient();
             if (!msg.header)
               return reject(new ExecError('invalid', `the first CopyTo message must be header (container_id, path), got ${msg.msg ?? 'an empty message'}`));
             return resolve({ container_id: msg.header.container_id ?? '', path: msg.header.path ?? '' });
           }
-          if (failed) return;
-          stall.refresh();
-          if (msg.header) return fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
+          if (intake.failure) return;
+          if (msg.header) return intake.fail(new ExecError('invalid', 'CopyTo takes one header, as the first message only'));
           const chunk = msg.tar;
           if (!chunk?.length) return;
-          received += chunk.length;
-          if (!tar.write(chunk)) call.pause();
+          progress.moved(chunk.length);
+          if (!intake.write(chunk)) {
+            call.pause();
+            paused = true;
+            waitOnClient();
+          }
         }),
       );
       call.on(
         'end',
         (onEnd = () => {
+          sending = false;
+          waitOnClient();
           if (first) reject(new ExecError('invalid', 'CopyTo closed before its header (container_id, path)'));
-          else tar.end();
+          else intake.end();
         }),
       );
     });
+    header.catch(() => undefined);
     const gone = () => {
-      abort.abort();
-      fail(new ExecError('aborted', 'client cancelled the copy'));
+      sending = false;
+      const err = new ExecError('aborted', 'client cancelled the copy');
+      refuseHeader(err);
+      intake.fail(err);
     };
     call.on('cancelled', gone);
     call.on('error', gone);
-    tar.on('drain', () => call.resume());
-    tar.on('error', () => undefined); // its failure is `failed`, answered below
-    // Docker holds the container's lock while it unpacks, for as long as the request is open: a client
-    // that stops sending for EXEC_COPY_STALL_MS ends the copy (and the request) rather than hold it.
-    const stall = setTimeout(() => {
-      abort.abort();
-      fail(new ExecError('aborted', `CopyTo sent nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended`));
+    intake.onDrain(() => {
+      if (intake.failure || !paused) return;
+      paused = false;
+      waitOnClient();
+      call.resume();
+    });
+    waitOnClient();
+    // Docker holds the container's lock while it unpacks: a client too slow, or a copy too long, ends it.
+    const pace = setInterval(() => {
+      const slow = progress.check();
+      if (!slow) return;
+      refuseHeader(slow);
+      intake.fail(slow);
     }, this.config.EXEC_COPY_STALL_MS);
-    stall.unref();
+    pace.unref();
     try {
       const h = await header;
       const owner = await this.routed.forContainer(h.container_id, call.metadata);
       if (!owner.local) {
         // The container is another replica's: the header and the rest of the stream go there.
-        clearTimeout(stall);
+        clearInterval(pace);
         call.removeListener('data', onData);
         call.removeListener('end', onEnd);
         call.removeListener('cancelled', gone);
@@ -149,18 +175,20 @@ export class CopyFilesHandler {
         return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call as unknown as ForwardedCall, 'CopyTo', { header: h }, owner));
       }
       const { id, path } = await this.files.resolve(h.container_id, h.path);
+      if (intake.failure) throw intake.failure;
       log.debug({ containerId: id, path }, 'copy to container');
+      paused = false;
+      waitOnClient();
       call.resume();
-      await this.files.putArchive(id, path, tar, abort.signal);
-      if (failed) throw failed;
-      log.debug({ containerId: id, path, bytes: received }, 'copied to container');
-      answer(null, { bytes_received: String(received) });
+      await this.files.copyTo(id, path, intake);
+      log.debug({ containerId: id, path, bytes: intake.received, unpacked: intake.unpacked }, 'copied to container');
+      answer(null, { bytes_received: String(intake.received) });
     } catch (err) {
-      answer(failed ?? err);
-      tar.destroy();
+      intake.fail(err instanceof ExecError ? err : new ExecError('aborted', 'the copy failed'));
+      answer(err);
       call.resume(); // let grpc-js discard what the client still sends
     } finally {
-      clearTimeout(stall);
+      clearInterval(pace);
     }
   }
 
@@ -197,7 +225,18 @@ export class CopyFilesHandler {
       const stop = () => tar.destroy();
       abort.signal.addEventListener('abort', stop, { once: true });
       let sent = 0;
-      let stalled = false;
+      let stalled: ExecError | undefined;
+      // Docker holds the container's lock while it streams the archive: a client too slow, or a copy too long, ends it.
+      const progress = new CopyProgress('CopyFrom', copyPace(this.config));
+      const pace = setInterval(() => {
+        stalled ??= progress.check();
+        if (stalled) abort.abort();
+      }, this.config.EXEC_COPY_STALL_MS);
+      pace.unref();
+      // The archive's framing is followed as it passes: Docker ends its stream early, and cleanly, when a
+      // file shrinks while it is read (its header said more), so only the framing tells a short copy.
+      const framing = new TarFraming();
+      const where = `archive of ${path} in container ${id.slice(0, 12)}`;
       // Full-size messages come from a pool and go back once written: no Buffer per message to collect.
       const pool = new FramedMessagePool(1, COPY_FROM_MESSAGE_BYTES, COPY_FROM_POOLED_MESSAGES);
       const writeTar = (piece: Buffer): boolean => {
@@ -216,45 +255,51 @@ export class CopyFilesHandler {
         await new Promise<void>((resolve, reject) => {
           const onData = (chunk: Buffer) => {
             noteShortLivedBytes(chunk.length);
+            try {
+              framing.push(chunk);
+            } catch (err) {
+              return reject(new ExecError('data_loss', `${where}: Docker sent bytes that are not tar framing after ${sent} bytes: ${(err as Error).message}`));
+            }
             let full = false;
             for (let at = 0; at < chunk.length; at += COPY_FROM_MESSAGE_BYTES) {
               const piece = chunk.subarray(at, at + COPY_FROM_MESSAGE_BYTES);
               sent += piece.length;
               if (!writeTar(piece)) full = true;
             }
+            progress.moved(chunk.length);
             if (full && !abort.signal.aborted) {
               tar.pause();
-              // Docker holds the container's lock while it streams the archive: a client that takes
-              // nothing for EXEC_COPY_STALL_MS ends the copy rather than hold it (and its container) for ever.
-              const stall = setTimeout(() => {
-                stalled = true;
-                abort.abort();
-              }, this.config.EXEC_COPY_STALL_MS);
-              stall.unref();
+              progress.waitingOnClient(true);
               void waitForDrain(call, abort.signal).then(() => {
-                clearTimeout(stall);
+                progress.waitingOnClient(false);
                 tar.resume();
               });
             }
           };
           tar.on('data', onData);
-          tar.once('end', resolve);
+          tar.once('end', () => {
+            const problem = framing.problemAtEnd();
+            if (!problem) return resolve();
+            reject(
+              new ExecError(
+                'aborted',
+                `${where} is incomplete: ${problem}; the file changed while it was copied (or Docker's stream broke off): copy it again`,
+              ),
+            );
+          });
           tar.once('error', reject);
           tar.once('close', () => (abort.signal.aborted ? resolve() : undefined));
         });
       } catch (err) {
         if (abort.signal.aborted) return;
-        throw new ExecError('unavailable', `archive of ${path} in container ${id.slice(0, 12)} broke off after ${sent} bytes: ${(err as Error).message}`);
+        if (err instanceof ExecError) throw err;
+        throw new ExecError('unavailable', `${where} broke off after ${sent} bytes: ${(err as Error).message}`);
       } finally {
+        clearInterval(pace);
         abort.signal.removeEventListener('abort', stop);
         tar.destroy();
       }
-      if (stalled) {
-        throw new ExecError(
-          'aborted',
-          `CopyFrom's client took nothing for ${this.config.EXEC_COPY_STALL_MS} ms (EXEC_COPY_STALL_MS): the copy was ended after ${sent} bytes`,
-        );
-      }
+      if (stalled) throw new ExecError(stalled.kind, `${stalled.message} (after ${sent} bytes)`);
       log.debug({ containerId: id, path, bytes: sent, cancelled: abort.signal.aborted }, 'copied from container');
     } finally {
       call.removeListener('cancelled', gone);

@@ -14,6 +14,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
+import { drainingInterceptor } from './draining.interceptor';
 import { installFramedSerializer } from './framed-serializer';
 
 export const EXEC_PACKAGE = 'dagger.exec';
@@ -64,6 +65,7 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
           authInterceptor(tokens, logger.child({ component: 'call' })),
           callerQuotesInterceptor,
           undecodableRequestInterceptor,
+          drainingInterceptor(healthStateFor(config)),
         ],
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {

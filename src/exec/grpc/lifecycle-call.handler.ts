@@ -1,7 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Observable, type Subscription } from 'rxjs';
 import { ExecError } from '../../common/errors';
+import { DRAIN_MESSAGE, STATUS_FLUSH_MS } from '../session';
 import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
@@ -29,8 +30,10 @@ export type LifecycleCallStream = ServerStreamCall<ContainerLifecycleEvent>;
  * completes when the delivery loop ends, and the loop writes to the call itself.
  */
 @Injectable()
-export class LifecycleCallHandler {
+export class LifecycleCallHandler implements BeforeApplicationShutdown {
   private readonly log: Logger;
+  /** Ends each local subscription with an error (the drain's): see beforeApplicationShutdown. */
+  private readonly open = new Set<(err: ExecError) => void>();
 
   constructor(
     private readonly bus: LifecycleBus,
@@ -40,6 +43,14 @@ export class LifecycleCallHandler {
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'lifecycle-call' });
+  }
+
+  /** Draining (SIGTERM): subscribers are told UNAVAILABLE to come back, as session clients are, not cut. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.open.size) return;
+    const err = new ExecError('unavailable', `${DRAIN_MESSAGE}; lifecycle subscribers: resume with resume_after_id = the last event id seen`);
+    for (const end of [...this.open]) end(err);
+    await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
   }
 
   /**
@@ -102,12 +113,19 @@ export class LifecycleCallHandler {
       // The headers go at once: a client can tell "subscribed" from "hanging" before the first event.
       call.sendMetadata?.(new Metadata());
       if (withPeers) this.peers.follow(req.resume_after_id, call as unknown as ForwardedCall, ended.signal);
+      let drained: ExecError | undefined;
+      const drain = (err: ExecError) => {
+        drained = err;
+        cursor.close();
+      };
+      this.open.add(drain);
       this.deliver(cursor, call, callContextOf(call.metadata, this.log, 'ContainerLifecycle').log).then(
-        () => subscriber.complete(),
+        () => (drained ? subscriber.error(drained) : subscriber.complete()),
         // The error as it is: the exception filter gives it its status (an ExecError keeps its code).
         (err) => subscriber.error(err),
       );
       return () => {
+        this.open.delete(drain);
         ended.abort();
         cursor.close();
       };

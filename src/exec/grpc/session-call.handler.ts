@@ -123,6 +123,7 @@ export class SessionCallHandler {
                 timeoutMs: dto.timeout_ms,
                 idleTimeoutMs: dto.idle_timeout_ms,
                 killGraceMs: dto.kill_grace_ms,
+                outputLimitBytes: dto.output_limit_bytes,
               },
             });
       ({ session, retried } = started);

@@ -44,7 +44,7 @@ export const toCount = ({ value }: { value: unknown }) =>
 export const CONTAINER_ONLY_FIELDS = ['memory_bytes', 'cpus', 'pids_limit', 'read_only_rootfs'] as const;
 
 /** Fields that describe a new process: an attach (to a process that already runs) takes none of them. */
-export const PROCESS_FIELDS = [...CONTAINER_ONLY_FIELDS, 'user', 'timeout_ms', 'idle_timeout_ms', 'kill_grace_ms'] as const;
+export const PROCESS_FIELDS = [...CONTAINER_ONLY_FIELDS, 'user', 'timeout_ms', 'idle_timeout_ms', 'kill_grace_ms', 'output_limit_bytes'] as const;
 
 /** INVALID_ARGUMENT when a Start of `mode` sets a field it cannot apply. */
 export function checkFieldsForMode(dto: Record<string, unknown>, mode: 'run' | 'exec' | 'attach'): void {

@@ -183,6 +183,11 @@ export class StartDto {
   @IsBoolean()
   read_only_rootfs?: boolean;
 
+  @Transform(toCount)
+  @IsInt({ message: 'output_limit_bytes must be a whole number of bytes' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'output_limit_bytes is too large' })
+  output_limit_bytes = 0;
+
   // A retried Start with the same request_id attaches to the session the first one created (run and exec).
   @IsOptional()
   @Check(

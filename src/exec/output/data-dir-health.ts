@@ -6,6 +6,7 @@ import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/h
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { DataDirError, dataDirError } from './data-dir-errors';
+import { dataDirBudget, fileSystemSpace, type OutputBudget } from './output-budget';
 
 /** How often the data directory is probed for writing. */
 export const PROBE_INTERVAL_MS = 1000;
@@ -17,6 +18,8 @@ const PROBLEM = HEALTH_PROBLEM.dataDir;
  * Whether EXEC_DATA_DIR can be written: health is NOT_SERVING from the first failed write there (a
  * session's output, a new session's files) or failed probe, until a probe (every PROBE_INTERVAL_MS)
  * writes there again. While it cannot, new sessions are refused with the failure's status and message.
+ * Also how much room it has: the output budget, and the free space after each probe and failed write
+ * (`onSpace`, which SessionManager uses to keep EXEC_DATA_RESERVE_BYTES free).
  */
 @Injectable()
 export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
@@ -25,6 +28,9 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private problem?: DataDirError;
   private readonly probeFile: string;
+  private budgetRead?: OutputBudget;
+  /** Told the data directory's free bytes (undefined: statfs failed) after each probe and each failed write. */
+  onSpace?: (freeBytes: number | undefined) => void;
 
   constructor(
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
@@ -45,6 +51,16 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
+  /** Each session's output limit and the reserve, from the settings and the data directory's file system (read once). */
+  get budget(): OutputBudget {
+    return (this.budgetRead ??= dataDirBudget(this.config));
+  }
+
+  /** The data directory's free bytes now, or undefined when they cannot be read. */
+  freeBytes(): number | undefined {
+    return fileSystemSpace(this.config.EXEC_DATA_DIR)?.freeBytes;
+  }
+
   /** Throws the standing failure (same code and message) while the data directory cannot be written. */
   assertWritable(): void {
     if (this.problem) throw new DataDirError(this.problem.kind as 'exhausted' | 'unavailable', this.problem.message, this.problem.code, true);
@@ -55,6 +71,7 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
     if (!(err instanceof DataDirError) || !err.diskProblem) return;
     this.problem = err;
     if (this.health.set(PROBLEM, err.message)) this.log.error({ err: err.message }, 'data directory cannot be written: health is NOT_SERVING');
+    this.onSpace?.(this.freeBytes());
   }
 
   /** Writes and removes a small file in the data directory; returns whether that worked. */
@@ -81,6 +98,7 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
       this.health.set(PROBLEM);
       this.log.info({ dataDir: this.config.EXEC_DATA_DIR }, 'data directory can be written again: health is SERVING');
     }
+    this.onSpace?.(this.freeBytes());
     return true;
   }
 }

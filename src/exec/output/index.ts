@@ -3,6 +3,7 @@ export * from './chunk-window';
 export * from './data-dir-errors';
 export * from './data-dir-health';
 export * from './data-dir-layout';
+export * from './output-budget';
 export * from './output-log';
 export * from './session-data-verify';
 export * from './session-files';

@@ -64,7 +64,33 @@ export class OutputLog implements PrimaryRecorder {
   /** Told when a chunk could not be recorded (before the error goes on to the caller). */
   onRecordFailed?: (err: unknown) => void;
 
+  /** The most output (both streams) recorded; what comes past it is dropped, and onLimitReached told once. */
+  limitBytes = Number.POSITIVE_INFINITY;
+  /** Told once, when output first would pass limitBytes. */
+  onLimitReached?: () => void;
+  /** Output bytes not recorded because they came past limitBytes. */
+  droppedBytes = 0;
+
+  /** Output came past limitBytes: nothing more is recorded. */
+  get overLimit(): boolean {
+    return this.droppedBytes > 0;
+  }
+
   record(stream: StreamName, data: Buffer, plainMessage?: Buffer): void {
+    const recorded = this.files.totalBytes;
+    if (this.overLimit || recorded + data.length > this.limitBytes) {
+      // Recorded exactly up to the limit: the chunk that passes it is cut there, later ones dropped.
+      const room = this.overLimit ? 0 : Math.max(0, this.limitBytes - recorded);
+      const first = !this.overLimit;
+      this.droppedBytes += data.length - room;
+      if (room > 0) this.append(stream, data.subarray(0, room));
+      if (first) this.onLimitReached?.();
+      return;
+    }
+    this.append(stream, data, plainMessage);
+  }
+
+  private append(stream: StreamName, data: Buffer, plainMessage?: Buffer): void {
     const timestampNs = nowNs();
     let sequence: number;
     try {

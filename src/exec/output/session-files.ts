@@ -297,6 +297,11 @@ export class SessionFiles {
     return { ...this.offsets };
   }
 
+  /** Output bytes recorded, both streams. */
+  get totalBytes(): number {
+    return this.offsets.stdout + this.offsets.stderr;
+  }
+
   /** Appends one chunk (data, then its index record); returns its sequence number. Throws on I/O failure. */
   append(stream: StreamName, data: Buffer, timestampNs: bigint): number {
     if (this.sealed) throw new ExecError('unavailable', 'exec-stream is shutting down: output is no longer recorded here');

@@ -13,6 +13,7 @@ export interface RequestedLimits {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   killGraceMs?: number;
+  outputLimitBytes?: number;
 }
 
 /**
@@ -49,4 +50,11 @@ export function resolveTimeouts(r: RequestedLimits, c: ExecConfig): TimeoutSpec 
     }
   }
   return { timeoutMs: r.timeoutMs ?? 0, idleTimeoutMs: r.idleTimeoutMs ?? 0, killGraceMs: r.killGraceMs || c.EXEC_KILL_GRACE_MS };
+}
+
+/** Start.output_limit_bytes: 0 = `max` (EXEC_SESSION_OUTPUT_BYTES as resolved); above it INVALID_ARGUMENT naming both. */
+export function resolveOutputLimit(asked: number | undefined, max: number): number {
+  if (!asked) return max;
+  if (asked > max) throw new ExecError('invalid', `output_limit_bytes ${asked} is above the maximum ${max} (EXEC_SESSION_OUTPUT_BYTES)`);
+  return asked;
 }

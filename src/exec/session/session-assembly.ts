@@ -9,6 +9,7 @@ import { Session, type SessionInfo } from './session';
  */
 export function assembleSession(info: SessionInfo, files: SessionFiles, tail: TailBudget, tees: TeeWriterFactory, logger: Logger): Session {
   const output = new OutputLog(files, tail);
+  if (info.outputLimitBytes) output.limitBytes = info.outputLimitBytes;
   const tee = tees.create(output, logger);
   output.sentTally = tees.sent;
   tee.addListener({ onRecorded: () => output.notify() });

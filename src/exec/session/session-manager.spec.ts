@@ -118,6 +118,61 @@ describe('SessionManager', () => {
     expect(existsSync(s.files.dir)).toBe(false);
   });
 
+  describe('output limit and the data directory reserve', () => {
+    it('records output exactly up to the limit, kills the process (SIGKILL, kill.json first) and ends it output_limit', async () => {
+      const s = await manager.start({ image: 'img', command: ['x'], env: {}, tty: false, openStdin: false, limits: { outputLimitBytes: 10 } });
+      expect(JSON.parse(readFileSync(join(s.files.dir, 'meta.json'), 'utf8')).outputLimitBytes).toBe(10);
+      runtime.runs[0].sink.write('stdout', Buffer.from('123456'));
+      runtime.runs[0].sink.write('stderr', Buffer.from('abcdef'));
+      runtime.runs[0].sink.write('stdout', Buffer.from('more'));
+      expect(signals).toEqual([{ containerId: s.containerId, signal: 9, onDisk: 'output_limit' }]);
+      runtime.runs[0].end({ exitCode: 137 });
+      await new Promise((r) => setImmediate(r));
+      expect(readFileSync(join(s.files.dir, 'stdout'), 'utf8')).toBe('123456');
+      expect(readFileSync(join(s.files.dir, 'stderr'), 'utf8')).toBe('abcd');
+      expect(s.outcome?.record).toMatchObject({
+        reason: 'output_limit',
+        exitCode: 137,
+        stdoutBytes: 6,
+        stderrBytes: 4,
+        message: 'ended by the service when its output reached its limit of 10 bytes; what it wrote after was not recorded (exit code 137)',
+      });
+    });
+
+    it('a Start above EXEC_SESSION_OUTPUT_BYTES is INVALID_ARGUMENT naming it; 0 takes the setting', async () => {
+      await expect(
+        manager.start({ image: 'img', command: ['x'], env: {}, tty: false, openStdin: false, limits: { outputLimitBytes: manager.budget.sessionBytes + 1 } }),
+      ).rejects.toMatchObject({
+        kind: 'invalid',
+        message: expect.stringMatching(/^output_limit_bytes \d+ is above the maximum \d+ \(EXEC_SESSION_OUTPUT_BYTES\)$/),
+      });
+      expect((await start()).output.limitBytes).toBe(manager.budget.sessionBytes);
+    });
+
+    it('short of the reserve, finished sessions go, oldest-finished first, a reader of one told RESOURCE_EXHAUSTED; running ones stay', async () => {
+      const [a, b] = [await start(), await start()];
+      runtime.runs[0].sink.write('stdout', Buffer.alloc(1000));
+      runtime.runs[1].sink.write('stdout', Buffer.alloc(1000));
+      runtime.runs[0].end({ exitCode: 0 });
+      await new Promise((r) => setTimeout(r, 5));
+      runtime.runs[1].end({ exitCode: 0 });
+      await new Promise((r) => setImmediate(r));
+      const c = await start(); // running
+      const told: unknown[] = [];
+      a.disconnectClients = (err) => told.push(err);
+      Object.defineProperty(a, 'clientCount', { get: () => 1 });
+      const reserve = manager.budget.reserveBytes;
+      expect(manager.keepReserve(reserve)).toBe(0);
+      expect(manager.keepReserve(reserve - 500)).toBe(1); // the oldest-finished one frees enough
+      expect(told).toEqual([expect.objectContaining({ kind: 'exhausted', message: expect.stringContaining('EXEC_DATA_RESERVE_BYTES') })]);
+      expect(manager.all()).toEqual([b, c]);
+      expect(manager.keepReserve(0)).toBe(1);
+      expect(manager.all()).toEqual([c]);
+      await manager.removalsSettled();
+      expect([existsSync(a.files.dir), existsSync(b.files.dir), existsSync(c.files.dir)]).toEqual([false, false, true]);
+    });
+  });
+
   describe('timeouts across a restart', () => {
     afterEach(() => jest.useRealTimers());
     const startTimed = () =>

@@ -9,12 +9,12 @@ import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_L
 import type { ExecMetrics } from '../../metrics';
 import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
-import { tailBudgetFor, TeeWriterFactory } from '../output';
+import { dataDirBudget, tailBudgetFor, TeeWriterFactory, type OutputBudget } from '../output';
 import { DataDirError } from '../output';
 import { DataDirHealth } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
-import { resolveContainerLimits, resolveTimeouts, type RequestedLimits } from './process-limits';
+import { resolveContainerLimits, resolveOutputLimit, resolveTimeouts, type RequestedLimits } from './process-limits';
 import { armSessionTimeouts, type TimeoutSpec } from './session-timeouts';
 import { removingDir, SessionFiles, sessionsDir } from '../output';
 import { RequestIdIndex } from './request-id-index';
@@ -69,6 +69,9 @@ export class SessionManager implements OnModuleDestroy {
   private drainReason?: string;
   /** Starts being set up (trackStart). */
   private readonly starts = new Set<Promise<void>>();
+  /** Bytes of the folders being removed (counted as free while their removal runs). */
+  private removingBytes = 0;
+  private budgetRead?: OutputBudget;
 
   constructor(
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
@@ -83,6 +86,13 @@ export class SessionManager implements OnModuleDestroy {
     metrics?.observeSessions(() => sessionCensus(this.byId.values()));
     this.sweeper = setInterval(() => this.sweep(), Math.min(10_000, config.EXEC_RETENTION_SECONDS * 250));
     this.sweeper.unref();
+    // After each probe of the data directory (every second) and each failed write there.
+    if (dataDir) dataDir.onSpace = (free) => this.keepReserve(free);
+  }
+
+  /** Each session's output limit and the reserve (DataDirHealth's, from the data directory's file system). */
+  get budget(): OutputBudget {
+    return this.dataDir?.budget ?? (this.budgetRead ??= dataDirBudget(this.config));
   }
 
   onModuleDestroy(): void {
@@ -104,6 +114,7 @@ export class SessionManager implements OnModuleDestroy {
     this.dataDir?.assertWritable();
     const containerLimits = spec.image ? resolveContainerLimits(spec.limits ?? {}, this.config) : undefined;
     const timeouts = resolveTimeouts(spec.limits ?? {}, this.config);
+    const outputLimitBytes = resolveOutputLimit(spec.limits?.outputLimitBytes, this.budget.sessionBytes);
     const info: SessionInfo = {
       // Names its replica, so that any replica can forward a call about it to this one (docs/SCALING.md).
       id: `${this.config.EXEC_REPLICA_ID}.${randomUUID()}`,
@@ -116,6 +127,7 @@ export class SessionManager implements OnModuleDestroy {
       requestId: spec.requestId || undefined,
       requestFingerprint: spec.requestId ? spec.requestFingerprint : undefined,
       timeouts: timeouts.timeoutMs || timeouts.idleTimeoutMs ? timeouts : undefined,
+      outputLimitBytes,
     };
     const logger = this.log.child({ sessionId: info.id });
     let files: SessionFiles;
@@ -156,6 +168,7 @@ export class SessionManager implements OnModuleDestroy {
       throw err;
     }
     session.bind(process, spec.clientId);
+    this.armOutputLimit(session);
     this.armTimeouts(session, timeouts, session.startedAt);
     if (unrecorded) this.stopUnrecorded(session, unrecorded);
     // Observed at once, before any other await: its failure must never be an unhandled rejection.
@@ -279,6 +292,24 @@ export class SessionManager implements OnModuleDestroy {
   }
 
   /**
+   * A bound session's process is killed (SIGKILL) once its output reaches the session's limit, its
+   * Outcome.reason then `output_limit` (recorded in kill.json first); at once when it already has, or
+   * when it was being ended so before a restart. What comes past the limit is not recorded (OutputLog).
+   */
+  armOutputLimit(session: Session): void {
+    session.output.onLimitReached = () => this.stopOverLimit(session);
+    if (session.output.overLimit || session.killReason === 'output_limit') this.stopOverLimit(session);
+  }
+
+  private stopOverLimit(session: Session): void {
+    if (!session.running || !session.containerId) return;
+    session.killReason ??= 'output_limit';
+    session.logger.warn({ limitBytes: session.output.limitBytes }, 'output reached its limit: the process is killed');
+    const kill = session.execId ? this.requireControl().signalExec(session.execId, 9) : this.requireControl().kill(session.containerId, 9);
+    kill.catch((err: Error) => session.running && session.logger.warn({ err: err.message }, 'could not kill the process whose output reached its limit'));
+  }
+
+  /**
    * Arms a bound session's timeouts (session-timeouts.ts), the hard one counted from `startedAt` (Unix ms;
    * a session re-adopted after a restart passes its process's recorded start). Not while draining.
    */
@@ -392,33 +423,72 @@ export class SessionManager implements OnModuleDestroy {
    */
   sweep(now = Date.now()): number {
     let removed = 0;
-    const remove = (s: Session, why: string) => {
-      this.byId.delete(s.id);
-      this.requestIds.remove(s);
-      // NOT_FOUND from now on; the folder leaves sessions/ at once and is deleted in the background.
-      const removal: Promise<void> = s.files.destroyInBackground(removingDir(this.config.EXEC_DATA_DIR)).then((ok) => {
-        this.removing.delete(removal);
-        if (!ok) s.logger.warn({ dir: s.files.dir }, 'session folder could not be removed (left on disk)');
-      });
-      this.removing.add(removal);
-      s.logger.info({ why }, 'session retention expired; files removed');
-      this.metrics?.retentionRemoved(why);
-      removed++;
-    };
     const removable = [...this.byId.values()].filter((s) => !s.running && s.clientCount === 0).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     const kept: Session[] = [];
     for (const s of removable) {
-      if (now - (s.finishedAt ?? now) >= this.config.EXEC_RETENTION_SECONDS * 1000) remove(s, 'age');
-      else kept.push(s);
+      if (now - (s.finishedAt ?? now) >= this.config.EXEC_RETENTION_SECONDS * 1000) {
+        this.forget(s, 'age');
+        removed++;
+      } else kept.push(s);
     }
     let total = 0;
     for (const s of this.byId.values()) total += s.files.diskBytes;
     for (const s of kept) {
       if (total <= this.config.EXEC_RETENTION_BYTES) break;
       total -= s.files.diskBytes;
-      remove(s, 'size');
+      this.forget(s, 'size');
+      removed++;
     }
     return removed;
+  }
+
+  /**
+   * Keeps the reserve (EXEC_DATA_RESERVE_BYTES) free on the data directory for running sessions: while
+   * less is free, finished sessions' files are removed, oldest-finished first, also those a client is
+   * reading (that client's call ends RESOURCE_EXHAUSTED saying why, never silently). Running sessions are
+   * never removed: their output limit bounds them. Returns how many were removed.
+   */
+  keepReserve(freeBytes: number | undefined): number {
+    if (freeBytes === undefined || this.drainReason) return 0;
+    const reserve = this.budget.reserveBytes;
+    let free = freeBytes + this.removingBytes; // folders being removed are as good as free
+    if (free >= reserve) return 0;
+    const finished = [...this.byId.values()].filter((s) => !s.running).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    let removed = 0;
+    for (const s of finished) {
+      if (free >= reserve) break;
+      free += s.files.diskBytes;
+      if (s.clientCount) {
+        s.disconnectClients(
+          new ExecError(
+            'exhausted',
+            `session ${s.id}'s output was removed while this client read it: the data directory ${this.config.EXEC_DATA_DIR} (EXEC_DATA_DIR) ` +
+              `had ${freeBytes} bytes free, less than the ${reserve} kept for running sessions (EXEC_DATA_RESERVE_BYTES); finished sessions go first`,
+          ),
+        );
+      }
+      this.forget(s, 'disk_pressure');
+      removed++;
+    }
+    if (removed) this.log.warn({ freeBytes, reserveBytes: reserve, removed }, 'data directory short of its reserve: finished sessions removed');
+    return removed;
+  }
+
+  /** Forgets a finished session and removes its folder in the background (a large one would otherwise block every stream). */
+  private forget(s: Session, why: string): void {
+    this.byId.delete(s.id);
+    this.requestIds.remove(s);
+    const bytes = s.files.diskBytes;
+    this.removingBytes += bytes;
+    // NOT_FOUND from now on; the folder leaves sessions/ at once and is deleted in the background.
+    const removal: Promise<void> = s.files.destroyInBackground(removingDir(this.config.EXEC_DATA_DIR)).then((ok) => {
+      this.removing.delete(removal);
+      this.removingBytes -= bytes;
+      if (!ok) s.logger.warn({ dir: s.files.dir }, 'session folder could not be removed (left on disk)');
+    });
+    this.removing.add(removal);
+    s.logger.info({ why }, why === 'disk_pressure' ? 'session removed to keep the data directory reserve' : 'session retention expired; files removed');
+    this.metrics?.retentionRemoved(why);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ExecError } from '../../common/errors';
 import type { Outcome } from '@exec-stream/client/wire';
 
 /** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
-export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request';
+export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request' | 'output_limit';
 
 /** Outcome.reason values (docs/PROTOCOL.md, "Outcome"). */
 export type OutcomeReason = 'exited' | 'signaled' | 'oom_killed' | 'lost' | KillReason;
@@ -27,7 +27,16 @@ export interface OutcomeRecord {
  */
 export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
 
-const REASONS: ReadonlySet<string> = new Set<OutcomeReason>(['exited', 'signaled', 'oom_killed', 'lost', 'timeout', 'idle_timeout', 'killed_by_request']);
+const REASONS: ReadonlySet<string> = new Set<OutcomeReason>([
+  'exited',
+  'signaled',
+  'oom_killed',
+  'lost',
+  'timeout',
+  'idle_timeout',
+  'killed_by_request',
+  'output_limit',
+]);
 
 /** The signal number behind an exit code (Docker and shells report 128 + n for a process killed by signal n), else 0. */
 export function signalOf(exitCode: number): number {
@@ -50,7 +59,8 @@ const SIGKILL = 9;
 /**
  * The Outcome of a finished session. Precedence: an error outcome is `lost` (exit_code -1); Docker's
  * OOMKilled is `oom_killed`; a timeout the service enforced is `timeout` / `idle_timeout` (its message
- * says which signals were sent, and whether the process died of one or then exited by itself); a
+ * says which signals were sent, and whether the process died of one or then exited by itself), its output
+ * limit `output_limit` (whatever the exit code: the output is cut); a
  * ContainerSignal counts (`killed_by_request`) only when the process then ended by a signal; any other
  * 128+n is `signaled`; else `exited`.
  */
@@ -79,6 +89,16 @@ export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
       : `${which} expired${f.killReason === 'idle_timeout' ? ' (no output for too long)' : ''} and the service sent ${sent}; ` +
         `the process then exited by itself with code ${exitCode}${timeoutSignal === SIGKILL ? '' : ', before SIGKILL'}`;
     return { ...base, exitCode, signal, reason: f.killReason, timeoutSignal, message };
+  }
+  if (f.killReason === 'output_limit') {
+    const limit = f.bytes.stdout + f.bytes.stderr;
+    return {
+      ...base,
+      exitCode,
+      signal,
+      reason: 'output_limit',
+      message: `ended by the service when its output reached its limit of ${limit} bytes; what it wrote after was not recorded (${code})`,
+    };
   }
   if (f.killReason === 'killed_by_request' && signal) {
     return { ...base, exitCode, signal, reason: 'killed_by_request', message: `ended by signal ${signal}, sent through ContainerSignal` };

@@ -20,7 +20,7 @@ import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
 
 /** What kill.json may hold (anything else is ignored). */
-const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request']);
+const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request', 'output_limit']);
 /** Bytes of each stream's recorded end compared with Docker's log when re-adopting (LogSkipper). */
 const TAIL_CHECK_BYTES = 4096;
 /** How long a run that lost Docker mid-way waits for Docker to answer again before ending UNAVAILABLE. */
@@ -142,6 +142,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       requestId: meta.requestId,
       requestFingerprint: meta.requestFingerprint,
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
+      outputLimitBytes: typeof meta.outputLimitBytes === 'number' && meta.outputLimitBytes > 0 ? meta.outputLimitBytes : undefined,
     };
     const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
@@ -215,6 +216,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
     session.bind(process);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
+    // Its output limit holds as before (a process it ended before the restart is ended again).
+    this.sessions.armOutputLimit(session);
     // The hard timeout still counts from the process's start (already past: SIGTERM now); the idle one from now.
     const timeouts = session.info.timeouts;
     if (timeouts) {

@@ -34,6 +34,8 @@ export interface SessionInfo {
   requestFingerprint?: string;
   /** Start's timeouts when it set any (meta.json): a session re-adopted after a restart is held to them. */
   timeouts?: TimeoutSpec;
+  /** The most output it records (Start.output_limit_bytes, or EXEC_SESSION_OUTPUT_BYTES); kept in meta.json. */
+  outputLimitBytes?: number;
 }
 
 /**

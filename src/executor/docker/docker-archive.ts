@@ -6,9 +6,10 @@ import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import type { ContainerFiles, ContainerPathStat } from '../container-files';
+import { ArchiveEndedEarlyError, type ContainerFiles, type ContainerPathStat } from '../container-files';
 import { fromDockerError } from './docker-errors';
 import { withDeadline } from './docker-deadline';
+import { runHelper } from './docker-exec-signal';
 
 /**
  * Docker's archive API (CONTAINER_FILES): PUT and GET /containers/{id}/archive. The upload is piped
@@ -52,6 +53,15 @@ export class DockerArchive implements ContainerFiles {
     const header = res.headers['x-docker-container-path-stat'];
     return { stat: parsePathStat(typeof header === 'string' ? header : undefined, path), tar: res };
   }
+
+  /** `rm -f -- path` as a helper exec, as root (Docker has no API to remove a container's file): needs `rm` in the image. */
+  async removeFile(containerId: string, path: string): Promise<void> {
+    const r = await runHelper(this.docker, containerId, ['rm', '-f', '--', path], this.config.EXEC_DOCKER_TIMEOUT_MS, '0').catch((err: unknown) => {
+      throw fromDockerError(err, `removal of ${path} in container ${containerId.slice(0, 12)}`);
+    });
+    if (r.exitCode !== 0)
+      throw new ExecError('precondition', `rm ${path} in container ${containerId.slice(0, 12)} exited ${r.exitCode}: ${r.output.trim().slice(0, 200)}`);
+  }
 }
 
 /** Docker's X-Docker-Container-Path-Stat: base64 JSON {name, size, mode, mtime (RFC 3339), linkTarget}. */
@@ -89,7 +99,10 @@ function archiveError(err: unknown, containerId: string, path: string): ExecErro
       `${where}: the container's root file system is read-only (read_only_rootfs), so Docker cannot write into it: ${words}`,
     );
   }
-  if (e?.statusCode === 500 && /processing tar|archive\/tar|invalid tar header|unexpected EOF/i.test(words)) {
+  if (e?.statusCode === 500 && /unexpected EOF/i.test(words)) {
+    return new ArchiveEndedEarlyError(`${where}: the tar archive ends inside an entry: ${words}`);
+  }
+  if (e?.statusCode === 500 && /processing tar|archive\/tar|invalid tar header/i.test(words)) {
     return new ExecError('invalid', `${where}: the bytes are not a complete tar archive: ${words}`);
   }
   if (e?.statusCode === 500 && /not a directory|no such file|cannot overwrite|is a directory/i.test(words)) {

@@ -100,11 +100,11 @@ async function pidInContainerByCommand(docker: Docker, containerId: string, comm
   return found[0];
 }
 
-/** Runs a short command in the container and collects its output and exit code; `ms` bounds each step. */
-async function runHelper(docker: Docker, containerId: string, cmd: string[], ms: number): Promise<{ exitCode: number; output: string }> {
+/** Runs a short command in the container (as `user`, default the container's) and collects its output and exit code; `ms` bounds each step. */
+export async function runHelper(docker: Docker, containerId: string, cmd: string[], ms: number, user?: string): Promise<{ exitCode: number; output: string }> {
   const what = `helper exec ${cmd[0]} in container ${containerId.slice(0, 12)}`;
   const exec = await withDeadline(ms, `create of ${what}`, (abortSignal) =>
-    docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal }),
+    docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}), abortSignal }),
   );
   const stream = await withDeadline(
     ms,

@@ -12,7 +12,7 @@ export interface Outcome {
    */
   'signal'?: (number);
   /**
-   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request or lost (docs/PROTOCOL.md).
+   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request, output_limit or lost (docs/PROTOCOL.md).
    */
   'reason'?: (string);
   /**
@@ -47,7 +47,7 @@ export interface Outcome__Output {
    */
   'signal'?: (number);
   /**
-   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request or lost (docs/PROTOCOL.md).
+   * exited, signaled, timeout, idle_timeout, oom_killed, killed_by_request, output_limit or lost (docs/PROTOCOL.md).
    */
   'reason'?: (string);
   /**

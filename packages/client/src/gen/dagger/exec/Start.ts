@@ -77,6 +77,12 @@ export interface Start {
    * exec-stream: read-only root filesystem with a writable /tmp (run). Unset = EXEC_READ_ONLY_ROOTFS.
    */
   'read_only_rootfs'?: (boolean);
+  /**
+   * exec-stream: the most output (stdout and stderr bytes together) the session records (run and exec);
+   * reaching it ends the process (SIGKILL, Outcome.reason output_limit). 0 = the service's
+   * EXEC_SESSION_OUTPUT_BYTES; above it is INVALID_ARGUMENT.
+   */
+  'output_limit_bytes'?: (number | string | Long);
   '_read_only_rootfs'?: "read_only_rootfs";
 }
 
@@ -154,5 +160,11 @@ export interface Start__Output {
    * exec-stream: read-only root filesystem with a writable /tmp (run). Unset = EXEC_READ_ONLY_ROOTFS.
    */
   'read_only_rootfs'?: (boolean);
+  /**
+   * exec-stream: the most output (stdout and stderr bytes together) the session records (run and exec);
+   * reaching it ends the process (SIGKILL, Outcome.reason output_limit). 0 = the service's
+   * EXEC_SESSION_OUTPUT_BYTES; above it is INVALID_ARGUMENT.
+   */
+  'output_limit_bytes'?: (string);
   '_read_only_rootfs'?: "read_only_rootfs";
 }

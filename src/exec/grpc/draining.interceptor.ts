@@ -1,0 +1,19 @@
+import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { HEALTH_PROBLEM, type HealthState } from '../../common/health-state';
+import { DRAIN_MESSAGE } from '../session';
+
+/**
+ * Once the service drains (SIGTERM: health's `draining` problem), every new call of the Exec service is
+ * answered UNAVAILABLE with the drain's message as soon as it arrives: nothing new starts that the
+ * server's close would cut (which clients see as CANCELLED, a final answer). Calls already running are
+ * told by the drain itself (SessionDrain, CallForwarder, LifecycleCallHandler); health keeps answering.
+ */
+export function drainingInterceptor(health: HealthState): ServerInterceptor {
+  return (method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) => {
+        if (!health.has(HEALTH_PROBLEM.draining) || !method.path.startsWith('/dagger.exec.Exec/')) return next();
+        call.sendStatus({ code: status.UNAVAILABLE, details: DRAIN_MESSAGE, metadata: new Metadata() });
+      },
+    });
+}
