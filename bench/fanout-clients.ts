@@ -1,11 +1,13 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { dockerSync } from './docker-cli';
+import { repoRoot } from './server-process';
 import type { ClientOutcome, WorkerReply, WorkerRequest } from './fanout-worker';
 
 /**
  * Scenario 2's attaching clients in `processes` child processes (bench/fanout-worker.ts), spread
  * evenly: prepared (forked, connected) before the run, so the timed part is the attach and the reading.
+ * The worker runs from the build (dist/bench/), also when the bench itself runs under ts-jest.
  */
 export class ClientProcesses {
   private constructor(private readonly workers: ChildProcess[]) {}
@@ -13,7 +15,7 @@ export class ClientProcesses {
   static async start(address: string, clients: number, processes: number): Promise<ClientProcesses> {
     const n = Math.max(1, Math.min(processes, clients));
     const counts = Array.from({ length: n }, (_, i) => Math.floor(clients / n) + (i < clients % n ? 1 : 0));
-    const workers = counts.map(() => fork(join(__dirname, 'fanout-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const workers = counts.map(() => fork(join(repoRoot(), 'dist', 'bench', 'fanout-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const pool = new ClientProcesses(workers);
     try {
       await Promise.all(workers.map((w, i) => pool.ask(w, { type: 'prepare', address, clients: counts[i] }, 'ready')));

@@ -351,7 +351,14 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
     }
     const k = Number(v);
     const conn = connect(ctx, true);
-    const others = procs && k > 1 ? await ClientProcesses.start(ctx.server.address, k - 1, procs) : undefined;
+    let others: ClientProcesses | undefined;
+    try {
+      others = procs && k > 1 ? await ClientProcesses.start(ctx.server.address, k - 1, procs) : undefined;
+    } catch (e) {
+      conn.close();
+      sc.check('client processes start', false, errText(e));
+      return;
+    }
     const conns = others ? [] : Array.from({ length: k - 1 }, () => connect(ctx, true));
     const spent = meter.start();
     try {

@@ -61,7 +61,7 @@ it('writes the JSON, the docs block and a terminal table', () => {
   const json = JSON.parse(readFileSync(run.jsonFile, 'utf8'));
   expect(json.machine.cores).toBeGreaterThan(0);
   expect(json.machine.docker).not.toBe('?');
-  expect(json.results).toHaveLength(8);
+  expect(json.results).toHaveLength(9);
   const doc = join(outDir, 'BENCHMARKS.md');
   expect(existsSync(doc)).toBe(true);
   const text = readFileSync(doc, 'utf8');
