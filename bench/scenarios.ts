@@ -639,13 +639,13 @@ export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> 
   const r = sc.row('server peak RSS', 'stalled client', 'MiB', rss.stalled, 'no client');
   sc.row('server peak RSS', 'no client', 'MiB', rss.none);
   sc.row('stalled client drain after the stall', 'stalled client', 'ms', drainMs);
-  memoryRows(sc, 'server at idle (before the runs)', 'server', [idle]);
+  memoryRows(sc, 'server idle, before this scenario (after the scenarios run before it)', 'server', [idle]);
   memoryRows(sc, 'server at peak RSS', 'stalled client', atPeak.stalled);
   memoryRows(sc, 'server at peak RSS', 'no client', atPeak.none);
   sc.ratios();
   sc.goal('container wall ≤ 1.1× no client', w.ratios[0].ratio, 1.1);
   sc.goal('server peak RSS ≤ 150 MiB', r.summary.max, 150);
-  if (idle) sc.goal('server idle RSS ≤ 80 MiB', idle.rss, 80);
+  if (idle) sc.goal('server idle RSS before this scenario ≤ 80 MiB', idle.rss, 80);
   return sc.result();
 }
 
