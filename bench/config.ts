@@ -13,6 +13,10 @@ export interface BenchConfig {
   s1Bytes: number;
   s2Bytes: number;
   s2Clients: number[];
+  /** Scenario 2: processes the attaching clients run in (0: all in the bench process). */
+  s2Processes: number;
+  /** Scenario 2: also Docker's own fan-out, `docker attach` × k clients on one container. */
+  s2DockerAttach: boolean;
   s3DurationMs: number;
   s3IntervalMs: number;
   s3Reps: number;
@@ -33,6 +37,8 @@ export interface BenchConfig {
   s10Engines: 'own' | 'shared';
   /** Scenario 11: bytes of each line-oriented workload. */
   s11Bytes: number;
+  /** Scenario 11: also run through a second server whose containers log to `local` (the default before the output record). */
+  s11Local: boolean;
   /** Which scenarios to run (1..11; 9 only when named, 10 by default in the full preset only). */
   scenarios: number[];
   image: string;
@@ -67,6 +73,8 @@ const PRESETS: Record<
     s1Bytes: 256 * 1024,
     s2Bytes: 256 * 1024,
     s2Clients: [1, 2],
+    s2Processes: 2,
+    s2DockerAttach: true,
     s3DurationMs: 200,
     s3IntervalMs: 20,
     s3Reps: 1,
@@ -82,12 +90,15 @@ const PRESETS: Record<
     s10Lookups: 1,
     s10Engines: 'shared',
     s11Bytes: 256 * 1024,
+    s11Local: false,
   },
   quick: {
     reps: 2,
     s1Bytes: 64 * MB,
     s2Bytes: 16 * MB,
     s2Clients: [1, 4, 16, 64],
+    s2Processes: 4,
+    s2DockerAttach: true,
     s3DurationMs: 3000,
     s3IntervalMs: 10,
     s3Reps: 1,
@@ -103,12 +114,15 @@ const PRESETS: Record<
     s10Lookups: 5,
     s10Engines: 'own',
     s11Bytes: 8 * MB,
+    s11Local: true,
   },
   full: {
     reps: 3,
     s1Bytes: 256 * MB,
     s2Bytes: 64 * MB,
     s2Clients: [1, 4, 16, 64],
+    s2Processes: 4,
+    s2DockerAttach: true,
     s3DurationMs: 10_000,
     s3IntervalMs: 10,
     s3Reps: 2,
@@ -124,6 +138,7 @@ const PRESETS: Record<
     s10Lookups: 10,
     s10Engines: 'own',
     s11Bytes: 20_000_000,
+    s11Local: true,
   },
 };
 
@@ -138,6 +153,7 @@ const parseInt10 = (v: string): number => {
   if (!/^\d+$/.test(v)) throw new Error(`not a whole number: ${v}`);
   return Number(v);
 };
+const parseBool = (v: string): boolean => v === 'true' || v === '1';
 const parseList = (v: string): number[] => v.split(',').filter(Boolean).map(parseInt10);
 
 const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
@@ -145,6 +161,8 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   S1_BYTES: ['s1Bytes', parseBytes],
   S2_BYTES: ['s2Bytes', parseBytes],
   S2_CLIENTS: ['s2Clients', parseList],
+  S2_PROCESSES: ['s2Processes', parseInt10],
+  S2_DOCKER_ATTACH: ['s2DockerAttach', parseBool],
   S3_DURATION_MS: ['s3DurationMs', parseInt10],
   S3_INTERVAL_MS: ['s3IntervalMs', parseInt10],
   S3_REPS: ['s3Reps', parseInt10],
@@ -166,6 +184,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
     },
   ],
   S11_BYTES: ['s11Bytes', parseBytes],
+  S11_LOCAL: ['s11Local', parseBool],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],
   CPU_PROF_DIR: ['cpuProfDir', String],

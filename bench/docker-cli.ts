@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export type LogDriver = 'default' | 'none' | 'local' | 'json-file';
 
@@ -77,4 +78,44 @@ function isoNs(s: string): number {
 export function removeContainers(ids: string[]): void {
   const live = ids.filter(Boolean);
   if (live.length) spawnSync('docker', ['rm', '-f', ...live], { stdio: 'ignore' });
+}
+
+/** The container's cgroup CPU counter (cgroup v1 cpuacct or v2 cpu.stat), in seconds; undefined once the cgroup is gone. */
+export function containerCpuSeconds(containerId: string): number | undefined {
+  for (const [file, parse] of [
+    [`/sys/fs/cgroup/cpuacct/docker/${containerId}/cpuacct.usage`, (t: string) => Number(t) / 1e9],
+    [`/sys/fs/cgroup/system.slice/docker-${containerId}.scope/cpu.stat`, (t: string) => Number(/^usage_usec (\d+)/m.exec(t)?.[1]) / 1e6],
+    [`/sys/fs/cgroup/docker/${containerId}/cpu.stat`, (t: string) => Number(/^usage_usec (\d+)/m.exec(t)?.[1]) / 1e6],
+  ] as const) {
+    try {
+      const v = parse(readFileSync(file, 'utf8'));
+      if (Number.isFinite(v)) return v;
+    } catch {
+      // not this layout, or the container has stopped (Docker removes its cgroup)
+    }
+  }
+  return undefined;
+}
+
+/**
+ * CPU-seconds a container's processes spend (its cgroup's counter), sampled every 20 ms until stop():
+ * Docker removes the cgroup when the container stops, so the last sample can miss its last ≤ 20 ms.
+ * `id()` gives the full container id once known (a `docker run --cidfile` writes it after create).
+ */
+export function watchContainerCpu(id: () => string | undefined): { stop(): number } {
+  let last: number | undefined;
+  const sample = () => {
+    const cid = id();
+    const v = cid ? containerCpuSeconds(cid) : undefined;
+    if (v !== undefined) last = v;
+  };
+  sample();
+  const timer = setInterval(sample, 20);
+  return {
+    stop() {
+      sample();
+      clearInterval(timer);
+      return last === undefined ? NaN : last;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchConfig } from './config';
 import { dockerRun, dockerSync } from './docker-cli';
@@ -39,7 +40,7 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
   if (cfg.cpuProfDir) nodeArgs.push('-r', join(root, 'dist', 'bench', 'profile-preload.js'), '--cpu-prof', `--cpu-prof-dir=${cfg.cpuProfDir}`);
   nodeArgs.push(...cfg.serverNodeArgs.split(' ').filter(Boolean));
   const env = { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) };
-  const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env }, root);
+  const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env, memoryProbe: true }, root);
   log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}`);
   const results: ScenarioResult[] = [];
   try {
@@ -52,9 +53,14 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
       const run = ALL_SCENARIOS[id];
       if (!run) throw new Error(`no scenario ${id}`);
       const s0 = performance.now();
-      log(`[bench] scenario ${id}`);
-      results.push(await run(ctx));
-      log(`[bench] scenario ${id} done in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+      const load0 = loadavg();
+      log(`[bench] scenario ${id} (load average ${loadText(load0)})`);
+      const result = await run(ctx);
+      // The machine is shared: every figure goes with the load it was measured under.
+      const load1 = loadavg();
+      result.notes.push(`load average (1, 5, 15 min) at the start ${loadText(load0)}, at the end ${loadText(load1)}`);
+      results.push(result);
+      log(`[bench] scenario ${id} done in ${((performance.now() - s0) / 1000).toFixed(1)} s (load average ${loadText(load1)})`);
     }
   } catch (e) {
     log(`[bench] aborted: ${(e as Error).stack}\n[bench] server output:\n${server.output()}`);
@@ -84,6 +90,8 @@ export function outputPaths(cfg: Pick<BenchConfig, 'outDir' | 'writeDocs'>, root
   if (!cfg.writeDocs) return { jsonDir: join(root, '.data', 'bench') };
   return { jsonDir: join(root, 'bench', 'results'), docsFile: join(root, 'docs', 'BENCHMARKS.md') };
 }
+
+const loadText = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 
 function parseEnv(s: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -7,6 +7,9 @@ import { fmtBytes } from './config';
 import { containerWallMs, dockerRun, dockerSync, removeContainers, runCli } from './docker-cli';
 import { expectedSha256, yesCommand, zeroCommand } from './payload';
 import { PeakRss, type ServerHandle } from './server-process';
+import { PlainGrpcClient } from './plain-client';
+import { ClientProcesses, dockerAttachFanOut } from './fanout-clients';
+import type { MemoryBreakdown } from './memory-probe-preload';
 import { CpuMeter, perGiB, type CpuSample } from './cpu';
 import { median, percentile, ratio, summarize, type Summary } from './stats';
 
@@ -165,23 +168,54 @@ export async function drain(s: ExecSession, t0: number, o: { hash?: boolean; onD
 
 export const errText = (e: unknown) => (e as Error)?.message ?? String(e);
 
+/**
+ * Rows saying what the server's memory is at one moment in each sample (the bench's memory probe,
+ * bench/memory-probe-preload.ts): RSS and its anonymous and file-backed parts, V8's heap, external
+ * memory (Buffers), V8's code. Nothing when the server runs without the probe.
+ */
+export function memoryRows(sc: Scenario, what: string, variant: string, samples: (MemoryBreakdown | undefined)[]): void {
+  const got = samples.filter((m): m is MemoryBreakdown => !!m);
+  if (!got.length) return;
+  const parts: [keyof MemoryBreakdown, string][] = [
+    ['rss', 'RSS'],
+    ['rssAnon', 'RSS anonymous'],
+    ['rssFile', 'RSS file-backed (the node binary, mapped files)'],
+    ['heapTotal', 'V8 heap reserved'],
+    ['heapUsed', 'V8 heap used'],
+    ['external', 'external (Buffers)'],
+    ['code', 'V8 code and bytecode'],
+  ];
+  for (const [k, label] of parts)
+    sc.row(
+      `${what}: ${label}`,
+      variant,
+      'MiB',
+      got.map((m) => m[k]),
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Scenarios
 
-/** 1. One client, N bytes of /dev/zero: Start → exit against docker run (json-file, none). */
+/**
+ * 1. One client, N bytes of /dev/zero: Start → exit against docker run (json-file, none). Our client
+ * (ExecClient, a 4 MiB HTTP/2 window) and a plain grpc-js client with default options (64 KiB).
+ */
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const { cfg } = ctx;
   const n = cfg.s1Bytes;
   const sc = new Scenario(1, 'Throughput, one client', { bytes: fmtBytes(n), reps: cfg.reps, command: `head -c ${n} /dev/zero` });
   const conn = connect(ctx);
   const client = new ExecClient(conn);
+  const plain = new PlainGrpcClient(ctx.server.address);
   const cmd = zeroCommand(n);
-  const walls: Record<string, number[]> = { es: [], def: [], none: [] };
-  const cpu: Record<string, CpuSample[]> = { es: [], def: [], none: [] };
+  const variants = ['es', 'plain', 'def', 'none'] as const;
+  const walls: Record<string, number[]> = { es: [], plain: [], def: [], none: [] };
+  const cpu: Record<string, CpuSample[]> = { es: [], plain: [], def: [], none: [] };
   const meter = new CpuMeter(ctx.server.pid);
   const containers: string[] = [];
   try {
-    await alternate(cfg.reps, ['es', 'def', 'none'] as const, async (v) => {
+    await alternate(cfg.reps, [...variants], async (v) => {
       const spent = meter.start();
       if (v === 'es') {
         const t0 = nowMs();
@@ -194,6 +228,15 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         } catch (e) {
           sc.check('exec-stream: every byte, exit 0', false, errText(e));
         }
+      } else if (v === 'plain') {
+        const t0 = nowMs();
+        try {
+          const r = await plain.run(cfg.image, cmd, (id) => containers.push(id));
+          walls.plain.push(nowMs() - t0);
+          sc.check('exec-stream, plain grpc-js client: every byte, exit 0', r.bytes === n && r.exitCode === 0, `got ${r.bytes} bytes, exit ${r.exitCode}`);
+        } catch (e) {
+          sc.check('exec-stream, plain grpc-js client: every byte, exit 0', false, errText(e));
+        }
       } else {
         const r = await dockerRun(cfg.image, cmd, v === 'def' ? 'default' : 'none');
         walls[v].push(r.wallMs);
@@ -204,7 +247,7 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
         );
       }
       // The server finishes its last writes after the client's last byte: let it settle before reading.
-      if (v === 'es') await sleep(100);
+      if (v === 'es' || v === 'plain') await sleep(100);
       const c = spent();
       cpu[v].push(c);
       ctx.log(
@@ -213,13 +256,16 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     });
   } finally {
     conn.close();
+    plain.close();
     removeContainers(containers);
   }
   const es = sc.row('wall', 'exec-stream', 'ms', walls.es, ['docker run (json-file)', 'docker run --log-driver none']);
+  sc.row('wall', 'exec-stream, plain grpc-js client', 'ms', walls.plain, 'docker run --log-driver none');
   sc.row('wall', 'docker run (json-file)', 'ms', walls.def);
   sc.row('wall', 'docker run --log-driver none', 'ms', walls.none);
   for (const [v, label] of [
     ['es', 'exec-stream'],
+    ['plain', 'exec-stream, plain grpc-js client'],
     ['def', 'docker run (json-file)'],
     ['none', 'docker run --log-driver none'],
   ]) {
@@ -234,46 +280,108 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const g = (v: string, k: keyof CpuSample) => cpu[v].map((c) => perGiB(c[k], n));
   const CLI = 'docker CLI (--log-driver none)';
   const srv = sc.row('CPU per GiB', 'exec-stream server', 's', g('es', 'server'), CLI);
+  const srvPlain = sc.row('CPU per GiB', 'exec-stream server, plain grpc-js client', 's', g('plain', 'server'), CLI);
   sc.row('CPU per GiB', 'exec-stream client (ExecClient in the bench)', 's', g('es', 'bench'), 'bench reading the docker CLI pipe');
+  sc.row('CPU per GiB', 'plain grpc-js client (in the bench)', 's', g('plain', 'bench'), 'bench reading the docker CLI pipe');
   sc.row('CPU per GiB', CLI, 's', g('none', 'children'));
   sc.row('CPU per GiB', 'docker CLI (json-file)', 's', g('def', 'children'));
   sc.row('CPU per GiB', 'bench reading the docker CLI pipe', 's', g('none', 'bench'));
-  sc.row('CPU per GiB', 'dockerd, exec-stream session (log driver local)', 's', g('es', 'dockerd'), 'dockerd, docker run --log-driver none');
+  sc.row('CPU per GiB', 'dockerd, exec-stream session', 's', g('es', 'dockerd'), 'dockerd, docker run --log-driver none');
   sc.row('CPU per GiB', 'dockerd, docker run --log-driver none', 's', g('none', 'dockerd'));
   sc.row('CPU per GiB', 'dockerd, docker run (json-file)', 's', g('def', 'dockerd'));
   sc.ratios();
   sc.goal('wall ≤ 0.4× docker run (json-file)', es.ratios[0].ratio, 0.4);
   sc.goal('wall ≤ 1.25× docker run --log-driver none', es.ratios[1].ratio, 1.25);
   sc.goal('server CPU per byte ≤ 1.5× docker CLI (--log-driver none)', srv.ratios[0].ratio, 1.5);
+  sc.goal('server CPU per byte, plain grpc-js client ≤ 1.5× docker CLI (--log-driver none)', srvPlain.ratios[0].ratio, 1.5);
   return sc.result();
 }
 
-/** 2. One session of N bytes, k clients (1 runs, k−1 attach by session id): wall to the last byte. */
+/**
+ * 2. One session of N bytes, k clients (1 runs in the bench process, k−1 attach by session id, each on
+ * its own connection, in S2_PROCESSES client processes or, with 0, in the bench process): wall to the
+ * last byte. Against Docker's own fan-out: k `docker attach` CLIs on one container (fanout-clients.ts).
+ */
 export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
   const { cfg } = ctx;
   const n = cfg.s2Bytes;
   const seed = 2;
   const want = expectedSha256(seed, n);
-  const sc = new Scenario(2, 'Fan-out', { bytes: fmtBytes(n), clients: cfg.s2Clients.join(','), reps: cfg.reps, command: `yes <4092 letters> | head -c ${n}` });
+  const procs = cfg.s2Processes;
+  const sc = new Scenario(2, 'Fan-out', {
+    bytes: fmtBytes(n),
+    clients: cfg.s2Clients.join(','),
+    reps: cfg.reps,
+    client_processes: procs,
+    command: `yes <4092 letters> | head -c ${n}`,
+  });
   sc.notes.push(
-    'Each client has its own HTTP/2 connection; all clients live in the bench process and share the 2 cores with the server, dockerd and the container; every client hashes what it gets.',
+    procs
+      ? `Each client has its own HTTP/2 connection; the first runs the session in the bench process, the others attach from ${procs} client processes (as many applications would), all on the same 2 cores as the server, dockerd and the container; every client hashes what it gets.`
+      : 'Each client has its own HTTP/2 connection; all clients live in the bench process and share the 2 cores with the server, dockerd and the container; every client hashes what it gets.',
   );
+  if (cfg.s2DockerAttach)
+    sc.notes.push(
+      "docker attach × k: one container (log driver none) whose output waits for a file, k `docker attach --no-stdin` CLIs each piped to sha256sum, given 1 s to attach, then the file is made (docker exec touch) and the wall runs to the last client's last byte; dockerd's CPU is the engine's whole (other containers' work on this shared engine included).",
+    );
   const { command } = yesCommand(seed, n);
-  const walls = new Map<number, number[]>(cfg.s2Clients.map((k) => [k, []]));
-  const cpu = new Map<number, CpuSample[]>(cfg.s2Clients.map((k) => [k, []]));
+  const variants = [...cfg.s2Clients.map(String), ...(cfg.s2DockerAttach ? cfg.s2Clients.map((k) => `docker:${k}`) : [])];
+  const walls = new Map<string, number[]>(variants.map((v) => [v, []]));
+  const cpu = new Map<string, CpuSample[]>(variants.map((v) => [v, []]));
   const meter = new CpuMeter(ctx.server.pid);
   const containers: string[] = [];
-  await alternate(cfg.reps, cfg.s2Clients.map(String), async (kStr) => {
-    const k = Number(kStr);
-    const conns = Array.from({ length: k }, () => connect(ctx, true));
+  await alternate(cfg.reps, variants, async (v) => {
+    if (v.startsWith('docker:')) {
+      const k = Number(v.slice(7));
+      const spent = meter.start();
+      try {
+        const r = await dockerAttachFanOut(cfg.image, command, k, 1000);
+        containers.push(r.containerId);
+        const ok = r.sha256.filter((h) => h === want).length;
+        sc.check('docker attach: every client sha256 matches', ok === k, `${k - ok} of ${k} clients wrong`);
+        if (ok === k) {
+          walls.get(v)!.push(r.wallMs);
+          cpu.get(v)!.push(spent());
+        }
+        ctx.log(`  s2 docker attach × ${k}: ${r.wallMs.toFixed(0)} ms (${ok}/${k} ok); CPU s: dockerd ${cpu.get(v)!.at(-1)?.dockerd.toFixed(2)}`);
+      } catch (e) {
+        sc.check('docker attach: every client sha256 matches', false, errText(e));
+      }
+      return;
+    }
+    const k = Number(v);
+    const conn = connect(ctx, true);
+    let others: ClientProcesses | undefined;
+    try {
+      others = procs && k > 1 ? await ClientProcesses.start(ctx.server.address, k - 1, procs) : undefined;
+    } catch (e) {
+      conn.close();
+      sc.check('client processes start', false, errText(e));
+      return;
+    }
+    const conns = others ? [] : Array.from({ length: k - 1 }, () => connect(ctx, true));
     const spent = meter.start();
     try {
       const t0 = nowMs();
-      const first = new ExecClient(conns[0]).run(cfg.image, { command });
+      const t0Epoch = performance.timeOrigin + t0;
+      const first = new ExecClient(conn).run(cfg.image, { command });
       const ready = await first.ready;
       containers.push(ready.containerId);
-      const sessions = [first, ...conns.slice(1).map((c) => new ExecClient(c).attach({ sessionId: ready.sessionId }))];
-      const results = await Promise.allSettled(sessions.map((s) => drain(s, t0, { hash: true })));
+      let workerCpu = 0;
+      const attached = others
+        ? others.attach(ready.sessionId).then(({ clients, cpuSeconds }) => {
+            workerCpu = cpuSeconds;
+            return clients.map((c) => {
+              if (c.error) throw new Error(c.error);
+              return { sha256: c.sha256, exitCode: c.exitCode, bytes: c.bytes, endMs: c.endEpochMs - t0Epoch };
+            });
+          })
+        : Promise.all(conns.map((c) => drain(new ExecClient(c).attach({ sessionId: ready.sessionId }), t0, { hash: true })));
+      const [mine, rest] = await Promise.allSettled([drain(first, t0, { hash: true }), attached]);
+      const results = [
+        mine,
+        ...(rest.status === 'fulfilled' ? rest.value.map((r) => ({ status: 'fulfilled' as const, value: r })) : [rest]),
+      ] as PromiseSettledResult<{ sha256?: string; exitCode?: number; bytes: number; endMs: number }>[];
       let ok = 0;
       let last = 0;
       for (const r of results) {
@@ -281,69 +389,95 @@ export async function fanOut(ctx: BenchContext): Promise<ScenarioResult> {
         if (r.status === 'fulfilled') last = Math.max(last, r.value.endMs);
       }
       const firstErr = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      const bad = results.find((r) => r.status === 'fulfilled' && r.value.sha256 !== want) as PromiseFulfilledResult<Drained> | undefined;
+      const bad = results.find((r) => r.status === 'fulfilled' && r.value.sha256 !== want) as PromiseFulfilledResult<{ bytes: number }> | undefined;
       sc.check(
         'every client: sha256 matches, exit 0',
         ok === k,
         `${k - ok} of ${k} clients wrong: ${firstErr ? errText(firstErr.reason) : `bytes ${bad?.value.bytes}`}`,
       );
-      if (ok === k) walls.get(k)!.push(last);
+      if (ok === k) walls.get(v)!.push(last);
       await sleep(100);
       const c = spent();
-      if (ok === k) cpu.get(k)!.push(c);
-      ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok); CPU s: server ${c.server.toFixed(2)} bench ${c.bench.toFixed(2)}`);
+      c.bench += workerCpu;
+      if (ok === k) cpu.get(v)!.push(c);
+      ctx.log(`  s2 ${k} clients: ${last.toFixed(0)} ms (${ok}/${k} ok); CPU s: server ${c.server.toFixed(2)} clients ${c.bench.toFixed(2)}`);
     } catch (e) {
       sc.check('every client: sha256 matches, exit 0', false, errText(e));
     } finally {
+      conn.close();
       for (const c of conns) c.close();
+      await others?.stop();
     }
   });
   removeContainers(containers);
   const base = cfg.s2Clients[0];
-  for (const k of cfg.s2Clients)
-    sc.row(
-      'wall to last byte of last client',
-      `${k} client${k === 1 ? '' : 's'}`,
-      'ms',
-      walls.get(k)!,
-      k === base ? undefined : `${base} client${base === 1 ? '' : 's'}`,
-    );
+  const label = (k: number) => `${k} client${k === 1 ? '' : 's'}`;
+  const dlabel = (k: number) => `docker attach × ${k}`;
+  for (const k of cfg.s2Clients) sc.row('wall to last byte of last client', label(k), 'ms', walls.get(String(k))!, k === base ? undefined : label(base));
+  if (cfg.s2DockerAttach)
+    for (const k of cfg.s2Clients)
+      sc.row('wall to last byte of last client', dlabel(k), 'ms', walls.get(`docker:${k}`)!, k === base ? undefined : dlabel(base));
   for (const k of cfg.s2Clients) {
-    const w = walls.get(k)!;
+    const w = walls.get(String(k))!;
     sc.row(
       'delivered (all clients)',
-      `${k} client${k === 1 ? '' : 's'}`,
+      label(k),
       'MB/s',
       w.map((ms) => (k * n) / 1e6 / (ms / 1000)),
     );
   }
-  // CPU from /proc: the server's per client added, and the clients' (all in the bench process, sha256 included).
-  const label = (k: number) => `${k} client${k === 1 ? '' : 's'}`;
+  // CPU from /proc: the server's per client added, and the clients' (sha256 included).
   for (const k of cfg.s2Clients)
     sc.row(
       'server CPU per GiB of session output',
       label(k),
       's',
-      cpu.get(k)!.map((c) => perGiB(c.server, n)),
+      cpu.get(String(k))!.map((c) => perGiB(c.server, n)),
     );
-  const baseCpu = median(cpu.get(base)!.map((c) => c.server));
-  for (const k of cfg.s2Clients.filter((x) => x > base))
-    sc.row(
-      'server CPU per extra client per GiB',
-      label(k),
-      's',
-      cpu.get(k)!.map((c) => perGiB((c.server - baseCpu) / (k - base), n)),
+  const perExtra = (key: (k: number) => string, what: keyof CpuSample, rowLabel: (k: number) => string, metric: string, baseline?: (k: number) => string) => {
+    const baseCpu = median(cpu.get(key(base))!.map((c) => c[what]));
+    for (const k of cfg.s2Clients.filter((x) => x > base))
+      sc.row(
+        metric,
+        rowLabel(k),
+        's',
+        cpu.get(key(k))!.map((c) => perGiB((c[what] - baseCpu) / (k - base), n)),
+        baseline?.(k),
+      );
+  };
+  perExtra(
+    String,
+    'server',
+    (k) => `exec-stream server, ${label(k)}`,
+    'CPU per extra client per GiB',
+    cfg.s2DockerAttach ? (k) => `dockerd, ${dlabel(k)}` : undefined,
+  );
+  if (cfg.s2DockerAttach) {
+    perExtra(
+      (k) => `docker:${k}`,
+      'dockerd',
+      (k) => `dockerd, ${dlabel(k)}`,
+      'CPU per extra client per GiB',
     );
+    perExtra(
+      (k) => `docker:${k}`,
+      'children',
+      (k) => `docker attach CLIs + sha256sum, ${dlabel(k)}`,
+      'CPU per extra client per GiB',
+    );
+  }
   for (const k of cfg.s2Clients)
     sc.row(
       'client CPU per GiB delivered (ExecClient + sha256)',
       label(k),
       's',
-      cpu.get(k)!.map((c) => perGiB(c.bench, k * n)),
+      cpu.get(String(k))!.map((c) => perGiB(c.bench, k * n)),
     );
   sc.ratios();
   const r16 = sc.rows.find((r) => r.variant === '16 clients' && r.metric.startsWith('wall'));
   if (r16?.ratios.length) sc.goal(`16 clients ≤ 2× ${r16.ratios[0].to}`, r16.ratios[0].ratio, 2);
+  const x16 = sc.rows.find((r) => r.variant === 'exec-stream server, 16 clients' && r.metric === 'CPU per extra client per GiB');
+  if (x16?.ratios.length) sc.goal("server CPU per extra client ≤ dockerd's (docker attach × 16)", x16.ratios[0].ratio, 1);
   return sc.result();
 }
 
@@ -460,12 +594,15 @@ export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> 
   const sc = new Scenario(4, 'Stalled client', { bytes: fmtBytes(n), stall_ms: cfg.s4StallMs, reps: cfg.reps, command: `yes <4092 letters> | head -c ${n}` });
   const wall: Record<string, number[]> = { stalled: [], none: [] };
   const rss: Record<string, number[]> = { stalled: [], none: [] };
+  const atPeak: Record<string, (MemoryBreakdown | undefined)[]> = { stalled: [], none: [] };
   const drainMs: number[] = [];
   const conn = connect(ctx);
   const client = new ExecClient(conn);
   const containers: string[] = [];
+  const idle = (await server.memory())?.now;
   try {
     await alternate(cfg.reps, ['stalled', 'none'] as const, async (v) => {
+      await server.memory(); // a new peak from here
       const peak = new PeakRss(server.pid);
       try {
         const t0 = nowMs();
@@ -489,6 +626,7 @@ export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> 
         sc.check(`${v}: run completes`, false, errText(e));
       } finally {
         rss[v].push(peak.stop());
+        atPeak[v].push((await server.memory())?.peak);
       }
       ctx.log(`  s4 ${v}: container ${wall[v].at(-1)?.toFixed(0)} ms, server peak RSS ${rss[v].at(-1)?.toFixed(0)} MiB`);
     });
@@ -501,9 +639,13 @@ export async function stalledClient(ctx: BenchContext): Promise<ScenarioResult> 
   const r = sc.row('server peak RSS', 'stalled client', 'MiB', rss.stalled, 'no client');
   sc.row('server peak RSS', 'no client', 'MiB', rss.none);
   sc.row('stalled client drain after the stall', 'stalled client', 'ms', drainMs);
+  memoryRows(sc, 'server idle, before this scenario (after the scenarios run before it)', 'server', [idle]);
+  memoryRows(sc, 'server at peak RSS', 'stalled client', atPeak.stalled);
+  memoryRows(sc, 'server at peak RSS', 'no client', atPeak.none);
   sc.ratios();
   sc.goal('container wall ≤ 1.1× no client', w.ratios[0].ratio, 1.1);
   sc.goal('server peak RSS ≤ 150 MiB', r.summary.max, 150);
+  if (idle) sc.goal('server idle RSS before this scenario ≤ 80 MiB', idle.rss, 80);
   return sc.result();
 }
 
@@ -557,11 +699,15 @@ export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
   const seeds = Array.from({ length: k }, (_, i) => 1000 + i);
   const wants = seeds.map((s) => expectedSha256(s, n));
   const containers: string[] = [];
+  const rss: number[] = [];
+  const atPeak: (MemoryBreakdown | undefined)[] = [];
   await alternate(cfg.s6Reps, ['es', 'def'] as const, async (v) => {
     const t0 = nowMs();
     let bad = 0;
     let firstErr = '';
     if (v === 'es') {
+      await ctx.server.memory(); // a new peak from here
+      const peak = new PeakRss(ctx.server.pid);
       const conn = connect(ctx);
       const client = new ExecClient(conn);
       const results = await Promise.allSettled(
@@ -573,6 +719,8 @@ export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
         }),
       );
       conn.close();
+      rss.push(peak.stop());
+      atPeak.push((await ctx.server.memory())?.peak);
       for (const r of results) {
         if (r.status === 'rejected') {
           bad++;
@@ -599,6 +747,9 @@ export async function concurrency(ctx: BenchContext): Promise<ScenarioResult> {
   sc.row('total wall', 'docker run (json-file)', 'ms', wall.def);
   sc.row('errors', 'exec-stream', 'count', errors.es);
   sc.row('errors', 'docker run (json-file)', 'count', errors.def);
+  const r = sc.row('server peak RSS', 'exec-stream', 'MiB', rss);
+  memoryRows(sc, 'server at peak RSS', 'exec-stream', atPeak);
+  sc.goal(`server peak RSS ≤ 200 MiB with ${k} sessions`, r.summary.max, 200);
   return sc.result();
 }
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GRPCConnectionManager, type ClientTlsOptions } from '@exec-stream/client';
+import type { MemoryBreakdown } from './memory-probe-preload';
 
 /** The repository root, whether this runs from bench/ (ts-jest) or dist/bench/ (built). */
 export function repoRoot(): string {
@@ -103,6 +104,14 @@ export interface ServerOptions {
   logFile?: string;
   /** The server serves TLS (EXEC_TLS_CERT in env): the readiness probe connects with these. */
   tls?: ClientTlsOptions;
+  /** Preload bench/memory-probe-preload.js, so memory() can say what the server's memory is. */
+  memoryProbe?: boolean;
+}
+
+export interface MemoryProbe {
+  /** The server's memory now, and at its highest RSS since the last probe (or start). */
+  now: MemoryBreakdown;
+  peak: MemoryBreakdown;
 }
 
 export interface ServerHandle {
@@ -113,6 +122,8 @@ export interface ServerHandle {
   output(): string;
   /** SIGTERM, wait for exit (so --cpu-prof writes its profile), remove the data dir. */
   stop(): Promise<void>;
+  /** With ServerOptions.memoryProbe: the server's memory now and at its peak since the last call (which starts a new peak). */
+  memory(): Promise<MemoryProbe | undefined>;
 }
 
 /**
@@ -126,12 +137,15 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-bench-'));
+  const probeFile = options.memoryProbe ? `${dataDir}.memory.json` : undefined;
+  const probeArgs = probeFile ? ['-r', join(root, 'dist', 'bench', 'memory-probe-preload.js')] : [];
   const child: ChildProcess = spawn('bash', [join(root, 'scripts', 'serve.sh')], {
     cwd: root,
     env: {
       ...process.env,
       NODE: process.execPath,
-      EXEC_NODE_ARGS: (options.nodeArgs ?? []).join(' '),
+      EXEC_NODE_ARGS: [...probeArgs, ...(options.nodeArgs ?? [])].join(' '),
+      ...(probeFile ? { EXEC_BENCH_MEMORY_FILE: probeFile } : {}),
       NODE_OPTIONS: '',
       EXEC_LISTEN: address,
       EXEC_DATA_DIR: dataDir,
@@ -181,6 +195,14 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
         clearTimeout(t);
       }
       rmSync(dataDir, { recursive: true, force: true });
+      if (probeFile) rmSync(probeFile, { force: true });
+    },
+    async memory() {
+      if (!probeFile || child.exitCode !== null) return undefined;
+      rmSync(probeFile, { force: true });
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 100 && !existsSync(probeFile); i++) await new Promise((r) => setTimeout(r, 20));
+      return existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as MemoryProbe) : undefined;
     },
   };
 }

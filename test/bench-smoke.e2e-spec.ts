@@ -71,7 +71,7 @@ it('every scenario produced numbers', () => {
     }
   }
   const s1 = report.results.find((r) => r.id === 1);
-  expect(s1.goals.map((g: any) => g.text)).toHaveLength(3);
+  expect(s1.goals.map((g: any) => g.text)).toHaveLength(4);
   // CPU-seconds from /proc: the server's, the client's, the docker CLI's and dockerd's, per GiB.
   expect(s1.rows.filter((r: any) => r.metric === 'CPU per GiB').length).toBeGreaterThanOrEqual(6);
 });

@@ -101,7 +101,10 @@ export class ExecController {
   @GrpcMethod('Exec', 'RemoveSession')
   removeSession(req: RemoveSessionRequest__Output, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<RemoveSessionResponse> {
     const id = requiredId('session_id', req.session_id, 'the id of a session (Ready.session_id)');
-    return this.routed.unaryForSession('RemoveSession', id, req, metadata, call.getDeadline(), async () => ({ session_id: id, ...(await this.sessions.remove(id, !!req.force)) }));
+    return this.routed.unaryForSession('RemoveSession', id, req, metadata, call.getDeadline(), async () => ({
+      session_id: id,
+      ...(await this.sessions.remove(id, !!req.force)),
+    }));
   }
 
   // The audit trail (docs/AUDIT.md): every replica's, merged, unless forwarded.

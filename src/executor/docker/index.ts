@@ -1,4 +1,6 @@
 /** The Docker backend of the executor's ports (the only importer of dockerode): attach, demux, wait, exec, events, stats, control and recovery against the Docker Engine API. */
+// First: before anything here loads dockerode.
+import './modem-without-ssh';
 export * from './coalescing-sink';
 export * from './docker-client';
 export * from './docker-control';
