@@ -37,6 +37,7 @@ beforeAll(async () => {
     ]),
     // The image's peak memory: 2 clients of 64 KiB, a stalled client of 1 MiB, 2 sessions at once.
     runCommand('npm', ['run', 'bench:memory', '--', '--fanout-clients=2', '--fanout-bytes=64K', '--stalled-bytes=1M', '--sessions=2', '--session-bytes=64K']),
+    // `npm run bench:copy-files -- --bytes=1M` (BENCHMARKS.md)
     runCommand('npm', ['run', 'bench:copy-files', '--', '--bytes=1M']),
     runCommand('node', ['dist/bench/list-sessions.js', '--sessions=10', '--calls=3', '--small-bytes=100', '--large-bytes=8K', '--json']),
   ]);

@@ -395,9 +395,10 @@ describe('a rolling restart loses nothing (issue 29)', () => {
     const run = ResumingSession.run(A.client, BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT], ...resume });
     const { sessionId } = await run.ready;
     const viaB = ResumingSession.attach(B.client, { sessionId }, resume);
-    const results = Promise.all([followed(run), followed(viaB)]);
-    await waitUntil('some output recorded on A', async () => ((await control(B).listSessions({})).sessions ?? []).some((s) => s.session_id === sessionId));
-    await new Promise((r) => setTimeout(r, 2000)); // mid-stream: a few of the rounds are out
+    const got = { bytes: 0 };
+    const results = Promise.all([followed(run, got), followed(viaB)]);
+    // Mid-stream: three of the rounds are out (and far from all of them).
+    await waitUntil('three rounds at the direct client', () => got.bytes >= 3 * 65536);
     await A.stop('SIGKILL');
     await A.start();
     const [direct, forwarded] = await results;

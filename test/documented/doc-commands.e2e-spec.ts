@@ -142,6 +142,13 @@ const HOW: Record<string, How> = {
   'npm run bench -- --write-docs': { here: 'bench flags' },
   'npm run bench -- --scenarios=1 --cpu-prof-dir=/tmp/prof': { here: 'bench flags' },
   'npm run bench -- --scenarios=1 --s1-bytes=256M --reps=1 --cpu-prof-dir=/tmp/prof': { here: 'bench flags' },
+  'npm run bench -- --scenarios=1,2,4 --s1-bytes=32M --s2-bytes=8M --s2-clients=1,16 --s4-bytes=64M --s4-stall-ms=2000 --reps=2': { here: 'bench flags' },
+  'npm run bench -- --scenarios=11 --s11-bytes=2M --reps=1 --s11-local=true': { here: 'bench flags' },
+  'npm run bench -- --scenarios=7': { here: 'bench flags' },
+  'npm run bench:copy-files -- --bytes=1M': { by: 'test/bench-smoke.e2e-spec.ts', why: 'the smoke run of every bench program runs it as written' },
+  'bash scripts/build.sh': { by: 'scripts/build.sh', why: '`npm run build` (the README console session, run here) and every test run call it' },
+  [`node_modules/.bin/node -e "const {startServer}=require('./dist/bench/server-process.js');(async()=>{const s=await startServer({memoryProbe:true});await new Promise(r=>setTimeout(r,3000));console.log((await s.memory()).now);await s.stop()})()"`]:
+    { here: 'bench tools' },
   'node dist/bench/main.js': { here: 'bench flags' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 40': { here: 'bench tools' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 30': { here: 'bench tools' },
@@ -454,6 +461,9 @@ describe('the commands against the service', () => {
     // copy-files: the documented flags, 1 MiB
     const copyFlags = '--bytes=1M --chunk=64K --node-args="--max-semi-space-size=1"';
     expect(await run(`node dist/bench/copy-files.js ${copyFlags}`)).toMatch(/CopyTo/);
+    // the idle-memory probe of BENCHMARKS.md, as written (a built server, 3 s after it listens)
+    const probe = tools.find((t) => t.includes('memoryProbe:true'))!;
+    expect(await run(probe)).toMatch(/rss/);
     // list-sessions: a few sessions, a few calls
     expect(await run('node_modules/.bin/node dist/bench/list-sessions.js --sessions=3 --calls=2 --small-bytes=100 --large-bytes=1K --json')).toMatch(/p50/);
     // memory: the documented flags with small sizes, on the image scripts/image-build.sh builds (cached per tree)
