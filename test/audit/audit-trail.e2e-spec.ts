@@ -4,14 +4,16 @@
 // edited or deleted event is named by `exec-stream audit verify`; a kill -9 loses no answered call's
 // event; the trail outlives the sessions it describes; the copy on stdout verifies too; a TTY session's
 // recording (played by Debian's asciinema) and a session's timestamps are read through either replica; a call
-// refused while the service drains is recorded with its caller (an in-process server).
+// refused while the service drains is recorded with its caller (an in-process server); docs/AUDIT.md's commands
+// run as written.
 import { status as Code, type ServiceError } from '@grpc/grpc-js';
 import { AuditClient, ControlClient, ExecClient, FileClient, GRPCConnectionManager } from '@exec-stream/client';
 import type { AuditEvent__Output, ListSessionsResponse__Output } from '@exec-stream/client/wire';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { makeCa, makeCert, type Cert } from '../support/certs';
 import { buildService, childService, type ChildService } from '../support/child-service';
 import { buildCli, cliEnv, ensureAsciinema, runCli } from '../support/cli';
@@ -45,6 +47,9 @@ writeFileSync(
   ]),
 );
 
+/** A's data dir is `$TMPDIR/exec-stream` (the service's default EXEC_DATA_DIR) for this TMPDIR: docs/AUDIT.md's commands name it so. */
+const A_TMPDIR = mkdtempSync(join(tmpdir(), 'exec-stream-audit-tmpdir-'));
+mkdirSync(join(A_TMPDIR, 'exec-stream'));
 let A: ChildService;
 let B: ChildService;
 const connections: GRPCConnectionManager[] = [];
@@ -98,7 +103,7 @@ beforeAll(async () => {
   };
   A = await childService(
     { ...common, EXEC_REPLICA_ID: 'au-a', EXEC_TLS_CERT: certA.certPath, EXEC_TLS_KEY: certA.keyPath, EXEC_AUDIT_STDOUT: 'true' },
-    { port: pa },
+    { port: pa, dataDir: join(A_TMPDIR, 'exec-stream') },
   );
   B = await childService({ ...common, EXEC_REPLICA_ID: 'au-b', EXEC_TLS_CERT: certB.certPath, EXEC_TLS_KEY: certB.keyPath }, { port: pb });
   await Promise.all([A.start(), B.start()]);
@@ -107,6 +112,7 @@ afterAll(async () => {
   connections.splice(0).forEach((c) => c.close());
   await A?.dispose();
   await B?.dispose();
+  rmSync(A_TMPDIR, { recursive: true, force: true });
 });
 
 /** The sessions of the first test, for the later ones. */
@@ -440,4 +446,92 @@ it('a call refused while the service drains is recorded with its caller, request
   } finally {
     await own.close();
   }
+});
+
+it("docs/AUDIT.md's commands, as written: verify the default data dir and a file of shipped lines, audit --since/--caller, --follow --json, logs --timestamps and --format asciicast", async () => {
+  const ROOT = join(__dirname, '..', '..');
+  const work = mkdtempSync(join(tmpdir(), 'exec-stream-audit-doc-'));
+  // As a user's shell runs them: `npx` and `exec-stream` are node_modules/.bin's, `${TMPDIR:-/tmp}/exec-stream` is A's data dir.
+  const shell = (r: ChildService, token: string, cert: Cert) => ({
+    ...cli(r, token, cert),
+    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
+    TMPDIR: A_TMPDIR,
+    npm_config_update_notifier: 'false',
+  });
+  const auditor = shell(A, AUDITOR, auditorCert);
+  const sh = (command: string, env: NodeJS.ProcessEnv, cwd = ROOT) =>
+    promisify(execFile)('bash', ['-c', command], { cwd, env, encoding: 'utf8', timeout: 60_000 }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    );
+
+  const verifyDir = await sh('npx exec-stream audit verify "${TMPDIR:-/tmp}/exec-stream/audit"', auditor);
+  expect(verifyDir).toEqual({
+    code: 0,
+    out: expect.stringMatching(
+      new RegExp(`^${A_TMPDIR}/exec-stream/audit: intact: \\d+ event\\(s\\), seq 1\\.\\.\\d+, in 1 segment\\(s\\); head [0-9a-f]{64}\\n$`),
+    ),
+  });
+
+  // PATH may be one segment as well as a folder.
+  const [segment] = readdirSync(join(A.dataDir, 'audit')).filter((f) => f.startsWith('trail-'));
+  const verifySegment = await sh('exec-stream audit verify PATH'.replace('PATH', join(A.dataDir, 'audit', segment)), auditor);
+  expect(verifySegment).toEqual({ code: 0, out: expect.stringContaining(': intact: ') });
+
+  // A session of ci's whose output and sizes the logs commands read (sessions go 6 s after they end here).
+  const tty = via(A, CI, ciCert).exec.run(BASE_IMAGE, { command: ['sh', '-c', 'echo one; echo two'], tty: true });
+  const session = (await tty.ready).sessionId;
+  expect((await tty.collect()).stdout.toString()).toBe('one\r\ntwo\r\n');
+  const ci = shell(A, CI, ciCert);
+  const stamped = await sh('exec-stream logs --timestamps SESSION'.replace('SESSION', session), ci);
+  expect(stamped).toEqual({ code: 0, out: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\r\n\d{4}-\S+Z two\r\n$/) });
+  const recorded = await sh('exec-stream logs --format asciicast SESSION > s.cast'.replace('SESSION', session), ci, work);
+  expect(recorded).toEqual({ code: 0, out: '' });
+  const [header, ...events] = readFileSync(join(work, 's.cast'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
+  expect(header).toMatchObject({ version: 2, width: 80, height: 24, timestamp: expect.any(Number) });
+  expect(
+    events
+      .filter((e) => (e as unknown[])[1] === 'o')
+      .map((e) => (e as unknown[])[2])
+      .join(''),
+  ).toBe('one\r\ntwo\r\n');
+
+  // ci's calls of the last hour, one line each, merged from both replicas: the run just made among them.
+  const lastHour = await sh('npx exec-stream audit --since 1h --caller ci', auditor);
+  expect(lastHour.code).toBe(0);
+  const lines = lastHour.out.trimEnd().split('\n');
+  expect(lines.every((l) => /^\S+Z au-[ab]:\d+ [a-z_]+ [A-Za-z_]+ token=ci /.test(l))).toBe(true);
+  expect(lines.filter((l) => l.includes(` run ok token=ci `) && l.includes(`session=${session}`))).toHaveLength(1);
+
+  // --follow --json: JSON lines from the first held event on, until Ctrl-C (SIGINT to its process group).
+  const follower = spawn('bash', ['-c', 'npx exec-stream audit --follow --json'], {
+    cwd: ROOT,
+    env: auditor,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let followed = '';
+  follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+  const ended = new Promise<number | string | null>((resolve) => follower.once('close', (code, signal) => resolve(code ?? signal)));
+  await waitUntil('the first event of audit --follow --json', () => followed.includes('\n'), 30_000);
+  process.kill(-follower.pid!, 'SIGINT');
+  expect([0, 'SIGINT']).toContain(await ended);
+  const held = followed
+    .split('\n')
+    .slice(0, -1) // a line cut short by the signal
+    .map((l) => JSON.parse(l) as AuditEvent__Output);
+  expect(held[0]).toMatchObject({ id: expect.stringMatching(/^au-[ab]:\d+$/), action: expect.any(String), result: expect.any(String) });
+
+  // A file of shipped lines: A's standard output so far, its own log lines among the audit lines.
+  const FILE = join(work, 'shipped.log');
+  writeFileSync(FILE, A.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const shipped = A.logs.filter((l) => l.type === 'audit').length;
+  expect(await sh('exec-stream audit verify FILE'.replace('FILE', FILE), auditor)).toEqual({
+    code: 0,
+    out: expect.stringContaining(`intact: ${shipped} event(s), seq 1..`),
+  });
+  rmSync(work, { recursive: true, force: true });
 });
