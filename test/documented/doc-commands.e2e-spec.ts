@@ -135,6 +135,7 @@ const HOW: Record<string, How> = {
   },
   // The suite's own commands (RELIABILITY, TOOLCHAIN, DURABILITY, LIFECYCLE): the names they give must exist
   'npm run test:reliability': { here: 'suite' },
+  'bash scripts/test.sh test/cluster/replicas.e2e-spec.ts -t "rolling restart"': { here: 'suite' },
   "npm run test:reliability -- -t 'fuzzed unary'": { here: 'suite' },
   'bash scripts/test.sh test/reliability/full-disk.rel-spec.ts': { here: 'suite' },
   'bash scripts/test.sh test/recovery -t "kill -9 mid-stream"': { here: 'suite' },
