@@ -29,15 +29,19 @@ if [ $# -gt 0 ]; then
 fi
 started=$(date +%s)
 phase() { echo "[test] $1 done, $(($(date +%s) - started)) s after the start" >&2; }
-# Lint first (what `npm run lint` runs: ESLint, and Prettier's check), side by side.
-echo "[test] lint: eslint . + prettier --check ." >&2
+# Lint first (what `npm run lint` runs: ESLint, Prettier's check and the import rules of
+# .dependency-cruiser.cjs, as `npm run depcruise` runs them), side by side.
+echo "[test] lint: eslint . + prettier --check . + depcruise src" >&2
 prettier --check --log-level warn . &
 format_pid=$!
+node_modules/.bin/node node_modules/.bin/depcruise src --config .dependency-cruiser.cjs --ignore-known &
+depcruise_pid=$!
 lint_rc=0
 eslint . || lint_rc=$?
 wait "$format_pid" || lint_rc=$?
+wait "$depcruise_pid" || lint_rc=$?
 if [ "$lint_rc" -ne 0 ]; then
-  echo "[test] lint failed: \`npm run format\` fixes layout and fixable rules (docs/TOOLCHAIN.md)" >&2
+  echo "[test] lint failed: \`npm run format\` fixes layout and fixable rules; an import rule named above is in .dependency-cruiser.cjs (docs/TOOLCHAIN.md)" >&2
   exit "$lint_rc"
 fi
 phase lint

@@ -37,6 +37,7 @@ const HOW: Record<string, How> = {
   'DEMO_KEEP_RUNNING=1 npm run demo': { by: 'test/newcomer.e2e-spec.ts', why: 'the service still answers after the demo; Ctrl-C ends it' },
   'npm test': { by: 'package.json', why: SELF },
   'npm run lint': { by: 'scripts/test.sh', why: '`npm test` runs it first' },
+  'npm run depcruise': { by: 'scripts/test.sh', why: "`npm test` runs its command line beside lint's, and `npm run lint` runs it" },
   'npm run format': { by: 'package.json', why: "lint's fixer: it rewrites the tree, so no test runs it; `npm run lint` checks what it would change" },
   'npm run typecheck': { by: 'package.json', why: 'run before every commit (the preamble); ts-jest type-checks each file it loads' },
   'npm start': { here: 'npm start' },
