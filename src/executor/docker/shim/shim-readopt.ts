@@ -86,16 +86,36 @@ async function followRecord(
   const stream = await call<Duplex>(`exec start ${exec.id.slice(0, 12)}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }));
   const parser = recordParser(skipper, ended);
   const complaints: Buffer[] = [];
+  let damaged: Error | undefined;
   await pumpOutput(
     stream,
     false,
     {
-      write: (name: StreamName, data: Buffer) => (name === 'stdout' ? parser.push(data) : complaints.push(data)),
+      write: (name: StreamName, data: Buffer) => {
+        if (name !== 'stdout') return void complaints.push(data);
+        if (damaged !== undefined) return void complaints.push(data);
+        try {
+          parser.push(data);
+        } catch (err) {
+          // Either the record is damaged, or what came is not the reader's (Docker writes a failed exec's
+          // error, "OCI runtime exec failed: …", into its stream): the reader's exit code tells which.
+          damaged = err instanceof Error ? err : new ExecError('data_loss', `the output record is damaged: ${String(err)}`);
+          complaints.push(data);
+        }
+      },
     },
     `output record of container ${short}`,
   );
   if (complaints.length) log.warn({ reader: Buffer.concat(complaints).toString('utf8').slice(0, 500) }, 'the output record reader complained');
-  return parser.ended;
+  if (damaged === undefined) return parser.ended;
+  const exitCode = await call(`inspect of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.inspect({ abortSignal })).then(
+    (i) => i.ExitCode,
+    () => undefined,
+  );
+  // The reader ran to its end (0) over a record it could not parse: the record is damaged.
+  if (exitCode === 0) throw damaged;
+  log.warn({ exitCode, err: damaged.message }, 'the output record reader did not run (the container stopping?): reading it again');
+  return false;
 }
 
 /** The whole record of a stopped container, segment by segment, from Docker's archive of its folder. */
