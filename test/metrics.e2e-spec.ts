@@ -278,13 +278,17 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
   });
 
   it('counts a client stalled behind the in-memory tail, reading from disk, while it is attached', async () => {
-    const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 8000000 /dev/zero'] });
+    // 32 MB against the 4 MiB tail: what HTTP/2 windows and grpc-js's buffers take before the paused client
+    // holds the server back is far less than what the client stays behind the tail for.
+    const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 32000000 /dev/zero'] });
     const { sessionId } = await run.ready;
     await run.wait();
     const before = await scrape(port);
     // A raw attach that never reads: the server stops at its flow-control limit, mid-output.
-    const client = server.connection.getClient();
-    const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, server.connection.getMetadata());
+    // A connection of its own: the stalled call holds nothing of the other tests' connection.
+    const own = new GRPCConnectionManager({ address: server.address });
+    const client = own.getClient();
+    const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, own.getMetadata());
     call.on('error', () => undefined);
     call.pause();
     call.write({ start: { session_id: sessionId } });
@@ -303,6 +307,7 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     });
     expect(value(gone, 'exec_clients_behind_tail')).toBe(0);
     expect(delta(before, gone, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`)).toBe(1);
+    own.close();
   });
 
   it('serves metrics on their own port only: the gRPC port answers no HTTP/1 /metrics, other paths are 404', async () => {

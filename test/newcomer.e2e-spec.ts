@@ -139,6 +139,7 @@ describe('every script in package.json works as written', () => {
     typecheck: 'here',
     'gen:types': 'here',
     lint: 'here',
+    depcruise: 'here (npm run lint runs it, on the small copy of the config)',
     format: 'here',
   };
 
@@ -212,7 +213,16 @@ describe('every script in package.json works as written', () => {
   it('npm run lint fails on a badly laid out file, npm run format fixes it, then lint passes (a small copy of the config)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exec-stream-lint-'));
     try {
-      for (const f of ['package.json', 'eslint.config.mjs', '.prettierrc.json', '.prettierignore', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f));
+      const config = [
+        'package.json',
+        'eslint.config.mjs',
+        '.prettierrc.json',
+        '.prettierignore',
+        'tsconfig.json',
+        '.dependency-cruiser.cjs',
+        '.dependency-cruiser-known-violations.json',
+      ];
+      for (const f of config) cpSync(join(ROOT, f), join(dir, f));
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       mkdirSync(join(dir, 'src'));
       cpSync(join(ROOT, 'src', 'node-version.ts'), join(dir, 'src', 'node-version.ts'));
