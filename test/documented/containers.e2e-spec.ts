@@ -36,11 +36,12 @@ describe('default settings', () => {
   beforeAll(async () => (server = await startTestServer()));
   afterAll(() => server?.close());
 
-  it('a run container is labelled exec-stream.managed=true and exec-stream.session=<session id>, with network none and log driver local, rotated logs not compressed', async () => {
+  it('a run container is labelled exec-stream.managed=true, exec-stream.session=<session id> and exec-stream.recorder, with network none and no Docker log (its output record serves recovery)', async () => {
     const r = await runAndInspect(server);
     expect(r.container.Config.Labels).toMatchObject({ 'exec-stream.managed': 'true', 'exec-stream.session': r.ready.sessionId });
     expect(r.container.HostConfig.NetworkMode).toBe('none');
-    expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'local', Config: { compress: 'false' } });
+    expect(r.container.Config.Labels).toMatchObject({ 'exec-stream.recorder': 'shim-1' });
+    expect(r.container.HostConfig.LogConfig).toEqual({ Type: 'none', Config: {} });
     expect(sha256(r.stdout)).toBe(r.stderr);
     expect(r.exitCode).toBe(0);
   });
@@ -170,17 +171,13 @@ describe('EXEC_CONTAINER_INIT=false, EXEC_CONTAINER_NETWORK=host, EXEC_CAPABILIT
     expect((await write(false)).stdout.toString()).toBe('tmp-ok\nroot-ok\n');
   });
 
-  it("without init a plain process as pid 1 ignores SIGTERM; SIGKILL ends it (137); a missing command fails the Start with Docker's words", async () => {
+  it('without init the output recorder (exec-stream-shim) is pid 1 and forwards signals: SIGTERM ends a plain process (143); a missing command is 127', async () => {
     const s = server.client.run(BASE_IMAGE, { command: ['sleep', '60'] });
     const { containerId } = await s.ready;
-    const control = new ControlClient(server.connection);
-    await control.signal(containerId, 'TERM');
-    // Still running after the TERM was delivered: a second call sees it so (the kernel dropped the signal to pid 1).
-    expect(await control.status(containerId)).toMatchObject({ status: 'running' });
-    await control.signal(containerId, 'KILL');
-    expect(await s.wait()).toBe(137);
-    const err = await grpcError(server.client.run(BASE_IMAGE, { command: ['no-such-command'] }).wait());
-    expect(err.details).toMatch(/executable file not found/);
+    expect(inspectContainer(containerId)?.HostConfig.Init).toBeFalsy();
+    await new ControlClient(server.connection).signal(containerId, 'TERM');
+    expect(await s.wait()).toBe(143);
+    expect(await server.client.run(BASE_IMAGE, { command: ['no-such-command'] }).wait()).toBe(127);
   });
 
   it('EXEC_MAX_TIMEOUT_MS: timeout_ms and idle_timeout_ms above it are INVALID_ARGUMENT naming it; at it, accepted', async () => {
