@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ExecSession, ProcessOptions } from '@exec-stream/client';
 import { BASE_IMAGE, freePort, startTestServer, type TestServer } from './support/server';
 import { grpcError } from './support/helpers';
+import { QUOTED_MAX_CHARS, quoted } from '../src/common/request-ids';
 
 // A real registry on loopback (scripts/registry.sh: Debian's docker-registry, htpasswd auth), the
 // project's base image pushed into it and removed from the engine; the service pulls it back.
@@ -64,6 +65,8 @@ async function runEcho(ref: string, options: ProcessOptions): Promise<{ session:
   return { session, stdout: r.stdout.toString(), exitCode: r.exitCode };
 }
 
+/** An image as a message names it: as sent, or quoted and cut short when it is longer than a message quotes in full. */
+const named = (image: string) => (image.length > QUOTED_MAX_CHARS ? quoted(image) : image).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const expectCode = async (p: Promise<unknown>, code: Code, text: RegExp) => {
   const e = await grpcError(p);
   expect({ code: Code[e.code], details: e.details }).toEqual({ code: Code[code], details: expect.stringMatching(text) });
@@ -71,8 +74,8 @@ const expectCode = async (p: Promise<unknown>, code: Code, text: RegExp) => {
 
 describe('Start.pull', () => {
   it('never (the default): an image the engine lacks is NOT_FOUND naming it', async () => {
-    await expectCode(server.client.run(image, { command: ['true'] }).ready, Code.NOT_FOUND, new RegExp(`image ${image}`));
-    await expectCode(server.client.run(image, { command: ['true'], pull: 'never' }).ready, Code.NOT_FOUND, new RegExp(`image ${image}`));
+    await expectCode(server.client.run(image, { command: ['true'] }).ready, Code.NOT_FOUND, new RegExp(`image ${named(image)}`));
+    await expectCode(server.client.run(image, { command: ['true'], pull: 'never' }).ready, Code.NOT_FOUND, new RegExp(`image ${named(image)}`));
   });
 
   it('if_missing pulls with the credentials of EXEC_REGISTRY_AUTH_FILE, reports progress before Ready, and runs', async () => {
@@ -101,7 +104,7 @@ describe('Start.pull', () => {
     await expectCode(
       server.client.run(image, { command: ['true'], pull: 'if_missing', registryAuth: { username: USER, password: 'wrong-password' } }).ready,
       Code.UNAUTHENTICATED,
-      new RegExp(`image ${image} from registry ${registry}`),
+      new RegExp(`image ${named(image)} from registry ${registry}`),
     );
     expect(engineHas(image)).toBe(false);
     const { stdout } = await runEcho(image, { pull: 'if_missing', registryAuth: { username: USER, password: PASSWORD, serverAddress: registry } });
@@ -131,7 +134,7 @@ describe('Start.pull', () => {
 
   it('a tag the registry does not have is NOT_FOUND naming the image', async () => {
     const missing = `${registry}/busybox:no-such-tag`;
-    await expectCode(server.client.run(missing, { command: ['true'], pull: 'if_missing' }).ready, Code.NOT_FOUND, new RegExp(`image ${missing}`));
+    await expectCode(server.client.run(missing, { command: ['true'], pull: 'if_missing' }).ready, Code.NOT_FOUND, new RegExp(`image ${named(missing)}`));
   });
 
   it('a registry that does not answer is UNAVAILABLE naming it', async () => {
