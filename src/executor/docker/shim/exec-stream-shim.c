@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -214,9 +215,14 @@ static int run(int argc, char **argv) {
     fcntl(errp[0], F_SETPIPE_SZ, 256 * 1024);
   }
 
+  pid_t parent = getpid();
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
+    /* A shim killed outright (SIGKILL: an exec's process ended by the service, which finds the shim's
+     * pid) takes its command with it, as if the command had been signalled itself. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(137);
     if (tty) {
       setsid();
       int slave = open(ptsname(master), O_RDWR);
