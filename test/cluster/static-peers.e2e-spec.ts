@@ -136,7 +136,7 @@ describe('two replicas given each other in EXEC_PEERS', () => {
           .wait()
           .then(
             (code) => `exit ${code}`,
-            (err: { code: number; details: string }) =>
+            (err: { code: status; details: string }) =>
               err.code === status.UNAVAILABLE && err.details.includes(B) ? 'UNAVAILABLE naming B' : `${err.code} ${err.details}`,
           ),
       ),
