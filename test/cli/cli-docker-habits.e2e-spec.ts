@@ -105,7 +105,8 @@ describe('a session id wherever a container goes', () => {
     expect(text(await cli(['resume', id]))).toEqual({ code: 0, stdout: `${id}\n`, stderr: '' });
     expect(text(await cli(['exec', id, 'echo', 'inside']))).toEqual({ code: 0, stdout: 'inside\n', stderr: '' });
     const execSession = text(await cli(['exec', '-d', id, 'sleep', '30'])).stdout.trim();
-    const events = startCli(['events', '--container', id, '--json'], env);
+    // From the held events on (--since-id 0): a stream that is still subscribing when the kill happens misses nothing.
+    const events = startCli(['events', '--container', id, '--since-id', '0', '--json'], env);
     expect(text(await cli(['kill', '-s', 'SIGTERM', execSession]))).toEqual({ code: 0, stdout: `${execSession}\n`, stderr: '' });
     expect(text(await cli(['wait', execSession])).stdout).toBe('143\n');
     expect(text(await cli(['status', containerId])).stdout).toMatch(/status: +running/); // the container goes on
