@@ -150,6 +150,10 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
       EXEC_LISTEN: address,
       EXEC_DATA_DIR: dataDir,
       EXEC_LOG_LEVEL: 'warn',
+      // A replica id of its own: servers started side by side (the bench programs the suite runs at once)
+      // would otherwise share the host name's, and each one's start-up removes the managed containers of
+      // its replica id that it has no session for: the others' containers, between create and start.
+      EXEC_REPLICA_ID: `bench-${process.pid}-${port}`,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
