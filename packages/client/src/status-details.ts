@@ -34,19 +34,21 @@ export interface ErrorDetails {
 }
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
-let types: Record<'Status' | 'ErrorInfo' | 'ResourceInfo' | 'RetryInfo' | 'BadRequest', Type> | undefined;
 
-/** The google.rpc message types, loaded once from proto/google/rpc (beside exec.proto; google/protobuf comes with protobufjs). */
-function rpcTypes(): NonNullable<typeof types> {
-  if (!types) {
-    const root = new Root();
-    const protoDir = dirname(execProtoPath());
-    root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(protoDir, target));
-    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: true });
-    const t = (name: string) => root.lookupType(`google.rpc.${name}`);
-    types = { Status: t('Status'), ErrorInfo: t('ErrorInfo'), ResourceInfo: t('ResourceInfo'), RetryInfo: t('RetryInfo'), BadRequest: t('BadRequest') };
-  }
-  return types;
+/**
+ * The google.rpc message types, loaded from proto/google/rpc (beside exec.proto; google/protobuf comes
+ * with protobufjs) when this module is: encoding or decoding an error never reads a file, so a process
+ * out of file descriptors can still send and read the error that says so.
+ */
+const types = loadRpcTypes();
+
+function loadRpcTypes(): Record<'Status' | 'ErrorInfo' | 'ResourceInfo' | 'RetryInfo' | 'BadRequest', Type> {
+  const root = new Root();
+  const protoDir = dirname(execProtoPath());
+  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(protoDir, target));
+  root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: true });
+  const t = (name: string) => root.lookupType(`google.rpc.${name}`);
+  return { Status: t('Status'), ErrorInfo: t('ErrorInfo'), ResourceInfo: t('ResourceInfo'), RetryInfo: t('RetryInfo'), BadRequest: t('BadRequest') };
 }
 
 const toObject = <T>(type: Type, bytes: Uint8Array): T => type.toObject(type.decode(bytes), PROTO_LOADER_OPTIONS) as T;
@@ -57,7 +59,7 @@ const any = (type: Type, message: object) => ({
 
 /** A google.rpc.Status of `code` and `message` carrying `details`, encoded for the grpc-status-details-bin trailer. */
 export function encodeStatusDetails(code: number, message: string, details: ErrorDetails): Buffer {
-  const t = rpcTypes();
+  const t = types;
   const parts = [];
   if (details.reason) parts.push(any(t.ErrorInfo, { reason: details.reason, domain: details.domain ?? '', metadata: details.metadata }));
   if (details.resource) {
@@ -77,7 +79,7 @@ export function encodeStatusDetails(code: number, message: string, details: Erro
  * Detail messages of other types are skipped, as AIP-193 asks of clients.
  */
 export function decodeStatusDetails(bytes: Uint8Array): (ErrorDetails & { code: number; message: string }) | undefined {
-  const t = rpcTypes();
+  const t = types;
   let status: Status__Output;
   try {
     status = toObject<Status__Output>(t.Status, bytes);
