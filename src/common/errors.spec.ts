@@ -51,6 +51,12 @@ describe('status details (docs/PROTOCOL.md, "Errors")', () => {
     expect(decoded(toGrpcStatus(Object.assign(new Error('x'), { code: 'ENOSPC' })))).toMatchObject({ reason: 'DATA_DIR_FULL' });
   });
 
+  it('a status whose details cannot be encoded is still answered, without them (a thrown encoder would leave the call unanswered)', () => {
+    const s = toGrpcStatus(new ExecError('exhausted', 'out of something', { reason: 'NOT_A_REASON' as never }));
+    expect({ code: s.code, details: s.details }).toEqual({ code: 8, details: 'out of something' });
+    expect(s.metadata.get(STATUS_DETAILS_KEY)).toEqual([]);
+  });
+
   it('an error raised without details gets those its caller knows for its kind (withDetail), and keeps its own otherwise', () => {
     const bare = withDetail(new ExecError('precondition', 'container x is paused'), {
       precondition: { reason: 'CONTAINER_NOT_RUNNING', resource: { type: 'container', name: 'x' } },

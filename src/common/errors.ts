@@ -173,9 +173,16 @@ export function statusTrailers(code: status, message: string, detail?: ErrorDeta
   return metadata;
 }
 
+/** The status of an error; answered even when its details cannot be encoded (then it goes without them). */
 function grpcStatus(code: status, message: string, detail?: ErrorDetail): GrpcStatusError {
   const details = boundMessage(message);
-  return { code, details, metadata: statusTrailers(code, details, detail) };
+  let metadata: Metadata;
+  try {
+    metadata = statusTrailers(code, details, detail);
+  } catch {
+    metadata = new Metadata();
+  }
+  return { code, details, metadata };
 }
 
 /** Any thrown value → a status a client can act on. Unexpected errors become INTERNAL, never UNKNOWN. */
