@@ -27,6 +27,8 @@ export interface BenchConfig {
   s6Bytes: number;
   s6Reps: number;
   s7Calls: number;
+  /** Scenario 8: sessions of `true` started one after another per variant and repetition (server CPU per start). */
+  s8Starts: number;
   /** Scenario 10: clients of its fan-out (the runner on A, the others on A or through B). */
   s10Clients: number;
   /** Scenario 10: size of the run a client behind B stalls through. */
@@ -85,6 +87,7 @@ const PRESETS: Record<
     s6Bytes: 64 * 1024,
     s6Reps: 1,
     s7Calls: 2,
+    s8Starts: 2,
     s10Clients: 2,
     s10StallBytes: 1 * MB,
     s10Lookups: 1,
@@ -109,6 +112,7 @@ const PRESETS: Record<
     s6Bytes: 1 * MB,
     s6Reps: 1,
     s7Calls: 200,
+    s8Starts: 30,
     s10Clients: 16,
     s10StallBytes: 128 * MB,
     s10Lookups: 5,
@@ -133,6 +137,7 @@ const PRESETS: Record<
     s6Bytes: 1 * MB,
     s6Reps: 3,
     s7Calls: 200,
+    s8Starts: 100,
     s10Clients: 16,
     s10StallBytes: 256 * MB,
     s10Lookups: 10,
@@ -173,6 +178,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   S6_BYTES: ['s6Bytes', parseBytes],
   S6_REPS: ['s6Reps', parseInt10],
   S7_CALLS: ['s7Calls', parseInt10],
+  S8_STARTS: ['s8Starts', parseInt10],
   S10_CLIENTS: ['s10Clients', parseInt10],
   S10_STALL_BYTES: ['s10StallBytes', parseBytes],
   S10_LOOKUPS: ['s10Lookups', parseInt10],

@@ -12,15 +12,23 @@ import { freePort, type ServerHandle } from './server-process';
 import { Scenario, alternate, drain, errText, sleep, type BenchContext, type ScenarioResult } from './scenarios';
 
 /**
- * 8. What metrics (EXEC_METRICS_LISTEN) and TLS (EXEC_TLS_CERT/KEY) cost on scenario 1's stream: the
- * same `head -c N /dev/zero` through three servers started alike — plain (the bench's own), metrics on,
- * TLS on (certificates made now by the openssl CLI) — alternating, in the same run. Wall, and the
- * server's and the client's CPU per GiB from /proc, each as a ratio to plain.
+ * 8. What metrics (EXEC_METRICS_LISTEN), TLS (EXEC_TLS_CERT/KEY) and the audit trail (EXEC_AUDIT, on by
+ * default) cost: four servers started alike — plain (the bench's own, trail on), metrics on, TLS on
+ * (certificates made now by the openssl CLI), trail off — alternating, in the same run. Per variant and
+ * repetition: scenario 1's stream (`head -c N /dev/zero`: wall, the server's and the client's CPU per GiB
+ * from /proc), then s8Starts sessions of `true` one after another (the server's CPU per session start:
+ * the trail writes two events, a hash and a write each, per session). Each as a ratio to plain.
  */
 export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
   const { cfg } = ctx;
   const n = cfg.s1Bytes;
-  const sc = new Scenario(8, 'Cost of metrics and TLS (scenario 1 stream)', { bytes: fmtBytes(n), reps: cfg.reps, command: `head -c ${n} /dev/zero` });
+  const sc = new Scenario(8, 'Cost of metrics, TLS and the audit trail', {
+    bytes: fmtBytes(n),
+    reps: cfg.reps,
+    command: `head -c ${n} /dev/zero`,
+    starts: cfg.s8Starts,
+    startCommand: 'true',
+  });
   if (!ctx.spawnServer) {
     sc.na = 'needs a server spawner';
     return sc.result();
@@ -36,20 +44,25 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
     servers.push(metricsServer);
     const tlsServer = await ctx.spawnServer({ EXEC_TLS_CERT: tls.cert, EXEC_TLS_KEY: tls.key }, { ca: tls.ca });
     servers.push(tlsServer);
+    const trailOffServer = await ctx.spawnServer({ EXEC_AUDIT: 'off' });
+    servers.push(trailOffServer);
     const variants = {
       plain: { server: ctx.server, tls: undefined as ClientTlsOptions | undefined },
       metrics: { server: metricsServer, tls: undefined },
       tls: { server: tlsServer, tls: { ca: tls.ca } },
+      trailOff: { server: trailOffServer, tls: undefined },
     };
+    type Variant = keyof typeof variants;
+    const names = Object.keys(variants) as Variant[];
     const clients = Object.fromEntries(
       Object.entries(variants).map(([v, x]) => {
         const conn = new GRPCConnectionManager({ address: x.server.address, tls: x.tls });
         conns.push(conn);
         return [v, new ExecClient(conn)];
       }),
-    ) as Record<keyof typeof variants, ExecClient>;
-    const meters = Object.fromEntries(Object.entries(variants).map(([v, x]) => [v, new CpuMeter(x.server.pid)])) as Record<keyof typeof variants, CpuMeter>;
-    const once = async (v: keyof typeof variants, bytes: number) => {
+    ) as Record<Variant, ExecClient>;
+    const meters = Object.fromEntries(Object.entries(variants).map(([v, x]) => [v, new CpuMeter(x.server.pid)])) as Record<Variant, CpuMeter>;
+    const once = async (v: Variant, bytes: number) => {
       const s = clients[v].run(cfg.image, { command: zeroCommand(bytes) });
       s.ready.then((r) => containers.push(r.containerId)).catch(() => undefined);
       const t0 = performance.now();
@@ -57,11 +70,22 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
       sc.check(`${v}: every byte, exit 0`, d.bytes === bytes && d.exitCode === 0, `got ${d.bytes} bytes, exit ${d.exitCode}`);
       return d.endMs;
     };
+    /** One session of `true` (an audited start and end, no output). */
+    const start = async (v: Variant) => {
+      const s = clients[v].run(cfg.image, { command: ['true'] });
+      s.ready.then((r) => containers.push(r.containerId)).catch(() => undefined);
+      const d = await drain(s, performance.now());
+      sc.check(`${v}: a session of true exits 0`, d.bytes === 0 && d.exitCode === 0, `got ${d.bytes} bytes, exit ${d.exitCode}`);
+    };
     // Warm-up: the new servers pay their first-use costs (connections, TLS handshake) outside the figures.
-    for (const v of Object.keys(variants) as (keyof typeof variants)[]) await once(v, 64 * 1024);
-    const walls: Record<string, number[]> = { plain: [], metrics: [], tls: [] };
-    const cpu: Record<string, CpuSample[]> = { plain: [], metrics: [], tls: [] };
-    await alternate(cfg.reps, ['plain', 'metrics', 'tls'] as const, async (v) => {
+    for (const v of names) {
+      await once(v, 64 * 1024);
+      await start(v);
+    }
+    const walls = Object.fromEntries(names.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+    const cpu = Object.fromEntries(names.map((v) => [v, [] as CpuSample[]])) as Record<Variant, CpuSample[]>;
+    const perStart = Object.fromEntries(names.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+    await alternate(cfg.reps, names, async (v) => {
       const spent = meters[v].start();
       try {
         walls[v].push(await once(v, n));
@@ -71,7 +95,17 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
       await sleep(100);
       const c = spent();
       cpu[v].push(c);
-      ctx.log(`  s8 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms; CPU s: server ${c.server.toFixed(2)} client ${c.bench.toFixed(2)}`);
+      const startsSpent = meters[v].start();
+      try {
+        for (let i = 0; i < cfg.s8Starts; i++) await start(v);
+      } catch (e) {
+        sc.check(`${v}: a session of true exits 0`, false, errText(e));
+      }
+      await sleep(100);
+      perStart[v].push((startsSpent().server * 1000) / cfg.s8Starts);
+      ctx.log(
+        `  s8 ${v}: ${walls[v].at(-1)?.toFixed(0)} ms; CPU s: server ${c.server.toFixed(2)} client ${c.bench.toFixed(2)}; server CPU per start ${perStart[v].at(-1)?.toFixed(1)} ms`,
+      );
     });
     const scraped = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`).catch((e: unknown) => errText(e));
     sc.check(
@@ -79,9 +113,9 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
       /^exec_output_recorded_bytes_total\{[^}]*stdout[^}]*\} [1-9]/m.test(scraped),
       scraped.slice(0, 200),
     );
-    const label = { plain: 'plain', metrics: 'metrics on', tls: 'TLS on' };
-    for (const v of ['plain', 'metrics', 'tls'] as const) sc.row('wall', label[v], 'ms', walls[v], v === 'plain' ? undefined : 'plain');
-    for (const v of ['plain', 'metrics', 'tls'] as const)
+    const label: Record<Variant, string> = { plain: 'plain', metrics: 'metrics on', tls: 'TLS on', trailOff: 'audit trail off' };
+    for (const v of names) sc.row('wall', label[v], 'ms', walls[v], v === 'plain' ? undefined : 'plain');
+    for (const v of names)
       sc.row(
         'server CPU per GiB',
         label[v],
@@ -89,7 +123,7 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
         cpu[v].map((c) => perGiB(c.server, n)),
         v === 'plain' ? undefined : 'plain',
       );
-    for (const v of ['plain', 'metrics', 'tls'] as const)
+    for (const v of names)
       sc.row(
         'client CPU per GiB',
         label[v],
@@ -97,6 +131,7 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
         cpu[v].map((c) => perGiB(c.bench, n)),
         v === 'plain' ? undefined : 'plain',
       );
+    for (const v of names) sc.row('server CPU per session start', label[v], 'ms', perStart[v], v === 'plain' ? undefined : 'plain');
   } catch (e) {
     sc.check('scenario runs', false, errText(e));
   } finally {

@@ -41,6 +41,9 @@ const NOT_DRIVEN: Partial<Record<ErrorReason, string>> = {
   EXEC_NOT_SIGNALLABLE: "needs an image without kill and a service that cannot see the host's /proc",
   DATA_DIR_FULL: 'needs a full file system: test/reliability/full-disk.rel-spec.ts (tmpfs, root)',
   FILE_DESCRIPTORS_EXHAUSTED: 'needs a service out of fds: test/reliability/fd-exhaustion.rel-spec.ts (prlimit)',
+  AUDIT_TRAIL_FULL: "needs the trail's disk full: test/audit/audit-trail-disk.e2e-spec.ts (tmpfs, root)",
+  AUDIT_TRAIL_UNWRITABLE:
+    'needs a trail the service cannot write but could open: root ignores permissions, and a tmpfs with the trail open for writing cannot be remounted read-only',
   CLIENT_CANCELLED: 'the client that cancels is sent no status: the reason is what the call log says',
   INTERNAL: 'a defect: nothing provokes one on purpose',
 };

@@ -116,6 +116,7 @@ describe('AuditTrail', () => {
       expect.objectContaining({
         kind: 'exhausted',
         message: expect.stringContaining(`the audit trail ${auditDir(c.EXEC_DATA_DIR)} is at its limit (EXEC_AUDIT_MAX_BYTES=65536)`),
+        detail: { reason: 'AUDIT_TRAIL_FULL', metadata: { dir: auditDir(c.EXEC_DATA_DIR), setting: 'EXEC_AUDIT_MAX_BYTES' } },
       }),
     );
     expect(health.serving).toBe(false);

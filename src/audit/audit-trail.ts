@@ -203,7 +203,7 @@ export class AuditTrail {
 
   /** Throws the trail's standing problem (RESOURCE_EXHAUSTED or UNAVAILABLE naming it): calls it must record are refused. */
   assertWritable(): void {
-    if (this.problem) throw new ExecError(this.problem.kind, this.problem.message);
+    if (this.problem) throw new ExecError(this.problem.kind, this.problem.message, this.problem.detail);
   }
 
   /**
@@ -338,7 +338,12 @@ export class AuditTrail {
         this.fail(err); // the event may still fit in what is left
       }
     }
-    if (this.pos + length > this.size) throw this.problem ?? new ExecError('exhausted', `the audit trail ${this.dir} has no room for an event`);
+    if (this.pos + length > this.size) {
+      throw (
+        this.problem ??
+        new ExecError('exhausted', `the audit trail ${this.dir} has no room for an event`, { reason: 'AUDIT_TRAIL_FULL', metadata: { dir: this.dir } })
+      );
+    }
   }
 
   /** Renews the room ahead (a new segment when the current one is full); clears the problem when it could. */
@@ -415,6 +420,7 @@ export class AuditTrail {
         'exhausted',
         `the audit trail ${this.dir} is at its limit (EXEC_AUDIT_MAX_BYTES=${this.config.EXEC_AUDIT_MAX_BYTES}) and holds nothing older than ` +
           `EXEC_AUDIT_RETENTION_SECONDS=${this.config.EXEC_AUDIT_RETENTION_SECONDS}: calls it must record are refused until its oldest events expire (or the limit is raised)`,
+        { reason: 'AUDIT_TRAIL_FULL', metadata: { dir: this.dir, setting: 'EXEC_AUDIT_MAX_BYTES' } },
       );
     }
   }
@@ -511,9 +517,13 @@ function trailError(err: unknown, dir: string): ExecError {
     return new ExecError(
       'exhausted',
       `the audit trail ${dir} cannot be written: its disk is full (${code}); calls it must record are refused until there is room`,
+      { reason: 'AUDIT_TRAIL_FULL', metadata: { dir } },
     );
   }
-  return new ExecError('unavailable', `the audit trail ${dir} cannot be written (${code || (err as Error)?.message}): calls it must record are refused`);
+  return new ExecError('unavailable', `the audit trail ${dir} cannot be written (${code || (err as Error)?.message}): calls it must record are refused`, {
+    reason: 'AUDIT_TRAIL_UNWRITABLE',
+    metadata: { dir },
+  });
 }
 
 /** Time (ms) of a segment's first event, read from its first line; undefined when it has none. */
