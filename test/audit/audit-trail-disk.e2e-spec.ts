@@ -52,8 +52,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   health?.close();
+  // The trail's mount goes before dispose empties the data directory (a mount point cannot be removed).
+  await svc?.stop('SIGKILL').catch(() => undefined);
+  if (trailDir) execFileSync('umount', [trailDir]);
   await svc?.dispose();
-  for (const dir of [trailDir, dataDir]) if (dir) execFileSync('umount', [dir]);
+  if (dataDir) execFileSync('umount', [dataDir]);
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
