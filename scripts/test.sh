@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): sets up what it needs, then runs every jest project.
-#   bash scripts/test.sh                  lint, then the unit project (parallel workers), then e2e and
-#                                         reliability (in band: they share one Docker engine and 2 cores)
+#   bash scripts/test.sh                  lint, then the unit project (2 workers), then e2e and reliability:
+#                                         two workers on the one Docker engine, then SERIAL's files in band
 #   bash scripts/test.sh <jest args>      a focused run (paths, -t, --selectProjects …), no lint; in band
 #                                         unless the arguments set --maxWorkers; paths may follow the projects
 # e2e and reliability build the service once per run (their globalSetup, test/support/global-setup.js).
@@ -48,6 +48,18 @@ phase lint
 rc=0
 jest_env jest --selectProjects unit --maxWorkers=2 || rc=$?
 phase unit
-jest_env jest --selectProjects e2e reliability --runInBand || rc=$?
-phase "e2e and reliability"
+# Every e2e and reliability file keeps to its own containers (its replica id, labels), ports, folders
+# and second engines, so two run side by side on the one engine. These do not, and run after, alone:
+#   bench-smoke      a benchmark: measures CPU and time (of dockerd too), four bench programs at once
+#   newcomer         the demo and `npm start` on the default replica id (the host name); swaps dist/ files
+#                    under other services' feet; holds setup.sh's lock free; three nested suites at once
+#   client-package   empties and refills the shared packed-client folder (test/support/packed-client.ts)
+#   cluster/replicas the fixed dnsmasq `cluster` and engine names replicas-tls uses too; three engines
+SERIAL=(test/bench-smoke.e2e-spec.ts test/newcomer.e2e-spec.ts test/client-package.e2e-spec.ts test/cluster/replicas.e2e-spec.ts)
+ignore=/node_modules/
+for f in "${SERIAL[@]}"; do ignore+="|/${f//./\\.}$"; done
+jest_env jest --selectProjects e2e reliability --maxWorkers=2 --testPathIgnorePatterns "$ignore" || rc=$?
+phase "e2e and reliability, two workers"
+jest_env jest --selectProjects e2e reliability --runInBand --runTestsByPath "${SERIAL[@]}" || rc=$?
+phase "e2e and reliability, the serial files"
 exit "$rc"
