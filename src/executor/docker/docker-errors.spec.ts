@@ -66,6 +66,14 @@ describe('fromDockerError: client mistakes are INVALID_ARGUMENT whatever code Do
     }
   });
 
+  it("a resume or pause that lost a race, in containerd's words, has the reason of the state it met (fuzz, CI of 2026-12-06)", () => {
+    const reason = (words: string) => fromDockerError(dockerAnswer(500, words), 'resume of container 3f2a').detail?.reason;
+    expect(reason('Cannot unpause container 3f2a: cannot resume a running process: unknown')).toBe('CONTAINER_NOT_PAUSED');
+    expect(reason('Cannot pause container 3f2a: cannot pause a paused container: unknown')).toBe('CONTAINER_PAUSED');
+    expect(reason('Cannot unpause container 3f2a: cannot resume a stopped container: unknown')).toBe('CONTAINER_NOT_RUNNING');
+    expect(reason('Cannot pause container 3f2a: cannot pause task in created state: unknown')).toBe('CONTAINER_NOT_RUNNING');
+  });
+
   it('leaves server trouble UNAVAILABLE', () => {
     expect(fromDockerError(dockerAnswer(500, 'containerd: connection refused'), 'container 1').kind).toBe('unavailable');
     expect(fromDockerError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ping').kind).toBe('unavailable');

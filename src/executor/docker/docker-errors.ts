@@ -64,22 +64,26 @@ function conflictDetail(words: string, what: string): ErrorDetail<'precondition'
   const o = objectOf(words, what);
   if (o?.type === 'exec') return { reason: 'EXEC_NOT_RUNNING', resource: o };
   const resource = o && o.type === 'container' ? { resource: o } : {};
-  if (/is not paused/i.test(words)) return { reason: 'CONTAINER_NOT_PAUSED', ...resource };
-  return /is (already )?paused/i.test(words) ? { reason: 'CONTAINER_PAUSED', ...resource } : { reason: 'CONTAINER_NOT_RUNNING', ...resource };
+  if (/is not paused|cannot resume a running process/i.test(words)) return { reason: 'CONTAINER_NOT_PAUSED', ...resource };
+  return /is (already )?paused|cannot pause a paused container/i.test(words)
+    ? { reason: 'CONTAINER_PAUSED', ...resource }
+    : { reason: 'CONTAINER_NOT_RUNNING', ...resource };
 }
 
 /**
  * Docker's answer when the container was not in the state a request needs (paused, not paused, not
- * running, restarting, being removed), which Docker 20.10 sends as 409 or as 500 by request: the
- * caller lost a race with another call or with the process's exit, so it is FAILED_PRECONDITION,
- * never UNAVAILABLE (which tells a client to retry the same thing).
+ * running, restarting, being removed), which Docker 20.10 sends as 409 or as 500 by request, in its
+ * own words or in containerd's task state machine's ("Cannot unpause container …: cannot resume a
+ * running process: unknown" when another resume won the race): the caller lost a race with another
+ * call or with the process's exit, so it is FAILED_PRECONDITION, never UNAVAILABLE (which tells a
+ * client to retry the same thing).
  */
 export function isStateConflict(err: unknown): boolean {
   const e = err as DockerodeError;
   if (e?.statusCode === 409) return true;
   return (
     e?.statusCode === 500 &&
-    /is (not|already) paused|is not running|is paused|is restarting|marked for removal|removal of container .* is already in progress|cannot exec in a (stopped|paused) (state|container)|container not running|process already finished/i.test(
+    /is (not|already) paused|is not running|is paused|is restarting|marked for removal|removal of container .* is already in progress|cannot exec in a (stopped|paused) (state|container)|container not running|process already finished|cannot (pause|resume) (a (running process|paused container|stopped container)|task in created state)/i.test(
       dockerMessage(err),
     )
   );
