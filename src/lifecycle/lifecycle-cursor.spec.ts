@@ -210,6 +210,20 @@ describe('LifecycleCursor', () => {
       expect(await settled(c.waitForEvent())).toBe(false);
     });
 
+    it('every pending waitForEvent is woken, by a publish or by close(), not only the last one', async () => {
+      const bus = busWith(8, 0);
+      const c = bus.open();
+      const first = c.waitForEvent();
+      const second = c.waitForEvent();
+      bus.publish(ev(A));
+      expect([await settled(first), await settled(second)]).toEqual([true, true]);
+      readAll(c);
+      const third = c.waitForEvent();
+      const fourth = c.waitForEvent();
+      c.close();
+      expect([await settled(third), await settled(fourth)]).toEqual([true, true]);
+    });
+
     it('close() resolves whenClosed, aborts signal, ends a wait, tells the bus once, and is final', async () => {
       const bus = busWith(8, 0);
       const c = bus.open();

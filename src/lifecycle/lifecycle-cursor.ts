@@ -29,7 +29,8 @@ export class LifecycleCursor {
   private droppedApprox = false;
   private gapFirst = 0;
   private gapLast = 0;
-  private wake?: () => void;
+  /** Every pending waitForEvent(): all are woken together, none is ever left behind. */
+  private wakers: Array<() => void> = [];
   private closed = false;
   private resolveClosed!: () => void;
   /** Settles when the cursor is closed (a writer blocked on its client's flow control stops waiting). */
@@ -75,10 +76,10 @@ export class LifecycleCursor {
     return undefined;
   }
 
-  /** Resolves when an event was published (or the cursor closed). */
+  /** Resolves when an event was published (or the cursor closed); any number may wait at once. */
   waitForEvent(): Promise<void> {
     if (this.closed || this.droppedCount > 0 || this.next <= this.bus.lastId) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.wake = resolve));
+    return new Promise<void>((resolve) => this.wakers.push(resolve));
   }
 
   close(): void {
@@ -96,9 +97,9 @@ export class LifecycleCursor {
 
   /** Called by the bus on publish. */
   notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const w of wakers) w();
   }
 
   /** Called by the bus when `e` leaves history. */
