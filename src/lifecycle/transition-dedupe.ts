@@ -19,7 +19,8 @@ interface Report {
  * transition. So: each source's reports are never merged with each other (a container started twice by
  * the executor is two `started`), and the first source to report a transition wins (its event is
  * published at once, the later report is dropped). Types only one source reports pass straight through.
- * Memory is bounded: reports older than the window are forgotten.
+ * Memory is bounded: reports older than the window are forgotten, and a container keeps its newest
+ * MAX_RECORDS_PER_CONTAINER (64) reports, so a burst of more within the window may let a repeat through.
  */
 export class TransitionDedupe {
   private readonly byContainer = new Map<string, Report[]>();
