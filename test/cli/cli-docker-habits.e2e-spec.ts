@@ -28,7 +28,9 @@ afterAll(() => server?.close());
 
 describe('logs', () => {
   it('--tail N: the last N lines, each on its own stream; --since SEQ: from that chunk on', async () => {
-    const id = await detached(BASE_IMAGE, 'sh', '-c', 'echo a; echo b; echo c >&2; sleep 0.3; echo d');
+    // Lines written to two streams at once may be recorded in either order (two pipes, as with Docker's
+    // own log): a pause before each stream change makes the order the test counts lines in certain.
+    const id = await detached(BASE_IMAGE, 'sh', '-c', 'echo a; echo b; sleep 0.3; echo c >&2; sleep 0.3; echo d');
     expect(text(await cli(['wait', id]))).toEqual({ code: 0, stdout: '0\n', stderr: '' });
     expect(text(await cli(['logs', id]))).toEqual({ code: 0, stdout: 'a\nb\nd\n', stderr: 'c\n' });
     expect(text(await cli(['logs', '--tail', '2', id]))).toEqual({ code: 0, stdout: 'd\n', stderr: 'c\n' });
