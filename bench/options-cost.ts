@@ -13,8 +13,9 @@ import { Scenario, alternate, drain, errText, sleep, type BenchContext, type Sce
 
 /**
  * 8. What metrics (EXEC_METRICS_LISTEN), TLS (EXEC_TLS_CERT/KEY) and the audit trail (EXEC_AUDIT, on by
- * default) cost: four servers started alike — plain (the bench's own, trail on), metrics on, TLS on
- * (certificates made now by the openssl CLI), trail off — alternating, in the same run. Per variant and
+ * default) cost: four servers started alike for this scenario — plain (trail on), metrics on, TLS on
+ * (certificates made now by the openssl CLI), trail off — alternating, in the same run. Plain is not the
+ * bench's own server: that one carries the memory probe, whose sampling would weigh on its side. Per variant and
  * repetition: scenario 1's stream (`head -c N /dev/zero`: wall, the server's and the client's CPU per GiB
  * from /proc), then s8Starts sessions of `true` one after another (the server's CPU per session start:
  * the trail writes two events, a hash and a write each, per session). Each as a ratio to plain.
@@ -39,6 +40,8 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
   const conns: GRPCConnectionManager[] = [];
   try {
     const tls = makeServerCert(certDir);
+    const plainServer = await ctx.spawnServer({});
+    servers.push(plainServer);
     const metricsPort = await freePort();
     const metricsServer = await ctx.spawnServer({ EXEC_METRICS_LISTEN: `127.0.0.1:${metricsPort}` });
     servers.push(metricsServer);
@@ -47,7 +50,7 @@ export async function optionsCost(ctx: BenchContext): Promise<ScenarioResult> {
     const trailOffServer = await ctx.spawnServer({ EXEC_AUDIT: 'off' });
     servers.push(trailOffServer);
     const variants = {
-      plain: { server: ctx.server, tls: undefined as ClientTlsOptions | undefined },
+      plain: { server: plainServer, tls: undefined as ClientTlsOptions | undefined },
       metrics: { server: metricsServer, tls: undefined },
       tls: { server: tlsServer, tls: { ca: tls.ca } },
       trailOff: { server: trailOffServer, tls: undefined },
