@@ -153,6 +153,7 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=9 --s1-bytes=256M --s2-clients=1,16 --reps=3 --compare-root=<it>': { here: 'bench flags' },
   'npm run bench -- --mode=full --scenarios=10': { here: 'bench flags' },
   'npm run bench -- --scenarios=10': { here: 'bench flags' },
+  'npm run bench -- --mode=quick --scenarios=8': { here: 'bench flags' },
   'npm run bench -- --write-docs': { here: 'bench flags' },
   'npm run bench -- --scenarios=1 --cpu-prof-dir=/tmp/prof': { here: 'bench flags' },
   'npm run bench -- --scenarios=1 --s1-bytes=256M --reps=1 --cpu-prof-dir=/tmp/prof': { here: 'bench flags' },
