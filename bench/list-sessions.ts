@@ -92,7 +92,11 @@ async function measure(o: Options, bytes: number): Promise<Record<string, { p50:
   const dir = mkdtempSync(join(tmpdir(), 'exec-stream-bench-list-'));
   try {
     writeSessions(dir, o.sessions, bytes);
-    const server = await startServer({ env: { EXEC_DATA_DIR: dir, EXEC_RETENTION_SECONDS: String(7 * 86_400), EXEC_RETENTION_BYTES: String(2 ** 50) } });
+    // Every seeded session must stay: retention by age far off, by size at its default (10 GiB, far
+    // above the fixture), and no data-disk reserve (1 byte). A huge EXEC_RETENTION_BYTES made the derived
+    // reserve a quarter of the file system, which a disk three quarters used is short of: every
+    // session was removed at once ("lists 0 of 3").
+    const server = await startServer({ env: { EXEC_DATA_DIR: dir, EXEC_RETENTION_SECONDS: String(7 * 86_400), EXEC_DATA_RESERVE_BYTES: '1' } });
     const connection = new GRPCConnectionManager({ address: server.address });
     try {
       const all = await call(connection, { limit: 1000 });
