@@ -242,10 +242,14 @@ describe('ResumingSession', () => {
       await expect(s.exit).rejects.toBe(err);
     });
 
-    it.todo(
-      'OUTCOME_LOST (UNAVAILABLE, not retryable) is final: today every reattach gets Ready and then OUTCOME_LOST again, ' +
-        'so the session reattaches every 50 ms for ever (isTransient reads only the code; each Ready restarts the window)',
-    );
+    it('OUTCOME_LOST (UNAVAILABLE, but not retryable) is final: no reattach (each would get Ready and the same status, for ever)', async () => {
+      service.onRun('img', { output: [{ stdout: 'a' }], error: { reason: 'OUTCOME_LOST', message: 'the outcome was lost' } });
+      const s = ResumingSession.run(client, 'img', { reconnectWindowMs: 1000 });
+      const err = await failureOf(pieces(s));
+      expect(err).toMatchObject({ code: Code.UNAVAILABLE, reason: 'OUTCOME_LOST', retryable: false });
+      expect(attaches).toHaveLength(0);
+      await expect(s.exit).rejects.toBe(err);
+    });
   });
 
   describe('attach', () => {

@@ -1,12 +1,13 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { CallOptions } from './call-options';
+import { ERROR_REASONS, isErrorReason } from './error-reasons';
 import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
 import type { Outcome__Output } from './gen';
 
 export interface ResumeOptions {
   /**
-   * How long to keep trying to get back in when the connection is lost, counted from the last chunk
-   * (or Ready) received; then the caller gets the last error. Default 60 s: long enough for the
+   * How long to keep trying to get back in when the connection is lost, counted from the drop (or
+   * from the last chunk or Ready received, if later); then the caller gets the last error. Default 60 s: long enough for the
    * service to restart and re-adopt its sessions.
    */
   reconnectWindowMs?: number;
@@ -202,11 +203,15 @@ export class ResumingSession {
 
 /**
  * A disconnect, not an answer: UNAVAILABLE (connection refused or dropped, server draining), or a call
- * that ended with neither exit nor status (no code). Everything else the server said on purpose.
+ * that ended with neither exit nor status (no code). Everything else the server said on purpose, and so
+ * is an UNAVAILABLE whose reason the service marks final (OUTCOME_LOST: the outcome is gone for good,
+ * and every reattach would get Ready and the same status again).
  */
 function isTransient(err: Error): boolean {
   const code = (err as Partial<ServiceError>).code;
-  return code === undefined || code === status.UNAVAILABLE;
+  if (code !== undefined && code !== status.UNAVAILABLE) return false;
+  const reason = (err as { reason?: unknown }).reason;
+  return !(isErrorReason(reason) && !ERROR_REASONS[reason].retry);
 }
 
 function sleep(ms: number): Promise<void> {
