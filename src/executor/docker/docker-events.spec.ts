@@ -513,10 +513,24 @@ describe('DockerEventsSource', () => {
       expect(docker.listings).toEqual([]);
     });
 
-    it.todo(
-      'publishes a missed transition once when the `since` replay and the reconcile both report it ' +
-        '(today: when listContainers answers before the replayed `die` arrives, both are published as `exited`, source docker)',
-    );
+    it('publishes a missed transition once when the reconcile reports it before the `since` replay does; a later one is published', async () => {
+      const after = await reconnectWith([
+        { Id: A, State: 'running', Status: 'Up 1 minute' },
+        { Id: B, State: 'exited', Status: 'Exited (3) 1 second ago' },
+        { Id: C, State: 'paused', Status: 'Up 1 minute (Paused)' },
+        { Id: D, State: 'created', Status: 'Created' },
+        { Id: E, State: 'running', Status: 'Up 1 minute' },
+      ]);
+      expect(after.filter((e) => e.containerId === B).map((e) => e.type)).toEqual(['exited']);
+      // The replay of B's `die` (it happened during the outage) comes after the reconcile published it.
+      docker.live.write(line(dockerEvent(B, 'die', T0, { exitCode: '3' })));
+      await flush();
+      expect(published.filter((e) => e.containerId === B && e.type === 'exited')).toHaveLength(1);
+      // A transition after the reconnect is new, whatever the reconcile published.
+      docker.live.write(line(dockerEvent(A, 'die', Date.now() * 1e6 + 1e9, { exitCode: '0' })));
+      await flush();
+      expect(published.filter((e) => e.containerId === A && e.type === 'exited')).toHaveLength(1);
+    });
   });
 
   describe('shutdown', () => {

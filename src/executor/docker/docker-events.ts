@@ -46,6 +46,13 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   private timer?: NodeJS.Timeout;
   private lastEventTime?: string;
   private readonly seen = new Set<string>();
+  /**
+   * The transitions the last reconcile published (container:type) and when that reconnect was: the
+   * same transition replayed by `since` afterwards is not published again (both are source docker, so
+   * the bus's dedupe, which merges only different sources, would keep both).
+   */
+  private readonly reconciled = new Set<string>();
+  private reconnectedAtMs = 0;
   /** Last status the bus reported per managed container (from every source): what to reconcile. */
   private readonly known = new Map<string, { status: string; sessionId?: string }>();
   private unsubscribe?: () => void;
@@ -131,6 +138,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
       this.log.info('listening to Docker events');
       return;
     }
+    this.reconciled.clear();
+    this.reconnectedAtMs = Date.now();
     const downMs = this.disconnectedAt ? Date.now() - this.disconnectedAt : 0;
     this.disconnectedAt = undefined;
     this.log.warn({ downMs }, 'Docker events reconnected');
@@ -183,7 +192,10 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     else if (msg.time) this.lastEventTime = String(msg.time);
     if (!isManaged(msg.Actor?.Attributes, this.config.EXEC_REPLICA_ID)) return;
     const event = lifecycleFromDocker(msg);
-    if (event) this.bus.publish(event);
+    if (!event) return;
+    const atMs = msg.timeNano ? msg.timeNano / 1e6 : (msg.time ?? 0) * 1000;
+    if (atMs <= this.reconnectedAtMs && this.reconciled.delete(`${event.containerId}:${event.type}`)) return; // published by the reconcile
+    this.bus.publish(event);
   }
 
   private track(e: { containerId: string; type: string; status: string; sessionId?: string }): void {
@@ -207,7 +219,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
         const now = byId.get(id);
         const sessionId = was.sessionId ?? now?.Labels?.[LABEL_SESSION];
         if (!now) {
-          this.bus.publish({
+          this.publishReconciled({
             containerId: id,
             type: 'destroyed',
             status: 'removed',
@@ -217,7 +229,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
           });
         } else if (now.State === 'exited' || now.State === 'dead') {
           const code = /\((-?\d+)\)/.exec(now.Status ?? '');
-          this.bus.publish({
+          this.publishReconciled({
             containerId: id,
             type: 'exited',
             status: 'exited',
@@ -227,7 +239,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
             message: 'found exited after the events reconnect',
           });
         } else if (now.State !== was.status && (now.State === 'running' || now.State === 'paused')) {
-          this.bus.publish({
+          this.publishReconciled({
             containerId: id,
             type: now.State === 'paused' ? 'paused' : was.status === 'paused' ? 'resumed' : 'started',
             status: now.State,
@@ -240,6 +252,11 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     } catch (err) {
       this.log.warn({ err: dockerMessage(err) }, 'could not reconcile container states after reconnect');
     }
+  }
+
+  private publishReconciled(event: Parameters<LifecyclePublisher['publish']>[0]): void {
+    this.reconciled.add(`${event.containerId}:${event.type}`);
+    this.bus.publish(event);
   }
 }
 
