@@ -320,7 +320,10 @@ test('an injected ExecClient runs a command', async () => {
     // `npx jest` finds jest in the project's node_modules/.bin: the repository's, linked (nothing fetched).
     const bin = join(app, 'node_modules', '.bin');
     mkdirSync(bin, { recursive: true });
-    if (!existsSync(join(bin, 'jest'))) symlinkSync(join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), join(bin, 'jest'));
+    // Made anew each time: the consumer project is cached across checkouts (by the package's content),
+    // and a link into a checkout since removed dangles (existsSync says no, symlinkSync says EEXIST).
+    rmSync(join(bin, 'jest'), { force: true });
+    symlinkSync(join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), join(bin, 'jest'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`, // Node 24
