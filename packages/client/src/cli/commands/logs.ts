@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { ExecSession, OutputPiece, OutputStreamName } from '../../exec-client';
-import type { SessionResponse__Output } from '../../gen';
+import type { ExecSession, OutputStreamName } from '../../exec-client';
+import { HELD_END, sessionLog } from '../../held-output';
 import { contextOf, sessionOrContainer } from '../context';
 import { CliError, describeError } from '../exit-codes';
 import { addConnectionOptions, integer, oneOf } from '../options';
@@ -79,49 +79,24 @@ const out = (stream: OutputStreamName, data: Buffer) => writeOut(stream === 'std
 
 /**
  * A sequenced attach replays what the session holds, then sends Ready{replay_complete} (or, when the
- * session has finished, its exit): the chunks received before that mark are what it holds. They are
- * printed (the last `tail` lines of them only, with --tail); with `follow` the live chunks after them
- * too, until the process ends.
+ * session has finished, its exit): the chunks received before that mark are what it holds
+ * (sessionLog). They are printed (the last `tail` lines of them only, with --tail); with `follow` the
+ * live chunks after them too, until the process ends.
  */
 async function printLogs(session: ExecSession, flags: LogsFlags, stamps?: TimestampLines): Promise<void> {
-  let received = 0;
-  let held: number | undefined;
-  let wake: () => void = () => undefined;
-  session.call.on('data', (m: SessionResponse__Output) => {
-    if (m.output_chunk) received++;
-    else if (m.ready?.replay_complete && held === undefined) {
-      held = received;
-      wake();
-    }
-  });
   let tail = flags.tail === undefined ? undefined : new TailLines(flags.tail);
   const flushTail = async () => {
     for (const line of tail?.take() ?? []) await out(line.stream, line.data);
     tail = undefined;
   };
-  const output = session.output();
-  let printed = 0;
-  let pending: Promise<IteratorResult<OutputPiece>> | undefined;
-  try {
-    for (;;) {
-      if (held !== undefined && printed >= held) {
-        await flushTail(); // everything held has been seen
-        if (!flags.follow) return;
-      }
-      const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
-      pending ??= output.next();
-      const next = await Promise.race([pending, woken]);
-      if (next === 'woken') continue; // the mark came: look again whether everything before it is out
-      pending = undefined;
-      if (next.done) break;
-      if (next.value.isReplay === false && held !== undefined && !flags.follow) break; // live output: not ours to wait for
-      const data = stamps ? stamps.apply(next.value) : next.value.data;
-      if (tail) tail.push(next.value.stream, data);
-      else await out(next.value.stream, data);
-      printed++;
+  for await (const piece of sessionLog(session, !!flags.follow)) {
+    if (piece === HELD_END) {
+      await flushTail(); // everything held has been seen
+      continue;
     }
-    await flushTail();
-  } finally {
-    pending?.catch(() => undefined);
+    const data = stamps ? stamps.apply(piece) : piece.data;
+    if (tail) tail.push(piece.stream, data);
+    else await out(piece.stream, data);
   }
+  await flushTail();
 }
