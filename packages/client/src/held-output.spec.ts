@@ -101,6 +101,18 @@ describe('sessionLog / heldOutput', () => {
     expect(texts(got)).toEqual(['r1', 'r2', 'HELD']);
   });
 
+  it('counts from the call, not from the first read: chunks and the mark that came while the caller awaited something else are held', async () => {
+    const f = fakeSession();
+    const output = heldOutput(f.session); // as asciicast() does, then awaits Ready and the sizes
+    f.chunk('r1', true);
+    f.chunk('r2', true);
+    f.mark();
+    f.chunk('late', false);
+    const got: string[] = [];
+    for await (const p of output) got.push(p.data.toString());
+    expect(got).toEqual(['r1', 'r2']);
+  });
+
   it('a finished session (its exit instead of the mark) ends without HELD_END; heldOutput gives only the pieces', async () => {
     const f = fakeSession();
     expect(texts(await collect(sessionLog(f.session, false), [() => f.chunk('r1', true), () => f.end()]))).toEqual(['r1']);

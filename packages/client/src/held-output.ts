@@ -10,8 +10,11 @@ export const HELD_END = Symbol('held output given');
  * waited for. Call it right after the attach (it counts the chunks from the first message on); the
  * session call is cancelled when the generator ends.
  */
-export async function* heldOutput(session: ExecSession): AsyncGenerator<OutputPiece> {
-  for await (const piece of sessionLog(session, false)) if (piece !== HELD_END) yield piece;
+export function heldOutput(session: ExecSession): AsyncGenerator<OutputPiece> {
+  const log = sessionLog(session, false); // counting starts now, not at the first next()
+  return (async function* () {
+    for await (const piece of log) if (piece !== HELD_END) yield piece;
+  })();
 }
 
 /**
@@ -21,7 +24,9 @@ export async function* heldOutput(session: ExecSession): AsyncGenerator<OutputPi
  * the mark (it had finished) ends without HELD_END. Call it right after the attach; the session call is
  * cancelled when the generator ends.
  */
-export async function* sessionLog(session: ExecSession, follow: boolean): AsyncGenerator<OutputPiece | typeof HELD_END> {
+export function sessionLog(session: ExecSession, follow: boolean): AsyncGenerator<OutputPiece | typeof HELD_END> {
+  // Registered at the call (a generator's body would only run at its first next(): chunks received
+  // while the caller awaits something else first would go uncounted and cut the held output short).
   let received = 0;
   let held: number | undefined;
   let wake: () => void = () => undefined;
@@ -32,24 +37,39 @@ export async function* sessionLog(session: ExecSession, follow: boolean): AsyncG
       wake();
     }
   });
+  return logPieces(
+    session,
+    follow,
+    () => held,
+    (fn) => (wake = fn),
+  );
+}
+
+async function* logPieces(
+  session: ExecSession,
+  follow: boolean,
+  heldMark: () => number | undefined,
+  onMark: (wake: () => void) => void,
+): AsyncGenerator<OutputPiece | typeof HELD_END> {
   const output = session.output();
   let given = 0;
   let heldEnded = false;
   let pending: Promise<IteratorResult<OutputPiece>> | undefined;
   try {
     for (;;) {
+      const held = heldMark();
       if (!heldEnded && held !== undefined && given >= held) {
         heldEnded = true;
         yield HELD_END;
         if (!follow) return;
       }
-      const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+      const woken = new Promise<'woken'>((resolve) => onMark(() => resolve('woken')));
       pending ??= output.next();
       const next = await Promise.race([pending, woken]);
       if (next === 'woken') continue; // the mark came: look again whether everything before it is out
       pending = undefined;
       if (next.done) return;
-      if (next.value.isReplay === false && held !== undefined && !follow) return; // live output: not ours to wait for
+      if (next.value.isReplay === false && heldMark() !== undefined && !follow) return; // live output: not ours to wait for
       given++;
       yield next.value;
     }
