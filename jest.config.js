@@ -13,6 +13,8 @@ module.exports = {
   // e2e tests move real data through real Docker; unit tests finish far sooner anyway.
   testTimeout: 180_000,
   verbose: true,
+  // The default output, then each run's slowest files (test/support/file-times-reporter.js).
+  reporters: ['default', '<rootDir>/test/support/file-times-reporter.js'],
   projects: [
     {
       displayName: 'unit',
