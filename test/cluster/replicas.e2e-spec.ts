@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { waitUntil } from '../support/conditions';
 import { buildService, type ChildService } from '../support/child-service';
-import { CLUSTER_DNS_NAME, CLUSTER_SRV, dnsServer, startCluster, type Cluster } from '../support/cluster';
+import { CLUSTER_SRV, dnsServer, startCluster, type Cluster } from '../support/cluster';
 import { grpcError, sha256 } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
 import { generatedTar, TarDigest } from '../support/tar';
@@ -105,7 +105,7 @@ describe('peer discovery', () => {
     try {
       await probe.dir.refresh();
       expect([...probe.dir.peers().keys()]).toEqual(IDS);
-      await dnsServer(CLUSTER_DNS_NAME, 'stop');
+      await dnsServer(cluster.dnsName, 'stop');
       await probe.dir.refresh();
       await probe.dir.refresh();
       expect(Object.fromEntries(probe.dir.peers())).toEqual(addresses(IDS));

@@ -37,9 +37,11 @@ it('a full data disk: RESOURCE_EXHAUSTED naming the data directory, health NOT_S
     const st = statfsSync(mount);
     return st.bavail * st.bsize;
   };
+  // Serving while the disk has room; read before the ballast goes in: the probe (every second) may see
+  // the full disk at any moment after that.
+  const healthBefore = await s.raw.health();
   writeFileSync(ballast, Buffer.alloc(free() - LEFT_KIB * 1024, 1));
   const ballastBytes = DISK_MIB * 1024 * 1024 - free();
-  const healthBefore = await s.raw.health();
   // A session whose output (8 MiB) does not fit in what is left.
   const filler = s.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 8388608 /dev/zero; exit 0'] });
   let fillerCode: number | undefined;

@@ -13,8 +13,13 @@ const DNS_SCRIPT = join(__dirname, '..', '..', 'scripts', 'dns-server.sh');
 /** The headless "Service" of the test cluster: replica R is `R.<CLUSTER_DOMAIN>`, all are listed by CLUSTER_SRV. */
 export const CLUSTER_DOMAIN = 'exec-headless.cluster.test';
 export const CLUSTER_SRV = `_grpc._tcp.${CLUSTER_DOMAIN}`;
-/** The dnsmasq (scripts/dns-server.sh NAME) the cluster publishes its replicas through. */
-export const CLUSTER_DNS_NAME = 'cluster';
+/**
+ * The dnsmasq (scripts/dns-server.sh NAME) a cluster of these replica ids publishes through: one per
+ * set of ids, so two files' clusters (their ids differ) run side by side, each with its own.
+ */
+export function clusterDnsName(ids: string[]): string {
+  return `cl-${ids.join('-')}`.slice(0, 31).replace(/-+$/, '');
+}
 /** The longest one step of Cluster.dispose() may take (a hung engine stop must not hang the suite). */
 const DISPOSE_STEP_MS = 45_000;
 
@@ -27,6 +32,8 @@ export interface Cluster {
   ports: Record<string, number>;
   /** The dnsmasq's port on 127.0.0.1 (EXEC_DNS_SERVER = 127.0.0.1:<dnsPort>). */
   dnsPort: number;
+  /** Its name for scripts/dns-server.sh (clusterDnsName of the ids). */
+  dnsName: string;
   /** Publishes SRV + A records for these replicas only (default: all) by restarting dnsmasq with a new conf. */
   publish(ids?: string[]): Promise<void>;
   /** Stops the services, dnsmasq and the engines (their containers of the replicas removed first); each step bounded. */
@@ -65,6 +72,7 @@ export async function startCluster(ids: string[] = ['es-a', 'es-b', 'es-c'], env
   const ports: Record<string, number> = {};
   for (const id of ids) ports[id] = await freePort();
   const dnsPort = await freePort();
+  const dnsName = clusterDnsName(ids);
   const engines: Record<string, string> = {};
   const replicas: Record<string, ChildService> = {};
   let dnsStarted = false;
@@ -74,15 +82,16 @@ export async function startCluster(ids: string[] = ['es-a', 'es-b', 'es-c'], env
     engines,
     ports,
     dnsPort,
+    dnsName,
     async publish(only = ids) {
       writeFileSync(confFile, clusterDnsConf(Object.fromEntries(only.map((id) => [id, ports[id]]))));
-      await dnsServer(CLUSTER_DNS_NAME, 'start', dnsPort, confFile);
+      await dnsServer(dnsName, 'start', dnsPort, confFile);
       dnsStarted = true;
     },
     async dispose() {
       await Promise.all(Object.values(replicas).map((svc) => bounded(`replica ${svc.address} dispose`, svc.dispose())));
       await Promise.all([
-        dnsStarted ? bounded('dnsmasq stop', dnsServer(CLUSTER_DNS_NAME, 'stop')) : undefined,
+        dnsStarted ? bounded('dnsmasq stop', dnsServer(dnsName, 'stop')) : undefined,
         ...Object.entries(engines).map(([id, host]) =>
           bounded(
             `engine ${clusterEngineName(id)} stop`,
