@@ -1,5 +1,6 @@
 import { ControlClient, GRPCConnectionManager, type LifecycleEventInfo } from '@exec-stream/client';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
+import type { LifecycleEventType } from '../src/lifecycle/lifecycle-event';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import type { LifecycleSubscription } from '@exec-stream/client';
 import { subscriptionsRegistered } from './support/lifecycle';
@@ -149,7 +150,7 @@ it('a subscriber that stops reading is held back by flow control, holds back nei
   const fastGot: Awaited<ReturnType<typeof fast.waitFor>> = [];
   for (let i = 0; i < total;) {
     for (const end = i + 100; i < end && i < total; i++) {
-      bus.publish({ containerId: fake, type: 'synthetic', status: 'running', message: `n=${i}` });
+      bus.publish({ containerId: fake, type: 'synthetic' as LifecycleEventType, status: 'running', message: `n=${i}` }); // a type no source publishes
     }
     // The reader that keeps up gets each batch while `slow` reads nothing: the slow one never holds it back.
     fastGot.push(...(await fast.waitFor((e) => e.message === `n=${i - 1}`, 30_000)));

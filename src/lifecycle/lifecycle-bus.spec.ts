@@ -1,12 +1,13 @@
 import { LifecycleBus } from './lifecycle-bus';
-import type { LifecycleEvent, NewLifecycleEvent } from './lifecycle-event';
+import type { LifecycleEvent, LifecycleEventType, NewLifecycleEvent } from './lifecycle-event';
 import { TransitionDedupe } from './transition-dedupe';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
+/** `type` may be made up (t1, b2 …): distinct transitions no source publishes, which the dedupe never merges. */
 const ev = (containerId: string, type: string, extra: Partial<NewLifecycleEvent> = {}): NewLifecycleEvent => ({
   containerId,
-  type,
+  type: type as LifecycleEventType,
   status: 'running',
   ...extra,
 });

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EXEC_METRICS } from '../common/tokens';
 import type { ExecMetrics } from '../metrics';
-import { matches, type LifecycleEvent, type NewLifecycleEvent } from './lifecycle-event';
+import { matches, type LifecycleEvent, type LifecycleEventType, type NewLifecycleEvent } from './lifecycle-event';
 import { LifecycleCursor, type CursorOptions, type EventHistory } from './lifecycle-cursor';
 import { TransitionDedupe } from './transition-dedupe';
+import { nowNs } from '../common/time';
 
 export type LifecycleListener = (event: LifecycleEvent) => void;
 
@@ -56,7 +57,7 @@ export class LifecycleBus implements EventHistory {
       sessionId: sessionId || undefined,
       source,
       id: this.nextId++,
-      timestampNs: input.timestampNs ?? BigInt(Date.now()) * 1_000_000n,
+      timestampNs: input.timestampNs ?? nowNs(),
     };
     this.store(event);
     for (const c of this.cursors) c.notify();
@@ -119,7 +120,7 @@ export class LifecycleBus implements EventHistory {
     return { unsubscribe: () => this.listeners.delete(entry) };
   }
 
-  private rememberSession(containerId: string, sessionId: string, type: string): void {
+  private rememberSession(containerId: string, sessionId: string, type: LifecycleEventType): void {
     if (type === 'unregistered') {
       this.sessionOf.delete(containerId);
       return;

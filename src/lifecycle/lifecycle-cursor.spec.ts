@@ -1,14 +1,14 @@
 import { LifecycleBus } from './lifecycle-bus';
 import { LifecycleCursor } from './lifecycle-cursor';
-import type { LifecycleEvent, NewLifecycleEvent } from './lifecycle-event';
+import type { LifecycleEvent, LifecycleEventType, NewLifecycleEvent } from './lifecycle-event';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-/** Each call a distinct type, so that no two reports are one transition to the bus's dedupe. */
+/** Each call a distinct type (none a source publishes), so that no two reports are one transition to the bus's dedupe. */
 let seq = 0;
 const ev = (containerId: string, extra: Partial<NewLifecycleEvent> = {}): NewLifecycleEvent => ({
   containerId,
-  type: `t${++seq}`,
+  type: `t${++seq}` as LifecycleEventType,
   status: 'running',
   ...extra,
 });

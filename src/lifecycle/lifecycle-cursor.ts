@@ -1,4 +1,5 @@
 import { matches, type LifecycleEvent } from './lifecycle-event';
+import { nowNs } from '../common/time';
 
 /** What a cursor reads of the bus: its bounded history of events with contiguous ids. */
 export interface EventHistory {
@@ -125,7 +126,7 @@ export class LifecycleCursor {
       containerId: this.containerId ?? '',
       type: 'dropped',
       status: '',
-      timestampNs: BigInt(Date.now()) * 1_000_000n,
+      timestampNs: nowNs(),
       source: 'service',
       dropped: n,
       message:

@@ -4,21 +4,27 @@
  */
 export type LifecycleSource = 'executor' | 'docker' | 'control' | 'service';
 
+/**
+ * Transitions of one container. The executor reports registered | started | exited | unregistered;
+ * Docker's events created | started | paused | resumed | exited | oom | killed | destroyed; the control
+ * RPCs (ContainerPause/Resume/Signal) paused | resumed | killed.
+ */
+export type ContainerEventType = 'registered' | 'created' | 'started' | 'paused' | 'resumed' | 'exited' | 'oom' | 'killed' | 'destroyed' | 'unregistered';
+/** Service-wide: the Docker events connection lost, and back (every subscriber gets them). */
+export type ServiceEventType = 'events_disconnected' | 'events_reconnected';
+/** Every `type` of a LifecycleEvent; `dropped` is made per subscriber (events it did not get). */
+export type LifecycleEventType = ContainerEventType | ServiceEventType | 'dropped';
+/** Docker-style status after a transition; '' on service-wide and `dropped` events. */
+export type StatusAfter = 'created' | 'running' | 'paused' | 'exited' | 'removed' | '';
+
 /** One real transition of a managed container (or of the service's view of it). */
 export interface LifecycleEvent {
   /** Monotonically increasing within this process; subscribers resume after an id they saw. */
   id: number;
   /** Empty for service-wide events (events_disconnected / events_reconnected / dropped). */
   containerId: string;
-  /**
-   * executor: registered | started | exited | unregistered;
-   * Docker events: created | started | paused | resumed | exited | oom | killed | destroyed;
-   * control (ContainerPause/Resume/Signal): paused | resumed | killed;
-   * service-wide: events_disconnected | events_reconnected; per subscriber: dropped.
-   */
-  type: string;
-  /** Docker-style status after the transition: created, running, paused, exited, removed … */
-  status: string;
+  type: LifecycleEventType;
+  status: StatusAfter;
   /** Unix ns. */
   timestampNs: bigint;
   exitCode?: number;
@@ -40,7 +46,7 @@ export type NewLifecycleEvent = Omit<LifecycleEvent, 'id' | 'timestampNs' | 'sou
 };
 
 /** Service-wide event types: delivered to every subscriber whatever its container filter. */
-export const SERVICE_EVENT_TYPES = new Set(['events_disconnected', 'events_reconnected']);
+export const SERVICE_EVENT_TYPES: ReadonlySet<LifecycleEventType> = new Set<ServiceEventType>(['events_disconnected', 'events_reconnected']);
 
 /** Service-wide events reach every subscriber; container events the unfiltered and those of that container (full id or prefix). */
 export function matches(e: LifecycleEvent, containerId?: string): boolean {

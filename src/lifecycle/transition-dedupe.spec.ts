@@ -1,11 +1,12 @@
-import type { LifecycleSource } from './lifecycle-event';
+import type { LifecycleEventType, LifecycleSource } from './lifecycle-event';
 import { DEDUPE_WINDOW_MS, TransitionDedupe } from './transition-dedupe';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
+/** `type` may be made up (t1, t999 …): distinct transitions no source publishes. */
 const report = (type: string, source: LifecycleSource | undefined, extra: { containerId?: string; signal?: number; execId?: string } = {}) => ({
   containerId: A,
-  type,
+  type: type as LifecycleEventType,
   source,
   ...extra,
 });

@@ -1,6 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { LifecycleSubscription } from '@exec-stream/client';
 import { LifecycleBus } from '../../src/lifecycle/lifecycle-bus';
+import type { LifecycleEventType } from '../../src/lifecycle/lifecycle-event';
 import { waitUntil } from './conditions';
 
 let probes = 0;
@@ -14,7 +15,8 @@ let probes = 0;
 export async function subscriptionsRegistered(app: INestMicroservice, containerId: string, ...subs: LifecycleSubscription[]): Promise<void> {
   await waitUntil('lifecycle subscriptions registered', async () => {
     const message = `probe ${++probes}`;
-    app.get(LifecycleBus).publish({ containerId, type: 'probe', status: '', message, source: 'service' });
+    // 'probe': a type no source publishes, read only by these waits.
+    app.get(LifecycleBus).publish({ containerId, type: 'probe' as LifecycleEventType, status: '', message, source: 'service' });
     const got = await Promise.all(
       subs.map((sub) =>
         sub

@@ -8,6 +8,10 @@ import type { ForwardedCall } from './call-forwarder';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
+import { nowNs } from '../../common/time';
+
+/** The merged stream's own event types (besides every LifecycleEvent type a replica sends): written here, never on a bus. */
+type ReplicaEventType = 'replica_unreachable' | 'replica_reachable';
 
 /** How long after a peer's stream broke it is opened again. */
 const RECONNECT_MS = 1_000;
@@ -60,10 +64,10 @@ export class PeerLifecycle {
         reachable = true;
         this.log.info({ replica }, "a peer's lifecycle stream is open again");
         call.write({
-          event_type: 'replica_reachable',
+          event_type: 'replica_reachable' satisfies ReplicaEventType,
           replica,
           message: `replica ${replica} (${address}) answers again; its events from where it left off follow`,
-          timestamp: String(BigInt(Date.now()) * 1_000_000n),
+          timestamp: String(nowNs()),
         } satisfies ContainerLifecycleEvent);
       };
       stream.on('metadata', answers);
@@ -83,10 +87,10 @@ export class PeerLifecycle {
           reachable = false;
           this.log.warn({ replica, code: statusName(err.code), details: err.details }, "a peer's lifecycle stream broke");
           call.write({
-            event_type: 'replica_unreachable',
+            event_type: 'replica_unreachable' satisfies ReplicaEventType,
             replica,
             message: `replica ${replica} (${address}): ${err.details}; its events follow when it answers again`,
-            timestamp: String(BigInt(Date.now()) * 1_000_000n),
+            timestamp: String(nowNs()),
           } satisfies ContainerLifecycleEvent);
         }
         reopen();

@@ -8,6 +8,7 @@ import { ResourceSampler } from './resource-sampler';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
 import { CopiesInFlight } from './copies-in-flight';
+import { msToNs } from '../../common/time';
 
 /**
  * ContainerStatus: Docker's inspect (milliseconds, never waits on the container), plus resource usage
@@ -113,7 +114,7 @@ function fromState(s: ContainerState): ContainerStatusResponse {
 
 function fromSession(s: Session): ContainerStatusResponse {
   const outcome = s.outcome;
-  const ms = (v?: number) => (v === undefined ? undefined : String(BigInt(Math.round(v)) * 1_000_000n));
+  const ms = (v?: number) => (v === undefined ? undefined : String(msToNs(v)));
   return {
     container_id: s.containerId,
     status: !outcome ? 'unknown' : 'exitCode' in outcome ? 'exited' : 'unknown',

@@ -2,7 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CONTAINER_CONTROL } from '../../common/tokens';
 import type { ContainerControl, ResourceSample, SampleWatch } from '../../executor';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
-import type { NewLifecycleEvent } from '../../lifecycle/lifecycle-event';
+import type { LifecycleEventType, NewLifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { ResourceSampler } from './resource-sampler';
 
 const A = 'a'.repeat(64);
@@ -48,7 +48,7 @@ const reading = (second: number, cpuSeconds: number, extra: Partial<ResourceSamp
   ...extra,
 });
 
-const lifecycle = (containerId: string, type: string): NewLifecycleEvent => ({ containerId, type, status: '', source: 'docker' });
+const lifecycle = (containerId: string, type: LifecycleEventType): NewLifecycleEvent => ({ containerId, type, status: '', source: 'docker' });
 
 /** Whether `p` has settled once pending reactions ran (fake timers do not hold promise reactions). */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -145,7 +145,7 @@ describe('ResourceSampler', () => {
   });
 
   describe('a container that stops', () => {
-    it.each(['exited', 'destroyed', 'unregistered'])('ends a waiting status call at once on `%s`: usage is undefined', async (type) => {
+    it.each<LifecycleEventType>(['exited', 'destroyed', 'unregistered'])('ends a waiting status call at once on `%s`: usage is undefined', async (type) => {
       const pending = sampler.usage(A);
       const w = control.live(A);
       bus.publish(lifecycle(A, type));

@@ -9,6 +9,7 @@ import { quoted, optionalId } from '../../common/request-ids';
 import { EXEC_CONFIG } from '../../common/tokens';
 import { MergedAudit, RoutedCalls } from '../cluster';
 import type { ServerStreamCall } from './server-stream-call';
+import { msToNs, nsToMs } from '../../common/time';
 
 /** What the handler needs of the raw grpc-js server-writable call. */
 export type AuditEventsCallStream = ServerStreamCall<AuditEventsResponse>;
@@ -78,7 +79,7 @@ export function parseAuditRequest(req: AuditEventsRequest__Output, replica: stri
   const time = (field: string, v: string | undefined) => {
     const s = v || '0';
     if (!/^\d+$/.test(s)) throw new ExecError('invalid', `${field} ${quoted(s)} is not a time in Unix ns`);
-    const ms = Number(BigInt(s) / 1_000_000n);
+    const ms = nsToMs(s);
     return ms ? ms : undefined;
   };
   const actions = req.actions ?? [];
@@ -113,7 +114,7 @@ export function toWireEvent(e: StoredAuditEvent): AuditEvent {
     id: `${e.replica}:${e.seq}`,
     replica: e.replica,
     seq: String(e.seq),
-    time: String(BigInt(Date.parse(e.time)) * 1_000_000n),
+    time: String(msToNs(Date.parse(e.time))),
     action: e.action,
     result: e.result,
     reason: e.reason ?? '',

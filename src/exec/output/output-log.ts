@@ -5,16 +5,13 @@ import { ChunkWindow, ReadCache } from './chunk-window';
 import type { TailBudget, TailShare } from './tail-budget';
 import { encodePlainParts, plainMessageFor } from './session-response-encoder';
 import type { ChunkBuffers, ChunkRecord, SessionFiles } from './session-files';
+import { preciseNowNs } from '../../common/time';
 
 /** Chunks read back from disk land in their plain wire message: plain clients send it without a copy. */
 const intoPlainMessage: ChunkBuffers = (stream, length) => {
   const plainMessage = plainMessageFor(stream, length);
   return { data: plainMessage.subarray(plainMessage.length - length), plainMessage };
 };
-
-// Unix ns with sub-millisecond resolution: wall clock once, monotonic clock after.
-const NS_BASE = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-export const nowNs = (): bigint => NS_BASE + process.hrtime.bigint();
 
 /**
  * The session's append-only, sequenced output: every chunk goes to the files (the record) and to a
@@ -91,7 +88,7 @@ export class OutputLog implements PrimaryRecorder {
   }
 
   private append(stream: StreamName, data: Buffer, plainMessage?: Buffer): void {
-    const timestampNs = nowNs();
+    const timestampNs = preciseNowNs();
     let sequence: number;
     try {
       sequence = this.files.append(stream, data, timestampNs);

@@ -1,5 +1,6 @@
 import type { ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { pageTokenAt } from './session-listing';
+import { nsToMs } from '../../common/time';
 
 /**
  * The most bytes of a ListSessions page (estimated as sessionInfoBytes does): far below grpc-js's
@@ -24,7 +25,7 @@ export function sessionInfoBytes(info: SessionInfo): number {
 }
 
 /** A session's creation time in Unix ms, from the wire's Unix ns. */
-export const createdMs = (s: SessionInfo): number => Number(BigInt(String(s.created_at ?? '0')) / 1_000_000n);
+export const createdMs = (s: SessionInfo): number => nsToMs(String(s.created_at ?? '0'));
 
 /** The listing order (creation time, then session id) of wire SessionInfos, as listSessions orders Sessions. */
 export const byPosition = (a: SessionInfo, b: SessionInfo): number =>

@@ -1,5 +1,6 @@
 import { ExecError, withDetail, type ErrorKind } from '../../common/errors';
 import { ERROR_REASONS, isErrorReason, type Outcome } from '@exec-stream/client/wire';
+import { msToNs } from '../../common/time';
 
 /** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
 export type KillReason = 'timeout' | 'idle_timeout' | 'killed_by_request' | 'output_limit';
@@ -152,7 +153,7 @@ export function readOutcomeRecord(value: unknown): OutcomeRecord | undefined {
   return { ...(r as unknown as OutcomeRecord), timeoutSignal: typeof r.timeoutSignal === 'number' ? r.timeoutSignal : 0 };
 }
 
-const ns = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
+const ns = (ms: number) => msToNs(ms).toString();
 
 /** The record as the wire's Outcome message (int64 as decimal strings, times in Unix ns). */
 export function toWireOutcome(r: OutcomeRecord): Outcome {

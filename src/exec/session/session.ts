@@ -3,10 +3,11 @@ import { ExecError } from '../../common/errors';
 import type { StartedProcess } from '../../executor';
 import type { TeeWriter } from '../output';
 import { ClientCursor, type ClientStream, type CursorOptions } from './client-cursor';
-import { nowNs, type OutputLog } from '../output';
+import { type OutputLog } from '../output';
 import type { SessionFiles } from '../output';
 import { ProcessInput, type TerminalSize } from './process-input';
 import { buildOutcome, sessionEndError, storedError, type KillReason, type SessionOutcome } from './session-outcome';
+import { preciseNowNs } from '../../common/time';
 
 export type { SessionOutcome } from './session-outcome';
 export type SessionKind = 'run' | 'exec';
@@ -118,7 +119,7 @@ export class Session {
   /** A terminal size applied, recorded beside the output (`resizes`) for the session's recording. */
   private recordResize(size: TerminalSize): void {
     try {
-      this.files.appendResize({ timestamp: nowNs(), width: size.width, height: size.height, after_sequence: this.output.lastSequence });
+      this.files.appendResize({ timestamp: preciseNowNs(), width: size.width, height: size.height, after_sequence: this.output.lastSequence });
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, size }, 'terminal size not recorded: the recording will miss it');
     }

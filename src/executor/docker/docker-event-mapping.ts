@@ -1,4 +1,4 @@
-import type { NewLifecycleEvent } from '../../lifecycle/lifecycle-event';
+import type { ContainerEventType, NewLifecycleEvent, StatusAfter } from '../../lifecycle/lifecycle-event';
 import { LABEL_SESSION } from './labels';
 import { signalName } from '../../common/signals';
 
@@ -12,7 +12,7 @@ export interface DockerEventMessage {
 }
 
 /** Docker action → lifecycle type and the status after it. Actions not listed are not transitions here. */
-const ACTIONS: Record<string, { type: string; status: string }> = {
+const ACTIONS: Record<string, { type: ContainerEventType; status: StatusAfter }> = {
   create: { type: 'created', status: 'created' },
   start: { type: 'started', status: 'running' },
   pause: { type: 'paused', status: 'paused' },

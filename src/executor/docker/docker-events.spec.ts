@@ -5,7 +5,7 @@ import { loadConfig, type ExecConfig } from '../../common/config/exec-config';
 import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
-import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
+import type { LifecycleEvent, LifecycleEventType, StatusAfter } from '../../lifecycle/lifecycle-event';
 import { DockerEventsSource } from './docker-events';
 import type { DockerEventMessage } from './docker-event-mapping';
 import { LABEL_MANAGED, LABEL_REPLICA, LABEL_SESSION } from './labels';
@@ -424,7 +424,7 @@ describe('DockerEventsSource', () => {
   describe('reconciling after a reconnect', () => {
     /** Bus reports (from any source) of what the source should believe before the outage. */
     function believe(): void {
-      const report = (containerId: string, type: string, status: string, sessionId?: string) =>
+      const report = (containerId: string, type: LifecycleEventType, status: StatusAfter, sessionId?: string) =>
         bus.publish({ containerId, type, status, source: 'executor', sessionId });
       report(A, 'started', 'running', 'sa');
       report(B, 'started', 'running', 'sb');

@@ -7,6 +7,7 @@ import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/h
 import type { ContainerEventsSource } from '../container-events';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
+import type { LifecycleEvent, StatusAfter } from '../../lifecycle/lifecycle-event';
 import { dockerMessage } from './docker-errors';
 import { JsonLines } from './json-lines';
 import { isManaged, LABEL_SESSION, managedFilter } from './labels';
@@ -54,7 +55,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   private readonly reconciled = new Set<string>();
   private reconnectedAtMs = 0;
   /** Last status the bus reported per managed container (from every source): what to reconcile. */
-  private readonly known = new Map<string, { status: string; sessionId?: string }>();
+  private readonly known = new Map<string, { status: StatusAfter; sessionId?: string }>();
   private unsubscribe?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
   private readonly health: HealthState;
@@ -198,7 +199,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     this.bus.publish(event);
   }
 
-  private track(e: { containerId: string; type: string; status: string; sessionId?: string }): void {
+  private track(e: Pick<LifecycleEvent, 'containerId' | 'type' | 'status' | 'sessionId'>): void {
     if (!e.containerId) return;
     if (e.type === 'destroyed' || e.type === 'unregistered') {
       this.known.delete(e.containerId);

@@ -1,5 +1,6 @@
 import type { ResourceSample } from '../container-control';
 import { dockerTimeNs } from './docker-time';
+import { nowNs } from '../../common/time';
 
 /** The part of Docker's /containers/{id}/stats answer this service reads (cgroup v1 and v2). */
 export interface DockerStats {
@@ -22,7 +23,7 @@ export function sampleFromStats(s: DockerStats): ResourceSample {
     else if (op === 'write') write += e.value ?? 0;
   }
   return {
-    readAtNs: dockerTimeNs(s.read) ?? BigInt(Date.now()) * 1_000_000n,
+    readAtNs: dockerTimeNs(s.read) ?? nowNs(),
     cpuTotalNs: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
     memoryBytes: usage > cache ? usage - cache : usage,
     memoryLimit: mem.limit ?? 0,
