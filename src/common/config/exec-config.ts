@@ -8,6 +8,7 @@ import { tokensFileProblems } from './tokens-file';
 import { registryAuthFileProblems } from './registry-auth-file';
 import { limitsProblems } from './limits-config';
 import { logOptionsProblems } from './log-options';
+import { DNS_LABEL, REPLICA_ID } from '../patterns';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -363,7 +364,7 @@ export class ExecConfig {
    * exec-stream.replica: it sees, controls, re-adopts and removes only containers with its own id.
    * Unique per Docker engine; stable across restarts (default: the host name, i.e. the pod name).
    */
-  @Matches(/^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+  @Matches(REPLICA_ID, {
     message: 'EXEC_REPLICA_ID must be a DNS-1123 label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit',
   })
   EXEC_REPLICA_ID = defaultReplicaId();
@@ -417,7 +418,7 @@ export function defaultReplicaId(name = hostname()): string {
 }
 
 /** One EXEC_PEERS entry: `id=host:port`, id a DNS-1123 label, host a name, IPv4 or [IPv6]. */
-export const PEER_ENTRY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)=((?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5})$/;
+export const PEER_ENTRY = new RegExp(`^(${DNS_LABEL})=((?:\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):\\d{1,5})$`);
 
 /** Why an EXEC_PEERS value is refused, naming its first bad or repeated entry; undefined when it is good. */
 export function peerListProblem(value: unknown): string | undefined {

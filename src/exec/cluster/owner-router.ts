@@ -10,6 +10,7 @@ import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 import { RequestIdHome } from './request-id-home';
+import { DNS_LABEL } from '../../common/patterns';
 
 /** Where a call is served: here, or by the replica `replica` at `address`. */
 export type Owner = { local: true } | { local: false; replica: string; address: string };
@@ -22,7 +23,7 @@ const OWNER_QUERY_DEADLINE_MS = 5_000;
 const OWNER_CACHE_ENTRIES = 10_000;
 
 /** A session id made by replica R: `R.<uuid>` (R a DNS-1123 label, as EXEC_REPLICA_ID). */
-const SESSION_OF_REPLICA = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SESSION_OF_REPLICA = new RegExp(`^(${DNS_LABEL})\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`);
 
 /** The replica a session id names; undefined for an id without one (made before replicas, or by hand). */
 export function replicaOfSession(sessionId: string): string | undefined {

@@ -3,13 +3,12 @@ import { promises as dns } from 'node:dns';
 import { PEER_ENTRY, type ExecConfig } from '../../common/config/exec-config';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { REPLICA_ID } from '../../common/patterns';
 
 /** An unknown replica triggers at most one DNS lookup per this many ms (shared by the callers meanwhile). */
 const ON_DEMAND_INTERVAL_MS = 1_000;
 /** How long start-up waits for the first DNS answer before serving with the static peers only. */
 const FIRST_ANSWER_WAIT_MS = 2_000;
-/** A DNS label as a replica id (EXEC_REPLICA_ID's rule). */
-const REPLICA_ID = /^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** Answers that mean "no such name / no records": no peers, not a failure. */
 const NO_RECORDS = new Set(['ENOTFOUND', 'ENODATA']);
 

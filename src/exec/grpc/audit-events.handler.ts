@@ -10,6 +10,10 @@ import { EXEC_CONFIG } from '../../common/tokens';
 import { MergedAudit, RoutedCalls } from '../cluster';
 import type { ServerStreamCall } from './server-stream-call';
 import { msToNs, nsToMs } from '../../common/time';
+import { DNS_LABEL } from '../../common/patterns';
+
+/** An audit event id: `<replica>:<seq>`. */
+const AUDIT_EVENT_ID = new RegExp(`^(${DNS_LABEL}):(\\d{1,15})$`);
 
 /** What the handler needs of the raw grpc-js server-writable call. */
 export type AuditEventsCallStream = ServerStreamCall<AuditEventsResponse>;
@@ -89,7 +93,7 @@ export function parseAuditRequest(req: AuditEventsRequest__Output, replica: stri
   if (resume.length > MAX_LIST) throw new ExecError('invalid', `resume_after: at most ${MAX_LIST} event ids`);
   let afterSeq: number | undefined;
   for (const id of resume) {
-    const m = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):(\d{1,15})$/.exec(id);
+    const m = AUDIT_EVENT_ID.exec(id);
     if (!m) throw new ExecError('invalid', `resume_after ${quoted(id)} is not an audit event id (<replica>:<seq>)`);
     if (m[1] === replica) afterSeq = Number(m[2]);
   }
