@@ -17,7 +17,7 @@ import {
 import { join } from 'node:path';
 import pino from 'pino';
 import type { ExecConfig } from '../common/config/exec-config';
-import { ExecError } from '../common/errors';
+import { DISK_FULL_ERRNO, errnoOf, ExecError } from '../common/errors';
 import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../common/health-state';
 import { createRootLogger, type Logger } from '../common/logger';
 import type { AuditEventInput, StoredAuditEvent } from './audit-event';
@@ -512,8 +512,8 @@ function compact<T extends object>(value: T | undefined): T | undefined {
 /** A file-system failure of the trail, in words that name it. */
 function trailError(err: unknown, dir: string): ExecError {
   if (err instanceof ExecError) return err as ExecError;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  const code = errnoOf(err) ?? '';
+  if (DISK_FULL_ERRNO.has(code)) {
     return new ExecError(
       'exhausted',
       `the audit trail ${dir} cannot be written: its disk is full (${code}); calls it must record are refused until there is room`,

@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@exec-stream/client/wire';
 import { boundMessage, detailOfTrailers, ExecError, MAX_STATUS_MESSAGE_BYTES, toGrpcStatus, withDetail } from './errors';
 
@@ -49,6 +50,11 @@ describe('status details (docs/PROTOCOL.md, "Errors")', () => {
     expect(decoded(toGrpcStatus(new Error('boom')))).toMatchObject({ reason: 'INTERNAL' });
     expect(decoded(toGrpcStatus(Object.assign(new Error('x'), { code: 'EMFILE' })))).toMatchObject({ reason: 'FILE_DESCRIPTORS_EXHAUSTED' });
     expect(decoded(toGrpcStatus(Object.assign(new Error('x'), { code: 'ENOSPC' })))).toMatchObject({ reason: 'DATA_DIR_FULL' });
+    // The same errno sets as the data directory's and the Docker adapter's: ENFILE and EDQUOT too.
+    const enfile = toGrpcStatus(Object.assign(new Error('ENFILE: file table overflow'), { code: 'ENFILE' }));
+    expect({ code: enfile.code, reason: decoded(enfile)?.reason }).toEqual({ code: status.RESOURCE_EXHAUSTED, reason: 'FILE_DESCRIPTORS_EXHAUSTED' });
+    expect(enfile.details).toContain('raise its limit (ulimit -n)');
+    expect(decoded(toGrpcStatus(Object.assign(new Error('x'), { code: 'EDQUOT' })))).toMatchObject({ reason: 'DATA_DIR_FULL' });
   });
 
   it('a status whose details cannot be encoded is still answered, without them (a thrown encoder would leave the call unanswered)', () => {

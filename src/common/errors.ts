@@ -185,15 +185,30 @@ function grpcStatus(code: status, message: string, detail?: ErrorDetail): GrpcSt
   return { code, details, metadata };
 }
 
+/** errno codes of a process out of file descriptors, and of a full disk: a limit was reached, not a bug. */
+export const NO_FDS_ERRNO: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
+export const DISK_FULL_ERRNO: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/** The errno code of a thrown value ('EMFILE', 'ENOSPC' …); undefined when it has none. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
+  return typeof code === 'string' && code ? code : undefined;
+}
+
+/** What a person reads when the process ran out of fds; `where` ends the first clause (": X could not be opened"). */
+export function outOfFdsMessage(code: string, where: string): string {
+  return `exec-stream has run out of file descriptors (${code}: too many open files)${where}; raise its limit (ulimit -n) or let sessions end`;
+}
+
 /** Any thrown value → a status a client can act on. Unexpected errors become INTERNAL, never UNKNOWN. */
 export function toGrpcStatus(err: unknown): GrpcStatusError {
   if (err instanceof ExecError) return grpcStatus(err.grpcCode, err.message, err.detail);
   const message = boundMessage(err instanceof Error ? err.message : String(err));
   // Out of file descriptors or disk space anywhere: a limit was reached, not a bug.
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EMFILE' || code === 'ENFILE') {
-    return grpcStatus(status.RESOURCE_EXHAUSTED, `exec-stream has run out of file descriptors (${message})`, { reason: 'FILE_DESCRIPTORS_EXHAUSTED' });
+  const code = errnoOf(err);
+  if (code && NO_FDS_ERRNO.has(code)) {
+    return grpcStatus(status.RESOURCE_EXHAUSTED, outOfFdsMessage(code, `: ${message}`), { reason: 'FILE_DESCRIPTORS_EXHAUSTED' });
   }
-  if (code === 'ENOSPC') return grpcStatus(status.RESOURCE_EXHAUSTED, `no space left on device (${message})`, { reason: 'DATA_DIR_FULL' });
+  if (code && DISK_FULL_ERRNO.has(code)) return grpcStatus(status.RESOURCE_EXHAUSTED, `no space left on device (${message})`, { reason: 'DATA_DIR_FULL' });
   return grpcStatus(status.INTERNAL, `internal error: ${message}`, { reason: 'INTERNAL' });
 }

@@ -1,7 +1,5 @@
-import { ExecError } from '../../common/errors';
+import { DISK_FULL_ERRNO, errnoOf, ExecError, NO_FDS_ERRNO, outOfFdsMessage } from '../../common/errors';
 
-const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
-const NO_FDS = new Set(['EMFILE', 'ENFILE']);
 const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'EIO']);
 
 /**
@@ -23,9 +21,9 @@ export class DataDirError extends ExecError {
 
 /** `err` as a DataDirError when it is one of the known file-system failures; otherwise unchanged. */
 export function dataDirError(err: unknown, dataDir: string, what: string): unknown {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(err);
   if (!code || err instanceof ExecError) return err;
-  if (DISK_FULL.has(code)) {
+  if (DISK_FULL_ERRNO.has(code)) {
     return new DataDirError(
       'exhausted',
       `the data directory ${dataDir} (EXEC_DATA_DIR) is full (${code}): ${what} could not be written; free space there`,
@@ -33,14 +31,7 @@ export function dataDirError(err: unknown, dataDir: string, what: string): unkno
       true,
     );
   }
-  if (NO_FDS.has(code)) {
-    return new DataDirError(
-      'exhausted',
-      `exec-stream has run out of file descriptors (${code}: too many open files): ${what} could not be opened; raise its limit (ulimit -n) or let sessions end`,
-      code,
-      false,
-    );
-  }
+  if (NO_FDS_ERRNO.has(code)) return new DataDirError('exhausted', outOfFdsMessage(code, `: ${what} could not be opened`), code, false);
   if (NOT_WRITABLE.has(code)) {
     return new DataDirError('unavailable', `the data directory ${dataDir} (EXEC_DATA_DIR) cannot be written (${code}): ${what} failed`, code, true);
   }

@@ -1,4 +1,4 @@
-import { ExecError, type ErrorDetail } from '../../common/errors';
+import { ExecError, NO_FDS_ERRNO, outOfFdsMessage, type ErrorDetail } from '../../common/errors';
 
 interface DockerodeError {
   statusCode?: number;
@@ -96,12 +96,11 @@ export function isStateConflict(err: unknown): boolean {
 export function fromDockerError(err: unknown, what: string): ExecError {
   if (err instanceof ExecError) return err as ExecError;
   const e = err as DockerodeError;
-  if (e?.code === 'EMFILE' || e?.code === 'ENFILE') {
-    return new ExecError(
-      'exhausted',
-      `exec-stream has run out of file descriptors (${e.code}: too many open files) for a Docker request for ${what}: raise its limit (ulimit -n) or let sessions end`,
-      { reason: 'FILE_DESCRIPTORS_EXHAUSTED', metadata: { errno: e.code } },
-    );
+  if (e?.code && NO_FDS_ERRNO.has(e.code)) {
+    return new ExecError('exhausted', outOfFdsMessage(e.code, ` for a Docker request for ${what}`), {
+      reason: 'FILE_DESCRIPTORS_EXHAUSTED',
+      metadata: { errno: e.code },
+    });
   }
   if (e?.code && UNREACHABLE.has(e.code)) {
     return new ExecError('unavailable', `Docker engine unreachable (${e.code}): ${dockerMessage(err)}`, {
