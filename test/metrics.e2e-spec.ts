@@ -301,9 +301,15 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     call.cancel();
     // The client leaves the session on its stream's close, and its call is counted on grpc-js's cancel
     // notice, a tick apart: a scrape may fall between them.
+    let last: Sample | undefined;
     const gone = await waitUntil('the client gone and its call counted', async () => {
-      const s = await scrape(port);
+      const s = (last = await scrape(port));
       return value(s, 'exec_attached_clients') === 0 && delta(before, s, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`) >= 1 && s;
+    }).catch((err: Error) => {
+      // Say what was seen last: the client still attached, or its call counted under another code.
+      const calls = [...(last ?? new Map<string, number>()).entries()].filter(([k]) => k.startsWith(`exec_grpc_calls_total{method="${SESSION}"`));
+      const seen = { attached: last && value(last, 'exec_attached_clients'), calls: calls.map(([k, v]) => `${k} ${v - value(before, k)}`) };
+      throw new Error(`${err.message}; last scrape: ${JSON.stringify(seen)}`);
     });
     expect(value(gone, 'exec_clients_behind_tail')).toBe(0);
     expect(delta(before, gone, `exec_grpc_calls_total{method="${SESSION}",code="CANCELLED"}`)).toBe(1);
