@@ -9,8 +9,9 @@ import { createServer } from 'node:net';
  * one after another.
  */
 const FIRST_PORT = 20_000;
-const BLOCK = 3_000;
-const WORKERS = 4;
+/** Twelve blocks of 1,000 (20000–31999): distinct for up to twelve workers (`--maxWorkers=12`); a file takes tens. */
+const BLOCK = 1_000;
+const WORKERS = 12;
 let next: number | undefined;
 
 /** A TCP port on 127.0.0.1 that is free now and that no other jest worker is handed. */
