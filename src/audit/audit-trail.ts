@@ -167,7 +167,7 @@ export class AuditTrail {
     this.timers.push(setInterval(() => this.sweep(), Math.max(250, Math.min(60_000, this.retentionMs / 4))));
     if (this.config.EXEC_AUDIT_FSYNC !== 'always') this.timers.push(setInterval(() => this.syncInBackground(), SYNC_MS));
     for (const t of this.timers) t.unref();
-    if (this.config.EXEC_AUDIT_STDOUT === 'true') this.stdout = pino.destination({ dest: 1, sync: true });
+    if (this.config.EXEC_AUDIT_STDOUT) this.stdout = pino.destination({ dest: 1, sync: true });
     this.restoreRoom();
     try {
       this.record({ action: 'service_start' });

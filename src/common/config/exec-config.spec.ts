@@ -107,6 +107,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ EXEC_DOCKER_TIMEOUT_MS: '1500' }).EXEC_DOCKER_TIMEOUT_MS).toBe(1500);
     expect(loadConfig({}).EXEC_DOCKER_TIMEOUT_MS).toBe(30_000);
   });
+
+  it('reads true / false as booleans and refuses anything else, naming the setting', () => {
+    const d = loadConfig({});
+    expect([d.EXEC_CONTAINER_INIT, d.EXEC_READ_ONLY_ROOTFS, d.EXEC_AUDIT_STDOUT, d.EXEC_REMOVE_CONTAINERS]).toEqual([true, false, false, true]);
+    const c = loadConfig({ EXEC_CONTAINER_INIT: 'false', EXEC_READ_ONLY_ROOTFS: 'true', EXEC_AUDIT_STDOUT: 'true', EXEC_REMOVE_CONTAINERS: 'false' });
+    expect([c.EXEC_CONTAINER_INIT, c.EXEC_READ_ONLY_ROOTFS, c.EXEC_AUDIT_STDOUT, c.EXEC_REMOVE_CONTAINERS]).toEqual([false, true, true, false]);
+    for (const bad of ['yes', '1', 'TRUE', ''])
+      expect(() => loadConfig({ EXEC_REMOVE_CONTAINERS: bad })).toThrow(
+        `EXEC_REMOVE_CONTAINERS=${JSON.stringify(bad)}: EXEC_REMOVE_CONTAINERS must be true or false`,
+      );
+  });
 });
 
 describe('README "Configuration" states what loadConfig does', () => {

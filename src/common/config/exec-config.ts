@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tlsProblems } from './tls-files';
@@ -17,6 +17,9 @@ const toNumber = ({ value }: { value: unknown }) =>
 /** The ceiling of the settings that arm one Node timer each (far below its 2^31 − 1 ms limit). */
 const ONE_DAY_MS = 86_400_000;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** 'true' / 'false' as booleans; anything else (empty too) stays a string, which IsBoolean refuses. */
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+const BOOLEAN = { message: ({ property }: { property: string }) => `${property} must be true or false` };
 /** Unset when empty; else without surrounding whitespace (all-whitespace stays a string, '' then, which MinLength refuses). */
 const trimmedToken = ({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? value.trim() : value);
 
@@ -166,8 +169,9 @@ export class ExecConfig {
    * Run containers with Docker's init (tini) as pid 1, like `docker run --init`: it forwards signals,
    * so a plain process dies of SIGTERM (exit 143) instead of pid 1 ignoring it, and it reaps zombies.
    */
-  @IsIn(['true', 'false'])
-  EXEC_CONTAINER_INIT = 'true';
+  @Transform(toBoolean)
+  @IsBoolean(BOOLEAN)
+  EXEC_CONTAINER_INIT = true;
 
   /** Memory limit (bytes) of a run's container when Start.memory_bytes is 0; 0 = none (limits-config.ts checks these). */
   @Transform(toInt)
@@ -219,8 +223,9 @@ export class ExecConfig {
   EXEC_MAX_TIMEOUT_MS = 0;
 
   /** Run containers with a read-only root file system and a writable tmpfs /tmp, unless Start.read_only_rootfs says otherwise. */
-  @IsIn(['true', 'false'])
-  EXEC_READ_ONLY_ROOTFS = 'false';
+  @Transform(toBoolean)
+  @IsBoolean(BOOLEAN)
+  EXEC_READ_ONLY_ROOTFS = false;
 
   /**
    * Capabilities a run's container keeps (comma-separated; all others dropped): Docker's default set or
@@ -305,8 +310,9 @@ export class ExecConfig {
   EXEC_AUDIT_FSYNC = 'interval';
 
   /** `true`: every audit event is also written to standard output as one JSON line with "type":"audit" (for log shippers). */
-  @IsIn(['true', 'false'])
-  EXEC_AUDIT_STDOUT = 'false';
+  @Transform(toBoolean)
+  @IsBoolean(BOOLEAN)
+  EXEC_AUDIT_STDOUT = false;
 
   /** Newest output kept in memory per session; older output is read back from the session's files. */
   @Transform(toInt)
@@ -353,8 +359,9 @@ export class ExecConfig {
   EXEC_COPY_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
   /** Remove a run's container once its exit code and all its output are recorded. */
-  @IsIn(['true', 'false'])
-  EXEC_REMOVE_CONTAINERS = 'true';
+  @Transform(toBoolean)
+  @IsBoolean(BOOLEAN)
+  EXEC_REMOVE_CONTAINERS = true;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   EXEC_LOG_LEVEL = 'info';
@@ -397,10 +404,6 @@ export class ExecConfig {
   @Min(100)
   @Max(ONE_DAY_MS)
   EXEC_PEERS_REFRESH_MS = 10_000;
-
-  get removeContainers(): boolean {
-    return this.EXEC_REMOVE_CONTAINERS === 'true';
-  }
 
   get listenHost(): string {
     return this.EXEC_LISTEN.slice(0, this.EXEC_LISTEN.lastIndexOf(':')).replace(/^\[|\]$/g, '');

@@ -63,7 +63,7 @@ export class ContainerReconciler implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async once(why: string, listed?: ManagedContainer[]): Promise<number> {
-    if (!this.config.removeContainers || !this.recovery || this.sessions.draining) return 0;
+    if (!this.config.EXEC_REMOVE_CONTAINERS || !this.recovery || this.sessions.draining) return 0;
     const containers = listed ?? (await this.recovery.listManaged());
     const sessions = new Map(this.sessions.all().map((s) => [s.id, s]));
     let removed = 0;

@@ -44,7 +44,7 @@ export function resolveContainerLimits(r: RequestedLimits, c: ExecConfig): Conta
     memoryBytes,
     nanoCpus: Math.round(cpus * 1e9),
     pidsLimit: pick('pids_limit', r.pidsLimit, c.EXEC_DEFAULT_PIDS_LIMIT, c.EXEC_MAX_PIDS_LIMIT, 'EXEC_MAX_PIDS_LIMIT'),
-    readOnlyRootfs: r.readOnlyRootfs ?? c.EXEC_READ_ONLY_ROOTFS === 'true',
+    readOnlyRootfs: r.readOnlyRootfs ?? c.EXEC_READ_ONLY_ROOTFS,
   };
 }
 

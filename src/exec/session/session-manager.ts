@@ -192,7 +192,7 @@ export class SessionManager implements OnModuleDestroy {
       .finally(() => {
         // Not while draining: the process "ended" only for us (files sealed); it runs on, to be re-adopted.
         // Not while the session waits for Docker's outcome: that path removes it once the outcome is in.
-        if (info.kind === 'run' && this.config.removeContainers && !this.drainReason && session.outcome) void this.runtime.remove(session.containerId);
+        if (info.kind === 'run' && this.config.EXEC_REMOVE_CONTAINERS && !this.drainReason && session.outcome) void this.runtime.remove(session.containerId);
       });
     try {
       // Which container (and exec) this is: restart recovery needs it to find the process again.

@@ -232,7 +232,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       )
       .finally(() => {
         // A run's container goes with its session; an exec's belongs to its run.
-        if (!exec && this.config.removeContainers && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
+        if (!exec && this.config.EXEC_REMOVE_CONTAINERS && !this.sessions.draining && session.outcome) void this.runtime.remove(found.containerId);
       });
   }
 

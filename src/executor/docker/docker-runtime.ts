@@ -77,7 +77,7 @@ export class DockerRuntime implements ContainerRuntime {
           Labels: { ...spec.labels, ...managedLabels(spec.sessionId, this.config.EXEC_REPLICA_ID), [LABEL_RECORDER]: RECORDER_VERSION },
           HostConfig: {
             NetworkMode: this.config.EXEC_CONTAINER_NETWORK,
-            Init: this.config.EXEC_CONTAINER_INIT === 'true',
+            Init: this.config.EXEC_CONTAINER_INIT,
             // Engines with API ≥ 1.42 size the tty before the process starts; older ones ignore it and
             // get the same size from a resize right after start (see ProcessInput.applyInitial).
             ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}),
