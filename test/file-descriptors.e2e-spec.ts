@@ -5,9 +5,10 @@ import { sha256 } from './support/helpers';
 import { BASE_IMAGE } from './support/server';
 
 /**
- * File descriptors (issue 8, item 11): a finished session holds none (its files are opened on demand
- * for a reader and closed after), so the service's fds stay flat however many sessions it keeps, and
- * a service with a low fd limit serves far more sessions than it could hold open at once.
+ * File descriptors: a finished session holds none (its files are opened on demand for a reader and
+ * closed after), so a service with a low fd limit serves far more sessions than it could hold open at
+ * once, and running out is a clear error it recovers from. (That the count stays flat across sessions is
+ * measured in test/reliability/fd-exhaustion.rel-spec.ts.)
  */
 jest.setTimeout(120_000);
 
@@ -44,17 +45,6 @@ afterEach(async () => {
 });
 
 describe('file descriptors of finished sessions', () => {
-  it('stay near the starting count over 30 sessions (none held per finished session)', async () => {
-    svc = await childService();
-    await svc.start();
-    await runMany(svc, 4); // warm up: Docker and gRPC connections are open
-    const before = openFds(svc);
-    const runs = await runMany(svc, 30, 4);
-    expect(runs.every((r) => r.exitCode === 0)).toBe(true);
-    // 15 of slack for connections opened meanwhile; one descriptor kept per finished session would be 30.
-    expect(openFds(svc)).toBeLessThanOrEqual(before + 15);
-  });
-
   it(`under \`prlimit --nofile=${NOFILE}\`, 30 sessions all work and the oldest replays byte-exact`, async () => {
     svc = await childService({}, { nofile: NOFILE });
     await svc.start();
