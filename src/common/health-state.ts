@@ -1,4 +1,5 @@
 import type { ExecConfig } from './config/exec-config';
+import { perConfig } from './per-config';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -67,14 +68,5 @@ export class HealthState {
   }
 }
 
-const byConfig = new WeakMap<ExecConfig, HealthState>();
-
-/**
- * The one HealthState of the service built from `config`: the gRPC options (outside Nest's DI) and
- * the providers inside it are both given the same config object, and meet here.
- */
-export function healthStateFor(config: ExecConfig): HealthState {
-  let state = byConfig.get(config);
-  if (!state) byConfig.set(config, (state = new HealthState()));
-  return state;
-}
+/** The one HealthState of the service built from `config` (src/common/per-config.ts). */
+export const healthStateFor = perConfig((_config: ExecConfig) => new HealthState());

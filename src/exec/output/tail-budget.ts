@@ -1,3 +1,5 @@
+import { perConfig } from '../../common/per-config';
+
 /**
  * One memory budget for the in-memory output of all sessions (their tail windows and read-back
  * caches), so that memory stays bounded by configuration however many sessions run at once: each
@@ -41,11 +43,7 @@ export class TailBudget {
   }
 }
 
-const budgets = new WeakMap<object, TailBudget>();
-
 /** The one budget of a service configuration (EXEC_TAIL_BUDGET_BYTES, EXEC_TAIL_BYTES), made on first use. */
-export function tailBudgetFor(config: { EXEC_TAIL_BYTES: number; EXEC_TAIL_BUDGET_BYTES: number }): TailBudget {
-  let budget = budgets.get(config);
-  if (!budget) budgets.set(config, (budget = new TailBudget(config.EXEC_TAIL_BUDGET_BYTES, config.EXEC_TAIL_BYTES)));
-  return budget;
-}
+export const tailBudgetFor = perConfig(
+  (config: { EXEC_TAIL_BYTES: number; EXEC_TAIL_BUDGET_BYTES: number }) => new TailBudget(config.EXEC_TAIL_BUDGET_BYTES, config.EXEC_TAIL_BYTES),
+);
