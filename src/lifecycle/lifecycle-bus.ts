@@ -5,6 +5,7 @@ import { matches, type LifecycleEvent, type LifecycleEventType, type NewLifecycl
 import { LifecycleCursor, type CursorOptions, type EventHistory } from './lifecycle-cursor';
 import { TransitionDedupe } from './transition-dedupe';
 import { nowNs } from '../common/time';
+import { BoundedMap } from '../common/bounded';
 
 export type LifecycleListener = (event: LifecycleEvent) => void;
 
@@ -33,8 +34,8 @@ export class LifecycleBus implements EventHistory {
   private readonly cursors = new Set<LifecycleCursor>();
   private readonly listeners = new Set<{ containerId?: string; fn: LifecycleListener }>();
   readonly dedupe = new TransitionDedupe();
-  /** Session of each container seen, to name it on events whose reporter did not (bounded). */
-  private readonly sessionOf = new Map<string, string>();
+  /** Session of each container seen, to name it on events whose reporter did not (the newest 10,000). */
+  private readonly sessionOf = new BoundedMap<string, string>(10_000);
   /** Published, deduplicated and dropped counts (metrics on). */
   private readonly counts?: ExecMetrics['lifecycle'];
 
@@ -126,7 +127,6 @@ export class LifecycleBus implements EventHistory {
       return;
     }
     this.sessionOf.set(containerId, sessionId);
-    if (this.sessionOf.size > 10_000) this.sessionOf.delete(this.sessionOf.keys().next().value!);
   }
 
   private store(event: LifecycleEvent): void {

@@ -11,6 +11,7 @@ import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 import { RequestIdHome } from './request-id-home';
 import { DNS_LABEL } from '../../common/patterns';
+import { BoundedMap } from '../../common/bounded';
 
 /** Where a call is served: here, or by the replica `replica` at `address`. */
 export type Owner = { local: true } | { local: false; replica: string; address: string };
@@ -40,7 +41,7 @@ export function replicaOfSession(sessionId: string): string | undefined {
 export class OwnerRouter {
   private readonly log: Logger;
   /** container id (as given, and in full) → owning replica. */
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new BoundedMap<string, string>(OWNER_CACHE_ENTRIES);
 
   constructor(
     private readonly directory: PeerDirectory,
@@ -184,6 +185,5 @@ export class OwnerRouter {
       this.owners.delete(id);
       this.owners.set(id, replica);
     }
-    while (this.owners.size > OWNER_CACHE_ENTRIES) this.owners.delete(this.owners.keys().next().value!);
   }
 }

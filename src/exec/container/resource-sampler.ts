@@ -3,6 +3,7 @@ import { CONTAINER_CONTROL } from '../../common/tokens';
 import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatch } from '../../executor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
+import { BoundedSet } from '../../common/bounded';
 
 export interface ResourceUsage {
   cpuPercent: number;
@@ -36,7 +37,7 @@ const MAX_ENDED = 1024;
 @Injectable()
 export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
   private readonly watches = new Map<string, Watched>();
-  private readonly ended = new Set<string>();
+  private readonly ended = new BoundedSet<string>(MAX_ENDED);
   private unsubscribe?: () => void;
 
   constructor(
@@ -97,7 +98,6 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
   /** The container is not running any more: end its watch and every wait on it. */
   private stopped(containerId: string): void {
     this.ended.add(containerId);
-    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.values().next().value!);
     this.unwatch(containerId);
   }
 

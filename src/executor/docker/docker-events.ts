@@ -11,6 +11,7 @@ import type { LifecycleEvent, StatusAfter } from '../../lifecycle/lifecycle-even
 import { dockerMessage } from './docker-errors';
 import { JsonLines } from './json-lines';
 import { isManaged, LABEL_SESSION, managedFilter } from './labels';
+import { BoundedMap, BoundedSet } from '../../common/bounded';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
@@ -46,7 +47,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   private retryMs = RETRY_MIN_MS;
   private timer?: NodeJS.Timeout;
   private lastEventTime?: string;
-  private readonly seen = new Set<string>();
+  /** Keys of the newest Docker events handled: the same event replayed by `since` after a reconnect is skipped. */
+  private readonly seen = new BoundedSet<string>(SEEN_KEYS);
   /**
    * The transitions the last reconcile published (container:type) and when that reconnect was: the
    * same transition replayed by `since` afterwards is not published again (both are source docker, so
@@ -54,8 +56,8 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
    */
   private readonly reconciled = new Set<string>();
   private reconnectedAtMs = 0;
-  /** Last status the bus reported per managed container (from every source): what to reconcile. */
-  private readonly known = new Map<string, { status: StatusAfter; sessionId?: string }>();
+  /** Last status the bus reported per managed container (from every source, the newest 10,000): what to reconcile. */
+  private readonly known = new BoundedMap<string, { status: StatusAfter; sessionId?: string }>(10_000);
   private unsubscribe?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
   private readonly health: HealthState;
@@ -188,7 +190,6 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     const key = dockerEventKey(msg);
     if (this.seen.has(key)) return; // replayed by `since` after a reconnect
     this.seen.add(key);
-    if (this.seen.size > SEEN_KEYS) this.seen.delete(this.seen.values().next().value!);
     if (msg.timeNano) this.lastEventTime = nanoToSince(msg.timeNano);
     else if (msg.time) this.lastEventTime = String(msg.time);
     if (!isManaged(msg.Actor?.Attributes, this.config.EXEC_REPLICA_ID)) return;
@@ -207,7 +208,6 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     }
     if (!e.status) return;
     this.known.set(e.containerId, { status: e.status, sessionId: e.sessionId ?? this.known.get(e.containerId)?.sessionId });
-    if (this.known.size > 10_000) this.known.delete(this.known.keys().next().value!);
   }
 
   /** After a reconnect: publish what Docker's state says happened while we were not listening. */
