@@ -9,6 +9,7 @@ import type { Owner } from './owner-router';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 import { STATUS_FLUSH_MS } from '../session';
+import { writeOrPause } from './write-or-pause';
 
 /** A peer that is the owner. */
 export type RemoteOwner = Extract<Owner, { local: false }>;
@@ -154,12 +155,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
     call: ForwardedCall,
     upstream: { write(m: unknown): boolean; end(): void; cancel(): void; once(e: 'drain', f: () => void): unknown },
   ): void {
-    call.on('data', (msg: unknown) => {
-      if (!upstream.write(msg)) {
-        call.pause?.();
-        upstream.once('drain', () => call.resume?.());
-      }
-    });
+    call.on('data', (msg: unknown) => writeOrPause(upstream, msg, call));
     // A half-close is passed on as one (the owner gives it its EOF grace); a cut call cancels the owner's.
     call.on('end', () => upstream.end());
     call.on('cancelled', () => upstream.cancel());
@@ -211,12 +207,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
       };
       this.inFlight.add(drain);
       call.once('cancelled', onClientGone);
-      upstream.on('data', (message: Buffer) => {
-        if (!call.write(message)) {
-          upstream.pause();
-          call.once('drain', () => upstream.resume());
-        }
-      });
+      upstream.on('data', (message: Buffer) => writeOrPause(call, message, upstream));
       upstream.on('end', () => settle());
       upstream.on('error', (err: ServiceError) => {
         if (settled || call.cancelled) return;

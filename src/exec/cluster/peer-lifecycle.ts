@@ -9,6 +9,7 @@ import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 import { nowNs } from '../../common/time';
+import { writeOrPause } from './write-or-pause';
 
 /** The merged stream's own event types (besides every LifecycleEvent type a replica sends): written here, never on a bus. */
 type ReplicaEventType = 'replica_unreachable' | 'replica_reachable';
@@ -74,10 +75,7 @@ export class PeerLifecycle {
       stream.on('data', (event: ContainerLifecycleEvent) => {
         answers();
         if (event.id !== undefined) lastId = String(event.id);
-        if (!call.write(event)) {
-          stream!.pause();
-          call.once('drain', () => stream!.resume());
-        }
+        writeOrPause(call, event, stream!);
       });
       stream.on('error', (err: ServiceError) => {
         if (signal.aborted || err.code === Code.CANCELLED) return;
