@@ -10,6 +10,7 @@ import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
 import { STATUS_FLUSH_MS } from '../session';
 import { writeOrPause } from './write-or-pause';
+import { sleep } from '../../common/sleep';
 
 /** A peer that is the owner. */
 export type RemoteOwner = Extract<Owner, { local: false }>;
@@ -92,7 +93,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
     );
     for (const end of [...this.inFlight]) end(err);
     // The statuses go out before the server closes (which would cut the calls: CANCELLED).
-    await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
+    await sleep(STATUS_FLUSH_MS);
   }
 
   /** A unary call, answered by the owner (its status code kept), within the caller's deadline if it has one. */

@@ -10,6 +10,7 @@ import { optionalId } from '../../common/request-ids';
 import { parseSignal } from './signal-names';
 import { SessionManager } from '../session';
 import { CopiesInFlight } from './copies-in-flight';
+import { sleep } from '../../common/sleep';
 
 /** How long a just-started exec may take to show as running in Docker's inspect. */
 const EXEC_START_WAIT_MS = 2000;
@@ -112,7 +113,7 @@ export class ContainerControlService {
     for (;;) {
       const exec = await this.control.inspectExec(execId);
       if ((exec.running && exec.pid > 0) || exec.exitCode !== undefined || Date.now() >= until) return exec;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 

@@ -15,6 +15,7 @@ import { optionalId } from '../../common/request-ids';
 import { waitForDrain } from '@exec-stream/client/wire';
 import { callContextOf } from './call-context';
 import type { ServerStreamCall } from './server-stream-call';
+import { sleep } from '../../common/sleep';
 
 /** What the handler needs of the raw grpc-js server-writable call. */
 export type LifecycleCallStream = ServerStreamCall<ContainerLifecycleEvent>;
@@ -50,7 +51,7 @@ export class LifecycleCallHandler implements BeforeApplicationShutdown {
     if (!this.open.size) return;
     const err = new ExecError('unavailable', `${DRAIN_MESSAGE}; lifecycle subscribers: resume with resume_after_id = the last event id seen`);
     for (const end of [...this.open]) end(err);
-    await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
+    await sleep(STATUS_FLUSH_MS);
   }
 
   /**

@@ -5,6 +5,7 @@ import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { SessionManager } from './session-manager';
+import { sleep } from '../../common/sleep';
 
 /** Time given to grpc-js to send the UNAVAILABLE statuses before the server is shut down. */
 export const STATUS_FLUSH_MS = 250;
@@ -72,6 +73,6 @@ export class SessionDrain implements OnModuleDestroy, BeforeApplicationShutdown 
       { signal, running: running.length, clients, sealed: !!signal },
       'draining: new sessions refused, clients told, running containers left for re-adoption',
     );
-    if (clients || signal) await new Promise((r) => setTimeout(r, STATUS_FLUSH_MS));
+    if (clients || signal) await sleep(STATUS_FLUSH_MS);
   }
 }

@@ -18,6 +18,7 @@ import { SessionManager } from './session-manager';
 import { buildOutcome, readOutcomeRecord, restoredError, sessionEndError, type KillReason } from './session-outcome';
 import { readTimeoutSpec } from './session-timeouts';
 import { ContainerReconciler } from './container-reconciler';
+import { sleep } from '../../common/sleep';
 
 /** What kill.json may hold (anything else is ignored). */
 const KILL_REASONS: ReadonlySet<string> = new Set<KillReason>(['timeout', 'idle_timeout', 'killed_by_request', 'output_limit']);
@@ -268,7 +269,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
           throw new ExecError('unavailable', `${lost.message}; Docker did not answer again within ${DOCKER_RETURN_GRACE_MS / 1000} s`);
         }
       }
-      await new Promise((r) => setTimeout(r, waitMs));
+      await sleep(waitMs);
     }
     if (this.sessions.draining) return;
     await this.resume(session, await this.recovery!.listManaged());

@@ -4,6 +4,7 @@ import { ExecError, type ErrorDetail } from '../../common/errors';
 import { fromDockerError } from './docker-errors';
 import { withDeadline } from './docker-deadline';
 import { FrameDemuxer } from './frame-demuxer';
+import { sleep } from '../../common/sleep';
 
 /**
  * Signalling an exec's process. Docker can kill a container's main process but has no API to signal an
@@ -134,7 +135,7 @@ export async function runHelper(docker: Docker, containerId: string, cmd: string
   for (let i = 0; i < 100; i++) {
     const info = await withDeadline(ms, `inspect of ${what}`, (abortSignal) => exec.inspect({ abortSignal }));
     if (!info.Running && typeof info.ExitCode === 'number') return { exitCode: info.ExitCode, output: demuxText(Buffer.concat(parts)) };
-    await new Promise((r) => setTimeout(r, i < 10 ? 5 : 20));
+    await sleep(i < 10 ? 5 : 20);
   }
   throw new Error(`helper ${cmd[0]} did not finish`);
 }

@@ -15,6 +15,7 @@ import { isManaged, managedLabels } from './labels';
 import { hostLimits } from './host-limits';
 import { logConfig } from './log-config';
 import { execRecordDir, LABEL_RECORDER, RECORDER_VERSION, SHIM_VOLUME, shimEntrypoint, shimUpload } from './shim/shim-payload';
+import { sleep } from '../../common/sleep';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps
@@ -252,13 +253,13 @@ export class DockerRuntime implements ContainerRuntime {
     for (let waitMs = 25; ; waitMs *= 2) {
       const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(() => undefined);
       if (!info || info.State?.OOMKilled || exitCode !== 137 || waitMs > 100) return !!info?.State?.OOMKilled;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await sleep(waitMs);
     }
   }
 
   private async removeAbandoned(containerId: string): Promise<void> {
     for (let attempt = 0; attempt < 10 && !(await this.tryRemove(containerId)); attempt++) {
-      await new Promise((r) => setTimeout(r, 1000).unref());
+      await sleep(1000, { unref: true });
     }
   }
 
@@ -330,7 +331,7 @@ export class DockerRuntime implements ContainerRuntime {
         if (typeof info.ExitCode === 'number') return info.ExitCode;
         if (attempt > 20) throw new ExecError('aborted', `exec ${exec.id.slice(0, 12)}: it stopped but Docker reports no exit code`);
       }
-      await new Promise((r) => setTimeout(r, attempt < 20 ? 5 : Math.min(1000, 50 * (attempt - 19))));
+      await sleep(attempt < 20 ? 5 : Math.min(1000, 50 * (attempt - 19)));
     }
   }
 }
