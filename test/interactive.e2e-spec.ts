@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
-import { grpcError, sha256, sleep } from './support/helpers';
+import { grpcError, sha256 } from './support/helpers';
 import { backgroundReader, waitUntil } from './support/conditions';
 import { ControlClient } from '@exec-stream/client';
 import { TcpProxy } from './support/tcp-proxy';
@@ -59,10 +59,22 @@ describe('stdin', () => {
       }
       s.closeStdin();
     })();
-    // Proving nothing happens: for 2 s the process reads nothing, and what the client could push is
-    // bounded by gRPC windows, socket and pipe buffers (a few MiB): a service that buffered stdin for
-    // the process would take all 16 MiB.
-    await sleep(2000);
+    // While the process reads nothing, what the client can push is bounded by gRPC windows, socket and
+    // pipe buffers (a few MiB): its writes stop being taken. Held back means writes were taken, then none
+    // for 500 ms, over at least 20 turns of this process's event loop (each lets the writes' callbacks
+    // run), so that a pause of the loop itself is not taken for it. A service that buffered stdin for the
+    // process takes all 16 MiB, then nothing more: that too ends the wait, and fails the bound.
+    let seen = -1;
+    let since = 0;
+    let turns = 0;
+    await waitUntil(
+      'the sender to be held back (no write taken for 500 ms)',
+      () => {
+        if (accepted !== seen) [seen, since, turns] = [accepted, Date.now(), 0];
+        return seen > 0 && ++turns >= 20 && Date.now() - since >= 500;
+      },
+      30_000,
+    );
     expect(accepted).toBeLessThan(8 * 1024 * 1024);
     await new ControlClient(server.connection).signal(containerId, 'USR1');
     await sending;
@@ -241,6 +253,15 @@ describe('tty', () => {
     expect(sizes.slice(1)).toEqual(['30 100', '40 120', '43 132'].filter((x) => sizes.includes(x)));
   });
 
+  /**
+   * The tty session the refused sizes go to, started once: each case resizes it from an attach with its
+   * client_id, a writer as its starter is (the same check of the size), and the refusal ends that call
+   * alone: the session goes on for the next case.
+   */
+  let sizing: Promise<string> | undefined;
+  const sizingSession = () =>
+    (sizing ??= server.client.run(BASE_IMAGE, { command: ['sleep', '600'], tty: true, clientId: 'sizes' }).ready.then((r) => r.sessionId));
+
   // Resize.Width / Height are int32 in proto/exec.proto, so our client can send negatives as they are.
   it.each([
     [0, 24],
@@ -251,7 +272,7 @@ describe('tty', () => {
     [10001, 24],
     [80, 10001],
   ])('zero, negative or over 10000 sizes → INVALID_ARGUMENT (%i x %i)', async (width, height) => {
-    const s = server.client.run(BASE_IMAGE, { command: ['sleep', '5'], tty: true });
+    const s = server.client.attach({ sessionId: await sizingSession(), clientId: 'sizes' });
     await s.ready;
     s.resize(width, height);
     const err = await grpcError(s.wait());

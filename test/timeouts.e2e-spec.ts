@@ -32,8 +32,9 @@ describe('Session Start: timeouts', () => {
     const s = server.client.start({
       image: BASE_IMAGE,
       command: ['sh', '-c', 'trap "echo got-TERM" TERM; echo armed; while :; do sleep 0.1; done'],
-      timeout_ms: 1500,
-      kill_grace_ms: 1500,
+      // The trap runs within the 0.1 s sleep it interrupts: a tenth of the grace.
+      timeout_ms: 1000,
+      kill_grace_ms: 1000,
     });
     const { sessionId } = await s.ready;
     const out = backgroundReader(s.output());
@@ -64,7 +65,7 @@ describe('Session Start: timeouts', () => {
   });
 
   it('an idle timeout ends a process that printed once and went quiet', async () => {
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo once; sleep 60'], idleTimeoutMs: 1500 });
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'echo once; sleep 60'], idleTimeoutMs: 1000 });
     const { sessionId } = await s.ready;
     const { stdout, exitCode } = await s.collect();
     expect(stdout.toString()).toBe('once\n');
@@ -73,18 +74,20 @@ describe('Session Start: timeouts', () => {
   });
 
   it('an idle timeout spares a process that keeps printing', async () => {
-    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.3; done'], idleTimeoutMs: 3000 });
+    // A line every 0.15 s, a tenth of the idle timeout, for 2.1 s, longer than it.
+    const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'for i in $(seq 14); do echo $i; sleep 0.15; done'], idleTimeoutMs: 1500 });
     const { sessionId } = await s.ready;
     const { stdout, exitCode } = await s.collect();
     expect(exitCode).toBe(0);
-    expect(stdout.toString()).toBe('1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n');
+    expect(stdout.toString()).toBe(Array.from({ length: 14 }, (_, i) => `${i + 1}\n`).join(''));
     expect(killReason(sessionId)).toBeUndefined();
   });
 
   it("timeouts beyond Node's 2^31-1 ms timer limit (up to 2^53-1 ms) do not fire early: the process ends by itself", async () => {
     const s = server.client.start({
       image: BASE_IMAGE,
-      command: ['sh', '-c', 'sleep 2; echo done'],
+      // A Node timer past 2^31-1 ms fires after 1 ms: half a second is hundreds of times that.
+      command: ['sh', '-c', 'sleep 0.5; echo done'],
       timeout_ms: String(Number.MAX_SAFE_INTEGER),
       idle_timeout_ms: String(2 ** 31),
     });

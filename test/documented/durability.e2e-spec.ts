@@ -83,33 +83,8 @@ describe('on the shared engine', () => {
     expect(st).toMatchObject({ status: 'unknown', exitCode: undefined });
   });
 
-  it('retention never removes a running session (no client attached), even over the size budget', async () => {
-    await svc.stop('SIGKILL');
-    await svc.start({ EXEC_RETENTION_SECONDS: '1', EXEC_RETENTION_BYTES: '0' });
-    const r = await runningSession(svc.client);
-    // Its starter leaves: no client of it is left (the service says so), only the rule for running sessions keeps it.
-    r.session.cancel();
-    await waitUntil('no client attached to the running session', async () => {
-      const { sessions } = await control.listSessions({ state: 'running' });
-      return sessions?.find((i) => i.session_id === r.sessionId)?.clients_attached === 0;
-    });
-    const f = svc.client.run(BASE_IMAGE, { command: ['echo', 'finished'] });
-    const { sessionId: finished } = await f.ready;
-    expect(await f.wait()).toBe(0);
-    // The sweeper has run (it removed the finished session) ...
-    await waitUntil('the finished session swept', async () => !(await listed(finished)));
-    expect((await attachEnding(svc.client, finished)).grpc).toBe(status.NOT_FOUND);
-    // ... and the running one is all there, and goes on to its exit.
-    const again = svc.client.attach({ sessionId: r.sessionId });
-    const out = backgroundReader(again.output());
-    await out.until('line1\nline2\n');
-    await control.signal(r.containerId, 'KILL');
-    expect(await again.exit).toBe(137);
-  });
-
   it('retention survives a restart: finishedAt comes from exit.json', async () => {
-    await svc.stop('SIGKILL');
-    await svc.start();
+    // The service runs with the default retention (900 s) here, as every test before this one starts it.
     const old = svc.client.run(BASE_IMAGE, { command: ['echo', 'old'] });
     const { sessionId: oldId } = await old.ready;
     expect(await old.wait()).toBe(0);
@@ -134,6 +109,31 @@ describe('on the shared engine', () => {
     await waitUntil('removing/ emptied', () => readdirSync(join(svc.dataDir, 'removing')).length === 0, 10_000);
     const r = await svc.client.attach({ sessionId: recentId }).collect();
     expect(r.stdout.toString()).toBe('recent\n');
+  });
+
+  // Last: it leaves the service running with a retention of 1 s.
+  it('retention never removes a running session (no client attached), even over the size budget', async () => {
+    await svc.stop('SIGKILL');
+    await svc.start({ EXEC_RETENTION_SECONDS: '1', EXEC_RETENTION_BYTES: '0' });
+    const r = await runningSession(svc.client);
+    // Its starter leaves: no client of it is left (the service says so), only the rule for running sessions keeps it.
+    r.session.cancel();
+    await waitUntil('no client attached to the running session', async () => {
+      const { sessions } = await control.listSessions({ state: 'running' });
+      return sessions?.find((i) => i.session_id === r.sessionId)?.clients_attached === 0;
+    });
+    const f = svc.client.run(BASE_IMAGE, { command: ['echo', 'finished'] });
+    const { sessionId: finished } = await f.ready;
+    expect(await f.wait()).toBe(0);
+    // The sweeper has run (it removed the finished session) ...
+    await waitUntil('the finished session swept', async () => !(await listed(finished)));
+    expect((await attachEnding(svc.client, finished)).grpc).toBe(status.NOT_FOUND);
+    // ... and the running one is all there, and goes on to its exit.
+    const again = svc.client.attach({ sessionId: r.sessionId });
+    const out = backgroundReader(again.output());
+    await out.until('line1\nline2\n');
+    await control.signal(r.containerId, 'KILL');
+    expect(await again.exit).toBe(137);
   });
 });
 
