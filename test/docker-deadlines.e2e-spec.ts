@@ -12,24 +12,17 @@ const START = /^\/containers\/[0-9a-f]+\/start$/;
 
 describe('Docker requests have a deadline (EXEC_DOCKER_TIMEOUT_MS=5000)', () => {
   // The deadline applies to every Docker request of this server, held or not: the requests this test
-  // does not hold (a run's create, upload and attach) must be answered within it even on a busy engine,
-  // and the held ones each cost it once. 5 s is far above what the unheld ones take; the held calls of a
-  // test run side by side, so the file waits for it twice. Containers the tests need running are
-  // started by a second server (same replica id, default deadline, straight to Docker).
+  // does not hold (a run's image inspect, create, upload and attach) must be answered within it even on
+  // a busy engine, and the held one costs it once. 5 s is far above what the unheld ones take.
   let docker: HangingDocker;
   let server: TestServer;
-  let setUp: TestServer;
-  let control: ControlClient;
   beforeAll(async () => {
     docker = new HangingDocker();
     server = await startTestServer({ DOCKER_HOST: await docker.listen(), EXEC_DOCKER_TIMEOUT_MS: '5000', EXEC_MAX_SESSIONS: '1' });
-    setUp = await startTestServer({ EXEC_REPLICA_ID: server.config.EXEC_REPLICA_ID });
-    control = new ControlClient(server.connection);
   });
   afterEach(() => docker.answerAll());
   afterAll(async () => {
     await server?.close();
-    await setUp?.close();
     await docker?.close();
     removeContainers(docker?.created ?? []);
   });
@@ -56,32 +49,6 @@ describe('Docker requests have a deadline (EXEC_DOCKER_TIMEOUT_MS=5000)', () => 
     expect(docker.held[1]).toMatchObject({ method: 'GET', path: expect.stringMatching(/^\/images\//) });
     next.cancel();
     expect((await grpcError(next.ready)).code).toBe(Code.CANCELLED);
-  });
-
-  it('ContainerStatus, Pause and Signal on a container whose requests Docker never answers fail UNAVAILABLE naming them', async () => {
-    // Two running containers of this replica id: every request about x is held; y's inspect is answered, its pause held.
-    const started = [0, 1].map(() => setUp.client.run(BASE_IMAGE, { command: ['sh', '-c', 'read x; exit 2'], openStdin: true }));
-    const [x, y] = await Promise.all(started.map(async (s) => (await s.ready).containerId));
-    docker.hang('GET', new RegExp(`^/containers/${x}/json$`));
-    docker.hang('POST', new RegExp(`^/containers/${y}/pause$`));
-    const outcomes = await Promise.all([
-      grpcError(control.status(x, true)),
-      grpcError(control.pause(x)),
-      grpcError(control.signal(x, 'TERM')),
-      grpcError(control.pause(y)),
-    ]);
-    expect(outcomes.map((e) => [e.code, e.details])).toEqual([
-      // The id as sent is quoted, cut short after 32 characters (a caller's value is never echoed in full).
-      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
-      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
-      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
-      [Code.UNAVAILABLE, expect.stringMatching(/Docker did not answer pause of container/)],
-    ]);
-    docker.answerAll();
-    for (const s of started) {
-      await s.write(Buffer.from('go\n'));
-      expect(await s.wait()).toBe(2);
-    }
   });
 });
 
@@ -115,7 +82,7 @@ describe('a client that cancels while its run is being set up', () => {
   });
 });
 
-describe('the deadlines of an exec, a resize, exec signalling and stats (EXEC_DOCKER_TIMEOUT_MS=3000)', () => {
+describe('the deadlines of container requests, an exec, a resize, exec signalling and stats (EXEC_DOCKER_TIMEOUT_MS=3000)', () => {
   let docker: HangingDocker;
   let tight: TestServer;
   let owner: TestServer;
@@ -124,8 +91,9 @@ describe('the deadlines of an exec, a resize, exec signalling and stats (EXEC_DO
   let main: ExecSession;
   beforeAll(async () => {
     docker = new HangingDocker();
-    // The container comes from a server of the same replica id on the plain socket, whose deadline a slow
+    // Containers come from a server of the same replica id on the plain socket, whose deadline a slow
     // container start on a busy machine cannot reach; the server under test only execs, signals and asks.
+    // The held calls of a test run side by side: each test waits for the deadline once.
     const replica = `deadlines-${process.pid}`;
     owner = await startTestServer({ EXEC_REPLICA_ID: replica });
     tight = await startTestServer({ DOCKER_HOST: await docker.listen(), EXEC_DOCKER_TIMEOUT_MS: '3000', EXEC_REPLICA_ID: replica });
@@ -146,17 +114,47 @@ describe('the deadlines of an exec, a resize, exec signalling and stats (EXEC_DO
     waitUntil('the held requests abandoned by the service', () => docker.held.length > from && docker.held.slice(from).every((h) => h.closed));
   const EXEC_CREATE = /^\/containers\/[0-9a-f]+\/exec$/;
 
+  it('ContainerStatus, Pause and Signal on a container whose requests Docker never answers fail UNAVAILABLE naming them', async () => {
+    // Two running containers of this replica id: every request about x is held; y's inspect is answered, its pause held.
+    const started = [0, 1].map(() => owner.client.run(BASE_IMAGE, { command: ['sh', '-c', 'read x; exit 2'], openStdin: true }));
+    const [x, y] = await Promise.all(started.map(async (s) => (await s.ready).containerId));
+    docker.hang('GET', new RegExp(`^/containers/${x}/json$`));
+    docker.hang('POST', new RegExp(`^/containers/${y}/pause$`));
+    const outcomes = await Promise.all([
+      grpcError(control.status(x, true)),
+      grpcError(control.pause(x)),
+      grpcError(control.signal(x, 'TERM')),
+      grpcError(control.pause(y)),
+    ]);
+    expect(outcomes.map((e) => [e.code, e.details])).toEqual([
+      // The id as sent is quoted, cut short after 32 characters (a caller's value is never echoed in full).
+      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
+      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
+      [Code.UNAVAILABLE, expect.stringContaining(`Docker did not answer inspect of container "${x.slice(0, 32)}…" (64 bytes)`)],
+      [Code.UNAVAILABLE, expect.stringMatching(/Docker did not answer pause of container/)],
+    ]);
+    docker.answerAll();
+    for (const s of started) {
+      await s.write(Buffer.from('go\n'));
+      expect(await s.wait()).toBe(2);
+    }
+  });
+
   it('exec create, and the opening of exec start: the exec fails UNAVAILABLE naming the request', async () => {
     const from = docker.held.length;
+    // One exec's create is held; then, new requests answered again (a held one stays held), another's start.
     docker.hang('POST', EXEC_CREATE);
-    let err = await grpcError(tight.client.exec(containerId, { command: ['true'] }).ready);
+    const createHeld = grpcError(tight.client.exec(containerId, { command: ['true'] }).ready);
+    await waitUntil('the exec create held', () => docker.held.length > from);
+    docker.answerAll();
+    docker.hang('POST', /^\/exec\/[0-9a-f]+\/start$/);
+    const startHeld = grpcError(tight.client.exec(containerId, { command: ['true'] }).ready);
+    let err = await createHeld;
     expect({ code: err.code, details: err.details }).toEqual({
       code: Code.UNAVAILABLE,
       details: expect.stringMatching(/Docker did not answer exec create in container/),
     });
-    docker.answerAll();
-    docker.hang('POST', /^\/exec\/[0-9a-f]+\/start$/);
-    err = await grpcError(tight.client.exec(containerId, { command: ['true'] }).ready);
+    err = await startHeld;
     expect({ code: err.code, details: err.details }).toEqual({ code: Code.UNAVAILABLE, details: expect.stringMatching(/Docker did not answer exec start/) });
     // (A held exec start is an upgraded connection; only the exec create's abandonment is observable here.)
     expect(docker.held[from]).toMatchObject({ method: 'POST', closed: true });

@@ -97,8 +97,8 @@ it('turns NOT_SERVING on SIGTERM, delivered on Watch before the process exits', 
 });
 
 describe('start-up recovery', () => {
-  /** Unfinished sessions at the restart. */
-  const SESSIONS = 8;
+  /** Unfinished sessions at the restart: several, re-adopted side by side; SERVING comes once all of them are. */
+  const SESSIONS = 4;
   /**
    * How long Docker takes to answer each container inspect at the restart (a proxy in front of the engine
    * holds the requests back, as a busy engine would). Re-adopting a session waits for its inspect; on an
@@ -108,8 +108,15 @@ describe('start-up recovery', () => {
   /** Lines of 16000 bytes: one Docker log entry each (a line over 16 KB loses its newline in Docker 20.10's log). */
   const LINE = `${'x'.repeat(15_999)}\n`;
   const LINES = 125;
-  /** 2 MB from 1 s in (around the kill: the restart reads it back from Docker's log), then exit 3 once the service is back. */
-  const WRITER = ['sh', '-c', `sleep 1; yes ${LINE.trim()} | head -n ${LINES}; echo end; sleep 15; exit 3`];
+  /**
+   * 2 MB from 1 s in (around the kill: the restart reads it back from Docker's log), then exit 3 once the
+   * service is back: on its cue, SIGUSR1 (`docker kill -s USR1`, passed on by the init and the shim).
+   */
+  const WRITER = [
+    'sh',
+    '-c',
+    `go=; trap 'go=1' USR1; sleep 1; yes ${LINE.trim()} | head -n ${LINES}; echo end; until [ -n "$go" ]; do usleep 20000; done; exit 3`,
+  ];
 
   it('is NOT_SERVING on Watch until every unfinished session is re-adopted, then SERVING; the sessions are whole', async () => {
     const proxy = new DockerSocketProxy(engine.host.replace(/^unix:\/\//, ''));
@@ -156,6 +163,7 @@ describe('start-up recovery', () => {
         expect(await new Promise<string>((res, rej) => early.check({ service }, (e, m) => (e ? rej(e) : res(m!.status))))).toBe('SERVING');
 
       // Every byte is there once, in order (what was recorded before the kill, then Docker's log), with the true exit code.
+      engine.docker('kill', '-s', 'USR1', ...containers);
       const expected = Buffer.from(LINE.repeat(LINES) + 'end\n');
       for (const { sessionId } of sessions) {
         const got = await r.client.attach({ sessionId, sequenced: true }).collect();

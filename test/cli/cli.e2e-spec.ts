@@ -208,8 +208,9 @@ describe('exec-stream CLI against the service', () => {
     });
     expect(await cli(['kill', c.Id])).toMatchObject({ code: 0 });
     expect((await cli(['run', '--timeout', '500ms', BASE_IMAGE, 'sleep', '30'])).code).toBe(143);
-    // `exec-stream run --timeout 600h` (PROTOCOL.md, RELIABILITY.md): over Node's 2^31-1 ms timer limit, it must not fire at once.
-    const long = await cli(['run', '--timeout', '600h', '--idle-timeout', '600h', BASE_IMAGE, 'sh', '-c', 'sleep 2; echo done']);
+    // `exec-stream run --timeout 600h` (PROTOCOL.md, RELIABILITY.md): over Node's 2^31-1 ms timer limit, it must not fire at once
+    // (an overflowing timer fires after 1 ms: a process that outlives it by a second shows it did not).
+    const long = await cli(['run', '--timeout', '600h', '--idle-timeout', '600h', BASE_IMAGE, 'sh', '-c', 'sleep 1; echo done']);
     expect({ code: long.code, stdout: long.stdout.toString() }).toEqual({ code: 0, stdout: 'done\n' });
   });
 
@@ -289,9 +290,10 @@ describe('exec-stream CLI against the service', () => {
   });
 
   it('exit codes: 141 when our stdout is closed by its reader, 125 for -it without a terminal; signals to run go to the process, attach leaves on Ctrl-C (130)', async () => {
+    // 2 MB: 32 times the 64 KiB pipe into `head -c 5`, so the CLI still has output to write once head has gone.
     const piped = await promisify(execFile)(
       'bash',
-      ['-c', `"${NODE}" "${CLI}" run ${BASE_IMAGE} sh -c 'yes | head -c 20000000' | head -c 5 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      ['-c', `"${NODE}" "${CLI}" run ${BASE_IMAGE} sh -c 'yes | head -c 2000000' | head -c 5 >/dev/null; echo "\${PIPESTATUS[0]}"`],
       { env, encoding: 'utf8' },
     );
     expect(piped.stdout.trim()).toBe('141');
