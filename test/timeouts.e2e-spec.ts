@@ -138,6 +138,9 @@ describe('Session Start: timeouts across a service restart', () => {
       const { sessionId } = await s.ready;
       s.wait().catch(() => undefined); // told UNAVAILABLE by the drain
       const startedAt = first.app.get(SessionManager).get(sessionId).startedAt!;
+      // Still running, unended, when the first service goes (its drain disarms the timer): what ends the
+      // sleep is the re-adopting service's timer, counted from the process's start.
+      expect(first.app.get(SessionManager).get(sessionId)).toMatchObject({ running: true, killReason: undefined });
       second = await restart(first);
       const session = second.app.get(SessionManager).get(sessionId);
       // Without the timeout the sleep would run its 60 s: this bound is what the test is about.
