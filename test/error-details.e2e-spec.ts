@@ -178,19 +178,6 @@ describe('INVALID_ARGUMENT', () => {
     await expectRow('MESSAGE_UNDECODABLE', ended);
   });
 
-  it('ID_AMBIGUOUS: a prefix two retained sessions share, with the container as resource', async () => {
-    const ids = [running.containerId];
-    let prefix: string | undefined;
-    while (!prefix) {
-      const s = exec.run(BASE_IMAGE, { command: ['true'] });
-      ids.push((await s.ready).containerId);
-      await s.wait();
-      prefix = ids.map((id) => id[0]).find((c, j, all) => all.indexOf(c) !== j);
-    }
-    const e = await expectRow('ID_AMBIGUOUS', control.status(prefix));
-    expect(e.resource).toEqual({ type: 'container', name: prefix });
-  });
-
   it('REJECTED_BY_DOCKER: more CPUs than the host has', async () => {
     await expectRow('REJECTED_BY_DOCKER', exec.run(BASE_IMAGE, { command: ['true'], cpus: 4096 }).ready);
   });
@@ -319,6 +306,24 @@ it('OUTPUT_DAMAGED: a chunk on disk that fails its checksum is never served', as
   const stdout = join(s1.dataDir, 'sessions', sessionId, 'stdout');
   writeFileSync(stdout, 'HELLO\n');
   expect((await expectRow('OUTPUT_DAMAGED', exec.attach({ sessionId }).wait())).resource).toEqual({ type: 'session', name: sessionId });
+});
+
+describe('INVALID_ARGUMENT, among the sessions the rows above left', () => {
+  it('ID_AMBIGUOUS: a prefix two retained sessions share, with the container as resource', async () => {
+    // The distinct containers of the sessions s1 retains (the rows above left several: two of them share
+    // a first character most of the time), then more runs only until two do.
+    const listed = (await control.listSessions({})).sessions ?? [];
+    const ids = [...new Set([running.containerId, ...listed.map((s) => s.container_id ?? '')].filter(Boolean))];
+    let prefix = ids.map((id) => id[0]).find((c, j, all) => all.indexOf(c) !== j);
+    while (!prefix) {
+      const s = exec.run(BASE_IMAGE, { command: ['true'] });
+      ids.push((await s.ready).containerId);
+      await s.wait();
+      prefix = ids.map((id) => id[0]).find((c, j, all) => all.indexOf(c) !== j);
+    }
+    const e = await expectRow('ID_AMBIGUOUS', control.status(prefix));
+    expect(e.resource).toEqual({ type: 'container', name: prefix });
+  });
 });
 
 describe('limits, stalls and a shutdown (a service with EXEC_MAX_SESSIONS=1, EXEC_MAX_CLIENTS_PER_SESSION=1), then a restart without Docker', () => {

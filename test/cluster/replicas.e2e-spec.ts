@@ -11,8 +11,10 @@ import { Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/common/config/exec-config';
 import { PeerDirectory } from '../../src/exec/cluster/peer-directory';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { waitUntil } from '../support/conditions';
 import { buildService, type ChildService } from '../support/child-service';
 import { CLUSTER_SRV, dnsServer, startCluster, type Cluster } from '../support/cluster';
@@ -30,6 +32,30 @@ const files = (r: ChildService) => new FileClient(r.connection);
 const seqText = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}\n`).join('');
 /** A container on A that runs until the suite ends (exec, stdin, control and files go to it). */
 let sleeper: string;
+
+/**
+ * Gated scripts wait for their test, not for a time: `paced(s)` pauses s seconds between pieces of output
+ * only while /tmp/go does not exist in the container (the same bytes either way: a test follows it across
+ * an outage at its paced rate, then lets the rest come at once), `GATE` waits until /tmp/go exists.
+ */
+const paced = (s: number) => `[ -e /tmp/go ] || sleep ${s}`;
+const GATE = 'until [ -e /tmp/go ]; do usleep 20000; done';
+/**
+ * Creates /tmp/go in container `containerId` through replica `id`'s engine (not through the service). A
+ * container that has ended (and been removed) has written everything already: it needs no gate.
+ */
+async function openGate(id: string, containerId: string): Promise<void> {
+  const docker = (...args: string[]) => promisify(execFile)('docker', ['-H', cluster.engines[id], ...args], { encoding: 'utf8' });
+  try {
+    await docker('exec', containerId, 'touch', '/tmp/go');
+  } catch (err) {
+    const running = await docker('inspect', '-f', '{{.State.Running}}', containerId).then(
+      (r) => r.stdout.trim() === 'true',
+      () => false,
+    );
+    if (running) throw err;
+  }
+}
 
 beforeAll(async () => {
   buildService();
@@ -201,13 +227,16 @@ it("CopyTo and CopyFrom of A's container through C: byte-exact", async () => {
 it('ListSessions through any replica lists the sessions of all three, each naming its replica, page by page', async () => {
   const tag = `list-${Date.now()}`;
   const ids = new Map<string, string>();
-  for (const [name, r] of Object.entries<ChildService>(cluster.replicas)) {
-    for (let i = 0; i < 2; i++) {
-      const s = r.client.run(BASE_IMAGE, { command: ['true'], labels: { suite: tag } });
-      ids.set((await s.ready).sessionId, name);
-      await s.wait();
-    }
-  }
+  // Two runs on each replica, all six at once.
+  await Promise.all(
+    Object.entries<ChildService>(cluster.replicas).flatMap(([name, r]) =>
+      [0, 1].map(async () => {
+        const s = r.client.run(BASE_IMAGE, { command: ['true'], labels: { suite: tag } });
+        ids.set((await s.ready).sessionId, name);
+        await s.wait();
+      }),
+    ),
+  );
   for (const r of [A, B, C]) {
     const all = await control(r).listSessions({ labels: { suite: tag } });
     expect(all.unreachable_replicas ?? []).toEqual([]);
@@ -260,11 +289,13 @@ async function collectUntil(
 }
 
 it('a run retried through B with the request_id of a run A made attaches to that run: one process, the same session, listed once', async () => {
-  const start = { command: ['sh', '-c', 'echo "ran once"; sleep 2; exit 4'], requestId: `retry-${Date.now()}` };
+  // The run goes on until the retry is attached to it.
+  const start = { command: ['sh', '-c', `echo "ran once"; ${GATE}; exit 4`], requestId: `retry-${Date.now()}` };
   const first = A.client.run(BASE_IMAGE, start);
-  const { sessionId } = await first.ready;
+  const { sessionId, containerId } = await first.ready;
   const retry = B.client.run(BASE_IMAGE, start);
   expect((await retry.ready).sessionId).toBe(sessionId);
+  await openGate(sessionId.split('.')[0], containerId); // on the id's home replica (A forwards the Start there)
   const [a, b] = await Promise.all([first.collect(), retry.collect()]);
   expect([a, b].map((r) => [r.stdout.toString(), r.exitCode])).toEqual([
     ['ran once\n', 4],
@@ -301,16 +332,16 @@ it('bad ids through a non-owner: a replica no peer knows is UNAVAILABLE naming i
   const malformed = await grpcError(control(C).status('../../containers/x'));
   expect(Code[malformed.code]).toBe('INVALID_ARGUMENT');
   // Each replica is still serving.
-  for (const r of [A, B, C]) expect((await r.client.run(BASE_IMAGE, { command: ['true'] }).collect()).exitCode).toBe(0);
+  expect(await Promise.all([A, B, C].map(async (r) => (await r.client.run(BASE_IMAGE, { command: ['true'] }).collect()).exitCode))).toEqual([0, 0, 0]);
 });
 
 it('kill -9 of A: B answers UNAVAILABLE naming es-a for its sessions and serves its own; A back: a resuming client through B gets every byte', async () => {
   // A slow run on A, followed through B by a client that resumes across the outage.
   const run = A.client.run(BASE_IMAGE, {
-    command: ['sh', '-c', 'i=1; while [ $i -le 80 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done; exit 5'],
+    command: ['sh', '-c', `i=1; while [ $i -le 80 ]; do echo "tick $i"; i=$((i+1)); ${paced(0.1)}; done; exit 5`],
     sequenced: true,
   });
-  const { sessionId } = await run.ready;
+  const { sessionId, containerId } = await run.ready;
   const resuming = ResumingSession.attach(B.client, { sessionId }, { reconnectWindowMs: 60_000 });
   const out: Buffer[] = [];
   const reading = (async () => {
@@ -330,20 +361,31 @@ it('kill -9 of A: B answers UNAVAILABLE naming es-a for its sessions and serves 
   expect(listed.sessions!.some((s) => s.replica === 'es-b') && listed.sessions!.every((s) => s.replica !== 'es-a')).toBe(true);
 
   await A.start();
+  await openGate('es-a', containerId); // the outage is over: the ticks left need no pauses
   expect(await resuming.exit).toBe(5);
   await reading;
   expect(Buffer.concat(out).toString()).toBe(Array.from({ length: 80 }, (_, i) => `tick ${i + 1}\n`).join(''));
   expect(resuming.reconnects).toBeGreaterThanOrEqual(1);
-  expect((await control(C).status(sleeper)).status).toBe('running');
+  // C's channel to A, refused while A was down, tries again at most 2 s apart (PeerChannels).
+  await waitUntil(
+    'C reaches es-a again',
+    async () =>
+      (
+        await control(C)
+          .status(sleeper)
+          .catch(() => undefined)
+      )?.status === 'running',
+  );
 }, 180_000);
 
 /**
  * A run that writes ROUNDS × 64 KiB of `line <round> …` text with pauses between rounds, then exits 7:
- * realistic output (lines, bursts) over ~ROUNDS × 0.4 s, the same bytes every time.
+ * realistic output (lines, bursts), the same bytes every time. Gated (`paced`): it streams for up to
+ * ROUNDS × 0.4 s, as long as an outage may last, until its test opens the gate once the outage is over.
  */
 const ROUNDS = 48;
 const ROUND_LINE = (i: number) => `line ${i} abcdefghijklmnopqrstuvwxyz0123456789\n`;
-const ROUND_SCRIPT = `i=1; while [ $i -le ${ROUNDS} ]; do yes "line $i abcdefghijklmnopqrstuvwxyz0123456789" | head -c 65536; i=$((i+1)); sleep 0.4; done; exit 7`;
+const ROUND_SCRIPT = `i=1; while [ $i -le ${ROUNDS} ]; do yes "line $i abcdefghijklmnopqrstuvwxyz0123456789" | head -c 65536; i=$((i+1)); ${paced(0.4)}; done; exit 7`;
 const ROUND_OUTPUT = sha256(
   Buffer.concat(
     Array.from({ length: ROUNDS }, (_, k) => Buffer.from(ROUND_LINE(k + 1).repeat(Math.ceil(65536 / ROUND_LINE(k + 1).length))).subarray(0, 65536)),
@@ -383,6 +425,7 @@ describe('a rolling restart loses nothing (issue 29)', () => {
       await r.stop('SIGTERM');
       await r.start();
     }
+    await Promise.all(owners.map((r, i) => openGate(r.replicaId, readies[i].containerId)));
     const all = await results;
     expect(all.map(({ sha, exitCode, error }) => ({ sha, exitCode, error }))).toEqual(Array(6).fill({ sha: ROUND_OUTPUT, exitCode: 7, error: undefined }));
     // A drained first, while every session streamed: its own client and the one it forwarded for (C's
@@ -393,7 +436,7 @@ describe('a rolling restart loses nothing (issue 29)', () => {
 
   it('kill -9 of the owner mid-stream: resuming clients direct and through B get every byte and exit 7', async () => {
     const run = ResumingSession.run(A.client, BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT], ...resume });
-    const { sessionId } = await run.ready;
+    const { sessionId, containerId } = await run.ready;
     const viaB = ResumingSession.attach(B.client, { sessionId }, resume);
     const got = { bytes: 0 };
     const results = Promise.all([followed(run, got), followed(viaB)]);
@@ -401,6 +444,7 @@ describe('a rolling restart loses nothing (issue 29)', () => {
     await waitUntil('three rounds at the direct client', () => got.bytes >= 3 * 65536);
     await A.stop('SIGKILL');
     await A.start();
+    await openGate('es-a', containerId);
     const [direct, forwarded] = await results;
     expect([direct, forwarded].map(({ sha, exitCode, error }) => ({ sha, exitCode, error }))).toEqual(
       Array(2).fill({ sha: ROUND_OUTPUT, exitCode: 7, error: undefined }),
@@ -411,7 +455,10 @@ describe('a rolling restart loses nothing (issue 29)', () => {
   it('a Start with a request_id while a replica is down: ids whose home is up start at once, the others are UNAVAILABLE naming it until it is back', async () => {
     await C.stop('SIGTERM');
     try {
-      const ids = Array.from({ length: 12 }, (_, i) => `rolling-${i}`);
+      // A request_id's home is fixed by rendezvous hashing over es-a, es-b and es-c (RequestIdHome): these
+      // four are homed on es-c, es-b, es-c and es-a, so B starts some itself, forwards some to A and has
+      // some wait for C (both kinds are asserted below, so a change of the hashing cannot pass unseen).
+      const ids = Array.from({ length: 4 }, (_, i) => `rolling-${i}`);
       const tries = await Promise.all(
         ids.map((requestId) =>
           B.client
@@ -430,15 +477,25 @@ describe('a rolling restart loses nothing (issue 29)', () => {
       for (const t of started) expect(t).toEqual({ requestId: t.requestId, out: `${t.requestId}\n` });
       for (const t of waiting) expect(t).toEqual({ requestId: t.requestId, code: 'UNAVAILABLE', details: expect.stringContaining('es-c') });
       await C.start();
-      await waitUntil('B reaches es-c again', async () => !(await control(B).listSessions({})).unreachable_replicas?.length, 15_000);
-      // The ones that waited run now, once each: a second retry attaches to the same session.
-      for (const { requestId } of waiting) {
-        const first = await B.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
-        const again = await A.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
-        expect([first.stdout.toString(), again.stdout.toString()]).toEqual([`${requestId}\n`, `${requestId}\n`]);
-        const listed = await control(A).listSessions({ request_id: requestId });
-        expect(listed.sessions!.map((s) => s.replica)).toEqual(['es-c']);
-      }
+      await waitUntil(
+        'A and B reach es-c again',
+        async () => {
+          const listings = await Promise.all([A, B].map((r) => control(r).listSessions({})));
+          return listings.every((l) => !l.unreachable_replicas?.length);
+        },
+        15_000,
+      );
+      // The ones that waited run now, once each: a second retry attaches to the same session (the ids
+      // side by side, each id's calls in turn).
+      await Promise.all(
+        waiting.map(async ({ requestId }) => {
+          const first = await B.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
+          const again = await A.client.run(BASE_IMAGE, { command: ['sh', '-c', `echo ${requestId}`], requestId }).collect();
+          expect([first.stdout.toString(), again.stdout.toString()]).toEqual([`${requestId}\n`, `${requestId}\n`]);
+          const listed = await control(A).listSessions({ request_id: requestId });
+          expect(listed.sessions!.map((s) => s.replica)).toEqual(['es-c']);
+        }),
+      );
     } finally {
       if (!C.proc || C.proc.exitCode !== null || C.proc.signalCode !== null) await C.start();
     }
@@ -446,7 +503,7 @@ describe('a rolling restart loses nothing (issue 29)', () => {
 
   it('a hung owner (SIGSTOP): calls through a peer end UNAVAILABLE while it is still stopped, ListSessions names it, a resuming client gets every byte once it answers', async () => {
     const run = A.client.run(BASE_IMAGE, { command: ['sh', '-c', ROUND_SCRIPT] });
-    const { sessionId } = await run.ready;
+    const { sessionId, containerId } = await run.ready;
     const viaB = ResumingSession.attach(B.client, { sessionId }, resume);
     const result = followed(viaB);
     const own = digestOf(run).catch(() => undefined); // A's own client stalls with it
@@ -457,8 +514,8 @@ describe('a rolling restart loses nothing (issue 29)', () => {
       process.kill(A.proc!.pid!, 'SIGCONT');
     }, 45_000);
     try {
-      const status = await grpcError(control(B).status(sleeper));
-      const listed = await control(C).listSessions({});
+      // Both at once: each waits out its replica's keepalive to A (PEER_KEEPALIVE_MS × 2).
+      const [status, listed] = await Promise.all([grpcError(control(B).status(sleeper)), control(C).listSessions({})]);
       expect(continued).toBe(false); // both answered while A was still stopped
       expect({ code: Code[status.code], details: status.details }).toEqual({ code: 'UNAVAILABLE', details: expect.stringContaining('es-a') });
       expect(listed.unreachable_replicas).toEqual(['es-a']);
@@ -466,6 +523,7 @@ describe('a rolling restart loses nothing (issue 29)', () => {
       clearTimeout(safety);
       if (!continued) process.kill(A.proc!.pid!, 'SIGCONT');
     }
+    await openGate('es-a', containerId);
     expect(await result).toMatchObject({ sha: ROUND_OUTPUT, exitCode: 7 });
     await own;
   }, 180_000);

@@ -19,6 +19,7 @@ import { ControlClient, ExecClient, GRPCConnectionManager, ResumingSession } fro
 import { loadConfig } from '../../src/common/config/exec-config';
 import { createRootLogger } from '../../src/common/logger';
 import { PeerDirectory } from '../../src/exec/cluster/peer-directory';
+import { RequestIdHome } from '../../src/exec/cluster/request-id-home';
 import { buildService, childService, type ChildService } from '../support/child-service';
 import { buildCli, cliEnv, runCli } from '../support/cli';
 import { backgroundReader, waitUntil } from '../support/conditions';
@@ -46,6 +47,20 @@ afterAll(async () => {
   await a?.dispose();
   await b?.dispose();
 });
+
+/** Of the request_ids sp-<pid>-0 … sp-<pid>-63, those whose home replica (SCALING.md, "request_id") is `home`, as A computes it. */
+function requestIdsHomedOn(home: string): string[] {
+  const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-static-peers-home-')); // RequestIdHome keeps its members there
+  try {
+    const config = loadConfig({ EXEC_REPLICA_ID: A, EXEC_PEERS: `${B}=${b.address}`, EXEC_DATA_DIR: dataDir });
+    const homes = new RequestIdHome(new PeerDirectory(config, createRootLogger('silent')), config, createRootLogger('silent'));
+    const ids = Array.from({ length: 64 }, (_, i) => `sp-${process.pid}-${i}`).filter((id) => homes.of(id) === home);
+    expect(ids).not.toEqual([]); // 64 ids over two replicas: both have some, all but certainly (1 in 2^63 not)
+    return ids;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
 /** A connection to `svc` whose every call carries these metadata. */
 function withMetadata(svc: ChildService, md: Record<string, string>) {
@@ -127,12 +142,14 @@ describe('two replicas given each other in EXEC_PEERS', () => {
     const ls = await runCli(['ls'], cliEnv({ EXEC_ADDR: a.address }));
     expect(ls.code).toBe(0);
     expect(ls.stderr.toString()).toContain(B);
-    // A request_id decides on its home replica (SCALING.md): ids whose home is B wait for it (UNAVAILABLE
-    // naming it), the others start at once. Twelve ids: both kinds, all but certainly.
+    // A request_id decides on its home replica (SCALING.md): an id whose home is B waits for it (UNAVAILABLE
+    // naming it), one whose home is A starts at once. One id of each kind, told apart by the homes every
+    // replica computes (the service's RequestIdHome, over A and its peer B).
+    const [homedOnA, homedOnB] = [A, B].map((home) => requestIdsHomedOn(home)[0]);
     const byId = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
+      [homedOnA, homedOnB].map((requestId) =>
         a.client
-          .run(BASE_IMAGE, { command: ['true'], requestId: `sp-${process.pid}-${i}` })
+          .run(BASE_IMAGE, { command: ['true'], requestId })
           .wait()
           .then(
             (code) => `exit ${code}`,
@@ -141,7 +158,7 @@ describe('two replicas given each other in EXEC_PEERS', () => {
           ),
       ),
     );
-    expect([...new Set(byId)].sort()).toEqual(['UNAVAILABLE naming B', 'exit 0']);
+    expect(byId).toEqual(['exit 0', 'UNAVAILABLE naming B']);
 
     await b.start();
     const back = b.client.run(BASE_IMAGE, { command: ['true'] });
@@ -155,8 +172,10 @@ describe('two replicas given each other in EXEC_PEERS', () => {
 
 describe('a replica that drains (SIGTERM, as in a rolling restart)', () => {
   it('SIGTERM of a replica forwarding a session: its client is told UNAVAILABLE to reconnect, resumes through it, and gets every byte and the exit code', async () => {
-    const run = b.client.run(BASE_IMAGE, { command: ['sh', '-c', 'for i in $(seq 1 40); do echo "line $i"; sleep 0.1; done; exit 7'] });
-    const { sessionId } = await run.ready;
+    // 40 lines, 0.1 s apart until /tmp/go exists in its container (the same bytes either way): once A is
+    // back, the lines left come at once instead of after their pauses.
+    const run = b.client.run(BASE_IMAGE, { command: ['sh', '-c', 'for i in $(seq 1 40); do echo "line $i"; [ -e /tmp/go ] || sleep 0.1; done; exit 7'] });
+    const { sessionId, containerId } = await run.ready;
     const errors: string[] = [];
     const via = ResumingSession.attach(a.client, { sessionId }, { reconnectWindowMs: 60_000, onReconnect: ({ error }) => errors.push(error.message) });
     const out: string[] = [];
@@ -166,6 +185,8 @@ describe('a replica that drains (SIGTERM, as in a rolling restart)', () => {
     await waitUntil('five lines through A', () => out.join('').includes('line 5\n'));
     await a.stop('SIGTERM');
     await a.start();
+    // A container that has already ended has written every line: it needs no gate.
+    await promisify(execFile)('docker', ['exec', containerId, 'touch', '/tmp/go']).catch(() => undefined);
     await reading;
     expect(out.join('')).toBe(Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join(''));
     expect(await via.exit).toBe(7);
@@ -183,7 +204,7 @@ describe('a replica that drains (SIGTERM, as in a rolling restart)', () => {
       code: status.UNAVAILABLE,
       details: expect.stringContaining('resume with resume_after_id'),
     });
-    await a.start();
+    // A stays down: no later test of this file uses A or B (afterAll disposes of a stopped service too).
   });
 });
 
