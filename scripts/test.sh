@@ -50,16 +50,16 @@ jest_env jest --selectProjects unit --maxWorkers=2 || rc=$?
 phase unit
 # Every e2e and reliability file keeps to its own containers (its replica id, labels), ports, folders
 # and second engines, so two run side by side on the one engine (cluster/replicas too: its three engines,
-# dnsmasq and services wait on kills and deadlines for half of its two minutes). These run after, alone:
+# dnsmasq and services wait on kills and deadlines for half of its two minutes; the packed client, which
+# client-package and error-details share, is made under a lock). These run after, alone:
 #   bench-smoke      a benchmark: four bench programs at once keep both cores busy (it asserts what its runs
 #                    checked, no figure); beside another file it made the run longer (2026-12-06: 22 min 59 s
 #                    against 20 min 48 s, with cluster/replicas moved too) and that file's waits longer
 #   newcomer         the demo and `npm start` on the default replica id (the host name); swaps dist/ files
 #                    under other services' feet; holds setup.sh's lock free; three nested suites at once
-#   client-package   empties and refills the shared packed-client folder (test/support/packed-client.ts)
 #   reliability/fuzz bounds the service's RSS growth over thousands of calls: beside another file its
 #                    calls pile up (55 s instead of 31) and the heap grows past the bound without a leak
-SERIAL=(test/bench-smoke.e2e-spec.ts test/newcomer.e2e-spec.ts test/client-package.e2e-spec.ts test/reliability/fuzz.rel-spec.ts)
+SERIAL=(test/bench-smoke.e2e-spec.ts test/newcomer.e2e-spec.ts test/reliability/fuzz.rel-spec.ts)
 ignore=/node_modules/
 for f in "${SERIAL[@]}"; do ignore+="|/${f//./\\.}$"; done
 # --forceExit: once every test has reported, a handle some file left open (a channel to a service it

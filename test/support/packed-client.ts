@@ -70,13 +70,56 @@ export interface PackedClient {
   app: string;
 }
 
+/**
+ * Runs `make` while holding a machine-wide lock (a directory holding the holder's pid): test files that
+ * run side by side make the packed client once, and the second finds it made. A lock whose holder is
+ * dead, or older than LOCK_STALE_MS (a holder killed before it wrote its pid), is taken over.
+ */
+function whileLocked<T>(lock: string, make: () => T): T {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock, { recursive: false });
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (since === undefined) continue; // let go meanwhile
+      const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : 0);
+      if ((holder && !isAlive(holder)) || Date.now() - since > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(pause, 0, 0, 200); // a synchronous wait: packedClient is synchronous
+    }
+  }
+  try {
+    return make();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+const LOCK_STALE_MS = 10 * 60_000;
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Builds the package, then packs and installs it (or finds the project made for the same content). */
 export function packedClient(): PackedClient {
   execFileSync('bash', [join(ROOT, 'scripts', 'build-client.sh')], { stdio: 'pipe' });
   const dir = join(CACHE, contentHash());
   const app = join(dir, 'consumer');
   if (existsSync(join(dir, 'ready'))) return { tarball: readFileSync(join(dir, 'ready'), 'utf8'), app };
-  if (existsSync(CACHE)) for (const old of readdirSync(CACHE)) rmSync(join(CACHE, old), { recursive: true, force: true });
+  mkdirSync(CACHE, { recursive: true });
+  return whileLocked(join(CACHE, '.lock'), () => makePackedClient(dir, app));
+}
+
+function makePackedClient(dir: string, app: string): PackedClient {
+  if (existsSync(join(dir, 'ready'))) return { tarball: readFileSync(join(dir, 'ready'), 'utf8'), app };
+  for (const old of readdirSync(CACHE)) if (old !== '.lock') rmSync(join(CACHE, old), { recursive: true, force: true });
   mkdirSync(app, { recursive: true });
   const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], PKG)) as { filename: string }[];
   const tarball = join(dir, packed.filename);
