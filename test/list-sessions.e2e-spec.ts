@@ -84,9 +84,14 @@ describe('ListSessions', () => {
   });
 
   it('pages by an opaque token in a stable order; a token stays valid when sessions are added', async () => {
+    // The paged sessions are execs in one container (paging does not look at a session's mode), each ended
+    // before the next starts: their creation order is the order they are run in.
+    const holder = server.client.run(BASE_IMAGE, { command: ['sleep', '120'] });
+    const { containerId } = await holder.ready;
     const started: string[] = [];
     const runOne = async () => {
-      const r = await rawSession(server.connection, { image: BASE_IMAGE, command: ['true'], labels: { batch: 'paging' } });
+      const r = await rawSession(server.connection, { container_id: containerId, command: ['true'], labels: { batch: 'paging' } });
+      expect(r.messages.find((m) => m.exit !== undefined)?.exit).toBe(0);
       started.push(r.messages[0].ready!.session_id!);
     };
     for (let i = 0; i < 5; i++) await runOne();
@@ -101,6 +106,7 @@ describe('ListSessions', () => {
     expect(ids(p3.sessions)).toEqual(started.slice(4, 6));
     expect(p3.next_page_token).toBe('');
     expect(ids((await list({ labels: { batch: 'paging' } })).sessions)).toEqual(started); // default limit: one page
+    holder.cancel();
   });
 
   it('pages of sessions with the largest commands and labels stay within 1 MiB: a client with grpc-js default limits reads them all, exactly once', async () => {
