@@ -66,12 +66,16 @@ describe('malformed calls', () => {
   });
 
   it('second Start on a call → INVALID_ARGUMENT; the session goes on for others', async () => {
-    const r = await rawCall(server, [start({ image: BASE_IMAGE, command: ['sh', '-c', 'sleep 1; echo done'] }), start({ session_id: 'x' })]);
+    // The session waits for /tmp/go, which the test creates (an exec into it) once the call was refused.
+    const command = ['sh', '-c', 'while [ ! -e /tmp/go ]; do usleep 10000; done; echo done'];
+    const r = await rawCall(server, [start({ image: BASE_IMAGE, command }), start({ session_id: 'x' })]);
     expect(r.code).toBe(status.INVALID_ARGUMENT);
     expect(r.details).toMatch(/one Start/);
-    // The refused call had its Ready; the session it started runs to its end for anyone attaching.
-    const ready = r.received.find((m) => 'ready' in m) as { ready: { session_id: string } } | undefined;
+    // The refused call had its Ready; the session it started is still running (an exec into its container
+    // succeeds) and runs to its end for anyone attaching.
+    const ready = r.received.find((m) => 'ready' in m) as { ready: { session_id: string; container_id: string } } | undefined;
     expect(ready?.ready.session_id).toBeTruthy();
+    expect(await server.client.exec(ready!.ready.container_id, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
     expect(await server.client.attach({ sessionId: ready!.ready.session_id }).collect()).toEqual({
       stdout: Buffer.from('done\n'),
       stderr: Buffer.alloc(0),
@@ -113,8 +117,12 @@ describe('malformed calls', () => {
     const longName = 'N'.repeat(DOCUMENTED.envKeyBytes);
     const value = (name: string) => 'v'.repeat(quarter - name.length - 2);
     const env = { [longName]: value(longName), B1: value('B1'), B2: value('B2'), B3: value('B3') };
-    expect((await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^B'], env }).collect()).stdout.toString()).toBe('3\n');
-    const many = await server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^K'], env: envOf(DOCUMENTED.envEntries) }).collect();
+    // The two runs are independent: side by side.
+    const [bytes, many] = await Promise.all([
+      server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^B'], env }).collect(),
+      server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'env | grep -c ^K'], env: envOf(DOCUMENTED.envEntries) }).collect(),
+    ]);
+    expect(bytes.stdout.toString()).toBe('3\n');
     expect(many.stdout.toString()).toBe(`${DOCUMENTED.envEntries}\n`);
   });
 

@@ -166,7 +166,8 @@ it('records every action once, in order, with its caller (token, certificate, fo
   await ops.control.signal(containerId, 'SIGKILL');
   expect(await s1.exit).toBe(137);
 
-  const tty = ci.exec.run(BASE_IMAGE, { command: ['sh', '-c', 'sleep 1; stty size'], tty: true });
+  // The process prints its terminal's size once the resize has reached it (it starts at 80x24).
+  const tty = ci.exec.run(BASE_IMAGE, { command: ['sh', '-c', 'while [ "$(stty size)" != "30 100" ]; do usleep 10000; done; stty size'], tty: true });
   S.tty = (await tty.ready).sessionId;
   tty.resize(100, 30);
   const ttyOut = await tty.collect();
@@ -465,7 +466,12 @@ it("docs/AUDIT.md's commands, as written: verify the default data dir and a file
       (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
     );
 
-  const verifyDir = await sh('npx exec-stream audit verify "${TMPDIR:-/tmp}/exec-stream/audit"', auditor);
+  // PATH may be one segment as well as a folder: both verified side by side.
+  const [segment] = readdirSync(join(A.dataDir, 'audit')).filter((f) => f.startsWith('trail-'));
+  const [verifyDir, verifySegment] = await Promise.all([
+    sh('npx exec-stream audit verify "${TMPDIR:-/tmp}/exec-stream/audit"', auditor),
+    sh('exec-stream audit verify PATH'.replace('PATH', join(A.dataDir, 'audit', segment)), auditor),
+  ]);
   expect(verifyDir).toEqual({
     code: 0,
     out: expect.stringMatching(
@@ -473,9 +479,6 @@ it("docs/AUDIT.md's commands, as written: verify the default data dir and a file
     ),
   });
 
-  // PATH may be one segment as well as a folder.
-  const [segment] = readdirSync(join(A.dataDir, 'audit')).filter((f) => f.startsWith('trail-'));
-  const verifySegment = await sh('exec-stream audit verify PATH'.replace('PATH', join(A.dataDir, 'audit', segment)), auditor);
   expect(verifySegment).toEqual({ code: 0, out: expect.stringContaining(': intact: ') });
 
   // A session of ci's whose output and sizes the logs commands read (sessions go 6 s after they end here).

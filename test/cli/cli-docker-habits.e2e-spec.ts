@@ -54,28 +54,36 @@ describe('ps', () => {
     const up = await detached('-l', `job=${label}`, BASE_IMAGE, 'sleep', '30');
     const done = await detached('-l', `job=${label}`, BASE_IMAGE, 'sh', '-c', 'exit 4');
     await cli(['wait', done]);
-    const ps = text(await cli(['ps', '--filter', `label=job=${label}`]));
+    // Listings only, of the state just made: side by side.
+    const [ps, psAll, psQuiet, psExited, psBadFilter] = (
+      await Promise.all([
+        cli(['ps', '--filter', `label=job=${label}`]),
+        cli(['ps', '-a', '--filter', `label=job=${label}`]),
+        cli(['ps', '-q', '--filter', `label=job=${label}`]),
+        cli(['ps', '-aq', '--filter', 'status=exited', '--filter', `label=job=${label}`]),
+        cli(['ps', '--filter', 'colour=red']),
+      ])
+    ).map(text);
     const [header, ...rows] = ps.stdout.trimEnd().split('\n');
     expect(header.split(/\s{2,}/)).toEqual(['SESSION', 'CONTAINER', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS']);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(new RegExp(`^${up.replace(/\./g, '\\.')}\\s+[0-9a-f]{12}\\s+${BASE_IMAGE}\\s+"sleep 30"\\s+.+ ago\\s+Up `));
-    const all = text(await cli(['ps', '-a', '--filter', `label=job=${label}`]))
-      .stdout.trimEnd()
-      .split('\n')
-      .slice(1);
+    const all = psAll.stdout.trimEnd().split('\n').slice(1);
     expect(all.map((r) => r.split(/\s+/)[0])).toEqual([done, up]); // newest first
     expect(all[0]).toMatch(/"sh -c exit 4"\s+.+ ago\s+Exited \(4\) .+ ago$/);
-    expect(text(await cli(['ps', '-q', '--filter', `label=job=${label}`]))).toEqual({ code: 0, stdout: `${up}\n`, stderr: '' });
-    expect(text(await cli(['ps', '-aq', '--filter', 'status=exited', '--filter', `label=job=${label}`])).stdout).toBe(`${done}\n`);
-    expect(text(await cli(['ps', '--filter', 'colour=red']))).toMatchObject({ code: 125, stderr: expect.stringContaining('label=KEY=VALUE') });
+    expect(psQuiet).toEqual({ code: 0, stdout: `${up}\n`, stderr: '' });
+    expect(psExited.stdout).toBe(`${done}\n`);
+    expect(psBadFilter).toMatchObject({ code: 125, stderr: expect.stringContaining('label=KEY=VALUE') });
     await cli(['stop', '-t', '0', up]);
   });
 });
 
 describe('stop, wait, rm', () => {
   it('stop: SIGTERM, and SIGKILL after -t seconds for a process that ignores it; wait prints the exit code', async () => {
-    const polite = await detached(BASE_IMAGE, 'sleep', '30');
-    const stubborn = await detached(BASE_IMAGE, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done');
+    const [polite, stubborn] = await Promise.all([
+      detached(BASE_IMAGE, 'sleep', '30'),
+      detached(BASE_IMAGE, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'),
+    ]);
     const started = Date.now();
     expect(text(await cli(['stop', '-t', '1', polite, stubborn]))).toEqual({ code: 0, stdout: `${polite}\n${stubborn}\n`, stderr: '' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // the stubborn one had its grace
@@ -85,11 +93,11 @@ describe('stop, wait, rm', () => {
   });
 
   it('rm forgets a finished session; refuses a running one without -f; -f kills it first', async () => {
-    const finished = await detached(BASE_IMAGE, 'true');
+    // Two sessions, started side by side: one that ends at once, one that runs on.
+    const [finished, alive] = await Promise.all([detached(BASE_IMAGE, 'true'), detached(BASE_IMAGE, 'sleep', '30')]);
     await cli(['wait', finished]);
     expect(text(await cli(['rm', finished]))).toEqual({ code: 0, stdout: `${finished}\n`, stderr: '' });
     expect(text(await cli(['logs', finished]))).toMatchObject({ code: 125, stderr: expect.stringContaining('NOT_FOUND (5)') });
-    const alive = await detached(BASE_IMAGE, 'sleep', '30');
     expect(text(await cli(['rm', alive]))).toMatchObject({ code: 125, stderr: expect.stringMatching(/FAILED_PRECONDITION \(9\): session .* is running/) });
     expect(text(await cli(['rm', '-f', alive]))).toEqual({ code: 0, stdout: `${alive}\n`, stderr: '' });
     expect(text(await cli(['ps', '-aq'])).stdout.split('\n')).not.toContain(alive);

@@ -10,20 +10,28 @@ import { serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './suppo
 const SEED = 80_004;
 const CLIENTS = 600;
 const CHANNELS = 8;
-const LINES = 4000;
+/** The range the storm's replay starts are drawn from (a start past the output so far is refused). */
+const SEQUENCE_SPAN = 4000;
+/** The script writes at least this many lines before it looks for the test's cue. */
+const MIN_LINES = 400;
 /**
- * A known stream: numbered lines on stdout (and every 100th on stderr), written over several seconds;
- * then the process waits until the test has created /tmp/go (so the session is live for the whole
- * storm and the final attach), writes a last line and exits 5.
+ * A known stream, live for as long as the test needs it: numbered lines on stdout (and every 100th a
+ * mark on stderr), each its own write with a pause of 2 ms after it (a timed `read` on a FIFO nobody
+ * writes: no process forked per line), at least MIN_LINES of them and then until the test creates
+ * /tmp/go (after the storm, once the final attach has had its replay); then a last line giving the
+ * count, and exit 5. Output grows all through the storm, so a reader mid-stream always has more coming.
  */
 const COMMAND = [
   'sh',
   '-c',
-  `i=1; while [ $i -le ${LINES} ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); usleep 2000; done; ` +
-    'while [ ! -e /tmp/go ]; do usleep 10000; done; echo "after the storm"; exit 5',
+  'mkfifo /tmp/pause && exec 3<>/tmp/pause; i=1; ' +
+    `while [ $i -le ${MIN_LINES} ] || [ ! -e /tmp/go ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); read -t 0.002 x <&3; done; ` +
+    'echo "after the storm: $((i-1)) lines"; exit 5',
 ];
-const EXPECTED_STDOUT = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the storm\n`).join('') + 'after the storm\n';
-const EXPECTED_STDERR = Array.from({ length: LINES / 100 }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
+/** What the script writes when its last line says `lines`: byte for byte. */
+const expectedStdout = (lines: number) =>
+  Array.from({ length: lines }, (_, i) => `line ${i + 1} of the storm\n`).join('') + `after the storm: ${lines} lines\n`;
+const expectedStderr = (lines: number) => Array.from({ length: Math.floor(lines / 100) }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 let s: ServiceUnderTest;
@@ -48,7 +56,7 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
   await runPool(CLIENTS, 40, async (i) => {
     const how = rng.int(3);
     const sequenced = rng.bool();
-    const fromSequence = rng.bool(0.3) ? rng.int(LINES) : 0;
+    const fromSequence = rng.bool(0.3) ? rng.int(SEQUENCE_SPAN) : 0;
     const pieces = 1 + rng.int(200);
     const a = clients[i % CHANNELS].attach({ sessionId, sequenced, fromSequence });
     if (how === 0) {
@@ -91,6 +99,9 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
   expect(await s.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
   await reading;
   const final = { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await last.exit };
+  // The count the script itself wrote in its last line; every byte before it is then known.
+  const lines = Number(/after the storm: (\d+) lines\n$/.exec(final.stdout.toString())?.[1] ?? -1);
+  const EXPECTED_STDOUT = expectedStdout(lines);
   const aliveAfter = alive(s.pid());
   await waitFor(() => processUsage(s.pid()).fds <= before.fds + 8, 15_000);
   const after = processUsage(s.pid());
@@ -102,6 +113,7 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
     errorDetails,
     liveChunksAfterStorm: liveChunks,
     stormMs,
+    lines,
     stdoutBytes: final.stdout.length,
     stdoutSha256: sha256(final.stdout),
     expectedSha256: sha256(EXPECTED_STDOUT),
@@ -110,8 +122,9 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
     after,
     aliveAfter,
   });
+  expect(lines).toBeGreaterThanOrEqual(MIN_LINES);
   expect(sha256(final.stdout)).toBe(sha256(EXPECTED_STDOUT));
-  expect(final.stderr.toString()).toBe(EXPECTED_STDERR);
+  expect(final.stderr.toString()).toBe(expectedStderr(lines));
   expect(final.exitCode).toBe(5);
   expect(liveChunks).toBeGreaterThan(0); // the session was live all through the storm
   expect(aliveAfter).toBe(true);
