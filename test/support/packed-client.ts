@@ -86,7 +86,12 @@ function whileLocked<T>(lock: string, make: () => T): T {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
       if (since === undefined) continue; // let go meanwhile
-      const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : 0);
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+      } catch {
+        /* not written yet, or let go meanwhile: wait, or take over a stale one, below */
+      }
       if ((holder && !isAlive(holder)) || Date.now() - since > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
       else Atomics.wait(pause, 0, 0, 200); // a synchronous wait: packedClient is synchronous
     }
@@ -102,8 +107,8 @@ const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // there, but not ours to signal
   }
 };
 
