@@ -23,7 +23,7 @@ import { RequestIdHome } from '../../src/exec/cluster/request-id-home';
 import { buildService, childService, type ChildService } from '../support/child-service';
 import { buildCli, cliEnv, runCli } from '../support/cli';
 import { backgroundReader, waitUntil } from '../support/conditions';
-import { grpcError } from '../support/helpers';
+import { dockerAsync, grpcError } from '../support/helpers';
 import { BASE_IMAGE, freePort } from '../support/server';
 
 const A = `sp-a-${process.pid}`;
@@ -186,7 +186,7 @@ describe('a replica that drains (SIGTERM, as in a rolling restart)', () => {
     await a.stop('SIGTERM');
     await a.start();
     // A container that has already ended has written every line: it needs no gate.
-    await promisify(execFile)('docker', ['exec', containerId, 'touch', '/tmp/go']).catch(() => undefined);
+    await dockerAsync('exec', containerId, 'touch', '/tmp/go').catch(() => undefined);
     await reading;
     expect(out.join('')).toBe(Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join(''));
     expect(await via.exit).toBe(7);
