@@ -1,8 +1,11 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ResumingSession, type ExecSession } from '@exec-stream/client';
 import { childService, buildService, type ChildService } from './support/child-service';
 import { BASE_IMAGE } from './support/server';
@@ -129,6 +132,31 @@ it('SIGTERM drains (clients told UNAVAILABLE, process exits, container left runn
   expect(r.stdout).toBe(r.expected);
   expect(r.exitCode).toBe(7);
   expect(svc.logs.some((l) => l.msg?.toString().startsWith('draining') && l.sealed === true)).toBe(true);
+});
+
+it("SIGTERM while a plain client (grpc-js' 64 KiB window) is stalled: once it reads on, after the service is gone, it gets what was sent, then UNAVAILABLE with the drain's message, not a cut", async () => {
+  // A client in a process of its own, with grpc-js' default HTTP/2 window (as a plain grpc-js or Nest
+  // client has), that takes one piece and stalls, with a run that writes far more than HTTP/2 and the
+  // sockets hold.
+  const stalled = [join(__dirname, 'support', 'stalled-client.js'), svc.address, BASE_IMAGE, 'head -c 64000000 /dev/zero; exec sleep 600', '65535'];
+  const child = spawn(process.execPath, stalled, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit');
+  try {
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string } };
+    expect(await svc.stop('SIGTERM')).toMatchObject({ signal: 'SIGTERM' });
+    child.stdin.write('go\n');
+    const [code] = await exited;
+    expect({ code, stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^stalled-client: 14 UNAVAILABLE: exec-stream is shutting down; running processes go on/),
+    });
+    docker('rm', '-f', started.ready.containerId);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 it('a re-adopted session accepts no stdin: even its starting client_id is refused (PERMISSION_DENIED), and the process runs on', async () => {

@@ -196,6 +196,26 @@ describe('ResumingSession', () => {
       await expect(s.exit).rejects.toBe(err);
     });
 
+    it('a stream reset it did not ask for (CANCELLED, as at the end of a drain) is a drop too: attached again, every chunk once', async () => {
+      const s = run({ output: [{ stdout: 'a' }, { disconnect: 'reset', delayMs: 5 }, { stdout: 'b', delayMs: 5 }], exitCode: 7 });
+      expect(text(await drive(pieces(s)))).toBe('ab');
+      expect(await s.exit).toBe(7);
+      expect(reconnectsSeen).toEqual([{ attempt: 1, fromSequence: 2, error: expect.objectContaining({ code: Code.CANCELLED }) }]);
+      expect(s.reconnects).toBe(1);
+    });
+
+    it('its own cancel() mid-stream is final: CANCELLED, no reattach', async () => {
+      const s = run({ output: [{ stdout: 'a' }, { stdout: 'b', delayMs: 50 }] });
+      const got: OutputPiece[] = [];
+      const all = pieces(s, got);
+      await until(() => got.length === 1);
+      s.cancel();
+      const err = await failureOf(all);
+      expect(err.code).toBe(Code.CANCELLED);
+      expect(attaches).toEqual([]);
+      expect(reconnectsSeen).toEqual([]);
+    });
+
     it("stops when the caller's signal aborts", async () => {
       service.onRun('img', { output: [{ stdout: 'a' }, { disconnect: true, delayMs: 5 }, { stdout: 'b', delayMs: 5 }] });
       const abort = new AbortController();
@@ -205,6 +225,19 @@ describe('ResumingSession', () => {
       abort.abort();
       await failureOf(all);
       expect(attaches).toEqual([]);
+    });
+
+    it('a signal aborted mid-stream is final: CANCELLED, no reattach', async () => {
+      service.onRun('img', { output: [{ stdout: 'a' }, { stdout: 'b', delayMs: 50 }] });
+      const abort = new AbortController();
+      const s = ResumingSession.run(client, 'img', { onReconnect: (info) => reconnectsSeen.push(info) }, { signal: abort.signal });
+      const got: OutputPiece[] = [];
+      const all = pieces(s, got);
+      await until(() => got.length === 1);
+      abort.abort();
+      expect((await failureOf(all)).code).toBe(Code.CANCELLED);
+      expect(attaches).toEqual([]);
+      expect(reconnectsSeen).toEqual([]);
     });
   });
 

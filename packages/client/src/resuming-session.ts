@@ -21,7 +21,8 @@ const BACKOFF_MAX_MS = 1000;
 /**
  * A session that survives transient disconnects: it uses sequenced output, remembers the last
  * sequence it handed to the caller, and when the call drops (UNAVAILABLE: connection lost, server
- * restarting or draining; or a call that ended with neither exit nor status) it attaches again with
+ * restarting or draining; a stream reset this client did not ask for, CANCELLED; or a call that ended
+ * with neither exit nor status) it attaches again with
  * session_id and replay_from_sequence = last + 1. The caller sees one unbroken stream: every chunk once,
  * in order, then the exit code. Any other status (NOT_FOUND, DATA_LOSS, ABORTED, …) is final and is
  * passed on, as is a failure before Ready (a run that never started is not started again).
@@ -104,7 +105,7 @@ export class ResumingSession {
       } catch (err) {
         failure = err as Error;
       }
-      if (this.cancelled || !this.sessionId || !isTransient(failure)) {
+      if (this.cancelled || this.call.signal?.aborted || !this.sessionId || !isTransient(failure)) {
         this.rejectExit(failure);
         throw failure;
       }
@@ -168,7 +169,7 @@ export class ResumingSession {
     const windowMs = this.options.reconnectWindowMs ?? 60_000;
     let error = cause;
     for (let attempt = 1; ; attempt++) {
-      if (this.cancelled) throw error;
+      if (this.cancelled || this.call.signal?.aborted) throw error;
       if (Date.now() - lastProgress > windowMs) {
         throw Object.assign(new Error(`gave up reconnecting to session ${this.sessionId} after ${windowMs} ms: ${error.message}`), {
           code: (error as ServiceError).code,
@@ -202,14 +203,18 @@ export class ResumingSession {
 }
 
 /**
- * A disconnect, not an answer: UNAVAILABLE (connection refused or dropped, server draining), or a call
- * that ended with neither exit nor status (no code). Everything else the server said on purpose, and so
- * is an UNAVAILABLE whose reason the service marks final (OUTCOME_LOST: the outcome is gone for good,
- * and every reattach would get Ready and the same status again).
+ * A disconnect, not an answer: UNAVAILABLE (connection refused or dropped, server draining), a call
+ * that ended with neither exit nor status (no code), or CANCELLED when this client cancelled nothing
+ * (the callers check that first): exec-stream never sends CANCELLED, so it is the stream being reset
+ * under the call, as a server's forced shutdown at the end of its drain does, and grpc-js reports a
+ * reset that races the connection's close as CANCELLED "Call cancelled" rather than UNAVAILABLE.
+ * Everything else the server said on purpose, and so is an UNAVAILABLE whose reason the service marks
+ * final (OUTCOME_LOST: the outcome is gone for good, and every reattach would get Ready and the same
+ * status again).
  */
 function isTransient(err: Error): boolean {
   const code = (err as Partial<ServiceError>).code;
-  if (code !== undefined && code !== status.UNAVAILABLE) return false;
+  if (code !== undefined && code !== status.UNAVAILABLE && code !== status.CANCELLED) return false;
   const reason = (err as { reason?: unknown }).reason;
   return !(isErrorReason(reason) && !ERROR_REASONS[reason].retry);
 }

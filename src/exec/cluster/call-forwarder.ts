@@ -81,7 +81,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
   /**
    * This replica is draining (SIGTERM): its forwarded calls end as its own clients' do, UNAVAILABLE
    * telling them to reconnect, which they can through any replica while the owner goes on (a cut
-   * would reach them as CANCELLED, which ResumingSession rightly treats as final).
+   * would reach them as CANCELLED: ResumingSession reconnects then too, a plain client would not).
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.inFlight.size) return;

@@ -5,7 +5,7 @@ import { DRAIN_MESSAGE } from '../session';
 /**
  * Once the service drains (SIGTERM: health's `draining` problem), every new call of the Exec service is
  * answered UNAVAILABLE with the drain's message as soon as its metadata arrives: nothing new starts that
- * the server's close would cut (which clients see as CANCELLED, a final answer). The interceptors inside
+ * the server's close would cut (which a plain client sees as CANCELLED). The interceptors inside
  * it (auth) have read the metadata by then, so the refusal is logged and audited with its caller and
  * request id. Calls already running are told by the drain itself (SessionDrain, CallForwarder,
  * LifecycleCallHandler); health keeps answering.

@@ -50,7 +50,12 @@ export class FakeSessionCall extends FakeCall {
   private scheduled = false;
   private readonly pendingInput: SessionRequest[] = [];
   private unwatch?: () => void;
-  private readonly drop = () => this.failWith({ code: Code.UNAVAILABLE, details: 'Connection dropped (a scripted disconnect)', metadata: new Metadata() });
+  private readonly drop = (reset: boolean) =>
+    this.failWith(
+      reset
+        ? { code: Code.CANCELLED, details: 'Call cancelled', metadata: new Metadata() }
+        : { code: Code.UNAVAILABLE, details: 'Connection dropped (a scripted disconnect)', metadata: new Metadata() },
+    );
 
   constructor(private readonly service: FakeExecService) {
     super();

@@ -10,8 +10,12 @@ export type ScriptStep =
   | { stderr: string | Buffer; delayMs?: number }
   /** Waits until the session's stdin (all received so far) contains this text. */
   | { untilStdin: string }
-  /** Every client attached now loses its connection (UNAVAILABLE, no status details); the process goes on. */
-  | { disconnect: true; delayMs?: number };
+  /**
+   * Every client attached now loses its connection (UNAVAILABLE, no status details); the process goes on.
+   * With `reset`, the stream is reset instead, as a server's forced shutdown does (RST_STREAM CANCEL):
+   * grpc-js then says CANCELLED "Call cancelled", though the client cancelled nothing.
+   */
+  | { disconnect: true | 'reset'; delayMs?: number };
 
 /** An error as exec-stream sends it: code, reason of ERROR_REASONS, message, and the object concerned. */
 export interface ScriptedError {
@@ -291,7 +295,7 @@ export class FakeExecService {
       else await until(() => true, step.delayMs);
       if (s.killedBy !== undefined) break;
       if ('disconnect' in step) {
-        this.drops.get(s.id)?.forEach((drop) => drop());
+        this.drops.get(s.id)?.forEach((drop) => drop(step.disconnect === 'reset'));
         continue;
       }
       if (!('untilStdin' in step)) {
@@ -334,5 +338,5 @@ export class FakeExecService {
   }
 
   /** Connection drops of the calls attached to each session (a script's `disconnect` step). */
-  readonly drops = new Map<string, Set<() => void>>();
+  readonly drops = new Map<string, Set<(reset: boolean) => void>>();
 }
