@@ -77,11 +77,6 @@ export function longStringsOf(message: unknown, into: string[] = []): string[] {
   return into;
 }
 
-/** True when `value` is an id Docker can be asked about: ID_PATTERN and at most LIMITS.idBytes. */
-export function isValidId(value: string): boolean {
-  return value.length <= LIMITS.idBytes && ID_PATTERN.test(value);
-}
-
 /** True when `value` is a reference in Docker's grammar, within LIMITS.imageBytes. */
 export function isImageReference(value: string): boolean {
   if (value.length > LIMITS.imageBytes) return false; // before the regex: its cost stays bounded

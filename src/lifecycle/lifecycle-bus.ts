@@ -87,16 +87,6 @@ export class LifecycleBus implements EventHistory {
     return this.ring[id % this.historyLimit];
   }
 
-  /** Events after `afterId` still in history, oldest first. */
-  since(afterId: number, containerId?: string): LifecycleEvent[] {
-    const out: LifecycleEvent[] = [];
-    for (let id = Math.max(afterId + 1, this.firstId); id < this.nextId; id++) {
-      const e = this.get(id)!;
-      if (matches(e, containerId)) out.push(e);
-    }
-    return out;
-  }
-
   /**
    * A reader of the events after `resumeAfterId` (or only new ones without it) matching the filter.
    * Close it when done. Throws RangeError for a resume id this process never issued.

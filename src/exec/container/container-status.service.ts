@@ -52,14 +52,7 @@ export class ContainerStatusService {
         if (final.status !== 'running' && final.status !== 'paused') return final;
         throw new ExecError('unavailable', `Docker gave no resource readings for container ${state.id.slice(0, 12)}; retry`, { reason: 'DOCKER_ERROR' });
       }
-      res.resource_usage = {
-        cpu_percent: Math.round(u.cpuPercent * 100) / 100,
-        memory_bytes: String(u.memoryBytes),
-        memory_limit: String(u.memoryLimit),
-        io_read_bytes: String(u.ioReadBytes),
-        io_write_bytes: String(u.ioWriteBytes),
-        readings: u.readings,
-      };
+      res.resource_usage = u;
     }
     return res;
   }

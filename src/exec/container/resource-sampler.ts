@@ -4,16 +4,7 @@ import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatc
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { BoundedSet } from '../../common/bounded';
-
-export interface ResourceUsage {
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimit: number;
-  ioReadBytes: number;
-  ioWriteBytes: number;
-  /** How many readings the figures come from: 2 all measured, 1 no CPU percent yet (0), 0 none yet (all 0). */
-  readings: 0 | 1 | 2;
-}
+import type { ResourceUsage } from '@exec-stream/client/wire';
 
 /** How long a status call may wait for the readings of a container not watched yet. */
 const COLD_WAIT_MS = 2500;
@@ -60,7 +51,10 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     return this.watches.size;
   }
 
-  /** Current usage of a running (or paused) container (from fewer than two readings in its first seconds); undefined once it has stopped. */
+  /**
+   * Current usage of a running (or paused) container, as ContainerStatus sends it (`readings` says how
+   * many readings the figures come from: fewer than two in its first seconds); undefined once it has stopped.
+   */
   async usage(containerId: string): Promise<ResourceUsage | undefined> {
     if (this.ended.has(containerId)) return undefined;
     this.watch(containerId);
@@ -68,8 +62,8 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     if (entry.samples.length < 2) await this.readings(entry, 2, COLD_WAIT_MS);
     if (entry.stopped) return undefined;
     const n = entry.samples.length;
-    if (n === 0) return { cpuPercent: 0, memoryBytes: 0, memoryLimit: 0, ioReadBytes: 0, ioWriteBytes: 0, readings: 0 };
-    if (n === 1) return { ...toUsage(entry.samples[0], entry.samples[0]), cpuPercent: 0, readings: 1 };
+    if (n === 0) return { cpu_percent: 0, memory_bytes: '0', memory_limit: '0', io_read_bytes: '0', io_write_bytes: '0', readings: 0 };
+    if (n === 1) return { ...toUsage(entry.samples[0], entry.samples[0]), cpu_percent: 0, readings: 1 };
     return toUsage(entry.samples[n - 2], entry.samples[n - 1]);
   }
 
@@ -142,13 +136,14 @@ interface Watched {
   stopped: boolean;
 }
 
+/** CPU between the two readings (0 when they are one), to 2 decimals; memory and I/O of the newer. */
 function toUsage(prev: ResourceSample, now: ResourceSample): ResourceUsage {
   return {
-    cpuPercent: cpuPercent(prev, now),
-    memoryBytes: now.memoryBytes,
-    memoryLimit: now.memoryLimit,
-    ioReadBytes: now.ioReadBytes,
-    ioWriteBytes: now.ioWriteBytes,
+    cpu_percent: Math.round(cpuPercent(prev, now) * 100) / 100,
+    memory_bytes: String(now.memoryBytes),
+    memory_limit: String(now.memoryLimit),
+    io_read_bytes: String(now.ioReadBytes),
+    io_write_bytes: String(now.ioWriteBytes),
     readings: 2,
   };
 }

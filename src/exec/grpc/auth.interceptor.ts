@@ -1,5 +1,5 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
-import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ExecError, toGrpcStatus } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { levelOfStatus, LogRateLimit, statusName } from '../../common/log-levels';
@@ -11,11 +11,6 @@ import { FULL_ACCESS, type Scope, type TokenStore } from './token-store';
 
 /** Health checks stay open so that Kubernetes probes need no secret. */
 const OPEN_PREFIXES = ['/grpc.health.v1.Health/'];
-
-function digest(value: string): Buffer {
-  // Hash first so the constant-time compare sees equal lengths whatever the client sent.
-  return createHash('sha256').update(value).digest();
-}
 
 /**
  * The token of exactly one of the two documented forms: `Bearer <token>` (all that follows the one
@@ -34,11 +29,6 @@ export function tokenFromAuthorization(header: string | undefined): string | und
     return decoded.startsWith(':') ? decoded.slice(1) : undefined;
   }
   return undefined;
-}
-
-export function tokenMatches(expected: string, header: string | undefined): boolean {
-  const given = tokenFromAuthorization(header);
-  return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
 /** RPCs whose scope the method alone decides; Session's depends on its Start message (SessionCallHandler). */

@@ -11,7 +11,7 @@ import type { StreamName } from '../../executor';
  *  - a record whose own crc fails, names no stream, or is not contiguous with the previous record of
  *    its stream: that chunk is missing.
  *  - a record whose bytes lie beyond the end of its stream file (the file was truncated): missing.
- *  - (data crcs are checked by verifyChunkData / on every read: a mismatch makes the chunk missing.)
+ *  - (data crcs are checked on every read, SessionFiles.readChunk: a mismatch is DATA_LOSS for that read.)
  * Missing chunks keep their sequence numbers; readers are told how many they skip (gap_before).
  */
 export const RECORD_BYTES = 32;

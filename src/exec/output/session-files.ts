@@ -20,7 +20,7 @@ import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';
 import type { StreamName } from '../../executor';
 import { dataDirError } from './data-dir-errors';
-import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
+import { decodeRecord, encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
 
 /**
  * A session's files in EXEC_DATA_DIR/sessions/<id>/:
@@ -41,7 +41,6 @@ import { encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexRepor
  * finished session nobody reads holds no file descriptor. `dir` is <EXEC_DATA_DIR>/sessions/<id>.
  */
 export { RECORD_BYTES };
-const CODE_STREAM: Record<number, StreamName | undefined> = { 1: 'stdout', 2: 'stderr' };
 
 export interface SessionProcessRecord {
   containerId: string;
@@ -314,10 +313,6 @@ export class SessionFiles {
     for (const fd of Object.values(this.fds ?? {})) fsyncSync(fd);
   }
 
-  get isSealed(): boolean {
-    return this.sealed;
-  }
-
   /** Creates the folder and its files; a failure removes what was made and says why (full disk, no fds). */
   static create(dir: string, meta: object): SessionFiles {
     try {
@@ -370,19 +365,15 @@ export class SessionFiles {
   }
 
   private async readChunkFrom(fds: Handles, sequence: number, buffers?: ChunkBuffers): Promise<ChunkRecord> {
-    const rec = await readAt(fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES);
-    if (rec.readUInt32LE(28) !== crc32(rec.subarray(0, 28))) {
-      throw new ExecError('data_loss', `index record ${sequence} is corrupt (checksum mismatch) in ${this.dir}`);
-    }
-    const stream = CODE_STREAM[rec[0]];
-    if (!stream) throw new ExecError('data_loss', `index record ${sequence} names unknown stream ${rec[0]}`);
-    const length = rec.readUInt32LE(4);
+    const entry = decodeRecord(await readAt(fds.index, RECORD_BYTES, (sequence - 1) * RECORD_BYTES), 0);
+    if (typeof entry === 'string') throw new ExecError('data_loss', `index record ${sequence} is corrupt (${entry}) in ${this.dir}`);
+    const { stream, length, offset, timestampNs, dataCrc } = entry;
     const into = length ? buffers?.(stream, length) : undefined;
-    const data = length ? await readAt(fds[stream], length, Number(rec.readBigUInt64LE(8)), into?.data) : Buffer.alloc(0);
-    if (crc32(data) !== rec.readUInt32LE(24)) {
+    const data = length ? await readAt(fds[stream], length, offset, into?.data) : Buffer.alloc(0);
+    if (crc32(data) !== dataCrc) {
       throw new ExecError('data_loss', `chunk ${sequence} of ${stream} is corrupt (checksum mismatch) in ${this.dir}`);
     }
-    return { sequence, stream, timestampNs: rec.readBigInt64LE(16), data, plainMessage: into?.plainMessage };
+    return { sequence, stream, timestampNs, data, plainMessage: into?.plainMessage };
   }
 
   writeExit(exit: SessionExitRecord): void {

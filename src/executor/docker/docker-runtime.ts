@@ -5,7 +5,7 @@ import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import type { ContainerRuntime, ExecSpec, OutputSink, ProcessOutcome, ProcessSpec, RunSpec, StartedProcess } from '../container-runtime';
+import type { ContainerRuntime, ExecSpec, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../container-runtime';
 import { DEFAULT_TTY } from '../container-runtime';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { fromDockerError } from './docker-errors';
@@ -346,5 +346,3 @@ function lostOutcome(containerId: string, err: unknown): ExecError {
     `lost the outcome of container ${containerId.slice(0, 12)}: Docker's wait ended without an exit code (${(err as Error)?.message ?? err})`,
   );
 }
-
-export type { ProcessSpec };

@@ -30,11 +30,6 @@ export class LogSkipper implements OutputSink {
     this.known = { ...recorded };
   }
 
-  /** Bytes of each stream seen in the current pass. */
-  get seen(): Record<StreamName, number> {
-    return { ...this.pos };
-  }
-
   /** Bytes of each stream now recorded (before + passed on). */
   get recorded(): Record<StreamName, number> {
     return { ...this.known };
