@@ -1,7 +1,7 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { createRootLogger } from '../../common/logger';
-import { CallForwarder, peerError, type ForwardedCall, type RemoteOwner } from './call-forwarder';
+import { CallForwarder, peerError, type RemoteOwner } from './call-forwarder';
 import type { PeerChannels } from './peer-channels';
 import type { PeerDirectory } from './peer-directory';
 
@@ -62,11 +62,17 @@ describe('CallForwarder', () => {
     let opened = 0;
     const channels = { bidiUndecoded: () => (opened++, {}), serverStream: () => (opened++, {}), clientStream: () => (opened++, {}) };
     const forwarder = new CallForwarder(channels as unknown as PeerChannels, { self: 'es-a' } as unknown as PeerDirectory, createRootLogger('silent'));
-    const call = Object.assign(new EventEmitter(), { cancelled: true, write: () => true, end: () => undefined });
+    const call = Object.assign(new EventEmitter(), {
+      cancelled: true,
+      write: () => true,
+      end: () => undefined,
+      pause: () => undefined,
+      resume: () => undefined,
+    });
     const owner = { local: false as const, replica: 'es-b', address: '10.0.0.2:50051' };
-    await forwarder.session(call as unknown as ForwardedCall, {}, owner);
-    await forwarder.serverStream(call as unknown as ForwardedCall, 'CopyFrom', {}, owner);
-    await expect(forwarder.clientStream(call as unknown as ForwardedCall, 'CopyTo', {}, owner)).rejects.toMatchObject({ kind: 'aborted' });
+    await forwarder.session(call, {}, owner);
+    await forwarder.serverStream(call, 'CopyFrom', {}, owner);
+    await expect(forwarder.clientStream(call, 'CopyTo', {}, owner)).rejects.toMatchObject({ kind: 'aborted' });
     expect(opened).toBe(0);
   });
 });

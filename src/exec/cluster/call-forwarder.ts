@@ -19,20 +19,35 @@ export type RemoteOwner = Extract<Owner, { local: false }>;
 const UNARY_DEADLINE_MS = 120_000;
 
 /**
- * The server side of a call being forwarded, as grpc-js hands it over: what the forwarder reads from it
- * (a client or bidi stream) and writes to it (a server or bidi stream), with its flow control.
+ * The server side of a forwarded call that the owner's messages are written to (a server stream:
+ * CopyFrom, ContainerLifecycle), with grpc-js's flow control. The raw grpc-js call, as Nest hands it
+ * to a handler, is one; so are the handlers' own narrower types of it.
  */
-export interface ForwardedCall {
-  write(msg: unknown): boolean;
-  end(): unknown;
-  emit(event: 'error', status: { code: number; details: string }): unknown;
-  on(event: string, fn: (...args: never[]) => void): unknown;
-  once(event: string, fn: (...args: never[]) => void): unknown;
-  removeListener(event: string, fn: (...args: never[]) => void): unknown;
-  pause?(): unknown;
-  resume?(): unknown;
+export interface ForwardedWriter {
+  write(message: unknown): boolean;
+  once(event: 'drain', fn: () => void): unknown;
+  on(event: 'cancelled', fn: () => void): unknown;
+  removeListener(event: 'cancelled', fn: () => void): unknown;
   cancelled?: boolean;
   metadata?: Metadata;
+}
+
+/** The server side of a forwarded call whose client's messages are read and passed on (a client stream: CopyTo). */
+export interface ForwardedReader {
+  on(event: 'data', fn: (message: unknown) => void): unknown;
+  on(event: 'end' | 'cancelled', fn: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  cancelled?: boolean;
+  metadata?: Metadata;
+}
+
+/** A forwarded Session call: read and written both ways, and ended here with the owner's status. */
+export interface ForwardedDuplex extends ForwardedWriter, ForwardedReader {
+  on(event: 'data', fn: (message: unknown) => void): unknown;
+  on(event: 'end' | 'cancelled', fn: () => void): unknown;
+  emit(event: 'error', status: { code: number; details: string }): unknown;
+  end(): unknown;
 }
 
 /**
@@ -110,25 +125,25 @@ export class CallForwarder implements BeforeApplicationShutdown {
    * Start and everything the client sends after it go to the owner; the owner's responses come back
    * unchanged. Resolves when the call has ended either way.
    */
-  session(call: ForwardedCall, first: unknown, owner: RemoteOwner): Promise<void> {
+  session(call: ForwardedDuplex, first: unknown, owner: RemoteOwner): Promise<void> {
     if (call.cancelled) return Promise.resolve(); // gone while its owner was looked up: nothing is opened
     const upstream = this.channels.bidiUndecoded(owner.address, 'Session', this.metadataFor(call.metadata));
     upstream.write(first);
-    return this.pipe(call, upstream, owner, true);
+    return this.pipe(call, upstream, owner, call);
   }
 
   /** A server-streaming call (CopyFrom, a container's ContainerLifecycle): the owner's messages passed on unchanged. */
-  serverStream(call: ForwardedCall, method: string, req: unknown, owner: RemoteOwner): Promise<void> {
+  serverStream(call: ForwardedWriter, method: string, req: unknown, owner: RemoteOwner): Promise<void> {
     if (call.cancelled) return Promise.resolve();
     const upstream = this.channels.serverStream(owner.address, method, req, this.metadataFor(call.metadata), true);
-    return this.pipe(call, upstream, owner, false);
+    return this.pipe(call, upstream, owner);
   }
 
   /**
    * A client-streaming call (CopyTo) whose first message (`first`, already read) named the owner's
    * container: it and the rest go to the owner; the owner's answer (or status) is the answer.
    */
-  clientStream<Res>(call: ForwardedCall, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
+  clientStream<Res>(call: ForwardedReader, method: string, first: unknown, owner: RemoteOwner): Promise<Res> {
     if (call.cancelled) return Promise.reject(new ExecError('aborted', 'the client cancelled the call', { reason: 'CLIENT_CANCELLED' }));
     return new Promise<Res>((resolve, reject) => {
       const drain = (err: ExecError) => {
@@ -153,23 +168,23 @@ export class CallForwarder implements BeforeApplicationShutdown {
 
   /** Client → owner: each message the client sends, paused while the owner's call does not drain. */
   private pumpRequests(
-    call: ForwardedCall,
+    call: ForwardedReader,
     upstream: { write(m: unknown): boolean; end(): void; cancel(): void; once(e: 'drain', f: () => void): unknown },
   ): void {
     call.on('data', (msg: unknown) => writeOrPause(upstream, msg, call));
     // A half-close is passed on as one (the owner gives it its EOF grace); a cut call cancels the owner's.
     call.on('end', () => upstream.end());
     call.on('cancelled', () => upstream.cancel());
-    call.resume?.();
+    call.resume();
   }
 
   /**
-   * Owner → client for a server or bidi stream, with flow control both ways. A Session call (`duplex`)
-   * is ended here with the owner's status; a server stream's promise settles with it instead (Nest ends
-   * that call when the handler's Observable completes or errors). UNAVAILABLE names the replica.
+   * Owner → client for a server or bidi stream, with flow control both ways. A Session call (`session`,
+   * the same call) is ended here with the owner's status; a server stream's promise settles with it
+   * instead (Nest ends that call when the handler's Observable completes or errors). UNAVAILABLE names the replica.
    */
   private pipe(
-    call: ForwardedCall,
+    call: ForwardedWriter,
     upstream: {
       on(e: 'data', f: (b: Buffer) => void): unknown;
       on(e: 'error', f: (err: ServiceError) => void): unknown;
@@ -182,7 +197,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
       once(e: 'drain', f: () => void): unknown;
     },
     owner: RemoteOwner,
-    duplex: boolean,
+    session?: ForwardedDuplex,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -191,12 +206,13 @@ export class CallForwarder implements BeforeApplicationShutdown {
         settled = true;
         this.inFlight.delete(drain);
         call.removeListener('cancelled', onClientGone);
-        if (err && !duplex) return reject(err);
-        if (err) call.emit('error', toGrpcStatus(err));
-        else if (duplex) call.end();
+        if (err && !session) return reject(err);
+        if (err) session!.emit('error', toGrpcStatus(err));
+        else session?.end();
         resolve();
       };
       const onClientGone = () => {
+        call.removeListener('cancelled', onClientGone);
         upstream.cancel();
         this.inFlight.delete(drain);
         settled = true;
@@ -207,7 +223,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
         upstream.cancel();
       };
       this.inFlight.add(drain);
-      call.once('cancelled', onClientGone);
+      call.on('cancelled', onClientGone);
       upstream.on('data', (message: Buffer) => writeOrPause(call, message, upstream));
       upstream.on('end', () => settle());
       upstream.on('error', (err: ServiceError) => {
@@ -215,8 +231,8 @@ export class CallForwarder implements BeforeApplicationShutdown {
         this.log.debug({ replica: owner.replica, code: statusName(err.code), details: err.details }, 'forwarded call ended with an error');
         settle(peerError(err, owner));
       });
-      if (duplex && upstream.write && upstream.end) {
-        this.pumpRequests(call, upstream as Parameters<CallForwarder['pumpRequests']>[1]);
+      if (session && upstream.write && upstream.end) {
+        this.pumpRequests(session, upstream as Parameters<CallForwarder['pumpRequests']>[1]);
       }
     });
   }

@@ -1,7 +1,6 @@
 import { Metadata, status as Code } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { createRootLogger } from '../../common/logger';
-import type { ForwardedCall } from './call-forwarder';
 import type { PeerChannels } from './peer-channels';
 import type { PeerDirectory } from './peer-directory';
 import { PeerLifecycle } from './peer-lifecycle';
@@ -35,7 +34,7 @@ describe('PeerLifecycle', () => {
     const written: Array<{ event_type?: string; replica?: string }> = [];
     const call = Object.assign(new EventEmitter(), { write: (e: never) => (written.push(e), true), end: () => undefined, metadata: new Metadata() });
     const ended = new AbortController();
-    new PeerLifecycle(peer as unknown as PeerChannels, directory, createRootLogger('silent')).follow(undefined, call as unknown as ForwardedCall, ended.signal);
+    new PeerLifecycle(peer as unknown as PeerChannels, directory, createRootLogger('silent')).follow(undefined, call, ended.signal);
     for (let s = 0; s < 4; s++) {
       await new Promise((r) => setImmediate(r)); // the stream fails
       jest.advanceTimersByTime(1_000); // and is opened again

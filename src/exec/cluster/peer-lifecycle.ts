@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ContainerLifecycleEvent } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
-import type { ForwardedCall } from './call-forwarder';
+import type { ForwardedWriter } from './call-forwarder';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';
@@ -38,11 +38,11 @@ export class PeerLifecycle {
   }
 
   /** Follows every peer until `signal` aborts (the call ended). */
-  follow(resumeAfterId: string | undefined, call: ForwardedCall, signal: AbortSignal): void {
+  follow(resumeAfterId: string | undefined, call: ForwardedWriter, signal: AbortSignal): void {
     for (const [replica, address] of this.directory.peers()) this.followOne(replica, address, resumeAfterId, call, signal);
   }
 
-  private followOne(replica: string, address: string, resumeAfterId: string | undefined, call: ForwardedCall, signal: AbortSignal): void {
+  private followOne(replica: string, address: string, resumeAfterId: string | undefined, call: ForwardedWriter, signal: AbortSignal): void {
     let lastId = resumeAfterId;
     let reachable = true;
     let stream: ClientReadableStream<unknown> | undefined;

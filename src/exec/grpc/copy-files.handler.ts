@@ -15,7 +15,7 @@ import {
   type CopyToResponse,
 } from '@exec-stream/client/wire';
 import { ContainerFilesService, CopyProgress, TarIntake, type CopyPace } from '../container';
-import { RoutedCalls, type ForwardedCall } from '../cluster';
+import { RoutedCalls } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
 import { boundCallContext, callContextOf } from './call-context';
@@ -179,7 +179,7 @@ export class CopyFilesHandler {
         call.removeListener('end', onEnd);
         call.removeListener('cancelled', gone);
         call.removeListener('error', gone);
-        return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call as unknown as ForwardedCall, 'CopyTo', { header: h }, owner));
+        return answer(null, await this.routed.forwarder.clientStream<CopyToResponse>(call, 'CopyTo', { header: h }, owner));
       }
       const { id, path } = await this.files.resolve(h.container_id, h.path);
       // Its audit event (written as the answer goes out, a refusal's too) names the container and its session.
@@ -211,9 +211,7 @@ export class CopyFilesHandler {
       const abort = new AbortController();
       this.routed
         .forContainer(req.container_id, call.metadata)
-        .then((owner) =>
-          owner.local ? this.sendArchive(req, call, abort, log) : this.routed.forwarder.serverStream(call as unknown as ForwardedCall, 'CopyFrom', req, owner),
-        )
+        .then((owner) => (owner.local ? this.sendArchive(req, call, abort, log) : this.routed.forwarder.serverStream(call, 'CopyFrom', req, owner)))
         .then(
           () => subscriber.complete(),
           (err) => {

@@ -7,7 +7,7 @@ import type { ContainerLifecycleEvent, ContainerLifecycleRequest__Output } from 
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { PeerLifecycle, RoutedCalls, type ForwardedCall } from '../cluster';
+import { PeerLifecycle, RoutedCalls } from '../cluster';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
@@ -79,7 +79,7 @@ export class LifecycleCallHandler implements BeforeApplicationShutdown {
               }
               return;
             }
-            this.routed.forwarder.serverStream(call as unknown as ForwardedCall, 'ContainerLifecycle', req, owner).then(
+            this.routed.forwarder.serverStream(call, 'ContainerLifecycle', req, owner).then(
               () => subscriber.complete(),
               (err) => subscriber.error(err),
             );
@@ -115,7 +115,7 @@ export class LifecycleCallHandler implements BeforeApplicationShutdown {
       const ended = new AbortController();
       // The headers go at once: a client can tell "subscribed" from "hanging" before the first event.
       call.sendMetadata?.(new Metadata());
-      if (withPeers) this.peers.follow(req.resume_after_id, call as unknown as ForwardedCall, ended.signal);
+      if (withPeers) this.peers.follow(req.resume_after_id, call, ended.signal);
       let drained: ExecError | undefined;
       const drain = (err: ExecError) => {
         drained = err;
