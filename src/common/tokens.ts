@@ -14,5 +14,7 @@ export const LIFECYCLE_PUBLISHER = Symbol('LIFECYCLE_PUBLISHER');
 export const EXEC_METRICS = Symbol('EXEC_METRICS');
 /** Where a backend reports each request it makes to its engine (the executor's BackendRequestObserver; null = not counted). */
 export const BACKEND_REQUEST_OBSERVER = Symbol('BACKEND_REQUEST_OBSERVER');
+/** The containers retained sessions ran in (RetainedContainers of src/exec/container/): the SessionManager. */
+export const RETAINED_CONTAINERS = Symbol('RETAINED_CONTAINERS');
 /** The Docker backend's one dockerode client (only src/executor/docker/ uses it). */
 export const DOCKER_CLIENT = Symbol('DOCKER_CLIENT');

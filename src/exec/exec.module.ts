@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { RETAINED_CONTAINERS } from '../common/tokens';
 import { GrpcExceptionFilter } from './grpc';
 import { ExecutorModule } from '../executor/executor.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
@@ -12,14 +13,12 @@ import { DataDirHealth } from './output';
 import { TeeWriterFactory } from './output';
 import { SessionRecovery } from './session';
 import { ContainerReconciler } from './session';
-import { ContainerControlService } from './container';
-import { ContainerStatusService } from './container';
 import { LifecycleCallHandler } from './grpc';
 import { ResourceSampler } from './container';
 import { ContainerFilesService, CopiesInFlight, ImagePullService } from './container';
 import { CopyFilesHandler } from './grpc';
 import { ListSessionsHandler } from './grpc';
-import { AuditEventsHandler, SessionResizesHandler } from './grpc';
+import { AuditEventsHandler, ContainerControlHandler, ContainerStatusHandler, SessionResizesHandler } from './grpc';
 import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, PeerDirectory, PeerLifecycle, RequestIdHome, RoutedCalls } from './cluster';
 
 @Module({
@@ -27,6 +26,7 @@ import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, P
   controllers: [ExecController],
   providers: [
     SessionManager,
+    { provide: RETAINED_CONTAINERS, useExisting: SessionManager },
     SessionCallHandler,
     SessionRecovery,
     ContainerReconciler,
@@ -36,8 +36,8 @@ import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, P
     DataDirHealth,
     // Status, control and lifecycle RPCs (docs/LIFECYCLE.md).
     LifecycleCallHandler,
-    ContainerStatusService,
-    ContainerControlService,
+    ContainerStatusHandler,
+    ContainerControlHandler,
     ResourceSampler,
     // Image pulls before a run, and CopyTo / CopyFrom (docs/PROTOCOL.md).
     ImagePullService,

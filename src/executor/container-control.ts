@@ -1,7 +1,7 @@
 /**
  * What the status and control RPCs ask of the container engine, beside running processes
  * (ContainerRuntime): CONTAINER_CONTROL; DockerControl implements it, unit tests substitute it. Reports
- * nothing to the lifecycle bus (ContainerControlService does, source 'control').
+ * nothing to the lifecycle bus (ContainerControlHandler does, source 'control').
  */
 export interface ContainerState {
   /** Full id. */

@@ -1,4 +1,5 @@
-import type { OutputSink, StartedProcess, StreamName } from './container-runtime';
+import type { StreamName } from '../common/streams';
+import type { OutputSink, StartedProcess } from './container-runtime';
 
 /** A container this service created (label exec-stream.managed=true), as found at start-up. */
 export interface ManagedContainer {

@@ -1,20 +1,11 @@
 import type { Writable } from 'node:stream';
+import type { OutputSink } from '../common/streams';
 
-/** One of a process's two output streams. */
-export type StreamName = 'stdout' | 'stderr';
+/** Where a run's output goes (src/common/streams.ts: the output log's TeeWriter implements it too). */
+export type { OutputSink };
 
 /** A new terminal's size, before any Resize. */
 export const DEFAULT_TTY = { width: 80, height: 24 } as const;
-
-/** Where a process's output goes, chunk by chunk, in the order the engine gave it. */
-export interface OutputSink {
-  write(stream: StreamName, data: Buffer): void;
-  /**
-   * Optional: the same as write(stream, Buffer.concat(parts, bytes)), for a sink that can use the
-   * pieces without that join copy (one copy per byte on the hot path). `parts` is not kept by the caller.
-   */
-  writeParts?(stream: StreamName, parts: readonly Buffer[], bytes: number): void;
-}
 
 export interface ProcessSpec {
   /** Session that owns the process; written into container labels. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EXEC_METRICS } from '../common/tokens';
-import type { ExecMetrics } from '../metrics';
+import type { LifecycleCounts } from '../common/reporting';
 import { matches, type LifecycleEvent, type LifecycleEventType, type NewLifecycleEvent } from './lifecycle-event';
 import { LifecycleCursor, type CursorOptions, type EventHistory } from './lifecycle-cursor';
 import { TransitionDedupe } from './transition-dedupe';
@@ -37,9 +37,9 @@ export class LifecycleBus implements EventHistory {
   /** Session of each container seen, to name it on events whose reporter did not (the newest 10,000). */
   private readonly sessionOf = new BoundedMap<string, string>(10_000);
   /** Published, deduplicated and dropped counts (metrics on). */
-  private readonly counts?: ExecMetrics['lifecycle'];
+  private readonly counts?: LifecycleCounts['lifecycle'];
 
-  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: ExecMetrics | null) {
+  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: LifecycleCounts | null) {
     this.counts = metrics?.lifecycle;
   }
 

@@ -1,34 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StreamName } from '../common/streams';
+import { StreamTally, type LifecycleCounts, type OutputTallies, type SessionCensus, type SessionReports } from '../common/reporting';
 
-export type MeteredStream = 'stdout' | 'stderr';
 export type SessionCallMode = 'run' | 'exec' | 'attach';
-
-/**
- * Bytes and chunks per stream as plain numbers: bumped on the hot path (once per chunk, no allocation,
- * no label hashing) and read by the registry only when /metrics is scraped.
- */
-export class StreamTally {
-  readonly bytes: Record<MeteredStream, number> = { stdout: 0, stderr: 0 };
-  readonly chunks: Record<MeteredStream, number> = { stdout: 0, stderr: 0 };
-
-  add(stream: MeteredStream, bytes: number): void {
-    this.bytes[stream] += bytes;
-    this.chunks[stream]++;
-  }
-}
-
-/** What the sessions look like right now, computed at scrape time by the session manager. */
-export interface SessionCensus {
-  /** Sessions by state and kind. */
-  running: { run: number; exec: number };
-  finished: { run: number; exec: number };
-  /** Clients attached to any session. */
-  clients: number;
-  /** Attached clients whose next chunk is no longer in the in-memory tail (they read from disk). */
-  behindTail: number;
-  /** Bytes of all sessions' files (output, index). */
-  diskBytes: number;
-}
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** grpc_server_handling_seconds: LATENCY_BUCKETS, then the lengths of streams (Session, lifecycle) up to an hour. */
@@ -66,7 +40,7 @@ const GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_reques
  * Every metric of one service instance, on a registry of its own (two instances in one process, as in
  * tests, never share numbers). docs/METRICS.md lists them. Unset EXEC_METRICS_LISTEN = no instance.
  */
-export class ExecMetrics {
+export class ExecMetrics implements OutputTallies, LifecycleCounts, SessionReports {
   readonly registry = new Registry();
   /** Output recorded (from the container, TeeWriter) and sent (to clients, one count per client). */
   readonly recorded = new StreamTally();
@@ -281,7 +255,7 @@ export class ExecMetrics {
 /** `<prefix>_bytes_total` and `<prefix>_chunks_total` by stream, read from a StreamTally at scrape time. */
 function tallyCounters(registry: Registry, prefix: string, what: string, tally: StreamTally): void {
   for (const unit of ['bytes', 'chunks'] as const) {
-    const reported: Record<MeteredStream, number> = { stdout: 0, stderr: 0 };
+    const reported: Record<StreamName, number> = { stdout: 0, stderr: 0 };
     new Counter({
       name: `${prefix}_${unit}_total`,
       help: `Output ${unit} ${what}, by stream`,

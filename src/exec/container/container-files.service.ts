@@ -5,11 +5,10 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_CONTROL, CONTAINER_FILES, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { CONTAINER_CONTROL, CONTAINER_FILES, EXEC_CONFIG, RETAINED_CONTAINERS, ROOT_LOGGER } from '../../common/tokens';
 import { ArchiveEndedEarlyError, type ContainerControl, type ContainerFiles, type ContainerPathStat } from '../../executor';
-import { SessionManager } from '../session';
 import { CopiesInFlight } from './copies-in-flight';
-import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
+import { inspectUnambiguous, notManaged, requireContainerId, type RetainedContainers } from './container-lookup';
 import type { TarIntake } from './tar-intake';
 
 /** The most bytes of a CopyTo / CopyFrom path (Linux's PATH_MAX). */
@@ -30,7 +29,7 @@ export class ContainerFilesService {
   constructor(
     @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
     @Inject(CONTAINER_FILES) private readonly files: ContainerFiles,
-    private readonly sessions: SessionManager,
+    @Inject(RETAINED_CONTAINERS) private readonly sessions: RetainedContainers,
     private readonly copies: CopiesInFlight,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,

@@ -97,16 +97,9 @@ describe('ResourceSampler', () => {
       w.sample(reading(2, 0.5));
       const first = sampler.usage(A);
       expect(await settled(first)).toBe(true);
-      expect(await first).toEqual({
-        cpu_percent: 50,
-        memory_bytes: '2000',
-        memory_limit: String(2 ** 30),
-        io_read_bytes: '20',
-        io_write_bytes: '40',
-        readings: 2,
-      });
+      expect(await first).toEqual({ cpuPercent: 50, memoryBytes: 2000, memoryLimit: 1 << 30, ioReadBytes: 20, ioWriteBytes: 40, readings: 2 });
       w.sample(reading(3, 2.5)); // two cores busy
-      expect(await sampler.usage(A)).toMatchObject({ cpu_percent: 200, memory_bytes: '3000', readings: 2 });
+      expect(await sampler.usage(A)).toMatchObject({ cpuPercent: 200, memoryBytes: 3000, readings: 2 });
     });
 
     it('ignores a reading not newer than the last one (keeps them in time order)', async () => {
@@ -116,7 +109,7 @@ describe('ResourceSampler', () => {
       w.sample(reading(3, 1));
       w.sample(reading(2, 5, { memoryBytes: 99 }));
       w.sample(reading(3, 9, { memoryBytes: 99 }));
-      expect(await sampler.usage(A)).toMatchObject({ cpu_percent: 50, memory_bytes: '3000' });
+      expect(await sampler.usage(A)).toMatchObject({ cpuPercent: 50, memoryBytes: 3000 });
     });
   });
 
@@ -128,7 +121,7 @@ describe('ResourceSampler', () => {
       expect(await settled(pending)).toBe(false);
       w.sample(reading(2, 0.25));
       expect(await settled(pending)).toBe(true);
-      expect(await pending).toMatchObject({ cpu_percent: 25, readings: 2 });
+      expect(await pending).toMatchObject({ cpuPercent: 25, readings: 2 });
       expect(control.of(A)).toHaveLength(1); // later calls use the same watch
       await sampler.usage(A);
       expect(control.of(A)).toHaveLength(1);
@@ -140,20 +133,13 @@ describe('ResourceSampler', () => {
       await jest.advanceTimersByTimeAsync(2499);
       expect(await settled(pending)).toBe(false);
       await jest.advanceTimersByTimeAsync(1);
-      expect(await pending).toEqual({
-        cpu_percent: 0,
-        memory_bytes: '1000',
-        memory_limit: String(2 ** 30),
-        io_read_bytes: '10',
-        io_write_bytes: '20',
-        readings: 1,
-      });
+      expect(await pending).toEqual({ cpuPercent: 0, memoryBytes: 1000, memoryLimit: 1 << 30, ioReadBytes: 10, ioWriteBytes: 20, readings: 1 });
     });
 
     it('answers zeros with `readings: 0` when no reading came in time', async () => {
       const pending = sampler.usage(A);
       await jest.advanceTimersByTimeAsync(2500);
-      expect(await pending).toEqual({ cpu_percent: 0, memory_bytes: '0', memory_limit: '0', io_read_bytes: '0', io_write_bytes: '0', readings: 0 });
+      expect(await pending).toEqual({ cpuPercent: 0, memoryBytes: 0, memoryLimit: 0, ioReadBytes: 0, ioWriteBytes: 0, readings: 0 });
       expect(sampler.watchedCount).toBe(1); // still watched: the next call may have readings
     });
   });
@@ -179,7 +165,7 @@ describe('ResourceSampler', () => {
       expect(control.of(A)).toHaveLength(2);
       w.sample(reading(1, 0));
       w.sample(reading(2, 1));
-      expect(await sampler.usage(A)).toMatchObject({ cpu_percent: 100, readings: 2 });
+      expect(await sampler.usage(A)).toMatchObject({ cpuPercent: 100, readings: 2 });
     });
 
     it('ends a waiting status call when Docker says the container is not running', async () => {
@@ -204,7 +190,7 @@ describe('ResourceSampler', () => {
       expect(sampler.watchedCount).toBe(1);
       current.sample(reading(1, 0));
       current.sample(reading(2, 0.1));
-      expect((await sampler.usage(A))?.cpu_percent).toBeCloseTo(10);
+      expect((await sampler.usage(A))?.cpuPercent).toBeCloseTo(10);
     });
 
     it('ignores service-wide events and other containers’ stops', async () => {

@@ -4,7 +4,16 @@ import { cpuPercent, type ContainerControl, type ResourceSample, type SampleWatc
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { BoundedSet } from '../../common/bounded';
-import type { ResourceUsage } from '@exec-stream/client/wire';
+
+export interface ResourceUsage {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimit: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+  /** How many readings the figures come from: 2 all measured, 1 no CPU percent yet (0), 0 none yet (all 0). */
+  readings: 0 | 1 | 2;
+}
 
 /** How long a status call may wait for the readings of a container not watched yet. */
 const COLD_WAIT_MS = 2500;
@@ -51,10 +60,7 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     return this.watches.size;
   }
 
-  /**
-   * Current usage of a running (or paused) container, as ContainerStatus sends it (`readings` says how
-   * many readings the figures come from: fewer than two in its first seconds); undefined once it has stopped.
-   */
+  /** Current usage of a running (or paused) container (from fewer than two readings in its first seconds); undefined once it has stopped. */
   async usage(containerId: string): Promise<ResourceUsage | undefined> {
     if (this.ended.has(containerId)) return undefined;
     this.watch(containerId);
@@ -62,8 +68,8 @@ export class ResourceSampler implements OnModuleInit, OnModuleDestroy {
     if (entry.samples.length < 2) await this.readings(entry, 2, COLD_WAIT_MS);
     if (entry.stopped) return undefined;
     const n = entry.samples.length;
-    if (n === 0) return { cpu_percent: 0, memory_bytes: '0', memory_limit: '0', io_read_bytes: '0', io_write_bytes: '0', readings: 0 };
-    if (n === 1) return { ...toUsage(entry.samples[0], entry.samples[0]), cpu_percent: 0, readings: 1 };
+    if (n === 0) return { cpuPercent: 0, memoryBytes: 0, memoryLimit: 0, ioReadBytes: 0, ioWriteBytes: 0, readings: 0 };
+    if (n === 1) return { ...toUsage(entry.samples[0], entry.samples[0]), cpuPercent: 0, readings: 1 };
     return toUsage(entry.samples[n - 2], entry.samples[n - 1]);
   }
 
@@ -136,14 +142,13 @@ interface Watched {
   stopped: boolean;
 }
 
-/** CPU between the two readings (0 when they are one), to 2 decimals; memory and I/O of the newer. */
 function toUsage(prev: ResourceSample, now: ResourceSample): ResourceUsage {
   return {
-    cpu_percent: Math.round(cpuPercent(prev, now) * 100) / 100,
-    memory_bytes: String(now.memoryBytes),
-    memory_limit: String(now.memoryLimit),
-    io_read_bytes: String(now.ioReadBytes),
-    io_write_bytes: String(now.ioWriteBytes),
+    cpuPercent: cpuPercent(prev, now),
+    memoryBytes: now.memoryBytes,
+    memoryLimit: now.memoryLimit,
+    ioReadBytes: now.ioReadBytes,
+    ioWriteBytes: now.ioWriteBytes,
     readings: 2,
   };
 }

@@ -20,7 +20,8 @@ import type {
 } from '@exec-stream/client/wire';
 import { requiredId } from '../../common/request-ids';
 import { RoutedCalls } from '../cluster';
-import { ContainerControlService, ContainerStatusService } from '../container';
+import { ContainerControlHandler } from './container-control.handler';
+import { ContainerStatusHandler } from './container-status.handler';
 import { SessionManager } from '../session';
 import { CopyFilesHandler, type CopyFromCallStream, type CopyToCallback, type CopyToCallStream } from './copy-files.handler';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
@@ -41,8 +42,8 @@ export class ExecController {
   constructor(
     private readonly sessionCalls: SessionCallHandler,
     private readonly lifecycleCalls: LifecycleCallHandler,
-    private readonly statuses: ContainerStatusService,
-    private readonly controls: ContainerControlService,
+    private readonly statuses: ContainerStatusHandler,
+    private readonly controls: ContainerControlHandler,
     private readonly copies: CopyFilesHandler,
     private readonly listings: ListSessionsHandler,
     private readonly routed: RoutedCalls,

@@ -3,6 +3,8 @@ export * from './audit-events.handler';
 export * from './auth.interceptor';
 export * from './call-audit';
 export * from './call-context';
+export * from './container-control.handler';
+export * from './container-status.handler';
 export * from './copy-files.handler';
 export * from './exec.controller';
 export * from './grpc-exception.filter';

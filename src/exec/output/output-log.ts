@@ -1,5 +1,5 @@
-import type { StreamName } from '../../executor';
-import type { StreamTally } from '../../metrics';
+import type { StreamName } from '../../common/streams';
+import type { StreamTally } from '../../common/reporting';
 import type { PrimaryRecorder } from './tee-writer';
 import { ChunkWindow, ReadCache } from './chunk-window';
 import type { TailBudget, TailShare } from './tail-budget';

@@ -1,5 +1,5 @@
+import type { StreamName } from '../../common/streams';
 import { crc32 } from 'node:zlib';
-import type { StreamName } from '../../executor';
 
 /**
  * Checks a session's index against its stream files when a data dir is loaded after a restart. Pure

@@ -1,3 +1,4 @@
+import type { StreamName } from '../../common/streams';
 import {
   appendFileSync,
   closeSync,
@@ -18,7 +19,6 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ExecError } from '../../common/errors';
-import type { StreamName } from '../../executor';
 import { dataDirError } from './data-dir-errors';
 import { decodeRecord, encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, type IndexReport } from './session-files-verify';
 

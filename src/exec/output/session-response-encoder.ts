@@ -1,5 +1,5 @@
+import type { StreamName } from '../../common/streams';
 import { allocFramed, framedBytesMessage } from '../../common/grpc-frames';
-import type { StreamName } from '../../executor';
 
 /**
  * Hand-written protobuf encoding of the SessionResponse messages that carry output, so that a chunk

@@ -1,5 +1,5 @@
+import type { StreamName } from '../../common/streams';
 import { TeeWriter, type PrimaryRecorder } from './tee-writer';
-import type { StreamName } from '../../executor';
 
 describe('TeeWriter', () => {
   it('records first, then tells listeners', () => {

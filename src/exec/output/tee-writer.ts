@@ -1,7 +1,7 @@
+import type { OutputTallies, StreamTally } from '../../common/reporting';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EXEC_METRICS } from '../../common/tokens';
-import type { OutputSink, StreamName } from '../../executor';
-import type { ExecMetrics, StreamTally } from '../../metrics';
+import type { OutputSink, StreamName } from '../../common/streams';
 
 /** The record of output: appending must succeed or the session fails (a real error, not a skip). */
 export interface PrimaryRecorder {
@@ -74,7 +74,7 @@ export class TeeWriterFactory {
   readonly sent?: StreamTally;
   private readonly recorded?: StreamTally;
 
-  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: ExecMetrics | null) {
+  constructor(@Optional() @Inject(EXEC_METRICS) metrics?: OutputTallies | null) {
     this.recorded = metrics?.recorded;
     this.sent = metrics?.sent;
   }

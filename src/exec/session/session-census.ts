@@ -1,4 +1,4 @@
-import type { SessionCensus } from '../../metrics';
+import type { SessionCensus } from '../../common/reporting';
 import type { Session } from './session';
 
 /** The sessions counted for /metrics: by state and kind, their clients, and their files' bytes. */

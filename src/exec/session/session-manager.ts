@@ -6,7 +6,7 @@ import { ExecError, withDetail, type DetailByKind } from '../../common/errors';
 import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
-import type { ExecMetrics } from '../../metrics';
+import type { SessionReports } from '../../common/reporting';
 import { AuditTrail } from '../../audit';
 import { auditTimeoutKill } from './session-audit';
 import { sessionCensus } from './session-census';
@@ -82,7 +82,7 @@ export class SessionManager implements OnModuleDestroy {
     private readonly tees: TeeWriterFactory,
     @Optional() private readonly dataDir?: DataDirHealth,
     @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
-    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
+    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: SessionReports | null,
     /** The audit trail: every session's end and timeout kills are recorded in it. */
     @Optional() readonly audit?: AuditTrail,
   ) {

@@ -1,3 +1,5 @@
+import type { StreamName } from '../../common/streams';
+import type { SessionReports } from '../../common/reporting';
 import { Inject, Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -7,8 +9,7 @@ import { ExecError } from '../../common/errors';
 import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
-import type { ExecMetrics } from '../../metrics';
-import type { ContainerRecovery, ContainerRuntime, ManagedContainer, StreamName } from '../../executor';
+import type { ContainerRecovery, ContainerRuntime, ManagedContainer } from '../../executor';
 import { tailBudgetFor, TeeWriterFactory } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
@@ -54,7 +55,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     private readonly tees: TeeWriterFactory,
     private readonly reconciler: ContainerReconciler,
     @Optional() @Inject(CONTAINER_RECOVERY) private readonly recovery?: ContainerRecovery,
-    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: ExecMetrics | null,
+    @Optional() @Inject(EXEC_METRICS) private readonly metrics?: SessionReports | null,
   ) {
     this.log = root.child({ component: 'recovery' });
     sessions.onDockerLost = (session, error) => this.afterDockerLost(session, error);

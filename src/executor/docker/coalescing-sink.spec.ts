@@ -1,4 +1,5 @@
-import type { OutputSink, StreamName } from '../container-runtime';
+import type { StreamName } from '../../common/streams';
+import type { OutputSink } from '../container-runtime';
 import { CoalescingSink, MAX_CHUNK_BYTES } from './coalescing-sink';
 
 class Recorder implements OutputSink {

@@ -1,4 +1,5 @@
-import type { OutputSink, StreamName } from '../container-runtime';
+import type { StreamName } from '../../common/streams';
+import type { OutputSink } from '../container-runtime';
 
 /** Largest chunk made by joining: stays well under gRPC's default 4 MiB message limit of clients. */
 export const MAX_CHUNK_BYTES = 512 * 1024;

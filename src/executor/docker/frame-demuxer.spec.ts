@@ -1,5 +1,6 @@
+import type { StreamName } from '../../common/streams';
 import { randomBytes } from 'node:crypto';
-import type { OutputSink, StreamName } from '../container-runtime';
+import type { OutputSink } from '../container-runtime';
 import { FrameDemuxer } from './frame-demuxer';
 
 function frame(type: number, payload: Buffer): Buffer {

@@ -1,4 +1,5 @@
-import type { OutputSink, StreamName } from '../container-runtime';
+import type { StreamName } from '../../common/streams';
+import type { OutputSink } from '../container-runtime';
 
 const HEADER = 8;
 const STREAMS: Record<number, StreamName | undefined> = { 1: 'stdout', 2: 'stderr' };

@@ -1,4 +1,4 @@
-import type { StreamName } from '../container-runtime';
+import type { StreamName } from '../../common/streams';
 import { LogSkipper } from './log-skipper';
 
 function sink() {

@@ -1,3 +1,4 @@
+import type { StreamName } from '../../../common/streams';
 import type Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -5,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createRootLogger } from '../../../common/logger';
-import type { StreamName } from '../../container-runtime';
 import { LogSkipper } from '../log-skipper';
 import { readRecord, type DockerCall } from './shim-readopt';
 

@@ -1,9 +1,9 @@
+import type { StreamName } from '../../../common/streams';
 import type Docker from 'dockerode';
 import type { Duplex, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
-import type { StreamName } from '../../container-runtime';
 import { fromDockerError } from '../docker-errors';
 import type { LogSkipper } from '../log-skipper';
 import { pumpOutput } from '../output-pump';

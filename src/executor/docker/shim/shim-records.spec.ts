@@ -1,4 +1,4 @@
-import type { StreamName } from '../../container-runtime';
+import type { StreamName } from '../../../common/streams';
 import { ShimRecordParser } from './shim-records';
 
 function rec(type: number, payload: Buffer): Buffer {

@@ -1,5 +1,5 @@
+import type { StreamName } from '../../../common/streams';
 import { ExecError } from '../../../common/errors';
-import type { StreamName } from '../../container-runtime';
 
 /** Record types of the in-container output record (exec-stream-shim.c). */
 const REC_STDOUT = 1;

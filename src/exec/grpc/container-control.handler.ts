@@ -5,11 +5,9 @@ import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerControl, ContainerState, ExecInfo } from '../../executor';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
-import { inspectUnambiguous, notManaged, requireContainerId } from './container-status.service';
 import { optionalId } from '../../common/request-ids';
-import { parseSignal } from './signal-names';
+import { CopiesInFlight, inspectUnambiguous, notManaged, parseSignal, requireContainerId } from '../container';
 import { SessionManager } from '../session';
-import { CopiesInFlight } from './copies-in-flight';
 import { sleep } from '../../common/sleep';
 
 /** How long a just-started exec may take to show as running in Docker's inspect. */
@@ -22,7 +20,7 @@ const EXEC_START_WAIT_MS = 2000;
  * subscriber sees it in order with what follows (a kill before the exit it causes).
  */
 @Injectable()
-export class ContainerControlService {
+export class ContainerControlHandler {
   private readonly log: Logger;
 
   constructor(

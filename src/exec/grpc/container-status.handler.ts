@@ -3,11 +3,10 @@ import { ExecError } from '../../common/errors';
 import type { ContainerStatusRequest__Output, ContainerStatusResponse } from '@exec-stream/client/wire';
 import { CONTAINER_CONTROL } from '../../common/tokens';
 import type { ContainerControl, ContainerState } from '../../executor';
-import { quoted, requiredId } from '../../common/request-ids';
-import { ResourceSampler } from './resource-sampler';
+import { quoted } from '../../common/request-ids';
+import { CopiesInFlight, inspectUnambiguous, notManaged, requireContainerId, ResourceSampler } from '../container';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
-import { CopiesInFlight } from './copies-in-flight';
 import { msToNs } from '../../common/time';
 
 /**
@@ -16,7 +15,7 @@ import { msToNs } from '../../common/time';
  * (status `exited` with the session's exit code, or `unknown` when the session's outcome was lost).
  */
 @Injectable()
-export class ContainerStatusService {
+export class ContainerStatusHandler {
   constructor(
     @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
     private readonly sessions: SessionManager,
@@ -52,7 +51,14 @@ export class ContainerStatusService {
         if (final.status !== 'running' && final.status !== 'paused') return final;
         throw new ExecError('unavailable', `Docker gave no resource readings for container ${state.id.slice(0, 12)}; retry`, { reason: 'DOCKER_ERROR' });
       }
-      res.resource_usage = u;
+      res.resource_usage = {
+        cpu_percent: Math.round(u.cpuPercent * 100) / 100,
+        memory_bytes: String(u.memoryBytes),
+        memory_limit: String(u.memoryLimit),
+        io_read_bytes: String(u.ioReadBytes),
+        io_write_bytes: String(u.ioWriteBytes),
+        readings: u.readings,
+      };
     }
     return res;
   }
@@ -63,36 +69,6 @@ export class ContainerStatusService {
     const matches = this.sessions.all().filter((s) => !!full && s.containerId === full);
     return matches.find((s) => s.info.kind === 'run') ?? matches.sort((a, b) => b.info.createdAt - a.info.createdAt)[0];
   }
-}
-
-/** ContainerStatusRequest.container_id and the like: a valid id (request-ids.ts), never empty. */
-export function requireContainerId(value: string | undefined): string {
-  return requiredId('container_id', value, 'the id (or a unique prefix) of a managed container');
-}
-
-/**
- * Docker's state of the container `id` names. A prefix matching more than one container this service
- * knows (in Docker, or of retained sessions) is INVALID_ARGUMENT, never answered for one of them.
- */
-export async function inspectUnambiguous(control: ContainerControl, sessions: SessionManager, id: string): Promise<ContainerState> {
-  const retained = sessions.containerByPrefix(id);
-  const state = await control.inspect(id);
-  if (retained && state.id !== retained && state.id.startsWith(id)) {
-    throw new ExecError(
-      'invalid',
-      `container id prefix ${id} is ambiguous: it matches ${state.id.slice(0, 12)} and ${retained.slice(0, 12)}; give more of the id`,
-      { reason: 'ID_AMBIGUOUS', resource: { type: 'container', name: id } },
-    );
-  }
-  return state;
-}
-
-export function notManaged(id: string): ExecError {
-  return new ExecError(
-    'permission',
-    `container ${id} is not managed by this exec-stream instance (labels exec-stream.managed=true and exec-stream.replica=<EXEC_REPLICA_ID>)`,
-    { reason: 'CONTAINER_NOT_MANAGED', resource: { type: 'container', name: id } },
-  );
 }
 
 function fromState(s: ContainerState): ContainerStatusResponse {
