@@ -23,6 +23,21 @@ const BOOLEAN = { message: ({ property }: { property: string }) => `${property} 
 /** Unset when empty; else without surrounding whitespace (all-whitespace stays a string, '' then, which MinLength refuses). */
 const trimmedToken = ({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? value.trim() : value);
 
+/** Decorators applied as if written one above the other, in this order (the messages keep their order). */
+function setting(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => {
+    for (const d of [...decorators].reverse()) d(target, key);
+  };
+}
+/** A whole number of at least `min` (at most `max`). */
+const IntSetting = (min: number, max?: number) => setting(Transform(toInt), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)]));
+/** A finite number of at least `min`. */
+const NumberSetting = (min: number) => setting(Transform(toNumber), IsNumber({ allowNaN: false, allowInfinity: false }), Min(min));
+/** `true` or `false`. */
+const BooleanSetting = () => setting(Transform(toBoolean), IsBoolean(BOOLEAN));
+/** A string, unset when empty (a path, a flag Docker's CLI reads as set or not). */
+const OptionalString = () => setting(IsOptional(), Transform(emptyToUndefined), IsString());
+
 /** Settings whose surrounding whitespace loadConfig dropped (a token file's newline): their names, never their values. */
 export const TRIMMED_SETTINGS = ['EXEC_AUTH_TOKEN'] as const;
 export function trimmedSettings(env: Record<string, string | undefined> = process.env): string[] {
@@ -49,51 +64,39 @@ export class ExecConfig {
   @Transform(trimmedToken)
   @IsString()
   @MinLength(16, { message: 'EXEC_AUTH_TOKEN must be at least 16 characters' })
-  EXEC_AUTH_TOKEN?: string;
+  EXEC_AUTH_TOKEN?: string = undefined;
 
   /**
    * A JSON file of scoped tokens `[{"name","sha256","scopes"}]` (tokens-file.ts), re-read on change; works
    * beside EXEC_AUTH_TOKEN (docs/PROTOCOL.md, "Scoped tokens").
    */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_AUTH_TOKENS_FILE?: string;
+  @OptionalString()
+  EXEC_AUTH_TOKENS_FILE?: string = undefined;
 
   /**
    * A Docker config.json with "auths" (a Secret) whose credentials pulls use when Start.registry_auth is
    * unset; re-read at every pull (registry-auth-file.ts, docs/PROTOCOL.md "Images from a registry").
    */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_REGISTRY_AUTH_FILE?: string;
+  @OptionalString()
+  EXEC_REGISTRY_AUTH_FILE?: string = undefined;
 
   /** PEM certificate (chain) and private key files: when set, gRPC is served over TLS, re-read on change. */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_TLS_CERT?: string;
+  @OptionalString()
+  EXEC_TLS_CERT?: string = undefined;
 
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_TLS_KEY?: string;
+  @OptionalString()
+  EXEC_TLS_KEY?: string = undefined;
 
   /** PEM CA bundle file: when set (with the two above), every client must present a certificate it signed (mTLS). */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_TLS_CLIENT_CA?: string;
+  @OptionalString()
+  EXEC_TLS_CLIENT_CA?: string = undefined;
 
   /**
    * PEM CA bundle file that signed the other replicas' certificates: with EXEC_TLS_CERT set, peers are
    * called over TLS, trusting this CA (unset = the system's roots) and presenting EXEC_TLS_CERT / KEY.
    */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  EXEC_PEER_TLS_CA?: string;
+  @OptionalString()
+  EXEC_PEER_TLS_CA?: string = undefined;
 
   /**
    * host:port of the Prometheus /metrics HTTP server (docs/METRICS.md); unset = metrics off. Any host
@@ -102,7 +105,7 @@ export class ExecConfig {
   @IsOptional()
   @Transform(emptyToUndefined)
   @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_METRICS_LISTEN must be host:port' })
-  EXEC_METRICS_LISTEN?: string;
+  EXEC_METRICS_LISTEN?: string = undefined;
 
   /** Where session files live (output, index, exit). */
   @IsString()
@@ -113,28 +116,21 @@ export class ExecConfig {
   @IsOptional()
   @Transform(emptyToUndefined)
   @Matches(/^(unix|tcp|http|https|npipe|ssh):\/\/.+/, { message: 'DOCKER_HOST must be unix://, tcp://, http(s):// or npipe://' })
-  DOCKER_HOST?: string;
+  DOCKER_HOST?: string = undefined;
 
   /** 1: reach DOCKER_HOST (tcp://) over TLS, verifying the engine and presenting a client certificate (docker-tls.ts). */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  DOCKER_TLS_VERIFY?: string;
+  @OptionalString()
+  DOCKER_TLS_VERIFY?: string = undefined;
 
   /** Folder of ca.pem, cert.pem and key.pem for a TLS engine; unset = ~/.docker, as for the docker CLI. */
-  @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  DOCKER_CERT_PATH?: string;
+  @OptionalString()
+  DOCKER_CERT_PATH?: string = undefined;
 
   /**
    * Deadline of every Docker request that should complete (create, start, inspect, kill, remove…) and
    * of establishing a stream (attach, wait, stats); past it the call fails UNAVAILABLE naming it.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntSetting(100, 600_000)
   EXEC_DOCKER_TIMEOUT_MS = 30_000;
 
   /** Network mode for containers this service creates. */
@@ -160,71 +156,50 @@ export class ExecConfig {
    * The newest output (bytes, both streams) a run's container keeps in its own record for restart
    * recovery: output the container wrote while the service was down is recovered if it is within this.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1 << 20)
+  @IntSetting(1 << 20)
   EXEC_RECOVERY_RECORD_BYTES = 128 << 20;
 
   /**
    * Run containers with Docker's init (tini) as pid 1, like `docker run --init`: it forwards signals,
    * so a plain process dies of SIGTERM (exit 143) instead of pid 1 ignoring it, and it reaps zombies.
    */
-  @Transform(toBoolean)
-  @IsBoolean(BOOLEAN)
+  @BooleanSetting()
   EXEC_CONTAINER_INIT = true;
 
   /** Memory limit (bytes) of a run's container when Start.memory_bytes is 0; 0 = none (limits-config.ts checks these). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_DEFAULT_MEMORY_BYTES = 0;
 
   /** The largest Start.memory_bytes accepted; 0 = no maximum. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_MAX_MEMORY_BYTES = 0;
 
   /** CPUs (fractional) of a run's container when Start.cpus is 0; 0 = no limit. */
-  @Transform(toNumber)
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
+  @NumberSetting(0)
   EXEC_DEFAULT_CPUS = 0;
 
   /** The largest Start.cpus accepted; 0 = no maximum. */
-  @Transform(toNumber)
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
+  @NumberSetting(0)
   EXEC_MAX_CPUS = 0;
 
   /** Process (pids) limit of a run's container when Start.pids_limit is 0: a fork bomb stops there. 0 = none. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_DEFAULT_PIDS_LIMIT = 1024;
 
   /** The largest Start.pids_limit accepted; 0 = no maximum. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_MAX_PIDS_LIMIT = 32_768;
 
   /** Grace between SIGTERM and SIGKILL when a timeout ends a process (Start.kill_grace_ms = 0). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntSetting(0, 600_000)
   EXEC_KILL_GRACE_MS = 10_000;
 
   /** The largest Start.timeout_ms / idle_timeout_ms accepted; 0 = no maximum. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_MAX_TIMEOUT_MS = 0;
 
   /** Run containers with a read-only root file system and a writable tmpfs /tmp, unless Start.read_only_rootfs says otherwise. */
-  @Transform(toBoolean)
-  @IsBoolean(BOOLEAN)
+  @BooleanSetting()
   EXEC_READ_ONLY_ROOTFS = false;
 
   /**
@@ -235,32 +210,22 @@ export class ExecConfig {
   EXEC_CAPABILITIES = 'CHOWN,DAC_OVERRIDE,FSETID,FOWNER,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,SYS_CHROOT,KILL';
 
   /** Sessions whose process is still running, at once. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @IntSetting(1, 10_000)
   EXEC_MAX_SESSIONS = 64;
 
   /** Clients attached to one session, at once. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @IntSetting(1, 10_000)
   EXEC_MAX_CLIENTS_PER_SESSION = 64;
 
   /** How long a finished session stays attachable (output, exit code), in seconds. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   EXEC_RETENTION_SECONDS = 900;
 
   /**
    * Total disk the finished sessions' files may occupy, in bytes; over it, the sweeper removes finished
    * sessions oldest-finished first (never a running one, never one with a client attached).
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_RETENTION_BYTES = 10 * 1024 * 1024 * 1024;
 
   /**
@@ -268,9 +233,7 @@ export class ExecConfig {
    * (Outcome.reason output_limit). 0 = a quarter of the smaller of EXEC_RETENTION_BYTES and the data
    * directory's file system (src/exec/output/output-budget.ts). Start.output_limit_bytes may only lower it.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_SESSION_OUTPUT_BYTES = 0;
 
   /**
@@ -278,9 +241,7 @@ export class ExecConfig {
    * sessions' files are removed, oldest-finished first, readers or not. 0 = one session's output limit
    * (EXEC_SESSION_OUTPUT_BYTES as resolved), at most a quarter of the file system.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_DATA_RESERVE_BYTES = 0;
 
   /** The audit trail (docs/AUDIT.md): `on` records every call and session end in EXEC_DATA_DIR/audit; `off` records nothing. */
@@ -288,21 +249,15 @@ export class ExecConfig {
   EXEC_AUDIT = 'on';
 
   /** An audit event is kept at least this long (seconds), and removed (with its segment) once older; session retention never removes it. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   EXEC_AUDIT_RETENTION_SECONDS = 30 * 86_400;
 
   /** The most disk the audit trail may take; reached with nothing past its retention, the calls it records are refused. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(64 * 1024)
+  @IntSetting(64 * 1024)
   EXEC_AUDIT_MAX_BYTES = 1024 * 1024 * 1024;
 
   /** Size at which the trail's current file (segment) is closed and a new one begun (its head then recorded in the anchors file). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(16 * 1024)
+  @IntSetting(16 * 1024)
   EXEC_AUDIT_SEGMENT_BYTES = 16 * 1024 * 1024;
 
   /** `interval`: events reach the disk within a second (fdatasync every second); `always`: each event is fdatasynced before its call is answered. */
@@ -310,23 +265,18 @@ export class ExecConfig {
   EXEC_AUDIT_FSYNC = 'interval';
 
   /** `true`: every audit event is also written to standard output as one JSON line with "type":"audit" (for log shippers). */
-  @Transform(toBoolean)
-  @IsBoolean(BOOLEAN)
+  @BooleanSetting()
   EXEC_AUDIT_STDOUT = false;
 
   /** Newest output kept in memory per session; older output is read back from the session's files. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(64 * 1024)
+  @IntSetting(64 * 1024)
   EXEC_TAIL_BYTES = 4 * 1024 * 1024;
 
   /**
    * Newest output kept in memory for all sessions together: each session holding output in memory
    * keeps min(EXEC_TAIL_BYTES, this / their number), at least 256 KiB (src/exec/output/tail-budget.ts).
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024 * 1024)
+  @IntSetting(1024 * 1024)
   EXEC_TAIL_BUDGET_BYTES = 32 * 1024 * 1024;
 
   /**
@@ -334,33 +284,23 @@ export class ExecConfig {
    * archive request is open, so a CopyTo client that sends, or a CopyFrom client that takes, less than
    * EXEC_COPY_MIN_BYTES_PER_SECOND over a window it kept the copy waiting ends the copy with ABORTED.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(ONE_DAY_MS)
+  @IntSetting(100, ONE_DAY_MS)
   EXEC_COPY_STALL_MS = 30_000;
 
   /** The least a copy's client must move per second, averaged over EXEC_COPY_STALL_MS; 0 = any byte at all. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   EXEC_COPY_MIN_BYTES_PER_SECOND = 16 * 1024;
 
   /** The longest a CopyTo or CopyFrom may hold its container (Docker's lock), in ms. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
+  @IntSetting(1000)
   EXEC_COPY_MAX_MS = 3_600_000;
 
   /** The most tar bytes one CopyTo unpacks into a container, counted after gzip; an entry that would end past it is refused. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
+  @IntSetting(1024)
   EXEC_COPY_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
   /** Remove a run's container once its exit code and all its output are recorded. */
-  @Transform(toBoolean)
-  @IsBoolean(BOOLEAN)
+  @BooleanSetting()
   EXEC_REMOVE_CONTAINERS = true;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -399,10 +339,7 @@ export class ExecConfig {
   EXEC_DNS_SERVER = '';
 
   /** How often EXEC_PEERS_DNS is resolved again, in ms (a peer not known yet is also looked up when a call needs it). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(ONE_DAY_MS)
+  @IntSetting(100, ONE_DAY_MS)
   EXEC_PEERS_REFRESH_MS = 10_000;
 
   get listenHost(): string {
@@ -442,19 +379,8 @@ const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
 
 /** Reads and validates the environment; throws one Error listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecConfig {
-  const known = Object.keys(new ExecConfig()).concat([
-    'EXEC_AUTH_TOKEN',
-    'EXEC_AUTH_TOKENS_FILE',
-    'EXEC_REGISTRY_AUTH_FILE',
-    'EXEC_METRICS_LISTEN',
-    'DOCKER_HOST',
-    'EXEC_TLS_CERT',
-    'EXEC_TLS_KEY',
-    'EXEC_TLS_CLIENT_CA',
-    'EXEC_PEER_TLS_CA',
-    'DOCKER_TLS_VERIFY',
-    'DOCKER_CERT_PATH',
-  ]);
+  // Every setting is an own property of a new ExecConfig (the optional ones initialised to undefined).
+  const known = Object.keys(new ExecConfig());
   const picked: Record<string, string> = {};
   for (const key of known) if (env[key] !== undefined) picked[key] = env[key];
   const config = plainToInstance(ExecConfig, picked);
