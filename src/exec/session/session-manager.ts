@@ -153,7 +153,7 @@ export class SessionManager implements OnModuleDestroy {
       if (session.containerId) this.stopUnrecorded(session, err);
     };
     this.byId.set(info.id, session); // counted against the limit while Docker is asked
-    let process: StartedProcess;
+    let started: StartedProcess;
     const cancelled = { files: false };
     try {
       const base = {
@@ -168,18 +168,18 @@ export class SessionManager implements OnModuleDestroy {
       const starting = spec.image
         ? this.runtime.run({ ...base, image: spec.image, limits: containerLimits, labels: spec.labels }, session.tee, spec.cancel)
         : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
-      process = await this.unlessCancelled(starting, spec.cancel, files, cancelled, logger);
+      started = await this.unlessCancelled(starting, spec.cancel, files, cancelled, logger);
     } catch (err) {
       this.byId.delete(info.id);
       if (!cancelled.files) files.destroy();
       throw withDetail(err, startFailure(spec));
     }
-    session.bind(process, spec.clientId);
+    session.bind(started, spec.clientId);
     this.armOutputLimit(session);
     this.armTimeouts(session, timeouts, session.startedAt);
     if (unrecorded) this.stopUnrecorded(session, unrecorded);
     // Observed at once, before any other await: its failure must never be an unhandled rejection.
-    process.done
+    started.done
       .then(
         (outcome) => session.finish(outcome),
         (err) => {
@@ -196,7 +196,7 @@ export class SessionManager implements OnModuleDestroy {
       });
     try {
       // Which container (and exec) this is: restart recovery needs it to find the process again.
-      files.writeProcess({ containerId: process.containerId, execId: process.execId, startedAt: session.startedAt ?? Date.now() });
+      files.writeProcess({ containerId: started.containerId, execId: started.execId, startedAt: session.startedAt ?? Date.now() });
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'could not write process.json: this session cannot be re-adopted after a restart');
     }

@@ -212,10 +212,10 @@ export class SessionRecovery implements OnApplicationBootstrap {
     const startedAt = session.startedAt;
     const readRecorded = (stream: StreamName, position: number, length: number) => session.files.readStream(stream, position, length);
     const spec = { containerId: found.containerId, recorded, recordedTail, readRecorded };
-    const process = exec
+    const started = exec
       ? await this.recovery.readoptExec({ ...spec, execId: session.execId!, sessionId: session.id }, session.tee)
       : await this.recovery.readopt(spec, session.tee);
-    session.bind(process);
+    session.bind(started);
     session.startedAt = startedAt ?? session.startedAt;
     session.logger.info({ containerId: found.containerId.slice(0, 12), chunks: last, recorded }, 'session re-adopted');
     // Its output limit holds as before (a process it ended before the restart is ended again).
@@ -227,7 +227,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       const left = timeouts.timeoutMs ? Math.max(0, (session.startedAt ?? Date.now()) + timeouts.timeoutMs - Date.now()) : undefined;
       session.logger.info({ ...timeouts, hardTimeoutLeftMs: left, killReason: session.killReason }, 'timeouts re-armed');
     }
-    process.done
+    started.done
       .then(
         (outcome) => session.finish(outcome),
         (err) => this.end(session, err),

@@ -108,12 +108,12 @@ export class Session {
     return n;
   }
 
-  bind(process: StartedProcess, starterClientId = ''): void {
-    this.process = process;
-    this.containerId = process.containerId;
-    this.execId = process.execId;
+  bind(started: StartedProcess, starterClientId = ''): void {
+    this.process = started;
+    this.containerId = started.containerId;
+    this.execId = started.execId;
     this.startedAt = Date.now();
-    if (process.stdin || process.resize) this.input = new ProcessInput(process, starterClientId, this.logger, (size) => this.recordResize(size));
+    if (started.stdin || started.resize) this.input = new ProcessInput(started, starterClientId, this.logger, (size) => this.recordResize(size));
   }
 
   /** A terminal size applied, recorded beside the output (`resizes`) for the session's recording. */

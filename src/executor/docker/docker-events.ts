@@ -50,13 +50,13 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   /** Keys of the newest Docker events handled: the same event replayed by `since` after a reconnect is skipped. */
   private readonly seen = new BoundedSet<string>(SEEN_KEYS);
   /**
-   * The transitions the last reconcile published (container:type) and when that reconnect was: the
+   * The transitions the last publishMissedTransitions published (container:type) and when that reconnect was: the
    * same transition replayed by `since` afterwards is not published again (both are source docker, so
    * the bus's dedupe, which merges only different sources, would keep both).
    */
-  private readonly reconciled = new Set<string>();
+  private readonly publishedOnReconnect = new Set<string>();
   private reconnectedAtMs = 0;
-  /** Last status the bus reported per managed container (from every source, the newest 10,000): what to reconcile. */
+  /** Last status the bus reported per managed container (from every source, the newest 10,000): what a reconnect compares Docker's states with. */
   private readonly known = new BoundedMap<string, { status: StatusAfter; sessionId?: string }>(10_000);
   private unsubscribe?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
@@ -141,7 +141,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
       this.log.info('listening to Docker events');
       return;
     }
-    this.reconciled.clear();
+    this.publishedOnReconnect.clear();
     this.reconnectedAtMs = Date.now();
     const downMs = this.disconnectedAt ? Date.now() - this.disconnectedAt : 0;
     this.disconnectedAt = undefined;
@@ -160,7 +160,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
         this.log.warn({ err: (err as Error).message }, 'a reconnect listener failed');
       }
     }
-    void this.reconcile();
+    void this.publishMissedTransitions();
   }
 
   private lost(why: string): void {
@@ -196,7 +196,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     const event = lifecycleFromDocker(msg);
     if (!event) return;
     const atMs = msg.timeNano ? msg.timeNano / 1e6 : (msg.time ?? 0) * 1000;
-    if (atMs <= this.reconnectedAtMs && this.reconciled.delete(`${event.containerId}:${event.type}`)) return; // published by the reconcile
+    if (atMs <= this.reconnectedAtMs && this.publishedOnReconnect.delete(`${event.containerId}:${event.type}`)) return; // published by publishMissedTransitions
     this.bus.publish(event);
   }
 
@@ -211,7 +211,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   }
 
   /** After a reconnect: publish what Docker's state says happened while we were not listening. */
-  private async reconcile(): Promise<void> {
+  private async publishMissedTransitions(): Promise<void> {
     try {
       const list = await this.docker.listContainers({ all: true, filters: { label: managedFilter(this.config.EXEC_REPLICA_ID) } });
       const byId = new Map(list.map((c) => [c.Id, c]));
@@ -256,7 +256,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   }
 
   private publishReconciled(event: Parameters<LifecyclePublisher['publish']>[0]): void {
-    this.reconciled.add(`${event.containerId}:${event.type}`);
+    this.publishedOnReconnect.add(`${event.containerId}:${event.type}`);
     this.bus.publish(event);
   }
 }
