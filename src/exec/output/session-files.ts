@@ -1,3 +1,4 @@
+import { parseRecord, SessionExitRecord, SessionProcessRecord } from './session-records';
 import type { StreamName } from '../../common/streams';
 import {
   appendFileSync,
@@ -41,12 +42,7 @@ import { decodeRecord, encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, t
  * finished session nobody reads holds no file descriptor. `dir` is <EXEC_DATA_DIR>/sessions/<id>.
  */
 export { RECORD_BYTES };
-
-export interface SessionProcessRecord {
-  containerId: string;
-  execId?: string;
-  startedAt: number;
-}
+export { SessionExitRecord, SessionProcessRecord };
 
 export interface ChunkRecord {
   sequence: number;
@@ -72,15 +68,6 @@ export interface ResizeRecord {
   height: number;
   /** The last chunk recorded before it (0: none yet). */
   after_sequence: number;
-}
-
-export interface SessionExitRecord {
-  exitCode?: number;
-  /** The error the session ended with (kind, message, and its reason of the error list). */
-  error?: { kind: string; message: string; reason?: string };
-  finishedAt: number;
-  /** The session's Outcome (src/exec/session/session-outcome.ts), kept as it was sent to clients. */
-  outcome?: object;
 }
 
 /** A reader of a session whose files were closed for good (the session was removed meanwhile). */
@@ -228,7 +215,7 @@ export class SessionFiles {
 
   readProcess(): SessionProcessRecord | undefined {
     const file = join(this.dir, 'process.json');
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SessionProcessRecord) : undefined;
+    return existsSync(file) ? parseRecord(SessionProcessRecord, readFileSync(file, 'utf8')) : undefined;
   }
 
   /** Records why the service is ending the process (timeout, ContainerSignal), before it signals; by rename. */
@@ -383,7 +370,7 @@ export class SessionFiles {
 
   readExit(): SessionExitRecord | undefined {
     const file = join(this.dir, 'exit.json');
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SessionExitRecord) : undefined;
+    return existsSync(file) ? parseRecord(SessionExitRecord, readFileSync(file, 'utf8')) : undefined;
   }
 
   close(): void {
