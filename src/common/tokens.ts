@@ -14,6 +14,8 @@ export const LIFECYCLE_PUBLISHER = Symbol('LIFECYCLE_PUBLISHER');
 export const EXEC_METRICS = Symbol('EXEC_METRICS');
 /** Where a backend reports each request it makes to its engine (the executor's BackendRequestObserver; null = not counted). */
 export const BACKEND_REQUEST_OBSERVER = Symbol('BACKEND_REQUEST_OBSERVER');
+/** Where sessions record their ends and timeout kills (SessionAuditTrail of src/exec/session/): the AuditTrail. */
+export const SESSION_AUDIT = Symbol('SESSION_AUDIT');
 /** The containers retained sessions ran in (RetainedContainers of src/exec/container/): the SessionManager. */
 export const RETAINED_CONTAINERS = Symbol('RETAINED_CONTAINERS');
 /** The Docker backend's one dockerode client (only src/executor/docker/ uses it). */

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { RETAINED_CONTAINERS } from '../common/tokens';
+import { RETAINED_CONTAINERS, SESSION_AUDIT } from '../common/tokens';
 import { GrpcExceptionFilter } from './grpc';
 import { ExecutorModule } from '../executor/executor.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { AuditModule } from '../audit';
+import { AuditModule, AuditTrail } from '../audit';
 import { ExecController } from './grpc';
 import { SessionCallHandler } from './grpc';
-import { SessionManager } from './session';
+import { SessionManager, type SessionAuditTrail } from './session';
 import { SessionDrain } from './session';
 import { DataDirHealth } from './output';
 import { TeeWriterFactory } from './output';
@@ -27,6 +27,8 @@ import { CallForwarder, MergedAudit, MergedListing, OwnerRouter, PeerChannels, P
   providers: [
     SessionManager,
     { provide: RETAINED_CONTAINERS, useExisting: SessionManager },
+    // The trail as the sessions' port (typed here: the composition root is where both are known).
+    { provide: SESSION_AUDIT, useFactory: (trail: AuditTrail): SessionAuditTrail => trail, inject: [AuditTrail] },
     SessionCallHandler,
     SessionRecovery,
     ContainerReconciler,

@@ -6,6 +6,7 @@ export * from './process-input';
 export * from './request-id-index';
 export * from './session';
 export * from './session-assembly';
+export * from './session-audit';
 export * from './session-census';
 export * from './session-drain';
 export * from './session-listing';

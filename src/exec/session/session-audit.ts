@@ -1,11 +1,31 @@
-import type { AuditTrail } from '../../audit';
 import type { Session } from './session';
 import { toWireOutcome, type KillReason } from './session-outcome';
+
+/** What the sessions record of themselves: a session's end (its Outcome) and a signal a timeout sent. */
+export interface SessionAuditEvent {
+  action: 'session_end' | 'timeout_kill';
+  result?: 'ok' | 'error';
+  session_id: string;
+  container_id?: string;
+  exec_id?: string;
+  /** The Outcome as it was sent (session-outcome.ts makes it). */
+  outcome?: ReturnType<typeof toWireOutcome>;
+  request?: { signal: string; timeout: string };
+}
+
+/**
+ * Where they record it: the audit trail (src/audit/ AuditTrail, bound to SESSION_AUDIT), a port so that
+ * the sessions know no more of it than this.
+ */
+export interface SessionAuditTrail {
+  readonly enabled: boolean;
+  record(event: SessionAuditEvent): unknown;
+}
 
 const SIGNAL_NAMES: Record<number, string> = { 9: 'SIGKILL', 15: 'SIGTERM' };
 
 /** Records a session's end (its Outcome) in the trail when it finishes; a failure is logged, the session ends all the same. */
-export function auditSessionEnd(trail: AuditTrail | undefined, session: Session): void {
+export function auditSessionEnd(trail: SessionAuditTrail | undefined, session: Session): void {
   if (!trail?.enabled) return;
   session.onFinished = (s) => {
     const record = s.outcome?.record;
@@ -21,7 +41,7 @@ export function auditSessionEnd(trail: AuditTrail | undefined, session: Session)
 }
 
 /** Records a signal a timeout made the service send (before it is sent); a failure is logged, the signal is sent all the same. */
-export function auditTimeoutKill(trail: AuditTrail | undefined, session: Session, reason: KillReason, signal: number): void {
+export function auditTimeoutKill(trail: SessionAuditTrail | undefined, session: Session, reason: KillReason, signal: number): void {
   if (!trail?.enabled) return;
   try {
     trail.record({

@@ -5,10 +5,9 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError, withDetail, type DetailByKind } from '../../common/errors';
 import { quoted } from '../../common/request-ids';
 import type { Logger } from '../../common/logger';
-import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
+import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER, SESSION_AUDIT } from '../../common/tokens';
 import type { SessionReports } from '../../common/reporting';
-import { AuditTrail } from '../../audit';
-import { auditTimeoutKill } from './session-audit';
+import { auditTimeoutKill, type SessionAuditTrail } from './session-audit';
 import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
 import { dataDirBudget, tailBudgetFor, TeeWriterFactory, type OutputBudget } from '../output';
@@ -84,7 +83,7 @@ export class SessionManager implements OnModuleDestroy {
     @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: SessionReports | null,
     /** The audit trail: every session's end and timeout kills are recorded in it. */
-    @Optional() readonly audit?: AuditTrail,
+    @Optional() @Inject(SESSION_AUDIT) readonly audit?: SessionAuditTrail,
   ) {
     this.log = root.child({ component: 'sessions' });
     metrics?.observeSessions(() => sessionCensus(this.byId.values()));
