@@ -53,7 +53,9 @@ export class ResumingSession {
     private readonly call: CallOptions = {},
   ) {
     this.lastSequence = Math.max(0, fromSequence - 1);
-    call.signal?.addEventListener('abort', () => this.cancel(), { once: true });
+    // `cancelled` is the one record of "this client asked for it" (cancel(), or its signal, at once).
+    if (call.signal?.aborted) this.cancelled = true;
+    else call.signal?.addEventListener('abort', () => this.cancel(), { once: true });
     this.ready = current.ready;
     this.ready.then((r) => (this.sessionId = r.sessionId)).catch(() => undefined);
     this.exit = new Promise((res, rej) => ((this.resolveExit = res), (this.rejectExit = rej)));
@@ -105,7 +107,7 @@ export class ResumingSession {
       } catch (err) {
         failure = err as Error;
       }
-      if (this.cancelled || this.call.signal?.aborted || !this.sessionId || !isTransient(failure)) {
+      if (this.cancelled || !this.sessionId || !isTransient(failure)) {
         this.rejectExit(failure);
         throw failure;
       }
@@ -169,7 +171,7 @@ export class ResumingSession {
     const windowMs = this.options.reconnectWindowMs ?? 60_000;
     let error = cause;
     for (let attempt = 1; ; attempt++) {
-      if (this.cancelled || this.call.signal?.aborted) throw error;
+      if (this.cancelled) throw error;
       if (Date.now() - lastProgress > windowMs) {
         throw Object.assign(new Error(`gave up reconnecting to session ${this.sessionId} after ${windowMs} ms: ${error.message}`), {
           code: (error as ServiceError).code,
