@@ -1,5 +1,5 @@
-import type { StreamName } from '../common/streams';
-import type { OutputSink, StartedProcess } from './container-runtime';
+import type { OutputSink, StreamName } from '../common/streams';
+import type { StartedProcess } from './container-runtime';
 
 /** A container this service created (label exec-stream.managed=true), as found at start-up. */
 export interface ManagedContainer {

@@ -1,9 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { OutputSink } from '../common/streams';
 
-/** Where a run's output goes (src/common/streams.ts: the output log's TeeWriter implements it too). */
-export type { OutputSink };
-
 /** A new terminal's size, before any Resize. */
 export const DEFAULT_TTY = { width: 80, height: 24 } as const;
 

@@ -6,9 +6,10 @@ import pino from 'pino';
 import { loadConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl, ContainerRuntime, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
+import type { ContainerControl, ContainerRuntime, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
 import { SessionManager } from './session-manager';
+import type { OutputSink } from '../../common/streams';
 
 /** Docker replaced through its DI token: each run writes what the test says and ends when told. */
 class FakeRuntime implements ContainerRuntime {

@@ -7,11 +7,12 @@ import { loadConfig, type ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { healthStateFor } from '../../common/health-state';
 import { CONTAINER_CONTROL, CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerRecovery, ContainerRuntime, ManagedContainer, OutputSink, ProcessOutcome, ReadoptSpec, RunSpec, StartedProcess } from '../../executor';
+import type { ContainerRecovery, ContainerRuntime, ManagedContainer, ProcessOutcome, ReadoptSpec, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
 import { ContainerReconciler } from './container-reconciler';
 import { SessionManager } from './session-manager';
 import { SessionRecovery } from './session-recovery';
+import type { OutputSink } from '../../common/streams';
 
 /** A process the test ends: what a fake's run or readopt hands back. */
 interface Held {

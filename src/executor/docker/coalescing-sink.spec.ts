@@ -1,5 +1,4 @@
-import type { StreamName } from '../../common/streams';
-import type { OutputSink } from '../container-runtime';
+import type { OutputSink, StreamName } from '../../common/streams';
 import { CoalescingSink, MAX_CHUNK_BYTES } from './coalescing-sink';
 
 class Recorder implements OutputSink {

@@ -1,5 +1,4 @@
-import type { StreamName } from '../../common/streams';
-import type { OutputSink } from '../container-runtime';
+import type { OutputSink, StreamName } from '../../common/streams';
 
 /** Largest chunk made by joining: stays well under gRPC's default 4 MiB message limit of clients. */
 export const MAX_CHUNK_BYTES = 512 * 1024;

@@ -1,4 +1,4 @@
-import type { StreamName } from '../../common/streams';
+import type { OutputSink, StreamName } from '../../common/streams';
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerRecovery, ExecState, ManagedContainer, ReadoptSpec } from '../container-recovery';
-import type { OutputSink, ProcessOutcome, StartedProcess } from '../container-runtime';
+import type { ProcessOutcome, StartedProcess } from '../container-runtime';
 import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';

@@ -5,7 +5,7 @@ import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import type { ContainerRuntime, ExecSpec, OutputSink, ProcessOutcome, RunSpec, StartedProcess } from '../container-runtime';
+import type { ContainerRuntime, ExecSpec, ProcessOutcome, RunSpec, StartedProcess } from '../container-runtime';
 import { DEFAULT_TTY } from '../container-runtime';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { fromDockerError } from './docker-errors';
@@ -16,6 +16,7 @@ import { hostLimits } from './host-limits';
 import { logConfig } from './log-config';
 import { execRecordDir, LABEL_RECORDER, RECORDER_VERSION, SHIM_VOLUME, shimEntrypoint, shimUpload } from './shim/shim-payload';
 import { sleep } from '../../common/sleep';
+import type { OutputSink } from '../../common/streams';
 
 /**
  * Runs and execs processes in Docker containers (CONTAINER_RUNTIME), publishing the lifecycle steps

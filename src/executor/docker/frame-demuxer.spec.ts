@@ -1,6 +1,5 @@
-import type { StreamName } from '../../common/streams';
+import type { OutputSink, StreamName } from '../../common/streams';
 import { randomBytes } from 'node:crypto';
-import type { OutputSink } from '../container-runtime';
 import { FrameDemuxer } from './frame-demuxer';
 
 function frame(type: number, payload: Buffer): Buffer {

@@ -1,5 +1,4 @@
-import type { StreamName } from '../../common/streams';
-import type { OutputSink } from '../container-runtime';
+import type { OutputSink, StreamName } from '../../common/streams';
 
 const HEADER = 8;
 const STREAMS: Record<number, StreamName | undefined> = { 1: 'stdout', 2: 'stderr' };

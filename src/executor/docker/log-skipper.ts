@@ -1,6 +1,5 @@
-import type { StreamName } from '../../common/streams';
+import type { OutputSink, StreamName } from '../../common/streams';
 import { ExecError } from '../../common/errors';
-import type { OutputSink } from '../container-runtime';
 
 /**
  * Sits between a container's output read again from its very first byte (its output record, or, for a

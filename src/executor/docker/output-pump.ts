@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { ExecError } from '../../common/errors';
 import { CoalescingSink } from './coalescing-sink';
-import type { OutputSink } from '../container-runtime';
 import { FrameDemuxer, RawPassThrough } from './frame-demuxer';
+import type { OutputSink } from '../../common/streams';
 
 /**
  * Reads one of Docker's output streams (attach, exec start, or logs) as fast as Docker gives it into the
