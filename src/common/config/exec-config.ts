@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { hostname, tmpdir } from 'node:os';
@@ -23,12 +24,11 @@ const BOOLEAN = { message: ({ property }: { property: string }) => `${property} 
 /** Unset when empty; else without surrounding whitespace (all-whitespace stays a string, '' then, which MinLength refuses). */
 const trimmedToken = ({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? value.trim() : value);
 
-/** Decorators applied as if written one above the other, in this order (the messages keep their order). */
-function setting(...decorators: PropertyDecorator[]): PropertyDecorator {
-  return (target, key) => {
-    for (const d of [...decorators].reverse()) d(target, key);
-  };
-}
+/**
+ * Decorators as if written one above the other, in this order: TypeScript applies a stack bottom-up,
+ * applyDecorators in its order, and the order is the order of the messages.
+ */
+const setting = (...decorators: PropertyDecorator[]) => applyDecorators(...decorators.reverse());
 /** A whole number of at least `min` (at most `max`). */
 const IntSetting = (min: number, max?: number) => setting(Transform(toInt), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)]));
 /** A finite number of at least `min`. */

@@ -25,8 +25,7 @@ const UNARY_DEADLINE_MS = 120_000;
  */
 export interface ForwardedWriter {
   write(message: unknown): boolean;
-  once(event: 'drain', fn: () => void): unknown;
-  on(event: 'cancelled', fn: () => void): unknown;
+  once(event: 'drain' | 'cancelled', fn: () => void): unknown;
   removeListener(event: 'cancelled', fn: () => void): unknown;
   cancelled?: boolean;
   metadata?: Metadata;
@@ -212,7 +211,6 @@ export class CallForwarder implements BeforeApplicationShutdown {
         resolve();
       };
       const onClientGone = () => {
-        call.removeListener('cancelled', onClientGone);
         upstream.cancel();
         this.inFlight.delete(drain);
         settled = true;
@@ -223,7 +221,7 @@ export class CallForwarder implements BeforeApplicationShutdown {
         upstream.cancel();
       };
       this.inFlight.add(drain);
-      call.on('cancelled', onClientGone);
+      call.once('cancelled', onClientGone);
       upstream.on('data', (message: Buffer) => writeOrPause(call, message, upstream));
       upstream.on('end', () => settle());
       upstream.on('error', (err: ServiceError) => {

@@ -1,4 +1,4 @@
-/** Container operations beside the data path: status with resource usage, pause / resume / signal, signal names, image pulls, files in and out. */
+/** Container operations beside the data path (their RPC handlers are in grpc/): container lookups, resource sampling, signal names, image pulls, files in and out. */
 export * from './container-files.service';
 export * from './container-lookup';
 export * from './copies-in-flight';

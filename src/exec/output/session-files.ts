@@ -42,7 +42,6 @@ import { decodeRecord, encodeRecord, nextAvailable, RECORD_BYTES, verifyIndex, t
  * finished session nobody reads holds no file descriptor. `dir` is <EXEC_DATA_DIR>/sessions/<id>.
  */
 export { RECORD_BYTES };
-export { SessionExitRecord, SessionProcessRecord };
 
 export interface ChunkRecord {
   sequence: number;

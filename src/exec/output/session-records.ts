@@ -2,7 +2,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsInt, IsNumber, IsObject, IsOptional, IsString, ValidateNested, validateSync, type ValidationError } from 'class-validator';
 
 /** The error a session ended with, as exit.json keeps it (kind, message, and its reason of the error list). */
-export class SessionExitError {
+class SessionExitError {
   @IsString()
   kind!: string;
 
@@ -22,6 +22,7 @@ export class SessionExitRecord {
 
   @IsOptional()
   @ValidateNested()
+  // class-transformer's @Type would need reflect-metadata in every process that loads this file.
   @Transform(({ value }: { value: unknown }) => (value && typeof value === 'object' ? plainToInstance(SessionExitError, value) : value))
   error?: SessionExitError;
 

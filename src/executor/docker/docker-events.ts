@@ -220,7 +220,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
         const now = byId.get(id);
         const sessionId = was.sessionId ?? now?.Labels?.[LABEL_SESSION];
         if (!now) {
-          this.publishReconciled({
+          this.publishMissed({
             containerId: id,
             type: 'destroyed',
             status: 'removed',
@@ -230,7 +230,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
           });
         } else if (now.State === 'exited' || now.State === 'dead') {
           const code = /\((-?\d+)\)/.exec(now.Status ?? '');
-          this.publishReconciled({
+          this.publishMissed({
             containerId: id,
             type: 'exited',
             status: 'exited',
@@ -240,7 +240,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
             message: 'found exited after the events reconnect',
           });
         } else if (now.State !== was.status && (now.State === 'running' || now.State === 'paused')) {
-          this.publishReconciled({
+          this.publishMissed({
             containerId: id,
             type: now.State === 'paused' ? 'paused' : was.status === 'paused' ? 'resumed' : 'started',
             status: now.State,
@@ -255,7 +255,7 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     }
   }
 
-  private publishReconciled(event: Parameters<LifecyclePublisher['publish']>[0]): void {
+  private publishMissed(event: Parameters<LifecyclePublisher['publish']>[0]): void {
     this.publishedOnReconnect.add(`${event.containerId}:${event.type}`);
     this.bus.publish(event);
   }
