@@ -143,19 +143,26 @@ it("SIGTERM while a plain client (grpc-js' 64 KiB window) is stalled: once it re
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit');
+  let containerId = '';
   try {
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string } };
+    const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string }; first: { bytes: number } };
+    containerId = started.ready.containerId;
     expect(await svc.stop('SIGTERM')).toMatchObject({ signal: 'SIGTERM' });
     child.stdin.write('go\n');
+    const read = JSON.parse(String((await lines.next()).value)) as { sha: string; bytes: number; error: string };
     const [code] = await exited;
     expect({ code, stderr }).toEqual({
       code: 1,
       stderr: expect.stringMatching(/^stalled-client: 14 UNAVAILABLE: exec-stream is shutting down; running processes go on/),
     });
-    docker('rm', '-f', started.ready.containerId);
+    // What was on its way when the service went reached it, whole: more than the one piece it had taken,
+    // every byte the zeros the run wrote (by content).
+    expect(read.bytes).toBeGreaterThan(started.first.bytes);
+    expect(read.sha).toBe(sha256(Buffer.alloc(read.bytes)));
   } finally {
     child.kill('SIGKILL');
+    if (containerId) docker('rm', '-f', containerId); // the drain left it running, to be re-adopted
   }
 });
 
