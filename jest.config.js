@@ -18,7 +18,7 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.js',
       roots: ['<rootDir>/src', '<rootDir>/bench', '<rootDir>/packages'],
       testMatch: ['**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
@@ -26,7 +26,7 @@ module.exports = {
     },
     {
       displayName: 'e2e',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.js',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
@@ -37,7 +37,7 @@ module.exports = {
     {
       // Hostile input, crashes and outages against the built service (docs/RELIABILITY.md).
       displayName: 'reliability',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/node-environment.js',
       roots: ['<rootDir>/test/reliability'],
       testMatch: ['**/*.rel-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
