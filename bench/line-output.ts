@@ -17,7 +17,8 @@ import { alternate, drain, errText, Scenario, sleep, type BenchContext, type Sce
 interface Workload {
   key: string;
   label: string;
-  command: string[];
+  /** A shell script (sh -c) writing the output. */
+  script: string;
   bytes: number;
   sha256: string;
 }
@@ -30,7 +31,7 @@ function yesWorkload(lineBytes: number, total: number): Workload {
   return {
     key: `yes${lineBytes}`,
     label: `${lineBytes}-byte lines (yes | head)`,
-    command: ['sh', '-c', `yes ${text} | head -c ${total}`],
+    script: `yes ${text} | head -c ${total}`,
     bytes: total,
     sha256: createHash('sha256').update(all).digest('hex'),
   };
@@ -41,10 +42,18 @@ function echoWorkload(lines: number): Workload {
   return {
     key: 'echo',
     label: `${lines} lines, one write each (shell echo)`,
-    command: ['sh', '-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`],
+    script: `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`,
     bytes: Buffer.byteLength(text),
     sha256: createHash('sha256').update(text).digest('hex'),
   };
+}
+
+/**
+ * The workload held until a line arrives on stdin: an exec-stream run's container id is known only at
+ * Ready, by which time a small workload may have ended and its cgroup gone, leaving no CPU to read.
+ */
+function gated(w: Workload): string[] {
+  return ['sh', '-c', `read -r _; ${w.script}`];
 }
 
 type Variant = 'es-run' | 'es-exec' | 'es-run-local' | LogDriver;
@@ -73,7 +82,7 @@ export async function lineOutput(ctx: BenchContext): Promise<ScenarioResult> {
   const sc = new Scenario(11, 'Line-oriented output', { bytes: fmtBytes(total), reps: cfg.reps, workloads: workloads.map((w) => w.label).join('; ') });
   sc.notes.push('exec-stream runs with its defaults: log driver none, the output record kept by exec-stream-shim in the container (docs/DURABILITY.md).');
   sc.notes.push(
-    "container CPU: the container's cgroup counter, sampled every 20 ms until Docker removes it (the last ≤ 20 ms may be missed); for the exec, the growth of its container's counter.",
+    "container CPU: the container's cgroup counter, sampled every 20 ms until Docker removes it (the last ≤ 20 ms may be missed); for the exec, the growth of its container's counter. An exec-stream run's workload waits for one line on stdin, sent once its container is sampled (its wall includes that write).",
   );
   const servers: ServerHandle[] = [];
   const conns: GRPCConnectionManager[] = [];
@@ -112,9 +121,17 @@ export async function lineOutput(ctx: BenchContext): Promise<ScenarioResult> {
           if (v === 'es-run' || v === 'es-exec' || v === 'es-run-local') {
             const t0 = performance.now();
             const hostCpu = v === 'es-exec' ? containerCpuSeconds(hostId) : undefined;
-            const s = v === 'es-exec' ? side.client.exec(hostId, { command: w.command }) : side.client.run(cfg.image, { command: w.command });
+            const s =
+              v === 'es-exec'
+                ? side.client.exec(hostId, { command: ['sh', '-c', w.script] })
+                : side.client.run(cfg.image, { command: gated(w), openStdin: true });
             const ready = await s.ready;
             const watch = v === 'es-exec' ? undefined : watchContainerCpu(() => ready.containerId);
+            if (v !== 'es-exec') {
+              // The run's container is sampled once (watchContainerCpu's first sample) before its workload starts.
+              await s.write(Buffer.from('\n'));
+              s.closeStdin();
+            }
             if (v !== 'es-exec') containers.push(ready.containerId);
             const d = await drain(s, t0, { hash: true });
             add(walls, key, d.endMs);
@@ -136,7 +153,7 @@ export async function lineOutput(ctx: BenchContext): Promise<ScenarioResult> {
               }
               return cid;
             });
-            const r = await dockerRunNamed(cfg.image, w.command, v, name, cidFile);
+            const r = await dockerRunNamed(cfg.image, ['sh', '-c', w.script], v, name, cidFile);
             add(innerCpu, key, watch.stop());
             add(walls, key, r.wallMs);
             add(inner, key, containerWallMs(name));
