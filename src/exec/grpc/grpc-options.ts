@@ -38,8 +38,8 @@ function passPreEncoded(pkg: PackageDefinition): void {
 }
 
 /**
- * The Nest gRPC transport for the Exec service: auth interceptor, undecodable requests answered
- * INVALID_ARGUMENT, health and reflection attached, all of `context`'s service.
+ * The Nest gRPC transport for the Exec service of `context`: auth interceptor, undecodable requests
+ * answered INVALID_ARGUMENT, health and reflection attached.
  */
 export function grpcOptions(context: ServiceContext): GrpcOptions {
   const { config, logger, health } = context;
