@@ -19,7 +19,7 @@ export interface ServiceContext {
 
 /** The context of a service on `config`, logging through `logger`. */
 export function serviceContext(config: ExecConfig, logger: Logger): ServiceContext {
-  // Keyed by config until SessionRecovery takes HealthState from DI as the other parts do.
+  // The one SessionRecovery finds by config (healthStateFor); everything else is given it.
   const health = healthStateFor(config);
   return {
     config,
