@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CommonModule } from './common/common.module';
-import type { ExecConfig } from './common/config/exec-config';
-import type { Logger } from './common/logger';
 import { ExecModule } from './exec/exec.module';
 import { MetricsModule } from './metrics';
+import type { ServiceContext } from './service-context';
+import { ServiceContextModule } from './service-context.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ExecConfig, logger: Logger): DynamicModule {
-    return { module: AppModule, imports: [CommonModule.forRoot(config, logger), MetricsModule, ExecModule] };
+  static forRoot(context: ServiceContext): DynamicModule {
+    return { module: AppModule, imports: [ServiceContextModule.forRoot(context), MetricsModule, ExecModule] };
   }
 }

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { loadConfig, trimmedSettings } from './common/config/exec-config';
 import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
+import { serviceContext } from './service-context';
 import { enableYoungCollections } from './common/young-collections';
 
 async function bootstrap(): Promise<void> {
@@ -25,8 +26,9 @@ async function bootstrap(): Promise<void> {
     logger.warn({ setting: name }, `${name}: surrounding whitespace (e.g. a trailing newline from a file or Secret) removed`);
   // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts).
   if (!enableYoungCollections()) logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector (more memory per copy)');
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config, logger), {
-    ...grpcOptions(config, config.EXEC_LISTEN, logger),
+  const context = serviceContext(config, logger);
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(context), {
+    ...grpcOptions(context),
     logger: new PinoNestLogger(logger),
   });
   // A safety net, not a mechanism: a promise nobody observed must not take every session down with it.

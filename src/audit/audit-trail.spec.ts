@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ExecConfig } from '../common/config/exec-config';
-import { healthStateFor } from '../common/health-state';
+import { HealthState } from '../common/health-state';
 import { createRootLogger } from '../common/logger';
 import { readAuditTrail, type AuditItem } from './audit-reader';
 import { AuditTrail, auditDir } from './audit-trail';
@@ -21,8 +21,8 @@ function config(env: Record<string, string> = {}, dataDir?: string): ExecConfig 
   return loadConfig({ EXEC_DATA_DIR: dir, EXEC_REPLICA_ID: 'r1', EXEC_AUDIT_SEGMENT_BYTES: String(16 * 1024), EXEC_AUDIT_MAX_BYTES: String(1 << 20), ...env });
 }
 
-function opened(c: ExecConfig): AuditTrail {
-  const t = new AuditTrail(c, log);
+function opened(c: ExecConfig, health = new HealthState()): AuditTrail {
+  const t = new AuditTrail(c, log, health);
   t.open();
   return t;
 }
@@ -98,8 +98,8 @@ describe('AuditTrail', () => {
 
   it('at its size limit with nothing past retention: RESOURCE_EXHAUSTED naming the trail, health NOT_SERVING, the kept room still takes events; back once the oldest expire', () => {
     const c = config({ EXEC_AUDIT_MAX_BYTES: String(64 * 1024), EXEC_AUDIT_RETENTION_SECONDS: '60' });
-    const health = healthStateFor(c);
-    const t = opened(c);
+    const health = new HealthState();
+    const t = opened(c, health);
     let i = 0;
     while (
       !(() => {

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { ExecConfig } from '../common/config/exec-config';
 import { DISK_FULL_ERRNO, errnoOf, ExecError } from '../common/errors';
-import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../common/health-state';
-import { createRootLogger, type Logger } from '../common/logger';
+import { HEALTH_PROBLEM, type HealthState } from '../common/health-state';
+import type { Logger } from '../common/logger';
 import type { AuditEventInput, StoredAuditEvent } from './audit-event';
 
 /** Events kept in memory for followers (older ones are read back from the segments). */
@@ -61,7 +61,6 @@ export class AuditTrail {
   readonly enabled: boolean;
   readonly dir: string;
   private readonly log: Logger;
-  private readonly health: HealthState;
   private readonly retentionMs: number;
   private readonly reserve: number;
   private fd?: number;
@@ -90,11 +89,11 @@ export class AuditTrail {
   constructor(
     private readonly config: ExecConfig,
     root: Logger,
+    private readonly health: HealthState,
   ) {
     this.enabled = config.EXEC_AUDIT === 'on';
     this.dir = auditDir(config.EXEC_DATA_DIR);
     this.log = root.child({ component: 'audit' });
-    this.health = healthStateFor(config);
     this.retentionMs = config.EXEC_AUDIT_RETENTION_SECONDS * 1000;
     this.reserve = Math.min(256 * 1024, Math.max(4096, Math.floor(config.EXEC_AUDIT_SEGMENT_BYTES / 4)));
   }
@@ -557,16 +556,4 @@ function closeQuietly(fd: number): void {
   } catch {
     /* already closed */
   }
-}
-
-const byConfig = new WeakMap<ExecConfig, AuditTrail>();
-
-/**
- * The one AuditTrail of the service built from `config`: the gRPC interceptor (outside Nest's DI) and
- * the providers inside it are given the same config object, and meet here.
- */
-export function auditTrailFor(config: ExecConfig, root?: Logger): AuditTrail {
-  let trail = byConfig.get(config);
-  if (!trail) byConfig.set(config, (trail = new AuditTrail(config, root ?? createRootLogger(config.EXEC_LOG_LEVEL))));
-  return trail;
 }

@@ -1,8 +1,5 @@
 import { Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { ExecConfig } from '../common/config/exec-config';
-import type { Logger } from '../common/logger';
-import { EXEC_CONFIG, ROOT_LOGGER } from '../common/tokens';
-import { AuditTrail, auditTrailFor } from './audit-trail';
+import { AuditTrail } from './audit-trail';
 
 /** Opens the trail before the server listens (its first event: service_start) and closes it after the server has closed. */
 @Injectable()
@@ -18,16 +15,6 @@ export class AuditTrailLifecycle implements OnModuleInit, OnApplicationShutdown 
   }
 }
 
-/** The audit trail (docs/AUDIT.md): the same AuditTrail the gRPC interceptor records through (auditTrailFor). */
-@Module({
-  providers: [
-    {
-      provide: AuditTrail,
-      useFactory: (config: ExecConfig, root: Logger) => auditTrailFor(config, root),
-      inject: [EXEC_CONFIG, ROOT_LOGGER],
-    },
-    AuditTrailLifecycle,
-  ],
-  exports: [AuditTrail],
-})
+/** Opens and closes the audit trail (docs/AUDIT.md) that the service context holds and the gRPC interceptor records through. */
+@Module({ providers: [AuditTrailLifecycle] })
 export class AuditModule {}

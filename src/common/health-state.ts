@@ -68,5 +68,5 @@ export class HealthState {
   }
 }
 
-/** The one HealthState of the service built from `config` (src/common/per-config.ts). */
+/** The one HealthState of the service built from `config` (src/common/per-config.ts): the service context's, and SessionRecovery's. */
 export const healthStateFor = perConfig((_config: ExecConfig) => new HealthState());

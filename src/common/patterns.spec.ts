@@ -1,4 +1,4 @@
-import { PEER_ENTRY } from './config/exec-config';
+import { PEER_ENTRY } from './config/peer-list';
 import { REPLICA_ID } from './patterns';
 
 describe('a replica id (DNS-1123 label)', () => {

@@ -1,8 +1,7 @@
 /**
- * One instance per service configuration, made on first use. The gRPC options are built before Nest's
- * application exists, outside its DI, and the providers inside it are given the same config object: both
- * meet here and hold the same instance. Another config object (a second service in one process, as the
- * tests run them) gets its own.
+ * One instance per service configuration, made on first use: whoever asks with the same config object
+ * gets the same instance; another config object (a second service in one process, as the tests run
+ * them) gets its own.
  */
 export function perConfig<C extends object, T>(make: (config: C) => T): (config: C) => T {
   const made = new WeakMap<C, T>();

@@ -67,8 +67,9 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const listen = this.config.EXEC_METRICS_LISTEN;
+    const address = this.config.metricsListen;
     const metrics = this.metrics;
-    if (!listen || !metrics) return;
+    if (!listen || !address || !metrics) return;
     const limits = METRICS_PORT_LIMITS;
     const server = createServer(
       {
@@ -105,11 +106,9 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     server.maxConnections = limits.maxConnections;
     // Idle before the first request, between requests, or while a client does not read: closed.
     server.setTimeout(limits.idleMs, (socket) => socket.destroy());
-    const colon = listen.lastIndexOf(':');
-    const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`EXEC_METRICS_LISTEN=${listen}: cannot listen (${err.message})`)));
-      server.listen(Number(listen.slice(colon + 1)), host, () => resolve());
+      server.listen(address.port, address.host, () => resolve());
     });
     server.on('error', (err) => this.log.error({ err: err.message }, 'metrics server error'));
     // A bad or cut request is the client's problem: answered (or dropped) without a log line each.

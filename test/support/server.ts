@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { loadConfig, type ExecConfig } from '../../src/common/config/exec-config';
 import { grpcOptions } from '../../src/exec/grpc';
+import { serviceContext } from '../../src/service-context';
 import { createRootLogger, PinoNestLogger } from '../../src/common/logger';
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { SessionManager } from '../../src/exec/session';
@@ -47,8 +48,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] }).compile();
-  const app = moduleRef.createNestMicroservice(grpcOptions(config));
+  const context = serviceContext(config, logger);
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(context)] }).compile();
+  const app = moduleRef.createNestMicroservice(grpcOptions(context));
   app.useLogger(new PinoNestLogger(logger));
   await app.listen();
   const connection = new GRPCConnectionManager({ address, token: config.EXEC_AUTH_TOKEN });

@@ -9,7 +9,10 @@ import { tokensFileProblems } from './tokens-file';
 import { registryAuthFileProblems } from './registry-auth-file';
 import { limitsProblems } from './limits-config';
 import { logOptionsProblems } from './log-options';
-import { DNS_LABEL, REPLICA_ID } from '../patterns';
+import { REPLICA_ID } from '../patterns';
+import { HOST_PORT, splitHostPort, type HostPort } from './host-port';
+import { parseSettings, type ParsedSettings } from './parsed-settings';
+import { peerListProblem } from './peer-list';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -51,9 +54,9 @@ export function trimmedSettings(env: Record<string, string | undefined> = proces
  * Every setting the service reads, from environment variables of the same name. Validated once at
  * start-up; a bad value stops the process with a message naming the variable.
  */
-export class ExecConfig {
+export class ExecConfig implements ParsedSettings {
   /** host:port the gRPC server listens on. */
-  @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_LISTEN must be host:port' })
+  @Matches(HOST_PORT, { message: 'EXEC_LISTEN must be host:port' })
   EXEC_LISTEN = '127.0.0.1:50051';
 
   /**
@@ -104,7 +107,7 @@ export class ExecConfig {
    */
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'EXEC_METRICS_LISTEN must be host:port' })
+  @Matches(HOST_PORT, { message: 'EXEC_METRICS_LISTEN must be host:port' })
   EXEC_METRICS_LISTEN?: string = undefined;
 
   /** Where session files live (output, index, exit). */
@@ -342,9 +345,12 @@ export class ExecConfig {
   @IntSetting(100, ONE_DAY_MS)
   EXEC_PEERS_REFRESH_MS = 10_000;
 
-  get listenHost(): string {
-    return this.EXEC_LISTEN.slice(0, this.EXEC_LISTEN.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  }
+  // Set by loadConfig from the settings above (parsed-settings.ts); declared, so that they are no settings.
+  declare readonly listen: HostPort;
+  declare readonly metricsListen?: HostPort;
+  declare readonly capabilities: readonly string[];
+  declare readonly logOptions: Readonly<Record<string, string>>;
+  declare readonly peers: ReadonlyMap<string, string>;
 }
 
 /** The host name made a DNS-1123 label (lower case, other characters '-', ≤ 63), else `exec-stream`. */
@@ -355,24 +361,6 @@ export function defaultReplicaId(name = hostname()): string {
     .slice(0, 63)
     .replace(/^-+|-+$/g, '');
   return id || 'exec-stream';
-}
-
-/** One EXEC_PEERS entry: `id=host:port`, id a DNS-1123 label, host a name, IPv4 or [IPv6]. */
-export const PEER_ENTRY = new RegExp(`^(${DNS_LABEL})=((?:\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):\\d{1,5})$`);
-
-/** Why an EXEC_PEERS value is refused, naming its first bad or repeated entry; undefined when it is good. */
-export function peerListProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'EXEC_PEERS must be a string';
-  const seen = new Set<string>();
-  for (const raw of value.split(',')) {
-    const entry = raw.trim();
-    if (!entry && !value.trim()) continue;
-    const m = PEER_ENTRY.exec(entry);
-    if (!m) return `EXEC_PEERS entry ${JSON.stringify(entry)} is not id=host:port (id a DNS-1123 label: a-z, 0-9 and -, ≤ 63)`;
-    if (seen.has(m[1])) return `EXEC_PEERS names replica ${m[1]} twice`;
-    seen.add(m[1]);
-  }
-  return undefined;
 }
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1)$/;
@@ -391,8 +379,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   problems.push(...limitsProblems(config));
   problems.push(...logOptionsProblems(config));
   if (!problems.some((p) => p.startsWith('DOCKER_HOST='))) problems.push(...dockerHostProblems(config));
+  // Split as they are, good or not, for the checks that compare them.
+  const listen = splitHostPort(config.EXEC_LISTEN);
+  const metricsPort = config.EXEC_METRICS_LISTEN ? splitHostPort(config.EXEC_METRICS_LISTEN).port : undefined;
   // Beyond loopback a caller must be authenticated: by the token, or by a client certificate (mTLS).
-  if (!config.EXEC_AUTH_TOKEN && !config.EXEC_AUTH_TOKENS_FILE && !config.EXEC_TLS_CLIENT_CA && !LOOPBACK.test(config.listenHost)) {
+  if (!config.EXEC_AUTH_TOKEN && !config.EXEC_AUTH_TOKENS_FILE && !config.EXEC_TLS_CLIENT_CA && !LOOPBACK.test(listen.host)) {
     problems.push(
       `EXEC_LISTEN=${config.EXEC_LISTEN}: without EXEC_AUTH_TOKEN or EXEC_TLS_CLIENT_CA the service listens only on loopback ` +
         '(127.0.0.0/8, localhost, ::1), so that nobody else can run containers through it; set EXEC_AUTH_TOKEN (or mTLS)',
@@ -403,10 +394,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `EXEC_AUDIT_MAX_BYTES=${config.EXEC_AUDIT_MAX_BYTES}: the audit trail needs room for at least two segments of EXEC_AUDIT_SEGMENT_BYTES (${config.EXEC_AUDIT_SEGMENT_BYTES})`,
     );
   }
-  const metricsPort = config.EXEC_METRICS_LISTEN?.slice(config.EXEC_METRICS_LISTEN.lastIndexOf(':') + 1);
-  if (metricsPort && metricsPort !== '0' && metricsPort === config.EXEC_LISTEN.slice(config.EXEC_LISTEN.lastIndexOf(':') + 1)) {
+  if (metricsPort && metricsPort === listen.port) {
     problems.push(`EXEC_METRICS_LISTEN=${config.EXEC_METRICS_LISTEN}: metrics need a port of their own, not EXEC_LISTEN's (${config.EXEC_LISTEN})`);
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  return config;
+  return Object.assign(config, parseSettings(config));
 }

@@ -1,36 +1,6 @@
 import { createRootLogger } from '../../common/logger';
 import { loadConfig } from '../../common/config/exec-config';
-import { parseStaticPeers, PeerDirectory, replicaIdOfTarget } from './peer-directory';
-
-describe('parseStaticPeers', () => {
-  it('maps each id to its host:port, in any host form', () => {
-    expect(parseStaticPeers('es-a=10.0.0.1:50051, es-b=exec-b.ns.svc:7000,es-c=[fd00::1]:50051')).toEqual(
-      new Map([
-        ['es-a', '10.0.0.1:50051'],
-        ['es-b', 'exec-b.ns.svc:7000'],
-        ['es-c', '[fd00::1]:50051'],
-      ]),
-    );
-  });
-
-  it('takes replica ids that are JavaScript object keys (constructor) as ordinary ids', () => {
-    expect([...parseStaticPeers('constructor=h:1,es-b=h:2')]).toEqual([
-      ['constructor', 'h:1'],
-      ['es-b', 'h:2'],
-    ]);
-    expect([...parseStaticPeers('constructor=h:1,es-b=h:2', 'constructor').keys()]).toEqual(['es-b']);
-  });
-
-  it('leaves out this replica, so every replica can be given the same list', () => {
-    expect([...parseStaticPeers('es-a=h:1,es-b=h:2', 'es-a').keys()]).toEqual(['es-b']);
-  });
-
-  it('reads an empty list as no peers and refuses an entry that is not id=host:port', () => {
-    expect(parseStaticPeers('').size).toBe(0);
-    expect(() => parseStaticPeers('es-a=h:1,es-b')).toThrow(/"es-b"/);
-    expect(() => parseStaticPeers('ES=h:1')).toThrow(/"ES=h:1"/);
-  });
-});
+import { PeerDirectory, replicaIdOfTarget } from './peer-directory';
 
 describe('replicaIdOfTarget', () => {
   it('is the first label of the SRV target (the pod name behind a headless Service)', () => {
@@ -58,5 +28,12 @@ describe('PeerDirectory without DNS', () => {
     expect(await dir.addressOf('es-z')).toBeUndefined();
     await dir.onModuleInit();
     dir.onModuleDestroy();
+  });
+
+  it('leaves out this replica, so every replica can be given the same list', () => {
+    const peersOf = (self: string, list: string) => [...new PeerDirectory(loadConfig({ EXEC_REPLICA_ID: self, EXEC_PEERS: list }), logger).peers().keys()];
+    expect(peersOf('es-a', 'es-a=h:1,es-b=h:2')).toEqual(['es-b']);
+    // A replica id that is a JavaScript object key is an ordinary id.
+    expect(peersOf('constructor', 'constructor=h:1,es-b=h:2')).toEqual(['es-b']);
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { promises as dns } from 'node:dns';
-import { PEER_ENTRY, type ExecConfig } from '../../common/config/exec-config';
+import type { ExecConfig } from '../../common/config/exec-config';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { REPLICA_ID } from '../../common/patterns';
@@ -11,19 +11,6 @@ const ON_DEMAND_INTERVAL_MS = 1_000;
 const FIRST_ANSWER_WAIT_MS = 2_000;
 /** Answers that mean "no such name / no records": no peers, not a failure. */
 const NO_RECORDS = new Set(['ENOTFOUND', 'ENODATA']);
-
-/** EXEC_PEERS (`id=host:port,…`, validated by loadConfig) as replica id → host:port, without `self`. */
-export function parseStaticPeers(list: string, self?: string): Map<string, string> {
-  const peers = new Map<string, string>();
-  for (const raw of list.split(',')) {
-    const entry = raw.trim();
-    if (!entry) continue;
-    const m = PEER_ENTRY.exec(entry);
-    if (!m) throw new Error(`EXEC_PEERS entry ${JSON.stringify(entry)} is not id=host:port`);
-    if (m[1] !== self) peers.set(m[1], m[2]);
-  }
-  return peers;
-}
 
 /**
  * The replica id of an SRV target: its first label, lower-cased (Kubernetes names a StatefulSet pod behind
@@ -64,7 +51,8 @@ export class PeerDirectory implements OnModuleInit, OnModuleDestroy {
   ) {
     this.self = config.EXEC_REPLICA_ID;
     this.log = root.child({ component: 'peer-directory' });
-    this.staticPeers = parseStaticPeers(config.EXEC_PEERS ?? '', this.self);
+    // Every replica may be given the same list: its own entry is left out.
+    this.staticPeers = new Map([...config.peers].filter(([id]) => id !== this.self));
     this.srvName = config.EXEC_PEERS_DNS ?? '';
     if (config.EXEC_DNS_SERVER) this.resolver.setServers([config.EXEC_DNS_SERVER]);
     this.merged = new Map();

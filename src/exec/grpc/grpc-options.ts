@@ -6,23 +6,19 @@ import { HealthImplementation } from 'grpc-health-check';
 import { authInterceptor } from './auth.interceptor';
 import { callerQuotesInterceptor } from './caller-quotes.interceptor';
 import { TokenStore } from './token-store';
-import { createRootLogger, type Logger } from '../../common/logger';
 import { serverCredentials } from './server-credentials';
-import { healthStateFor } from '../../common/health-state';
-import { grpcMetricsInterceptor, metricsFor } from '../../metrics';
-import type { ExecConfig } from '../../common/config/exec-config';
+import { grpcMetricsInterceptor } from '../../metrics';
+import type { ServiceContext } from '../../service-context';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 import { drainingInterceptor } from './draining.interceptor';
 import { installFramedSerializer } from './framed-serializer';
-import { auditTrailFor } from '../../audit';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 
 /** Counts every call by method and status code when EXEC_METRICS_LISTEN is set (docs/METRICS.md). */
-function metricsInterceptors(config: ExecConfig) {
-  const metrics = metricsFor(config);
+function metricsInterceptors({ metrics }: ServiceContext) {
   return metrics ? [grpcMetricsInterceptor(metrics)] : [];
 }
 
@@ -42,16 +38,17 @@ function passPreEncoded(pkg: PackageDefinition): void {
 }
 
 /**
- * The Nest gRPC transport for the Exec service: auth interceptor, undecodable requests answered
- * INVALID_ARGUMENT, health and reflection attached.
+ * The Nest gRPC transport for the Exec service of `context`: auth interceptor, undecodable requests
+ * answered INVALID_ARGUMENT, health and reflection attached.
  */
-export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, logger: Logger = createRootLogger(config.EXEC_LOG_LEVEL)): GrpcOptions {
+export function grpcOptions(context: ServiceContext): GrpcOptions {
+  const { config, logger, health } = context;
   // EXEC_AUTH_TOKEN and EXEC_AUTH_TOKENS_FILE (followed on change); the interceptor also gives each call its context and log line.
   const tokens = new TokenStore(config.EXEC_AUTH_TOKEN, config.EXEC_AUTH_TOKENS_FILE, logger.child({ component: 'auth' })).watch();
   return {
     transport: Transport.GRPC,
     options: {
-      url: listen,
+      url: config.EXEC_LISTEN,
       package: EXEC_PACKAGE,
       protoPath: execProtoPath(),
       loader: PROTO_LOADER_OPTIONS,
@@ -62,11 +59,11 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
       channelOptions: {
         // The metrics interceptor first (innermost): it also counts the statuses the others send.
         interceptors: [
-          ...metricsInterceptors(config),
-          authInterceptor(tokens, logger.child({ component: 'call' }), auditTrailFor(config, logger)),
+          ...metricsInterceptors(context),
+          authInterceptor(tokens, logger.child({ component: 'call' }), context.audit),
           callerQuotesInterceptor,
           undecodableRequestInterceptor,
-          drainingInterceptor(healthStateFor(config)),
+          drainingInterceptor(health),
         ],
       },
       onLoadPackageDefinition: (pkg: object, server: Server) => {
@@ -74,10 +71,10 @@ export function grpcOptions(config: ExecConfig, listen = config.EXEC_LISTEN, log
         // Output messages made with their frame are written as they are, not copied once per client.
         if (!installFramedSerializer()) logger.warn({}, 'grpc-js frames messages differently: output is copied into a new frame per client');
         totalDeserializers((pkg as PackageDefinition)[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition);
-        const health = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
-        health.addToServer(server);
+        const healthService = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
+        healthService.addToServer(server);
         // NOT_SERVING while a problem stands (e.g. the data directory cannot be written: DataDirHealth).
-        healthStateFor(config).bind(health, ['', `${EXEC_PACKAGE}.Exec`]);
+        health.bind(healthService, ['', `${EXEC_PACKAGE}.Exec`]);
         // Reflection serves the buf-compiled descriptors of Exec and Health, not proto-loader's rendering.
         new ReflectionService(reflectionPackage() as never).addToServer(server);
       },

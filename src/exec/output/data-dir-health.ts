@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import { DataDirError, dataDirError } from './data-dir-errors';
@@ -23,7 +23,6 @@ const PROBLEM = HEALTH_PROBLEM.dataDir;
  */
 @Injectable()
 export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
-  private readonly health: HealthState;
   private readonly log: Logger;
   private timer?: NodeJS.Timeout;
   private problem?: DataDirError;
@@ -35,8 +34,8 @@ export class DataDirHealth implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
+    private readonly health: HealthState,
   ) {
-    this.health = healthStateFor(config);
     this.log = root.child({ component: 'data-dir' });
     this.probeFile = join(config.EXEC_DATA_DIR, `.write-probe-${process.pid}`);
   }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { ExecError } from '../../common/errors';
-import type { ExecConfig } from '../../common/config/exec-config';
-import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
-import { EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
+import { ROOT_LOGGER } from '../../common/tokens';
 import { SessionManager } from './session-manager';
 import { sleep } from '../../common/sleep';
 
@@ -37,13 +36,13 @@ export class SessionDrain implements OnModuleDestroy, BeforeApplicationShutdown 
   constructor(
     private readonly sessions: SessionManager,
     @Inject(ROOT_LOGGER) root: Logger,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    private readonly health: HealthState,
   ) {
     this.log = root.child({ component: 'drain' });
   }
 
   onModuleDestroy(): void {
-    healthStateFor(this.config).set(HEALTH_PROBLEM.draining, 'draining: shutting down');
+    this.health.set(HEALTH_PROBLEM.draining, 'draining: shutting down');
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {

@@ -2,7 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { loadConfig, type ExecConfig } from '../../common/config/exec-config';
-import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../common/health-state';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import type { LifecycleEvent, LifecycleEventType, StatusAfter } from '../../lifecycle/lifecycle-event';
@@ -114,7 +114,7 @@ describe('DockerEventsSource', () => {
   let published: LifecycleEvent[];
   let logs: { level: number; msg: string; [k: string]: unknown }[];
 
-  const health = () => healthStateFor(config);
+  const health = () => moduleRef.get(HealthState);
   const service = () => published.filter((e) => e.source === 'service').map((e) => e.type);
   const fromDocker = () => published.filter((e) => e.source === 'docker');
 
@@ -131,6 +131,7 @@ describe('DockerEventsSource', () => {
         { provide: DOCKER_CLIENT, useValue: docker },
         { provide: EXEC_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
+        HealthState,
       ],
     }).compile();
     source = moduleRef.get(DockerEventsSource);

@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, LIFECYCLE_PUBLISHER, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { HEALTH_PROBLEM, healthStateFor, type HealthState } from '../../common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../common/health-state';
 import type { ContainerEventsSource } from '../container-events';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { dockerEventKey, lifecycleFromDocker, type DockerEventMessage } from './docker-event-mapping';
@@ -60,7 +60,6 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
   private readonly known = new BoundedMap<string, { status: StatusAfter; sessionId?: string }>(10_000);
   private unsubscribe?: () => void;
   private readonly reconnectListeners = new Set<() => void>();
-  private readonly health: HealthState;
   private firstOutcome?: () => void;
 
   constructor(
@@ -68,9 +67,9 @@ export class DockerEventsSource implements ContainerEventsSource, OnApplicationB
     @Inject(ROOT_LOGGER) root: Logger,
     @Inject(LIFECYCLE_PUBLISHER) private readonly bus: LifecyclePublisher,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    private readonly health: HealthState,
   ) {
     this.log = root.child({ component: 'docker-events' });
-    this.health = healthStateFor(config);
     this.health.set(HEALTH_PROBLEM.docker, 'not yet connected to Docker');
   }
 

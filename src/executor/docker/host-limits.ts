@@ -1,11 +1,6 @@
 import type Docker from 'dockerode';
 import type { ExecConfig } from '../../common/config/exec-config';
-import { capabilityList } from '../../common/config/limits-config';
-import { perConfig } from '../../common/per-config';
 import type { ContainerLimits } from '../container-runtime';
-
-/** EXEC_CAPABILITIES as Docker's CapAdd list, parsed once per configuration (every create gets a copy). */
-const capabilitiesOf = perConfig((config: ExecConfig) => capabilityList(config.EXEC_CAPABILITIES));
 
 /**
  * The HostConfig part of a run's limits and secure defaults: memory (no swap beyond it), CPUs, pids,
@@ -16,7 +11,7 @@ export function hostLimits(limits: ContainerLimits | undefined, config: ExecConf
   return {
     SecurityOpt: ['no-new-privileges'],
     CapDrop: ['ALL'],
-    CapAdd: [...capabilitiesOf(config)],
+    CapAdd: [...config.capabilities],
     ...(limits?.memoryBytes ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
     ...(limits?.nanoCpus ? { NanoCpus: limits.nanoCpus } : {}),
     ...(limits?.pidsLimit ? { PidsLimit: limits.pidsLimit } : {}),

@@ -1,20 +1,7 @@
 import { loadConfig } from '../common/config/exec-config';
 import { ExecMetrics, grpcTypeOf } from './exec-metrics';
-import { metricsFor } from './metrics-for';
 
 describe('EXEC_METRICS_LISTEN', () => {
-  it('unset: metrics off, nothing is made', () => {
-    expect(metricsFor(loadConfig({}))).toBeUndefined();
-  });
-
-  it('set: one ExecMetrics per service config, shared by whoever asks', () => {
-    const config = loadConfig({ EXEC_METRICS_LISTEN: '0.0.0.0:9464' });
-    const metrics = metricsFor(config);
-    expect(metrics).toBeInstanceOf(ExecMetrics);
-    expect(metricsFor(config)).toBe(metrics);
-    expect(metricsFor(loadConfig({ EXEC_METRICS_LISTEN: '0.0.0.0:9464' }))).not.toBe(metrics);
-  });
-
   it('refuses a value that is not host:port, and the gRPC port', () => {
     expect(() => loadConfig({ EXEC_METRICS_LISTEN: '9464' })).toThrow(/EXEC_METRICS_LISTEN must be host:port/);
     expect(() => loadConfig({ EXEC_LISTEN: '127.0.0.1:50051', EXEC_METRICS_LISTEN: '0.0.0.0:50051' })).toThrow(
