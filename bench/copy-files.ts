@@ -8,59 +8,17 @@
  *   npm run bench:copy-files [-- --bytes=1G --chunk=16K --node-args="--max-semi-space-size=1"]
  * (--chunk: tar bytes per CopyTo message; --node-args: extra flags of the service's node)
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExecClient, FileClient, GRPCConnectionManager } from '@exec-stream/client';
 import { fmtBytes, parseBytes } from './config';
 import { PeakRss, readMemory, startServer } from './server-process';
+import { generatedTar } from '../test/support/tar';
 
 const BLOCK = 512;
 const IMAGE = process.env.EXEC_BASE_IMAGE ?? 'exec-stream/busybox:latest';
 const log = (m: string) => process.stderr.write(`[bench:copy-files] ${m}\n`);
-
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(BLOCK);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100, 'ascii');
-  h.write('0000000\0', 108, 'ascii');
-  h.write('0000000\0', 116, 'ascii');
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
-  h.write(
-    Math.floor(Date.now() / 1000)
-      .toString(8)
-      .padStart(11, '0') + '\0',
-    136,
-    'ascii',
-  );
-  h.write('        ', 148, 'ascii');
-  h.write('0', 156, 'ascii');
-  h.write('ustar\0' + '00', 257, 'ascii');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
-  return h;
-}
-
-/** A tar of one file of `size` pseudo-random bytes, generated as read; `sha()` once read through. */
-function generatedTar(size: number) {
-  const hash = createHash('sha256');
-  let sha = '';
-  const block = randomBytes(1 << 20);
-  function* gen() {
-    yield tarHeader('payload.bin', size);
-    for (let at = 0, i = 0; at < size; at += block.length, i++) {
-      const piece = Buffer.from(block.subarray(0, Math.min(block.length, size - at)));
-      piece.writeUInt32LE(i, 0);
-      hash.update(piece);
-      yield piece;
-    }
-    if (size % BLOCK) yield Buffer.alloc(BLOCK - (size % BLOCK));
-    yield Buffer.alloc(2 * BLOCK);
-    sha = hash.digest('hex');
-  }
-  return { tar: gen(), sha: () => sha };
-}
 
 /** The sha256 of the first regular file of a tar stream of one file (PAX headers skipped). */
 class FirstFileSha extends Writable {
@@ -130,18 +88,18 @@ async function main(): Promise<void> {
       return r.stdout.toString();
     };
     // Warm-up: one small copy each way, so that the baseline has every code path loaded.
-    await files.copyTo(containerId, '/tmp', generatedTar(1 << 20).tar);
+    await files.copyTo(containerId, '/tmp', generatedTar('payload.bin', 1 << 20).tar);
     await pipeline((await files.copyFrom(containerId, '/tmp/payload.bin')).tar, new FirstFileSha());
 
     const before = readMemory(server.pid)!.rss / 1024;
     let peak = new PeakRss(server.pid);
-    const source = generatedTar(bytes);
+    const source = generatedTar('payload.bin', bytes);
     let t = performance.now();
     await files.copyTo(containerId, '/tmp', source.tar, { chunkBytes });
     const inSeconds = (performance.now() - t) / 1000;
     const inPeak = peak.stop();
     const inside = (await inContainer('sha256sum /tmp/payload.bin')).split(' ')[0];
-    if (inside !== source.sha()) throw new Error(`CopyTo: sha256 in the container ${inside} != ${source.sha()}`);
+    if (inside !== source.sha256()) throw new Error(`CopyTo: sha256 in the container ${inside} != ${source.sha256()}`);
 
     const beforeOut = readMemory(server.pid)!.rss / 1024;
     peak = new PeakRss(server.pid);
@@ -151,22 +109,22 @@ async function main(): Promise<void> {
     await pipeline(tar, digest);
     const outSeconds = (performance.now() - t) / 1000;
     const outPeak = peak.stop();
-    if (digest.sha !== source.sha() || digest.size !== bytes || stat.size !== bytes) {
-      throw new Error(`CopyFrom: sha256 ${digest.sha} size ${digest.size} (stat ${stat.size}) != ${source.sha()} ${bytes}`);
+    if (digest.sha !== source.sha256() || digest.size !== bytes || stat.size !== bytes) {
+      throw new Error(`CopyFrom: sha256 ${digest.sha} size ${digest.size} (stat ${stat.size}) != ${source.sha256()} ${bytes}`);
     }
     const mib = bytes / 1048576;
     const rows = [
       ['CopyTo', inSeconds, inPeak - before, before],
       ['CopyFrom', outSeconds, outPeak - beforeOut, beforeOut],
     ] as const;
-    log(`${fmtBytes(bytes)} each way, sha256 equal (${source.sha().slice(0, 16)}…)`);
+    log(`${fmtBytes(bytes)} each way, sha256 equal (${source.sha256().slice(0, 16)}…)`);
     for (const [name, s, growth, base] of rows) {
       log(`${name.padEnd(8)} ${s.toFixed(1)} s  ${(mib / s).toFixed(0)} MiB/s  server RSS growth ${growth.toFixed(1)} MiB (from ${base.toFixed(0)} MiB)`);
     }
     process.stdout.write(
       JSON.stringify({
         bytes,
-        sha256: source.sha(),
+        sha256: source.sha256(),
         rows: rows.map(([name, s, growth, base]) => ({ name, seconds: s, mibPerSecond: mib / s, rssGrowthMiB: growth, rssBeforeMiB: base })),
       }) + '\n',
     );

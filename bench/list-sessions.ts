@@ -12,14 +12,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
 import { GRPCConnectionManager } from '@exec-stream/client';
 import type { ListSessionsRequest, ListSessionsResponse__Output } from '@exec-stream/client/wire';
-import { SessionFiles } from '../src/exec/output';
-import { buildOutcome } from '../src/exec/session/session-outcome';
 import { fmtBytes, parseBytes } from './config';
 import { startServer } from './server-process';
+import { writeSessions } from '../test/support/retained-sessions';
 
 interface Options {
   sessions: number;
@@ -41,34 +39,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown option ${a}`);
   }
   return o;
-}
-
-/** N finished sessions of `bytes` of output each (4 KiB chunks), as the service writes them (test/list-sessions.e2e-spec.ts uses it too). */
-export function writeSessions(dir: string, n: number, bytes: number): void {
-  const chunk = Buffer.alloc(Math.min(4096, Math.max(1, bytes)), 0x61);
-  const t0 = Date.now() - n * 1000;
-  for (let i = 0; i < n; i++) {
-    const id = randomUUID();
-    const createdAt = t0 + i * 1000;
-    const labels = { team: `t${i % 10}`, bench: 'list-sessions' };
-    const files = SessionFiles.create(join(dir, 'sessions', id), {
-      version: 1,
-      id,
-      kind: 'run',
-      image: 'bench',
-      command: ['true'],
-      tty: false,
-      createdAt,
-      labels,
-    });
-    for (let left = bytes; left > 0; left -= chunk.length)
-      files.append('stdout', left >= chunk.length ? chunk : chunk.subarray(0, left), BigInt(createdAt) * 1_000_000n);
-    files.writeProcess({ containerId: randomUUID().replace(/-/g, '').repeat(2), startedAt: createdAt });
-    const finishedAt = createdAt + 500;
-    const outcome = buildOutcome({ outcome: { exitCode: 0 }, startedAt: createdAt, finishedAt, bytes: files.bytes });
-    files.writeExit({ exitCode: 0, finishedAt, outcome });
-    files.close();
-  }
 }
 
 function call(connection: GRPCConnectionManager, req: ListSessionsRequest): Promise<ListSessionsResponse__Output> {

@@ -1,9 +1,21 @@
 import { loadBenchConfig } from './config';
 import { runBench } from './run';
 
-/** `node dist/bench/main.js [--mode=quick|full|smoke] [--s1-bytes=256M …] [--write-docs]` — see scripts/bench.sh. */
+/**
+ * `node dist/bench/main.js [--mode=quick|full|smoke] [--s1-bytes=256M …] [--write-docs] [--dry-run]` — see
+ * scripts/bench.sh. --dry-run prints the configuration the flags and BENCH_* variables make (JSON) and runs
+ * nothing; flags the harness does not take fail it as they fail a run.
+ */
 async function main(): Promise<void> {
-  const cfg = loadBenchConfig(process.env, process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const cfg = loadBenchConfig(
+    process.env,
+    args.filter((a) => a !== '--dry-run'),
+  );
+  if (args.includes('--dry-run')) {
+    process.stdout.write(`${JSON.stringify(cfg)}\n`);
+    return;
+  }
   const { table, jsonFile, report } = await runBench(cfg);
   process.stdout.write(`\n${table}\n\nJSON: ${jsonFile}\n`);
   if (cfg.writeDocs) process.stdout.write(`docs/BENCHMARKS.md updated\n`);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,12 +25,6 @@ export async function freePort(): Promise<number> {
     });
     srv.on('error', rej);
   });
-}
-
-/** scripts/build.sh: dist/ built from the sources, stale outputs removed (dist/src/main.js must be current). */
-export function buildService(root = repoRoot()): void {
-  const r = spawnSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }
 
 export interface MemoryStatus {

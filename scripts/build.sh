@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # The compilers run unless every input is as at the last build that succeeded (sha256 of the sources,
 # the configs, the lockfile and these scripts, kept in dist/): a build with nothing to do takes a
 # fraction of a second instead of two tsc runs (the tests and the npm scripts build again and again).
+# test/support counts: bench/ imports fixtures from it (tar.ts, retained-sessions.ts), built to dist/test/.
 stamp=dist/.build-inputs.sha256
-inputs=$(find src bench packages/client/src proto/exec.proto packages/client/package.json packages/client/tsconfig.json \
+inputs=$(find src bench test/support packages/client/src proto/exec.proto packages/client/package.json packages/client/tsconfig.json \
   tsconfig.json tsconfig.build.json package.json package-lock.json scripts/build.sh scripts/build-client.sh -type f -print0 |
   sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ] || [ ! -f dist/src/main.js ] || [ ! -f packages/client/dist/index.js ] ||
@@ -19,7 +20,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ] || [ ! -f dist/src/main.js ] |
   echo "$inputs" >"$stamp"
 fi
 bash scripts/build-shim.sh
-for top in src bench; do
+for top in src bench test; do
   [ -d "dist/$top" ] || continue
   find "dist/$top" -name '*.js' -print0 | while IFS= read -r -d '' js; do
     rel=${js#dist/}

@@ -9,7 +9,7 @@ import { listSessions, rawSession } from './support/raw-session';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSessions } from '../bench/list-sessions';
+import { writeSessions } from './support/retained-sessions';
 
 jest.setTimeout(60_000);
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSessions } from '../bench/list-sessions';
+import { writeSessions } from './support/retained-sessions';
 import { SessionFiles } from '../src/exec/output';
 import { LifecycleBus } from '../src/lifecycle/lifecycle-bus';
 import { buildService, childService, type ChildService } from './support/child-service';

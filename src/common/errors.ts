@@ -150,6 +150,11 @@ export function detailOfTrailers(code: status, metadata: Metadata | undefined): 
   };
 }
 
+/** `reason` when it is one of ERROR_REASONS and goes with the status `code` (a reason read back from a record); else undefined. */
+export function reasonWithCode(code: status, reason: string | undefined): ErrorReason | undefined {
+  return isErrorReason(reason) && ERROR_REASONS[reason].code === code ? reason : undefined;
+}
+
 /** Bounds on what status details carry from one error, so that the trailer stays small. */
 const MAX_VIOLATIONS = 16;
 const MAX_DETAIL_BYTES = 256;

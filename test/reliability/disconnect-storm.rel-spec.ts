@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
-import { buildService } from '../support/child-service';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { Prng } from './support/prng';
 import { runPool } from './support/pool';
-import { serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './support/service';
+import { serviceForSuite, TOKEN, waitFor } from './support/service';
 
 const SEED = 80_004;
 const CLIENTS = 600;
@@ -34,12 +33,7 @@ const expectedStdout = (lines: number) =>
 const expectedStderr = (lines: number) => Array.from({ length: Math.floor(lines / 100) }, (_, i) => `mark ${(i + 1) * 100}\n`).join('');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-let s: ServiceUnderTest;
-beforeAll(async () => {
-  buildService();
-  s = await serviceUnderTest();
-}, 120_000);
-afterAll(() => s?.dispose());
+const s = serviceForSuite();
 
 it('a storm of clients attaching and cancelling on a live session; a final attach is byte-exact with the true exit code', async () => {
   const rng = new Prng(SEED);

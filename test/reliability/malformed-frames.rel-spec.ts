@@ -1,11 +1,10 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import { buildService } from '../support/child-service';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { Prng } from './support/prng';
 import { encodeRequest, HUNG_MS, pb } from './support/raw-rpc';
 import { runPool } from './support/pool';
-import { probeSession, serviceUnderTest, TOKEN, waitFor, type ServiceUnderTest } from './support/service';
+import { probeSession, serviceForSuite, TOKEN, waitFor } from './support/service';
 
 const CONNECTIONS = 600;
 const SEED = 80_003;
@@ -21,12 +20,7 @@ const PATHS = [
   '/',
 ];
 
-let s: ServiceUnderTest;
-beforeAll(async () => {
-  buildService();
-  s = await serviceUnderTest();
-}, 120_000);
-afterAll(() => s?.dispose());
+const s = serviceForSuite();
 
 /** A gRPC length-prefixed message: compressed flag, 4-byte big-endian length, body. */
 const frame = (body: Buffer, compressed = 0, length = body.length) =>

@@ -1,11 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { ResumingSession } from '@exec-stream/client';
-import { buildService } from '../support/child-service';
 import { dockerAsync } from '../support/helpers';
 import { BASE_IMAGE } from '../support/server';
 import { recordFigures } from './support/figures';
 import { Prng } from './support/prng';
-import { probeSession, serviceUnderTest, type ServiceUnderTest } from './support/service';
+import { probeSession, serviceForSuite } from './support/service';
 
 const SEED = 80_005;
 /** The kill points are drawn from lines 50 to 50 + SPREAD. */
@@ -23,12 +22,7 @@ const COMMAND = [
 ];
 const expected = (lines: number) => Array.from({ length: Math.max(0, lines) }, (_, i) => `line ${i + 1}\n`).join('');
 
-let s: ServiceUnderTest;
-beforeAll(async () => {
-  buildService();
-  s = await serviceUnderTest();
-}, 120_000);
-afterAll(() => s?.dispose());
+const s = serviceForSuite();
 
 it('kill -9 of the service mid-session, restarted, several times: the resuming client ends byte-exact with the true exit code', async () => {
   const rng = new Prng(SEED);

@@ -1,5 +1,6 @@
 export * from './call-forwarder';
 export * from './forwarded-metadata';
+export * from './listing-page';
 export * from './merged-audit';
 export * from './merged-listing';
 export * from './owner-router';

@@ -1,7 +1,8 @@
 import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { createRootLogger } from '../../common/logger';
-import { LIST_MAX_PAGE_BYTES, pageTokenAt, sessionInfoBytes } from '../session';
+import { pageTokenAt } from '../session';
+import { LIST_MAX_PAGE_BYTES, sessionInfoBytes } from './listing-page';
 import { FORWARDED_BY } from './forwarded-metadata';
 import { MergedListing } from './merged-listing';
 import type { PeerChannels } from './peer-channels';

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ListSessionsRequest__Output, ListSessionsResponse } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { ROOT_LOGGER } from '../../common/tokens';
-import { boundPage, byPosition } from '../session';
+import { boundPage, byPosition } from './listing-page';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
 import { PeerDirectory } from './peer-directory';

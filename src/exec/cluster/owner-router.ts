@@ -4,7 +4,6 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl } from '../../executor';
 import { SessionManager } from '../session';
 import { forwardedMetadata } from './forwarded-metadata';
 import { PeerChannels } from './peer-channels';
@@ -12,6 +11,14 @@ import { PeerDirectory } from './peer-directory';
 import { RequestIdHome } from './request-id-home';
 import { DNS_LABEL } from '../../common/patterns';
 import { BoundedMap } from '../../common/bounded';
+
+/**
+ * What the owner lookup asks of this replica's engine (bound to CONTAINER_CONTROL, which has it): a
+ * container's full id and the replica its label names; NOT_FOUND (an ExecError) when the engine has none.
+ */
+export interface EngineContainers {
+  inspect(containerId: string): Promise<{ id: string; replica?: string }>;
+}
 
 /** Where a call is served: here, or by the replica `replica` at `address`. */
 export type Owner = { local: true } | { local: false; replica: string; address: string };
@@ -48,7 +55,7 @@ export class OwnerRouter {
     private readonly channels: PeerChannels,
     private readonly sessions: SessionManager,
     private readonly homes: RequestIdHome,
-    @Inject(CONTAINER_CONTROL) private readonly control: ContainerControl,
+    @Inject(CONTAINER_CONTROL) private readonly control: EngineContainers,
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {

@@ -9,12 +9,23 @@ import { CONTAINER_CONTROL, CONTAINER_FILES, EXEC_CONFIG, RETAINED_CONTAINERS, R
 import { ArchiveEndedEarlyError, type ContainerControl, type ContainerFiles, type ContainerPathStat } from '../../executor';
 import { CopiesInFlight } from './copies-in-flight';
 import { inspectUnambiguous, notManaged, requireContainerId, type RetainedContainers } from './container-lookup';
-import type { TarIntake } from './tar-intake';
 
 /** The most bytes of a CopyTo / CopyFrom path (Linux's PATH_MAX). */
 export const COPY_PATH_MAX_BYTES = 4096;
 /** The most components of a CopyTo / CopyFrom path once `.` and `..` are resolved: Docker follows fewer than 256 ("too many links"). */
 export const COPY_PATH_MAX_COMPONENTS = 255;
+
+/**
+ * A CopyTo's tar on its way in, as copyTo takes it (the edge's TarIntake is one): the plain tar Docker
+ * unpacks, and, once the copy failed, why and the entry Docker was left writing (when it was inside one).
+ */
+export interface IncomingTar {
+  readonly tar: Readable;
+  readonly failure?: ExecError;
+  readonly partial?: { readonly name: string };
+  /** Calls `fn` once, when the copy fails (at once when it already has). */
+  onFailed(fn: () => void): void;
+}
 
 /**
  * CopyTo / CopyFrom on a managed container: the id is resolved like ContainerStatus's (unique prefix,
@@ -53,7 +64,7 @@ export class ContainerFilesService {
    * file (the whole entries before it stay). Docker, whose stream has ended, must answer within
    * EXEC_DOCKER_TIMEOUT_MS of the failure, or its request is abandoned.
    */
-  async copyTo(id: string, path: string, intake: TarIntake): Promise<void> {
+  async copyTo(id: string, path: string, intake: IncomingTar): Promise<void> {
     const done = this.copies.begin(id, 'CopyTo');
     const abandon = new AbortController();
     let timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,6 @@ export * from './container-files.service';
 export * from './container-lookup';
 export * from './copies-in-flight';
 export * from './copy-progress';
-export * from './tar-intake';
 export * from './image-pull.service';
 export * from './resource-sampler';
 export * from './signal-names';

@@ -14,7 +14,8 @@ import {
   type CopyToRequest__Output,
   type CopyToResponse,
 } from '@exec-stream/client/wire';
-import { ContainerFilesService, CopyProgress, TarIntake, type CopyPace } from '../container';
+import { ContainerFilesService, CopyProgress, type CopyPace } from '../container';
+import { TarIntake } from './tar-intake';
 import { RoutedCalls } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';

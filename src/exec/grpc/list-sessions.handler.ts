@@ -2,12 +2,12 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { EXEC_CONFIG } from '../../common/tokens';
-import { MergedListing, RoutedCalls } from '../cluster';
+import { boundPage, MergedListing, RoutedCalls } from '../cluster';
 import type { ListSessionsRequest__Output, ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
 import { ExecError } from '../../common/errors';
 import { nameMap } from '../../common/name-map';
 import { optionalId, quoted } from '../../common/request-ids';
-import { boundPage, START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
+import { START_REQUEST_ID_MAX_BYTES, SessionManager, toWireOutcome, unixNs, type Session, type SessionFilter } from '../session';
 
 /** ListSessions page size when the request gives none, and the most it may ask for. */
 export const LIST_DEFAULT_LIMIT = 100;

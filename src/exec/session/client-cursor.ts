@@ -1,11 +1,12 @@
 import type { Logger } from '../../common/logger';
 import { ExecError, toGrpcStatus } from '../../common/errors';
-import type { Ready, SessionResponse } from '@exec-stream/client/wire';
+import type { Outcome, Ready, SessionResponse } from '@exec-stream/client/wire';
 import { waitForDrain } from '@exec-stream/client/wire';
 import type { ChunkRecord } from '../output';
 import { encodeOutputChunk, encodePlain } from '../output';
 import type { OutputLog } from '../output';
-import { sessionEndError, toWireOutcome, type SessionOutcome } from './session-outcome';
+import { sessionEndError, type OutcomeRecord, type SessionOutcome } from './session-outcome';
+import { msToNs } from '../../common/time';
 
 /** What a cursor needs of a gRPC call: the raw grpc-js duplex stream satisfies it. */
 export interface ClientStream {
@@ -19,6 +20,21 @@ export interface ClientStream {
   once(event: 'drain' | 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   on(event: 'cancelled' | 'close' | 'error', fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
+}
+
+/** An Outcome record as the wire's Outcome message (int64 as decimal strings, times in Unix ns). */
+export function toWireOutcome(r: OutcomeRecord): Outcome {
+  return {
+    exit_code: r.exitCode,
+    signal: r.signal,
+    reason: r.reason,
+    started_at: msToNs(r.startedAt).toString(),
+    finished_at: msToNs(r.finishedAt).toString(),
+    stdout_bytes: String(r.stdoutBytes),
+    stderr_bytes: String(r.stderrBytes),
+    message: r.message,
+    timeout_signal: r.timeoutSignal,
+  };
 }
 
 /** What one client may have written but not yet taken by HTTP/2, beyond the message being written. */

@@ -1,7 +1,6 @@
 /** Sessions on the data path: the manager (by session and container id), each session with its client cursors and stdin, drain on SIGTERM, restart recovery and container reconciliation. */
 export * from './client-cursor';
 export * from './container-reconciler';
-export * from './listing-page';
 export * from './process-input';
 export * from './request-id-index';
 export * from './session';

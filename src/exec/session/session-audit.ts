@@ -1,5 +1,6 @@
 import type { Session } from './session';
-import { toWireOutcome, type KillReason } from './session-outcome';
+import { toWireOutcome } from './client-cursor';
+import type { KillReason } from './session-outcome';
 
 /** What the sessions record of themselves: a session's end (its Outcome) and a signal a timeout sent. */
 export interface SessionAuditEvent {
@@ -8,7 +9,7 @@ export interface SessionAuditEvent {
   session_id: string;
   container_id?: string;
   exec_id?: string;
-  /** The Outcome as it was sent (session-outcome.ts makes it). */
+  /** The Outcome as it was sent (client-cursor.ts makes it). */
   outcome?: ReturnType<typeof toWireOutcome>;
   request?: { signal: string; timeout: string };
 }

@@ -1,5 +1,6 @@
 import { ExecError } from '../../common/errors';
-import { buildOutcome, readOutcomeRecord, signalOf, toWireOutcome, type OutcomeFacts } from './session-outcome';
+import { buildOutcome, readOutcomeRecord, signalOf, type OutcomeFacts } from './session-outcome';
+import { toWireOutcome } from './client-cursor';
 
 const facts = (over: Partial<OutcomeFacts>): OutcomeFacts => ({
   outcome: { exitCode: 0 },

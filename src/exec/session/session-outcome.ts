@@ -1,5 +1,4 @@
-import { ExecError, withDetail, type ErrorKind } from '../../common/errors';
-import { ERROR_REASONS, isErrorReason, type Outcome } from '@exec-stream/client/wire';
+import { ExecError, reasonWithCode, withDetail, type ErrorKind } from '../../common/errors';
 import { msToNs } from '../../common/time';
 
 /** Why the service itself ended a process (set on the Session before it signals; see Outcome.reason). */
@@ -57,9 +56,8 @@ export function storedError(err: ExecError): StoredError {
 /** The ending error exit.json kept (its reason, when it is one of the list and goes with its kind). */
 export function restoredError(stored: StoredError, sessionId: string): ExecError {
   const err = new ExecError(stored.kind as ErrorKind, stored.message);
-  if (isErrorReason(stored.reason) && ERROR_REASONS[stored.reason].code === err.grpcCode) {
-    (err as { detail?: ExecError['detail'] }).detail = { reason: stored.reason, resource: { type: 'session', name: sessionId } };
-  }
+  const reason = reasonWithCode(err.grpcCode, stored.reason);
+  if (reason) (err as { detail?: ExecError['detail'] }).detail = { reason, resource: { type: 'session', name: sessionId } };
   return sessionEndError(err, sessionId);
 }
 
@@ -153,24 +151,7 @@ export function readOutcomeRecord(value: unknown): OutcomeRecord | undefined {
   return { ...(r as unknown as OutcomeRecord), timeoutSignal: typeof r.timeoutSignal === 'number' ? r.timeoutSignal : 0 };
 }
 
-const ns = (ms: number) => msToNs(ms).toString();
-
-/** The record as the wire's Outcome message (int64 as decimal strings, times in Unix ns). */
-export function toWireOutcome(r: OutcomeRecord): Outcome {
-  return {
-    exit_code: r.exitCode,
-    signal: r.signal,
-    reason: r.reason,
-    started_at: ns(r.startedAt),
-    finished_at: ns(r.finishedAt),
-    stdout_bytes: String(r.stdoutBytes),
-    stderr_bytes: String(r.stderrBytes),
-    message: r.message,
-    timeout_signal: r.timeoutSignal,
-  };
-}
-
 /** Unix ms as the wire's Unix ns (a decimal string); 0 when unknown. */
 export function unixNs(ms: number | undefined): string {
-  return ms ? ns(ms) : '0';
+  return ms ? msToNs(ms).toString() : '0';
 }

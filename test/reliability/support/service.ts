@@ -1,5 +1,5 @@
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
-import { childService, type ChildService, type ChildServiceOptions } from '../../support/child-service';
+import { buildService, childService, type ChildService, type ChildServiceOptions } from '../../support/child-service';
 import { BASE_IMAGE } from '../../support/server';
 import { RawExecChannel } from './raw-rpc';
 import { alive } from './figures';
@@ -40,6 +40,21 @@ export async function serviceUnderTest(env: Record<string, string> = {}, options
       await svc.dispose();
     },
   };
+}
+
+/**
+ * The suite's service: builds dist/ and starts the service under test before the file's tests
+ * (beforeAll, within 120 s), disposes of it after them (afterAll). The object returned is filled in by
+ * then: tests use it as serviceUnderTest's.
+ */
+export function serviceForSuite(env: Record<string, string> = {}, options: ChildServiceOptions = {}): ServiceUnderTest {
+  const s = {} as ServiceUnderTest;
+  beforeAll(async () => {
+    buildService();
+    Object.assign(s, await serviceUnderTest(env, options));
+  }, 120_000);
+  afterAll(() => s.dispose?.());
+  return s;
 }
 
 /** A deterministic output the test can compute: `seq 1 n` on stdout, then exit 3. */

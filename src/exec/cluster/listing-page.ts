@@ -1,5 +1,5 @@
 import type { ListSessionsResponse, SessionInfo } from '@exec-stream/client/wire';
-import { pageTokenAt } from './session-listing';
+import { pageTokenAt } from '../session';
 import { nsToMs } from '../../common/time';
 
 /**

@@ -3,7 +3,7 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 import type { SessionInfo } from '@exec-stream/client/wire';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { boundPage, LIST_MAX_PAGE_BYTES, sessionInfoBytes } from './listing-page';
-import { pageTokenAt } from './session-listing';
+import { pageTokenAt } from '../session';
 
 const LIST = (loadSync(execProtoPath(), PROTO_LOADER_OPTIONS)['dagger.exec.Exec'] as unknown as Record<string, MethodDefinition<object, object>>).ListSessions;
 const encodedBytes = (sessions: SessionInfo[]) => LIST.responseSerialize({ sessions }).length;
