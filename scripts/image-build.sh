@@ -52,7 +52,7 @@ fi
 
 # The files the image is made from (the build stage's inputs), and the base image.
 inputs=(Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json scripts/build.sh scripts/build-client.sh scripts/healthcheck.js)
-mapfile -t tree < <(git ls-files -co --exclude-standard -- src bench proto packages | grep -v '\.spec\.ts$' | sort)
+mapfile -t tree < <(git ls-files -co --exclude-standard -- src bench test/support proto packages | grep -v '\.spec\.ts$' | sort)
 present=()
 for f in "${inputs[@]}" "${tree[@]}"; do [ -f "$f" ] && present+=("$f"); done
 # One sha256sum for all of them (the same lines, in the same order, as one per file: ~300 processes fewer).

@@ -29,6 +29,12 @@ if [ $# -gt 0 ]; then
 fi
 started=$(date +%s)
 phase() { echo "[test] $1 done, $(($(date +%s) - started)) s after the start" >&2; }
+# The service's image (scripts/image-build.sh, once per tree), made while lint and unit run: it is mostly
+# disk and dockerd (~48 s, 16 s of CPU on a fresh machine), they are CPU. image, testcontainers and
+# doc-commands use it; made inside one of the two workers, it slowed both (docs/TOOLCHAIN.md).
+image_log=$(mktemp /tmp/exec-stream-image-build.XXXXXX)
+(bash scripts/build.sh && bash scripts/image-build.sh) >"$image_log" 2>&1 &
+image_pid=$!
 # Lint first (what `npm run lint` runs: ESLint, Prettier's check and the import rules of
 # .dependency-cruiser.cjs, as `npm run depcruise` runs them), side by side.
 echo "[test] lint: eslint . + prettier --check . + depcruise src" >&2
@@ -48,6 +54,10 @@ phase lint
 rc=0
 jest_env jest --selectProjects unit --maxWorkers=2 || rc=$?
 phase unit
+# A failed image build is not the run's end: the files that need the image build it again and say why.
+wait "$image_pid" || { echo "[test] scripts/image-build.sh failed (the image's files will try again):" >&2; tail -20 "$image_log" >&2; }
+rm -f "$image_log"
+phase "the image"
 # Every e2e and reliability file keeps to its own containers (its replica id, labels), ports, folders
 # and second engines, so two run side by side on the one engine (cluster/replicas too: its three engines,
 # dnsmasq and services wait on kills and deadlines for half of its two minutes; the packed client, which
