@@ -2,7 +2,7 @@ import { Metadata, status as Code, type ServiceError } from '@grpc/grpc-js';
 import { loadConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import { createRootLogger } from '../../common/logger';
-import type { ContainerControl, ContainerState } from '../../executor';
+import type { ContainerState } from '../../executor';
 import type { SessionManager } from '../session';
 import { FORWARDED_BY } from './forwarded-metadata';
 import { LOCAL, OwnerRouter, replicaOfSession } from './owner-router';
@@ -111,7 +111,7 @@ describe('OwnerRouter', () => {
       channels as unknown as PeerChannels,
       sessions as unknown as SessionManager,
       { of: (id: string) => homes[id] ?? 'es-a' } as unknown as RequestIdHome,
-      control as unknown as ContainerControl,
+      control,
       loadConfig({ EXEC_REPLICA_ID: 'es-a', ...env }),
       createRootLogger('silent'),
     );
