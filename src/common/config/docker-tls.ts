@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { problemsOf } from './config-problems';
 import { checkCertificate, checkKeyPair, readPem, type PemFile } from './pem-files';
 
 /** The Docker endpoint settings, read as the docker CLI and docker-modem read them. */
@@ -64,10 +65,5 @@ export function dockerHostProblems(s: DockerHostSettings): string[] {
     return [`DOCKER_TLS_VERIFY=1 needs DOCKER_HOST=tcp://host:port (or https://); it is ${JSON.stringify(s.DOCKER_HOST ?? '')}`];
   }
   if (!dockerUsesTls(s)) return [];
-  try {
-    readDockerTls(s);
-    return [];
-  } catch (err) {
-    return [`DOCKER_HOST=${JSON.stringify(s.DOCKER_HOST)} is reached over TLS: ${(err as Error).message}`];
-  }
+  return problemsOf(() => readDockerTls(s), `DOCKER_HOST=${JSON.stringify(s.DOCKER_HOST)} is reached over TLS: `);
 }

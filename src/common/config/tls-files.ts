@@ -1,3 +1,4 @@
+import { problemsOf } from './config-problems';
 import { checkCaBundle, checkCertificate, checkKeyPair, readPem, type PemFile } from './pem-files';
 
 /** The TLS settings: PEM file paths; unset = plaintext. */
@@ -39,10 +40,5 @@ export function tlsProblems(s: TlsFileSettings): string[] {
     const missing = !s.EXEC_TLS_CERT ? 'EXEC_TLS_CERT' : 'EXEC_TLS_KEY';
     return [`${missing} is unset: EXEC_TLS_CERT, EXEC_TLS_KEY (and EXEC_TLS_CLIENT_CA, which needs both) go together`];
   }
-  try {
-    readTlsMaterial(s);
-    return [];
-  } catch (err) {
-    return [(err as Error).message];
-  }
+  return problemsOf(() => readTlsMaterial(s));
 }
