@@ -1,8 +1,7 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import { problemsOf } from './config-problems';
+import { checkCertificate, checkKeyPair, readPem, type PemFile } from './pem-files';
 
 /** The Docker endpoint settings, read as the docker CLI and docker-modem read them. */
 export interface DockerHostSettings {
@@ -40,32 +39,14 @@ export function dockerUsesTls(s: DockerHostSettings): boolean {
 /** Reads and checks DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem; throws an Error naming the file at fault. */
 export function readDockerTls(s: DockerHostSettings): DockerTlsMaterial {
   const dir = dockerCertPath(s);
-  const where = `DOCKER_CERT_PATH=${JSON.stringify(dir)}${s.DOCKER_CERT_PATH ? '' : ' (the default, ~/.docker)'}`;
-  const read = (file: string): Buffer => {
-    try {
-      return readFileSync(join(dir, file));
-    } catch (err) {
-      throw new Error(`${where}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
-    }
-  };
-  const ca = read('ca.pem');
-  const cert = read('cert.pem');
-  const key = read('key.pem');
-  for (const [file, pem] of [
-    ['ca.pem', ca],
-    ['cert.pem', cert],
-  ] as const) {
-    try {
-      new X509Certificate(pem);
-    } catch (err) {
-      throw new Error(`${where}: ${file} is not a PEM certificate (${(err as Error).message})`, { cause: err });
-    }
-  }
-  try {
-    createSecureContext({ cert, key });
-  } catch (err) {
-    throw new Error(`${where}: key.pem is not a PEM private key matching cert.pem (${(err as Error).message})`, { cause: err });
-  }
+  const at = `DOCKER_CERT_PATH=${JSON.stringify(dir)}${s.DOCKER_CERT_PATH ? '' : ' (the default, ~/.docker)'}`;
+  const [caFile, certFile, keyFile] = ['ca.pem', 'cert.pem', 'key.pem'].map((file): PemFile => ({ path: join(dir, file), at, file }));
+  const ca = readPem(caFile);
+  const cert = readPem(certFile);
+  const key = readPem(keyFile);
+  checkCertificate(caFile, ca);
+  checkCertificate(certFile, cert);
+  checkKeyPair(keyFile, { cert, key }, 'cert.pem');
   return { ca, cert, key };
 }
 
@@ -84,10 +65,5 @@ export function dockerHostProblems(s: DockerHostSettings): string[] {
     return [`DOCKER_TLS_VERIFY=1 needs DOCKER_HOST=tcp://host:port (or https://); it is ${JSON.stringify(s.DOCKER_HOST ?? '')}`];
   }
   if (!dockerUsesTls(s)) return [];
-  try {
-    readDockerTls(s);
-    return [];
-  } catch (err) {
-    return [`DOCKER_HOST=${JSON.stringify(s.DOCKER_HOST)} is reached over TLS: ${(err as Error).message}`];
-  }
+  return problemsOf(() => readDockerTls(s), `DOCKER_HOST=${JSON.stringify(s.DOCKER_HOST)} is reached over TLS: `);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { problemsOf } from './config-problems';
 
 /** One registry's credentials from a Docker config.json's "auths". */
 export interface RegistryLogin {
@@ -65,11 +66,6 @@ export function readRegistryAuthFile(path: string): Map<string, RegistryLogin> {
 
 /** EXEC_REGISTRY_AUTH_FILE's problems at start-up (unreadable, not a config.json), as loadConfig lists them. */
 export function registryAuthFileProblems(config: { EXEC_REGISTRY_AUTH_FILE?: string }): string[] {
-  if (!config.EXEC_REGISTRY_AUTH_FILE) return [];
-  try {
-    readRegistryAuthFile(config.EXEC_REGISTRY_AUTH_FILE);
-    return [];
-  } catch (err) {
-    return [`EXEC_REGISTRY_AUTH_FILE=${JSON.stringify(config.EXEC_REGISTRY_AUTH_FILE)}: ${(err as Error).message}`];
-  }
+  const file = config.EXEC_REGISTRY_AUTH_FILE;
+  return file ? problemsOf(() => readRegistryAuthFile(file), `EXEC_REGISTRY_AUTH_FILE=${JSON.stringify(file)}: `) : [];
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { problemsOf } from './config-problems';
 
 /**
  * What a token may do: `read` (attach, status, lifecycle), `run` (run, exec, stdin, resize), `control`
@@ -67,11 +68,6 @@ export function readTokensFile(file: string): { text: string; tokens: Map<string
 
 /** The start-up check of loadConfig: the file's problem, if any, as one line naming the variable. */
 export function tokensFileProblems(s: { EXEC_AUTH_TOKENS_FILE?: string }): string[] {
-  if (!s.EXEC_AUTH_TOKENS_FILE) return [];
-  try {
-    readTokensFile(s.EXEC_AUTH_TOKENS_FILE);
-    return [];
-  } catch (err) {
-    return [(err as Error).message];
-  }
+  const file = s.EXEC_AUTH_TOKENS_FILE;
+  return file ? problemsOf(() => readTokensFile(file)) : [];
 }

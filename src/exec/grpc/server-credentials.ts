@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { readTlsMaterial, type TlsFileSettings, type TlsMaterial } from '../../common/config/tls-files';
 import { createRootLogger } from '../../common/logger';
+import { ReloadedValue } from './reloaded-value';
 
 /** Where reloads and refused changes are reported (a pino logger fits). */
 export interface TlsLog {
@@ -24,9 +25,7 @@ export const TLS_RELOAD_INTERVAL_MS = 1000;
  * the last good files stay in use.
  */
 export class TlsFilesCertificateProvider implements experimental.CertificateProvider {
-  private current: TlsMaterial;
-  private lastRaw: Buffer[];
-  private lastProblem?: string;
+  private readonly material: ReloadedValue<Buffer[], TlsMaterial>;
   private timer?: NodeJS.Timeout;
   private readonly identityListeners = new Set<IdentityListener>();
   private readonly caListeners = new Set<CaListener>();
@@ -36,35 +35,22 @@ export class TlsFilesCertificateProvider implements experimental.CertificateProv
     private readonly log: TlsLog,
     private readonly intervalMs = TLS_RELOAD_INTERVAL_MS,
   ) {
-    this.current = readTlsMaterial(files);
-    this.lastRaw = this.rawFiles();
+    this.material = new ReloadedValue(readTlsMaterial(files), this.rawFiles(), {
+      read: () => this.rawFiles(),
+      make: () => readTlsMaterial(files),
+      refused: (problem) => log.warn({ problem }, 'TLS certificate files changed but are not usable: keeping the previous ones'),
+      retryRefused: true,
+    });
   }
 
   /** Fingerprint (SHA-256) of the certificate in use, for logs and tests. */
   get fingerprint(): string {
-    return new X509Certificate(this.current.cert).fingerprint256;
+    return new X509Certificate(this.material.value.cert).fingerprint256;
   }
 
   /** Re-reads the files now; true when a new identity or CA was published. */
   check(): boolean {
-    let raw: Buffer[];
-    try {
-      raw = this.rawFiles();
-    } catch (err) {
-      this.problem((err as Error).message);
-      return false;
-    }
-    if (raw.length === this.lastRaw.length && raw.every((b, i) => b.equals(this.lastRaw[i]))) return false;
-    let next: TlsMaterial;
-    try {
-      next = readTlsMaterial(this.files);
-    } catch (err) {
-      this.problem((err as Error).message);
-      return false;
-    }
-    this.lastRaw = raw;
-    this.lastProblem = undefined;
-    this.current = next;
+    if (!this.material.check()) return false;
     this.log.info({ fingerprint: this.fingerprint }, 'TLS certificate files changed: new connections use them');
     for (const l of this.identityListeners) l(this.identityUpdate());
     for (const l of this.caListeners) l(this.caUpdate());
@@ -95,21 +81,16 @@ export class TlsFilesCertificateProvider implements experimental.CertificateProv
   }
 
   private identityUpdate(): experimental.IdentityCertificateUpdate {
-    return { certificate: this.current.cert, privateKey: this.current.key };
+    return { certificate: this.material.value.cert, privateKey: this.material.value.key };
   }
 
   private caUpdate(): experimental.CaCertificateUpdate | null {
-    return this.current.ca ? { caCertificate: this.current.ca } : null;
+    return this.material.value.ca ? { caCertificate: this.material.value.ca } : null;
   }
 
   private rawFiles(): Buffer[] {
     const paths = [this.files.EXEC_TLS_CERT, this.files.EXEC_TLS_KEY, this.files.EXEC_TLS_CLIENT_CA].filter((p): p is string => !!p);
     return paths.map((p) => readFileSync(p));
-  }
-
-  private problem(message: string): void {
-    if (message !== this.lastProblem) this.log.warn({ problem: message }, 'TLS certificate files changed but are not usable: keeping the previous ones');
-    this.lastProblem = message;
   }
 
   private started(): void {

@@ -3,6 +3,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { FULL_ACCESS, parseTokensFile, readTokensFile, type Principal } from '../../common/config/tokens-file';
 import type { Logger } from '../../common/logger';
+import { ReloadedValue } from './reloaded-value';
 
 export { FULL_ACCESS, SCOPES, type Principal, type Scope } from '../../common/config/tokens-file';
 
@@ -19,9 +20,7 @@ export const TOKENS_POLL_MS = 1000;
  * plus a poll): a good new file replaces the old one at once; a bad one is logged and the old one kept.
  */
 export class TokenStore {
-  private fileTokens = new Map<string, Principal>();
-  private lastText?: string;
-  private lastProblem?: string;
+  private fileTokens?: ReloadedValue<string, Map<string, Principal>>;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
 
@@ -33,8 +32,11 @@ export class TokenStore {
   ) {
     if (file) {
       const { text, tokens } = readTokensFile(file);
-      this.fileTokens = tokens;
-      this.lastText = text;
+      this.fileTokens = new ReloadedValue(tokens, text, {
+        read: () => readText(file),
+        make: parseTokensFile,
+        refused: (why) => this.log?.error({ file, error: why }, 'EXEC_AUTH_TOKENS_FILE not reloaded: the previous tokens stay in force'),
+      });
     }
   }
 
@@ -47,7 +49,7 @@ export class TokenStore {
   lookup(given: string): Principal | undefined {
     const digest = sha256(given);
     if (this.token && timingSafeEqual(digest, sha256(this.token))) return FULL_ACCESS('EXEC_AUTH_TOKEN');
-    return this.fileTokens.get(digest.toString('hex'));
+    return this.fileTokens?.value.get(digest.toString('hex'));
   }
 
   /** Starts following the file; idempotent; nothing to do without a file. */
@@ -68,30 +70,18 @@ export class TokenStore {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Reads the file again; a change that does not parse is logged and ignored. */
+  /** Reads the file again; a change that does not parse is logged (once) and ignored. */
   reload(): void {
-    if (!this.file) return;
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch (err) {
-      return this.reportBad(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (text === this.lastText) return;
-    try {
-      this.fileTokens = parseTokensFile(text);
-      this.lastText = text;
-      this.lastProblem = undefined;
-      this.log?.info({ file: basename(this.file), tokens: [...this.fileTokens.values()].map((p) => p.name) }, 'EXEC_AUTH_TOKENS_FILE reloaded');
-    } catch (err) {
-      this.lastText = text;
-      this.reportBad((err as Error).message);
-    }
+    if (!this.file || !this.fileTokens?.check()) return;
+    const tokens = [...this.fileTokens.value.values()].map((p) => p.name);
+    this.log?.info({ file: basename(this.file), tokens }, 'EXEC_AUTH_TOKENS_FILE reloaded');
   }
+}
 
-  private reportBad(why: string): void {
-    if (why === this.lastProblem) return; // once per problem, not on every poll
-    this.lastProblem = why;
-    this.log?.error({ file: this.file, error: why }, 'EXEC_AUTH_TOKENS_FILE not reloaded: the previous tokens stay in force');
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }

@@ -1,4 +1,4 @@
-import { parseRecord, SessionExitRecord, SessionProcessRecord } from './session-records';
+import { parseRecord, SessionExitRecord, SessionMetaRecord, SessionProcessRecord } from './session-records';
 import type { StreamName } from '../../common/streams';
 import {
   appendFileSync,
@@ -204,8 +204,9 @@ export class SessionFiles {
     }
   }
 
-  readMeta<T = Record<string, unknown>>(): T {
-    return JSON.parse(readFileSync(join(this.dir, 'meta.json'), 'utf8')) as T;
+  /** meta.json as written at start; throws when it is unreadable or its fields are not a SessionMetaRecord's. */
+  readMeta(): SessionMetaRecord {
+    return parseRecord(SessionMetaRecord, readFileSync(join(this.dir, 'meta.json'), 'utf8'));
   }
 
   writeProcess(p: SessionProcessRecord): void {

@@ -1,4 +1,4 @@
-import { parseRecord, SessionExitRecord, SessionProcessRecord } from './session-records';
+import { parseRecord, SessionExitRecord, SessionMetaRecord, SessionProcessRecord } from './session-records';
 
 describe('session records read back from disk', () => {
   it('exit.json: an exit code, or an error, with when it ended and the Outcome as it was sent', () => {
@@ -30,5 +30,37 @@ describe('session records read back from disk', () => {
     });
     expect(() => parseRecord(SessionProcessRecord, '{"containerId":42,"startedAt":5}')).toThrow(/containerId must be a string/);
     expect(() => parseRecord(SessionProcessRecord, '{"containerId":"abc"')).toThrow(SyntaxError);
+  });
+
+  it('meta.json: what the session is, as written at start (optional fields absent)', () => {
+    const meta = {
+      version: 1,
+      id: 'r1.abc',
+      kind: 'run',
+      image: 'alpine',
+      command: ['sh', '-c', 'true'],
+      tty: false,
+      createdAt: 1700000000000,
+      labels: { team: 'a' },
+      requestId: 'req-1',
+      requestFingerprint: 'f00d',
+      timeouts: { timeoutMs: 4000, idleTimeoutMs: 0, killGraceMs: 1000 },
+      outputLimitBytes: 1048576,
+    };
+    expect(parseRecord(SessionMetaRecord, JSON.stringify(meta))).toEqual(meta);
+    expect(parseRecord(SessionMetaRecord, '{"kind":"exec","createdAt":1,"containerId":"c1"}')).toEqual({ kind: 'exec', createdAt: 1, containerId: 'c1' });
+  });
+
+  it.each([
+    ['no kind', '{"createdAt":1}', /kind must be one of the following values: run, exec/],
+    ['an unknown kind', '{"kind":"job","createdAt":1}', /kind must be one of/],
+    ['no createdAt', '{"kind":"run"}', /createdAt must be a number/],
+    ['a command that is no list of strings', '{"kind":"run","createdAt":1,"command":["sh",1]}', /each value in command must be a string/],
+    ['a tty that is no boolean', '{"kind":"run","createdAt":1,"tty":"yes"}', /tty must be a boolean/],
+    ['a label that is no string', '{"kind":"run","createdAt":1,"labels":{"team":1}}', /labels must be an object of strings/],
+    ['a negative timeout', '{"kind":"run","createdAt":1,"timeouts":{"timeoutMs":-1}}', /timeouts\.timeoutMs must not be less than 0/],
+    ['an output limit that is a string', '{"kind":"run","createdAt":1,"outputLimitBytes":"10"}', /outputLimitBytes must be an integer/],
+  ])('meta.json with %s is damaged: an Error saying why', (_what, text, message) => {
+    expect(() => parseRecord(SessionMetaRecord, text)).toThrow(message);
   });
 });

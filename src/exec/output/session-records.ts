@@ -1,5 +1,24 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsInt, IsNumber, IsObject, IsOptional, IsString, ValidateNested, validateSync, type ValidationError } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+/** A nested record made an instance of `cls` (as @Type would, which needs reflect-metadata in every process that loads this file). */
+const nested = <T>(cls: new () => T) =>
+  Transform(({ value }: { value: unknown }) => (value && typeof value === 'object' ? plainToInstance(cls, value) : value));
+const FINITE = { allowNaN: false, allowInfinity: false };
 
 /** The error a session ended with, as exit.json keeps it (kind, message, and its reason of the error list). */
 class SessionExitError {
@@ -22,11 +41,10 @@ export class SessionExitRecord {
 
   @IsOptional()
   @ValidateNested()
-  // class-transformer's @Type would need reflect-metadata in every process that loads this file.
-  @Transform(({ value }: { value: unknown }) => (value && typeof value === 'object' ? plainToInstance(SessionExitError, value) : value))
+  @nested(SessionExitError)
   error?: SessionExitError;
 
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber(FINITE)
   finishedAt!: number;
 
   /** The session's Outcome (src/exec/session/session-outcome.ts), kept as it was sent to clients; its reader checks its fields. */
@@ -44,8 +62,89 @@ export class SessionProcessRecord {
   @IsString()
   execId?: string;
 
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsNumber(FINITE)
   startedAt!: number;
+}
+
+/** Start's timeouts as meta.json keeps them, in ms (0 or absent = none; no grace = EXEC_KILL_GRACE_MS). */
+class SessionTimeoutsRecord {
+  @IsOptional()
+  @IsNumber(FINITE)
+  @Min(0)
+  timeoutMs?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE)
+  @Min(0)
+  idleTimeoutMs?: number;
+
+  @IsOptional()
+  @IsNumber(FINITE)
+  @Min(0)
+  killGraceMs?: number;
+}
+
+/** meta.json: what the session is, written when it starts (the folder's name is its id). */
+export class SessionMetaRecord {
+  @IsOptional()
+  @IsInt()
+  version?: number;
+
+  @IsOptional()
+  @IsString()
+  id?: string;
+
+  @IsIn(['run', 'exec'])
+  kind!: 'run' | 'exec';
+
+  @IsOptional()
+  @IsString()
+  image?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  command?: string[];
+
+  @IsOptional()
+  @IsBoolean()
+  tty?: boolean;
+
+  @IsNumber(FINITE)
+  createdAt!: number;
+
+  /** The run's container an exec was started in. */
+  @IsOptional()
+  @IsString()
+  containerId?: string;
+
+  @IsOptional()
+  @ValidateBy({
+    name: 'isStringMap',
+    validator: {
+      validate: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((s) => typeof s === 'string'),
+      defaultMessage: () => 'labels must be an object of strings',
+    },
+  })
+  labels?: Record<string, string>;
+
+  @IsOptional()
+  @IsString()
+  requestId?: string;
+
+  @IsOptional()
+  @IsString()
+  requestFingerprint?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @nested(SessionTimeoutsRecord)
+  timeouts?: SessionTimeoutsRecord;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  outputLimitBytes?: number;
 }
 
 /**

@@ -177,4 +177,17 @@ describe('SessionRecovery (the session side of a restart, docs/DURABILITY.md)', 
     expect(manager.get(before.finished).outcome).toMatchObject({ exitCode: 4 });
     expect(docker.readopts.map((r) => r.spec.containerId)).toEqual([before.runningContainer]);
   });
+
+  it('treats a meta.json whose fields are wrong as an unreadable one: the folder is left on disk, unloaded', async () => {
+    const damaged = join(dir, 'sessions', before.gone);
+    const meta = JSON.parse(readFileSync(join(damaged, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(damaged, 'meta.json'), JSON.stringify({ ...meta, kind: 'job', tty: 'yes' }));
+    const { manager, recovery } = await instance(config(), new FakeRuntime(), new FakeRecovery([]));
+    managers.push(manager);
+    await recovery.onApplicationBootstrap();
+    await recovery.ready;
+    expect(() => manager.get(before.gone)).toThrow(expect.objectContaining({ kind: 'not_found' }));
+    expect(existsSync(damaged)).toBe(true);
+    expect(manager.get(before.finished).outcome).toMatchObject({ exitCode: 4 });
+  });
 });

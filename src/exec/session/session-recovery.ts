@@ -120,9 +120,9 @@ export class SessionRecovery implements OnApplicationBootstrap {
   private load(id: string, dir: string): Session {
     const logger = this.log.child({ sessionId: id });
     const { files, report } = SessionFiles.open(dir);
-    let meta: SessionInfo & { containerId?: string };
+    let meta;
     try {
-      meta = files.readMeta<SessionInfo & { containerId?: string }>();
+      meta = files.readMeta();
     } catch (err) {
       files.close();
       throw new Error(`meta.json: ${(err as Error).message}`, { cause: err });
@@ -138,13 +138,13 @@ export class SessionRecovery implements OnApplicationBootstrap {
       kind: meta.kind,
       image: meta.image,
       command: meta.command ?? [],
-      tty: !!meta.tty,
+      tty: meta.tty ?? false,
       createdAt: meta.createdAt,
       labels: meta.labels,
       requestId: meta.requestId,
       requestFingerprint: meta.requestFingerprint,
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
-      outputLimitBytes: typeof meta.outputLimitBytes === 'number' && meta.outputLimitBytes > 0 ? meta.outputLimitBytes : undefined,
+      outputLimitBytes: meta.outputLimitBytes || undefined,
     };
     const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.sessions.audit);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
