@@ -1,7 +1,8 @@
 import { AuditTrail } from './audit';
 import type { ExecConfig } from './common/config/exec-config';
-import { healthStateFor, type HealthState } from './common/health-state';
+import { HealthState } from './common/health-state';
 import type { Logger } from './common/logger';
+import { tailBudgetOf, type TailBudget } from './exec/output';
 import { ExecMetrics } from './metrics';
 
 /**
@@ -15,17 +16,19 @@ export interface ServiceContext {
   /** Undefined when EXEC_METRICS_LISTEN is unset (metrics off: nothing is counted). */
   readonly metrics?: ExecMetrics;
   readonly audit: AuditTrail;
+  /** The in-memory tails' budget, shared by every session (EXEC_TAIL_BUDGET_BYTES). */
+  readonly tailBudget: TailBudget;
 }
 
 /** The context of a service on `config`, logging through `logger`. */
 export function serviceContext(config: ExecConfig, logger: Logger): ServiceContext {
-  // The one SessionRecovery finds by config (healthStateFor); everything else is given it.
-  const health = healthStateFor(config);
+  const health = new HealthState();
   return {
     config,
     logger,
     health,
     metrics: config.EXEC_METRICS_LISTEN ? new ExecMetrics() : undefined,
     audit: new AuditTrail(config, logger, health),
+    tailBudget: tailBudgetOf(config),
   };
 }

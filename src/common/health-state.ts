@@ -1,6 +1,3 @@
-import type { ExecConfig } from './config/exec-config';
-import { perConfig } from './per-config';
-
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
 /**
@@ -67,6 +64,3 @@ export class HealthState {
     for (const s of this.services) this.target?.setStatus(s, this.serving ? 'SERVING' : 'NOT_SERVING');
   }
 }
-
-/** The one HealthState of the service built from `config` (src/common/per-config.ts): the service context's, and SessionRecovery's. */
-export const healthStateFor = perConfig((_config: ExecConfig) => new HealthState());

@@ -21,7 +21,7 @@ import { backgroundReader, waitUntil } from '../support/conditions';
 import { freePort } from '../support/free-port';
 import { grpcError, sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer } from '../support/server';
-import { HEALTH_PROBLEM, healthStateFor } from '../../src/common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../src/common/health-state';
 import { DRAIN_MESSAGE } from '../../src/exec/session';
 import { smallTar, tarHeader } from '../support/tar';
 
@@ -429,7 +429,7 @@ it('with a bad request or resume point: INVALID_ARGUMENT naming it', async () =>
 it('a call refused while the service drains is recorded with its caller, request id and the drain as its reason', async () => {
   const own = await startTestServer({ EXEC_AUTH_TOKEN: 'audit-drain-token-0123456789abcd' });
   try {
-    const health = healthStateFor(own.config);
+    const health = own.app.get(HealthState);
     health.set(HEALTH_PROBLEM.draining, 'draining: shutting down');
     const refused = await grpcError(listSessions(own.connection, 'audit-drain-1'));
     expect([refused.code, refused.details]).toEqual([Code.UNAVAILABLE, DRAIN_MESSAGE]);

@@ -1,5 +1,5 @@
 import { ChunkWindow } from './chunk-window';
-import { MIN_TAIL_SHARE, TailBudget, tailBudgetFor } from './tail-budget';
+import { MIN_TAIL_SHARE, TailBudget, tailBudgetOf } from './tail-budget';
 
 const MiB = 1024 * 1024;
 
@@ -39,9 +39,9 @@ describe('TailBudget', () => {
     expect(others).toHaveLength(7);
   });
 
-  it('is one budget per configuration', () => {
-    const config = { EXEC_TAIL_BYTES: MiB, EXEC_TAIL_BUDGET_BYTES: 4 * MiB };
-    expect(tailBudgetFor(config)).toBe(tailBudgetFor(config));
-    expect(tailBudgetFor({ ...config })).not.toBe(tailBudgetFor(config));
+  it("is made from the configuration's total and per-session bytes", () => {
+    const budget = tailBudgetOf({ EXEC_TAIL_BYTES: MiB, EXEC_TAIL_BUDGET_BYTES: 4 * MiB });
+    const shares = Array.from({ length: 8 }, () => budget.acquire());
+    expect(shares.map((s) => s.limit())).toEqual(Array(8).fill(MiB / 2)); // 4 MiB over 8, under the 1 MiB each
   });
 });

@@ -1,5 +1,3 @@
-import { perConfig } from '../../common/per-config';
-
 /**
  * One memory budget for the in-memory output of all sessions (their tail windows and read-back
  * caches), so that memory stays bounded by configuration however many sessions run at once: each
@@ -43,7 +41,7 @@ export class TailBudget {
   }
 }
 
-/** The one budget of a service configuration (EXEC_TAIL_BUDGET_BYTES, EXEC_TAIL_BYTES), made on first use. */
-export const tailBudgetFor = perConfig(
-  (config: { EXEC_TAIL_BYTES: number; EXEC_TAIL_BUDGET_BYTES: number }) => new TailBudget(config.EXEC_TAIL_BUDGET_BYTES, config.EXEC_TAIL_BYTES),
-);
+/** A budget of EXEC_TAIL_BUDGET_BYTES shared by the sessions, each taking at most EXEC_TAIL_BYTES (one per service: its context's). */
+export function tailBudgetOf(config: { EXEC_TAIL_BYTES: number; EXEC_TAIL_BUDGET_BYTES: number }): TailBudget {
+  return new TailBudget(config.EXEC_TAIL_BUDGET_BYTES, config.EXEC_TAIL_BYTES);
+}

@@ -7,6 +7,7 @@ import { loadConfig } from '../../common/config/exec-config';
 import { CONTAINER_EVENTS, CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerEventsSource, ContainerRecovery, ContainerRuntime, ManagedContainer } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
+import { TailBudget, tailBudgetOf } from '../output/tail-budget';
 import { ContainerReconciler } from './container-reconciler';
 import { SessionManager } from './session-manager';
 
@@ -61,6 +62,7 @@ describe('ContainerReconciler', () => {
         ContainerReconciler,
         SessionManager,
         TeeWriterFactory,
+        { provide: TailBudget, useValue: tailBudgetOf(config) },
         { provide: EXEC_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
         { provide: CONTAINER_RUNTIME, useValue: fake },

@@ -8,6 +8,7 @@ import { ExecError } from '../../common/errors';
 import { CONTAINER_CONTROL, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerControl, ContainerRuntime, ProcessOutcome, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
+import { TailBudget, tailBudgetOf } from '../output/tail-budget';
 import { SessionManager } from './session-manager';
 import type { OutputSink } from '../../common/streams';
 
@@ -51,6 +52,7 @@ describe('SessionManager', () => {
       providers: [
         SessionManager,
         TeeWriterFactory,
+        { provide: TailBudget, useValue: tailBudgetOf(config) },
         { provide: EXEC_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
         { provide: CONTAINER_RUNTIME, useValue: runtime },

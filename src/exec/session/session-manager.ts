@@ -10,7 +10,7 @@ import type { SessionReports } from '../../common/reporting';
 import { auditTimeoutKill, type SessionAuditTrail } from './session-audit';
 import { sessionCensus } from './session-census';
 import type { ContainerControl, ContainerRuntime, StartedProcess } from '../../executor';
-import { dataDirBudget, tailBudgetFor, TeeWriterFactory, type OutputBudget } from '../output';
+import { dataDirBudget, TailBudget, TeeWriterFactory, type OutputBudget } from '../output';
 import { DataDirError } from '../output';
 import { DataDirHealth } from '../output';
 import { type Session, type SessionInfo } from './session';
@@ -79,6 +79,7 @@ export class SessionManager implements OnModuleDestroy {
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(ROOT_LOGGER) root: Logger,
     private readonly tees: TeeWriterFactory,
+    private readonly tailBudget: TailBudget,
     @Optional() private readonly dataDir?: DataDirHealth,
     @Optional() @Inject(CONTAINER_CONTROL) private readonly control?: ContainerControl,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: SessionReports | null,
@@ -143,7 +144,7 @@ export class SessionManager implements OnModuleDestroy {
       this.dataDir?.failed(err);
       throw err;
     }
-    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.audit);
+    const session = assembleSession(info, files, this.tailBudget, this.tees, logger, this.audit);
     // Output that cannot be recorded stops the process at once (once it is known: it may come first).
     let unrecorded: DataDirError | undefined;
     session.output.onRecordFailed = (err) => {

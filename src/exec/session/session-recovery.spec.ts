@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig, type ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
-import { healthStateFor } from '../../common/health-state';
+import { HealthState } from '../../common/health-state';
 import { CONTAINER_CONTROL, CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerRecovery, ContainerRuntime, ManagedContainer, ProcessOutcome, ReadoptSpec, RunSpec, StartedProcess } from '../../executor';
 import { TeeWriterFactory } from '../output/tee-writer';
+import { TailBudget, tailBudgetOf } from '../output/tail-budget';
 import { ContainerReconciler } from './container-reconciler';
 import { SessionManager } from './session-manager';
 import { SessionRecovery } from './session-recovery';
@@ -72,6 +73,8 @@ async function instance(config: ExecConfig, runtime: FakeRuntime, recovery?: Fak
       SessionRecovery,
       ContainerReconciler,
       TeeWriterFactory,
+      HealthState,
+      { provide: TailBudget, useValue: tailBudgetOf(config) },
       { provide: EXEC_CONFIG, useValue: config },
       { provide: ROOT_LOGGER, useValue: pino({ level: 'silent' }) },
       { provide: CONTAINER_RUNTIME, useValue: runtime },
@@ -79,7 +82,7 @@ async function instance(config: ExecConfig, runtime: FakeRuntime, recovery?: Fak
       ...(recovery ? [{ provide: CONTAINER_RECOVERY, useValue: recovery }] : []),
     ],
   }).compile();
-  return { manager: moduleRef.get(SessionManager), recovery: moduleRef.get(SessionRecovery) };
+  return { manager: moduleRef.get(SessionManager), recovery: moduleRef.get(SessionRecovery), health: moduleRef.get(HealthState) };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -121,13 +124,13 @@ describe('SessionRecovery (the session side of a restart, docs/DURABILITY.md)', 
     const runtime = new FakeRuntime();
     const docker = new FakeRecovery([{ containerId: before.runningContainer, sessionId: before.running, running: true }]);
     const c = config();
-    const { manager, recovery } = await instance(c, runtime, docker);
+    const { manager, recovery, health } = await instance(c, runtime, docker);
     managers.push(manager);
     await recovery.onApplicationBootstrap();
     // Health says NOT_SERVING until every unfinished session is re-adopted or ended.
-    expect(healthStateFor(c).reasons).toEqual(['loading and re-adopting sessions']);
+    expect(health.reasons).toEqual(['loading and re-adopting sessions']);
     await recovery.ready;
-    expect(healthStateFor(c).reasons).toEqual([]);
+    expect(health.reasons).toEqual([]);
 
     const finished = manager.get(before.finished);
     expect(finished.outcome).toMatchObject({ exitCode: 4, record: { reason: 'exited', exitCode: 4 } });

@@ -6,11 +6,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
-import { HEALTH_PROBLEM, healthStateFor } from '../../common/health-state';
+import { HEALTH_PROBLEM, HealthState } from '../../common/health-state';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_RECOVERY, CONTAINER_RUNTIME, EXEC_CONFIG, EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ContainerRecovery, ContainerRuntime, ManagedContainer } from '../../executor';
-import { tailBudgetFor, TeeWriterFactory } from '../output';
+import { TailBudget, TeeWriterFactory } from '../output';
 import { type Session, type SessionInfo } from './session';
 import { assembleSession } from './session-assembly';
 import { removingDir, SessionFiles, sessionsDir } from '../output';
@@ -54,6 +54,8 @@ export class SessionRecovery implements OnApplicationBootstrap {
     private readonly sessions: SessionManager,
     private readonly tees: TeeWriterFactory,
     private readonly reconciler: ContainerReconciler,
+    private readonly health: HealthState,
+    private readonly tailBudget: TailBudget,
     @Optional() @Inject(CONTAINER_RECOVERY) private readonly recovery?: ContainerRecovery,
     @Optional() @Inject(EXEC_METRICS) private readonly metrics?: SessionReports | null,
   ) {
@@ -66,8 +68,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
     const root = sessionsDir(this.config.EXEC_DATA_DIR);
     if (!existsSync(root)) return;
     // NOT_SERVING until every unfinished session is re-adopted or ended (loading happens before listening).
-    const health = healthStateFor(this.config);
-    health.set(HEALTH_PROBLEM.recovering, 'loading and re-adopting sessions');
+    this.health.set(HEALTH_PROBLEM.recovering, 'loading and re-adopting sessions');
     const t0 = Date.now();
     const loaded: Session[] = [];
     for (const id of readdirSync(root)) {
@@ -98,7 +99,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       );
     this.ready = Promise.all(unfinished.map(resumed)).then(() => {
       this.log.info({ sessions: unfinished.length, ms: Date.now() - t0 }, 'unfinished sessions re-adopted or ended');
-      health.set(HEALTH_PROBLEM.recovering);
+      this.health.set(HEALTH_PROBLEM.recovering);
     });
     // Containers of ended sessions and orphans: now, and again for the sessions re-adoption could not save.
     if (containers) void this.reconciler.reconcile('start', containers);
@@ -146,7 +147,7 @@ export class SessionRecovery implements OnApplicationBootstrap {
       timeouts: readTimeoutSpec(meta.timeouts, this.config.EXEC_KILL_GRACE_MS),
       outputLimitBytes: meta.outputLimitBytes || undefined,
     };
-    const session = assembleSession(info, files, tailBudgetFor(this.config), this.tees, logger, this.sessions.audit);
+    const session = assembleSession(info, files, this.tailBudget, this.tees, logger, this.sessions.audit);
     const proc = readJson(() => files.readProcess(), logger, 'process.json');
     session.containerId = proc?.containerId ?? meta.containerId ?? '';
     session.execId = proc?.execId;
