@@ -151,13 +151,19 @@ describe('replay', () => {
   let all: OutputPiece[];
 
   beforeAll(async () => {
+    // Each round's two lines are chunks of their own: the next round waits for a line on stdin, sent once
+    // this client has its stderr line (a pause would leave the count to the machine's pace).
     const s = server.client.run(BASE_IMAGE, {
-      command: ['sh', '-c', 'i=1; while [ $i -le 30 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); usleep 2000; done; exit 3'],
+      command: ['sh', '-c', 'i=1; while [ $i -le 30 ]; do echo "out $i"; echo "err $i" >&2; read -r _; i=$((i+1)); done; exit 3'],
       sequenced: true,
+      openStdin: true,
     });
     ({ sessionId, containerId } = await s.ready);
     all = [];
-    for await (const p of s.output()) all.push(p);
+    for await (const p of s.output()) {
+      all.push(p);
+      if (p.stream === 'stderr') await s.write(Buffer.from('\n'));
+    }
     expect(await s.exit).toBe(3);
     expect(all.length).toBeGreaterThan(20);
   });

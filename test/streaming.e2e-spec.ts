@@ -3,69 +3,97 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildService } from './support/child-service';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { buildService, childService, type ChildService } from './support/child-service';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dockerAsync, sha256, sleep } from './support/helpers';
 import type { ExecSession } from '@exec-stream/client';
 
 let server: TestServer;
-/** Keeps finished containers, so that Docker's own state of a run that ended can be read. */
-let keeper: TestServer;
+/**
+ * The service of the stalled-client test, in a process of its own so that its live Buffers are all the
+ * test counts (in this one, Jest's module loaders allocate 16 MiB WebAssembly memories when they like).
+ * It keeps finished containers, so that Docker's own state of a run that ended can be read, and has a
+ * 1 MiB tail, so that the memory it may legitimately hold (tail and read-back cache, each with encoded
+ * messages) stays far below a queue of the output. test/support/live-buffers-preload.js answers SIGUSR2.
+ */
+let keeper: ChildService;
+const liveBuffersFile = `${tmpdir()}/exec-stream-live-buffers-${process.pid}`;
 beforeAll(async () => {
-  server = await startTestServer();
-  // A 1 MiB tail, so that the memory the server may legitimately hold (tail and read-back cache, each
-  // with encoded messages) stays far below a queue of the output in the stalled-client test.
-  keeper = await startTestServer({ EXEC_REMOVE_CONTAINERS: 'false', EXEC_TAIL_BYTES: String(1024 * 1024) });
+  buildService(); // the keeper, and the stalled client's built client
+  [server, keeper] = await Promise.all([
+    startTestServer(),
+    childService({
+      EXEC_REMOVE_CONTAINERS: 'false',
+      EXEC_TAIL_BYTES: String(1024 * 1024),
+      EXEC_NODE_ARGS: `--expose-gc --require ${join(__dirname, 'support', 'live-buffers-preload.js')}`,
+      EXEC_TEST_LIVE_BUFFERS_FILE: liveBuffersFile,
+    }),
+  ]);
+  await keeper.start();
 });
 /** Client processes a test started: killed at the end whatever happened. */
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   await server?.close();
-  await keeper?.close();
+  await keeper?.dispose();
+  rmSync(liveBuffersFile, { force: true });
 });
 
 /**
- * Resolves once Docker says the container has exited, sampling this process's live Buffers meanwhile,
- * and once after the exit. Each sample is a full collection of this process's heap (100-500 ms on a
- * busy machine), which stops the server in it: back to back, they would slow the very run they measure
- * several-fold, so the samples take a fifth of the time at most (200 ms apart, or four times the last
- * one's length). A server queueing the output for a stalled client holds that queue until the client
- * reads, so the sample after the exit sees it at any rate; the others catch what it holds for a while.
+ * Resolves once Docker says the container has exited, sampling the keeper's live Buffers meanwhile, and
+ * once after the exit. Each sample is a full collection of the service's heap (100-500 ms on a busy
+ * machine), which stops it: back to back, they would slow the very run they measure several-fold, so
+ * the samples take a fifth of the time at most (200 ms apart, or four times the last one's length). A
+ * server queueing the output for a stalled client holds that queue until the client reads, so the
+ * sample after the exit sees it at any rate; the others catch what it holds for a while.
  */
 async function containerExited(containerId: string): Promise<void> {
-  // Asynchronous: the service runs in this process and must go on reading the output.
   const exited = dockerAsync('wait', containerId);
   let done = false;
   void exited.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     const t = performance.now();
-    peakArrayBuffers.sample();
+    await peakLiveBuffers.sample();
     await Promise.race([exited, sleep(Math.max(200, 4 * (performance.now() - t)))]);
   }
   expect(await exited).toBe('0');
-  peakArrayBuffers.sample();
+  await peakLiveBuffers.sample();
 }
 
-// A full collection before each sample, so that samples count live Buffers, not garbage.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const liveBuffers = () => {
-  gc();
-  return process.memoryUsage().arrayBuffers;
-};
+/** The keeper's live Buffer and ArrayBuffer bytes after a full collection (its preload answers SIGUSR2). */
+async function keeperLiveBuffers(): Promise<number> {
+  const read = () => readFileSync(liveBuffersFile, 'utf8').split(' ').map(Number);
+  let before = 0;
+  try {
+    [before] = read();
+  } catch {
+    // no answer yet
+  }
+  process.kill(keeper.proc!.pid!, 'SIGUSR2');
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+    await sleep(20);
+    try {
+      const [n, bytes] = read();
+      if (n > before) return bytes;
+    } catch {
+      // not written yet
+    }
+  }
+  throw new Error(`the keeper did not answer SIGUSR2 within 30 s (${liveBuffersFile})`);
+}
 
-/** Peak growth of this process's live Buffer memory (the in-process server's) over a stretch of sampling. */
-const peakArrayBuffers = {
+/** Peak growth of the keeper's live Buffer memory over a stretch of sampling. */
+const peakLiveBuffers = {
   base: 0,
   peak: 0,
-  sample() {
-    this.peak = Math.max(this.peak, liveBuffers() - this.base);
+  async sample() {
+    this.peak = Math.max(this.peak, (await keeperLiveBuffers()) - this.base);
   },
-  stop() {
+  async stop() {
     const p = this.peak;
-    this.base = liveBuffers();
+    this.base = await keeperLiveBuffers();
     this.peak = 0;
     return p;
   },
@@ -207,8 +235,7 @@ describe('many clients', () => {
     // bench scenario 4's ("Stalled client", container wall against no client), not a test's.
     const total = 32 * 1024 * 1024;
 
-    // The stalled client lives in a process of its own: live Buffers here are the server's alone.
-    buildService();
+    // The stalled client lives in a process of its own: the keeper's live Buffers are the server's alone.
     const child = spawn(process.execPath, [join(__dirname, 'support', 'stalled-client.js'), keeper.address, BASE_IMAGE, SELF_HASHED(total)], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -216,15 +243,15 @@ describe('many clients', () => {
     children.push(child);
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string }; first: { bytes: number } };
-    peakArrayBuffers.stop(); // measure from here: the stalled run only
+    await peakLiveBuffers.stop(); // measure from here: the stalled run only
     await containerExited(started.ready.containerId);
     // The container finished while this client had taken one piece of 32 MiB: nothing waited for it.
     expect(started.first.bytes).toBeLessThanOrEqual(1024 * 1024);
-    // Meanwhile the server held a bounded amount for it, not a queue of the output: live Buffers of
-    // this process (the session's 1 MiB tail and its read-back cache, each up to ~3x with encoded
+    // Meanwhile the server held a bounded amount for it, not a queue of the output: the keeper's live
+    // Buffers (the session's 1 MiB tail and its read-back cache, each up to ~3x with encoded
     // messages, at most ~1 MiB in flight, HTTP/2 and socket buffers: under 10 MiB); a server queueing
     // for the stalled client holds most of the 32 MiB. The bound, half of it, sits between the two.
-    expect(peakArrayBuffers.stop()).toBeLessThan(total / 2);
+    expect(await peakLiveBuffers.stop()).toBeLessThan(total / 2);
 
     child.stdin.write('go\n');
     const done = JSON.parse(String((await lines.next()).value)) as { sha: string; bytes: number; stderr: string; exit: number };
