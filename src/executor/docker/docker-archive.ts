@@ -8,7 +8,7 @@ import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ArchiveEndedEarlyError, type ContainerFiles, type ContainerPathStat } from '../container-files';
 import { fromDockerError } from './docker-errors';
-import { withDeadline } from './docker-deadline';
+import { dockerCall, rethrowAs, type DockerCall } from './docker-call';
 import { runHelper } from './docker-exec-signal';
 
 /**
@@ -19,13 +19,15 @@ import { runHelper } from './docker-exec-signal';
 @Injectable()
 export class DockerArchive implements ContainerFiles {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker-archive' });
+    this.call = dockerCall(config);
   }
 
   async putArchive(containerId: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void> {
@@ -42,12 +44,10 @@ export class DockerArchive implements ContainerFiles {
   }
 
   async getArchive(containerId: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }> {
-    const res = await withDeadline<IncomingMessage>(
-      this.config.EXEC_DOCKER_TIMEOUT_MS,
+    const res = await this.call(
       `archive of ${path} in container ${containerId.slice(0, 12)}`,
       (abortSignal) => this.docker.getContainer(containerId).getArchive({ path, abortSignal }) as Promise<IncomingMessage>,
-      cancel,
-      (late) => late.destroy(),
+      { cancel, onLate: (late) => late.destroy() },
     ).catch((err: unknown) => {
       throw archiveError(err, containerId, path);
     });
@@ -57,9 +57,9 @@ export class DockerArchive implements ContainerFiles {
 
   /** `rm -f -- path` as a helper exec, as root (Docker has no API to remove a container's file): needs `rm` in the image. */
   async removeFile(containerId: string, path: string): Promise<void> {
-    const r = await runHelper(this.docker, containerId, ['rm', '-f', '--', path], this.config.EXEC_DOCKER_TIMEOUT_MS, '0').catch((err: unknown) => {
-      throw fromDockerError(err, `removal of ${path} in container ${containerId.slice(0, 12)}`);
-    });
+    const r = await runHelper(this.docker, containerId, ['rm', '-f', '--', path], this.call, '0').catch(
+      rethrowAs(`removal of ${path} in container ${containerId.slice(0, 12)}`),
+    );
     if (r.exitCode !== 0)
       throw new ExecError('precondition', `rm ${path} in container ${containerId.slice(0, 12)} exited ${r.exitCode}: ${r.output.trim().slice(0, 200)}`);
   }

@@ -6,7 +6,7 @@ import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { registryOf, type ImagePuller, type PullProgressLine, type RegistryCredentials } from '../image-puller';
 import { dockerMessage, fromDockerError } from './docker-errors';
-import { withDeadline } from './docker-deadline';
+import { dockerCall, type DockerCall } from './docker-call';
 import { JsonLines } from './json-lines';
 
 interface PullLine {
@@ -26,18 +26,20 @@ interface PullLine {
 @Injectable()
 export class DockerImagePuller implements ImagePuller {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker-pull' });
+    this.call = dockerCall(config);
   }
 
   async has(image: string): Promise<boolean> {
     try {
-      await withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, `inspect of image ${image}`, () => this.docker.getImage(image).inspect());
+      await this.call(`inspect of image ${image}`, () => this.docker.getImage(image).inspect());
       return true;
     } catch (err) {
       const e = fromDockerError(err, `image ${image}`);
@@ -58,13 +60,10 @@ export class DockerImagePuller implements ImagePuller {
         }
       : undefined;
     type PullStream = NodeJS.ReadableStream & { destroy(err?: Error): void };
-    const stream = await withDeadline<PullStream>(
-      this.config.EXEC_DOCKER_TIMEOUT_MS,
-      what,
-      (abortSignal) => this.docker.pull(image, { authconfig, abortSignal }) as Promise<PullStream>,
+    const stream = await this.call(what, (abortSignal) => this.docker.pull(image, { authconfig, abortSignal }) as Promise<PullStream>, {
       cancel,
-      (late) => late.destroy(),
-    ).catch((err) => {
+      onLate: (late) => late.destroy(),
+    }).catch((err) => {
       throw err instanceof ExecError
         ? err
         : classifyPullError(streamErrorWords(err), what, (err as { statusCode?: number }).statusCode, err, { image, registry });
