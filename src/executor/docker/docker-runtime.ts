@@ -227,10 +227,6 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /**
-   * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
-   * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
-   */
-  /**
    * Docker's State.OOMKilled of an exited container; false when it cannot be asked (gone, Docker away).
    * Docker records the kernel's OOM event apart from the exit, sometimes a moment after the wait
    * returned: a SIGKILL exit (137) is asked again a few times (at most ~175 ms in all).
@@ -243,6 +239,10 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /**
+   * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
+   * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
+   */
   private async removeAbandoned(containerId: string): Promise<void> {
     for (let attempt = 0; attempt < 10 && !(await this.tryRemove(containerId)); attempt++) {
       await sleep(1000, { unref: true });
