@@ -7,7 +7,8 @@ import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ArchiveEndedEarlyError, type ContainerFiles, type ContainerPathStat } from '../container-files';
-import { fromDockerError } from './docker-errors';
+import { fromDockerError, withoutHttpCode } from './docker-errors';
+import { dockerTimeNs } from './docker-time';
 import { dockerCall, rethrowAs, type DockerCall } from './docker-call';
 import { runHelper } from './docker-exec-signal';
 
@@ -77,10 +78,8 @@ export function parsePathStat(header: string | undefined, path: string): Contain
       mtime?: string;
       linkTarget?: string;
     };
-    const ms = s.mtime ? Date.parse(s.mtime) : NaN;
-    const frac = /\.(\d+)/.exec(s.mtime ?? '')?.[1] ?? '';
-    const ns = Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9)) : 0n;
-    return { name: s.name ?? fallback.name, size: s.size ?? 0, mode: s.mode ?? 0, mtimeNs: ns, linkTarget: s.linkTarget ?? '' };
+    const mtimeNs = dockerTimeNs(s.mtime) ?? 0n;
+    return { name: s.name ?? fallback.name, size: s.size ?? 0, mode: s.mode ?? 0, mtimeNs, linkTarget: s.linkTarget ?? '' };
   } catch {
     return fallback;
   }
@@ -89,8 +88,7 @@ export function parsePathStat(header: string | undefined, path: string): Contain
 /** A failed archive request: 404 is the path (the container was checked first), 400 a path Docker refuses. */
 function archiveError(err: unknown, containerId: string, path: string): ExecError {
   const e = err as { statusCode?: number; message?: string };
-  // dockerode puts its generic reason ("no such container") first: Docker's own words follow " - ".
-  const words = (e?.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  const words = withoutHttpCode(e?.message ?? '');
   const where = `${path} in container ${containerId.slice(0, 12)}`;
   const notFound = () =>
     new ExecError('not_found', `${where} not found: ${words}`, { reason: 'PATH_NOT_FOUND', resource: { type: 'path', name: path, owner: containerId } });

@@ -5,7 +5,7 @@ import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { registryOf, type ImagePuller, type PullProgressLine, type RegistryCredentials } from '../image-puller';
-import { dockerMessage, fromDockerError } from './docker-errors';
+import { dockerMessage, fromDockerError, HTTP_CODE, withoutHttpCode } from './docker-errors';
 import { dockerCall, type DockerCall } from './docker-call';
 import { JsonLines } from './json-lines';
 
@@ -102,10 +102,10 @@ export class DockerImagePuller implements ImagePuller {
   }
 }
 
-/** Docker's words of a failed streaming request: dockerode puts its generic reason first, Docker's own after " - ". */
+/** Docker's words of a failed streaming request: its message without dockerode's prefix, else dockerMessage. */
 function streamErrorWords(err: unknown): string {
   const m = (err as { message?: string } | undefined)?.message;
-  return m && /^\(HTTP code \d+\) /.test(m) ? m.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim() : dockerMessage(err);
+  return m && HTTP_CODE.test(m) ? withoutHttpCode(m) : dockerMessage(err);
 }
 
 /**
