@@ -7,11 +7,8 @@ import type { GRPCConnectionManager } from './grpc-connection-manager';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
-/** What collect() resolves to. */
-export type CollectedOutput = { stdout: Buffer; stderr: Buffer; exitCode: number };
-
 /** All of `output` joined per stream, then `exit`'s code: collect() of ExecSession and ResumingSession. */
-export async function collectOutput(output: AsyncIterable<OutputPiece>, exit: Promise<number>): Promise<CollectedOutput> {
+export async function collectOutput(output: AsyncIterable<OutputPiece>, exit: Promise<number>): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
   const parts: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
   for await (const p of output) parts[p.stream].push(p.data);
   return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await exit };
@@ -173,7 +170,7 @@ export class ExecSession {
   }
 
   /** Collects all output per stream, then the exit code. */
-  collect(): Promise<CollectedOutput> {
+  collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     return collectOutput(this.output(), this.exit);
   }
 

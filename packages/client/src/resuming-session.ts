@@ -2,7 +2,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import type { CallOptions } from './call-options';
 import { ERROR_REASONS, isErrorReason } from './error-reasons';
 import { collectOutput } from './exec-client';
-import type { AttachOptions, CollectedOutput, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
+import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
 import type { Outcome__Output } from './gen';
 
 export interface ResumeOptions {
@@ -129,7 +129,7 @@ export class ResumingSession {
     return this.exit;
   }
 
-  collect(): Promise<CollectedOutput> {
+  collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     return collectOutput(this.output(), this.exit);
   }
 
