@@ -10,18 +10,12 @@ let collect: Collect | undefined;
 let sinceLast = 0;
 
 /**
- * A file copied out of a container (CopyFrom) arrives as Docker's socket reads: a new Buffer of up to
- * 64 KiB each, dead as soon as its bytes are in a message, with very few JS objects per byte. V8 frees
- * such a Buffer only when it collects its small wrapper, and with so few objects made it collects
- * seldom: ~100 MiB of dead reads waited per GiB copied. Once enabled, every YOUNG_COLLECTION_STEP_BYTES
- * counted by noteShortLivedBytes runs one young-generation collection (a scavenge: it frees the dead
- * Buffers and costs only what is alive). Enabled by the service at start (src/main.ts); until then,
- * in processes that never enable it (tests hosting the service in-process), and where V8 does not give
- * the collector to JS (enable returns false), counting does nothing. The count is the process's, so a
- * collection may also promote other calls' young objects (a session's newest chunks) a little sooner.
- *
- * Not used on the output path: there the chunks live on in the tail window, so scavenges promote them
- * instead of freeing them, and measured CPU per byte rose.
+ * Once enabled, every YOUNG_COLLECTION_STEP_BYTES counted by noteShortLivedBytes runs one young-generation
+ * collection, which frees the dead socket reads of a CopyFrom that V8 would otherwise keep long
+ * (docs/BENCHMARKS.md "Files in and out", also why the output path does not use it). Enabled by the
+ * service at start (src/main.ts); until then, and where V8 does not give the collector to JS (returns
+ * false), counting does nothing. The count is the process's: a collection may promote other calls'
+ * young objects a little sooner.
  */
 export function enableYoungCollections(): boolean {
   if (collect) return true;

@@ -28,7 +28,7 @@ export interface ContainerLimits {
 
 export interface RunSpec extends ProcessSpec {
   image: string;
-  /** Unset = no limits (as before they existed). */
+  /** Unset = no limits. */
   limits?: ContainerLimits;
   /** Caller's labels for the container; the managed labels are applied over them and cannot be overridden. */
   labels?: Record<string, string>;

@@ -41,7 +41,7 @@ export interface LifecycleEvent {
 
 export type NewLifecycleEvent = Omit<LifecycleEvent, 'id' | 'timestampNs' | 'source' | 'dropped'> & {
   timestampNs?: bigint;
-  /** Defaults to 'executor' (the first publisher, which predates sources). */
+  /** Defaults to 'executor'. */
   source?: LifecycleSource;
 };
 

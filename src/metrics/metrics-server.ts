@@ -22,9 +22,9 @@ export const METRICS_PORT_LIMITS = {
   /** Request headers larger than this are refused (431). */
   maxHeaderBytes: 8 * 1024,
   /**
-   * A scrape's text is reused for this long: a flood of scrapes renders the registry (~5 ms, ~90 KB;
-   * gzipped once, ~10 KB, for clients that accept it, as Prometheus does) at most once per period. Its
-   * render time is in the X-Exec-Rendered-At header (Unix ms).
+   * A scrape's text is reused for this long: a flood of scrapes renders the registry (gzipped once for
+   * clients that accept it) at most once per period (docs/METRICS.md). Its render time is in the
+   * X-Exec-Rendered-At header (Unix ms).
    */
   scrapeCacheMs: 250,
 } as const;

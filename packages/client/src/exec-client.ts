@@ -7,6 +7,13 @@ import type { GRPCConnectionManager } from './grpc-connection-manager';
 
 export type OutputStreamName = 'stdout' | 'stderr';
 
+/** All of `output` joined per stream, then `exit`'s code: collect() of ExecSession and ResumingSession. */
+export async function collectOutput(output: AsyncIterable<OutputPiece>, exit: Promise<number>): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+  const parts: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
+  for await (const p of output) parts[p.stream].push(p.data);
+  return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await exit };
+}
+
 export interface OutputPiece {
   stream: OutputStreamName;
   data: Buffer;
@@ -163,10 +170,8 @@ export class ExecSession {
   }
 
   /** Collects all output per stream, then the exit code. */
-  async collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
-    const parts: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
-    for await (const p of this.output()) parts[p.stream].push(p.data);
-    return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
+  collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    return collectOutput(this.output(), this.exit);
   }
 
   /**

@@ -102,7 +102,7 @@ export class GRPCConnectionManager {
       this.client = new (execClientCtor())(this.options.address, channelCredentials(this.options.tls), {
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
         // HTTP/2 flow-control window of 4 MiB (default 64 KiB): the server sends bulk output with far
-        // fewer window updates and writes; its CPU per GiB fell ~25–45 % (docs/BENCHMARKS.md, issue 15).
+        // fewer window updates and writes (docs/BENCHMARKS.md "CPU per byte", change 2).
         [CLIENT_FLOW_CONTROL_WINDOW_OPTION]: CLIENT_FLOW_CONTROL_WINDOW,
         ...this.options.channelOptions,
         ...(this.options.onCall ? { interceptors: [...channelInterceptors(this.options.channelOptions), hookInterceptor(this.options.onCall)] } : {}),

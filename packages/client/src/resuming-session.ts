@@ -1,6 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { CallOptions } from './call-options';
 import { ERROR_REASONS, isErrorReason } from './error-reasons';
+import { collectOutput } from './exec-client';
 import type { AttachOptions, ExecClient, ExecSession, OutputPiece, ProcessOptions, ReadyInfo } from './exec-client';
 import type { Outcome__Output } from './gen';
 
@@ -128,10 +129,8 @@ export class ResumingSession {
     return this.exit;
   }
 
-  async collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
-    const parts: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
-    for await (const p of this.output()) parts[p.stream].push(p.data);
-    return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await this.exit };
+  collect(): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    return collectOutput(this.output(), this.exit);
   }
 
   /** Why the process ended, once the server sent its Outcome. */

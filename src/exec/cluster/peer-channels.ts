@@ -30,8 +30,8 @@ export const PEER_FLOW_CONTROL_WINDOW = 1024 * 1024;
 /**
  * Channels to the other replicas, one per address, reused by every forwarded call. Their HTTP/2 window
  * is 1 MiB: a forwarding replica holds at most that (and one message) per call, the owner's flow control
- * reaches through it to the client, and bulk output is not held back by window updates (with grpc-js's
- * default 64 KiB, one stream through a forwarding replica ran at 0.67× direct; docs/BENCHMARKS.md).
+ * reaches through it to the client, and bulk output is not held back by window updates (docs/BENCHMARKS.md
+ * "Through a forwarding replica").
  *
  * Credentials: TLS when this replica serves TLS (EXEC_TLS_CERT), trusting EXEC_PEER_TLS_CA and presenting
  * its own certificate (mTLS between replicas); plaintext otherwise. Auth is the caller's own metadata,

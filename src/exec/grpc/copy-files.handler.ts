@@ -34,8 +34,8 @@ function copyPace(c: ExecConfig): CopyPace {
 
 /**
  * The most tar bytes per CopyFrom message. Full-size messages are pooled per call (reused once written),
- * and Docker's socket reads are freed by young collections (src/common/young-collections.ts): a 1 GiB copy
- * grows the server's RSS by ~15 MiB (docs/BENCHMARKS.md, "Files in and out").
+ * and Docker's socket reads are freed by young collections (src/common/young-collections.ts), which keeps
+ * a copy's memory small (docs/BENCHMARKS.md "Files in and out").
  */
 export const COPY_FROM_MESSAGE_BYTES = 16 * 1024;
 

@@ -13,11 +13,10 @@ let installed: boolean | undefined;
  * (BaseServerInterceptingCall.serializeMessage), once per client: for output that is a second copy of
  * every byte per client and as much garbage. A method whose serializer passes Buffers through
  * (passPreEncoded) and a message from allocFramed get the frame made with it; everything else is framed
- * by grpc-js as before.
+ * by grpc-js.
  *
  * Installed once per process, and only when grpc-js frames a message exactly as allocFramed does (checked
- * here on a sample); otherwise nothing changes and every message is copied as before. Returns whether
- * frames are taken.
+ * here on a sample); otherwise every message is copied by grpc-js. Returns whether frames are taken.
  */
 export function installFramedSerializer(): boolean {
   if (installed !== undefined) return installed;

@@ -26,7 +26,7 @@ function metricsInterceptors({ metrics }: ServiceContext) {
  * Lets responses of the streaming methods be written as already-encoded bytes: Session output chunks
  * are encoded once and the same Buffer goes to every client (src/exec/output), and a call forwarded to
  * another replica passes on that replica's messages as they came (src/exec/cluster). Message objects
- * are still encoded as before.
+ * are encoded as usual.
  */
 function passPreEncoded(pkg: PackageDefinition): void {
   const service = pkg[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition;

@@ -2,11 +2,10 @@ import type { StreamName } from '../../common/streams';
 import { allocFramed, framedBytesMessage } from '../../common/grpc-frames';
 
 /**
- * Hand-written protobuf encoding of the SessionResponse messages that carry output, so that a chunk
- * is encoded once and the same bytes go to every client (grpc-js's serializer passes Buffers through:
- * see passPreEncoded in src/exec/grpc/grpc-options.ts). protobufjs would build and copy the message again
- * for each client; with 64 clients that was 64 encodes of every byte. Each message is made with its gRPC
- * frame (allocFramed), which grpc-js then writes to every client as it is (framed-serializer.ts).
+ * Hand-written protobuf encoding of the SessionResponse messages that carry output: a chunk is encoded
+ * once, with its gRPC frame (allocFramed), and grpc-js writes those bytes to every client as they are
+ * (passPreEncoded in src/exec/grpc/grpc-options.ts, framed-serializer.ts; docs/BENCHMARKS.md "What the
+ * profile showed", change 2).
  *
  * Field numbers are those of proto/exec.proto (checked against protobufjs in the spec):
  *   SessionResponse: stdout = 1, stderr = 2, output_chunk = 5   (all length-delimited)

@@ -4,13 +4,9 @@ import type { OutputSink, StreamName } from '../../common/streams';
 export const MAX_CHUNK_BYTES = 512 * 1024;
 
 /**
- * Joins the output that arrives within one turn of the event loop into one chunk per stream run.
- *
- * When a container writes fast, libuv reads Docker's socket many times per turn (each read ≤ 64 KiB);
- * without this every read became a chunk of 12–20 KiB on average, and each chunk costs the same fixed
- * work downstream (two file writes, an index record, one gRPC message per client, garbage). A slow
- * writer (a line every few ms) is not delayed: its bytes are flushed at the end of the same turn
- * (setImmediate), before any timer.
+ * Joins the output that arrives within one turn of the event loop into one chunk per stream run: each
+ * chunk costs fixed work downstream (docs/BENCHMARKS.md "What the profile showed", change 4). A slow
+ * writer is not delayed: its bytes are flushed at the end of the same turn (setImmediate), before any timer.
  */
 export class CoalescingSink implements OutputSink {
   private stream?: StreamName;

@@ -7,8 +7,9 @@ import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { ArchiveEndedEarlyError, type ContainerFiles, type ContainerPathStat } from '../container-files';
-import { fromDockerError } from './docker-errors';
-import { withDeadline } from './docker-deadline';
+import { fromDockerError, withoutHttpCode } from './docker-errors';
+import { dockerTimeNs } from './docker-time';
+import { dockerCall, rethrowAs, type DockerCall } from './docker-call';
 import { runHelper } from './docker-exec-signal';
 
 /**
@@ -19,13 +20,15 @@ import { runHelper } from './docker-exec-signal';
 @Injectable()
 export class DockerArchive implements ContainerFiles {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker-archive' });
+    this.call = dockerCall(config);
   }
 
   async putArchive(containerId: string, path: string, tar: Readable, cancel?: AbortSignal): Promise<void> {
@@ -42,12 +45,10 @@ export class DockerArchive implements ContainerFiles {
   }
 
   async getArchive(containerId: string, path: string, cancel?: AbortSignal): Promise<{ stat: ContainerPathStat; tar: Readable }> {
-    const res = await withDeadline<IncomingMessage>(
-      this.config.EXEC_DOCKER_TIMEOUT_MS,
+    const res = await this.call(
       `archive of ${path} in container ${containerId.slice(0, 12)}`,
       (abortSignal) => this.docker.getContainer(containerId).getArchive({ path, abortSignal }) as Promise<IncomingMessage>,
-      cancel,
-      (late) => late.destroy(),
+      { cancel, onLate: (late) => late.destroy() },
     ).catch((err: unknown) => {
       throw archiveError(err, containerId, path);
     });
@@ -57,9 +58,9 @@ export class DockerArchive implements ContainerFiles {
 
   /** `rm -f -- path` as a helper exec, as root (Docker has no API to remove a container's file): needs `rm` in the image. */
   async removeFile(containerId: string, path: string): Promise<void> {
-    const r = await runHelper(this.docker, containerId, ['rm', '-f', '--', path], this.config.EXEC_DOCKER_TIMEOUT_MS, '0').catch((err: unknown) => {
-      throw fromDockerError(err, `removal of ${path} in container ${containerId.slice(0, 12)}`);
-    });
+    const r = await runHelper(this.docker, containerId, ['rm', '-f', '--', path], this.call, '0').catch(
+      rethrowAs(`removal of ${path} in container ${containerId.slice(0, 12)}`),
+    );
     if (r.exitCode !== 0)
       throw new ExecError('precondition', `rm ${path} in container ${containerId.slice(0, 12)} exited ${r.exitCode}: ${r.output.trim().slice(0, 200)}`);
   }
@@ -77,10 +78,8 @@ export function parsePathStat(header: string | undefined, path: string): Contain
       mtime?: string;
       linkTarget?: string;
     };
-    const ms = s.mtime ? Date.parse(s.mtime) : NaN;
-    const frac = /\.(\d+)/.exec(s.mtime ?? '')?.[1] ?? '';
-    const ns = Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9)) : 0n;
-    return { name: s.name ?? fallback.name, size: s.size ?? 0, mode: s.mode ?? 0, mtimeNs: ns, linkTarget: s.linkTarget ?? '' };
+    const mtimeNs = dockerTimeNs(s.mtime) ?? 0n;
+    return { name: s.name ?? fallback.name, size: s.size ?? 0, mode: s.mode ?? 0, mtimeNs, linkTarget: s.linkTarget ?? '' };
   } catch {
     return fallback;
   }
@@ -89,8 +88,7 @@ export function parsePathStat(header: string | undefined, path: string): Contain
 /** A failed archive request: 404 is the path (the container was checked first), 400 a path Docker refuses. */
 function archiveError(err: unknown, containerId: string, path: string): ExecError {
   const e = err as { statusCode?: number; message?: string };
-  // dockerode puts its generic reason ("no such container") first: Docker's own words follow " - ".
-  const words = (e?.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  const words = withoutHttpCode(e?.message ?? '');
   const where = `${path} in container ${containerId.slice(0, 12)}`;
   const notFound = () =>
     new ExecError('not_found', `${where} not found: ${words}`, { reason: 'PATH_NOT_FOUND', resource: { type: 'path', name: path, owner: containerId } });

@@ -6,7 +6,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import type { ContainerControl, ContainerState, ExecInfo, ResourceSample, SampleWatch } from '../container-control';
 import { dockerMessage, fromDockerError, isStateConflict } from './docker-errors';
 import { ExecError, type ErrorDetail } from '../../common/errors';
-import { withDeadline } from './docker-deadline';
+import { dockerCall, type DockerCall } from './docker-call';
 import { signalExecProcess } from './docker-exec-signal';
 import { dockerTimeNs } from './docker-time';
 import { JsonLines } from './json-lines';
@@ -17,6 +17,7 @@ import { sampleFromStats, type DockerStats } from './stats-sample';
 @Injectable()
 export class DockerControl implements ContainerControl {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
@@ -24,19 +25,13 @@ export class DockerControl implements ContainerControl {
     @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
   ) {
     this.log = root.child({ component: 'docker-control' });
-  }
-
-  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts). */
-  private call<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    return withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn);
+    this.call = dockerCall(config);
   }
 
   async inspect(containerId: string): Promise<ContainerState> {
-    const info = await this.call(`inspect of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal })).catch(
-      (err) => {
-        throw fromDockerError(err, `container ${containerId}`);
-      },
-    );
+    const info = await this.call(`inspect of container ${containerId}`, (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }), {
+      what: `container ${containerId}`,
+    });
     const s = info.State ?? ({} as Docker.ContainerInspectInfo['State']);
     // Exited, dead, or being removed after its exit: the process is over and Docker has its code.
     const exited = !s.Running && s.Status !== 'created' && !!dockerTimeNs(s.FinishedAt);
@@ -132,8 +127,8 @@ export class DockerControl implements ContainerControl {
   }
 
   async inspectExec(execId: string): Promise<ExecInfo> {
-    const info = await this.call(`inspect of exec ${execId}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal })).catch((err) => {
-      throw fromDockerError(err, `exec ${execId}`);
+    const info = await this.call(`inspect of exec ${execId}`, (abortSignal) => this.docker.getExec(execId).inspect({ abortSignal }), {
+      what: `exec ${execId}`,
     });
     return {
       id: info.ID,
@@ -145,7 +140,7 @@ export class DockerControl implements ContainerControl {
   }
 
   async signalExec(execId: string, signal: number): Promise<{ pidInContainer: number }> {
-    const pid = await signalExecProcess(this.docker, execId, signal, this.config.EXEC_DOCKER_TIMEOUT_MS);
+    const pid = await signalExecProcess(this.docker, execId, signal, this.call);
     this.log.info({ execId, signal, pidInContainer: pid }, 'signal sent to exec');
     return { pidInContainer: pid };
   }

@@ -13,6 +13,14 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', '
 /** A container's root on the engine's host (`/var/lib/docker/overlay2/<id>/merged`), which Docker's words name before a path in it. */
 const HOST_ROOTFS = /\/\S*?\/overlay2?\/[0-9a-f]{16,}\/merged(?=\/|$|\s)/g;
 
+/** The start of dockerode's message of a failed request: "(HTTP code 404) no such container - <Docker's words>". */
+export const HTTP_CODE = /^\(HTTP code \d+\) /;
+
+/** dockerode's message without its "(HTTP code N) <generic reason> - " prefix: Docker's own words, trimmed. */
+export function withoutHttpCode(message: string): string {
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}
+
 /**
  * Docker's own words for an error, without dockerode's "(HTTP code 404) no such container -" prefix and
  * without the host's path of a container's root file system (a path in the container stays).

@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { ExecError, type ErrorDetail } from '../../common/errors';
-import { fromDockerError } from './docker-errors';
-import { withDeadline } from './docker-deadline';
+import type { DockerCall } from './docker-call';
 import { FrameDemuxer } from './frame-demuxer';
 import { sleep } from '../../common/sleep';
 
@@ -25,30 +24,28 @@ import { sleep } from '../../common/sleep';
  *     Needs a `kill` in the image (busybox has one); without it, when step 2a worked, the service
  *     signals the host pid itself.
  *
- * Every Docker request, and each helper's whole run, has the deadline `ms` (EXEC_DOCKER_TIMEOUT_MS).
+ * Every Docker request, and each step of a helper's run, has `call`'s deadline (EXEC_DOCKER_TIMEOUT_MS).
  */
-export async function signalExecProcess(docker: Docker, execId: string, signal: number, ms: number): Promise<number> {
-  const exec = await withDeadline(ms, `inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal })).catch((err) => {
-    throw fromDockerError(err, `exec ${execId}`);
-  });
+export async function signalExecProcess(docker: Docker, execId: string, signal: number, call: DockerCall): Promise<number> {
+  const exec = await call(`inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }), { what: `exec ${execId}` });
   if (!exec.Running || !exec.Pid) {
     throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`, {
       reason: 'EXEC_NOT_RUNNING',
       resource: { type: 'exec', name: execId },
     });
   }
-  const container = await withDeadline(ms, `inspect of container ${exec.ContainerID.slice(0, 12)}`, (abortSignal) =>
-    docker.getContainer(exec.ContainerID).inspect({ abortSignal }),
-  ).catch((err) => {
-    throw fromDockerError(err, `container ${exec.ContainerID}`);
-  });
+  const container = await call(
+    `inspect of container ${exec.ContainerID.slice(0, 12)}`,
+    (abortSignal) => docker.getContainer(exec.ContainerID).inspect({ abortSignal }),
+    { what: `container ${exec.ContainerID}` },
+  );
   const hostPid = exec.Pid;
   let pid = pidInContainerFromHostProc(hostPid, container.State?.Pid);
   if (pid === undefined) {
     const command = [exec.ProcessConfig?.entrypoint, ...(exec.ProcessConfig?.arguments ?? [])].filter(Boolean).join(' ');
-    pid = await pidInContainerByCommand(docker, exec.ContainerID, command, execId, ms);
+    pid = await pidInContainerByCommand(docker, exec.ContainerID, command, execId, call);
   }
-  const kill = await runHelper(docker, exec.ContainerID, ['kill', `-${signal}`, String(pid)], ms).catch((err: unknown) => err as Error);
+  const kill = await runHelper(docker, exec.ContainerID, ['kill', `-${signal}`, String(pid)], call).catch((err: unknown) => err as Error);
   if (kill instanceof Error || kill.exitCode !== 0) {
     const why = kill instanceof Error ? kill.message : `kill exited ${kill.exitCode}: ${kill.output.trim()}`;
     if (pidInContainerFromHostProc(hostPid, container.State?.Pid) === pid) {
@@ -86,8 +83,8 @@ const LIST_EXEC_ROOTS =
   'printf "%s " "$p"; tr "\\000" " " < $d/cmdline; echo; done';
 
 /** Step 2b. */
-async function pidInContainerByCommand(docker: Docker, containerId: string, command: string, execId: string, ms: number): Promise<number> {
-  const listed = await runHelper(docker, containerId, ['sh', '-c', LIST_EXEC_ROOTS], ms).catch((err: unknown) => {
+async function pidInContainerByCommand(docker: Docker, containerId: string, command: string, execId: string, call: DockerCall): Promise<number> {
+  const listed = await runHelper(docker, containerId, ['sh', '-c', LIST_EXEC_ROOTS], call).catch((err: unknown) => {
     throw new ExecError('precondition', `cannot find the process of exec ${execId.slice(0, 12)}: ${(err as Error).message}`, unsignallable(execId));
   });
   const found = listed.output
@@ -105,23 +102,22 @@ async function pidInContainerByCommand(docker: Docker, containerId: string, comm
   return found[0];
 }
 
-/** Runs a short command in the container (as `user`, default the container's) and collects its output and exit code; `ms` bounds each step. */
-export async function runHelper(docker: Docker, containerId: string, cmd: string[], ms: number, user?: string): Promise<{ exitCode: number; output: string }> {
+/** Runs a short command in the container (as `user`, default the container's) and collects its output and exit code; `call`'s deadline bounds each step. */
+export async function runHelper(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+  call: DockerCall,
+  user?: string,
+): Promise<{ exitCode: number; output: string }> {
   const what = `helper exec ${cmd[0]} in container ${containerId.slice(0, 12)}`;
-  const exec = await withDeadline(ms, `create of ${what}`, (abortSignal) =>
+  const exec = await call(`create of ${what}`, (abortSignal) =>
     docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}), abortSignal }),
   );
-  const stream = await withDeadline(
-    ms,
-    `start of ${what}`,
-    (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }),
-    undefined,
-    (late) => late.destroy(),
-  );
+  const stream = await call(`start of ${what}`, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }), { onLate: (late) => late.destroy() });
   const parts: Buffer[] = [];
   // A helper's output is a few lines: reading it is bounded too, unlike a session's streams.
-  await withDeadline(
-    ms,
+  await call(
     `output of ${what}`,
     (abortSignal) =>
       new Promise<void>((resolve, reject) => {
@@ -133,7 +129,7 @@ export async function runHelper(docker: Docker, containerId: string, cmd: string
       }),
   );
   for (let i = 0; i < 100; i++) {
-    const info = await withDeadline(ms, `inspect of ${what}`, (abortSignal) => exec.inspect({ abortSignal }));
+    const info = await call(`inspect of ${what}`, (abortSignal) => exec.inspect({ abortSignal }));
     if (!info.Running && typeof info.ExitCode === 'number') return { exitCode: info.ExitCode, output: demuxText(Buffer.concat(parts)) };
     await sleep(i < 10 ? 5 : 20);
   }

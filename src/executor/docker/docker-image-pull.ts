@@ -5,8 +5,8 @@ import type { Logger } from '../../common/logger';
 import { DOCKER_CLIENT, EXEC_CONFIG, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecConfig } from '../../common/config/exec-config';
 import { registryOf, type ImagePuller, type PullProgressLine, type RegistryCredentials } from '../image-puller';
-import { dockerMessage, fromDockerError } from './docker-errors';
-import { withDeadline } from './docker-deadline';
+import { dockerMessage, fromDockerError, HTTP_CODE, withoutHttpCode } from './docker-errors';
+import { dockerCall, type DockerCall } from './docker-call';
 import { JsonLines } from './json-lines';
 
 interface PullLine {
@@ -26,18 +26,20 @@ interface PullLine {
 @Injectable()
 export class DockerImagePuller implements ImagePuller {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker-pull' });
+    this.call = dockerCall(config);
   }
 
   async has(image: string): Promise<boolean> {
     try {
-      await withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, `inspect of image ${image}`, () => this.docker.getImage(image).inspect());
+      await this.call(`inspect of image ${image}`, () => this.docker.getImage(image).inspect());
       return true;
     } catch (err) {
       const e = fromDockerError(err, `image ${image}`);
@@ -58,13 +60,10 @@ export class DockerImagePuller implements ImagePuller {
         }
       : undefined;
     type PullStream = NodeJS.ReadableStream & { destroy(err?: Error): void };
-    const stream = await withDeadline<PullStream>(
-      this.config.EXEC_DOCKER_TIMEOUT_MS,
-      what,
-      (abortSignal) => this.docker.pull(image, { authconfig, abortSignal }) as Promise<PullStream>,
+    const stream = await this.call(what, (abortSignal) => this.docker.pull(image, { authconfig, abortSignal }) as Promise<PullStream>, {
       cancel,
-      (late) => late.destroy(),
-    ).catch((err) => {
+      onLate: (late) => late.destroy(),
+    }).catch((err) => {
       throw err instanceof ExecError
         ? err
         : classifyPullError(streamErrorWords(err), what, (err as { statusCode?: number }).statusCode, err, { image, registry });
@@ -103,10 +102,10 @@ export class DockerImagePuller implements ImagePuller {
   }
 }
 
-/** Docker's words of a failed streaming request: dockerode puts its generic reason first, Docker's own after " - ". */
+/** Docker's words of a failed streaming request: its message without dockerode's prefix, else dockerMessage. */
 function streamErrorWords(err: unknown): string {
   const m = (err as { message?: string } | undefined)?.message;
-  return m && /^\(HTTP code \d+\) /.test(m) ? m.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim() : dockerMessage(err);
+  return m && HTTP_CODE.test(m) ? withoutHttpCode(m) : dockerMessage(err);
 }
 
 /**

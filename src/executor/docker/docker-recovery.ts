@@ -13,9 +13,9 @@ import { fromDockerError } from './docker-errors';
 import { pumpOutput } from './output-pump';
 import { LABEL_SESSION, managedFilter } from './labels';
 import { LogSkipper } from './log-skipper';
-import { withDeadline } from './docker-deadline';
+import { dockerCall, rethrowAs, type DockerCall } from './docker-call';
 import { execRecordDir, LABEL_RECORDER, RECORDER_VERSION, SHIM_RECORD_DIR } from './shim/shim-payload';
-import { readRecord, waitStopped } from './shim/shim-readopt';
+import { readRecord, vanished, waitStopped } from './shim/shim-readopt';
 
 /** A log stream that ends while the container still runs is read again from the start, this often. */
 const MAX_PASSES = 5;
@@ -31,25 +31,23 @@ const MAX_PASSES = 5;
 export class DockerRecovery implements ContainerRecovery {
   private readonly log: Logger;
   private readonly replicaId: string;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(EXEC_CONFIG) private readonly config: ExecConfig,
+    @Inject(EXEC_CONFIG) config: ExecConfig,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.log = root.child({ component: 'docker' });
     this.replicaId = config.EXEC_REPLICA_ID;
+    this.call = dockerCall(config);
   }
-
-  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts). */
-  private readonly call = <T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> =>
-    withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn);
 
   /** This instance's containers (labels exec-stream.managed and exec-stream.replica), whatever their state. */
   async listManaged(): Promise<ManagedContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } }).catch((err) => {
-      throw fromDockerError(err, 'list of managed containers');
-    });
+    const list = await this.docker
+      .listContainers({ all: true, filters: { label: managedFilter(this.replicaId) } })
+      .catch(rethrowAs('list of managed containers'));
     // Paused and restarting containers have a live process: never removed as if they had ended.
     return list.map((c) => ({ containerId: c.Id, sessionId: c.Labels?.[LABEL_SESSION] ?? '', running: ['running', 'paused', 'restarting'].includes(c.State) }));
   }
@@ -57,9 +55,7 @@ export class DockerRecovery implements ContainerRecovery {
   async readopt(spec: ReadoptSpec, sink: OutputSink): Promise<StartedProcess> {
     const short = spec.containerId.slice(0, 12);
     const container = this.docker.getContainer(spec.containerId);
-    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
-      throw fromDockerError(err, `container ${short}`);
-    });
+    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal }), { what: `container ${short}` });
     const log = this.log.child({ containerId: short });
     const tty = !!info.Config?.Tty;
     const recorder = info.Config?.Labels?.[LABEL_RECORDER];
@@ -110,9 +106,7 @@ export class DockerRecovery implements ContainerRecovery {
       for (let pass = 1; ; pass++) {
         await this.readLog(container, tty, skipper);
         skipper.verifyComplete();
-        const state = await container.inspect().catch((err) => {
-          throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
-        });
+        const state = await container.inspect().catch(vanished(short));
         if (!state.State?.Running) {
           const outcome = await this.exitOf(container, short);
           if (spec.readRecorded) await this.finishFromLog(container, tty, sink, skipper.recorded, spec.readRecorded, short);
@@ -130,9 +124,7 @@ export class DockerRecovery implements ContainerRecovery {
 
   /** The true outcome of a stopped container, from Docker's state; aborted where Docker's code is not the process's. */
   private async exitOf(container: Docker.Container, short: string): Promise<ProcessOutcome> {
-    const state = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
-      throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
-    });
+    const state = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(vanished(short));
     const exitCode = state.State?.ExitCode;
     if (state.State?.Running || typeof exitCode !== 'number') throw new ExecError('aborted', `container ${short} stopped without an exit code`);
     // Docker sets State.Error when it could not run or restore the container: its code is not the process's.
@@ -148,9 +140,7 @@ export class DockerRecovery implements ContainerRecovery {
     const short = spec.containerId.slice(0, 12);
     const execShort = spec.execId.slice(0, 12);
     const container = this.docker.getContainer(spec.containerId);
-    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
-      throw fromDockerError(err, `container ${short}`);
-    });
+    const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal }), { what: `container ${short}` });
     if (info.Config?.Labels?.[LABEL_RECORDER] !== RECORDER_VERSION) {
       const state = await this.execState(spec.execId).catch(() => undefined);
       const what = !state ? 'Docker no longer knows it' : state.running ? 'it is still running' : `it exited with code ${state.exitCode}`;
@@ -238,9 +228,9 @@ export class DockerRecovery implements ContainerRecovery {
 
   /** One pass over the log from its first byte, following it until Docker ends the stream. */
   private async readLog(container: Docker.Container, tty: boolean, sink: OutputSink): Promise<void> {
-    const stream = (await container.logs({ follow: true, stdout: true, stderr: true }).catch((err) => {
-      throw fromDockerError(err, `logs of container ${container.id.slice(0, 12)}`);
-    })) as unknown as Readable;
+    const stream = (await container
+      .logs({ follow: true, stdout: true, stderr: true })
+      .catch(rethrowAs(`logs of container ${container.id.slice(0, 12)}`))) as unknown as Readable;
     await pumpOutput(stream, tty, sink, 'log stream');
   }
 }

@@ -2,8 +2,14 @@ import type Docker from 'dockerode';
 
 type Callback = (err: unknown, result?: unknown) => void;
 
-interface ModemInternals {
-  buildRequest(options: Record<string, unknown>, context: unknown, data: unknown, callback: Callback): void;
+/** docker-modem's buildRequest, which every request of a dockerode client passes through. */
+export type BuildRequest = (options: Record<string, unknown>, context: { method?: string; path?: string }, data: unknown, callback: Callback) => void;
+
+/** Replaces this client's buildRequest with `wrap` of the one it had. */
+export function wrapBuildRequest(docker: Docker, wrap: (buildRequest: BuildRequest) => BuildRequest): Docker {
+  const modem = docker.modem as unknown as { buildRequest: BuildRequest };
+  modem.buildRequest = wrap(modem.buildRequest.bind(modem));
+  return docker;
 }
 
 /**
@@ -14,13 +20,13 @@ interface ModemInternals {
  * (statusCode 301, a client mistake for fromDockerError).
  */
 export function guardDockerRequests(docker: Docker): Docker {
-  const modem = docker.modem as unknown as ModemInternals;
-  const buildRequest = modem.buildRequest.bind(modem);
-  modem.buildRequest = (options, context, data, callback) =>
-    buildRequest({ ...options, maxRedirects: 0 }, context, data, (err, result) =>
-      callback(err instanceof Error && err.message.startsWith('Max redirects exceeded') ? redirected(options) : err, result),
-    );
-  return docker;
+  return wrapBuildRequest(
+    docker,
+    (buildRequest) => (options, context, data, callback) =>
+      buildRequest({ ...options, maxRedirects: 0 }, context, data, (err, result) =>
+        callback(err instanceof Error && err.message.startsWith('Max redirects exceeded') ? redirected(options) : err, result),
+      ),
+  );
 }
 
 function redirected(options: Record<string, unknown>): Error {

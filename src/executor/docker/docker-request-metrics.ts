@@ -1,11 +1,6 @@
 import type Docker from 'dockerode';
 import type { BackendRequestObserver } from '../backend-request-observer';
-
-type Callback = (err: unknown, result?: unknown) => void;
-
-interface ModemInternals {
-  buildRequest(options: Record<string, unknown>, context: { method?: string; path?: string }, data: unknown, callback: Callback): void;
-}
+import { wrapBuildRequest } from './docker-request-guard';
 
 /**
  * Reports every request of this dockerode client to `observer` (runtime, control, exec signalling,
@@ -13,9 +8,7 @@ interface ModemInternals {
  * to its answer and whether it failed. A stream's time is to its headers; its body is not timed.
  */
 export function observeDockerRequests(docker: Docker, observer: BackendRequestObserver): Docker {
-  const modem = docker.modem as unknown as ModemInternals;
-  const buildRequest = modem.buildRequest.bind(modem);
-  modem.buildRequest = (options, context, data, callback) => {
+  return wrapBuildRequest(docker, (buildRequest) => (options, context, data, callback) => {
     const operation = dockerOperation(context?.method ?? '', context?.path ?? '');
     const started = process.hrtime.bigint();
     let reported = false;
@@ -30,8 +23,7 @@ export function observeDockerRequests(docker: Docker, observer: BackendRequestOb
       }
       callback(err, result);
     });
-  };
-  return docker;
+  });
 }
 
 const TOP_LEVEL = new Set(['json', 'create', 'prune', 'load', 'search', 'get']);

@@ -9,7 +9,8 @@ import type { ContainerRuntime, ExecSpec, ProcessOutcome, RunSpec, StartedProces
 import { DEFAULT_TTY } from '../container-runtime';
 import type { LifecyclePublisher } from '../lifecycle-publisher';
 import { fromDockerError } from './docker-errors';
-import { isGiveUp, withDeadline } from './docker-deadline';
+import { isGiveUp } from './docker-deadline';
+import { dockerCall, type DockerCall } from './docker-call';
 import { pumpOutput } from './output-pump';
 import { isManaged, managedLabels } from './labels';
 import { hostLimits } from './host-limits';
@@ -25,6 +26,7 @@ import type { OutputSink } from '../../common/streams';
 @Injectable()
 export class DockerRuntime implements ContainerRuntime {
   private readonly log: Logger;
+  private readonly call: DockerCall;
 
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
@@ -33,25 +35,18 @@ export class DockerRuntime implements ContainerRuntime {
     @Inject(LIFECYCLE_PUBLISHER) private readonly lifecycle: LifecyclePublisher,
   ) {
     this.log = root.child({ component: 'docker' });
-  }
-
-  /** One Docker request under EXEC_DOCKER_TIMEOUT_MS (docker-deadline.ts); `cancel` aborts it too. */
-  private call<T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>, cancel?: AbortSignal, onLate?: (value: T) => void): Promise<T> {
-    return withDeadline(this.config.EXEC_DOCKER_TIMEOUT_MS, operation, fn, cancel, onLate);
+    this.call = dockerCall(config);
   }
 
   async ping(): Promise<void> {
-    try {
-      await this.call('ping', (abortSignal) => (this.docker.ping as (o: object) => Promise<unknown>).call(this.docker, { abortSignal }));
-    } catch (err) {
-      throw fromDockerError(err, 'ping');
-    }
+    await this.call('ping', (abortSignal) => (this.docker.ping as (o: object) => Promise<unknown>).call(this.docker, { abortSignal }), { what: 'ping' });
   }
 
   async run(spec: RunSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
     // dockerode cannot abort an image inspect: past the deadline its request is only abandoned.
-    const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), cancel).catch((err) => {
-      throw fromDockerError(err, `image ${spec.image} (not on the engine: Start.pull if_missing or always pulls it)`);
+    const image = await this.call(`inspect of image ${spec.image}`, () => this.docker.getImage(spec.image).inspect(), {
+      what: `image ${spec.image} (not on the engine: Start.pull if_missing or always pulls it)`,
+      cancel,
     });
     if (!spec.command.length && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {
       throw new ExecError('invalid', `image ${spec.image} has no default command: give Start.command`);
@@ -87,11 +82,8 @@ export class DockerRuntime implements ContainerRuntime {
             ...hostLimits(spec.limits, this.config),
           },
         }),
-      cancel,
-      (late) => void this.remove(late.id),
-    ).catch((err) => {
-      throw fromDockerError(err, `container from image ${spec.image}`);
-    });
+      { what: `container from image ${spec.image}`, cancel, onLate: (late) => void this.remove(late.id) },
+    );
     const containerId = container.id;
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12) });
     this.lifecycle.publish({ containerId, type: 'registered', status: 'created', sessionId: spec.sessionId });
@@ -107,15 +99,12 @@ export class DockerRuntime implements ContainerRuntime {
       stream = (await this.call(
         `attach to container ${short}`,
         (abortSignal) => container.attach({ stream: true, stdout: true, stderr: true, stdin: spec.openStdin, hijack: true, abortSignal }),
-        cancel,
-        (late) => (late as Duplex).destroy(),
+        { cancel, onLate: (late) => (late as Duplex).destroy() },
       )) as Duplex;
       let exited!: ReturnType<DockerRuntime['waitNextExit']>;
       output = pumpOutput(stream, spec.tty, sink);
-      await this.call(`wait on container ${short}`, (abortSignal) => (exited = this.waitNextExit(containerId, abortSignal)).registered, cancel);
-      await this.call(`start of container ${short}`, (abortSignal) => container.start({ abortSignal }), cancel).catch((err) => {
-        throw fromDockerError(err, `start of container ${short}`);
-      });
+      await this.call(`wait on container ${short}`, (abortSignal) => (exited = this.waitNextExit(containerId, abortSignal)).registered, { cancel });
+      await this.call(`start of container ${short}`, (abortSignal) => container.start({ abortSignal }), { what: `start of container ${short}`, cancel });
       this.lifecycle.publish({ containerId, type: 'started', status: 'running', sessionId: spec.sessionId });
       log.info({ image: spec.image, command: spec.command, tty: spec.tty }, 'container started');
       // Settles only once the output stream has too (nothing reaches the sink afterwards). A lost wait
@@ -161,8 +150,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async exec(spec: ExecSpec, sink: OutputSink, cancel?: AbortSignal): Promise<StartedProcess> {
     const container = this.docker.getContainer(spec.containerId);
-    const info = await this.call(`inspect of container ${spec.containerId}`, (abortSignal) => container.inspect({ abortSignal }), cancel).catch((err) => {
-      throw fromDockerError(err, `container ${spec.containerId}`);
+    const info = await this.call(`inspect of container ${spec.containerId}`, (abortSignal) => container.inspect({ abortSignal }), {
+      what: `container ${spec.containerId}`,
+      cancel,
     });
     if (!isManaged(info.Config?.Labels, this.config.EXEC_REPLICA_ID)) {
       throw new ExecError('permission', `container ${spec.containerId} is not managed by this exec-stream instance (replica ${this.config.EXEC_REPLICA_ID})`);
@@ -189,18 +179,13 @@ export class DockerRuntime implements ContainerRuntime {
           AttachStdout: true,
           AttachStderr: true,
         }),
-      cancel,
-    ).catch((err) => {
-      throw fromDockerError(err, `exec in container ${spec.containerId}`);
-    });
+      { what: `exec in container ${spec.containerId}`, cancel },
+    );
     const startOptions = { hijack: true, stdin: spec.openStdin, Tty: spec.tty, ...(spec.tty ? { ConsoleSize: [DEFAULT_TTY.height, DEFAULT_TTY.width] } : {}) };
-    const stream = await this.call<Duplex>(
-      `exec start ${exec.id.slice(0, 12)}`,
-      (abortSignal) => exec.start({ ...startOptions, abortSignal }),
+    const stream = await this.call<Duplex>(`exec start ${exec.id.slice(0, 12)}`, (abortSignal) => exec.start({ ...startOptions, abortSignal }), {
+      what: `exec ${exec.id.slice(0, 12)}`,
       cancel,
-      (late) => late.destroy(),
-    ).catch((err) => {
-      throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
+      onLate: (late) => late.destroy(),
     });
     const log = this.log.child({ sessionId: spec.sessionId, containerId: containerId.slice(0, 12), execId: exec.id.slice(0, 12) });
     log.info({ command: spec.command, tty: spec.tty }, 'exec started');
@@ -242,10 +227,6 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /**
-   * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
-   * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
-   */
-  /**
    * Docker's State.OOMKilled of an exited container; false when it cannot be asked (gone, Docker away).
    * Docker records the kernel's OOM event apart from the exit, sometimes a moment after the wait
    * returned: a SIGKILL exit (137) is asked again a few times (at most ~175 ms in all).
@@ -258,6 +239,10 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /**
+   * Removes the container of a set-up given up on (deadline or cancel). A hung engine may still start
+   * it later, so a removal Docker does not answer is tried again, up to 10 times, a second apart.
+   */
   private async removeAbandoned(containerId: string): Promise<void> {
     for (let attempt = 0; attempt < 10 && !(await this.tryRemove(containerId)); attempt++) {
       await sleep(1000, { unref: true });
@@ -325,8 +310,8 @@ export class DockerRuntime implements ContainerRuntime {
    */
   private async execExitCode(exec: Docker.Exec): Promise<number> {
     for (let attempt = 0; ; attempt++) {
-      const info = await this.call(`inspect of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.inspect({ abortSignal })).catch((err) => {
-        throw fromDockerError(err, `exec ${exec.id.slice(0, 12)}`);
+      const info = await this.call(`inspect of exec ${exec.id.slice(0, 12)}`, (abortSignal) => exec.inspect({ abortSignal }), {
+        what: `exec ${exec.id.slice(0, 12)}`,
       });
       if (!info.Running) {
         if (typeof info.ExitCode === 'number') return info.ExitCode;

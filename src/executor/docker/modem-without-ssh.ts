@@ -2,9 +2,9 @@ import Module from 'node:module';
 import { dirname } from 'node:path';
 
 /**
- * docker-modem (dockerode's transport) loads its ssh transport, and with it ssh2, when it loads: ~30
- * modules and a 16 MiB WebAssembly memory made at once, in a service that never uses them
- * (DOCKER_HOST=ssh:// is refused at start: docker-host.ts). Put before dockerode loads, a stand-in for
+ * docker-modem (dockerode's transport) loads its ssh transport, and with it ssh2, when it loads, in a
+ * service that never uses them (DOCKER_HOST=ssh:// is refused at start: docker-host.ts; the cost:
+ * docs/BENCHMARKS.md "docker-modem's ssh transport kept unloaded"). Put before dockerode loads, a stand-in for
  * that one file keeps ssh2 out of the process; a call of it says why. Where the file is not found
  * (another docker-modem layout) or modules are not loaded through Node's cache (jest), nothing changes.
  */

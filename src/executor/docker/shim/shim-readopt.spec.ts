@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createRootLogger } from '../../../common/logger';
 import { LogSkipper } from '../log-skipper';
-import { readRecord, type DockerCall } from './shim-readopt';
+import type { DockerCall } from '../docker-call';
+import { readRecord } from './shim-readopt';
 
 function rec(type: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(8);

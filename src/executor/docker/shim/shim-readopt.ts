@@ -4,6 +4,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
+import { rethrowAs, type DockerCall } from '../docker-call';
 import { fromDockerError } from '../docker-errors';
 import type { LogSkipper } from '../log-skipper';
 import { pumpOutput } from '../output-pump';
@@ -13,9 +14,6 @@ import { ShimRecordParser } from './shim-records';
 
 /** Reader execs started while the container runs before waiting for its exit instead. */
 const MAX_FOLLOWS = 5;
-
-/** One Docker request under the service's deadline (DockerRecovery's `call`). */
-export type DockerCall = <T>(operation: string, fn: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
  * Reads an output record (exec-stream-shim's, in `dir`: a run's or an exec's) of a re-adopted container
@@ -28,9 +26,7 @@ export async function readRecord(container: Docker.Container, dir: string, skipp
   const short = container.id.slice(0, 12);
   const ended: { exitCode?: number } = {};
   for (let follows = 0; ;) {
-    const info = await call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch((err) => {
-      throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
-    });
+    const info = await call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(vanished(short));
     const state = info.State;
     if (!state?.Running) break;
     if (state.Paused) {
@@ -56,9 +52,14 @@ export async function readRecord(container: Docker.Container, dir: string, skipp
 
 /** Resolves once the container is not running (no deadline: a process may run for days). */
 export async function waitStopped(container: Docker.Container): Promise<void> {
-  await container.wait({ condition: 'not-running' }).catch((err) => {
-    throw fromDockerError(err, `wait on container ${container.id.slice(0, 12)}`);
-  });
+  await container.wait({ condition: 'not-running' }).catch(rethrowAs(`wait on container ${container.id.slice(0, 12)}`));
+}
+
+/** A `.catch` handler for an inspect during recovery: the container is gone (ABORTED), with Docker's reason. */
+export function vanished(short: string): (err: unknown) => never {
+  return (err) => {
+    throw new ExecError('aborted', `container ${short} vanished while its output was being recovered: ${fromDockerError(err, 'inspect').message}`);
+  };
 }
 
 /** Errors that end the follow but not the recovery: the container stopped or the reader could not run. */
