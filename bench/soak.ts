@@ -127,14 +127,18 @@ class Watch {
 
 interface Level {
   rss: number;
+  /** MiB of RSS that is anonymous (heap, Buffers, malloc), not the node binary's pages */
+  anon: number;
   fds: number;
 }
+
+const level = (pid: number): Level => ({ rss: rssMiB(pid), anon: (readMemory(pid)?.anon ?? NaN) / 1024, fds: fdCount(pid) });
 
 /** Polls once a second until RSS and descriptors are within bounds of `idle`, for at most SETTLE_MS; the last reading and how long it took. */
 async function settle(pid: number, idle: Level): Promise<Level & { ms: number }> {
   const t0 = performance.now();
   for (;;) {
-    const now = { rss: rssMiB(pid), fds: fdCount(pid) };
+    const now = level(pid);
     const ms = performance.now() - t0;
     if ((now.rss <= idle.rss + RSS_BOUND_MIB && now.fds <= idle.fds + FD_SLACK) || ms >= SETTLE_MS) return { ...now, ms };
     await sleep(1000);
@@ -214,7 +218,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     await shortSessions(ctx, server, client, CONCURRENCY, 900_000, tally(), tally(), [], 0);
     // Past Node's 5 s keep-alive of the Docker API's idle sockets and the 5 s retention of the warm-up's sessions.
     await sleep(IDLE_WAIT_MS);
-    const idle = { rss: rssMiB(server.pid), fds: fdCount(server.pid) };
+    const idle = level(server.pid);
     const kinds0 = fdKinds(server.pid, server.dataDir);
     ctx.log(`  s12 idle: RSS ${idle.rss.toFixed(1)} MiB, ${idle.fds} fds`);
 
@@ -296,6 +300,9 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     sc.row('server RSS', 'after phase 1, idle again', 'MiB', [after1.rss]);
     sc.row('server RSS', 'peak, phase 2', 'MiB', [p2.rssPeak]);
     sc.row('server RSS', 'after phase 2, idle again', 'MiB', [after2.rss]);
+    sc.row('server RSS anonymous', 'idle, before', 'MiB', [idle.anon]);
+    sc.row('server RSS anonymous', 'after phase 1, idle again', 'MiB', [after1.anon]);
+    sc.row('server RSS anonymous', 'after phase 2, idle again', 'MiB', [after2.anon]);
     sc.row('server open descriptors', 'idle, before', 'count', [idle.fds]);
     sc.row('server open descriptors', 'peak, phase 1', 'count', [p1.fdPeak]);
     sc.row('server open descriptors', 'after phase 1, idle again', 'count', [after1.fds]);
