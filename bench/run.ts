@@ -10,6 +10,7 @@ import { ExecClient, GRPCConnectionManager, type ClientTlsOptions } from '@exec-
 import { compareBuilds } from './compare-builds';
 import { optionsCost } from './options-cost';
 import { throughForwarder } from './forwarding';
+import { soak } from './soak';
 
 const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   ...SCENARIOS,
@@ -17,6 +18,7 @@ const ALL_SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResul
   9: compareBuilds,
   10: throughForwarder,
   11: lineOutput,
+  12: soak,
 };
 
 export interface RunOutcome {

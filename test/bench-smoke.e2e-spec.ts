@@ -1,6 +1,7 @@
 /**
  * The benchmarks (bench/, docs/BENCHMARKS.md) as a user runs them: `npm run bench` in smoke mode with
- * every scenario (9 against this same checkout, 10 with both replicas on this machine's engine),
+ * every scenario (9 against this same checkout, 10 with both replicas on this machine's engine, 12, the
+ * soak, at 10 short sessions and 2 s of its steady session),
  * `npm run bench:memory`, `npm run bench:copy-files` and bench/list-sessions.ts, each at the smallest
  * sizes that still run all of its code, side by side, so that the harness cannot rot unnoticed. It
  * asserts that every scenario produced numbers and that every correctness check held (byte counts,
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCommand, summary, type CommandRun } from './support/commands';
 
-const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
 let outDir: string;
 let bench: CommandRun;

@@ -160,6 +160,8 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=1,2,4 --s1-bytes=32M --s2-bytes=8M --s2-clients=1,16 --s4-bytes=64M --s4-stall-ms=2000 --reps=2': { here: 'bench flags' },
   'npm run bench -- --scenarios=11 --s11-bytes=2M --reps=1 --s11-local=true': { here: 'bench flags' },
   'npm run bench -- --scenarios=7': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40': { here: 'bench flags' },
   'node dist/bench/main.js': { here: 'bench flags' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 40': { here: 'bench tools' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 30': { here: 'bench tools' },
