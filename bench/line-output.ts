@@ -126,14 +126,20 @@ export async function lineOutput(ctx: BenchContext): Promise<ScenarioResult> {
                 ? side.client.exec(hostId, { command: ['sh', '-c', w.script] })
                 : side.client.run(cfg.image, { command: gated(w), openStdin: true });
             const ready = await s.ready;
-            const watch = v === 'es-exec' ? undefined : watchContainerCpu(() => ready.containerId);
-            if (v !== 'es-exec') {
-              // The run's container is sampled once (watchContainerCpu's first sample) before its workload starts.
-              await s.write(Buffer.from('\n'));
-              s.closeStdin();
-            }
             if (v !== 'es-exec') containers.push(ready.containerId);
-            const d = await drain(s, t0, { hash: true });
+            const watch = v === 'es-exec' ? undefined : watchContainerCpu(() => ready.containerId);
+            let d: Awaited<ReturnType<typeof drain>>;
+            try {
+              if (v !== 'es-exec') {
+                // The run's container is sampled once (watchContainerCpu's first sample) before its workload starts.
+                await s.write(Buffer.from('\n'));
+                s.closeStdin();
+              }
+              d = await drain(s, t0, { hash: true });
+            } catch (e) {
+              watch?.stop();
+              throw e;
+            }
             add(walls, key, d.endMs);
             if (watch) {
               add(innerCpu, key, watch.stop());

@@ -50,6 +50,7 @@ export function yesBytes(seed: number, bytes: number): Buffer {
 
 /** True when `data` is what a stream made of `block` repeated holds at byte `offset`. */
 export function matchesRepeated(block: Buffer, offset: number, data: Buffer): boolean {
+  if (!Number.isSafeInteger(offset) || offset < 0) return false;
   let pos = offset % block.length;
   for (let i = 0; i < data.length;) {
     const n = Math.min(data.length - i, block.length - pos);
@@ -241,7 +242,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     );
     sc.check(
       "phase 1: every session's sha256 and exit 0",
-      sessions.bad === 0 && sessions.ok === cfg.soakSessions,
+      cfg.soakSessions > 0 && sessions.bad === 0 && sessions.ok === cfg.soakSessions,
       `${sessions.bad} of ${cfg.soakSessions} wrong: ${sessions.first}`,
     );
     sc.check(
@@ -268,19 +269,22 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     );
     sc.check(
       "phase 2: every visitor got the stream's bytes at its offset",
-      steady.visitors.bad === 0,
+      steady.visitors.bad === 0 && steady.visitors.ok > 0,
       `${steady.visitors.bad} of ${steady.visitors.ok + steady.visitors.bad}: ${steady.visitors.first}`,
     );
+    // The bounds are figures of a soak's length: at the smoke preset's few seconds they would judge V8's
+    // timing, not a leak, so there they are rows only.
+    const bound = cfg.mode === 'smoke' ? (name: string, _ok: boolean, detail: string) => sc.notes.push(`${name}: ${detail}`) : sc.check.bind(sc);
     for (const [phase, after] of [
       ['phase 1', after1],
       ['phase 2', after2],
     ] as const) {
-      sc.check(
+      bound(
         `after ${phase}: RSS back within idle + ${RSS_BOUND_MIB} MiB`,
         after.rss <= idle.rss + RSS_BOUND_MIB,
         `${after.rss.toFixed(1)} MiB after ${(after.ms / 1000).toFixed(0)} s, idle ${idle.rss.toFixed(1)} MiB`,
       );
-      sc.check(
+      bound(
         `after ${phase}: open descriptors back within idle + ${FD_SLACK}`,
         after.fds <= idle.fds + FD_SLACK,
         `${after.fds} after ${(after.ms / 1000).toFixed(0)} s, idle ${idle.fds}`,
@@ -471,7 +475,8 @@ async function steadySession(ctx: BenchContext, client: ExecClient, server: Serv
         const kind = v % 3;
         // From the start (replayed from disk once the session is long), from a chunk the starter has seen, or from the newest.
         const from = kind === 0 || !lastSeq ? 0 : kind === 1 ? 1 + Math.floor(rand() * lastSeq) : lastSeq;
-        const offset = from ? starts.get(from)! : 0;
+        const offset = from ? starts.get(from) : 0;
+        if (offset === undefined) continue; // a chunk the starter never saw: nothing to check a visitor against
         inFlight.push(visit(server.address, sessionId, from, offset, pick(VISIT_STAY_MS), blockBytes, visitors));
       }
     })();

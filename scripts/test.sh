@@ -29,9 +29,10 @@ if [ $# -gt 0 ]; then
 fi
 started=$(date +%s)
 phase() { echo "[test] $1 done, $(($(date +%s) - started)) s after the start" >&2; }
-# The service's image (scripts/image-build.sh, once per tree), made while lint and unit run: it is mostly
-# disk and dockerd (~48 s, 16 s of CPU on a fresh machine), they are CPU. image, testcontainers and
-# doc-commands use it; made inside one of the two workers, it slowed both (docs/TOOLCHAIN.md).
+# The service's image (scripts/image-build.sh, once per tree), made while lint and unit run: after the
+# service's build (tsc, the shim), it is mostly disk and dockerd (~48 s, 16 s of CPU on a fresh machine).
+# image, testcontainers and doc-commands use it; made inside one of the two workers, it slowed both
+# (docs/TOOLCHAIN.md).
 image_log=$(mktemp /tmp/exec-stream-image-build.XXXXXX)
 (bash scripts/build.sh && bash scripts/image-build.sh) >"$image_log" 2>&1 &
 image_pid=$!
@@ -48,6 +49,8 @@ wait "$format_pid" || lint_rc=$?
 wait "$depcruise_pid" || lint_rc=$?
 if [ "$lint_rc" -ne 0 ]; then
   echo "[test] lint failed: \`npm run format\` fixes layout and fixable rules; an import rule named above is in .dependency-cruiser.cjs (docs/TOOLCHAIN.md)" >&2
+  wait "$image_pid" || true # not left building behind the run
+  rm -f "$image_log"
   exit "$lint_rc"
 fi
 phase lint

@@ -20,6 +20,7 @@ let server: TestServer;
 let keeper: ChildService;
 const liveBuffersFile = `${tmpdir()}/exec-stream-live-buffers-${process.pid}`;
 beforeAll(async () => {
+  rmSync(liveBuffersFile, { force: true });
   buildService(); // the keeper, and the stalled client's built client
   [server, keeper] = await Promise.all([
     startTestServer(),
@@ -236,6 +237,8 @@ describe('many clients', () => {
     const total = 32 * 1024 * 1024;
 
     // The stalled client lives in a process of its own: the keeper's live Buffers are the server's alone.
+    // Measured from the keeper idle, before the run starts (its output may come before the first piece does).
+    await peakLiveBuffers.stop();
     const child = spawn(process.execPath, [join(__dirname, 'support', 'stalled-client.js'), keeper.address, BASE_IMAGE, SELF_HASHED(total)], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -243,7 +246,6 @@ describe('many clients', () => {
     children.push(child);
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string }; first: { bytes: number } };
-    await peakLiveBuffers.stop(); // measure from here: the stalled run only
     await containerExited(started.ready.containerId);
     // The container finished while this client had taken one piece of 32 MiB: nothing waited for it.
     expect(started.first.bytes).toBeLessThanOrEqual(1024 * 1024);

@@ -151,6 +151,7 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=1,2,8 --s1-bytes=256M --s2-bytes=64M --s2-clients=1,16 --reps=3': { here: 'bench flags' },
   'npm run bench -- --scenarios=9 --s1-bytes=256M --s2-clients=16 --reps=3 --compare-root=/path/to/other': { here: 'bench flags' },
   'npm run bench -- --scenarios=9 --s1-bytes=256M --s2-clients=1,16 --reps=3 --compare-root=<it>': { here: 'bench flags' },
+  'npm run bench -- --scenarios=9 --s1-bytes=256M --s2-clients=1,16 --reps=5 --compare-root=/path/to/cd2c494': { here: 'bench flags' },
   'npm run bench -- --mode=full --scenarios=10': { here: 'bench flags' },
   'npm run bench -- --scenarios=10': { here: 'bench flags' },
   'npm run bench -- --mode=quick --scenarios=8': { here: 'bench flags' },

@@ -7,7 +7,8 @@ const { renameSync, writeFileSync } = require('node:fs');
 
 const file = process.env.EXEC_TEST_LIVE_BUFFERS_FILE;
 let answers = 0;
-if (file && typeof global.gc === 'function') {
+if (file) {
+  if (typeof global.gc !== 'function') throw new Error('live-buffers-preload.js needs --expose-gc');
   process.on('SIGUSR2', () => {
     global.gc();
     writeFileSync(`${file}.tmp`, `${++answers} ${process.memoryUsage().arrayBuffers}`);

@@ -13,13 +13,16 @@ class NodeEnvironment extends TestEnvironment {
   constructor(config, context) {
     // Jest's constructor makes the context with vm.createContext(proxy) and sets every global up on what
     // it returns; for that one call it gets an uncontextified global instead.
+    // A Jest that made it another way (or twice) fails here rather than quietly losing the change.
     const createContext = vm.createContext;
-    vm.createContext = () => createContext(vm.constants.DONT_CONTEXTIFY);
+    let made = 0;
+    vm.createContext = () => (made++, createContext(vm.constants.DONT_CONTEXTIFY));
     try {
       super(config, context);
     } finally {
       vm.createContext = createContext;
     }
+    if (made !== 1) throw new Error(`jest-environment-node made ${made} contexts, not 1: test/support/node-environment.js no longer fits it`);
   }
 }
 
