@@ -289,12 +289,18 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     const own = new GRPCConnectionManager({ address: server.address });
     const client = own.getClient();
     const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, own.getMetadata());
-    call.on('error', () => undefined);
+    let callError: Error | undefined;
+    call.on('error', (err: Error) => (callError = err));
     call.pause();
     call.write({ start: { session_id: sessionId } });
+    let seen: Sample | undefined;
     const stalled = await waitUntil('the stalled client counted behind the tail', async () => {
-      const s = await scrape(port);
+      const s = (seen = await scrape(port));
       return value(s, 'exec_clients_behind_tail') === 1 && s;
+    }).catch((err: Error) => {
+      // Say what was seen last: no client attached (its call's error, if any), or one not behind the tail.
+      const last = seen && { attached: value(seen, 'exec_attached_clients'), behind: value(seen, 'exec_clients_behind_tail') };
+      throw new Error(`${err.message}; last scrape: ${JSON.stringify(last)}; the call: ${callError?.message ?? 'no error'}`);
     });
     expect(value(stalled, 'exec_attached_clients')).toBe(1);
     expect(delta(before, stalled, 'exec_session_starts_total{mode="attach"}')).toBe(1);
