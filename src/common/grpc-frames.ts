@@ -5,7 +5,7 @@ const frames = new WeakMap<Buffer, Buffer>();
 
 /**
  * A message buffer of `bytes` whose gRPC frame (prefix + message, one allocation) is made with it: the
- * caller fills the message, and a server whose serializer takes frames (src/exec/grpc/framed-serializer.ts)
+ * caller fills the message, and a server whose serializer takes frames (src/exec/grpc/wire/framed-serializer.ts)
  * writes that frame as it is, instead of allocating a new one and copying the message into it for every
  * client. The message must not be changed once it has been written to a call.
  */

@@ -19,8 +19,8 @@ import { TarIntake } from './tar-intake';
 import { RoutedCalls } from '../cluster';
 import { FramedMessagePool, framedBytesMessage } from '../../common/grpc-frames';
 import { noteShortLivedBytes } from '../../common/young-collections';
-import { boundCallContext, callContextOf } from './call-context';
-import { noteContainer } from './call-audit';
+import { boundCallContext, callContextOf } from './auth/call-context';
+import { noteContainer } from './auth/call-audit';
 import { SessionManager } from '../session';
 import type { ServerStreamCall } from './server-stream-call';
 

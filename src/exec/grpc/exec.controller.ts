@@ -29,8 +29,8 @@ import { ListSessionsHandler } from './list-sessions.handler';
 import { SessionCallHandler, type SessionCallStream } from './session-call.handler';
 import { AuditEventsHandler, type AuditEventsCallStream } from './audit-events.handler';
 import { SessionResizesHandler } from './session-resizes.handler';
-import { boundCallContext } from './call-context';
-import { noteContainer } from './call-audit';
+import { boundCallContext } from './auth/call-context';
+import { noteContainer } from './auth/call-audit';
 
 /**
  * The gRPC edge of the Exec service: proto messages in, domain calls out. Session uses

@@ -6,7 +6,7 @@ import type { ExecConfig } from '../../common/config/exec-config';
 import { ExecError } from '../../common/errors';
 import type { PeerLifecycle, RoutedCalls } from '../cluster';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
-import { GrpcExceptionFilter } from './grpc-exception.filter';
+import { GrpcExceptionFilter } from './server/grpc-exception.filter';
 import { LifecycleCallHandler, type LifecycleCallStream } from './lifecycle-call.handler';
 
 /** A call whose write fails with `err`: the delivery loop ends with it. */

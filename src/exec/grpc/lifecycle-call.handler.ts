@@ -13,7 +13,7 @@ import type { LifecycleCursor } from '../../lifecycle/lifecycle-cursor';
 import type { LifecycleEvent } from '../../lifecycle/lifecycle-event';
 import { optionalId } from '../../common/request-ids';
 import { waitForDrain } from '@exec-stream/client/wire';
-import { callContextOf } from './call-context';
+import { callContextOf } from './auth/call-context';
 import type { ServerStreamCall } from './server-stream-call';
 import { sleep } from '../../common/sleep';
 

@@ -3,7 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 /**
  * What a server-streaming handler needs of the raw grpc-js server-writable call (Nest passes it as the
  * handler's third argument): write with flow control (write() false → wait for 'drain'), the call's
- * end, and the request metadata that carries the CallContext the auth interceptor bound (call-context.ts).
+ * end, and the request metadata that carries the CallContext the auth interceptor bound (auth/call-context.ts).
  */
 export interface ServerStreamCall<T> {
   /** `written` is called once grpc-js has handed the message to HTTP/2 and no longer holds it. */

@@ -7,17 +7,17 @@ import type { Logger } from '../../common/logger';
 import { EXEC_METRICS, ROOT_LOGGER } from '../../common/tokens';
 import type { ExecMetrics } from '../../metrics';
 import type { ClientStream } from '../session';
-import { aboutSession, callContextOf, requireScope, type CallContext } from './call-context';
-import { parseStart, type StartDto, type StartMode } from './start.dto';
-import { startFingerprint } from './start-fingerprint';
+import { aboutSession, callContextOf, requireScope, type CallContext } from './auth/call-context';
+import { parseStart, type StartDto, type StartMode } from './start/start.dto';
+import { startFingerprint } from './start/start-fingerprint';
 import type { Session } from '../session';
 import { SessionManager } from '../session';
 import { ImagePullService } from '../container';
-import { pullBeforeRun } from './pull-step';
+import { pullBeforeRun } from './start/pull-step';
 import { RoutedCalls, type Owner } from '../cluster';
 import { AuditTrail, type AuditAction, type AuditRequestRecord } from '../../audit';
 import { statusName } from '../../common/log-levels';
-import { callAudit, recordCall } from './call-audit';
+import { callAudit, recordCall } from './auth/call-audit';
 
 /**
  * A half-close is EOF only if the call is not cut within this time: HTTP/2 clients (grpc-js among them)
@@ -35,7 +35,7 @@ export interface SessionCallStream extends ClientStream {
   pause(): unknown;
   resume(): unknown;
   getPeer(): string;
-  /** The request metadata, which carries the CallContext the auth interceptor bound (call-context.ts). */
+  /** The request metadata, which carries the CallContext the auth interceptor bound (auth/call-context.ts). */
   metadata?: Metadata;
 }
 

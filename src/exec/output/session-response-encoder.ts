@@ -4,7 +4,7 @@ import { allocFramed, framedBytesMessage } from '../../common/grpc-frames';
 /**
  * Hand-written protobuf encoding of the SessionResponse messages that carry output: a chunk is encoded
  * once, with its gRPC frame (allocFramed), and grpc-js writes those bytes to every client as they are
- * (passPreEncoded in src/exec/grpc/grpc-options.ts, framed-serializer.ts; docs/BENCHMARKS.md "What the
+ * (passPreEncoded in src/exec/grpc/server/grpc-options.ts, src/exec/grpc/wire/framed-serializer.ts; docs/BENCHMARKS.md "What the
  * profile showed", change 2).
  *
  * Field numbers are those of proto/exec.proto (checked against protobufjs in the spec):

@@ -1,6 +1,6 @@
 import { ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
-import { boundMessage } from '../../common/errors';
-import { longStringsOf, quoteCallerValues } from '../../common/request-ids';
+import { boundMessage } from '../../../common/errors';
+import { longStringsOf, quoteCallerValues } from '../../../common/request-ids';
 
 /**
  * Keeps the promise that a status message quotes a client's value in part only (32 characters at most,

@@ -1,9 +1,9 @@
 import { experimental, ServerCredentials } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ExecConfig } from '../../common/config/exec-config';
-import { readTlsMaterial, type TlsFileSettings, type TlsMaterial } from '../../common/config/tls-files';
-import { createRootLogger } from '../../common/logger';
+import type { ExecConfig } from '../../../common/config/exec-config';
+import { readTlsMaterial, type TlsFileSettings, type TlsMaterial } from '../../../common/config/tls-files';
+import { createRootLogger } from '../../../common/logger';
 import { ReloadedValue } from './reloaded-value';
 
 /** Where reloads and refused changes are reported (a pino logger fits). */

@@ -1,5 +1,5 @@
-import { ExecError } from '../../common/errors';
-import { quoted } from '../../common/request-ids';
+import { ExecError } from '../../../common/errors';
+import { quoted } from '../../../common/request-ids';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 

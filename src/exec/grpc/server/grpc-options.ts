@@ -3,17 +3,17 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
-import { authInterceptor } from './auth.interceptor';
+import { authInterceptor } from '../auth/auth.interceptor';
 import { callerQuotesInterceptor } from './caller-quotes.interceptor';
-import { TokenStore } from './token-store';
+import { TokenStore } from '../auth/token-store';
 import { serverCredentials } from './server-credentials';
-import { grpcMetricsInterceptor } from '../../metrics';
-import type { ServiceContext } from '../../service-context';
+import { grpcMetricsInterceptor } from '../../../metrics';
+import type { ServiceContext } from '../../../service-context';
 import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 import { drainingInterceptor } from './draining.interceptor';
-import { installFramedSerializer } from './framed-serializer';
+import { installFramedSerializer } from '../wire/framed-serializer';
 
 export const EXEC_PACKAGE = 'dagger.exec';
 

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { ExecError, MAX_STATUS_MESSAGE_BYTES } from '../../common/errors';
+import { ExecError, MAX_STATUS_MESSAGE_BYTES } from '../../../common/errors';
 import { grpcErrorBody } from './grpc-exception.filter';
 
 describe('grpcErrorBody', () => {

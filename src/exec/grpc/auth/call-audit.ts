@@ -1,9 +1,9 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { Start__Output } from '@exec-stream/client/wire';
-import type { AuditAction, AuditCallerRecord, AuditEventInput, AuditRequestRecord, AuditTrail } from '../../audit';
-import { FORWARDED_BY, ORIGIN_PEER, ORIGIN_SUBJECT } from '../cluster';
-import type { SessionManager } from '../session';
+import type { AuditAction, AuditCallerRecord, AuditEventInput, AuditRequestRecord, AuditTrail } from '../../../audit';
+import { FORWARDED_BY, ORIGIN_PEER, ORIGIN_SUBJECT } from '../../cluster';
+import type { SessionManager } from '../../session';
 import type { AuditDetails, CallAudit, CallContext } from './call-context';
 
 /** The action each RPC's calls are recorded as (a Session's own is run, exec or attach once its Start is read). */

@@ -1,4 +1,4 @@
-import { ExecError } from '../../common/errors';
+import { ExecError } from '../../../common/errors';
 import { parseStart } from './start.dto';
 import { labelProblems, USER_PATTERN } from './start-fields';
 

@@ -1,5 +1,5 @@
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors';
-import { allocFramed, frameOf } from '../../common/grpc-frames';
+import { allocFramed, frameOf } from '../../../common/grpc-frames';
 import { installFramedSerializer } from './framed-serializer';
 
 type Call = { handler: { serialize(value: unknown): Buffer } };

@@ -1,8 +1,8 @@
-import { ExecError } from '../../common/errors';
-import type { Logger } from '../../common/logger';
+import { ExecError } from '../../../common/errors';
+import type { Logger } from '../../../common/logger';
 import type { SessionResponse } from '@exec-stream/client/wire';
-import { PULL_POLICIES, type PullPolicy, type PullProgressLine } from '../../executor';
-import type { ImagePullService, PullRequest } from '../container';
+import { PULL_POLICIES, type PullPolicy, type PullProgressLine } from '../../../executor';
+import type { ImagePullService, PullRequest } from '../../container';
 import type { StartMode } from './start.dto';
 
 /** The most bytes of each Start.registry_auth field. */

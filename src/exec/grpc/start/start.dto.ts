@@ -14,11 +14,11 @@ import {
   validateSync,
   type ValidationOptions,
 } from 'class-validator';
-import { ExecError } from '../../common/errors';
-import { nameMap } from '../../common/name-map';
-import { LIMITS } from '../../common/limits';
-import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../../common/request-ids';
-import { START_REQUEST_ID_MAX_BYTES } from '../session';
+import { ExecError } from '../../../common/errors';
+import { nameMap } from '../../../common/name-map';
+import { LIMITS } from '../../../common/limits';
+import { ID_PATTERN as ID, IMAGE_REFERENCE_FORM, isImageReference } from '../../../common/request-ids';
+import { START_REQUEST_ID_MAX_BYTES } from '../../session';
 import { checkFieldsForMode, labelProblems, MAX_USER_ID, toCount, USER_PATTERN } from './start-fields';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

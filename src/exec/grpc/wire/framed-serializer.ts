@@ -1,5 +1,5 @@
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors';
-import { allocFramed, frameOf } from '../../common/grpc-frames';
+import { allocFramed, frameOf } from '../../../common/grpc-frames';
 
 /** The part of grpc-js's BaseServerInterceptingCall this relies on (1.14). */
 type Serializing = { serializeMessage: (this: WithHandler, value: unknown) => Buffer };

@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { ExecError } from '../../common/errors';
-import type { Logger } from '../../common/logger';
-import type { AuditAction, AuditCallerRecord, AuditEventInput } from '../../audit';
+import { ExecError } from '../../../common/errors';
+import type { Logger } from '../../../common/logger';
+import type { AuditAction, AuditCallerRecord, AuditEventInput } from '../../../audit';
 import { FULL_ACCESS, type Principal, type Scope } from './token-store';
 
 /** The ids and request fields of an audit event, as far as they are known. */

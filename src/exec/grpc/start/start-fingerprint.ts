@@ -1,4 +1,4 @@
-import { requestFingerprint } from '../session';
+import { requestFingerprint } from '../../session';
 import type { StartDto, StartMode } from './start.dto';
 
 /** Fields that belong to one call, not to what it asks for: a retry may change them. */

@@ -2,7 +2,7 @@ import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/comm
 import { GrpcException, RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
 import { throwError, type Observable } from 'rxjs';
-import { boundMessage, toGrpcStatus } from '../../common/errors';
+import { boundMessage, toGrpcStatus } from '../../../common/errors';
 
 export interface GrpcErrorBody {
   code: GrpcCode;

@@ -1,8 +1,8 @@
 import type { experimental } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCa, makeCert } from '../../../test/support/certs';
-import { loadConfig } from '../../common/config/exec-config';
+import { makeCa, makeCert } from '../../../../test/support/certs';
+import { loadConfig } from '../../../common/config/exec-config';
 import { serverCredentials, TlsFilesCertificateProvider } from './server-credentials';
 
 const ca = makeCa();

@@ -1,5 +1,5 @@
-import type { Logger } from '../../common/logger';
-import type { ImagePullService } from '../container';
+import type { Logger } from '../../../common/logger';
+import type { ImagePullService } from '../../container';
 import { pullBeforeRun, pullRequestOf } from './pull-step';
 
 describe('pullRequestOf', () => {

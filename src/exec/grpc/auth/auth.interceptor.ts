@@ -1,10 +1,10 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { ExecError, toGrpcStatus } from '../../common/errors';
-import type { Logger } from '../../common/logger';
-import { levelOfStatus, LogRateLimit, statusName } from '../../common/log-levels';
-import type { AuditTrail } from '../../audit';
-import { handedToOwner } from '../cluster';
+import { ExecError, toGrpcStatus } from '../../../common/errors';
+import type { Logger } from '../../../common/logger';
+import { levelOfStatus, LogRateLimit, statusName } from '../../../common/log-levels';
+import type { AuditTrail } from '../../../audit';
+import { handedToOwner } from '../../cluster';
 import { callAudit, callerOf, certificateSubject, recordCall } from './call-audit';
 import { bindCallContext, requireScope, type CallContext } from './call-context';
 import { FULL_ACCESS, type Scope, type TokenStore } from './token-store';

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { FULL_ACCESS, parseTokensFile, readTokensFile, type Principal } from '../../common/config/tokens-file';
-import type { Logger } from '../../common/logger';
-import { ReloadedValue } from './reloaded-value';
+import { FULL_ACCESS, parseTokensFile, readTokensFile, type Principal } from '../../../common/config/tokens-file';
+import type { Logger } from '../../../common/logger';
+import { ReloadedValue } from '../server/reloaded-value';
 
-export { FULL_ACCESS, SCOPES, type Principal, type Scope } from '../../common/config/tokens-file';
+export { FULL_ACCESS, SCOPES, type Principal, type Scope } from '../../../common/config/tokens-file';
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();

@@ -1,5 +1,5 @@
 import { ServerInterceptingCall, type MethodDefinition, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
-import { ExecError, toGrpcStatus } from '../../common/errors';
+import { ExecError, toGrpcStatus } from '../../../common/errors';
 
 /** What a request deserializer returns for bytes that are not the method's message. */
 export class UndecodableRequest {

@@ -1,6 +1,6 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
-import { HEALTH_PROBLEM, type HealthState } from '../../common/health-state';
-import { DRAIN_MESSAGE } from '../session';
+import { HEALTH_PROBLEM, type HealthState } from '../../../common/health-state';
+import { DRAIN_MESSAGE } from '../../session';
 
 /**
  * Once the service drains (SIGTERM: health's `draining` problem), every new call of the Exec service is

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { descriptorSetPath } from '../../common/proto-path';
+import { descriptorSetPath } from '../../../common/proto-path';
 
 /** What @grpc/reflection reads from a package definition: each entry's encoded FileDescriptorProtos. */
 export type ReflectionPackage = Record<string, { fileDescriptorProtos: Buffer[] }>;
