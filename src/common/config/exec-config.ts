@@ -346,7 +346,6 @@ export class ExecConfig implements ParsedSettings {
   EXEC_PEERS_REFRESH_MS = 10_000;
 
   // Set by loadConfig from the settings above (parsed-settings.ts); declared, so that they are no settings.
-  declare readonly listen: HostPort;
   declare readonly metricsListen?: HostPort;
   declare readonly capabilities: readonly string[];
   declare readonly logOptions: Readonly<Record<string, string>>;

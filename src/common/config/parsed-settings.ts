@@ -5,8 +5,6 @@ import { parsePeerList } from './peer-list';
 
 /** The settings that hold more than one value, as loadConfig parses them once, after validating them. */
 export interface ParsedSettings {
-  /** EXEC_LISTEN. */
-  readonly listen: HostPort;
   /** EXEC_METRICS_LISTEN; undefined when unset (metrics off). */
   readonly metricsListen?: HostPort;
   /** EXEC_CAPABILITIES as Docker's CapAdd list. */
@@ -19,7 +17,6 @@ export interface ParsedSettings {
 
 /** The strings ParsedSettings is made from (ExecConfig has them; named here so that this file does not import it). */
 export interface SettingStrings {
-  EXEC_LISTEN: string;
   EXEC_METRICS_LISTEN?: string;
   EXEC_CAPABILITIES: string;
   EXEC_CONTAINER_LOG_DRIVER: string;
@@ -30,7 +27,6 @@ export interface SettingStrings {
 /** `c`'s settings parsed; each must have passed its check (a bad one throws). */
 export function parseSettings(c: SettingStrings): ParsedSettings {
   return {
-    listen: splitHostPort(c.EXEC_LISTEN),
     metricsListen: c.EXEC_METRICS_LISTEN ? splitHostPort(c.EXEC_METRICS_LISTEN) : undefined,
     capabilities: Object.freeze(capabilityList(c.EXEC_CAPABILITIES)),
     logOptions: Object.freeze(c.EXEC_CONTAINER_LOG_DRIVER === 'none' ? {} : parseLogOptions(c.EXEC_CONTAINER_LOG_OPTS)),
