@@ -285,12 +285,20 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     await run.wait();
     const before = await scrape(port);
     // A raw attach that never reads: the server stops at its flow-control limit, mid-output.
-    // A connection of its own: the stalled call holds nothing of the other tests' connection.
-    const own = new GRPCConnectionManager({ address: server.address });
+    // A connection of its own (grpc-js shares one connection between channels to the same address with
+    // the same options unless told otherwise): the stalled call holds nothing of the other tests'
+    // connection, and their state, whatever it is, cannot hold back its Start. Its HTTP/2 window is
+    // HTTP/2's default 64 KiB: what the paused client takes in stays far below 28 MB.
+    const own = new GRPCConnectionManager({
+      address: server.address,
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1, 'grpc-node.flow_control_window': 65_535 },
+    });
     const client = own.getClient();
     const call = (client.Session as (md: Metadata) => ClientDuplexStream<object, object>).call(client, own.getMetadata());
     let callError: Error | undefined;
+    let callStatus: string | undefined;
     call.on('error', (err: Error) => (callError = err));
+    call.on('status', (s: { code: number; details: string }) => (callStatus = `${s.code} ${s.details}`));
     call.pause();
     call.write({ start: { session_id: sessionId } });
     let seen: Sample | undefined;
@@ -300,7 +308,7 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     }).catch((err: Error) => {
       // Say what was seen last: no client attached (its call's error, if any), or one not behind the tail.
       const last = seen && { attached: value(seen, 'exec_attached_clients'), behind: value(seen, 'exec_clients_behind_tail') };
-      throw new Error(`${err.message}; last scrape: ${JSON.stringify(last)}; the call: ${callError?.message ?? 'no error'}`);
+      throw new Error(`${err.message}; last scrape: ${JSON.stringify(last)}; the call: ${callError?.message ?? 'no error'}, status ${callStatus ?? 'none'}`);
     });
     expect(value(stalled, 'exec_attached_clients')).toBe(1);
     expect(delta(before, stalled, 'exec_session_starts_total{mode="attach"}')).toBe(1);
