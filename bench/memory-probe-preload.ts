@@ -6,7 +6,7 @@ import { getHeapCodeStatistics } from 'node:v8';
  * EXEC_BENCH_MEMORY_FILE set) to say what its memory is: RSS is sampled every 50 ms and, at each new
  * peak, what the process holds then (V8's heap, external memory, code, the mapped files' share of RSS).
  * SIGUSR2 writes `{now, peak}` as JSON to that file and starts a new peak (bench/server-process.ts,
- * ServerHandle.memory()). Measurement only: the service never loads it.
+ * ServerHandle.memory()); with --expose-gc among the server's flags, after a full collection. Measurement only: the service never loads it.
  */
 export interface MemoryBreakdown {
   /** MiB: resident set, and its anonymous and file-backed parts (/proc/self/status) */
@@ -50,6 +50,8 @@ if (file) {
   }, 50);
   timer.unref();
   process.on('SIGUSR2', () => {
+    // With SERVER_NODE_ARGS=--expose-gc: a full collection first, so `now` holds only what is live.
+    (globalThis as { gc?: () => void }).gc?.();
     const now = sample();
     writeFileSync(`${file}.tmp`, JSON.stringify({ now, peak: now.rss > peak.rss ? now : peak }));
     renameSync(`${file}.tmp`, file);

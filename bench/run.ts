@@ -48,8 +48,11 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
   try {
     await warmUp(cfg, server.address);
     // Scenario 8's extra servers: started like the first (without --cpu-prof: one profile is the bench's own).
-    const spawnServer = (more: Record<string, string>, tls?: ClientTlsOptions, otherRoot = root) =>
-      startServer({ nodeArgs: cfg.serverNodeArgs.split(' ').filter(Boolean), logFile: cfg.serverLog || undefined, env: { ...env, ...more }, tls }, otherRoot);
+    const spawnServer = (more: Record<string, string>, tls?: ClientTlsOptions, otherRoot = root, memoryProbe = false) =>
+      startServer(
+        { nodeArgs: cfg.serverNodeArgs.split(' ').filter(Boolean), logFile: cfg.serverLog || undefined, env: { ...env, ...more }, tls, memoryProbe },
+        otherRoot,
+      );
     const ctx: BenchContext = { cfg, server, log, spawnServer };
     for (const id of cfg.scenarios) {
       const run = ALL_SCENARIOS[id];

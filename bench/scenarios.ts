@@ -62,7 +62,7 @@ export interface BenchContext {
    * Starts another server like `server` with more environment (scenario 8), or from another built
    * checkout (`root`, scenario 9); the caller stops it.
    */
-  spawnServer?: (env: Record<string, string>, tls?: ClientTlsOptions, root?: string) => Promise<ServerHandle>;
+  spawnServer?: (env: Record<string, string>, tls?: ClientTlsOptions, root?: string, memoryProbe?: boolean) => Promise<ServerHandle>;
 }
 
 export class Scenario {

@@ -6,7 +6,8 @@ import { fmtBytes } from './config';
 import { CpuMeter, perGiB } from './cpu';
 import { yesLine } from './payload';
 import { PeakRss, readMemory, type ServerHandle } from './server-process';
-import { errText, Scenario, sleep, type BenchContext, type ScenarioResult } from './scenarios';
+import { errText, memoryRows, Scenario, sleep, type BenchContext, type ScenarioResult } from './scenarios';
+import type { MemoryBreakdown } from './memory-probe-preload';
 
 /** Phase 1: each short session writes two halves of this many bytes in all, with a pause between (clients meet it running, or finished). */
 const SHORT_BYTES = 64 * 1024;
@@ -91,6 +92,12 @@ export function fdKinds(pid: number, dataDir: string): string {
   }
   return [...kinds].map(([k, n]) => `${k} ${n}`).join(', ');
 }
+
+/** One memory probe as a line: RSS, V8's heap used of reserved, external (Buffers) and the rest of anonymous RSS. */
+const madeOf = (m: MemoryBreakdown | undefined) =>
+  m
+    ? `RSS ${m.rss.toFixed(1)} (heap ${m.heapUsed.toFixed(1)} of ${m.heapTotal.toFixed(1)}, external ${m.external.toFixed(1)}, other anonymous ${(m.rssAnon - m.heapTotal - m.external).toFixed(1)}) MiB`
+    : 'no probe';
 
 const rssMiB = (pid: number) => (readMemory(pid)?.rss ?? NaN) / 1024;
 
@@ -203,10 +210,15 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
   const free = fs.bavail * fs.bsize;
   if (steadyBytes * 1.1 + 1024 * MiB > free)
     throw new Error(`scenario 12: the steady session writes ${fmtBytes(steadyBytes)}, and ${tmpdir()} has ${fmtBytes(free)} free`);
-  const server = await ctx.spawnServer({
-    EXEC_REMOVE_CONTAINERS: 'true',
-    EXEC_SESSION_OUTPUT_BYTES: String(Math.max(1024 * MiB, Math.ceil(steadyBytes * 1.1))),
-  });
+  const server = await ctx.spawnServer(
+    {
+      EXEC_REMOVE_CONTAINERS: 'true',
+      EXEC_SESSION_OUTPUT_BYTES: String(Math.max(1024 * MiB, Math.ceil(steadyBytes * 1.1))),
+    },
+    undefined,
+    undefined,
+    true, // what its memory is made of, idle and after each phase (bench/memory-probe-preload.ts)
+  );
   sc.notes.push(
     `A server of its own (started like the bench's, with EXEC_REMOVE_CONTAINERS=true and EXEC_SESSION_OUTPUT_BYTES raised to hold the steady session; retention as the bench's, EXEC_RETENTION_SECONDS=5 unless SERVER_ENV says otherwise), so idle is that server's after a warm-up of ${CONCURRENCY} short sessions, not what earlier scenarios left.`,
     `After each phase RSS must be back within idle + ${RSS_BOUND_MIB} MiB and open descriptors within idle + ${FD_SLACK}, polled every second for up to ${SETTLE_MS / 1000} s. Clients (partial readers, visitors) each have a connection of their own, opened and closed per client.`,
@@ -221,6 +233,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     await sleep(IDLE_WAIT_MS);
     const idle = level(server.pid);
     const kinds0 = fdKinds(server.pid, server.dataDir);
+    const mem0 = (await server.memory())?.now;
     ctx.log(`  s12 idle: RSS ${idle.rss.toFixed(1)} MiB, ${idle.fds} fds`);
 
     // Phase 1
@@ -237,6 +250,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     const p1 = w1.stop();
     const after1 = await settle(server.pid, idle);
     const kinds1 = fdKinds(server.pid, server.dataDir);
+    const mem1 = (await server.memory())?.now;
     ctx.log(
       `  s12 phase 1: ${cfg.soakSessions} sessions in ${phase1S.toFixed(1)} s, ${sessions.bad} bad; peak RSS ${p1.rssPeak.toFixed(1)} MiB, ${p1.fdPeak} fds; after ${after1.rss.toFixed(1)} MiB, ${after1.fds} fds (${(after1.ms / 1000).toFixed(0)} s)`,
     );
@@ -259,6 +273,8 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     const p2 = w2.stop();
     const after2 = await settle(server.pid, idle);
     const kinds2 = fdKinds(server.pid, server.dataDir);
+    const mem2 = (await server.memory())?.now;
+    ctx.log(`  s12 memory idle / after phase 1 / after phase 2: ${[mem0, mem1, mem2].map(madeOf).join(' / ')}`);
     ctx.log(
       `  s12 phase 2: ${fmtBytes(steady.bytes)} in ${steady.seconds.toFixed(1)} s, ${steady.visitors.ok + steady.visitors.bad} visitors; peak RSS ${p2.rssPeak.toFixed(1)} MiB, ${p2.fdPeak} fds; after ${after2.rss.toFixed(1)} MiB, ${after2.fds} fds (${(after2.ms / 1000).toFixed(0)} s)`,
     );
@@ -321,6 +337,11 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     sc.row('server CPU', 'phase 1, per session', 's', [c1.server / cfg.soakSessions]);
     sc.row('server CPU', "phase 2, per GiB of the steady session (the visitors' reads included)", 's', [perGiB(c2.server, steady.bytes)]);
     sc.notes.push(`descriptors idle: ${kinds0}; after phase 1: ${kinds1}; after phase 2: ${kinds2}`);
+    // What RSS is made of, idle and once idle again after each phase: V8's heap, Buffers, or memory the
+    // allocator keeps (RSS anonymous minus the two).
+    memoryRows(sc, 'server memory', 'idle', [mem0]);
+    memoryRows(sc, 'server memory', 'after phase 1, idle again', [mem1]);
+    memoryRows(sc, 'server memory', 'after phase 2, idle again', [mem2]);
     return sc.result();
   } finally {
     conn.close();
