@@ -280,15 +280,19 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
   it('counts a client stalled behind the in-memory tail, reading from disk, while it is attached', async () => {
     // 32 MB against the 4 MiB tail: what HTTP/2 windows and grpc-js's buffers take before the paused client
     // holds the server back is far less than what the client stays behind the tail for.
+    const beforeRun = await scrape(port);
     const run = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'head -c 32000000 /dev/zero'] });
     const { sessionId } = await run.ready;
-    await run.wait();
+    expect(await run.wait()).toBe(0);
     const before = await scrape(port);
-    // A raw attach that never reads: the server stops at its flow-control limit, mid-output.
+    expect(delta(beforeRun, before, 'exec_output_recorded_bytes_total{stream="stdout"}')).toBe(32_000_000);
+    // A raw attach that takes its first message (Ready) and then stops reading: the server stops at its
+    // flow-control limit, mid-output. (It must take one: grpc-js holds back the HTTP/2 stream of a call
+    // only once the call has read a message; before that it decodes and keeps all that arrives, and a
+    // call paused from the start took in all 32 MB, the server's attach ending OK within 0.15 s.)
     // A connection of its own (grpc-js shares one connection between channels to the same address with
-    // the same options unless told otherwise): the stalled call holds nothing of the other tests'
-    // connection, and their state, whatever it is, cannot hold back its Start. Its HTTP/2 window is
-    // HTTP/2's default 64 KiB: what the paused client takes in stays far below 28 MB.
+    // the same options unless told otherwise), with HTTP/2's default 64 KiB window: what the stalled
+    // client holds (that window and grpc-js's 16 buffered messages) stays far below the 28 MB behind the tail.
     const own = new GRPCConnectionManager({
       address: server.address,
       channelOptions: { 'grpc.use_local_subchannel_pool': 1, 'grpc-node.flow_control_window': 65_535 },
@@ -299,16 +303,30 @@ describe('metrics on (EXEC_METRICS_LISTEN)', () => {
     let callStatus: string | undefined;
     call.on('error', (err: Error) => (callError = err));
     call.on('status', (s: { code: number; details: string }) => (callStatus = `${s.code} ${s.details}`));
-    call.pause();
+    let headers = false;
+    call.on('metadata', () => (headers = true));
+    const first = new Promise<void>((resolve) =>
+      call.once('data', () => {
+        call.pause();
+        resolve();
+      }),
+    );
     call.write({ start: { session_id: sessionId } });
+    await first;
     let seen: Sample | undefined;
     const stalled = await waitUntil('the stalled client counted behind the tail', async () => {
       const s = (seen = await scrape(port));
       return value(s, 'exec_clients_behind_tail') === 1 && s;
     }).catch((err: Error) => {
-      // Say what was seen last: no client attached (its call's error, if any), or one not behind the tail.
-      const last = seen && { attached: value(seen, 'exec_attached_clients'), behind: value(seen, 'exec_clients_behind_tail') };
-      throw new Error(`${err.message}; last scrape: ${JSON.stringify(last)}; the call: ${callError?.message ?? 'no error'}, status ${callStatus ?? 'none'}`);
+      // Say what was seen last: no client attached (its call's error, if any), or one not behind the tail,
+      // and how far the call got at the server (started, its Start received, an attach begun).
+      const progress = [...(seen ?? new Map<string, number>()).entries()]
+        .filter(([k, v]) => /Session"|mode="attach"/.test(k) && v !== value(before, k))
+        .map(([k, v]) => `${k} +${v - value(before, k)}`);
+      const last = seen && { attached: value(seen, 'exec_attached_clients'), behind: value(seen, 'exec_clients_behind_tail'), progress };
+      throw new Error(
+        `${err.message}; last scrape: ${JSON.stringify(last)}; the call: ${callError?.message ?? 'no error'}, status ${callStatus ?? 'none'}, headers ${headers ? 'received' : 'none'}`,
+      );
     });
     expect(value(stalled, 'exec_attached_clients')).toBe(1);
     expect(delta(before, stalled, 'exec_session_starts_total{mode="attach"}')).toBe(1);
