@@ -70,8 +70,10 @@ describe('by age', () => {
       const s = server.client.run(BASE_IMAGE, { command: ['sh', '-c', 'read go; head -c 16777216 /dev/zero'], openStdin: true });
       const { sessionId } = await s.ready;
       const holder = server.client.attach({ sessionId });
-      // It reads nothing at all: its call, paused before the first message, takes at most grpc-js's
-      // buffer (16 messages) and an HTTP/2 window, far from the ≥ 32 chunks (of ≤ 512 KiB) of 16 MiB.
+      // It reads nothing: its call, paused here, takes at most grpc-js's buffer (16 messages) and an
+      // HTTP/2 window, far from the ≥ 32 chunks (of ≤ 512 KiB) of 16 MiB. (The pause holds because the
+      // ExecSession's `data` listener has started the call's reads: a call paused before its first read
+      // is not held back by grpc-js at all, docs/TOOLCHAIN.md.)
       // (An ExecSession left unread still takes 32 pieces into its own queue, enough to drain a whole
       // output of ~50 chunks and leave: the cause of this test's earlier failures under load.)
       holder.call.pause();
