@@ -5,11 +5,16 @@ import type { DockerCall } from './docker-call';
 import { FrameDemuxer } from './frame-demuxer';
 import { sleep } from '../../common/sleep';
 
+/** How long a just-started exec may take to show as running in Docker's inspect, and how often it is asked meanwhile. */
+export const EXEC_START_WAIT_MS = 5000;
+const EXEC_START_POLL_MS = 50;
+
 /**
  * Signalling an exec's process. Docker can kill a container's main process but has no API to signal an
  * exec (moby#9098), so this:
  *
- *  1. asks Docker for the exec (its container, whether it runs, and its Pid — in the HOST pid namespace);
+ *  1. asks Docker for the exec (its container, whether it runs, and its Pid — in the HOST pid namespace),
+ *     again while it shows as not yet started (up to EXEC_START_WAIT_MS);
  *  2. finds the process's pid INSIDE the container:
  *     a. when this service sees the host's /proc (it runs on the host, or with --pid=host), the
  *        `NSpid:` line of /proc/<Pid>/status lists the pid in every namespace, the last being the
@@ -27,7 +32,14 @@ import { sleep } from '../../common/sleep';
  * Every Docker request, and each step of a helper's run, has `call`'s deadline (EXEC_DOCKER_TIMEOUT_MS).
  */
 export async function signalExecProcess(docker: Docker, execId: string, signal: number, call: DockerCall): Promise<number> {
-  const exec = await call(`inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }), { what: `exec ${execId}` });
+  const inspect = () => call(`inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }), { what: `exec ${execId}` });
+  let exec = await inspect();
+  // Just started, Docker shows an exec as not running, with no pid and no exit code, for a moment (longer on
+  // a busy engine): a signal then (an output limit reached at once, an early timeout) waits for it to run.
+  for (const until = Date.now() + EXEC_START_WAIT_MS; !exec.Running && exec.ExitCode == null && Date.now() < until;) {
+    await sleep(EXEC_START_POLL_MS);
+    exec = await inspect();
+  }
   if (!exec.Running || !exec.Pid) {
     throw new ExecError('precondition', `exec ${execId.slice(0, 12)} is not running (exit code ${exec.ExitCode ?? 'unknown'})`, {
       reason: 'EXEC_NOT_RUNNING',
