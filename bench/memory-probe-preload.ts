@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { getHeapCodeStatistics } from 'node:v8';
+import { getHeapCodeStatistics, writeHeapSnapshot } from 'node:v8';
 
 /**
  * Preloaded into the bench's server child (`node -r dist/bench/memory-probe-preload.js`, with
@@ -45,6 +45,7 @@ function sample(): MemoryBreakdown {
 const file = process.env.EXEC_BENCH_MEMORY_FILE;
 if (file) {
   let peak = sample();
+  let snapshots = 0;
   const timer = setInterval(() => {
     if (process.memoryUsage.rss() / MiB > peak.rss) peak = sample();
   }, 50);
@@ -53,6 +54,9 @@ if (file) {
     // With SERVER_NODE_ARGS=--expose-gc: a full collection first, so `now` holds only what is live.
     (globalThis as { gc?: () => void }).gc?.();
     const now = sample();
+    // With EXEC_BENCH_HEAP_SNAPSHOT_DIR set: a heap snapshot at each probe too, to see what holds the memory.
+    const dir = process.env.EXEC_BENCH_HEAP_SNAPSHOT_DIR;
+    if (dir) writeHeapSnapshot(`${dir}/probe-${process.pid}-${++snapshots}.heapsnapshot`);
     writeFileSync(`${file}.tmp`, JSON.stringify({ now, peak: now.rss > peak.rss ? now : peak }));
     renameSync(`${file}.tmp`, file);
     peak = now;

@@ -163,6 +163,7 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=7': { here: 'bench flags' },
   'npm run bench -- --scenarios=12': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40 --server-node-args=--expose-gc': { here: 'bench flags' },
   'node dist/bench/main.js': { here: 'bench flags' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 40': { here: 'bench tools' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 30': { here: 'bench tools' },
