@@ -1,7 +1,7 @@
 // Preloaded into a service child by tests that bound its memory (EXEC_NODE_ARGS="--expose-gc
-// --no-concurrent-array-buffer-sweeping --require <this file>", see scripts/serve.sh: without the second
-// flag, Buffers a collection found dead are still counted until a background thread frees them): on SIGUSR2 it runs a full collection, then writes
-// `<n> <bytes>` to $EXEC_TEST_LIVE_BUFFERS_FILE, n counting the answers and bytes the Buffer and
+// --no-concurrent-array-buffer-sweeping --require <this file>", see scripts/serve.sh; without the second
+// flag, Buffers a collection found dead are still counted until a background thread frees them). On
+// SIGUSR2 it runs a full collection, then writes `<n> <bytes>` to $EXEC_TEST_LIVE_BUFFERS_FILE, n counting the answers and bytes the Buffer and
 // ArrayBuffer memory still live (process.memoryUsage().arrayBuffers). The service never loads it.
 'use strict';
 const { renameSync, writeFileSync } = require('node:fs');

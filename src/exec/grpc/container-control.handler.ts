@@ -3,15 +3,11 @@ import { ExecError, type ErrorDetail } from '../../common/errors';
 import type { ContainerControlResponse as ControlResponse, ContainerSignalRequest__Output as SignalRequest } from '@exec-stream/client/wire';
 import type { Logger } from '../../common/logger';
 import { CONTAINER_CONTROL, ROOT_LOGGER } from '../../common/tokens';
-import type { ContainerControl, ContainerState, ExecInfo } from '../../executor';
+import type { ContainerControl, ContainerState } from '../../executor';
 import { LifecycleBus } from '../../lifecycle/lifecycle-bus';
 import { optionalId } from '../../common/request-ids';
 import { CopiesInFlight, inspectUnambiguous, notManaged, parseSignal, requireContainerId } from '../container';
 import { SessionManager } from '../session';
-import { sleep } from '../../common/sleep';
-
-/** How long a just-started exec may take to show as running in Docker's inspect. */
-const EXEC_START_WAIT_MS = 2000;
 
 /**
  * ContainerPause / ContainerResume / ContainerSignal. Checks what the caller can fix before asking
@@ -74,15 +70,16 @@ export class ContainerControlHandler {
       await this.control.kill(state.id, sig.number);
       return { success: true, message: `${sig.name} (${sig.number}) sent to container ${short(state.id)}` };
     }
-    const exec = await this.startedExec(execId);
+    const exec = await this.control.inspectExec(execId);
     if (exec.containerId !== state.id) {
       throw new ExecError('invalid', `exec ${short(execId)} belongs to container ${short(exec.containerId)}, not ${short(state.id)}`, {
         reason: 'FIELD_INVALID',
         field: 'exec_id',
       });
     }
-    if (!exec.running) {
-      throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode ?? 'unknown'})`, {
+    // One that has not started yet is waited for by signalExec (the Docker adapter asks again meanwhile).
+    if (!exec.running && exec.exitCode !== undefined) {
+      throw new ExecError('precondition', `exec ${short(execId)} is not running (exit code ${exec.exitCode})`, {
         reason: 'EXEC_NOT_RUNNING',
         resource: { type: 'exec', name: exec.id, owner: exec.containerId },
       });
@@ -99,20 +96,6 @@ export class ContainerControlHandler {
     );
     this.log.info({ containerId: short(state.id), execId: short(exec.id), signal: sig.name }, 'exec signalled');
     return { success: true, message: `${sig.name} (${sig.number}) sent to exec ${short(exec.id)} (pid ${pidInContainer} in container ${short(state.id)})` };
-  }
-
-  /**
-   * The exec as Docker reports it, once it has started: right after an exec's Ready, Docker may still
-   * report it not running, or running without a pid, and without an exit code (its process not spawned
-   * yet), so that state is asked again for up to EXEC_START_WAIT_MS before it counts as "not running".
-   */
-  private async startedExec(execId: string): Promise<ExecInfo> {
-    const until = Date.now() + EXEC_START_WAIT_MS;
-    for (;;) {
-      const exec = await this.control.inspectExec(execId);
-      if ((exec.running && exec.pid > 0) || exec.exitCode !== undefined || Date.now() >= until) return exec;
-      await sleep(50);
-    }
   }
 
   /** The `killed` transition this service caused (Docker's own `kill` event is deduped against it). */

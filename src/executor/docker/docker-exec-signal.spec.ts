@@ -30,6 +30,14 @@ describe('signalExecProcess, an exec Docker shows as not yet started', () => {
     expect(asked()).toBe(3);
   });
 
+  it('asks again while it shows running without a pid', async () => {
+    const { docker, asked } = dockerAnswering({ ...NOT_STARTED, Running: true }, EXITED);
+    const signalled = signalExecProcess(docker, execId, 9, call).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(200);
+    expect(((await signalled) as ExecError).message).toBe(`exec ${execId.slice(0, 12)} is not running (exit code 0)`);
+    expect(asked()).toBe(2);
+  });
+
   it('asks once for an exec that has exited', async () => {
     const { docker, asked } = dockerAnswering({ ...EXITED, ExitCode: 137 });
     await expect(signalExecProcess(docker, execId, 9, call)).rejects.toThrow('is not running (exit code 137)');

@@ -34,9 +34,10 @@ const EXEC_START_POLL_MS = 50;
 export async function signalExecProcess(docker: Docker, execId: string, signal: number, call: DockerCall): Promise<number> {
   const inspect = () => call(`inspect of exec ${execId}`, (abortSignal) => docker.getExec(execId).inspect({ abortSignal }), { what: `exec ${execId}` });
   let exec = await inspect();
-  // Just started, Docker shows an exec as not running, with no pid and no exit code, for a moment (longer on
-  // a busy engine): a signal then (an output limit reached at once, an early timeout) waits for it to run.
-  for (const until = Date.now() + EXEC_START_WAIT_MS; !exec.Running && exec.ExitCode == null && Date.now() < until;) {
+  // Just started, Docker shows an exec as not running (or running without a pid) and with no exit code, for
+  // a moment (longer on a busy engine): a signal then (an output limit reached at once, an early timeout, a
+  // ContainerSignal right after the exec's Ready) waits for it to run.
+  for (const until = Date.now() + EXEC_START_WAIT_MS; (!exec.Running || !exec.Pid) && exec.ExitCode == null && Date.now() < until;) {
     await sleep(EXEC_START_POLL_MS);
     exec = await inspect();
   }
