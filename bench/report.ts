@@ -20,6 +20,8 @@ export interface BenchReport {
   startedAt: string;
   durationS: number;
   machine: MachineInfo;
+  /** The malloc the bench's server ran on (scripts/serve.sh's EXEC_ALLOCATOR). */
+  allocator: string;
   config: BenchConfig;
   results: ScenarioResult[];
 }
@@ -86,7 +88,8 @@ export function markdown(rep: BenchReport): string {
   const out: string[] = [];
   out.push(`### Run of ${rep.startedAt} (${c.mode}, ${rep.durationS.toFixed(0)} s)`, '');
   out.push(
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Docker ${m.docker}, Node ${m.node}, commit ${m.commit}. ` +
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, Docker ${m.docker}, Node ${m.node}, commit ${m.commit}; ` +
+      `the server's allocator ${rep.allocator}. ` +
       'Shared machine: other work may have been running.',
     '',
   );

@@ -43,7 +43,7 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
   nodeArgs.push(...cfg.serverNodeArgs.split(' ').filter(Boolean));
   const env = { EXEC_REMOVE_CONTAINERS: 'false', EXEC_RETENTION_SECONDS: '5', ...parseEnv(cfg.serverEnv) };
   const server = await startServer({ nodeArgs, logFile: cfg.serverLog || undefined, env, memoryProbe: true }, root);
-  log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}`);
+  log(`[bench] ${cfg.mode}: server pid ${server.pid} on ${server.address}, allocator ${server.allocator}`);
   const results: ScenarioResult[] = [];
   try {
     await warmUp(cfg, server.address);
@@ -77,6 +77,7 @@ export async function runBench(cfg: BenchConfig, log: (m: string) => void = (m) 
     startedAt: started.toISOString(),
     durationS: (performance.now() - t0) / 1000,
     machine: machineInfo(root),
+    allocator: server.allocator,
     config: cfg,
     results,
   };

@@ -112,6 +112,8 @@ export interface ServerHandle {
   address: string;
   pid: number;
   dataDir: string;
+  /** The malloc it runs on: 'jemalloc' (scripts/serve.sh preloads it) or 'system' (EXEC_ALLOCATOR=system, or no library). */
+  allocator: 'jemalloc' | 'system';
   /** lines the child wrote to stderr/stdout (warn level and above), for failure reports */
   output(): string;
   /** SIGTERM, wait for exit (so --cpu-prof writes its profile), remove the data dir. */
@@ -184,6 +186,7 @@ export async function startServer(options: ServerOptions = {}, root = repoRoot()
     address,
     pid: child.pid!,
     dataDir,
+    allocator: readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes('/libjemalloc.so') ? 'jemalloc' : 'system',
     output: () => out,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -3,10 +3,11 @@
 # prints its tag (the last line on stdout). Real world: `docker build -t exec-stream .` instead.
 #   scripts/image-build.sh [--force]
 # What differs from a plain `docker build .` (two build arguments, same Dockerfile):
-#   NODE_IMAGE=exec-stream/node-base:<version>  made here by `docker import` of a tar holding the Node 24
-#     binary of node_modules/.bin/node (readlink -f), the shared libraries `ldd` lists and the loader,
-#     busybox as /bin/sh (the Dockerfile's RUN lines), /etc/passwd and /etc/group with root and
-#     node (1000), /home/node and /tmp; kept cached, made again only when missing.
+#   NODE_IMAGE=exec-stream/node-base:<version>-jemalloc  made here by `docker import` of a tar holding
+#     the Node 24 binary of node_modules/.bin/node (readlink -f), the shared libraries `ldd` lists and
+#     the loader, Debian's libjemalloc.so.2 (the official base gets it from apt in the Dockerfile),
+#     busybox as /bin/sh (the Dockerfile's RUN lines), /etc/passwd and /etc/group with root and node
+#     (1000), /home/node and /tmp; kept cached, made again only when missing.
 #   PREBUILT=true  the build stage takes prebuilt/node_modules (the production packages of this
 #     checkout's node_modules: `npm ls --omit=dev`) and prebuilt/dist (scripts/build.sh) from the
 #     context instead of npm ci + tsc + npm prune, which would need the registry. The context is a
@@ -24,7 +25,7 @@ docker buildx version >/dev/null 2>&1 || export DOCKER_BUILDKIT=0 # the engine's
 
 node_bin=$(readlink -f node_modules/.bin/node)
 node_version=$("$node_bin" -p 'process.versions.node')
-base="exec-stream/node-base:$node_version"
+base="exec-stream/node-base:$node_version-jemalloc"
 if ! docker image inspect "$base" >/dev/null 2>&1; then
   say "making $base from $node_bin"
   [ -x /bin/busybox ] || { say "/bin/busybox missing (scripts/docker-up.sh installs busybox-static)"; exit 1; }
@@ -33,6 +34,14 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   mkdir -p "$root/usr/local/bin" "$root/bin" "$root/etc" "$root/tmp" "$root/home/node" "$root/proc" "$root/sys" "$root/dev"
   cp "$node_bin" "$root/usr/local/bin/node"
   for lib in $(ldd "$node_bin" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  # jemalloc (the service's allocator: the Dockerfile preloads it) and what it links, as an official
+  # Debian base gets it from apt.
+  jemalloc=$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
+  [ -n "$jemalloc" ] || { say "libjemalloc.so.2 missing (scripts/setup.sh installs libjemalloc2)"; exit 1; }
+  for lib in "$jemalloc" $(ldd "$jemalloc" | grep -o '/[^ ]*'); do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done

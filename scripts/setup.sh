@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine of this kind needs before the service or its tests can run:
-# node_modules (with the Node 24 binary, see docs/TOOLCHAIN.md) and a Docker engine with the base
-# images. Idempotent and quick when all is already there.
+# node_modules (with the Node 24 binary, see docs/TOOLCHAIN.md), jemalloc (the service's allocator) and
+# a Docker engine with the base images. Idempotent and quick when all is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,6 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 ) 9>/tmp/exec-stream-setup.lock
 node_modules/.bin/node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<24||(M===24&&m<9)) { console.error("[setup] node_modules/.bin/node is "+process.version+"; need >= 24.9"); process.exit(1) }'
 
+# The service's allocator (scripts/serve.sh preloads it; the image carries it too).
+bash scripts/apt-install.sh libjemalloc2
 bash scripts/docker-up.sh

@@ -12,6 +12,7 @@ import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { serviceContext } from './service-context';
 import { enableYoungCollections } from './common/young-collections';
+import { startQuietCollections } from './common/quiet-collections';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -24,8 +25,10 @@ async function bootstrap(): Promise<void> {
   const logger = createRootLogger(config.EXEC_LOG_LEVEL);
   for (const name of trimmedSettings())
     logger.warn({ setting: name }, `${name}: surrounding whitespace (e.g. a trailing newline from a file or Secret) removed`);
-  // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts).
-  if (!enableYoungCollections()) logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector (more memory per copy)');
+  // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts); a burst's
+  // Buffers by one full collection once the process is quiet again (quiet-collections.ts).
+  if (enableYoungCollections()) startQuietCollections();
+  else logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector, a burst its Buffers (more memory)');
   const context = serviceContext(config, logger);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(context), {
     ...grpcOptions(context),

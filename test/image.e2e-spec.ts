@@ -1,5 +1,5 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -157,6 +157,17 @@ it('holds production node_modules, dist/, proto/ and the built client package on
   expect(config.Cmd).toEqual(['node', '--max-semi-space-size=4', 'dist/src/main.js']);
   expect(Object.keys(config.Volumes)).toEqual(['/var/lib/exec-stream']);
   expect(config.Healthcheck.Test).toEqual(['CMD', 'node', 'scripts/healthcheck.js']);
+});
+
+it("runs its Node on jemalloc with scripts/serve.sh's settings (the service's allocator)", () => {
+  const conf = /MALLOC_CONF:-([^}]+)\}/.exec(readFileSync(join(ROOT, 'scripts', 'serve.sh'), 'utf8'))?.[1];
+  const env = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Env}}', image)) as string[];
+  expect(env).toEqual(expect.arrayContaining(['LD_PRELOAD=/usr/local/lib/libjemalloc.so.2', `MALLOC_CONF=${conf}`]));
+  // The library is there and loads: a Node in the image maps it, and jemalloc took every setting (it warns of bad ones).
+  const printMaps = 'process.stdout.write(require("fs").readFileSync("/proc/self/maps", "utf8"))';
+  const r = spawnSync('docker', ['run', '--rm', '--entrypoint', 'node', image, '-e', printMaps], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/\/libjemalloc\.so\.2$/m);
 });
 
 it('refuses to start listening on 0.0.0.0 without a token, naming EXEC_AUTH_TOKEN', async () => {

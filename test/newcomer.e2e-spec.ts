@@ -121,6 +121,37 @@ it("npm run demo (README's `DEMO_KEEP_RUNNING=1 npm run demo -- 'exit 4'`): the 
   }
 });
 
+it("scripts/serve.sh runs the service's Node on jemalloc with its settings, on glibc's malloc with EXEC_ALLOCATOR=system, and refuses any other value", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exec-stream-allocator-'));
+  try {
+    // Preloaded before dist/src/main.js: says what the process runs on, then ends it.
+    const probe = join(dir, 'probe.js');
+    writeFileSync(
+      probe,
+      "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');\n" +
+        'process.stdout.write(JSON.stringify({ jemalloc: /\\/libjemalloc\\.so\\.2$/m.test(maps), conf: process.env.MALLOC_CONF ?? null }));\n' +
+        'process.exit(0);\n',
+    );
+    const serve = (allocator?: string) => {
+      const env: NodeJS.ProcessEnv = { ...userEnv({ EXEC_NODE_ARGS: `--require ${probe}` }), ...(allocator ? { EXEC_ALLOCATOR: allocator } : {}) };
+      delete env.LD_PRELOAD;
+      delete env.MALLOC_CONF;
+      return spawnSync('bash', ['scripts/serve.sh'], { cwd: ROOT, env, encoding: 'utf8' });
+    };
+    const conf = /MALLOC_CONF:-([^}]+)\}/.exec(readFileSync(join(ROOT, 'scripts', 'serve.sh'), 'utf8'))?.[1];
+    expect(conf).toMatch(/^\S+:\S+/);
+    const byDefault = serve();
+    expect(byDefault.stderr).toBe(''); // no "[serve] … not found", and jemalloc took every setting (it warns of bad ones)
+    expect(JSON.parse(byDefault.stdout)).toEqual({ jemalloc: true, conf });
+    expect(JSON.parse(serve('system').stdout)).toEqual({ jemalloc: false, conf: null });
+    const bad = serve('tcmalloc');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/EXEC_ALLOCATOR=tcmalloc: expected jemalloc or system/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('every script in package.json works as written', () => {
   const npm = (args: string[], extra: Record<string, string> = {}, cwd = ROOT) => runCommand('npm', ['run', '--silent', ...args], userEnv(extra), cwd);
   /** Where each script is run: here, or in the file named. */
@@ -157,7 +188,7 @@ describe('every script in package.json works as written', () => {
     expect(up.stderr).toMatch(/\[docker-up\] ready: \S+ with exec-stream\/busybox:latest/);
   });
 
-  it('npm start: the service listens, answers, and stops on SIGTERM', async () => {
+  it('npm start: the service listens (on jemalloc), answers, and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'exec-stream-start-'));
     const address = `127.0.0.1:${await freePort()}`;
     // npm, its shell, scripts/serve.sh (which execs node): one process group, signalled as a terminal would.
@@ -165,6 +196,9 @@ describe('every script in package.json works as written', () => {
     try {
       await waitUntil('npm start listening', () => started.output().includes('"msg":"exec-stream listening"') || started.exited(), 120_000);
       expect(started.output()).toContain(`"listen":"${address}"`);
+      // The allocator scripts/serve.sh gives it, from the library scripts/setup.sh installed.
+      const pid = execFileSync('pgrep', ['-g', String(started.proc.pid), '-f', 'dist/src/main.js'], { encoding: 'utf8' }).trim();
+      expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/\/libjemalloc\.so\.2$/m);
       const { ExecClient, GRPCConnectionManager } = await import('@exec-stream/client');
       const connection = new GRPCConnectionManager({ address });
       try {

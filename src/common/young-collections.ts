@@ -4,7 +4,8 @@ import { runInNewContext } from 'node:vm';
 /** Bytes of short-lived Buffers between two young-generation collections (measured: docs/BENCHMARKS.md). */
 export const YOUNG_COLLECTION_STEP_BYTES = 8 * 1024 * 1024;
 
-type Collect = (options: { type: 'minor'; execution: 'sync' }) => void;
+/** V8's gc() with options (its gc extension): a young-generation or a full collection, run now. */
+export type Collect = (options: { type: 'minor' | 'major'; execution: 'sync' }) => void;
 
 let collect: Collect | undefined;
 let sinceLast = 0;
@@ -27,6 +28,11 @@ export function enableYoungCollections(): boolean {
     collect = undefined;
   }
   return !!collect;
+}
+
+/** The collector enableYoungCollections obtained, for the quiet-time collection (quiet-collections.ts). */
+export function collector(): Collect | undefined {
+  return collect;
 }
 
 /** Counts `bytes` of short-lived Buffers made; collects the young generation every YOUNG_COLLECTION_STEP_BYTES. */

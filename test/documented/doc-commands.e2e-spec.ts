@@ -164,6 +164,13 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=12': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40 --server-node-args=--expose-gc': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12 --soak-sessions=20 --soak-seconds=120 --server-node-args=--expose-gc': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12 --soak-sessions=20 --soak-seconds=120 --server-node-args=--expose-gc --server-env=EXEC_ALLOCATOR=system': {
+    here: 'bench flags',
+  },
+  'npm run bench -- --scenarios=9 --s1-bytes=256M --s2-clients=1,16 --reps=5 --compare-root=/path/to/main': { here: 'bench flags' },
+  'npm run bench -- --scenarios=4 --s4-bytes=512M --s4-stall-ms=3000 --reps=2': { here: 'bench flags' },
+  'npm run bench -- --scenarios=4 --s4-bytes=512M --s4-stall-ms=3000 --reps=2 --server-env=EXEC_ALLOCATOR=system': { here: 'bench flags' },
   'node dist/bench/main.js': { here: 'bench flags' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 40': { here: 'bench tools' },
   'node dist/bench/cpuprofile-summary.js /tmp/prof 30': { here: 'bench tools' },
