@@ -5,7 +5,8 @@
 #            service loads the wire types' runtime helpers from it) and the health check script:
 #            no sources, no dev dependencies, no npm cache.
 # Build arguments:
-#   NODE_IMAGE  the Node 24 base of both stages (default: the official image).
+#   NODE_IMAGE  the Node 24 base of both stages (default: the official image): Debian-based (glibc; the
+#               runtime stage installs jemalloc with apt where the base lacks it).
 #   PREBUILT    "true" takes node_modules (production only) and dist/ already built from the context's
 #               prebuilt/ folder instead of running npm ci and tsc here: scripts/image-build.sh uses it
 #               where no registry is reachable. Everything else is the same instructions.
@@ -45,14 +46,16 @@ FROM ${NODE_IMAGE} AS runtime
 # The service's allocator, as scripts/serve.sh runs it (which says why): Debian's jemalloc, preloaded, at
 # one path whatever the architecture. The official base installs it; the base scripts/image-build.sh
 # makes already holds it.
+# `-e LD_PRELOAD=` runs a container on glibc's malloc instead.
 RUN set -e; \
-    if ! ls /usr/lib/*-linux-gnu/libjemalloc.so.2 >/dev/null 2>&1; then \
+    if ! ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1; then \
       apt-get update; \
       apt-get install -y --no-install-recommends libjemalloc2; \
       rm -rf /var/lib/apt/lists/*; \
     fi; \
+    lib=$( (dpkg -L libjemalloc2 2>/dev/null || ls /usr/lib/*/libjemalloc.so.2) | grep -m 1 '/libjemalloc\.so\.2$'); \
     mkdir -p /usr/local/lib; \
-    ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2
+    ln -sf "$lib" /usr/local/lib/libjemalloc.so.2
 ENV NODE_ENV=production \
     EXEC_LISTEN=0.0.0.0:50051 \
     EXEC_DATA_DIR=/var/lib/exec-stream \

@@ -39,7 +39,7 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   done
   # jemalloc (the service's allocator: the Dockerfile preloads it) and what it links, as an official
   # Debian base gets it from apt.
-  jemalloc=$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
+  jemalloc=$({ dpkg -L libjemalloc2 2>/dev/null || true; } | grep -m 1 '/libjemalloc\.so\.2$' || true)
   [ -n "$jemalloc" ] || { say "libjemalloc.so.2 missing (scripts/setup.sh installs libjemalloc2)"; exit 1; }
   for lib in "$jemalloc" $(ldd "$jemalloc" | grep -o '/[^ ]*'); do
     mkdir -p "$root$(dirname "$lib")"

@@ -8,8 +8,8 @@
 #                            (throughput -10 %). V8 sizes it at start-up, so it must be a flag here;
 #                            the other GC setting is set in src/main.ts.
 # So is the allocator: Buffers' memory comes from malloc, and after a burst of output (clients replaying
-# a session from disk) glibc's malloc keeps the freed pages: RSS stayed 45–190 MiB above idle after 120 s
-# of the soak's visitors. jemalloc gives them back (docs/BENCHMARKS.md "The allocator"), with
+# a session from disk) glibc's malloc keeps the freed pages; jemalloc gives them back (measured:
+# docs/BENCHMARKS.md "The allocator"), with
 #   background_thread:true   a thread of its own returns them while the service is idle,
 #   dirty_decay_ms:1000      a second after they were freed,
 #   muzzy_decay_ms:0         to the kernel at once (not kept as lazily freed pages, which RSS counts).
@@ -17,14 +17,16 @@
 #   jemalloc  (the default) Debian's libjemalloc2 (scripts/setup.sh installs it; the image carries it);
 #             where the library is missing the service runs on glibc's malloc and this script says so.
 #             A MALLOC_CONF already set is kept.
-#   system    glibc's malloc (the benchmarks' comparison: --server-env=EXEC_ALLOCATOR=system).
+#   system    glibc's malloc (the benchmarks' comparison: --server-env=EXEC_ALLOCATOR=system); a jemalloc
+#             preloaded from outside (LD_PRELOAD) is taken off.
 # EXEC_NODE_ARGS adds more flags (the benchmarks' --cpu-prof). The Node is always the project's Node 24 from
 # node_modules, never $NODE: npm sets NODE to its own (the system's Node 20) for every script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${EXEC_ALLOCATOR:-jemalloc}" in
   jemalloc)
-    lib=$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
+    # The package's own file (the machine's architecture) where dpkg knows it, else the usual places.
+    lib=$({ dpkg -L libjemalloc2 2>/dev/null || ls /usr/lib/*/libjemalloc.so.2 /usr/lib/libjemalloc.so.2 2>/dev/null; } | grep -m 1 '/libjemalloc\.so\.2$' || true)
     if [ -n "$lib" ]; then
       export LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}"
       export MALLOC_CONF="${MALLOC_CONF:-background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0}"
@@ -32,7 +34,10 @@ case "${EXEC_ALLOCATOR:-jemalloc}" in
       echo "[serve] libjemalloc.so.2 not found (Debian: apt-get install libjemalloc2): running on glibc's malloc" >&2
     fi
     ;;
-  system) ;;
+  system)
+    LD_PRELOAD=$(printf '%s' "${LD_PRELOAD:-}" | tr ': ' '\n\n' | { grep -v '/libjemalloc\.so' || true; } | paste -s -d : -)
+    if [ -n "$LD_PRELOAD" ]; then export LD_PRELOAD; else unset LD_PRELOAD; fi
+    ;;
   *)
     echo "[serve] EXEC_ALLOCATOR=${EXEC_ALLOCATOR}: expected jemalloc or system" >&2
     exit 2

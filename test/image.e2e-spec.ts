@@ -159,15 +159,21 @@ it('holds production node_modules, dist/, proto/ and the built client package on
   expect(config.Healthcheck.Test).toEqual(['CMD', 'node', 'scripts/healthcheck.js']);
 });
 
-it("runs its Node on jemalloc with scripts/serve.sh's settings (the service's allocator)", () => {
+it("runs its Node on jemalloc with scripts/serve.sh's settings (the service's allocator), on glibc's malloc with -e LD_PRELOAD=", () => {
   const conf = /MALLOC_CONF:-([^}]+)\}/.exec(readFileSync(join(ROOT, 'scripts', 'serve.sh'), 'utf8'))?.[1];
   const env = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Env}}', image)) as string[];
   expect(env).toEqual(expect.arrayContaining(['LD_PRELOAD=/usr/local/lib/libjemalloc.so.2', `MALLOC_CONF=${conf}`]));
   // The library is there and loads: a Node in the image maps it, and jemalloc took every setting (it warns of bad ones).
   const printMaps = 'process.stdout.write(require("fs").readFileSync("/proc/self/maps", "utf8"))';
-  const r = spawnSync('docker', ['run', '--rm', '--entrypoint', 'node', image, '-e', printMaps], { encoding: 'utf8' });
+  const maps = (...flags: string[]) =>
+    spawnSync('docker', ['run', '--rm', ...flags, '--entrypoint', 'node', image, '-e', printMaps], { encoding: 'utf8', timeout: 60_000 });
+  const r = maps();
   expect(r.stderr).toBe('');
   expect(r.stdout).toMatch(/\/libjemalloc\.so\.2$/m);
+  // README's way back to glibc's malloc.
+  const glibc = maps('-e', 'LD_PRELOAD=');
+  expect(glibc.stdout).toMatch(/\/libc\.so\.6$/m);
+  expect(glibc.stdout).not.toMatch(/libjemalloc/);
 });
 
 it('refuses to start listening on 0.0.0.0 without a token, naming EXEC_AUTH_TOKEN', async () => {

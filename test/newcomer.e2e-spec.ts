@@ -132,19 +132,26 @@ it("scripts/serve.sh runs the service's Node on jemalloc with its settings, on g
         'process.stdout.write(JSON.stringify({ jemalloc: /\\/libjemalloc\\.so\\.2$/m.test(maps), conf: process.env.MALLOC_CONF ?? null }));\n' +
         'process.exit(0);\n',
     );
-    const serve = (allocator?: string) => {
-      const env: NodeJS.ProcessEnv = { ...userEnv({ EXEC_NODE_ARGS: `--require ${probe}` }), ...(allocator ? { EXEC_ALLOCATOR: allocator } : {}) };
+    const serve = (more: Record<string, string> = {}) => {
+      const env: NodeJS.ProcessEnv = userEnv({ EXEC_NODE_ARGS: `--require ${probe}` });
       delete env.LD_PRELOAD;
       delete env.MALLOC_CONF;
-      return spawnSync('bash', ['scripts/serve.sh'], { cwd: ROOT, env, encoding: 'utf8' });
+      return spawnSync('bash', ['scripts/serve.sh'], { cwd: ROOT, env: { ...env, ...more }, encoding: 'utf8' });
     };
     const conf = /MALLOC_CONF:-([^}]+)\}/.exec(readFileSync(join(ROOT, 'scripts', 'serve.sh'), 'utf8'))?.[1];
     expect(conf).toMatch(/^\S+:\S+/);
     const byDefault = serve();
     expect(byDefault.stderr).toBe(''); // no "[serve] … not found", and jemalloc took every setting (it warns of bad ones)
     expect(JSON.parse(byDefault.stdout)).toEqual({ jemalloc: true, conf });
-    expect(JSON.parse(serve('system').stdout)).toEqual({ jemalloc: false, conf: null });
-    const bad = serve('tcmalloc');
+    expect(JSON.parse(serve({ EXEC_ALLOCATOR: 'system' }).stdout)).toEqual({ jemalloc: false, conf: null });
+    // A jemalloc preloaded from outside (as the image's ENV does) is taken off.
+    const lib = readFileSync(`/proc/${process.pid}/maps`, 'utf8')
+      .match(/\S+\/libc\.so\.6$/m)![0]
+      .replace('libc.so.6', 'libjemalloc.so.2');
+    expect(existsSync(lib)).toBe(true);
+    const inherited = serve({ EXEC_ALLOCATOR: 'system', LD_PRELOAD: lib });
+    expect(JSON.parse(inherited.stdout)).toEqual({ jemalloc: false, conf: null });
+    const bad = serve({ EXEC_ALLOCATOR: 'tcmalloc' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/EXEC_ALLOCATOR=tcmalloc: expected jemalloc or system/);
   } finally {

@@ -1,11 +1,13 @@
 import { getHeapStatistics } from 'node:v8';
-import { collector } from './young-collections';
+import { collector, type Collect } from './young-collections';
 
 export interface QuietCollectionOptions {
   /** How often the process looks whether it has gone quiet. */
   intervalMs?: number;
-  /** Buffers' memory (V8's external memory) above what the last full collection left that is worth one. */
+  /** Buffers' memory (V8's external memory) above the rule's floor that is worth a full collection. */
   bytes?: number;
+  /** What collects (a test's spy); by default the collector enableYoungCollections() obtained. */
+  collect?: Collect;
 }
 
 /** Two looks whose external memory differs by less than this are quiet (a health check's few Buffers). */
@@ -13,9 +15,10 @@ export const QUIET_DELTA_BYTES = 1024 * 1024;
 
 /**
  * The decision, look by look: `look(external)` says whether to run a full collection now. Yes when the
- * external memory is `bytes` above the floor (what the last collection left, read at the first look after
- * it; the lowest seen since) and moved less than QUIET_DELTA_BYTES since the previous look. A yes starts
- * over: the next look is the new floor, so memory that is live costs one collection, not one per look.
+ * external memory is `bytes` above the floor and moved less than QUIET_DELTA_BYTES since the previous
+ * look. The floor is the lowest external memory seen since this rule's last yes (or its start; V8's own
+ * collections are not told to it); after a yes the next look starts it again, so memory that is live
+ * costs one collection, not one per look, and each further one needs `bytes` more.
  */
 export class QuietCollectionRule {
   private floor?: number;
@@ -42,16 +45,13 @@ export class QuietCollectionRule {
 }
 
 /**
- * One full collection once the process has gone quiet after a burst of output. V8 frees a Buffer's memory
- * only when a collection finds its wrapper dead, and a process with nothing to do runs none: the Buffers
- * of a burst that outlived the young generation (tail windows, chunks replayed from disk to clients) stay
- * in RSS, up to V8's external limit beyond the last full collection, until the next burst
- * (docs/BENCHMARKS.md "The allocator"). Every `intervalMs` this reads V8's external memory and asks
- * QuietCollectionRule; so a collection costs a burst's end, never a steady stream's every few seconds.
- * Needs enableYoungCollections() first (the collector); without one it does nothing. Returns what stops it.
+ * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at V8's
+ * external memory: the Buffers of a burst of output that died in the old generation are freed once the
+ * process is quiet, where V8, collecting only as it allocates, would keep them until the next burst
+ * (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` (16 MiB) of Buffers made. Does
+ * nothing without a collector. Returns what stops it.
  */
-export function startQuietCollections({ intervalMs = 2000, bytes = 16 * 1024 * 1024 }: QuietCollectionOptions = {}): () => void {
-  const collect = collector();
+export function startQuietCollections({ intervalMs = 2000, bytes = 16 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
   const external = () => getHeapStatistics().external_memory;
   const rule = new QuietCollectionRule(bytes, external());
