@@ -11,7 +11,7 @@ import { loadConfig, trimmedSettings } from './common/config/exec-config';
 import { grpcOptions } from './exec/grpc';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { serviceContext } from './service-context';
-import { enableYoungCollections } from './common/young-collections';
+import { enableCollector } from './common/collector';
 import { startQuietCollections } from './common/quiet-collections';
 
 async function bootstrap(): Promise<void> {
@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
     logger.warn({ setting: name }, `${name}: surrounding whitespace (e.g. a trailing newline from a file or Secret) removed`);
   // CopyFrom's socket reads are freed by young collections every few MB (young-collections.ts); a burst's
   // Buffers by one full collection once the process is quiet again (quiet-collections.ts).
-  if (enableYoungCollections()) startQuietCollections();
+  if (enableCollector()) startQuietCollections();
   else logger.warn({}, 'V8 gives no gc() to JS: CopyFrom leaves its reads to the collector, a burst its Buffers (more memory)');
   const context = serviceContext(config, logger);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(context), {

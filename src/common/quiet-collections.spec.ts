@@ -1,5 +1,5 @@
 import { QuietCollectionRule, startQuietCollections } from './quiet-collections';
-import { collector, enableYoungCollections } from './young-collections';
+import { collector, enableCollector } from './collector';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,7 +30,7 @@ describe('QuietCollectionRule', () => {
 
 describe('startQuietCollections', () => {
   it('asks the rule every look and runs the real collector when it says so: memory held live is collected once', async () => {
-    expect(enableYoungCollections()).toBe(true);
+    expect(enableCollector()).toBe(true);
     const real = collector()!;
     let calls = 0;
     const stop = startQuietCollections({ intervalMs: 50, bytes: 16 * MiB, collect: (o) => (calls++, real(o)) });

@@ -1,12 +1,12 @@
 import { getHeapStatistics } from 'node:v8';
-import { collector, type Collect } from './young-collections';
+import { collector, type Collect } from './collector';
 
 export interface QuietCollectionOptions {
   /** How often the process looks whether it has gone quiet. */
   intervalMs?: number;
   /** Buffers' memory (V8's external memory) above the rule's floor that is worth a full collection. */
   bytes?: number;
-  /** What collects (a test's spy); by default the collector enableYoungCollections() obtained. */
+  /** What collects (a test's spy); by default the one enableCollector() obtained. */
   collect?: Collect;
 }
 

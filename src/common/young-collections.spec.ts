@@ -1,5 +1,6 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { enableYoungCollections, noteShortLivedBytes, YOUNG_COLLECTION_STEP_BYTES } from './young-collections';
+import { enableCollector } from './collector';
+import { noteShortLivedBytes, YOUNG_COLLECTION_STEP_BYTES } from './young-collections';
 
 /**
  * Young-generation collections V8 reports for `work`: the observer's entries arrive in later turns of
@@ -19,7 +20,7 @@ async function minorCollectionsDuring(work: () => void, expected: number): Promi
 
 describe('young collections', () => {
   it('once enabled, every YOUNG_COLLECTION_STEP_BYTES noted runs a young-generation collection', async () => {
-    expect(enableYoungCollections()).toBe(true);
+    expect(enableCollector()).toBe(true);
     const seen = await minorCollectionsDuring(() => {
       for (let i = 0; i < 3; i++) noteShortLivedBytes(YOUNG_COLLECTION_STEP_BYTES);
     }, 3);
