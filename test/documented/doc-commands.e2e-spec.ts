@@ -183,6 +183,9 @@ const HOW: Record<string, How> = {
   'npm run bench:memory': { here: 'bench tools' },
   'npm run bench:memory -- --limit=1g --scenarios=fanout,stalled,sessions --stalled-bytes=512M --node-args="--max-semi-space-size=1 --max-old-space-size=96" --env=EXEC_TAIL_BUDGET_BYTES=16777216 --image=TAG':
     { here: 'bench tools' },
+  // The allocator's A/B (BENCHMARKS.md): flags the memory run below takes (--limit, --scenarios, --env).
+  'npm run bench:memory -- --limit=1g --scenarios=sessions,stalled': { here: 'bench tools' },
+  'npm run bench:memory -- --limit=1g --scenarios=sessions,stalled --env=LD_PRELOAD=': { here: 'bench tools' },
   'bash scripts/build.sh && node_modules/.bin/node dist/bench/list-sessions.js': { here: 'bench tools' },
   'bash scripts/build.sh': { by: 'package.json', why: "`npm run build` (the README terminal session runs it; so does every e2e run's global setup)" },
   [`node_modules/.bin/node -e "const {startServer}=require('./dist/bench/server-process.js');(async()=>{const s=await startServer({memoryProbe:true});await new Promise(r=>setTimeout(r,3000));console.log((await s.memory()).now);await s.stop()})()"`]:
