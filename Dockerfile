@@ -60,7 +60,7 @@ ENV NODE_ENV=production \
     EXEC_LISTEN=0.0.0.0:50051 \
     EXEC_DATA_DIR=/var/lib/exec-stream \
     LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
-    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0
+    MALLOC_CONF=background_thread:true
 WORKDIR /app
 COPY --from=build /out/package.json ./
 COPY --from=build /out/proto ./proto
