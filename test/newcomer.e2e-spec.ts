@@ -143,6 +143,8 @@ it("scripts/serve.sh runs the service's Node on jemalloc with its settings, on g
     const byDefault = serve();
     expect(byDefault.stderr).toBe(''); // no "[serve] … not found", and jemalloc took every setting (it warns of bad ones)
     expect(JSON.parse(byDefault.stdout)).toEqual({ jemalloc: true, conf });
+    // An operator's own MALLOC_CONF is kept (serve.sh's comment promises it).
+    expect(JSON.parse(serve({ MALLOC_CONF: 'narenas:2' }).stdout)).toEqual({ jemalloc: true, conf: 'narenas:2' });
     expect(JSON.parse(serve({ EXEC_ALLOCATOR: 'system' }).stdout)).toEqual({ jemalloc: false, conf: null });
     // A jemalloc preloaded from outside (as the image's ENV does) is taken off.
     const lib = readFileSync(`/proc/${process.pid}/maps`, 'utf8')

@@ -11,7 +11,7 @@ export interface QuietCollectionOptions {
 }
 
 /** Two looks whose external memory differs by less than this are quiet (a health check's few Buffers). */
-export const QUIET_DELTA_BYTES = 1024 * 1024;
+const QUIET_DELTA_BYTES = 1024 * 1024;
 
 /**
  * The decision, look by look: `look(external)` says whether to run a full collection now. Yes when the
