@@ -12,6 +12,19 @@ stamp=dist/.build-inputs.sha256
 inputs=$(find src bench test/support packages/client/src proto/exec.proto packages/client/package.json packages/client/tsconfig.json \
   tsconfig.json tsconfig.build.json package.json package-lock.json scripts/build.sh scripts/build-client.sh -type f -print0 |
   sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+# tsc builds incrementally from a .tsbuildinfo listing what it emitted: an output deleted since (by hand,
+# or a dist/ copied without it) would never be written again, and the build would pass without it. An
+# output missing for any source makes that compiler start over.
+missing_output() { # SRC OUT: true when some SRC/**/x.ts (not a spec) has no OUT/**/x.js
+  local ts
+  while IFS= read -r -d '' ts; do
+    ts=${ts#"$1"/}
+    [ -f "$2/${ts%.ts}.js" ] || return 0
+  done < <(find "$1" -name '*.ts' ! -name '*.spec.ts' ! -name '*.d.ts' -print0)
+  return 1
+}
+if missing_output src dist/src || missing_output bench dist/bench; then rm -f "$stamp" dist/.tsbuildinfo; fi
+if missing_output packages/client/src packages/client/dist; then rm -f "$stamp" packages/client/dist/.tsbuildinfo; fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ] || [ ! -f dist/src/main.js ] || [ ! -f packages/client/dist/index.js ] ||
   [ ! -e node_modules/.bin/exec-stream ]; then
   rm -f "$stamp"

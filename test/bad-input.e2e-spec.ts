@@ -2,6 +2,7 @@ import { credentials, makeClientConstructor, Metadata, status, type Client, type
 import { service as healthService } from 'grpc-health-check';
 import { BASE_IMAGE, NOCMD_IMAGE, startTestServer, type TestServer } from './support/server';
 import { docker, grpcError, managedLabels } from './support/helpers';
+import { GO, GO_DONE } from './support/cues';
 import { ControlClient, FileClient, type GRPCConnectionManager } from '@exec-stream/client';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { HangingDocker } from './support/hanging-docker';
@@ -67,7 +68,7 @@ describe('malformed calls', () => {
 
   it('second Start on a call → INVALID_ARGUMENT; the session goes on for others', async () => {
     // The session waits for /tmp/go, which the test creates (an exec into it) once the call was refused.
-    const command = ['sh', '-c', 'while [ ! -e /tmp/go ]; do usleep 10000; done; echo done'];
+    const command = ['sh', '-c', `until ${GO_DONE}; do usleep 10000; done; echo done`];
     const r = await rawCall(server, [start({ image: BASE_IMAGE, command }), start({ session_id: 'x' })]);
     expect(r.code).toBe(status.INVALID_ARGUMENT);
     expect(r.details).toMatch(/one Start/);
@@ -75,7 +76,7 @@ describe('malformed calls', () => {
     // succeeds) and runs to its end for anyone attaching.
     const ready = r.received.find((m) => 'ready' in m) as { ready: { session_id: string; container_id: string } } | undefined;
     expect(ready?.ready.session_id).toBeTruthy();
-    expect(await server.client.exec(ready!.ready.container_id, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+    expect(await server.client.exec(ready!.ready.container_id, { command: GO }).wait()).toBe(0);
     expect(await server.client.attach({ sessionId: ready!.ready.session_id }).collect()).toEqual({
       stdout: Buffer.from('done\n'),
       stderr: Buffer.alloc(0),

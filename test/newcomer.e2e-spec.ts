@@ -67,6 +67,42 @@ it('the build removes outputs no source produces any more (a stale session.js wo
   expect(existsSync(join(ROOT, 'dist', 'src', 'exec', 'session', 'index.js'))).toBe(true);
 });
 
+it('the build writes again an output deleted by hand, of the service and of the client (tsc, incremental, would not)', () => {
+  // In a copy of what the build reads and writes, so the suite's own dist/ is never without a file.
+  const copy = mkdtempSync(join(tmpdir(), 'build-'));
+  try {
+    for (const p of [
+      'src',
+      'bench',
+      'test/support',
+      'proto',
+      'scripts',
+      'dist',
+      'packages/client',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'package.json',
+      'package-lock.json',
+    ]) {
+      cpSync(join(ROOT, p), join(copy, p), {
+        recursive: true,
+        verbatimSymlinks: true,
+        filter: (f) => !f.startsWith(join(ROOT, 'packages/client/node_modules')),
+      });
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    symlinkSync(join(ROOT, 'packages/client/node_modules'), join(copy, 'packages/client/node_modules'));
+    execFileSync('bash', ['scripts/build.sh'], { cwd: copy, stdio: 'pipe' }); // settles the copy: a build with nothing to do
+    const outputs = ['dist/src/main.js', 'dist/src/exec/session/session-outcome.js', 'packages/client/dist/index.js'];
+    const before = outputs.map((f) => readFileSync(join(copy, f), 'utf8'));
+    for (const f of outputs) rmSync(join(copy, f));
+    execFileSync('bash', ['scripts/build.sh'], { cwd: copy, stdio: 'pipe' });
+    expect(outputs.map((f) => readFileSync(join(copy, f), 'utf8'))).toEqual(before);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
 it('an older Node is refused at start, naming the version it needs', () => {
   execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'pipe' });
   const system = spawnSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });

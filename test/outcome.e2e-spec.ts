@@ -11,6 +11,7 @@ import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/conditions';
 import { docker } from './support/helpers';
 import { rawSession } from './support/raw-session';
+import { CUES, cue } from './support/cues';
 
 jest.setTimeout(60_000);
 
@@ -95,6 +96,29 @@ describe('Outcome', () => {
     const r = await call;
     expect(r.messages.at(-1)!.exit).toBe(137);
     expect(outcomeOf(r)).toMatchObject({ exit_code: 137, signal: 9, reason: 'killed_by_request', message: expect.stringContaining('ContainerSignal') });
+  });
+
+  it("an exec killed as its container's main process ends: exit 137, signal 9, and the message says why", async () => {
+    const sessions = () => server.app.get(SessionManager).all();
+    const run = rawSession(server.connection, { image: BASE_IMAGE, command: ['sh', '-c', `${CUES}echo main-up; gate 1; exit 0`] });
+    const main = await waitUntil('the run up', () =>
+      sessions().find((s) => s.info.command.join(' ').includes('echo main-up') && s.output.bytes.stdout > 0 && !!s.containerId),
+    );
+    const exec = rawSession(server.connection, { container_id: main.containerId, command: ['sh', '-c', 'echo exec-up; sleep 60'] });
+    await waitUntil('the exec running', () =>
+      sessions().some((s) => s.info.kind === 'exec' && s.containerId === main.containerId && s.output.bytes.stdout > 0),
+    );
+    await cue(main.containerId); // the main process ends; the kernel then SIGKILLs the exec's processes
+    const r = await exec;
+    expect(r.error).toBeUndefined();
+    expect(r.messages.at(-1)!.exit).toBe(137);
+    expect(outcomeOf(r)).toMatchObject({
+      exit_code: 137,
+      signal: 9,
+      reason: 'signaled',
+      message: "killed (SIGKILL) when its container's main process ended: the kernel ends every process left in a container then (exit code 137)",
+    });
+    expect((await run).messages.at(-1)!.exit).toBe(0);
   });
 
   it('a process that allocates past a small memory limit: exit 137, signal 9, oom_killed when Docker says so (else signaled)', async () => {

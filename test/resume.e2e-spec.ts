@@ -5,6 +5,7 @@ import { DRAIN_MESSAGE, SessionDrain } from '../src/exec/session';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { TcpProxy } from './support/tcp-proxy';
 import { backgroundReader, waitUntil } from './support/conditions';
+import { GO, GO_DONE } from './support/cues';
 
 jest.setTimeout(60_000);
 
@@ -17,7 +18,7 @@ const RANDOM = `head -c ${SIZE} /dev/urandom > /tmp/d && cat /tmp/d && sha256sum
 /** SIZE random bytes on stdout, and the container's own sha256 of them on stderr. */
 const RANDOM_OUTPUT = ['sh', '-c', RANDOM];
 /** The same, then the process waits until /tmp/go exists: its call stays open until the test lets it end. */
-const RANDOM_OUTPUT_THEN_WAIT = ['sh', '-c', `${RANDOM} && while [ ! -e /tmp/go ]; do usleep 10000; done`];
+const RANDOM_OUTPUT_THEN_WAIT = ['sh', '-c', `${RANDOM} && until ${GO_DONE}; do usleep 10000; done`];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Ten cut points in the first 70 % of the stream: the call is still open at each (exit not yet sent). */
@@ -131,7 +132,7 @@ it('ResumingSession carries its caller across 10 network cuts in a 16 MiB stream
       proxy.cutAll();
     }
     await waitUntil('the reconnect after the last cut', () => s.reconnects === cuts.length, 30_000);
-    expect(await server.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+    expect(await server.client.exec(containerId, { command: GO }).wait()).toBe(0);
     await reading;
     expect(failure).toBeUndefined();
     const data = Buffer.concat(out);
@@ -221,7 +222,7 @@ it('a client attaching mid-run gets the past as replay, then Ready{replay_comple
   // Ten lines, then the process waits until the test has seen the second client's replay complete; ten more.
   const lines = (from: number) => `i=${from}; while [ $i -le ${from + 9} ]; do echo "n $i"; i=$((i+1)); usleep 20000; done`;
   const a = server.client.run(BASE_IMAGE, {
-    command: ['sh', '-c', `${lines(1)}; while [ ! -e /tmp/go ]; do usleep 10000; done; ${lines(11)}`],
+    command: ['sh', '-c', `${lines(1)}; until ${GO_DONE}; do usleep 10000; done; ${lines(11)}`],
     sequenced: true,
   });
   const { sessionId, containerId } = await a.ready;
@@ -231,7 +232,7 @@ it('a client attaching mid-run gets the past as replay, then Ready{replay_comple
   while (!textA().includes('n 10\n')) seenA.push((await itA.next()).value as OutputPiece);
   const b = openRawCall({ session_id: sessionId, replay_from_sequence: '1', sequenced: true });
   await waitUntil("the second client's replay complete", () => b.so.messages.some((m) => m.ready?.replay_complete) || b.so.error);
-  expect(await server.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+  expect(await server.client.exec(containerId, { command: GO }).wait()).toBe(0);
   for (let n = await itA.next(); !n.done; n = await itA.next()) seenA.push(n.value);
   const { messages } = await b.ended;
   expect(b.so.error).toBeUndefined();

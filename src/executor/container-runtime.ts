@@ -43,6 +43,11 @@ export interface ProcessOutcome {
   exitCode: number;
   /** Docker's State.OOMKilled for a run's container (the kernel killed a process at the memory limit). */
   oomKilled?: boolean;
+  /**
+   * An exec's: it was killed (137) because its container's main process ended, which makes the kernel
+   * SIGKILL every process left in the container (Docker then shows the container not running).
+   */
+  containerEnded?: boolean;
 }
 
 export interface StartedProcess {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { makeCa, makeCert } from '../support/certs';
 import { buildCli, CLI, cliEnv, NODE, runCli, startCli } from '../support/cli';
 import { inspectContainer, waitUntil } from '../support/conditions';
-import { CUES, cue } from '../support/cues';
+import { CUES, cue, GO, GO_DONE } from '../support/cues';
 import { dockerAsync, sha256 } from '../support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from '../support/server';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -92,7 +92,7 @@ describe('exec-stream CLI against the service', () => {
   });
 
   it('run -d prints the session id; logs prints what it holds and exits 0 while it runs; attach [--from] follows it to its exit code', async () => {
-    const started = await cli(['run', '-d', BASE_IMAGE, 'sh', '-c', 'echo one; echo two >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo three; exit 4']);
+    const started = await cli(['run', '-d', BASE_IMAGE, 'sh', '-c', `echo one; echo two >&2; until ${GO_DONE}; do sleep 0.05; done; echo three; exit 4`]);
     expect(started.code).toBe(0);
     const sessionId = started.stdout.toString().trim();
     expect(sessionId).toMatch(SESSION_ID);
@@ -113,7 +113,7 @@ describe('exec-stream CLI against the service', () => {
     ]);
     expect({ code: held.code, stdout: held.stdout.toString(), stderr: held.stderr.toString() }).toEqual({ code: 0, stdout: 'one\n', stderr: 'two\n' });
 
-    await dockerAsync('exec', containerId, 'touch', '/tmp/go');
+    await dockerAsync('exec', containerId, ...GO);
     const followed = await follower.done;
     expect({ code: followed.code, stdout: followed.stdout.toString(), stderr: followed.stderr.toString() }).toEqual({
       code: 4,
@@ -426,23 +426,13 @@ describe('exec-stream CLI against the service', () => {
     const address = await proxy.listen();
     try {
       const run = startCli(
-        [
-          '--addr',
-          address,
-          'run',
-          '-l',
-          'cli-resume=1',
-          BASE_IMAGE,
-          'sh',
-          '-c',
-          'seq 1 20000; while [ ! -e /tmp/go ]; do sleep 0.05; done; seq 20001 40000; exit 6',
-        ],
+        ['--addr', address, 'run', '-l', 'cli-resume=1', BASE_IMAGE, 'sh', '-c', `seq 1 20000; until ${GO_DONE}; do sleep 0.05; done; seq 20001 40000; exit 6`],
         env,
       );
       await run.until('\n20000\n');
       expect(proxy.cutAll()).toBeGreaterThan(0);
       const id = await dockerAsync('ps', '-q', '--filter', `label=exec-stream.replica=${server.config.EXEC_REPLICA_ID}`, '--filter', 'label=cli-resume=1');
-      await dockerAsync('exec', id, 'touch', '/tmp/go');
+      await dockerAsync('exec', id, ...GO);
       const r = await run.done;
       expect(r.code).toBe(6);
       expect(sha256(r.stdout)).toBe(sha256(seqText(1, 40000)));

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { waitUntil } from '../support/conditions';
+import { GO, GO_DONE } from '../support/cues';
 import { buildService, type ChildService } from '../support/child-service';
 import { CLUSTER_SRV, dnsServer, startCluster, type Cluster } from '../support/cluster';
 import { grpcError, sha256 } from '../support/helpers';
@@ -35,19 +36,19 @@ let sleeper: string;
 
 /**
  * Gated scripts wait for their test, not for a time: `paced(s)` pauses s seconds between pieces of output
- * only while /tmp/go does not exist in the container (the same bytes either way: a test follows it across
- * an outage at its paced rate, then lets the rest come at once), `GATE` waits until /tmp/go exists.
+ * only until the test's cue has come (openGate: GO_DONE, support/cues.ts; the same bytes either way: a test
+ * follows it across an outage at its paced rate, then lets the rest come at once), `GATE` waits for it.
  */
-const paced = (s: number) => `[ -e /tmp/go ] || sleep ${s}`;
-const GATE = 'until [ -e /tmp/go ]; do usleep 20000; done';
+const paced = (s: number) => `${GO_DONE} || sleep ${s}`;
+const GATE = `until ${GO_DONE}; do usleep 20000; done`;
 /**
- * Creates /tmp/go in container `containerId` through replica `id`'s engine (not through the service). A
+ * Gives container `containerId` its cue (GO) through replica `id`'s engine (not through the service). A
  * container that has ended (and been removed) has written everything already: it needs no gate.
  */
 async function openGate(id: string, containerId: string): Promise<void> {
   const docker = (...args: string[]) => promisify(execFile)('docker', ['-H', cluster.engines[id], ...args], { encoding: 'utf8' });
   try {
-    await docker('exec', containerId, 'touch', '/tmp/go');
+    await docker('exec', containerId, ...GO);
   } catch (err) {
     const running = await docker('inspect', '-f', '{{.State.Running}}', containerId).then(
       (r) => r.stdout.trim() === 'true',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
 import { BASE_IMAGE } from '../support/server';
+import { GO, GO_DONE } from '../support/cues';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { Prng } from './support/prng';
 import { runPool } from './support/pool';
@@ -16,15 +17,16 @@ const MIN_LINES = 400;
 /**
  * A known stream, live for as long as the test needs it: numbered lines on stdout (and every 100th a
  * mark on stderr), each its own write with a pause of 2 ms after it (a timed `read` on a FIFO nobody
- * writes: no process forked per line), at least MIN_LINES of them and then until the test creates
- * /tmp/go (after the storm, once the final attach has had its replay); then a last line giving the
- * count, and exit 5. Output grows all through the storm, so a reader mid-stream always has more coming.
+ * writes: no process forked per line), at least MIN_LINES of them and then until the test's cue has come
+ * (GO_DONE: an exec made /tmp/go and has ended; after the storm, once the final attach has had its
+ * replay); then a last line giving the count, and exit 5. Output grows all through the storm, so a
+ * reader mid-stream always has more coming.
  */
 const COMMAND = [
   'sh',
   '-c',
   'mkfifo /tmp/pause && exec 3<>/tmp/pause; i=1; ' +
-    `while [ $i -le ${MIN_LINES} ] || [ ! -e /tmp/go ]; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); read -t 0.002 x <&3; done; ` +
+    `while [ $i -le ${MIN_LINES} ] || ! ${GO_DONE}; do echo "line $i of the storm"; [ $((i % 100)) -eq 0 ] && echo "mark $i" >&2; i=$((i+1)); read -t 0.002 x <&3; done; ` +
     'echo "after the storm: $((i-1)) lines"; exit 5',
 ];
 /** What the script writes when its last line says `lines`: byte for byte. */
@@ -90,7 +92,7 @@ it('a storm of clients attaching and cancelling on a live session; a final attac
     }
   })();
   await last.ready;
-  expect(await s.client.exec(containerId, { command: ['touch', '/tmp/go'] }).wait()).toBe(0);
+  expect(await s.client.exec(containerId, { command: GO }).wait()).toBe(0);
   await reading;
   const final = { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr), exitCode: await last.exit };
   // The count the script itself wrote in its last line; every byte before it is then known.

@@ -44,6 +44,17 @@ describe('buildOutcome', () => {
     expect(toWireOutcome(timeout(0, 15))).toMatchObject({ timeout_signal: 15 });
   });
 
+  it("an exec's SIGKILL by its container's end says so; the service's own kills and other signals keep theirs", () => {
+    const ended = buildOutcome(facts({ outcome: { exitCode: 137, containerEnded: true } }));
+    expect(ended).toMatchObject({ reason: 'signaled', exitCode: 137, signal: 9 });
+    expect(ended.message).toBe(
+      "killed (SIGKILL) when its container's main process ended: the kernel ends every process left in a container then (exit code 137)",
+    );
+    expect(buildOutcome(facts({ outcome: { exitCode: 137 } })).message).toBe('ended by signal 9 (exit code 137)');
+    expect(buildOutcome(facts({ outcome: { exitCode: 137, containerEnded: true }, killReason: 'output_limit' })).reason).toBe('output_limit');
+    expect(buildOutcome(facts({ outcome: { exitCode: 137, containerEnded: true }, killReason: 'killed_by_request' })).reason).toBe('killed_by_request');
+  });
+
   it('an error outcome is lost, with exit code -1 and the error as its message', () => {
     const r = buildOutcome(facts({ outcome: { error: new ExecError('aborted', 'the container vanished') } }));
     expect(r).toMatchObject({ reason: 'lost', exitCode: -1, signal: 0, message: 'the container vanished' });

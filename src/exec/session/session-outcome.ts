@@ -25,7 +25,7 @@ export interface OutcomeRecord {
  * How a session's process ended: its exit code (and whether Docker saw it OOM-killed), or the error its
  * clients are given instead; `record` is the Outcome built from it once the session finished.
  */
-export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
+export type SessionOutcome = ({ exitCode: number; oomKilled?: boolean; containerEnded?: boolean } | { error: ExecError }) & { record?: OutcomeRecord };
 
 /**
  * The error that ends a session's clients instead of `exit`, with the session as its resource: its
@@ -96,7 +96,7 @@ const SIGKILL = 9;
  * says which signals were sent, and whether the process died of one or then exited by itself), its output
  * limit `output_limit` (whatever the exit code: the output is cut); a
  * ContainerSignal counts (`killed_by_request`) only when the process then ended by a signal; any other
- * 128+n is `signaled`; else `exited`.
+ * 128+n is `signaled` (an exec's SIGKILL by its container's end says so); else `exited`.
  */
 export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
   const base = {
@@ -136,6 +136,10 @@ export function buildOutcome(f: OutcomeFacts): OutcomeRecord {
   }
   if (f.killReason === 'killed_by_request' && signal) {
     return { ...base, exitCode, signal, reason: 'killed_by_request', message: `ended by signal ${signal}, sent through ContainerSignal` };
+  }
+  if (signal === SIGKILL && f.outcome.containerEnded) {
+    const message = `killed (SIGKILL) when its container's main process ended: the kernel ends every process left in a container then (${code})`;
+    return { ...base, exitCode, signal, reason: 'signaled', message };
   }
   if (signal) return { ...base, exitCode, signal, reason: 'signaled', message: `ended by signal ${signal} (${code})` };
   return { ...base, exitCode, signal: 0, reason: 'exited', message: `exited with code ${exitCode}` };

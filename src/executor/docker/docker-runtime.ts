@@ -191,8 +191,9 @@ export class DockerRuntime implements ContainerRuntime {
     log.info({ command: spec.command, tty: spec.tty }, 'exec started');
     const done = pumpOutput(stream, spec.tty, sink).then(async () => {
       const exitCode = await this.execExitCode(exec);
-      log.info({ exitCode }, 'exec exited');
-      return { exitCode } satisfies ProcessOutcome;
+      const containerEnded = exitCode === 137 && (await this.containerEnded(container, containerId.slice(0, 12)));
+      log.info({ exitCode, ...(containerEnded && { containerEnded }) }, 'exec exited');
+      return { exitCode, ...(containerEnded && { containerEnded }) } satisfies ProcessOutcome;
     });
     return {
       containerId,
@@ -235,6 +236,27 @@ export class DockerRuntime implements ContainerRuntime {
     for (let waitMs = 25; ; waitMs *= 2) {
       const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(() => undefined);
       if (!info || info.State?.OOMKilled || exitCode !== 137 || waitMs > 100) return !!info?.State?.OOMKilled;
+      await sleep(waitMs);
+    }
+  }
+
+  /**
+   * Whether an exec's SIGKILL (137) came from its container's end: the kernel kills every process left
+   * in a container when its main process ends, and Docker then shows it not running (or it is gone,
+   * removed on exit). Docker may handle the main process's exit a moment after the exec's, so a
+   * container still running is asked again a few times (at most ~375 ms in all, spent only on an exec's
+   * 137 while its container runs on); false when Docker cannot be asked.
+   */
+  private async containerEnded(container: Docker.Container, short: string): Promise<boolean> {
+    for (let waitMs = 25; ; waitMs *= 2) {
+      const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).then(
+        (i) => i,
+        (err: { statusCode?: number }) => (err.statusCode === 404 ? 'gone' : undefined),
+      );
+      if (info === 'gone') return true;
+      if (!info) return false;
+      if (!info.State?.Running) return true;
+      if (waitMs > 200) return false;
       await sleep(waitMs);
     }
   }
