@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { dockerSync } from './docker-cli';
 import { repoRoot } from './server-process';
 import type { ClientOutcome, WorkerReply, WorkerRequest } from './fanout-worker';
+import { GO, GO_DONE } from '../test/support/cues';
 
 /**
  * Scenario 2's attaching clients in `processes` child processes (bench/fanout-worker.ts), spread
@@ -80,7 +81,7 @@ export interface AttachRun {
  * and sha256sum's CPU reaches this process's reaped-children time once the shells have exited.
  */
 export async function dockerAttachFanOut(image: string, command: string[], clients: number, settleMs: number): Promise<AttachRun> {
-  const script = 'while [ ! -e /tmp/go ]; do usleep 10000; done; exec "$@"';
+  const script = `until ${GO_DONE}; do usleep 10000; done; exec "$@"`;
   const id = dockerSync(['run', '-d', '--network', 'none', '--log-driver', 'none', image, 'sh', '-c', script, 'wait', ...command]);
   const shells = Array.from({ length: clients }, () =>
     spawn('sh', ['-c', 'docker attach --no-stdin "$0" | sha256sum', id], { stdio: ['ignore', 'pipe', 'pipe'] }),
@@ -96,7 +97,7 @@ export async function dockerAttachFanOut(image: string, command: string[], clien
   const ends = outputs.map((p) => p.then(() => performance.now()));
   await new Promise((r) => setTimeout(r, settleMs));
   const t0 = performance.now();
-  dockerSync(['exec', id, 'touch', '/tmp/go']);
+  dockerSync(['exec', id, ...GO]);
   const sha256 = await Promise.all(outputs);
   const wallMs = Math.max(...(await Promise.all(ends))) - t0;
   return { containerId: id, wallMs, sha256 };

@@ -36,6 +36,11 @@ export interface RunSpec extends ProcessSpec {
 
 export interface ExecSpec extends ProcessSpec {
   containerId: string;
+  /**
+   * True once the service itself is ending the exec (a timeout, the output limit, a request): its
+   * SIGKILL is then the service's, and whether the container ended is not asked (ProcessOutcome.containerEnded).
+   */
+  killedByService?: () => boolean;
 }
 
 export interface ProcessOutcome {

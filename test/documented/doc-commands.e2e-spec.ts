@@ -187,6 +187,7 @@ const HOW: Record<string, How> = {
   'npm run bench:memory -- --limit=1g --scenarios=sessions,stalled': { here: 'bench tools' },
   'npm run bench:memory -- --limit=1g --scenarios=sessions,stalled --env=LD_PRELOAD=': { here: 'bench tools' },
   'bash scripts/build.sh && node_modules/.bin/node dist/bench/list-sessions.js': { here: 'bench tools' },
+  'bash scripts/build.sh && node_modules/.bin/node dist/bench/module-footprint.js': { here: 'bench tools' },
   'bash scripts/build.sh': { by: 'package.json', why: "`npm run build` (the README terminal session runs it; so does every e2e run's global setup)" },
   [`node_modules/.bin/node -e "const {startServer}=require('./dist/bench/server-process.js');(async()=>{const s=await startServer({memoryProbe:true});await new Promise(r=>setTimeout(r,3000));console.log((await s.memory()).now);await s.stop()})()"`]:
     { here: 'bench tools' },
@@ -542,6 +543,15 @@ describe('the commands against the service', () => {
         for (const top of ['40', '30']) expect(await run(`node dist/bench/cpuprofile-summary.js ${prof} ${top}`)).toMatch(/self time by area/);
         // list-sessions: a few sessions, a few calls
         expect(await run('node_modules/.bin/node dist/bench/list-sessions.js --sessions=3 --calls=2 --small-bytes=100 --large-bytes=1K --json')).toMatch(/p50/);
+        // module-footprint: its eight sets, a short rest; each set loads more modules than the one before
+        const printed = await run('node_modules/.bin/node dist/bench/module-footprint.js --rest-ms=50 --json');
+        const footprint = JSON.parse(printed.slice(printed.indexOf('['))) as Array<{
+          set: string;
+          modules: number;
+          rssMiB: number;
+        }>;
+        expect(footprint.map((r) => r.set)).toEqual(expect.arrayContaining(['bare Node', "+ the service's app module (and dockerode)"]));
+        expect(footprint.every((r, i) => r.rssMiB > 0 && (i === 0 || r.modules > footprint[i - 1].modules))).toBe(true);
       })(),
       (async () => {
         // copy-files: the documented flags, 1 MiB

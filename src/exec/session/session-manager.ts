@@ -167,7 +167,7 @@ export class SessionManager implements OnModuleDestroy {
       };
       const starting = spec.image
         ? this.runtime.run({ ...base, image: spec.image, limits: containerLimits, labels: spec.labels }, session.tee, spec.cancel)
-        : this.runtime.exec({ ...base, containerId: spec.containerId! }, session.tee, spec.cancel);
+        : this.runtime.exec({ ...base, containerId: spec.containerId!, killedByService: () => session.killReason !== undefined }, session.tee, spec.cancel);
       started = await this.unlessCancelled(starting, spec.cancel, files, cancelled, logger);
     } catch (err) {
       this.byId.delete(info.id);

@@ -191,7 +191,8 @@ export class DockerRuntime implements ContainerRuntime {
     log.info({ command: spec.command, tty: spec.tty }, 'exec started');
     const done = pumpOutput(stream, spec.tty, sink).then(async () => {
       const exitCode = await this.execExitCode(exec);
-      const containerEnded = exitCode === 137 && (await this.containerEnded(container, containerId.slice(0, 12)));
+      const byService = () => spec.killedByService?.() ?? false;
+      const containerEnded = exitCode === 137 && !byService() && (await this.containerEnded(container, containerId.slice(0, 12), byService));
       log.info({ exitCode, ...(containerEnded && { containerEnded }) }, 'exec exited');
       return { exitCode, ...(containerEnded && { containerEnded }) } satisfies ProcessOutcome;
     });
@@ -241,22 +242,24 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /**
-   * Whether an exec's SIGKILL (137) came from its container's end: the kernel kills every process left
-   * in a container when its main process ends, and Docker then shows it not running (or it is gone,
-   * removed on exit). Docker may handle the main process's exit a moment after the exec's, so a
-   * container still running is asked again a few times (at most ~375 ms in all, spent only on an exec's
-   * 137 while its container runs on); false when Docker cannot be asked.
+   * Whether an exec's SIGKILL (137), not sent by the service, came from its container's end: the kernel
+   * kills every process left in a container when its main process ends, and Docker then shows it not
+   * running (or it is gone, removed on exit); not when Docker saw an OOM kill (that one is the memory
+   * limit's). Docker handles the main process's exit after the exec's, so a container still running is
+   * asked again a few times (at most ~1.6 s in all, spent only on an exec killed by something else while
+   * its container runs on), until `stop` (the service began ending it meanwhile); false when Docker
+   * cannot be asked.
    */
-  private async containerEnded(container: Docker.Container, short: string): Promise<boolean> {
+  private async containerEnded(container: Docker.Container, short: string, stop: () => boolean): Promise<boolean> {
     for (let waitMs = 25; ; waitMs *= 2) {
       const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).then(
         (i) => i,
-        (err: { statusCode?: number }) => (err.statusCode === 404 ? 'gone' : undefined),
+        (err: { statusCode?: number } | undefined) => (err?.statusCode === 404 ? 'gone' : undefined),
       );
       if (info === 'gone') return true;
-      if (!info) return false;
+      if (!info || info.State?.OOMKilled) return false;
       if (!info.State?.Running) return true;
-      if (waitMs > 200) return false;
+      if (waitMs > 800 || stop()) return false;
       await sleep(waitMs);
     }
   }
