@@ -23,7 +23,8 @@ export const cue = (containerId: string): Promise<string> => dockerAsync('kill',
  * (the shim's in a container the service records; its own under a plain `docker exec`, whose parent is
  * outside the container: PPID 0), and GO_DONE, the script's shell condition, holds once /tmp/go
  * exists and that process has ended. A script tests `[ -e /tmp/go ]` first, so it forks nothing per
- * look until the cue is there.
+ * look until the cue is there. Both run as the same user (`kill -0` on another user's process fails
+ * as if it had ended), and GO runs as the exec's command itself, not inside another shell.
  */
 export const GO = ['sh', '-c', 'p=$PPID; [ "$p" = 0 ] && p=$$; echo $p >/tmp/go.new && mv /tmp/go.new /tmp/go'];
 export const GO_DONE = '{ [ -e /tmp/go ] && ! kill -0 "$(cat /tmp/go)" 2>/dev/null; }';
