@@ -48,10 +48,10 @@ export class QuietCollectionRule {
  * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at V8's
  * external memory: the Buffers of a burst of output that died in the old generation are freed once the
  * process is quiet, where V8, collecting only as it allocates, would keep them until the next burst
- * (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` (8 MiB) of Buffers made. Does
+ * (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` (16 MiB) of Buffers made. Does
  * nothing without a collector. Returns what stops it.
  */
-export function startQuietCollections({ intervalMs = 2000, bytes = 8 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
+export function startQuietCollections({ intervalMs = 2000, bytes = 16 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
   const external = () => getHeapStatistics().external_memory;
   const rule = new QuietCollectionRule(bytes, external());
