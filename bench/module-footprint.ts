@@ -89,8 +89,10 @@ function main(): void {
   let json = false;
   for (const a of process.argv.slice(2)) {
     const [k, v = ''] = a.replace(/^--/, '').split('=');
-    if (k === 'rest-ms') restMs = Number(v);
-    else if (k === 'json') json = true;
+    if (k === 'rest-ms') {
+      restMs = Number(v);
+      if (!Number.isInteger(restMs) || restMs < 0 || restMs > 60_000) throw new Error(`--rest-ms takes whole milliseconds, 0 to 60000 (got ${v})`);
+    } else if (k === 'json') json = true;
     else throw new Error(`unknown option ${a} (--rest-ms=N, --json)`);
   }
   const rows = measure(restMs);

@@ -234,11 +234,8 @@ export class DockerRuntime implements ContainerRuntime {
    * returned: a SIGKILL exit (137) is asked again a few times (at most ~175 ms in all).
    */
   private async oomKilled(container: Docker.Container, short: string, exitCode: number): Promise<boolean> {
-    for (let waitMs = 25; ; waitMs *= 2) {
-      const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).catch(() => undefined);
-      if (!info || info.State?.OOMKilled || exitCode !== 137 || waitMs > 100) return !!info?.State?.OOMKilled;
-      await sleep(waitMs);
-    }
+    const info = await this.inspectUntil(container, short, (i) => !!i.State?.OOMKilled || exitCode !== 137, 100);
+    return info !== 'gone' && !!info?.State?.OOMKilled;
   }
 
   /**
@@ -246,20 +243,33 @@ export class DockerRuntime implements ContainerRuntime {
    * kills every process left in a container when its main process ends, and Docker then shows it not
    * running (or it is gone, removed on exit); not when Docker saw an OOM kill (that one is the memory
    * limit's). Docker handles the main process's exit after the exec's, so a container still running is
-   * asked again a few times (at most ~1.6 s in all, spent only on an exec killed by something else while
-   * its container runs on), until `stop` (the service began ending it meanwhile); false when Docker
-   * cannot be asked.
+   * asked again (at most ~1.6 s in all, spent only on an exec killed by something else while its
+   * container runs on), until `stop` (the service began ending it meanwhile); false when Docker cannot
+   * be asked.
    */
   private async containerEnded(container: Docker.Container, short: string, stop: () => boolean): Promise<boolean> {
+    const info = await this.inspectUntil(container, short, (i) => !!i.State?.OOMKilled || !i.State?.Running, 800, stop);
+    return info === 'gone' || (!!info && !info.State?.OOMKilled && !info.State?.Running);
+  }
+
+  /**
+   * Inspects a container until `settled` holds for what Docker says, asking again after 25, 50, 100 …
+   * ms, the last wait `lastWaitMs`, or until `stop`. 'gone' when Docker answers 404; undefined when it
+   * cannot be asked; else the last answer, settled or not.
+   */
+  private async inspectUntil(
+    container: Docker.Container,
+    short: string,
+    settled: (info: Docker.ContainerInspectInfo) => boolean,
+    lastWaitMs: number,
+    stop: () => boolean = () => false,
+  ): Promise<Docker.ContainerInspectInfo | 'gone' | undefined> {
     for (let waitMs = 25; ; waitMs *= 2) {
       const info = await this.call(`inspect of container ${short}`, (abortSignal) => container.inspect({ abortSignal })).then(
         (i) => i,
-        (err: { statusCode?: number } | undefined) => (err?.statusCode === 404 ? 'gone' : undefined),
+        (err: { statusCode?: number } | undefined) => (err?.statusCode === 404 ? ('gone' as const) : undefined),
       );
-      if (info === 'gone') return true;
-      if (!info || info.State?.OOMKilled) return false;
-      if (!info.State?.Running) return true;
-      if (waitMs > 800 || stop()) return false;
+      if (info === 'gone' || !info || settled(info) || waitMs > lastWaitMs || stop()) return info;
       await sleep(waitMs);
     }
   }
