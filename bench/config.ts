@@ -47,6 +47,8 @@ export interface BenchConfig {
   soakSeconds: number;
   /** Scenario 12: bytes per second the steady session writes. */
   soakRate: number;
+  /** Scenario 12: after phase 2's bound, keep probing the server's memory every 5 s for this many seconds (0 = not). */
+  soakAfterSeconds: number;
   /** Which scenarios to run (1..12; 9 and 12 only when named, 10 by default in the full preset only). */
   scenarios: number[];
   image: string;
@@ -75,7 +77,10 @@ const SOAK_RATE = 10_000_000;
 
 const PRESETS: Record<
   BenchMode,
-  Omit<BenchConfig, 'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios' | 'compareRoot'>
+  Omit<
+    BenchConfig,
+    'mode' | 'image' | 'cpuProfDir' | 'serverNodeArgs' | 'serverLog' | 'serverEnv' | 'outDir' | 'writeDocs' | 'scenarios' | 'compareRoot' | 'soakAfterSeconds'
+  >
 > = {
   // The least that runs every code path of every scenario (the suite's bench smoke): numbers, not figures.
   smoke: {
@@ -212,6 +217,7 @@ const FIELDS: Record<string, [keyof BenchConfig, (v: string) => unknown]> = {
   SOAK_SESSIONS: ['soakSessions', parseInt10],
   SOAK_SECONDS: ['soakSeconds', parseInt10],
   SOAK_RATE: ['soakRate', parseBytes],
+  SOAK_AFTER_SECONDS: ['soakAfterSeconds', parseInt10],
   SCENARIOS: ['scenarios', parseList],
   IMAGE: ['image', String],
   CPU_PROF_DIR: ['cpuProfDir', String],
@@ -246,6 +252,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, argv: stri
     outDir: '',
     writeDocs: false,
     compareRoot: '',
+    soakAfterSeconds: 0,
   };
   for (const [key, [field, parse]] of Object.entries(FIELDS)) {
     const v = get(key);

@@ -93,10 +93,15 @@ export function fdKinds(pid: number, dataDir: string): string {
   return [...kinds].map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
-/** One memory probe as a line: RSS, V8's heap used of reserved, external (Buffers) and the rest of anonymous RSS. */
+/**
+ * One memory probe as a line: RSS, V8's heap used of reserved, external memory, the Buffers' backing stores
+ * among it (arrayBuffers) and the rest of anonymous RSS. V8's external figure drops only at its next
+ * collection after the backing stores are freed; arrayBuffers drops as they are, so "other anonymous" is
+ * counted against it.
+ */
 const madeOf = (m: MemoryBreakdown | undefined) =>
   m
-    ? `RSS ${m.rss.toFixed(1)} (heap ${m.heapUsed.toFixed(1)} of ${m.heapTotal.toFixed(1)}, external ${m.external.toFixed(1)}, other anonymous ${(m.rssAnon - m.heapTotal - m.external).toFixed(1)}) MiB`
+    ? `RSS ${m.rss.toFixed(1)} (heap ${m.heapUsed.toFixed(1)} of ${m.heapTotal.toFixed(1)}, external ${m.external.toFixed(1)}, Buffers ${m.arrayBuffers.toFixed(1)}, other anonymous ${(m.rssAnon - m.heapTotal - m.arrayBuffers).toFixed(1)}) MiB`
     : 'no probe';
 
 const rssMiB = (pid: number) => (readMemory(pid)?.rss ?? NaN) / 1024;
@@ -274,6 +279,11 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult> {
     const after2 = await settle(server.pid, idle);
     const kinds2 = fdKinds(server.pid, server.dataDir);
     const mem2 = (await server.memory())?.now;
+    // --soak-after-seconds: how the memory goes on after the bound's reading, idle (the probe collects only with --expose-gc).
+    for (let s = 5; s <= cfg.soakAfterSeconds; s += 5) {
+      await sleep(5000);
+      ctx.log(`  s12 after phase 2, ${(after2.ms / 1000 + s).toFixed(0)} s: ${madeOf((await server.memory())?.now)}`);
+    }
     ctx.log(`  s12 memory idle / after phase 1 / after phase 2: ${[mem0, mem1, mem2].map(madeOf).join(' / ')}`);
     ctx.log(
       `  s12 phase 2: ${fmtBytes(steady.bytes)} in ${steady.seconds.toFixed(1)} s, ${steady.visitors.ok + steady.visitors.bad} visitors; peak RSS ${p2.rssPeak.toFixed(1)} MiB, ${p2.fdPeak} fds; after ${after2.rss.toFixed(1)} MiB, ${after2.fds} fds (${(after2.ms / 1000).toFixed(0)} s)`,

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ResumingSession, type ExecSession } from '@exec-stream/client';
+import { ControlClient, ResumingSession, type ExecSession } from '@exec-stream/client';
 import { childService, buildService, type ChildService } from './support/child-service';
 import { BASE_IMAGE } from './support/server';
 import { backgroundReader, inspectContainer, waitUntil } from './support/conditions';
@@ -146,8 +146,16 @@ it("SIGTERM while a plain client (grpc-js' 64 KiB window) is stalled: once it re
   let containerId = '';
   try {
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string }; first: { bytes: number } };
+    const started = JSON.parse(String((await lines.next()).value)) as { ready: { containerId: string; sessionId: string }; first: { bytes: number } };
     containerId = started.ready.containerId;
+    // The service has far more of the run's output than the client took (1 MiB, 16 of its windows)
+    // before it is stopped, so output is on its way to the client when the drain ends the call: stopped
+    // sooner, under load the run may not yet have written past that first piece (run m4).
+    const control = new ControlClient(svc.connection);
+    await waitUntil('1 MiB of the run recorded', async () => {
+      const info = (await control.listSessions({ session_id: started.ready.sessionId })).sessions?.[0];
+      return Number(info?.output_bytes ?? 0) >= 1024 * 1024;
+    });
     expect(await svc.stop('SIGTERM')).toMatchObject({ signal: 'SIGTERM' });
     child.stdin.write('go\n');
     const read = JSON.parse(String((await lines.next()).value)) as { sha: string; bytes: number; error: string };

@@ -1,13 +1,13 @@
-import { QuietCollectionRule, startQuietCollections } from './quiet-collections';
+import { QUIET_UTILIZATION, QuietCollectionRule, startQuietCollections } from './quiet-collections';
 import { collector, enableCollector } from './collector';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The looks (external memory in MiB, from a floor of 2 MiB) at which the rule says collect. */
-function collectsAt(looks: number[], bytes = 16 * MiB): number[] {
+/** The looks (Buffers' memory in MiB, from a floor of 2 MiB; the event loop idle unless `busy` says) at which the rule says collect. */
+function collectsAt(looks: number[], bytes = 16 * MiB, busy: number[] = []): number[] {
   const rule = new QuietCollectionRule(bytes, 2 * MiB);
-  return looks.flatMap((mib, i) => (rule.look(mib * MiB) ? [i] : []));
+  return looks.flatMap((mib, i) => (rule.look({ buffers: mib * MiB, utilization: busy[i] ?? 0.001 }) ? [i] : []));
 }
 
 describe('QuietCollectionRule', () => {
@@ -26,6 +26,16 @@ describe('QuietCollectionRule', () => {
     // The collection's dead Buffers are counted until V8's sweeper is done (40 stays a look), then 5 is the floor.
     expect(collectsAt([40, 40, 40, 5, 5, 30, 30, 30])).toEqual([1, 6]);
   });
+
+  it('never while the event loop is busy, even when the Buffers hold still (a steady stream); at its end, from the floor before it', () => {
+    // A stream holds 12 MiB live, steady from look to look, at 30 % of the loop; then ends with 20 MiB left.
+    const stream = [2, 14, 14, 14, 14, 14, 20, 20];
+    const busy = [0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.001, 0.001];
+    expect(collectsAt(stream, 8 * MiB, busy)).toEqual([7]);
+    // Were the loop not counted, it would collect mid-stream, take 14 as the floor, and leave the 20 at the end.
+    expect(collectsAt(stream, 8 * MiB)).toEqual([2]);
+    expect(collectsAt([2, 30, 30, 30], 16 * MiB, [0, QUIET_UTILIZATION, QUIET_UTILIZATION, QUIET_UTILIZATION])).toEqual([]);
+  });
 });
 
 describe('startQuietCollections', () => {
@@ -39,6 +49,32 @@ describe('startQuietCollections', () => {
       await sleep(1000); // 20 looks
       expect(held).toHaveLength(64);
       expect(calls).toBe(1);
+    } finally {
+      stop();
+    }
+  });
+
+  it("frees a burst's dead Buffers once quiet (the process's Buffers' memory drops), and a later burst is collected from the floor that left", async () => {
+    expect(enableCollector()).toBe(true);
+    const real = collector()!;
+    const before = process.memoryUsage().arrayBuffers;
+    let calls = 0;
+    const stop = startQuietCollections({ intervalMs: 50, bytes: 8 * MiB, collect: (o) => (calls++, real(o)) });
+    try {
+      let burst: Buffer[] | undefined = Array.from({ length: 64 }, () => Buffer.alloc(512 * 1024, 1)); // 32 MiB
+      await sleep(20);
+      expect(burst).toHaveLength(64);
+      burst = undefined;
+      await sleep(600);
+      expect(calls).toBe(1);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * MiB);
+      // A second burst of 12 MiB is 8 MiB above the floor the first collection left: collected too.
+      burst = Array.from({ length: 24 }, () => Buffer.alloc(512 * 1024, 1));
+      await sleep(20);
+      burst = undefined;
+      await sleep(600);
+      expect(burst).toBeUndefined();
+      expect(calls).toBe(2);
     } finally {
       stop();
     }

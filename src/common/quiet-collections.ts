@@ -1,24 +1,39 @@
-import { getHeapStatistics } from 'node:v8';
+import { performance } from 'node:perf_hooks';
 import { collector, type Collect } from './collector';
 
 export interface QuietCollectionOptions {
   /** How often the process looks whether it has gone quiet. */
   intervalMs?: number;
-  /** Buffers' memory (V8's external memory) above the rule's floor that is worth a full collection. */
+  /** Buffers' memory (their backing stores: `process.memoryUsage().arrayBuffers`) above the rule's floor that is worth a full collection. */
   bytes?: number;
   /** What collects (a test's spy); by default the one enableCollector() obtained. */
   collect?: Collect;
 }
 
-/** Two looks whose external memory differs by less than this are quiet (a health check's few Buffers). */
+/** Two looks whose Buffers' memory differs by less than this are quiet (a health check's few Buffers). */
 const QUIET_DELTA_BYTES = 1024 * 1024;
+/**
+ * An interval whose event loop was busy less than this share of it is quiet: an idle service's timers
+ * take well under 1 %; a stream of 10 MB/s takes tens of percent, and its Buffers can hold still from
+ * look to look while it runs.
+ */
+export const QUIET_UTILIZATION = 0.02;
+
+/** One look: the Buffers' memory now, and the event loop's utilization since the previous look (0–1). */
+export interface Look {
+  buffers: number;
+  utilization: number;
+}
 
 /**
- * The decision, look by look: `look(external)` says whether to run a full collection now. Yes when the
- * external memory is `bytes` above the floor and moved less than QUIET_DELTA_BYTES since the previous
- * look. The floor is the lowest external memory seen since this rule's last yes (or its start; V8's own
- * collections are not told to it); after a yes the next look starts it again, so memory that is live
- * costs one collection, not one per look, and each further one needs `bytes` more.
+ * The decision, look by look: `look()` says whether to run a full collection now. Yes when the Buffers'
+ * memory is `bytes` above the floor and the process is quiet: the Buffers moved less than
+ * QUIET_DELTA_BYTES since the previous look and the event loop was busy less than QUIET_UTILIZATION of
+ * the interval. The floor is the lowest Buffers' memory seen since this rule's last yes (or its start;
+ * V8's own collections are not told to it); after a yes the next look starts it again, so memory that is
+ * live costs one collection, not one per look, and each further one needs `bytes` more. A stream's
+ * Buffers can hold still while it runs; it is not quiet, so no collection mid-stream takes the floor
+ * from what the stream holds live and leaves its last Buffers short of `bytes` above it when it ends.
  */
 export class QuietCollectionRule {
   private floor?: number;
@@ -31,32 +46,39 @@ export class QuietCollectionRule {
     this.floor = start;
   }
 
-  look(external: number): boolean {
-    this.floor = this.floor === undefined ? external : Math.min(this.floor, external);
-    const quiet = Math.abs(external - this.last) < QUIET_DELTA_BYTES;
-    if (quiet && external - this.floor >= this.bytes) {
+  look({ buffers, utilization }: Look): boolean {
+    this.floor = this.floor === undefined ? buffers : Math.min(this.floor, buffers);
+    const quiet = Math.abs(buffers - this.last) < QUIET_DELTA_BYTES && utilization < QUIET_UTILIZATION;
+    if (quiet && buffers - this.floor >= this.bytes) {
       this.floor = undefined;
       this.last = Number.NaN;
       return true;
     }
-    this.last = external;
+    this.last = buffers;
     return false;
   }
 }
 
 /**
- * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at V8's
- * external memory: the Buffers of a burst of output that died in the old generation are freed once the
- * process is quiet, where V8, collecting only as it allocates, would keep them until the next burst
- * (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` (16 MiB) of Buffers made. Does
+ * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at the
+ * Buffers' backing stores and the event loop's utilization: the Buffers of a burst of output that died in the old generation are freed
+ * once the process is quiet, where V8, collecting only as it allocates, would keep them until the next
+ * burst (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` of Buffers made. Does
  * nothing without a collector. Returns what stops it.
+ *
+ * It looks at `arrayBuffers`, not V8's external memory: the backing stores a collection frees leave
+ * `arrayBuffers` as V8's sweeper frees them (within milliseconds), but stay in V8's external figure until
+ * its next collection, which an idle process may not have for minutes.
  */
-export function startQuietCollections({ intervalMs = 2000, bytes = 16 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
+export function startQuietCollections({ intervalMs = 2000, bytes = 8 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
-  const external = () => getHeapStatistics().external_memory;
-  const rule = new QuietCollectionRule(bytes, external());
+  const buffers = () => process.memoryUsage().arrayBuffers;
+  const rule = new QuietCollectionRule(bytes, buffers());
+  let loop = performance.eventLoopUtilization();
   const timer = setInterval(() => {
-    if (rule.look(external())) collect({ type: 'major', execution: 'sync' });
+    const since = performance.eventLoopUtilization(loop);
+    loop = performance.eventLoopUtilization();
+    if (rule.look({ buffers: buffers(), utilization: since.utilization })) collect({ type: 'major', execution: 'sync' });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
