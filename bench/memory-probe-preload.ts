@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { getHeapCodeStatistics, writeHeapSnapshot } from 'node:v8';
 
 /**
@@ -21,6 +22,8 @@ export interface MemoryBreakdown {
   arrayBuffers: number;
   /** MiB: V8's compiled code and bytecode with their metadata */
   code: number;
+  /** The event loop's busy share (0–1) since the previous probe (SIGUSR2), or since the start */
+  loopBusy?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -50,10 +53,14 @@ if (file) {
     if (process.memoryUsage.rss() / MiB > peak.rss) peak = sample();
   }, 50);
   timer.unref();
+  let loop = performance.eventLoopUtilization();
   process.on('SIGUSR2', () => {
+    const loopNow = performance.eventLoopUtilization();
+    const loopBusy = performance.eventLoopUtilization(loopNow, loop).utilization;
+    loop = loopNow;
     // With SERVER_NODE_ARGS=--expose-gc: a full collection first, so `now` holds only what is live.
     (globalThis as { gc?: () => void }).gc?.();
-    const now = sample();
+    const now = { ...sample(), loopBusy };
     // With EXEC_BENCH_HEAP_SNAPSHOT_DIR set: a heap snapshot at each probe too, to see what holds the memory.
     const dir = process.env.EXEC_BENCH_HEAP_SNAPSHOT_DIR;
     if (dir) writeHeapSnapshot(`${dir}/probe-${process.pid}-${++snapshots}.heapsnapshot`);

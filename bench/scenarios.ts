@@ -176,13 +176,14 @@ export const errText = (e: unknown) => (e as Error)?.message ?? String(e);
 export function memoryRows(sc: Scenario, what: string, variant: string, samples: (MemoryBreakdown | undefined)[]): void {
   const got = samples.filter((m): m is MemoryBreakdown => !!m);
   if (!got.length) return;
-  const parts: [keyof MemoryBreakdown, string][] = [
+  const parts: [Exclude<keyof MemoryBreakdown, 'loopBusy'>, string][] = [
     ['rss', 'RSS'],
     ['rssAnon', 'RSS anonymous'],
     ['rssFile', 'RSS file-backed (the node binary, mapped files)'],
     ['heapTotal', 'V8 heap reserved'],
     ['heapUsed', 'V8 heap used'],
     ['external', 'external (Buffers)'],
+    ['arrayBuffers', "Buffers' backing stores (arrayBuffers)"],
     ['code', 'V8 code and bytecode'],
   ];
   for (const [k, label] of parts)

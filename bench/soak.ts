@@ -101,7 +101,7 @@ export function fdKinds(pid: number, dataDir: string): string {
  */
 const madeOf = (m: MemoryBreakdown | undefined) =>
   m
-    ? `RSS ${m.rss.toFixed(1)} (heap ${m.heapUsed.toFixed(1)} of ${m.heapTotal.toFixed(1)}, external ${m.external.toFixed(1)}, Buffers ${m.arrayBuffers.toFixed(1)}, other anonymous ${(m.rssAnon - m.heapTotal - m.arrayBuffers).toFixed(1)}) MiB`
+    ? `RSS ${m.rss.toFixed(1)} (heap ${m.heapUsed.toFixed(1)} of ${m.heapTotal.toFixed(1)}, external ${m.external.toFixed(1)}, Buffers ${m.arrayBuffers.toFixed(1)}, other anonymous ${(m.rssAnon - m.heapTotal - m.arrayBuffers).toFixed(1)}) MiB${m.loopBusy === undefined ? '' : `, event loop busy ${(m.loopBusy * 100).toFixed(1)} % since the previous probe`}`
     : 'no probe';
 
 const rssMiB = (pid: number) => (readMemory(pid)?.rss ?? NaN) / 1024;

@@ -81,4 +81,5 @@ jest_env jest --selectProjects e2e reliability --maxWorkers=2 --forceExit --test
 phase "e2e and reliability, two workers"
 jest_env jest --selectProjects e2e reliability --runInBand --forceExit --runTestsByPath "${SERIAL[@]}" || rc=$?
 phase "e2e and reliability, the serial files"
+bash scripts/leftover-containers.sh --remove || true # what the tests' services left stopped in the engine
 exit "$rc"

@@ -1,12 +1,12 @@
 import { status as Code } from '@grpc/grpc-js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '@exec-stream/client';
 import { ContainerReconciler } from '../src/exec/session';
 import { SessionRecovery } from '../src/exec/session';
-import { docker, grpcError } from './support/helpers';
+import { docker, grpcError, managedLabels } from './support/helpers';
 import { BASE_IMAGE, startTestServer, type TestServer } from './support/server';
 import { subscriptionsRegistered } from './support/lifecycle';
 
@@ -108,4 +108,21 @@ it("recovery and reconciliation of one instance neither adopt nor remove another
   await ctlB.signal(runningB, 'KILL');
   for (;;) if ((await out.next()).done) break;
   expect(await live.exit).toBe(137);
+});
+
+it("a full test run's clean-up (scripts/leftover-containers.sh) takes the stopped containers of a test process that is gone, and no one else's", () => {
+  const gone = spawnSync('true').pid; // a process that has ended
+  const create = (replica: string) => docker('create', ...managedLabels(replica), BASE_IMAGE, 'true');
+  const left = [create(`e2e-1-${gone}`), create(`e2e-child-2-${gone}`)];
+  const kept = [
+    create(`e2e-3-${process.pid}`), // this test process lives: its run is going on
+    create(`iso-x-${gone}`), // not a test helper's replica id
+    create(`bench-${gone}-4`), // a bench's
+    docker('run', '-d', ...managedLabels(`e2e-5-${gone}`), BASE_IMAGE, 'sleep', '60'), // running
+    docker('create', '--label', `exec-stream.replica=e2e-6-${gone}`, BASE_IMAGE, 'true'), // not the service's
+  ];
+  fixtures.push(...left, ...kept);
+  const listed = execFileSync('bash', [join(__dirname, '..', 'scripts', 'leftover-containers.sh')], { encoding: 'utf8' }).split('\n');
+  expect(listed).toEqual(expect.arrayContaining(left));
+  expect(kept.filter((id) => listed.includes(id))).toEqual([]);
 });

@@ -6,6 +6,8 @@ export interface QuietCollectionOptions {
   intervalMs?: number;
   /** Buffers' memory (their backing stores: `process.memoryUsage().arrayBuffers`) above the rule's floor that is worth a full collection. */
   bytes?: number;
+  /** The event loop's busy share of an interval under which it is quiet (QUIET_UTILIZATION). */
+  utilization?: number;
   /** What collects (a test's spy); by default the one enableCollector() obtained. */
   collect?: Collect;
 }
@@ -14,8 +16,7 @@ export interface QuietCollectionOptions {
 const QUIET_DELTA_BYTES = 1024 * 1024;
 /**
  * An interval whose event loop was busy less than this share of it is quiet: an idle service's timers
- * take well under 1 %; a stream of 10 MB/s takes tens of percent, and its Buffers can hold still from
- * look to look while it runs.
+ * take well under 1 %, a stream of 10 MB/s several percent (docs/BENCHMARKS.md, "The quiet collection").
  */
 export const QUIET_UTILIZATION = 0.02;
 
@@ -28,12 +29,10 @@ export interface Look {
 /**
  * The decision, look by look: `look()` says whether to run a full collection now. Yes when the Buffers'
  * memory is `bytes` above the floor and the process is quiet: the Buffers moved less than
- * QUIET_DELTA_BYTES since the previous look and the event loop was busy less than QUIET_UTILIZATION of
- * the interval. The floor is the lowest Buffers' memory seen since this rule's last yes (or its start;
- * V8's own collections are not told to it); after a yes the next look starts it again, so memory that is
- * live costs one collection, not one per look, and each further one needs `bytes` more. A stream's
- * Buffers can hold still while it runs; it is not quiet, so no collection mid-stream takes the floor
- * from what the stream holds live and leaves its last Buffers short of `bytes` above it when it ends.
+ * QUIET_DELTA_BYTES since the previous look and the event loop was busy less than `quietUtilization` of
+ * the interval. The floor is the lowest Buffers' memory seen since this rule's last yes (or its start);
+ * after a yes the next look starts it again, so memory that is live costs one collection, not one per
+ * look, and each further one needs `bytes` more.
  */
 export class QuietCollectionRule {
   private floor?: number;
@@ -42,13 +41,14 @@ export class QuietCollectionRule {
   constructor(
     private readonly bytes: number,
     start: number,
+    private readonly quietUtilization = QUIET_UTILIZATION,
   ) {
     this.floor = start;
   }
 
   look({ buffers, utilization }: Look): boolean {
     this.floor = this.floor === undefined ? buffers : Math.min(this.floor, buffers);
-    const quiet = Math.abs(buffers - this.last) < QUIET_DELTA_BYTES && utilization < QUIET_UTILIZATION;
+    const quiet = Math.abs(buffers - this.last) < QUIET_DELTA_BYTES && utilization < this.quietUtilization;
     if (quiet && buffers - this.floor >= this.bytes) {
       this.floor = undefined;
       this.last = Number.NaN;
@@ -61,24 +61,27 @@ export class QuietCollectionRule {
 
 /**
  * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at the
- * Buffers' backing stores and the event loop's utilization: the Buffers of a burst of output that died in the old generation are freed
- * once the process is quiet, where V8, collecting only as it allocates, would keep them until the next
- * burst (docs/BENCHMARKS.md "The allocator"). At most one collection per `bytes` of Buffers made. Does
- * nothing without a collector. Returns what stops it.
- *
- * It looks at `arrayBuffers`, not V8's external memory: the backing stores a collection frees leave
- * `arrayBuffers` as V8's sweeper frees them (within milliseconds), but stay in V8's external figure until
- * its next collection, which an idle process may not have for minutes.
+ * Buffers' backing stores (`arrayBuffers`, which falls as V8's sweeper frees them, where V8's external
+ * figure waits for its next collection) and the event loop's utilization: the Buffers of a burst of
+ * output that died in the old generation are freed once the process is quiet, where V8, collecting only
+ * as it allocates, would keep them until the next burst (docs/BENCHMARKS.md "The quiet collection"). At
+ * most one collection per `bytes` of Buffers made. Does nothing without a collector. Returns what stops it.
  */
-export function startQuietCollections({ intervalMs = 2000, bytes = 8 * 1024 * 1024, collect = collector() }: QuietCollectionOptions = {}): () => void {
+export function startQuietCollections({
+  intervalMs = 2000,
+  bytes = 8 * 1024 * 1024,
+  utilization = QUIET_UTILIZATION,
+  collect = collector(),
+}: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
   const buffers = () => process.memoryUsage().arrayBuffers;
-  const rule = new QuietCollectionRule(bytes, buffers());
+  const rule = new QuietCollectionRule(bytes, buffers(), utilization);
   let loop = performance.eventLoopUtilization();
   const timer = setInterval(() => {
-    const since = performance.eventLoopUtilization(loop);
-    loop = performance.eventLoopUtilization();
-    if (rule.look({ buffers: buffers(), utilization: since.utilization })) collect({ type: 'major', execution: 'sync' });
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, loop).utilization;
+    loop = now;
+    if (rule.look({ buffers: buffers(), utilization: busy })) collect({ type: 'major', execution: 'sync' });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -13,7 +13,7 @@ export const PROBE_INTERVAL_MS = 1000;
 /**
  * What a probe writes, 64 KiB of zeros: a full disk refuses them even when an empty file can still be
  * made. One Buffer for every probe, so an idle service makes no garbage (one a second was 3.75 MiB a
- * minute of Buffers that no collection of an idle heap frees).
+ * minute of Buffers, kept until V8's next collection, which an idle service seldom has).
  */
 const PROBE_ZEROS = Buffer.alloc(64 * 1024);
 const PROBLEM = HEALTH_PROBLEM.dataDir;
