@@ -88,7 +88,7 @@ describe('startQuietCollections', () => {
     }
   });
 
-  // Quiet below 20 % here: Jest's worker, polling, comes near the service's 2 % at 200 ms looks.
+  // Quiet below 20 % here: Jest's worker, polling, comes near the service's 5 % at 200 ms looks.
   it('not while the event loop is busy, even with Buffers 16 MiB above the floor holding still; once it is quiet, once', async () => {
     const before = await settled();
     let calls = 0;
