@@ -84,8 +84,8 @@ describe('startQuietCollections', () => {
     try {
       let burst: Buffer[] | undefined = Array.from({ length: 48 }, () => Buffer.alloc(512 * 1024, 1)); // 24 MiB
       // Into the old generation, where a burst's Buffers die in the service: only a full collection frees them.
-      collector()!({ type: 'minor' });
-      collector()!({ type: 'minor' });
+      collector()!({ type: 'minor', execution: 'sync' });
+      collector()!({ type: 'minor', execution: 'sync' });
       expect(burst).toHaveLength(48);
       burst = undefined;
       await until('the burst collected and freed', () => calls === 1 && process.memoryUsage().arrayBuffers - before < 4 * MiB);
