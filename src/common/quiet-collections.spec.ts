@@ -65,6 +65,33 @@ describe('QuietCollectionRule', () => {
 // Quiet below 20 % here: Jest's worker, polling, and the unit phase's load beside it (the image build)
 // come past the service's 5 % at these short looks (n3: no collection in 1 s at 50 ms looks).
 describe('startQuietCollections', () => {
+  it('a look that cannot read the Buffers (no fd left: memoryUsage throws EMFILE) is skipped, never thrown from its timer; the next one counts', () => {
+    jest.useFakeTimers({ doNotFake: ['performance'] });
+    const emfile = Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE' });
+    let buffers = 2 * MiB;
+    let failing = false;
+    const usage = jest.spyOn(process, 'memoryUsage').mockImplementation(() => {
+      if (failing) throw emfile;
+      return { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: buffers };
+    });
+    let calls = 0;
+    // A quiet share above 1: the loop's own business in this test never stands in the way.
+    const stop = startQuietCollections({ intervalMs: 100, bytes: 16 * MiB, utilization: 1.01, collect: () => void calls++ });
+    try {
+      buffers = 40 * MiB;
+      failing = true;
+      expect(() => jest.advanceTimersByTime(1000)).not.toThrow();
+      expect(calls).toBe(0);
+      failing = false;
+      jest.advanceTimersByTime(300); // two looks at 40 MiB: quiet, 38 MiB above the floor
+      expect(calls).toBe(1);
+    } finally {
+      stop();
+      usage.mockRestore();
+      jest.useRealTimers();
+    }
+  });
+
   it('asks the rule every look and runs the real collector when it says so: memory held live is collected once', async () => {
     // Collected first: the Buffers a cold start leaves dead (ts-jest reading and compiling the file) would
     // be the rule's floor, then fall away with the held ones counted in it (n4: no collection in 15 s).

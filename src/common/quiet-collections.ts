@@ -61,12 +61,26 @@ export class QuietCollectionRule {
 }
 
 /**
+ * The Buffers' backing stores, or undefined when they cannot be read: `process.memoryUsage()` opens
+ * /proc/self/stat for RSS and throws EMFILE when the process has no fd left (CI's fd-exhaustion run: the
+ * throw, from a timer, ended the service).
+ */
+function buffersOrUndefined(): number | undefined {
+  try {
+    return process.memoryUsage().arrayBuffers;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Runs a full collection when QuietCollectionRule says so, looking every `intervalMs` (2 s) at the
  * Buffers' backing stores (`arrayBuffers`, which falls as V8's sweeper frees them, where V8's external
  * figure waits for its next collection) and the event loop's utilization: the Buffers of a burst of
  * output that died in the old generation are freed once the process is quiet, where V8, collecting only
  * as it allocates, would keep them until the next burst (docs/BENCHMARKS.md "The quiet collection"). At
- * most one collection per `bytes` of Buffers made. Does nothing without a collector. Returns what stops it.
+ * most one collection per `bytes` of Buffers made. A look that cannot read the figure (no fd left) is
+ * skipped. Does nothing without a collector. Returns what stops it.
  */
 export function startQuietCollections({
   intervalMs = 2000,
@@ -75,14 +89,15 @@ export function startQuietCollections({
   collect = collector(),
 }: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
-  const buffers = () => process.memoryUsage().arrayBuffers;
-  const rule = new QuietCollectionRule(bytes, buffers(), utilization);
+  const rule = new QuietCollectionRule(bytes, buffersOrUndefined() ?? 0, utilization);
   let loop = performance.eventLoopUtilization();
   const timer = setInterval(() => {
+    const buffers = buffersOrUndefined();
+    if (buffers === undefined) return; // no fd left: not quiet, and never an uncaught exception
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, loop).utilization;
     loop = now;
-    if (rule.look({ buffers: buffers(), utilization: busy })) collect({ type: 'major', execution: 'sync' });
+    if (rule.look({ buffers, utilization: busy })) collect({ type: 'major', execution: 'sync' });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildService } from '../support/child-service';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
@@ -17,6 +19,30 @@ const NOFILE = 256;
 const SESSIONS = 24;
 const AT_ONCE = 6;
 const CONCURRENT = 40;
+/**
+ * How long every fd stays taken once the sessions have their answers (connections held open to the
+ * service up to its limit): past every timer the service runs (the quiet collection looks every 2 s, the
+ * data directory's probe every 1 s), so each runs with no fd to spare. CI once ended the service here: the
+ * quiet collection's process.memoryUsage() threw EMFILE from its timer.
+ */
+const HOLD_MS = 2500;
+
+/** Opens `n` TCP connections to `address` (host:port) and resolves once each is connected or refused. */
+async function connections(address: string, n: number): Promise<Socket[]> {
+  const [host, port] = address.split(':');
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const socket = connect(Number(port), host);
+          socket.on('error', () => undefined);
+          socket.once('connect', () => resolve(socket));
+          socket.once('close', () => resolve(socket));
+        }),
+    ),
+  );
+}
 
 /**
  * Sets the fd limit (soft:hard) of the running service process; serve.sh execs node, so the spawned pid
@@ -88,7 +114,13 @@ it.each([1, 12])(
       if (r.outcome !== 'READY') details[r.outcome] ??= r.details.slice(0, 300);
       if (r.outcome === 'RESOURCE_EXHAUSTED') reasons.add(r.reason);
     }
-    limitFds(s.pid(), NOFILE);
+    // The fds the refused sessions let go, taken by connections the service accepts until it has none.
+    const held = await connections(s.svc.address, tight);
+    await sleep(HOLD_MS);
+    const aliveUnderLimit = alive(s.pid());
+    const fdsHeld = aliveUnderLimit ? processUsage(s.pid()).fds : -1;
+    for (const socket of held) socket.destroy();
+    if (aliveUnderLimit) limitFds(s.pid(), NOFILE);
     const aliveAfter = alive(s.pid());
     // The sleeping sessions end when their containers (this test's own) are removed.
     const mine = results.map((r) => r.ready?.container_id).filter((id): id is string => !!id);
@@ -103,9 +135,12 @@ it.each([1, 12])(
       concurrent: CONCURRENT,
       outcomes,
       details,
+      fdsHeld,
+      aliveUnderLimit,
       aliveAfter,
       probe,
     });
+    expect(aliveUnderLimit).toBe(true);
     expect(outcomes.RESOURCE_EXHAUSTED).toBeGreaterThan(0); // the limit was really reached
     expect(Object.keys(outcomes).filter((k) => k !== 'READY' && k !== 'RESOURCE_EXHAUSTED')).toEqual([]);
     // docs/PROTOCOL.md, "Errors" (the row test/error-details.e2e-spec.ts leaves to this file).
