@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecError } from '../../common/errors';
@@ -123,6 +123,29 @@ describe('SessionFiles descriptors (open on demand)', () => {
     const read = f.readChunk(1);
     f.close();
     expect((await read).data.toString()).toBe('abc');
+    expect(openFds()).toBe(before);
+  });
+
+  it('a close that reports an error (EIO from an NFS data directory) never throws, lets every fd go and keeps none of their numbers', async () => {
+    const before = openFds();
+    const f = write([['stdout', 'abc']]);
+    const realClose = fs.closeSync;
+    const close = jest.spyOn(fs, 'closeSync').mockImplementation((fd) => {
+      realClose(fd); // Linux releases the fd whatever close(2) reports
+      throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+    });
+    try {
+      expect(() => f.endRecording()).not.toThrow();
+      expect(close).toHaveBeenCalledTimes(3);
+      expect(f.openDescriptors).toBe(0);
+      expect(openFds()).toBe(before);
+      expect((await f.readChunk(1)).data.toString()).toBe('abc'); // opened again for the read; its close fails too
+      expect(close).toHaveBeenCalledTimes(6);
+      expect(f.openDescriptors).toBe(0);
+      expect(() => f.close()).not.toThrow();
+    } finally {
+      close.mockRestore();
+    }
     expect(openFds()).toBe(before);
   });
 });

@@ -69,6 +69,21 @@ export interface ResizeRecord {
   after_sequence: number;
 }
 
+/**
+ * Closes an fd and never throws. Linux releases the fd whatever close(2) reports (an NFS data directory
+ * can report EIO, ENOSPC or EDQUOT as it writes cached data back), so there is nothing to retry and the
+ * number must not be kept: a throw here would end the service (from a timer's clean-up of sessions) or
+ * leave a session's clients without its exit (at its end). What such a close lost, the chunks' checksums
+ * find on read.
+ */
+function closeReleasing(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* released all the same */
+  }
+}
+
 /** A reader of a session whose files were closed for good (the session was removed meanwhile). */
 function closedError(): ExecError {
   return new ExecError('not_found', 'session files are closed: the session was removed', { reason: 'SESSION_NOT_FOUND' });
@@ -119,7 +134,7 @@ export class SessionFiles {
     try {
       for (const f of ['stdout', 'stderr', 'index']) opened.push(openSync(join(this.dir, f), flags));
     } catch (err) {
-      for (const fd of opened) closeSync(fd);
+      for (const fd of opened) closeReleasing(fd);
       throw dataDirError(err, this.dataDir, `the files of session folder ${this.dir}`);
     }
     return { stdout: opened[0], stderr: opened[1], index: opened[2] };
@@ -145,8 +160,9 @@ export class SessionFiles {
 
   private closeIfIdle(): void {
     if (!this.fds || this.recording || this.holds || this.inflight) return;
-    for (const fd of Object.values(this.fds)) closeSync(fd);
+    const fds = this.fds;
     this.fds = undefined;
+    for (const fd of Object.values(fds)) closeReleasing(fd);
   }
 
   /** Keeps the files open for a reader (an attached client) until the returned function is called. */
