@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { get, type IncomingHttpHeaders } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { ControlClient } from '@exec-stream/client';
 import { status } from '@grpc/grpc-js';
 import { buildService, childService, type ChildService } from './support/child-service';
 import { waitUntil } from './support/conditions';
 import { freePort } from './support/free-port';
+import { closeAll, idleConnections } from './support/idle-connections';
 import { grpcError, sha256 } from './support/helpers';
 import { BASE_IMAGE } from './support/server';
 
@@ -29,20 +29,10 @@ afterAll(() => svc?.dispose());
 
 const fds = () => readdirSync(`/proc/${svc.proc!.pid}/fd`).length;
 
-/** A TCP connection to the metrics port that sends nothing; `closed` once the service closed it. */
-function idleConnection(): Promise<Socket & { closedByPeer?: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket & { closedByPeer?: boolean } = connect(metricsPort, '127.0.0.1');
-    socket.on('error', () => undefined); // a reset is a close too
-    socket.once('close', () => (socket.closedByPeer = true));
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
 it(`serves gRPC while ${IDLE_CONNECTIONS} idle connections (more than its ${NOFILE} fds) hold the metrics port, and closes them`, async () => {
-  const sockets = await Promise.all(Array.from({ length: IDLE_CONNECTIONS }, idleConnection));
+  const sockets = await idleConnections(metricsPort, IDLE_CONNECTIONS);
   try {
+    expect(sockets.filter((c) => !c.connected).length).toBe(0);
     // A run needs new fds (Docker connections, session files): it works, byte-exact.
     const script = 'seq 1 5000; exit 3';
     const run = await svc.client.run(BASE_IMAGE, { command: ['sh', '-c', script] }).collect();
@@ -54,25 +44,26 @@ it(`serves gRPC while ${IDLE_CONNECTIONS} idle connections (more than its ${NOFI
     expect((await grpcError(new ControlClient(svc.connection).status('f'.repeat(64)))).code).toBe(status.NOT_FOUND);
     expect(fds()).toBeLessThan(NOFILE);
     // Idle connections do not stay: the service closes every one of them.
-    await waitUntil('every idle metrics connection closed by the service', () => sockets.every((s) => s.closedByPeer), 30_000);
+    await waitUntil('every idle metrics connection closed by the service', () => sockets.every((c) => c.closedAt !== undefined), 30_000);
   } finally {
-    for (const s of sockets) s.destroy();
+    closeAll(sockets);
   }
   // A scrape is answered afterwards.
   expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
 }, 90_000);
 
 it('closes a connection that drips its request headers instead of waiting for them', async () => {
-  const socket = await idleConnection();
-  socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+  const [c] = await idleConnections(metricsPort, 1);
+  expect(c.connected).toBe(true);
+  c.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
   let headers = 0;
   // One more header line every 250 ms, for up to 60 s: the service must cut it off long before.
-  const drip = setInterval(() => !socket.closedByPeer && socket.write(`X-Drip-${headers++}: 1\r\n`), 250);
+  const drip = setInterval(() => c.closedAt === undefined && c.socket.write(`X-Drip-${headers++}: 1\r\n`), 250);
   try {
-    await waitUntil('the dripping connection closed by the service', () => socket.closedByPeer, 60_000);
+    await waitUntil('the dripping connection closed by the service', () => c.closedAt !== undefined, 60_000);
   } finally {
     clearInterval(drip);
-    socket.destroy();
+    closeAll([c]);
   }
   expect(headers).toBeLessThan(240);
 }, 90_000);

@@ -68,7 +68,7 @@ describe('startQuietCollections', () => {
   it('a look that cannot read the Buffers (no fd left: memoryUsage throws EMFILE) is skipped, never thrown from its timer; the next one counts', () => {
     jest.useFakeTimers({ doNotFake: ['performance'] });
     const emfile = Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE' });
-    let buffers = 2 * MiB;
+    let buffers = 30 * MiB;
     let failing = false;
     const usage = jest.spyOn(process, 'memoryUsage').mockImplementation(() => {
       if (failing) throw emfile;
@@ -83,7 +83,11 @@ describe('startQuietCollections', () => {
       expect(() => jest.advanceTimersByTime(1000)).not.toThrow();
       expect(calls).toBe(0);
       failing = false;
-      jest.advanceTimersByTime(300); // two looks at 40 MiB: quiet, 38 MiB above the floor
+      // Readable again at 40 MiB: 10 MiB above the floor of 30 (a look that read 0 would have made 0 the floor: 40 above).
+      jest.advanceTimersByTime(300);
+      expect(calls).toBe(0);
+      buffers = 50 * MiB;
+      jest.advanceTimersByTime(300); // moved, then quiet at 20 MiB above the floor
       expect(calls).toBe(1);
     } finally {
       stop();

@@ -39,9 +39,10 @@ export class QuietCollectionRule {
   private floor?: number;
   private last = Number.NaN;
 
+  /** `start`: the Buffers' memory at the start (undefined: the first look's is the floor). */
   constructor(
     private readonly bytes: number,
-    start: number,
+    start: number | undefined,
     private readonly quietUtilization = QUIET_UTILIZATION,
   ) {
     this.floor = start;
@@ -62,8 +63,7 @@ export class QuietCollectionRule {
 
 /**
  * The Buffers' backing stores, or undefined when they cannot be read: `process.memoryUsage()` opens
- * /proc/self/stat for RSS and throws EMFILE when the process has no fd left (CI's fd-exhaustion run: the
- * throw, from a timer, ended the service).
+ * /proc/self/stat for RSS and throws EMFILE when the process has no fd left (docs/TOOLCHAIN.md).
  */
 function buffersOrUndefined(): number | undefined {
   try {
@@ -89,7 +89,7 @@ export function startQuietCollections({
   collect = collector(),
 }: QuietCollectionOptions = {}): () => void {
   if (!collect) return () => undefined;
-  const rule = new QuietCollectionRule(bytes, buffersOrUndefined() ?? 0, utilization);
+  const rule = new QuietCollectionRule(bytes, buffersOrUndefined(), utilization);
   let loop = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const buffers = buffersOrUndefined();

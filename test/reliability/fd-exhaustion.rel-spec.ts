@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildService } from '../support/child-service';
+import { closeAll, idleConnections } from '../support/idle-connections';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { encodeRequest } from './support/raw-rpc';
@@ -20,29 +20,11 @@ const SESSIONS = 24;
 const AT_ONCE = 6;
 const CONCURRENT = 40;
 /**
- * How long every fd stays taken once the sessions have their answers (connections held open to the
- * service up to its limit): past every timer the service runs (the quiet collection looks every 2 s, the
- * data directory's probe every 1 s), so each runs with no fd to spare. CI once ended the service here: the
- * quiet collection's process.memoryUsage() threw EMFILE from its timer.
+ * How long every fd stays taken (idle connections to the service, up to its limit) once the sessions
+ * have their answers: two looks of the quiet collection (every 2 s) and more of the data directory's
+ * probe (every 1 s), the timers that open files that often, each with no fd to spare.
  */
-const HOLD_MS = 2500;
-
-/** Opens `n` TCP connections to `address` (host:port) and resolves once each is connected or refused. */
-async function connections(address: string, n: number): Promise<Socket[]> {
-  const [host, port] = address.split(':');
-  return Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Socket>((resolve) => {
-          const socket = connect(Number(port), host);
-          socket.on('error', () => undefined);
-          socket.once('connect', () => resolve(socket));
-          socket.once('close', () => resolve(socket));
-        }),
-    ),
-  );
-}
+const HOLD_MS = 4500;
 
 /**
  * Sets the fd limit (soft:hard) of the running service process; serve.sh execs node, so the spawned pid
@@ -115,12 +97,17 @@ it.each([1, 12])(
       if (r.outcome === 'RESOURCE_EXHAUSTED') reasons.add(r.reason);
     }
     // The fds the refused sessions let go, taken by connections the service accepts until it has none.
-    const held = await connections(s.svc.address, tight);
-    await sleep(HOLD_MS);
-    const aliveUnderLimit = alive(s.pid());
-    const fdsHeld = aliveUnderLimit ? processUsage(s.pid()).fds : -1;
-    for (const socket of held) socket.destroy();
-    if (aliveUnderLimit) limitFds(s.pid(), NOFILE);
+    const held = await idleConnections(Number(s.svc.address.split(':')[1]), tight);
+    let aliveUnderLimit: boolean;
+    let fdsHeld = -1;
+    try {
+      await sleep(HOLD_MS);
+      aliveUnderLimit = alive(s.pid());
+      if (aliveUnderLimit) fdsHeld = processUsage(s.pid()).fds;
+    } finally {
+      closeAll(held);
+      if (alive(s.pid())) limitFds(s.pid(), NOFILE);
+    }
     const aliveAfter = alive(s.pid());
     // The sleeping sessions end when their containers (this test's own) are removed.
     const mine = results.map((r) => r.ready?.container_id).filter((id): id is string => !!id);
@@ -141,6 +128,7 @@ it.each([1, 12])(
       probe,
     });
     expect(aliveUnderLimit).toBe(true);
+    expect(fdsHeld).toBeGreaterThanOrEqual(tight); // every fd under the limit was taken (older ones may sit above it)
     expect(outcomes.RESOURCE_EXHAUSTED).toBeGreaterThan(0); // the limit was really reached
     expect(Object.keys(outcomes).filter((k) => k !== 'READY' && k !== 'RESOURCE_EXHAUSTED')).toEqual([]);
     // docs/PROTOCOL.md, "Errors" (the row test/error-details.e2e-spec.ts leaves to this file).

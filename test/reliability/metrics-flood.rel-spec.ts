@@ -1,10 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { ControlClient } from '@exec-stream/client';
 import { buildService } from '../support/child-service';
 import { freePort } from '../support/free-port';
+import { closeAll, idleConnections } from '../support/idle-connections';
 import { BASE_IMAGE } from '../support/server';
 import { alive, processUsage, recordFigures, tally } from './support/figures';
 import { probeSession, serviceUnderTest, waitFor, type ServiceUnderTest } from './support/service';
@@ -88,27 +88,15 @@ it(`under a ${NOFILE}-fd limit, ${IDLE_CONNECTIONS} idle metrics connections lea
   await timedStatuses(5); // the channel is connected before the attack
   const before = processUsage(s.pid());
   const t0 = Date.now();
-  const closed: number[] = [];
-  const sockets = await Promise.all(
-    Array.from(
-      { length: IDLE_CONNECTIONS },
-      () =>
-        new Promise<Socket>((resolve) => {
-          const socket = connect(metricsPort, '127.0.0.1');
-          socket.on('error', () => undefined);
-          socket.once('close', () => closed.push(Date.now() - t0));
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', () => resolve(socket));
-        }),
-    ),
-  );
+  const sockets = await idleConnections(metricsPort, IDLE_CONNECTIONS);
+  const closedMs = () => sockets.flatMap((c) => (c.closedAt === undefined ? [] : [c.closedAt - t0]));
   const during = processUsage(s.pid());
   const statuses = await timedStatuses(50);
   let probe = { alive: false, exact: false, exitCode: -1 };
   probe = await probeSession(s).catch((e: Error) => ({ ...probe, error: e.message }));
-  const allClosed = await waitFor(() => closed.length === IDLE_CONNECTIONS, 30_000);
-  for (const socket of sockets) socket.destroy();
-  closed.sort((a, b) => a - b);
+  const allClosed = await waitFor(() => closedMs().length === IDLE_CONNECTIONS, 30_000);
+  const closed = closedMs().sort((a, b) => a - b);
+  closeAll(sockets);
   recordFigures('metrics-idle-connections', {
     nofile: NOFILE,
     idleConnections: IDLE_CONNECTIONS,
