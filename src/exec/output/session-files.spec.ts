@@ -65,6 +65,27 @@ describe('SessionFiles.open', () => {
     files.close();
   });
 
+  it('a check that cannot open the files (no fd left: EMFILE) rejects and marks no chunk missing', async () => {
+    write([
+      ['stdout', 'one'],
+      ['stderr', 'two'],
+    ]).close();
+    const { files, report } = SessionFiles.open(dir);
+    files.endRecording(); // closed: the check opens them again
+    const open = jest.spyOn(fs, 'openSync').mockImplementation(() => {
+      throw Object.assign(new Error('EMFILE: too many open files, open'), { code: 'EMFILE' });
+    });
+    try {
+      await expect(verifySessionData(files, report.entries)).rejects.toThrow(/file descriptors/);
+    } finally {
+      open.mockRestore();
+    }
+    expect(files.missing).toEqual([]);
+    expect(await verifySessionData(files, report.entries)).toEqual([]);
+    expect((await files.readChunk(2)).data.toString()).toBe('two');
+    files.close();
+  });
+
   it('reports chunks of a truncated stream file as missing', () => {
     write([
       ['stdout', 'aaaa'],
