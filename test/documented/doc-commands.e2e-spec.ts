@@ -163,6 +163,7 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=7': { here: 'bench flags' },
   'npm run bench -- --scenarios=12': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=2000 --soak-after-seconds=60': { here: 'bench flags' },
+  'npm run bench -- --scenarios=12 --soak-seconds=60 --soak-after-seconds=30': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=20 --soak-seconds=120 --soak-after-seconds=30': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40 --server-node-args=--expose-gc': { here: 'bench flags' },
