@@ -1,15 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
-import { LogDestination } from './log-destination';
 
 export type { Logger } from 'pino';
 
-/**
- * One pino root per process; components take children with their own bindings (session id, …). Lines go
- * to stdout through LogDestination: one that cannot be written is dropped, never thrown or retried for ever.
- */
-export function createRootLogger(level: string, destination: LogDestination = new LogDestination()): Logger {
-  return pino({ level, base: { service: 'exec-stream' } }, destination);
+/** One pino root per process; components take children with their own bindings (session id, …). */
+export function createRootLogger(level: string): Logger {
+  return pino({ level, base: { service: 'exec-stream' } });
 }
 
 /** Lets Nest's own messages go through the same structured logger. */
