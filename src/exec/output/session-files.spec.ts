@@ -163,7 +163,13 @@ describe('SessionFiles descriptors (open on demand)', () => {
       expect((await f.readChunk(1)).data.toString()).toBe('abc'); // opened again for the read; its close fails too
       expect(close).toHaveBeenCalledTimes(6);
       expect(f.openDescriptors).toBe(0);
+      // A reader holds them open; the session is removed under it (the reserve's clean-up): close() closes.
+      f.hold();
+      await f.readChunk(1);
+      expect(f.openDescriptors).toBe(3);
       expect(() => f.close()).not.toThrow();
+      expect(close).toHaveBeenCalledTimes(9);
+      expect(f.openDescriptors).toBe(0);
     } finally {
       close.mockRestore();
     }
