@@ -15,11 +15,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { ExecConfig } from '../common/config/exec-config';
 import { DISK_FULL_ERRNO, errnoOf, ExecError } from '../common/errors';
 import { HEALTH_PROBLEM, type HealthState } from '../common/health-state';
-import type { Logger } from '../common/logger';
+import { stdoutDestination, type Logger } from '../common/logger';
 import type { AuditEventInput, StoredAuditEvent } from './audit-event';
 
 /** Events kept in memory for followers (older ones are read back from the segments). */
@@ -166,7 +165,7 @@ export class AuditTrail {
     this.timers.push(setInterval(() => this.sweep(), Math.max(250, Math.min(60_000, this.retentionMs / 4))));
     if (this.config.EXEC_AUDIT_FSYNC !== 'always') this.timers.push(setInterval(() => this.syncInBackground(), SYNC_MS));
     for (const t of this.timers) t.unref();
-    if (this.config.EXEC_AUDIT_STDOUT) this.stdout = pino.destination({ dest: 1, sync: true });
+    if (this.config.EXEC_AUDIT_STDOUT) this.stdout = stdoutDestination(); // the log's own: in order with its lines, never throwing
     this.restoreRoom();
     try {
       this.record({ action: 'service_start' });

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecClient, GRPCConnectionManager } from '@exec-stream/client';
@@ -50,6 +51,28 @@ export interface ChildServiceOptions {
   dataDir?: string;
   /** Port to listen on (127.0.0.1) instead of a free one picked now, e.g. one already published in DNS. */
   port?: number;
+  /**
+   * A file the process's stdout goes to (e.g. /dev/full, or a named pipe nobody reads: it is opened
+   * read-write, so a pipe needs no reader) instead of the pipe its log is read from: `logs` stays empty and
+   * start() resolves once the port takes a connection.
+   */
+  stdout?: string;
+}
+
+/** Resolves once 127.0.0.1:`port` takes a TCP connection (tried every 100 ms); rejects with `failed` if it settles first. */
+async function accepting(port: number, failed: Promise<never>): Promise<void> {
+  let settled = false;
+  failed.catch(() => (settled = true));
+  while (!settled) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await Promise.race([new Promise((r) => setTimeout(r, 100)), failed]);
+  }
+  await failed;
 }
 
 /** The real service as a child process (it must be able to die: kill -9, SIGTERM). */
@@ -85,6 +108,18 @@ export async function childService(env: Record<string, string> = {}, options: Ch
       };
       delete childEnv.NODE_OPTIONS; // jest's vm-modules flags are not the service's
       const argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, 'bash', SERVE] : ['bash', SERVE];
+      if (options.stdout) {
+        const out = openSync(options.stdout, 'r+');
+        const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', out, 'pipe'] });
+        closeSync(out);
+        svc.proc = proc;
+        let stderr = '';
+        proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        const exited = new Promise<never>((_, reject) =>
+          proc.once('exit', (code, signal) => reject(new Error(`service exited before listening (code ${code}, signal ${signal}): ${stderr}`))),
+        );
+        return accepting(port, exited).then(() => ({ listeningMs: Date.now() - t0 }));
+      }
       const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       svc.proc = proc;
       return new Promise((resolve, reject) => {
