@@ -42,8 +42,9 @@ async function bootstrap(): Promise<void> {
   try {
     await app.listen();
   } catch (err) {
-    // A taken port or a bad address: say which, and stop, rather than a stack trace from grpc-js.
-    logger.fatal({ listen: config.EXEC_LISTEN, err: (err as Error).message }, 'cannot listen');
+    // A taken port, a bad address, a data directory that cannot be made: say which, and stop, rather than a
+    // stack trace (the error names what failed: grpc-js the address, the metrics server its variable, fs the path).
+    logger.fatal({ listen: config.EXEC_LISTEN, dataDir: config.EXEC_DATA_DIR, err: (err as Error).message }, 'cannot start');
     await app.close().catch(() => undefined);
     process.exit(1);
   }

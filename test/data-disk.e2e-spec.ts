@@ -142,3 +142,22 @@ describe('a full data disk', () => {
     expect(await healthBecomes('SERVING')).toBe('SERVING');
   });
 });
+
+describe('EXEC_DATA_DIR naming a file, not a directory', () => {
+  it('start-up ends with exit code 1 and one fatal line naming the path and ENOTDIR (no error from what it never opened)', async () => {
+    buildService();
+    const dir = mkdtempSync(join(tmpdir(), 'exec-stream-not-a-dir-'));
+    const file = join(dir, 'data');
+    writeFileSync(file, 'not a directory');
+    const svc = await childService({ EXEC_DATA_DIR: file });
+    try {
+      await expect(svc.start()).rejects.toThrow(/exited before listening \(code 1,/);
+      const bad = svc.logs.filter((l) => (l.level as number) >= 50);
+      expect(bad.map((l) => [l.msg, l.dataDir])).toEqual([['cannot start', file]]);
+      expect(bad[0].err).toMatch(/ENOTDIR: not a directory, mkdir '.*\/data\/audit'/);
+    } finally {
+      await svc.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -545,7 +545,7 @@ describe('EXEC_METRICS_LISTEN on a port it cannot take', () => {
     const svc = await childService({ EXEC_METRICS_LISTEN: `127.0.0.1:${(taken.address() as AddressInfo).port}` });
     try {
       await expect(svc.start()).rejects.toThrow(/exited before listening \(code 1/);
-      expect(svc.logs.find((l) => l.msg === 'cannot listen')?.err).toMatch(/EXEC_METRICS_LISTEN=127\.0\.0\.1:\d+: cannot listen \(.*EADDRINUSE/);
+      expect(svc.logs.find((l) => l.msg === 'cannot start')?.err).toMatch(/EXEC_METRICS_LISTEN=127\.0\.0\.1:\d+: cannot listen \(.*EADDRINUSE/);
     } finally {
       await svc.dispose();
       taken.close();

@@ -177,10 +177,13 @@ export class AuditTrail {
   /** Records `service_stop`, flushes to disk and closes; later events are not recorded. */
   close(): void {
     if (!this.opened || this.closed) return;
-    try {
-      this.record({ action: 'service_stop' });
-    } catch {
-      /* already logged by record's failure */
+    // An open that threw (start-up then fails, saying why) left no segment to record the stop in.
+    if (this.fd !== undefined) {
+      try {
+        this.record({ action: 'service_stop' });
+      } catch {
+        /* already logged by record's failure */
+      }
     }
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
