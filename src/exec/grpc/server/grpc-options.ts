@@ -13,6 +13,7 @@ import { execProtoPath, PROTO_LOADER_OPTIONS } from '@exec-stream/client/wire';
 import { reflectionPackage } from './reflection-descriptors';
 import { totalDeserializers, undecodableRequestInterceptor } from './undecodable-request';
 import { drainingInterceptor } from './draining.interceptor';
+import { logListeningErrors } from './listening-errors';
 import { installFramedSerializer } from '../wire/framed-serializer';
 
 export const EXEC_PACKAGE = 'dagger.exec';
@@ -70,6 +71,8 @@ export function grpcOptions(context: ServiceContext): GrpcOptions {
         passPreEncoded(pkg as PackageDefinition);
         // Output messages made with their frame are written as they are, not copied once per client.
         if (!installFramedSerializer()) logger.warn({}, 'grpc-js frames messages differently: output is copied into a new frame per client');
+        // An accept that fails once listening (descriptors run out) is logged, not the end of the process.
+        if (!logListeningErrors(server, logger)) logger.warn({}, 'grpc-js sets up its servers differently: an accept error would end the process');
         totalDeserializers((pkg as PackageDefinition)[`${EXEC_PACKAGE}.Exec`] as ServiceDefinition);
         const healthService = new HealthImplementation({ '': 'SERVING', [`${EXEC_PACKAGE}.Exec`]: 'SERVING' });
         healthService.addToServer(server);

@@ -1,0 +1,71 @@
+import { credentials, makeGenericClientConstructor, Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { Logger } from '../../../common/logger';
+import { logListeningErrors } from './listening-errors';
+
+const acceptError = () => Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+/** grpc-js's own HTTP/2 servers (private): where a failed accept is emitted. */
+const http2Servers = (server: Server) => [...(server as unknown as { http2Servers: Map<NetServer, unknown> }).http2Servers.keys()];
+const bind = (server: Server, address = '127.0.0.1:0') =>
+  new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+
+/** A call to a method the server does not have: UNIMPLEMENTED proves it accepted and answered. */
+function answers(port: number): Promise<number | undefined> {
+  const Client = makeGenericClientConstructor({}, 'Nothing');
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  return new Promise((resolve) =>
+    client.makeUnaryRequest(
+      '/nothing.Nothing/Call',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      (err) => {
+        client.close();
+        resolve(err?.code);
+      },
+    ),
+  );
+}
+
+describe('logListeningErrors', () => {
+  const servers: Server[] = [];
+  afterEach(() => servers.splice(0).forEach((s) => s.forceShutdown()));
+  const newServer = () => {
+    const s = new Server();
+    servers.push(s);
+    return s;
+  };
+
+  it('without it, grpc-js leaves a listening socket error unheard: it would be thrown (the end of the process)', async () => {
+    const server = newServer();
+    await bind(server);
+    expect(() => http2Servers(server)[0].emit('error', acceptError())).toThrow(/EMFILE/);
+  });
+
+  it('an accept error once listening is logged, not thrown, and the server goes on answering', async () => {
+    const server = newServer();
+    const errors: unknown[] = [];
+    const log = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
+    expect(logListeningErrors(server, log)).toBe(true);
+    const port = await bind(server);
+    expect(() => http2Servers(server)[0].emit('error', acceptError())).not.toThrow();
+    expect(errors).toEqual([[{ err: 'accept EMFILE', code: 'EMFILE' }, 'the gRPC listening socket reported an error: it goes on listening']]);
+    expect(await answers(port)).toBe(status.UNIMPLEMENTED);
+  });
+
+  it('a port already taken still fails the bind, and is not logged as a listening error', async () => {
+    const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined); // grpc-js logs the failed bind itself
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = newServer();
+      const errors: unknown[] = [];
+      logListeningErrors(server, { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger);
+      await expect(bind(server, `127.0.0.1:${(taken.address() as AddressInfo).port}`)).rejects.toThrow(/No address added|EADDRINUSE/);
+      expect(errors).toEqual([]);
+    } finally {
+      taken.close();
+      quiet.mockRestore();
+    }
+  });
+});
