@@ -141,6 +141,7 @@ export class LogDestination {
           this.waiting = undefined;
           this.writeOut(rest, lines);
         }, this.busyMs);
+        timer.unref(); // a stalled reader never keeps the process alive: at its exit, flushSync has these lines
         this.waiting = { buf: rest, lines, timer };
         return;
       }
