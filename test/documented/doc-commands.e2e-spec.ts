@@ -164,6 +164,7 @@ const HOW: Record<string, How> = {
   'npm run bench -- --scenarios=12': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=2000 --soak-after-seconds=60': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-seconds=60 --soak-after-seconds=30': { here: 'bench flags' },
+  'npm run bench -- --mode=quick --scenarios=1,2,4,6,11 --s1-bytes=256M --s2-bytes=64M --s2-clients=1,16 --s4-bytes=256M --reps=3': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=20 --soak-seconds=120 --soak-after-seconds=30': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40': { here: 'bench flags' },
   'npm run bench -- --scenarios=12 --soak-sessions=100 --soak-seconds=40 --server-node-args=--expose-gc': { here: 'bench flags' },
