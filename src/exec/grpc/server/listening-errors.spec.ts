@@ -42,12 +42,16 @@ describe('logListeningErrors', () => {
     expect(() => http2Servers(server)[0].emit('error', acceptError())).toThrow(/EMFILE/);
   });
 
-  it('an accept error once listening is logged, not thrown, and the server goes on answering', async () => {
+  it.each([
+    ['installed after the bind, as Nest hands the server over (onLoadPackageDefinition)', true],
+    ['installed before a bind', false],
+  ])('an accept error once listening is logged, not thrown, and the server goes on answering (%s)', async (_, afterBind) => {
     const server = newServer();
     const errors: unknown[] = [];
     const log = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
+    let port = afterBind ? await bind(server) : 0;
     expect(logListeningErrors(server, log)).toBe(true);
-    const port = await bind(server);
+    if (!afterBind) port = await bind(server);
     expect(() => http2Servers(server)[0].emit('error', acceptError())).not.toThrow();
     expect(errors).toEqual([[{ err: 'accept EMFILE', code: 'EMFILE' }, 'the gRPC listening socket reported an error: it goes on listening']]);
     expect(await answers(port)).toBe(status.UNIMPLEMENTED);
