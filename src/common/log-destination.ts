@@ -1,74 +1,76 @@
-import { constants, fstatSync, openSync, write, writeSync } from 'node:fs';
+import { constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { isatty } from 'node:tty';
 
 export interface LogDestinationOptions {
   /** Where the lines go (stdout). */
   fd?: number;
   /** Where a drop is said (stderr). */
   noticeFd?: number;
-  /** Lines waiting for the write in flight, at most this many bytes; a line beyond it is dropped. */
-  maxQueuedBytes?: number;
+  /** Lines waiting for a full pipe, at most this many characters; a line beyond it is dropped. */
+  maxQueuedChars?: number;
   /** A full pipe (EAGAIN: a non-blocking fd whose reader is slow) is tried again after this. */
   busyMs?: number;
   /** At exit, how long a full pipe is waited on in all before what is left is dropped. */
   exitWaitMs?: number;
-  /** false: every write through the thread pool, whatever `fd` is (what a socket gets; for its tests). */
-  reopen?: boolean;
 }
 
 const waiter = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Where the service's log lines go (pino's stream: `write` takes one whole line), written so that a log
- * reader that stalls never stops the service, and a write that fails never does either. Where the lines go
- * decides how they are written:
- * - a pipe, a FIFO or a terminal is opened again (`/proc/self/fd/N`) non-blocking, and written on the
- *   event loop: a full pipe answers EAGAIN at once, never blocking; a regular file is written as it is
- *   (a write waits on the disk, never on a reader);
- * - anything else (a socket, or a pipe with no reader at start) goes through libuv's thread pool, as
- *   pino's own destination does: a stalled reader there holds one of the pool's threads, and a
- *   `process.exit` while that write waits waits with it (libuv joins its threads at exit).
- * Lines are written as they come; while a write waits, later lines are queued (at most `maxQueuedBytes`,
- * 16 MiB; beyond it they are dropped until the queue is taken) and go in the next write. Unlike pino's
- * destination (sonic-boom 4.2), which threw a write error into the code that logged and at exit retried
- * it for ever:
- * - a full pipe (EAGAIN) is tried again every `busyMs` (100 ms);
- * - any other error (a full disk, an I/O error, a closed pipe) drops that write's lines; the next lines
- *   are tried as they come;
- * - `flushSync` (at the process's exit) writes what waits, synchronously, waits on a full pipe at most
- *   `exitWaitMs` (2 s) in all, and drops what is left on any other error: with a pipe, a FIFO, a terminal
- *   or a file, an exit always ends. A write in the thread pool at that moment is left to it.
+ * reader that stalls never stops the service, its exit included, and a write that fails never does either.
+ * Every write is made at once, on the event loop, and never waits:
+ * - a pipe, a FIFO or a socket (a container's stdout, a shipper's pipe, journald, a parent process) is
+ *   put in non-blocking mode, as Node does for `process.stdout` (and undoes at exit): a full pipe answers
+ *   EAGAIN at once, whoever owns it;
+ * - a terminal is opened again (`/proc/self/fd/N`) non-blocking, as libuv does, so the mode never leaks
+ *   to the shell sharing it; where that is refused, it is written as it is (a terminal stopped with
+ *   Ctrl-S then holds the service);
+ * - a regular file or another device (/dev/null) is written as it is (a write waits on the disk, never on
+ *   a reader).
+ * Lines that meet a full pipe wait, up to `maxQueuedChars` (16 Mi characters; later ones are dropped until
+ * the pipe takes them), and are tried again every `busyMs` (100 ms, an unref'd timer). Unlike pino's
+ * destination (sonic-boom 4.2), which threw a write error into the code that logged, retried it for ever
+ * at exit, and wrote through libuv's thread pool (where a blocked write also blocks `process.exit`):
+ * - any error but EAGAIN (a full disk, an I/O error, a closed pipe) drops that write's lines; the next
+ *   lines are tried as they come (a line cut by such an error may leave its first part);
+ * - `flushSync` (at the process's exit) writes what waits, waits on a full pipe at most `exitWaitMs` (2 s)
+ *   in all, and drops what is left on any other error: an exit always ends.
  * Every drop is counted (`dropped`, in lines); the first, and each change of its reason, is said on
- * `noticeFd` (stderr), one line each.
+ * `noticeFd` (stderr, made non-blocking the same way; a notice it cannot take is lost, never waited on).
  */
 export class LogDestination {
   /** Lines dropped since the start. */
   dropped = 0;
   private readonly fd: number;
-  /** `fd` opened again non-blocking, or `fd` itself for a regular file: written on the event loop; else the thread pool. */
-  private readonly direct?: number;
+  /** What the lines are written to: `fd`, non-blocking where it can wait on a reader (see writerFor). */
+  private readonly out: number;
   private readonly noticeFd: number;
-  private readonly maxQueuedBytes: number;
+  private readonly notices: number;
+  private readonly maxQueuedChars: number;
   private readonly busyMs: number;
   private readonly exitWaitMs: number;
   private queue: string[] = [];
   private queuedBytes = 0;
   private writing = false;
-  /** A write that met a full pipe, waiting for its retry (not in the thread pool): the exit flush writes it first. */
+  /** A write that met a full pipe, waiting for its retry: the exit flush writes it first. */
   private waiting?: { buf: Buffer; lines: number; timer: NodeJS.Timeout };
   private lastReason?: string;
 
   constructor(options: LogDestinationOptions = {}) {
     this.fd = options.fd ?? 1;
     this.noticeFd = options.noticeFd ?? 2;
-    this.maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+    this.maxQueuedChars = options.maxQueuedChars ?? 16 * 1024 * 1024;
     this.busyMs = options.busyMs ?? 100;
     this.exitWaitMs = options.exitWaitMs ?? 2000;
-    if (options.reopen !== false) this.direct = directWriter(this.fd);
+    this.out = writerFor(this.fd);
+    this.notices = writerFor(this.noticeFd);
   }
 
   write(line: string): boolean {
-    if (this.queuedBytes + line.length > this.maxQueuedBytes) {
-      this.drop(1, `the reader is ${this.maxQueuedBytes} bytes behind`);
+    if (this.queuedBytes + line.length > this.maxQueuedChars) {
+      this.drop(1, `the reader is ${this.maxQueuedChars} characters behind`);
       return true;
     }
     this.queue.push(line);
@@ -86,12 +88,12 @@ export class LogDestination {
       rest = Buffer.concat([this.waiting.buf, rest]);
       lines += this.waiting.lines;
       this.waiting = undefined;
-      this.writing = false; // that was the one write: none is in flight now
+      this.writing = false;
     }
     const deadline = Date.now() + this.exitWaitMs;
     while (rest.length) {
       try {
-        rest = rest.subarray(writeSync(this.direct ?? this.fd, rest));
+        rest = rest.subarray(writeSync(this.out, rest));
       } catch (err) {
         const code = errorCode(err);
         if (code === 'EAGAIN' && Date.now() < deadline) {
@@ -118,13 +120,9 @@ export class LogDestination {
   }
 
   private writeOut(buf: Buffer, lines: number): void {
-    if (this.direct === undefined) {
-      write(this.fd, buf, 0, buf.length, null, (err, n) => this.written(err ? buf : buf.subarray(n), lines, err ?? undefined));
-      return;
-    }
     let rest = buf;
     try {
-      while (rest.length) rest = rest.subarray(writeSync(this.direct, rest));
+      while (rest.length) rest = rest.subarray(writeSync(this.out, rest));
     } catch (err) {
       return this.written(rest, lines, err);
     }
@@ -133,7 +131,6 @@ export class LogDestination {
 
   /** After a write: `rest` is what it did not take, `err` why. */
   private written(rest: Buffer, lines: number, err?: unknown): void {
-    if (err === undefined && rest.length) return this.writeOut(rest, lines);
     if (err !== undefined) {
       const code = errorCode(err);
       if (code === 'EAGAIN') {
@@ -155,23 +152,31 @@ export class LogDestination {
     if (reason === this.lastReason) return;
     this.lastReason = reason;
     try {
-      writeSync(this.noticeFd, `exec-stream: log lines to fd ${this.fd} are being dropped (${reason})\n`);
+      writeSync(this.notices, `exec-stream: log lines to fd ${this.fd} are being dropped (${reason})\n`);
     } catch {
-      /* nowhere left to say it */
+      /* stderr full or gone: the count stays */
     }
   }
 }
 
-/** `fd` opened again non-blocking when it is a pipe, a FIFO or a terminal; `fd` itself when a regular file; else undefined. */
-function directWriter(fd: number): number | undefined {
+/** Handles that hold a pipe's or socket's descriptor in non-blocking mode (never written, never closed). */
+const holders: Socket[] = [];
+
+/**
+ * What to write `fd`'s lines to, never waiting on a reader: `fd` itself, put in non-blocking mode when it
+ * is a pipe, a FIFO or a socket (a libuv handle that is never used does it, as for `process.stdout`; one
+ * already held by a handle is non-blocking already); for a terminal, the terminal opened again
+ * non-blocking, or `fd` itself where that is refused; `fd` itself for anything else.
+ */
+function writerFor(fd: number): number {
   try {
+    if (isatty(fd)) return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
     const stat = fstatSync(fd);
-    if (stat.isFile()) return fd;
-    if (stat.isFIFO() || stat.isCharacterDevice()) return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+    if (stat.isFIFO() || stat.isSocket()) holders.push(new Socket({ fd, readable: false, writable: true }));
   } catch {
-    /* no /proc, a pipe with no reader (ENXIO): the thread pool */
+    /* a terminal that cannot be opened again, a descriptor a handle holds already, or none (EBADF): as it is */
   }
-  return undefined;
+  return fd;
 }
 
 const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
