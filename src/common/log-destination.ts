@@ -52,7 +52,7 @@ export class LogDestination {
   private readonly busyMs: number;
   private readonly exitWaitMs: number;
   private queue: string[] = [];
-  private queuedBytes = 0;
+  private queuedChars = 0;
   private writing = false;
   /** A write that met a full pipe, waiting for its retry: the exit flush writes it first. */
   private waiting?: { buf: Buffer; lines: number; timer: NodeJS.Timeout };
@@ -69,12 +69,12 @@ export class LogDestination {
   }
 
   write(line: string): boolean {
-    if (this.queuedBytes + line.length > this.maxQueuedChars) {
+    if (this.queuedChars + line.length > this.maxQueuedChars) {
       this.drop(1, `the reader is ${this.maxQueuedChars} characters behind`);
       return true;
     }
     this.queue.push(line);
-    this.queuedBytes += line.length;
+    this.queuedChars += line.length;
     if (!this.writing) this.writeQueued();
     return true;
   }
@@ -109,7 +109,7 @@ export class LogDestination {
   private take(): Buffer {
     const buf = Buffer.from(this.queue.join(''));
     this.queue = [];
-    this.queuedBytes = 0;
+    this.queuedChars = 0;
     return buf;
   }
 
