@@ -76,13 +76,13 @@ function drain(fd: number): Buffer {
 }
 
 /**
- * A process that logs ~20 MB through the default destination (fd 1; notices on fd 2), then after 300 ms
+ * A process that logs ~20 MB through a destination on fd 1 (notices on fd 2; exit wait 500 ms), then after 300 ms
  * writes what it saw to `result` and calls process.exit (flushSync on 'exit', as logger.ts does).
  */
 const CHILD = `
 const { LogDestination } = await import(process.argv[1]);
 const { writeFileSync } = await import('node:fs');
-const d = new LogDestination();
+const d = new LogDestination({ exitWaitMs: 500 });
 let ticks = 0;
 setInterval(() => ticks++, 10);
 for (let i = 0; i < 200000; i++) d.write('{"i":' + i + ',"pad":"' + 'x'.repeat(80) + '"}\\n');
@@ -225,7 +225,7 @@ describe('LogDestination', () => {
     expect(gone.dropped).toBe(2);
     expect(readFileSync(join(dir, 'notices'), 'utf8')).toMatch(/\(EAGAIN\)\n.*\(EBADF\)\n$/s);
   });
-  it('as a user who does not own the pipe (the image runs as node), stdout and stderr on one pipe nobody reads: the loop goes on, lines past the bound are dropped, process.exit ends after the exit wait', async () => {
+  it('as a user who does not own the pipe (the image runs as node), stdout and stderr on one pipe nobody reads: the loop goes on, lines past the bound are dropped, process.exit ends after its exit wait (500 ms here)', async () => {
     const result = join(dir, 'result.json');
     chmodSync(dir, 0o777);
     const asOther = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
@@ -240,13 +240,13 @@ describe('LogDestination', () => {
       if (asOther.length) expect(r.uid).toBe(65534);
       expect(r.ticks).toBeGreaterThan(5);
       expect(r.dropped).toBeGreaterThan(0);
-      expect(r.endedMs).toBeLessThan(10_000); // the 2 s exit wait, and a loaded machine's slack; it never ended before
+      expect(r.endedMs).toBeLessThan(10_000); // the exit wait, and a loaded machine's slack; it never ended before
     } finally {
       process.kill(-shell.pid!, 'SIGKILL');
     }
   }, 60_000);
 
-  it('stdout a socket its parent never reads (a Node parent, journald): the loop goes on, process.exit ends after the exit wait', async () => {
+  it('stdout a socket its parent never reads (a Node parent, journald): the loop goes on, process.exit ends after its exit wait (500 ms here)', async () => {
     const result = join(dir, 'result.json');
     const child = spawn(NODE, childArgs(result), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pause();
