@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StreamName } from '../common/streams';
 import { StreamTally, type LifecycleCounts, type OutputTallies, type SessionCensus, type SessionReports } from '../common/reporting';
+import { stdoutDestination } from '../common/logger';
 
 export type SessionCallMode = 'run' | 'exec' | 'attach';
 
@@ -118,6 +119,11 @@ export class ExecMetrics implements OutputTallies, LifecycleCounts, SessionRepor
       'exec_lifecycle_events_dropped_total',
       'Events lifecycle readers lost by falling behind the bounded history (told as `dropped`)',
       () => lifecycle.dropped,
+    );
+    plainCounter(
+      'exec_log_lines_dropped_total',
+      'Log lines stdout could not take (a full disk, a reader 16 Mi characters behind): dropped, each reason said once on stderr',
+      () => stdoutDestination().dropped,
     );
 
     this.sessionStarts = new Counter({

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildService, childService, type ChildService } from '../support/child-service';
 import { sha256 } from '../support/helpers';
-import { BASE_IMAGE } from '../support/server';
+import { BASE_IMAGE, freePort } from '../support/server';
 
 /**
  * The service's stdout where its log lines cannot go (src/common/log-destination.ts): on a full disk
@@ -16,9 +16,10 @@ import { BASE_IMAGE } from '../support/server';
  */
 const expected = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('');
 
-async function servesAndEnds(svc: ChildService): Promise<void> {
+async function servesAndEnds(svc: ChildService, beforeStop?: () => Promise<void>): Promise<void> {
   const r = await svc.client.run(BASE_IMAGE, { command: ['sh', '-c', 'seq 1 2000; exit 4'] }).collect();
   expect({ exitCode: r.exitCode, stdout: sha256(r.stdout), stderr: r.stderr.length }).toEqual({ exitCode: 4, stdout: sha256(expected), stderr: 0 });
+  await beforeStop?.();
   expect(await svc.stop('SIGTERM', 15_000)).toMatchObject({ signal: 'SIGTERM' });
 }
 
@@ -49,13 +50,24 @@ beforeAll(() => buildService(), 120_000);
 
 describe('its stdout on a full disk', () => {
   let svc: ChildService;
+  let metricsPort: number;
   beforeAll(async () => {
-    svc = await childService({}, { stdout: '/dev/full' });
+    metricsPort = await freePort();
+    svc = await childService({ EXEC_METRICS_LISTEN: `127.0.0.1:${metricsPort}` }, { stdout: '/dev/full' });
     await svc.start();
   }, 60_000);
   afterAll(() => svc?.dispose());
 
-  it('listens, serves a session byte-exact with its exit code, and ends on SIGTERM', () => servesAndEnds(svc));
+  it('listens, serves a session byte-exact with its exit code, counts the lines it dropped (exec_log_lines_dropped_total), and ends on SIGTERM', async () => {
+    const dropped = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/^exec_log_lines_dropped_total (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await dropped();
+    expect(before).toBeGreaterThan(0); // start-up's lines ("exec-stream listening", the modules)
+    await new Promise((r) => setTimeout(r, 300)); // past the metrics' 250 ms render cache
+    await servesAndEnds(svc, async () => expect(await dropped()).toBeGreaterThan(before)); // the session's lines too
+  });
 });
 
 describe('its stdout a pipe nobody reads, full before it starts', () => {
