@@ -53,8 +53,7 @@ export class LogDestination {
   private readonly exitWaitMs: number;
   private queue: string[] = [];
   private queuedChars = 0;
-  private writing = false;
-  /** A write that met a full pipe, waiting for its retry: the exit flush writes it first. */
+  /** A write that met a full pipe, waiting for its retry (lines queue behind it): the exit flush writes it first. */
   private waiting?: { buf: Buffer; lines: number; timer: NodeJS.Timeout };
   private lastReason?: string;
 
@@ -75,7 +74,7 @@ export class LogDestination {
     }
     this.queue.push(line);
     this.queuedChars += line.length;
-    if (!this.writing) this.writeQueued();
+    if (!this.waiting) this.writeQueued();
     return true;
   }
 
@@ -88,7 +87,6 @@ export class LogDestination {
       rest = Buffer.concat([this.waiting.buf, rest]);
       lines += this.waiting.lines;
       this.waiting = undefined;
-      this.writing = false;
     }
     const deadline = Date.now() + this.exitWaitMs;
     while (rest.length) {
@@ -115,23 +113,15 @@ export class LogDestination {
 
   private writeQueued(): void {
     const lines = this.queue.length;
-    this.writing = lines > 0;
-    if (this.writing) this.writeOut(this.take(), lines);
+    if (lines) this.writeOut(this.take(), lines);
   }
 
+  /** Writes `buf` (`lines` lines) at once; what a full pipe did not take waits for a retry, then the queue goes. */
   private writeOut(buf: Buffer, lines: number): void {
     let rest = buf;
     try {
       while (rest.length) rest = rest.subarray(writeSync(this.out, rest));
     } catch (err) {
-      return this.written(rest, lines, err);
-    }
-    this.written(rest, lines);
-  }
-
-  /** After a write: `rest` is what it did not take, `err` why. */
-  private written(rest: Buffer, lines: number, err?: unknown): void {
-    if (err !== undefined) {
       const code = errorCode(err);
       if (code === 'EAGAIN') {
         const timer = setTimeout(() => {
