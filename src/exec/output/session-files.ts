@@ -73,8 +73,8 @@ export interface ResizeRecord {
  * Closes an fd and never throws. Linux releases the fd whatever close(2) reports (an NFS data directory
  * can report EIO, ENOSPC or EDQUOT as it writes cached data back), so there is nothing to retry and the
  * number must not be kept: a throw here would end the service (from a timer's clean-up of sessions) or
- * leave a session's clients without its exit (at its end). What such a close lost shows as a read error
- * (a checksum that fails, or a short read).
+ * leave a session's clients without its exit (at its end). What such a close lost is not retried; the
+ * chunks' checks find it when the files are next read from disk (after a restart, the background check).
  */
 function closeReleasing(fd: number): void {
   try {
