@@ -1,6 +1,11 @@
 import { credentials, makeGenericClientConstructor, Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { ServerGrpc } from '@nestjs/microservices';
+import pino from 'pino';
+import { loadConfig } from '../../../common/config/exec-config';
 import type { Logger } from '../../../common/logger';
+import { serviceContext } from '../../../service-context';
+import { grpcOptions } from './grpc-options';
 import { logListeningErrors } from './listening-errors';
 
 const acceptError = () => Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
@@ -70,6 +75,26 @@ describe('logListeningErrors', () => {
     } finally {
       taken.close();
       quiet.mockRestore();
+    }
+  });
+});
+
+describe("the service's gRPC options, through Nest's own gRPC server", () => {
+  it('every listening socket of the served Exec gets the listener: an accept error is logged, not thrown', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const context = serviceContext(loadConfig({ EXEC_LISTEN: '127.0.0.1:0' }), logger);
+    const nest = new ServerGrpc(grpcOptions(context).options);
+    let failed: unknown;
+    await nest.listen((err?: unknown) => (failed = err)); // resolves once bound and started; errors go to the callback
+    expect(failed).toBeUndefined();
+    try {
+      const bound = http2Servers((nest as unknown as { grpcClient: Server }).grpcClient);
+      expect(bound.length).toBeGreaterThan(0);
+      for (const h of bound) expect(() => h.emit('error', acceptError())).not.toThrow();
+      expect(lines.filter((l) => l.includes('the gRPC listening socket reported an error'))).toHaveLength(bound.length);
+    } finally {
+      await nest.close();
     }
   });
 });
